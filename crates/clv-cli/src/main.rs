@@ -1,0 +1,364 @@
+//! `clv`: the native command line over the same core the browser app runs.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clv_core::features::{parse_users, Cutoff, FeatureParams, FeatureTable, RfmSummary};
+use clv_core::ingest::{
+    self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role,
+};
+use clv_core::simulate::{write_csv, SimulationParams};
+use clv_core::time::{parse_day, CohortGrain, TimeUnit};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "clv",
+    version,
+    about = "Customer lifetime value from transaction CSVs, on your machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read a transaction CSV and report what was used, how, and what was not.
+    Inspect {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The BTYD summary: user_id,frequency,recency,T,monetary_value.
+    Summary {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Last day of history, YYYY-MM-DD (inclusive).
+        #[arg(long)]
+        cutoff: String,
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Per-user features at a cutoff with the label over the horizon.
+    Features {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Optional users file (user_id, signup_ts, attributes…).
+        #[arg(long)]
+        users: Option<PathBuf>,
+        #[arg(long)]
+        cutoff: String,
+        #[arg(long)]
+        horizon_days: i64,
+        #[arg(long, default_value = "month")]
+        cohort: CohortGrain,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Synthetic transactions from known BG/NBD (+ Gamma–Gamma) parameters.
+    Simulate {
+        #[arg(long, default_value = "bgnbd")]
+        model: String,
+        #[arg(long)]
+        customers: u64,
+        /// r=…,alpha=…,a=…,b=… (rates per --unit).
+        #[arg(long)]
+        params: String,
+        /// Gamma–Gamma spend p=…,q=…,gamma=… (constant 1 when absent).
+        #[arg(long)]
+        spend: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        #[arg(long, default_value = "2020-01-01")]
+        start: String,
+        #[arg(long, default_value_t = 90)]
+        acquisition_days: i64,
+        #[arg(long, default_value_t = 730)]
+        observation_days: i64,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Json,
+}
+
+#[derive(Args)]
+struct InputArgs {
+    /// Transaction CSV.
+    #[arg(long)]
+    input: PathBuf,
+    /// Field delimiter (detected when absent).
+    #[arg(long)]
+    delimiter: Option<char>,
+    /// Order of slash dates when the file gives no evidence.
+    #[arg(long, default_value = "month-first")]
+    date_order: DateOrder,
+    /// Keep exact duplicate rows.
+    #[arg(long)]
+    keep_duplicates: bool,
+    /// Currency conversion table: currency,rate lines.
+    #[arg(long)]
+    rates: Option<PathBuf>,
+    /// Map a role to a column by header name, e.g. --map amount=Revenue (repeatable).
+    #[arg(long = "map", value_name = "ROLE=COLUMN")]
+    map: Vec<String>,
+}
+
+type CliResult = Result<(), String>;
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Inspect { input, json } => {
+            let out = read(&input)?;
+            if json {
+                print_json(&out.report)
+            } else {
+                print_report(&out.report);
+                Ok(())
+            }
+        }
+        Command::Summary {
+            input,
+            cutoff,
+            unit,
+            format,
+        } => {
+            let out = read(&input)?;
+            let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
+            let summary = RfmSummary::build(&out.transactions, cutoff, unit);
+            match format {
+                Format::Csv => write_stdout(&summary.to_csv(&out.transactions)),
+                Format::Json => {
+                    let rows: Vec<serde_json::Value> = summary
+                        .rows
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({"user_id": out.transactions.id(r.customer), "frequency": r.frequency,
+                                "recency": r.recency, "T": r.t, "monetary_value": r.monetary_value})
+                        })
+                        .collect();
+                    print_json(
+                        &serde_json::json!({"unit": unit, "cutoff": summary.cutoff, "customers": rows,
+                        "excluded_after_cutoff": summary.excluded_after_cutoff, "excluded_no_purchase": summary.excluded_no_purchase}),
+                    )
+                }
+            }
+        }
+        Command::Features {
+            input,
+            users,
+            cutoff,
+            horizon_days,
+            cohort,
+            format,
+        } => {
+            let out = read(&input)?;
+            let users = match users {
+                Some(path) => {
+                    let f = open(&path)?;
+                    Some(
+                        parse_users(f, input.date_order)
+                            .map_err(|e| format!("{}: {e}", path.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
+            let params = FeatureParams::new(cutoff, horizon_days, cohort)
+                .map_err(|e| format!("--horizon-days: {e}"))?;
+            let table = FeatureTable::build(&out.transactions, users.as_ref(), params);
+            match format {
+                Format::Csv => write_stdout(&table.to_csv()),
+                Format::Json => print_json(&table),
+            }
+        }
+        Command::Simulate {
+            model,
+            customers,
+            params,
+            spend,
+            seed,
+            unit,
+            start,
+            acquisition_days,
+            observation_days,
+            output,
+        } => {
+            if model != "bgnbd" {
+                return Err(format!("--model {model}: only bgnbd can be simulated"));
+            }
+            let kv = parse_kv(&params, &["r", "alpha", "a", "b"])
+                .map_err(|e| format!("--params: {e}"))?;
+            let spend = match spend {
+                Some(s) => {
+                    let v =
+                        parse_kv(&s, &["p", "q", "gamma"]).map_err(|e| format!("--spend: {e}"))?;
+                    Some((v[0], v[1], v[2]))
+                }
+                None => None,
+            };
+            let p = SimulationParams {
+                r: kv[0],
+                alpha: kv[1],
+                a: kv[2],
+                b: kv[3],
+                spend,
+                unit,
+                customers,
+                start_day: parse_day(&start).map_err(|e| format!("--start: {e}"))?,
+                acquisition_days,
+                observation_days,
+                seed,
+            };
+            p.validate()?;
+            let result = match output {
+                Some(path) => {
+                    let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    write_csv(&p, &mut BufWriter::with_capacity(1 << 20, f))
+                }
+                None => write_csv(&p, &mut BufWriter::new(io::stdout().lock())),
+            };
+            result.map(|_| ()).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// `k=v,k=v` with exactly the given keys, in that order.
+fn parse_kv(s: &str, keys: &[&str]) -> Result<Vec<f64>, String> {
+    let mut vals = vec![None; keys.len()];
+    for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("expected key=value, got {part:?}"))?;
+        let i = keys
+            .iter()
+            .position(|x| *x == k.trim())
+            .ok_or_else(|| format!("unknown key {k:?}; expected {}", keys.join(", ")))?;
+        vals[i] = Some(
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("{k}={v:?} is not a number"))?,
+        );
+    }
+    keys.iter()
+        .zip(vals)
+        .map(|(k, v)| v.ok_or_else(|| format!("missing {k}=…")))
+        .collect()
+}
+
+fn open(path: &Path) -> Result<File, String> {
+    File::open(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read(args: &InputArgs) -> Result<Ingested, String> {
+    let file = open(&args.input)?;
+    let name = args.input.display().to_string();
+    let mut opts = IngestOptions {
+        delimiter: args.delimiter,
+        ambiguous_date_order: args.date_order,
+        keep_duplicates: args.keep_duplicates,
+        ..Default::default()
+    };
+    if let Some(path) = &args.rates {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        opts.currency_rates = parse_rates(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if !args.map.is_empty() {
+        let head = std::io::Read::take(open(&args.input)?, 64 * 1024);
+        let mut sample = Vec::new();
+        std::io::Read::read_to_end(&mut { head }, &mut sample)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let sniffed = ingest::sniff(&sample, args.delimiter).map_err(|e| format!("{name}: {e}"))?;
+        opts.mapping = Some(apply_map(sniffed.mapping, &sniffed.headers, &args.map)?);
+    }
+    ingest::ingest(file, &opts, &mut |_| {}).map_err(|e| format!("{name}: {e}"))
+}
+
+fn apply_map(
+    mut m: ColumnMapping,
+    headers: &[String],
+    pairs: &[String],
+) -> Result<ColumnMapping, String> {
+    for pair in pairs {
+        let (role, col) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--map {pair:?}: expected ROLE=COLUMN"))?;
+        let role: Role = role.trim().parse().map_err(|e| format!("--map: {e}"))?;
+        let idx = headers
+            .iter()
+            .position(|h| h == col.trim())
+            .ok_or_else(|| {
+                format!(
+                    "--map: no column {col:?}; the header has {}",
+                    headers.join(", ")
+                )
+            })?;
+        m.set(role, Some(idx));
+    }
+    Ok(m)
+}
+
+fn write_stdout(s: &str) -> CliResult {
+    io::stdout()
+        .lock()
+        .write_all(s.as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
+    let s = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+    write_stdout(&(s + "\n"))
+}
+
+fn print_report(r: &IngestReport) {
+    println!(
+        "rows {}  accepted {}  rejected {}  duplicates {}",
+        r.rows, r.accepted, r.rejected, r.duplicates
+    );
+    println!(
+        "customers {}  net revenue {:.2}  refunds {} ({:.2})",
+        r.customers, r.net_revenue, r.refunds, r.refund_total
+    );
+    if let (Some(a), Some(b)) = (&r.first_ts, &r.last_ts) {
+        println!("from {a} to {b} ({} days)", r.days_spanned);
+    }
+    println!("columns:");
+    for c in &r.columns {
+        println!("  {:>2} {:<20} {}", c.index + 1, c.name, c.read_as);
+    }
+    for (k, v) in &r.formats {
+        println!("{k}: {v}");
+    }
+    for s in &r.reasons {
+        println!(
+            "rejected {} × {} (lines {:?}…): {}",
+            s.count, s.reason, s.first_lines, s.example
+        );
+    }
+    for w in &r.warnings {
+        println!("warning: {w}");
+    }
+}

@@ -1,0 +1,109 @@
+//! Leakage-safe features: everything a model learns from is computed from
+//! transactions on or before the cutoff `t0`; labels only from `(t0, t0 + H]`.
+//!
+//! The guard is structural: feature code only ever sees a [`HistoryView`],
+//! which can only be made by [`Cutoff::view`] and refuses (with
+//! [`LeakageError`]) a slice that reaches past the cutoff.
+
+mod summary;
+mod table;
+mod users;
+
+pub use summary::{HoldoutRow, HoldoutSplit, RfmRow, RfmSummary};
+pub use table::{FeatureParams, FeatureRow, FeatureTable};
+pub use users::{parse_users, UserRow, Users};
+
+use crate::ingest::Txn;
+use crate::time::{day_of, SECONDS_PER_DAY};
+use serde::{Deserialize, Serialize};
+
+/// The cutoff `t0`: the whole calendar day (UTC) is history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cutoff {
+    pub day: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("leakage: a transaction at {ts} (day {day}) is after the cutoff day {cutoff}; features may only use data up to and including the cutoff")]
+pub struct LeakageError {
+    pub ts: i64,
+    pub day: i64,
+    pub cutoff: i64,
+}
+
+impl Cutoff {
+    pub fn day(day: i64) -> Cutoff {
+        Cutoff { day }
+    }
+
+    pub fn includes(self, ts: i64) -> bool {
+        ts < (self.day + 1) * SECONDS_PER_DAY
+    }
+
+    /// The prefix of a time-sorted history that is on or before the cutoff.
+    pub fn history(self, h: &[Txn]) -> HistoryView<'_> {
+        HistoryView {
+            rows: &h[..h.partition_point(|t| self.includes(t.ts))],
+            cutoff: self,
+        }
+    }
+
+    /// A checked view for feature code: refuses rows after the cutoff.
+    pub fn view(self, rows: &[Txn]) -> Result<HistoryView<'_>, LeakageError> {
+        match rows.iter().find(|t| !self.includes(t.ts)) {
+            Some(t) => Err(LeakageError {
+                ts: t.ts,
+                day: day_of(t.ts),
+                cutoff: self.day,
+            }),
+            None => Ok(HistoryView { rows, cutoff: self }),
+        }
+    }
+}
+
+/// Transactions proven to be on or before the cutoff.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryView<'a> {
+    rows: &'a [Txn],
+    cutoff: Cutoff,
+}
+
+impl<'a> HistoryView<'a> {
+    pub fn rows(&self) -> &'a [Txn] {
+        self.rows
+    }
+    pub fn cutoff(&self) -> Cutoff {
+        self.cutoff
+    }
+}
+
+/// A purchase occasion: one customer-day with at least one purchase.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Occasion {
+    pub day: i64,
+    pub amount: f64,
+}
+
+/// Merge a time-sorted history into purchase occasions (into `out`).
+///
+/// Same-day rows are summed. A refund (negative amount) does not make an
+/// occasion: it is netted into the latest occasion so far, since it returns
+/// something bought then or before; a refund with no earlier purchase in the
+/// slice only counts in revenue totals.
+pub fn occasions(h: &[Txn], out: &mut Vec<Occasion>) {
+    out.clear();
+    for t in h {
+        let day = day_of(t.ts);
+        match out.last_mut() {
+            Some(o) if o.day == day || t.amount < 0.0 => o.amount += t.amount,
+            _ if t.amount < 0.0 => {}
+            _ => out.push(Occasion {
+                day,
+                amount: t.amount,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

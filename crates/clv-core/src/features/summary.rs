@@ -1,0 +1,177 @@
+//! The BTYD summary `(x, t_x, T, m)` per customer, and its holdout twin.
+//!
+//! Conventions (Fader, Hardie & Lee 2005; `lifetimes`' `summary_data_from_transaction_data`):
+//! same-day purchases are one transaction (amounts summed); `frequency` counts
+//! repeat transactions; `recency` is first → last purchase; `T` is first
+//! purchase → cutoff; `monetary_value` is the mean of the repeat transactions
+//! (0 when there are none). All three times in the chosen [`TimeUnit`].
+
+use super::{occasions, Cutoff, Occasion};
+use crate::ingest::Transactions;
+use crate::time::{format_day, TimeUnit};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RfmRow {
+    /// Index into the [`Transactions`] the summary was built from.
+    pub customer: usize,
+    pub frequency: u32,
+    pub recency: f64,
+    #[serde(rename = "T")]
+    pub t: f64,
+    pub monetary_value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RfmSummary {
+    pub unit: TimeUnit,
+    pub cutoff: String,
+    pub rows: Vec<RfmRow>,
+    /// Customers whose first purchase is after the cutoff: not in `rows`.
+    pub excluded_after_cutoff: usize,
+    /// Customers with only refunds up to the cutoff: not in `rows`.
+    pub excluded_no_purchase: usize,
+}
+
+impl RfmSummary {
+    /// Build the calibration summary at `cutoff`.
+    ///
+    /// ```
+    /// use clv_core::{features::{Cutoff, RfmSummary}, ingest::{Transactions, Txn}, time::TimeUnit};
+    /// let day = 86_400;
+    /// let tx = Transactions::from_pairs([
+    ///     ("a", Txn { ts: 0, amount: 5.0 }),
+    ///     ("a", Txn { ts: 7 * day, amount: 3.0 }),
+    ///     ("a", Txn { ts: 7 * day + 60, amount: 1.0 }), // same day: merged
+    ///     ("a", Txn { ts: 30 * day, amount: 9.0 }),    // after the cutoff
+    /// ]);
+    /// let s = RfmSummary::build(&tx, Cutoff::day(14), TimeUnit::Week);
+    /// let r = s.rows[0];
+    /// assert_eq!((r.frequency, r.recency, r.t, r.monetary_value), (1, 1.0, 2.0, 4.0));
+    /// ```
+    pub fn build(tx: &Transactions, cutoff: Cutoff, unit: TimeUnit) -> RfmSummary {
+        let mut rows = Vec::with_capacity(tx.customers());
+        let (mut after, mut no_purchase) = (0, 0);
+        let mut buf = Vec::new();
+        for c in 0..tx.customers() {
+            let h = tx.history(c);
+            if h.first().is_some_and(|t| !cutoff.includes(t.ts)) {
+                after += 1;
+                continue;
+            }
+            occasions(cutoff.history(h).rows(), &mut buf);
+            match summarise(&buf, cutoff.day, unit) {
+                Some((frequency, recency, t, monetary_value)) => rows.push(RfmRow {
+                    customer: c,
+                    frequency,
+                    recency,
+                    t,
+                    monetary_value,
+                }),
+                None => no_purchase += 1,
+            }
+        }
+        RfmSummary {
+            unit,
+            cutoff: format_day(cutoff.day),
+            rows,
+            excluded_after_cutoff: after,
+            excluded_no_purchase: no_purchase,
+        }
+    }
+
+    /// `user_id,frequency,recency,T,monetary_value` at full precision.
+    pub fn to_csv(&self, tx: &Transactions) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["user_id", "frequency", "recency", "T", "monetary_value"])
+            .expect("in-memory write");
+        for r in &self.rows {
+            w.write_record([
+                tx.id(r.customer).to_string(),
+                r.frequency.to_string(),
+                r.recency.to_string(),
+                r.t.to_string(),
+                r.monetary_value.to_string(),
+            ])
+            .expect("in-memory write");
+        }
+        String::from_utf8(w.into_inner().expect("in-memory flush")).expect("csv of UTF-8 is UTF-8")
+    }
+
+    pub fn repeat_buyers(&self) -> usize {
+        self.rows.iter().filter(|r| r.frequency > 0).count()
+    }
+}
+
+/// `(x, t_x, T, m)` from the purchase occasions up to the cutoff; `None` when
+/// there is no purchase.
+fn summarise(occ: &[Occasion], cutoff_day: i64, unit: TimeUnit) -> Option<(u32, f64, f64, f64)> {
+    let first = occ.first()?;
+    let last = occ.last()?;
+    let x = (occ.len() - 1) as u32;
+    let repeat_total = crate::total(occ[1..].iter().map(|o| o.amount));
+    let m = if x > 0 {
+        repeat_total / f64::from(x)
+    } else {
+        0.0
+    };
+    let per = unit.days();
+    Some((
+        x,
+        (last.day - first.day) as f64 / per,
+        (cutoff_day - first.day) as f64 / per,
+        m,
+    ))
+}
+
+/// Calibration summary plus what each customer did in `(cutoff, holdout_end]`:
+/// what a model evaluation compares predictions with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutRow {
+    #[serde(flatten)]
+    pub calibration: RfmRow,
+    pub holdout_frequency: u32,
+    pub holdout_revenue: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutSplit {
+    pub calibration: RfmSummary,
+    pub rows: Vec<HoldoutRow>,
+    /// Length of the holdout period in the summary's unit.
+    pub duration: f64,
+    pub holdout_end: String,
+}
+
+impl HoldoutSplit {
+    pub fn build(
+        tx: &Transactions,
+        cutoff: Cutoff,
+        holdout_end_day: i64,
+        unit: TimeUnit,
+    ) -> HoldoutSplit {
+        let calibration = RfmSummary::build(tx, cutoff, unit);
+        let end = Cutoff::day(holdout_end_day);
+        let mut buf = Vec::new();
+        let rows = calibration
+            .rows
+            .iter()
+            .map(|r| {
+                let h = tx.history(r.customer);
+                let window = &h[cutoff.history(h).rows().len()..end.history(h).rows().len()];
+                occasions(window, &mut buf);
+                HoldoutRow {
+                    calibration: *r,
+                    holdout_frequency: buf.len() as u32,
+                    holdout_revenue: crate::total(window.iter().map(|t| t.amount)),
+                }
+            })
+            .collect();
+        HoldoutSplit {
+            calibration,
+            rows,
+            duration: (holdout_end_day - cutoff.day) as f64 / unit.days(),
+            holdout_end: format_day(holdout_end_day),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The per-user feature table: users LEFT JOIN history LEFT JOIN label.
+
+use super::{Cutoff, HistoryView, Users};
+use crate::ingest::Transactions;
+use crate::time::{day_of, format_ts, CohortGrain, SECONDS_PER_DAY};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Checked parameters of the feature builder.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FeatureParams {
+    pub cutoff: Cutoff,
+    /// Label window length in days: the label is net revenue in `(t0, t0 + H]`.
+    pub horizon_days: i64,
+    pub cohort: CohortGrain,
+}
+
+impl FeatureParams {
+    pub fn new(
+        cutoff: Cutoff,
+        horizon_days: i64,
+        cohort: CohortGrain,
+    ) -> Result<FeatureParams, String> {
+        if horizon_days <= 0 {
+            return Err(format!(
+                "horizon must be a positive number of days, got {horizon_days}"
+            ));
+        }
+        Ok(FeatureParams {
+            cutoff,
+            horizon_days,
+            cohort,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureRow {
+    pub user_id: String,
+    /// Purchase rows (refund rows excluded) on or before the cutoff.
+    pub hist_txn_cnt: u64,
+    /// Net revenue (refunds netted) on or before the cutoff.
+    pub hist_revenue: f64,
+    pub hist_aov: f64,
+    pub first_txn_ts: Option<String>,
+    pub last_txn_ts: Option<String>,
+    pub recency_days: Option<i64>,
+    pub tenure_days: Option<i64>,
+    /// `y_clv_h`: net revenue in `(t0, t0 + H]`, 0 when none.
+    pub label_y: f64,
+    pub rfm_recency: Option<i64>,
+    pub rfm_frequency: u64,
+    pub rfm_monetary: f64,
+    pub arpu: f64,
+    pub log_hist_revenue: f64,
+    pub cohort: Option<String>,
+    pub attributes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureTable {
+    pub params: FeatureParams,
+    pub attribute_names: Vec<String>,
+    pub rows: Vec<FeatureRow>,
+    /// Customers with no transaction up to the cutoff (and not in a users file).
+    pub excluded_after_cutoff: usize,
+}
+
+/// History features from a checked view (no row after the cutoff can reach here).
+struct Hist {
+    cnt: u64,
+    revenue: f64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+fn history_features(view: HistoryView<'_>) -> Hist {
+    let rows = view.rows();
+    Hist {
+        cnt: rows.iter().filter(|t| t.amount >= 0.0).count() as u64,
+        revenue: crate::total(rows.iter().map(|t| t.amount)),
+        first: rows.first().map(|t| t.ts),
+        last: rows.last().map(|t| t.ts),
+    }
+}
+
+impl FeatureTable {
+    /// Build the table. With a users file, its rows define the population
+    /// (users without history get zero history features); without one, the
+    /// population is every customer with a transaction up to the cutoff.
+    pub fn build(tx: &Transactions, users: Option<&Users>, params: FeatureParams) -> FeatureTable {
+        let index: HashMap<&str, usize> = (0..tx.customers()).map(|c| (tx.id(c), c)).collect();
+        let mut rows = Vec::new();
+        let mut excluded = 0;
+        let mut row_for =
+            |id: &str, customer: Option<usize>, signup: Option<i64>, attrs: Vec<String>| {
+                let h = customer.map_or(&[][..], |c| tx.history(c));
+                rows.push(feature_row(id, h, signup, attrs, params));
+            };
+        match users {
+            Some(u) => {
+                for user in &u.rows {
+                    row_for(
+                        &user.id,
+                        index.get(user.id.as_str()).copied(),
+                        user.signup_day,
+                        user.attributes.clone(),
+                    );
+                }
+            }
+            None => {
+                for c in 0..tx.customers() {
+                    let known = tx
+                        .history(c)
+                        .first()
+                        .is_some_and(|t| params.cutoff.includes(t.ts));
+                    if known {
+                        row_for(tx.id(c), Some(c), None, Vec::new());
+                    } else {
+                        excluded += 1;
+                    }
+                }
+            }
+        }
+        FeatureTable {
+            params,
+            attribute_names: users.map(|u| u.attribute_names.clone()).unwrap_or_default(),
+            rows,
+            excluded_after_cutoff: excluded,
+        }
+    }
+
+    pub const COLUMNS: [&'static str; 15] = [
+        "user_id",
+        "hist_txn_cnt",
+        "hist_revenue",
+        "hist_aov",
+        "first_txn_ts",
+        "last_txn_ts",
+        "recency_days",
+        "tenure_days",
+        "label_y",
+        "rfm_recency",
+        "rfm_frequency",
+        "rfm_monetary",
+        "arpu",
+        "log_hist_revenue",
+        "cohort",
+    ];
+
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let header = Self::COLUMNS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.attribute_names.iter().cloned());
+        w.write_record(header).expect("in-memory write");
+        let opt = |v: &Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+        for r in &self.rows {
+            let fixed = [
+                r.user_id.clone(),
+                r.hist_txn_cnt.to_string(),
+                r.hist_revenue.to_string(),
+                r.hist_aov.to_string(),
+                r.first_txn_ts.clone().unwrap_or_default(),
+                r.last_txn_ts.clone().unwrap_or_default(),
+                opt(&r.recency_days),
+                opt(&r.tenure_days),
+                r.label_y.to_string(),
+                opt(&r.rfm_recency),
+                r.rfm_frequency.to_string(),
+                r.rfm_monetary.to_string(),
+                r.arpu.to_string(),
+                r.log_hist_revenue.to_string(),
+                r.cohort.clone().unwrap_or_default(),
+            ];
+            w.write_record(fixed.into_iter().chain(r.attributes.iter().cloned()))
+                .expect("in-memory write");
+        }
+        String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
+    }
+}
+
+fn feature_row(
+    id: &str,
+    h: &[crate::ingest::Txn],
+    signup: Option<i64>,
+    attributes: Vec<String>,
+    p: FeatureParams,
+) -> FeatureRow {
+    let view = p.cutoff.history(h);
+    let hist = history_features(view);
+    let label_end = (p.cutoff.day + 1 + p.horizon_days) * SECONDS_PER_DAY;
+    let label_y = crate::total(
+        h[view.rows().len()..]
+            .iter()
+            .take_while(|t| t.ts < label_end)
+            .map(|t| t.amount),
+    );
+    let recency = hist.last.map(|ts| p.cutoff.day - day_of(ts));
+    let start = signup.or(hist.first.map(day_of));
+    let tenure = hist.first.map(|ts| p.cutoff.day - day_of(ts));
+    let aov = if hist.cnt > 0 {
+        hist.revenue / hist.cnt as f64
+    } else {
+        0.0
+    };
+    let months = tenure.map_or(0.0, |d| d as f64 / 30.0);
+    FeatureRow {
+        user_id: id.to_string(),
+        hist_txn_cnt: hist.cnt,
+        hist_revenue: hist.revenue,
+        hist_aov: aov,
+        first_txn_ts: hist.first.map(format_ts),
+        last_txn_ts: hist.last.map(format_ts),
+        recency_days: recency,
+        tenure_days: tenure,
+        label_y,
+        rfm_recency: recency.map(|r| r.max(0)),
+        rfm_frequency: hist.cnt,
+        rfm_monetary: hist.revenue.max(0.0),
+        arpu: hist.revenue / months.max(1.0),
+        log_hist_revenue: hist.revenue.max(0.0).ln_1p(),
+        cohort: start.map(|d| p.cohort.label(d)),
+        attributes,
+    }
+}

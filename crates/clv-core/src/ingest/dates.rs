@@ -1,0 +1,431 @@
+//! Date and timestamp cells.
+//!
+//! Accepted shapes (all read to UTC seconds):
+//! - ISO-8601 `YYYY-MM-DD`, optionally `T`/space + `HH:MM[:SS[.fff]]`, optionally
+//!   `Z` or an offset `±HH[:MM]` (converted to UTC); `YYYY/MM/DD` likewise;
+//! - `YYYYMMDD`;
+//! - Unix seconds (9–11 digits) or milliseconds (12–14 digits);
+//! - `DD.MM.YYYY[ HH:MM[:SS]]` (day-first by convention);
+//! - slash dates `A/B/YYYY[ HH:MM[:SS][ AM|PM]]`, whose order (day-first or
+//!   month-first) is decided per column from the evidence, never row by row:
+//!   such cells come back as [`Cell::Slash`] and are resolved when the whole
+//!   column has been seen.
+//!
+//! Times without an offset are read as UTC.
+
+use crate::time::days_from_civil;
+use serde::{Deserialize, Serialize};
+
+/// The shape a cell was read as, reported per column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum DateShape {
+    IsoDate,
+    IsoDateTime,
+    IsoDateTimeOffset,
+    CompactYmd,
+    UnixSeconds,
+    UnixMillis,
+    DottedDayFirst,
+    Slash,
+}
+
+impl DateShape {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DateShape::IsoDate => "YYYY-MM-DD",
+            DateShape::IsoDateTime => "YYYY-MM-DD HH:MM:SS (read as UTC)",
+            DateShape::IsoDateTimeOffset => "ISO-8601 with offset (converted to UTC)",
+            DateShape::CompactYmd => "YYYYMMDD",
+            DateShape::UnixSeconds => "Unix seconds",
+            DateShape::UnixMillis => "Unix milliseconds",
+            DateShape::DottedDayFirst => "DD.MM.YYYY",
+            DateShape::Slash => "slash date A/B/YYYY",
+        }
+    }
+}
+
+/// Day-first or month-first, for slash dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DateOrder {
+    DayFirst,
+    #[default]
+    MonthFirst,
+}
+
+impl std::str::FromStr for DateOrder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "day_first" | "dmy" => Ok(DateOrder::DayFirst),
+            "month_first" | "mdy" => Ok(DateOrder::MonthFirst),
+            other => Err(format!(
+                "unknown date order {other:?}: expected day-first or month-first"
+            )),
+        }
+    }
+}
+
+/// A slash date before its column's order is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlashDate {
+    pub first: u8,
+    pub second: u8,
+    pub year: u16,
+    pub seconds_of_day: u32,
+}
+
+impl SlashDate {
+    pub fn resolve(self, order: DateOrder) -> Option<i64> {
+        let (month, day) = match order {
+            DateOrder::DayFirst => (self.second, self.first),
+            DateOrder::MonthFirst => (self.first, self.second),
+        };
+        days_from_civil(self.year.into(), month.into(), day.into())
+            .map(|d| d * 86_400 + i64::from(self.seconds_of_day))
+    }
+
+    /// Which orders give a real calendar date.
+    pub fn valid_orders(self) -> (bool, bool) {
+        (
+            self.resolve(DateOrder::DayFirst).is_some(),
+            self.resolve(DateOrder::MonthFirst).is_some(),
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Exact(i64, DateShape),
+    Slash(SlashDate),
+}
+
+/// Why a date cell was not read; the message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateError {
+    Missing,
+    Impossible(String),
+    Unrecognised,
+}
+
+impl DateError {
+    pub fn message(&self) -> String {
+        match self {
+            DateError::Missing => "date is empty".into(),
+            DateError::Impossible(why) => format!("impossible date ({why})"),
+            DateError::Unrecognised => "unrecognised date: expected ISO-8601 (YYYY-MM-DD[ HH:MM:SS][±HH:MM]), YYYYMMDD, Unix seconds/ms, DD.MM.YYYY or a slash date A/B/YYYY".into(),
+        }
+    }
+}
+
+pub fn is_missing(s: &str) -> bool {
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "" | "null" | "na" | "n/a" | "nan" | "none" | "-"
+    )
+}
+
+pub fn parse_date(raw: &str) -> Result<Cell, DateError> {
+    let s = raw.trim();
+    if is_missing(s) {
+        return Err(DateError::Missing);
+    }
+    let b = s.as_bytes();
+    if b.iter().all(u8::is_ascii_digit) {
+        return parse_digits(s);
+    }
+    if b.len() >= 10 && b[4] == b'-'
+        || b.len() >= 10 && b[4] == b'/' && b[..4].iter().all(u8::is_ascii_digit)
+    {
+        return parse_iso(b);
+    }
+    if let Some(pos) = b.iter().position(|&c| c == b'.') {
+        if pos <= 2 {
+            return parse_day_month_year(b, b'.').and_then(|d| {
+                d.resolve(DateOrder::DayFirst)
+                    .map(|ts| Cell::Exact(ts, DateShape::DottedDayFirst))
+                    .ok_or_else(|| DateError::Impossible(format!("{s} as DD.MM.YYYY")))
+            });
+        }
+    }
+    if b.iter().take(3).any(|&c| c == b'/') {
+        let d = parse_day_month_year(b, b'/')?;
+        return match d.valid_orders() {
+            (false, false) => Err(DateError::Impossible(format!(
+                "{s} is not a date day-first or month-first"
+            ))),
+            _ => Ok(Cell::Slash(d)),
+        };
+    }
+    Err(DateError::Unrecognised)
+}
+
+fn parse_digits(s: &str) -> Result<Cell, DateError> {
+    let n: i64 = s.parse().map_err(|_| DateError::Unrecognised)?;
+    match s.len() {
+        8 => {
+            let (y, m, d) = (n / 10_000, (n / 100 % 100) as u32, (n % 100) as u32);
+            days_from_civil(y as i32, m, d)
+                .map(|day| Cell::Exact(day * 86_400, DateShape::CompactYmd))
+                .ok_or_else(|| DateError::Impossible(format!("{s} as YYYYMMDD")))
+        }
+        9..=11 => Ok(Cell::Exact(n, DateShape::UnixSeconds)),
+        12..=14 => Ok(Cell::Exact(n.div_euclid(1000), DateShape::UnixMillis)),
+        _ => Err(DateError::Unrecognised),
+    }
+}
+
+fn num(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 4 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        b.iter()
+            .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0')),
+    )
+}
+
+/// `HH:MM[:SS[.fff]]` with an optional ` AM`/` PM`; returns seconds of day and
+/// the unparsed tail.
+fn parse_time(b: &[u8]) -> Result<(u32, &[u8]), DateError> {
+    let bad = || DateError::Unrecognised;
+    let end = b
+        .iter()
+        .position(|c| !(c.is_ascii_digit() || *c == b':' || *c == b'.'))
+        .unwrap_or(b.len());
+    let (clock, mut rest) = b.split_at(end);
+    let clock = match clock.iter().position(|&c| c == b'.') {
+        Some(p) => &clock[..p], // fractional seconds are dropped: the day is what counts
+        None => clock,
+    };
+    let mut parts = clock.split(|&c| c == b':');
+    let h = parts.next().and_then(num).ok_or_else(bad)?;
+    let m = parts.next().and_then(num).ok_or_else(bad)?;
+    let s = match parts.next() {
+        Some(p) => num(p).ok_or_else(bad)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    let trimmed = trim_start(rest);
+    let mut h = h;
+    if trimmed.len() >= 2
+        && (trimmed[..2].eq_ignore_ascii_case(b"am") || trimmed[..2].eq_ignore_ascii_case(b"pm"))
+    {
+        if !(1..=12).contains(&h) {
+            return Err(DateError::Impossible(format!("hour {h} with AM/PM")));
+        }
+        let pm = trimmed[0].eq_ignore_ascii_case(&b'p');
+        h = h % 12 + if pm { 12 } else { 0 };
+        rest = &trimmed[2..];
+    }
+    if h > 23 || m > 59 || s > 60 {
+        return Err(DateError::Impossible(format!("time {h:02}:{m:02}:{s:02}")));
+    }
+    Ok((h * 3600 + m * 60 + s.min(59), rest))
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
+fn parse_iso(b: &[u8]) -> Result<Cell, DateError> {
+    let text = String::from_utf8_lossy(b);
+    let y = num(&b[..4]).ok_or(DateError::Unrecognised)?;
+    let sep = b[4];
+    let rest = &b[5..];
+    let m_end = rest
+        .iter()
+        .position(|&c| c == sep)
+        .ok_or(DateError::Unrecognised)?;
+    let m = num(&rest[..m_end]).ok_or(DateError::Unrecognised)?;
+    let rest = &rest[m_end + 1..];
+    let d_end = rest
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let d = num(&rest[..d_end]).ok_or(DateError::Unrecognised)?;
+    let day =
+        days_from_civil(y as i32, m, d).ok_or_else(|| DateError::Impossible(text.to_string()))?;
+    let rest = &rest[d_end..];
+    if rest.is_empty() {
+        return Ok(Cell::Exact(day * 86_400, DateShape::IsoDate));
+    }
+    if !(rest[0] == b'T' || rest[0] == b' ') {
+        return Err(DateError::Unrecognised);
+    }
+    let (secs, tail) = parse_time(trim_start(&rest[1..]))?;
+    let ts = day * 86_400 + i64::from(secs);
+    let tail = trim_start(tail);
+    if tail.is_empty() {
+        return Ok(Cell::Exact(ts, DateShape::IsoDateTime));
+    }
+    if tail == b"Z" || tail == b"z" || tail.eq_ignore_ascii_case(b"utc") {
+        return Ok(Cell::Exact(ts, DateShape::IsoDateTimeOffset));
+    }
+    let sign = match tail[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return Err(DateError::Unrecognised),
+    };
+    let digits: Vec<u8> = tail[1..].iter().copied().filter(|&c| c != b':').collect();
+    let (oh, om) = match digits.len() {
+        2 => (num(&digits).ok_or(DateError::Unrecognised)?, 0),
+        4 => (
+            num(&digits[..2]).ok_or(DateError::Unrecognised)?,
+            num(&digits[2..]).ok_or(DateError::Unrecognised)?,
+        ),
+        _ => return Err(DateError::Unrecognised),
+    };
+    if oh > 18 || om > 59 {
+        return Err(DateError::Impossible(format!("offset in {text}")));
+    }
+    let offset = sign * i64::from(oh * 3600 + om * 60);
+    Ok(Cell::Exact(ts - offset, DateShape::IsoDateTimeOffset))
+}
+
+fn parse_day_month_year(b: &[u8], sep: u8) -> Result<SlashDate, DateError> {
+    let mut it = b.splitn(3, |&c| c == sep);
+    let first = it.next().and_then(num).ok_or(DateError::Unrecognised)?;
+    let second = it.next().and_then(num).ok_or(DateError::Unrecognised)?;
+    let rest = it.next().ok_or(DateError::Unrecognised)?;
+    let y_end = rest
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    if y_end != 4 {
+        return Err(DateError::Impossible(
+            "year must have four digits (two-digit years are ambiguous)".into(),
+        ));
+    }
+    let year = num(&rest[..4]).ok_or(DateError::Unrecognised)?;
+    let tail = &rest[4..];
+    let seconds_of_day = if tail.is_empty() {
+        0
+    } else {
+        let (secs, leftover) = parse_time(trim_start(tail))?;
+        if !trim_start(leftover).is_empty() {
+            return Err(DateError::Unrecognised);
+        }
+        secs
+    };
+    if first > 31 || second > 31 {
+        return Err(DateError::Impossible(format!(
+            "{first}{}{second}",
+            sep as char
+        )));
+    }
+    Ok(SlashDate {
+        first: first as u8,
+        second: second as u8,
+        year: year as u16,
+        seconds_of_day,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact(s: &str) -> (i64, DateShape) {
+        match parse_date(s) {
+            Ok(Cell::Exact(ts, shape)) => (ts, shape),
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    const D_2024_03_05: i64 = 19_787 * 86_400;
+
+    #[test]
+    fn iso_variants() {
+        assert_eq!(exact("2024-03-05"), (D_2024_03_05, DateShape::IsoDate));
+        assert_eq!(exact(" 2024-03-05 "), (D_2024_03_05, DateShape::IsoDate));
+        assert_eq!(exact("2024-03-05 10:20:30").0, D_2024_03_05 + 37_230);
+        assert_eq!(exact("2024-03-05T10:20").0, D_2024_03_05 + 37_200);
+        assert_eq!(exact("2024-03-05T10:20:30.123Z").0, D_2024_03_05 + 37_230);
+        // 01:00 at +02:00 is 23:00 the previous day in UTC.
+        assert_eq!(exact("2024-03-05T01:00:00+02:00").0, D_2024_03_05 - 3600);
+        assert_eq!(
+            exact("2024-03-05T01:00:00-0530").0,
+            D_2024_03_05 + 3600 + 5 * 3600 + 1800
+        );
+        assert_eq!(exact("2024/03/05").0, D_2024_03_05);
+    }
+
+    #[test]
+    fn compact_unix_and_dotted() {
+        assert_eq!(exact("20240305"), (D_2024_03_05, DateShape::CompactYmd));
+        assert_eq!(exact("1709596800"), (D_2024_03_05, DateShape::UnixSeconds));
+        assert_eq!(
+            exact("1709596800000"),
+            (D_2024_03_05, DateShape::UnixMillis)
+        );
+        assert_eq!(
+            exact("05.03.2024"),
+            (D_2024_03_05, DateShape::DottedDayFirst)
+        );
+        assert_eq!(exact("05.03.2024 10:20").0, D_2024_03_05 + 37_200);
+    }
+
+    #[test]
+    fn slash_dates_defer_their_order() {
+        let Ok(Cell::Slash(d)) = parse_date("3/5/2024 8:26") else {
+            panic!()
+        };
+        assert_eq!(
+            d.resolve(DateOrder::MonthFirst),
+            Some(D_2024_03_05 + 8 * 3600 + 26 * 60)
+        );
+        assert_eq!(d.valid_orders(), (true, true));
+        let Ok(Cell::Slash(d)) = parse_date("25/12/2024") else {
+            panic!()
+        };
+        assert_eq!(d.valid_orders(), (true, false));
+        let Ok(Cell::Slash(d)) = parse_date("12/25/2024 1:05 PM") else {
+            panic!()
+        };
+        assert_eq!(d.valid_orders(), (false, true));
+        assert_eq!(
+            d.resolve(DateOrder::MonthFirst).unwrap() % 86_400,
+            13 * 3600 + 300
+        );
+    }
+
+    #[test]
+    fn bad_dates_say_why() {
+        assert_eq!(parse_date(""), Err(DateError::Missing));
+        assert_eq!(parse_date("NULL"), Err(DateError::Missing));
+        assert!(matches!(
+            parse_date("2023-02-30"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_date("30.02.2024"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_date("20230230"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_date("31/31/2024"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_date("1/2/24"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_date("2024-03-05 25:00"),
+            Err(DateError::Impossible(_))
+        ));
+        assert_eq!(parse_date("yesterday"), Err(DateError::Unrecognised));
+        assert_eq!(
+            parse_date("2024-03-05 10:20 PST"),
+            Err(DateError::Unrecognised)
+        );
+    }
+}

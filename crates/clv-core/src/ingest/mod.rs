@@ -1,0 +1,669 @@
+//! Ingest: a transaction CSV, streamed, into per-customer histories plus a
+//! report of every row that was not used and why.
+//!
+//! ```
+//! use clv_core::ingest::{ingest, IngestOptions};
+//! let csv = "customer_id,order_date,revenue\na,2024-01-02,10\na,2024-01-09,-2.5\nb,bad,3\n";
+//! let out = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap();
+//! assert_eq!(out.report.accepted, 2);
+//! assert_eq!(out.report.rejected, 1);
+//! assert_eq!(out.report.reasons[0].first_lines, vec![4]);
+//! assert_eq!(out.report.net_revenue, 7.5);
+//! ```
+
+pub mod amount;
+pub mod columns;
+pub mod dates;
+mod lines;
+mod report;
+
+pub use amount::DecimalSeparator;
+pub use columns::{ColumnMapping, Role};
+pub use dates::DateOrder;
+pub use report::{ColumnReport, IngestReport, ReasonSummary, Rejection};
+
+use amount::{parse_amount, parse_flag, AmountError, DecimalEvidence};
+use dates::{parse_date, Cell, DateError, DateShape, SlashDate};
+use report::ReportBuilder;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+
+/// A fatal problem: nothing sensible can be computed from the file as given.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("could not read the file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the file is empty: expected a header line such as user_id,ts,amount")]
+    Empty,
+    #[error("no {role} column found; the header has: {}. Map the column by hand.", headers.join(", "))]
+    MissingColumn { role: String, headers: Vec<String> },
+    #[error("column mapping: {0}")]
+    BadMapping(String),
+    #[error("line {line}: {message}")]
+    Csv { line: u64, message: String },
+    #[error("the file mixes currencies ({}) and no conversion table was given: supply one as currency,rate lines", seen.iter().map(|(c, n)| format!("{c}: {n} rows")).collect::<Vec<_>>().join(", "))]
+    MixedCurrencies { seen: Vec<(String, u64)> },
+}
+
+/// Settings the user can change; the defaults follow the evidence in the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IngestOptions {
+    /// Field delimiter; detected from the first lines when `None`.
+    pub delimiter: Option<char>,
+    /// Column roles; detected from the header when `None`.
+    pub mapping: Option<ColumnMapping>,
+    /// Order for slash dates when the column gives no evidence either way.
+    pub ambiguous_date_order: DateOrder,
+    /// Keep exact duplicate rows instead of counting them once.
+    pub keep_duplicates: bool,
+    /// Currency conversion to the reporting currency: (code, rate).
+    pub currency_rates: Vec<(String, f64)>,
+}
+
+/// One accepted transaction: net amount (refunds negative) at a UTC time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Txn {
+    pub ts: i64,
+    pub amount: f64,
+}
+
+/// Accepted transactions grouped by customer, each customer's sorted by time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transactions {
+    ids: Vec<Box<str>>,
+    offsets: Vec<usize>,
+    txns: Vec<Txn>,
+}
+
+impl Transactions {
+    /// Build from (user id, transaction) pairs in any order.
+    pub fn from_pairs<S: AsRef<str>>(pairs: impl IntoIterator<Item = (S, Txn)>) -> Transactions {
+        let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut flat = Vec::new();
+        for (id, t) in pairs {
+            let id = id.as_ref();
+            let next = index.len() as u32;
+            let c = *index.entry(id.into()).or_insert(next);
+            flat.push((c, t));
+        }
+        Transactions::group(index, flat)
+    }
+
+    /// Counting sort by customer, then by time inside each customer.
+    fn group(index: FxHashMap<Box<str>, u32>, flat: Vec<(u32, Txn)>) -> Transactions {
+        let n = index.len();
+        let mut counts = vec![0usize; n + 1];
+        for (c, _) in &flat {
+            counts[*c as usize + 1] += 1;
+        }
+        // Customers left with no transactions (all rows rejected late) are dropped.
+        let mut remap = vec![u32::MAX; n];
+        let mut ids_by_old: Vec<Option<Box<str>>> = vec![None; n];
+        for (id, c) in index {
+            ids_by_old[c as usize] = Some(id);
+        }
+        let mut ids = Vec::with_capacity(n);
+        let mut offsets = vec![0usize];
+        for (old, id) in ids_by_old.into_iter().enumerate() {
+            if counts[old + 1] > 0 {
+                remap[old] = ids.len() as u32;
+                ids.push(id.expect("every index has an id"));
+                offsets.push(offsets.last().unwrap() + counts[old + 1]);
+            }
+        }
+        let mut cursor = offsets.clone();
+        let mut txns = vec![Txn { ts: 0, amount: 0.0 }; flat.len()];
+        for (c, t) in flat {
+            let new = remap[c as usize] as usize;
+            txns[cursor[new]] = t;
+            cursor[new] += 1;
+        }
+        for w in offsets.windows(2) {
+            txns[w[0]..w[1]].sort_by_key(|t| t.ts);
+        }
+        Transactions { ids, offsets, txns }
+    }
+
+    pub fn customers(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.txns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.txns.is_empty()
+    }
+
+    pub fn id(&self, customer: usize) -> &str {
+        &self.ids[customer]
+    }
+
+    /// The customer's transactions, sorted by time.
+    pub fn history(&self, customer: usize) -> &[Txn] {
+        &self.txns[self.offsets[customer]..self.offsets[customer + 1]]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[Txn])> {
+        (0..self.customers()).map(|c| (self.id(c), self.history(c)))
+    }
+
+    pub fn all(&self) -> &[Txn] {
+        &self.txns
+    }
+}
+
+/// The result of a successful ingest.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub transactions: Transactions,
+    pub report: IngestReport,
+}
+
+/// Progress of a running ingest.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Progress {
+    pub bytes: u64,
+    pub rows: u64,
+}
+
+/// What the first bytes of a file say: delimiter, header, a proposed mapping.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sniffed {
+    pub delimiter: char,
+    pub headers: Vec<String>,
+    pub mapping: ColumnMapping,
+    pub preview: Vec<Vec<String>>,
+}
+
+/// Look at the start of a file (a few KB is enough) without reading it all.
+pub fn sniff(sample: &[u8], delimiter: Option<char>) -> Result<Sniffed, IngestError> {
+    let delim = delimiter
+        .map(|c| c as u8)
+        .unwrap_or_else(|| columns::sniff_delimiter(sample));
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .flexible(true)
+        .from_reader(sample);
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .map_err(|e| csv_error(&e))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(IngestError::Empty);
+    }
+    let preview = rdr
+        .byte_records()
+        .take(5)
+        .filter_map(Result::ok)
+        .map(|r| {
+            r.iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect()
+        })
+        .collect();
+    Ok(Sniffed {
+        delimiter: delim as char,
+        mapping: ColumnMapping::detect(&headers),
+        headers,
+        preview,
+    })
+}
+
+fn csv_error(e: &csv::Error) -> IngestError {
+    IngestError::Csv {
+        line: e.position().map_or(0, |p| p.line()),
+        message: e.to_string(),
+    }
+}
+
+/// Why a row was not used. `code` is stable (JSON, tests); `message` is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    FieldCount,
+    InvalidUtf8,
+    MissingUserId,
+    MissingDate,
+    BadDate,
+    ImpossibleDate,
+    DateOrderConflict,
+    MissingAmount,
+    BadAmount,
+    BadRefundFlag,
+    BadCurrency,
+}
+
+impl Reason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::FieldCount => "field_count",
+            Reason::InvalidUtf8 => "invalid_utf8",
+            Reason::MissingUserId => "missing_user_id",
+            Reason::MissingDate => "missing_date",
+            Reason::BadDate => "bad_date",
+            Reason::ImpossibleDate => "impossible_date",
+            Reason::DateOrderConflict => "date_order_conflict",
+            Reason::MissingAmount => "missing_amount",
+            Reason::BadAmount => "bad_amount",
+            Reason::BadRefundFlag => "bad_refund_flag",
+            Reason::BadCurrency => "bad_currency",
+        }
+    }
+}
+
+struct RowError {
+    reason: Reason,
+    column: Option<usize>,
+    message: String,
+}
+
+fn row_err(reason: Reason, column: usize, message: impl Into<String>) -> RowError {
+    RowError {
+        reason,
+        column: Some(column),
+        message: message.into(),
+    }
+}
+
+/// Per-column reading decisions taken from the sample before streaming.
+struct Reader {
+    map: ColumnMapping,
+    decimal: DecimalSeparator,
+    rates: FxHashMap<String, f64>,
+}
+
+struct ParsedRow<'r> {
+    user: &'r str,
+    when: Cell,
+    net: f64,
+    refund: bool,
+    currency: Option<&'r str>,
+}
+
+impl Reader {
+    fn field<'r>(&self, rec: &'r csv::ByteRecord, col: usize) -> Result<&'r str, RowError> {
+        std::str::from_utf8(rec.get(col).unwrap_or_default())
+            .map_err(|_| row_err(Reason::InvalidUtf8, col, "not valid UTF-8 text"))
+    }
+
+    fn number(&self, rec: &csv::ByteRecord, col: usize, what: &str) -> Result<f64, RowError> {
+        parse_amount(self.field(rec, col)?, self.decimal).map_err(|e| match e {
+            AmountError::Missing => row_err(
+                Reason::MissingAmount,
+                col,
+                format!("{what} is missing (never read as 0)"),
+            ),
+            e => row_err(
+                Reason::BadAmount,
+                col,
+                format!("{what}: {}", e.message(self.decimal)),
+            ),
+        })
+    }
+
+    fn parse<'r>(&self, rec: &'r csv::ByteRecord) -> Result<ParsedRow<'r>, RowError> {
+        let m = &self.map;
+        let uc = m.user_id.expect("validated");
+        let user = self.field(rec, uc)?;
+        if user.trim().is_empty() {
+            return Err(row_err(Reason::MissingUserId, uc, "user id is empty"));
+        }
+        let tc = m.timestamp.expect("validated");
+        let when = parse_date(self.field(rec, tc)?).map_err(|e| {
+            let reason = match e {
+                DateError::Missing => Reason::MissingDate,
+                DateError::Impossible(_) => Reason::ImpossibleDate,
+                DateError::Unrecognised => Reason::BadDate,
+            };
+            row_err(reason, tc, e.message())
+        })?;
+        let mut amount = match m.amount {
+            Some(ac) => self.number(rec, ac, "amount")?,
+            None => {
+                let q = self.number(rec, m.quantity.expect("validated"), "quantity")?;
+                let p = self.number(rec, m.unit_price.expect("validated"), "unit price")?;
+                q * p
+            }
+        };
+        let mut refund = amount < 0.0;
+        if let Some(rc) = m.is_refund {
+            let raw = self.field(rec, rc)?;
+            refund |= parse_flag(raw).ok_or_else(|| {
+                row_err(
+                    Reason::BadRefundFlag,
+                    rc,
+                    format!("refund flag {raw:?}: expected 1/0, true/false, yes/no"),
+                )
+            })?;
+        }
+        if let Some(ic) = m.invoice {
+            refund |= self.field(rec, ic)?.trim_start().starts_with(['C', 'c']);
+        }
+        let mut currency = None;
+        if let Some(cc) = m.currency {
+            let code = self.field(rec, cc)?.trim();
+            if code.is_empty() {
+                return Err(row_err(Reason::BadCurrency, cc, "currency is empty"));
+            }
+            if !self.rates.is_empty() {
+                let rate = self.rates.get(&code.to_ascii_uppercase()).ok_or_else(|| {
+                    row_err(
+                        Reason::BadCurrency,
+                        cc,
+                        format!("currency {code:?} is not in the conversion table"),
+                    )
+                })?;
+                amount *= rate;
+            }
+            currency = Some(code);
+        }
+        // A refund always reduces revenue, whichever sign the export used.
+        let net = if refund { -amount.abs() } else { amount };
+        Ok(ParsedRow {
+            user,
+            when,
+            net,
+            refund,
+            currency,
+        })
+    }
+}
+
+/// How often (in rows) [`ingest`] reports progress.
+pub const PROGRESS_EVERY_ROWS: u64 = 16_384;
+
+/// Read a whole CSV of transactions, calling `progress` every
+/// [`PROGRESS_EVERY_ROWS`] rows and once at the end.
+pub fn ingest<R: Read>(
+    reader: R,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Ingested, IngestError> {
+    let (tap, mut lines) = lines::tap(reader);
+    let mut buf = BufReader::with_capacity(1 << 20, tap);
+    let sample = buf.fill_buf()?.to_vec();
+    if sample.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::Empty);
+    }
+    let sniffed = sniff(&sample, opts.delimiter)?;
+    let headers = sniffed.headers;
+    let map = opts.mapping.clone().unwrap_or(sniffed.mapping);
+    map.validate(&headers)?;
+
+    let mut evidence = DecimalEvidence::default();
+    let money_cols: Vec<usize> = [map.amount, map.unit_price].into_iter().flatten().collect();
+    let mut sample_rdr = csv::ReaderBuilder::new()
+        .delimiter(sniffed.delimiter as u8)
+        .flexible(true)
+        .from_reader(&sample[..]);
+    for rec in sample_rdr.byte_records().take(2000).filter_map(Result::ok) {
+        for &c in &money_cols {
+            evidence.observe(&String::from_utf8_lossy(rec.get(c).unwrap_or_default()));
+        }
+    }
+    let reader = Reader {
+        decimal: evidence.decide(),
+        rates: opts
+            .currency_rates
+            .iter()
+            .map(|(c, r)| (c.trim().to_ascii_uppercase(), *r))
+            .collect(),
+        map,
+    };
+
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(sniffed.delimiter as u8)
+        .flexible(true)
+        .from_reader(buf);
+    rdr.byte_headers().map_err(|e| csv_error(&e))?;
+
+    let mut report = ReportBuilder::new(headers.clone());
+    let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+    let mut flat: Vec<(u32, Txn)> = Vec::new();
+    let mut slash: Vec<(u32, u64, SlashDate)> = Vec::new();
+    let mut seen_rows: rustc_hash::FxHashSet<u128> = Default::default();
+    let mut scratch = Vec::new();
+    let mut currencies: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rec = csv::ByteRecord::new();
+    let mut rows: u64 = 0;
+
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                // A broken quote or bad UTF-8 inside the reader: report, keep going.
+                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
+                rows += 1;
+                report.reject(
+                    line,
+                    Reason::FieldCount,
+                    None,
+                    format!("unreadable CSV row: {e}"),
+                );
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(csv_error(&e));
+                }
+                continue;
+            }
+        }
+        rows += 1;
+        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
+        if rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
+            progress(Progress {
+                bytes: rec.position().map_or(0, |p| p.byte()),
+                rows,
+            });
+        }
+        let extra_filled = rec.iter().skip(headers.len()).any(|f| !f.is_empty());
+        if rec.len() < headers.len() || extra_filled {
+            report.reject(
+                line,
+                Reason::FieldCount,
+                None,
+                format!(
+                    "row has {} fields, the header has {} (an unquoted delimiter?)",
+                    rec.len(),
+                    headers.len()
+                ),
+            );
+            continue;
+        }
+        let row = match reader.parse(&rec) {
+            Ok(row) => row,
+            Err(e) => {
+                report.reject(line, e.reason, e.column, e.message);
+                continue;
+            }
+        };
+        if !opts.keep_duplicates && !seen_rows.insert(fingerprint(&rec, &mut scratch)) {
+            report.duplicate(line);
+            continue;
+        }
+        let next = index.len() as u32;
+        let customer = match index.get(row.user) {
+            Some(&c) => c,
+            None => {
+                index.insert(row.user.into(), next);
+                next
+            }
+        };
+        let ts = match row.when {
+            Cell::Exact(ts, shape) => {
+                report.date_shape(shape);
+                ts
+            }
+            Cell::Slash(d) => {
+                report.date_shape(DateShape::Slash);
+                slash.push((flat.len() as u32, line, d));
+                0
+            }
+        };
+        if let Some(code) = row.currency {
+            if let Some(n) = currencies.get_mut(code) {
+                *n += 1;
+            } else {
+                currencies.insert(code.to_string(), 1);
+            }
+        }
+        report.accept(row.net, row.refund);
+        flat.push((
+            customer,
+            Txn {
+                ts,
+                amount: row.net,
+            },
+        ));
+    }
+    progress(Progress {
+        bytes: rdr.position().byte(),
+        rows,
+    });
+
+    if reader.rates.is_empty() && currencies.len() > 1 {
+        return Err(IngestError::MixedCurrencies {
+            seen: currencies.into_iter().collect(),
+        });
+    }
+    let order = resolve_slash_dates(&mut flat, &slash, opts.ambiguous_date_order, &mut report);
+    flat.retain(|(c, _)| *c != u32::MAX);
+    report.note_invisible_ids(index.keys().map(|k| &**k));
+    let transactions = Transactions::group(index, flat);
+    let report = report.finish(FinishInfo {
+        rows,
+        delimiter: sniffed.delimiter,
+        mapping: &reader.map,
+        decimal: reader.decimal,
+        date_order: order,
+        transactions: &transactions,
+        currency: currencies.into_keys().next(),
+        converted: !reader.rates.is_empty(),
+    });
+    Ok(Ingested {
+        transactions,
+        report,
+    })
+}
+
+/// How the slash-date order of the timestamp column was decided.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DateOrderDecision {
+    pub order: DateOrder,
+    /// "evidence" when some value only fits one order, "setting" when none did.
+    pub decided_by: String,
+    pub day_first_only: u64,
+    pub month_first_only: u64,
+}
+
+fn resolve_slash_dates(
+    flat: &mut [(u32, Txn)],
+    slash: &[(u32, u64, SlashDate)],
+    setting: DateOrder,
+    report: &mut ReportBuilder,
+) -> Option<DateOrderDecision> {
+    if slash.is_empty() {
+        return None;
+    }
+    let (mut dmy, mut mdy) = (0u64, 0u64);
+    for (_, _, d) in slash {
+        match d.valid_orders() {
+            (true, false) => dmy += 1,
+            (false, true) => mdy += 1,
+            _ => {}
+        }
+    }
+    let (order, decided_by) = match (dmy, mdy) {
+        (0, 0) => (setting, "setting"),
+        (d, m) if d > m => (DateOrder::DayFirst, "evidence"),
+        (d, m) if m > d => (DateOrder::MonthFirst, "evidence"),
+        _ => (setting, "setting (evidence tied)"),
+    };
+    let (name, other) = match order {
+        DateOrder::DayFirst => ("day-first", "month-first"),
+        DateOrder::MonthFirst => ("month-first", "day-first"),
+    };
+    for &(i, line, d) in slash {
+        match d.resolve(order) {
+            Some(ts) => flat[i as usize].1.ts = ts,
+            None => {
+                let (customer, txn) = &mut flat[i as usize];
+                report.unaccept(txn.amount);
+                *customer = u32::MAX;
+                report.reject(
+                    line,
+                    Reason::DateOrderConflict,
+                    None,
+                    format!(
+                        "{}/{}/{} is only a date {other}, but the column reads {name} ({decided_by})",
+                        d.first, d.second, d.year
+                    ),
+                );
+            }
+        }
+    }
+    Some(DateOrderDecision {
+        order,
+        decided_by: decided_by.into(),
+        day_first_only: dmy,
+        month_first_only: mdy,
+    })
+}
+
+/// 128-bit fingerprint of a whole row for duplicate detection. 128 bits (not
+/// a `Hasher`'s `u64`, which is 32-bit on wasm32 for FxHash) keeps the chance
+/// of calling two different rows duplicates below 1e-20 even at 10⁸ rows.
+/// Fields are length-prefixed so `a,bc` and `ab,c` differ.
+fn fingerprint(rec: &csv::ByteRecord, scratch: &mut Vec<u8>) -> u128 {
+    scratch.clear();
+    for f in rec.iter() {
+        scratch.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        scratch.extend_from_slice(f);
+    }
+    xxhash_rust::xxh3::xxh3_128(scratch)
+}
+
+struct FinishInfo<'a> {
+    rows: u64,
+    delimiter: char,
+    mapping: &'a ColumnMapping,
+    decimal: DecimalSeparator,
+    date_order: Option<DateOrderDecision>,
+    transactions: &'a Transactions,
+    currency: Option<String>,
+    converted: bool,
+}
+
+/// Parse a `currency,rate` table (header optional).
+pub fn parse_rates(text: &str) -> Result<Vec<(String, f64)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (code, rate) = line
+            .split_once([',', ';', '\t'])
+            .ok_or_else(|| format!("rates line {}: expected currency,rate", i + 1))?;
+        match rate.trim().parse::<f64>() {
+            Ok(r) if r.is_finite() && r > 0.0 => out.push((code.trim().to_ascii_uppercase(), r)),
+            _ if i == 0 => {} // header
+            _ => {
+                return Err(format!(
+                    "rates line {}: rate {rate:?} is not a positive number",
+                    i + 1
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,342 @@
+//! The ingest report: what was read, how, and every row that was not used.
+
+use super::dates::DateShape;
+use super::{ColumnMapping, DateOrderDecision, DecimalSeparator, FinishInfo, Reason, Role};
+use crate::time::{format_ts, SECONDS_PER_DAY};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Rejections kept one by one; beyond this only counts per reason grow.
+pub const MAX_LISTED_REJECTIONS: usize = 1000;
+/// Line numbers kept per reason for the summary.
+pub const FIRST_LINES_PER_REASON: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub line: u64,
+    pub reason: String,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasonSummary {
+    pub reason: String,
+    pub count: u64,
+    pub first_lines: Vec<u64>,
+    /// The first row's message, as an example.
+    pub example: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnReport {
+    pub index: usize,
+    pub name: String,
+    pub role: Option<Role>,
+    pub read_as: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngestReport {
+    /// Data rows: the header and blank lines are not rows.
+    pub rows: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    /// First line numbers (1-based physical lines, header = 1) of duplicates.
+    pub duplicate_lines: Vec<u64>,
+    pub reasons: Vec<ReasonSummary>,
+    pub rejections: Vec<Rejection>,
+    pub rejections_truncated: bool,
+    pub columns: Vec<ColumnReport>,
+    pub formats: BTreeMap<String, String>,
+    pub date_order: Option<DateOrderDecision>,
+    pub customers: u64,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+    pub days_spanned: i64,
+    pub net_revenue: f64,
+    pub refunds: u64,
+    pub refund_total: f64,
+    pub currency: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+pub(super) struct ReportBuilder {
+    headers: Vec<String>,
+    accepted: u64,
+    duplicates: u64,
+    duplicate_lines: Vec<u64>,
+    by_reason: BTreeMap<Reason, ReasonSummary>,
+    rejections: Vec<Rejection>,
+    rejected: u64,
+    shapes: BTreeMap<DateShape, u64>,
+    net: f64,
+    refunds: u64,
+    refund_total: f64,
+    warnings: Vec<String>,
+}
+
+impl ReportBuilder {
+    pub fn new(headers: Vec<String>) -> Self {
+        ReportBuilder {
+            headers,
+            accepted: 0,
+            duplicates: 0,
+            duplicate_lines: Vec::new(),
+            by_reason: BTreeMap::new(),
+            rejections: Vec::new(),
+            rejected: 0,
+            shapes: BTreeMap::new(),
+            net: 0.0,
+            refunds: 0,
+            refund_total: 0.0,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn reject(&mut self, line: u64, reason: Reason, column: Option<usize>, message: String) {
+        self.rejected += 1;
+        let column = column.map(|c| {
+            self.headers
+                .get(c)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", c + 1))
+        });
+        let message = match &column {
+            Some(name) => format!("column {name:?}: {message}"),
+            None => message,
+        };
+        let entry = self
+            .by_reason
+            .entry(reason)
+            .or_insert_with(|| ReasonSummary {
+                reason: reason.code().into(),
+                count: 0,
+                first_lines: Vec::new(),
+                example: message.clone(),
+            });
+        entry.count += 1;
+        if entry.first_lines.len() < FIRST_LINES_PER_REASON {
+            entry.first_lines.push(line);
+        }
+        if self.rejections.len() < MAX_LISTED_REJECTIONS {
+            self.rejections.push(Rejection {
+                line,
+                reason: reason.code().into(),
+                column,
+                message,
+            });
+        }
+    }
+
+    pub fn duplicate(&mut self, line: u64) {
+        self.duplicates += 1;
+        if self.duplicate_lines.len() < FIRST_LINES_PER_REASON {
+            self.duplicate_lines.push(line);
+        }
+    }
+
+    pub fn accept(&mut self, net: f64, refund: bool) {
+        self.accepted += 1;
+        self.net += net;
+        if refund {
+            self.refunds += 1;
+            self.refund_total += net;
+        }
+    }
+
+    /// Undo [`accept`] for a row rejected once its column was fully seen.
+    pub fn unaccept(&mut self, net: f64) {
+        self.accepted -= 1;
+        self.net -= net;
+        if net < 0.0 {
+            self.refunds -= 1;
+            self.refund_total -= net;
+        }
+    }
+
+    pub fn date_shape(&mut self, shape: DateShape) {
+        *self.shapes.entry(shape).or_default() += 1;
+    }
+
+    /// Warn about ids that differ only by invisible characters or edge spaces
+    /// (`"42"` vs `"42 "` vs `"4\u{200b}2"`): they stay distinct customers,
+    /// byte-exact, but the user should know.
+    pub fn note_invisible_ids<'a>(&mut self, ids: impl Iterator<Item = &'a str> + Clone) {
+        let is_invisible = |c: char| {
+            matches!(
+                c,
+                '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{a0}'
+            )
+        };
+        let visible = |s: &str| {
+            s.trim()
+                .chars()
+                .filter(|&c| !is_invisible(c))
+                .collect::<String>()
+        };
+        let suspicious: Vec<&str> = ids
+            .clone()
+            .filter(|s| s.trim() != *s || s.chars().any(is_invisible))
+            .collect();
+        if suspicious.is_empty() {
+            return;
+        }
+        let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        let wanted: std::collections::HashSet<String> =
+            suspicious.iter().map(|s| visible(s)).collect();
+        for id in ids {
+            let v = visible(id);
+            if wanted.contains(&v) {
+                groups.entry(v).or_default().push(id);
+            }
+        }
+        let clashes: Vec<String> = groups
+            .values()
+            .filter(|g| g.len() > 1)
+            .map(|g| {
+                g.iter()
+                    .map(|s| format!("{s:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" vs ")
+            })
+            .collect();
+        if !clashes.is_empty() {
+            self.warnings.push(format!(
+                "{} user ids differ from another id only by invisible characters or surrounding spaces; they are kept as distinct customers. Examples: {}",
+                clashes.len(),
+                clashes.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+            ));
+        }
+        let lone = suspicious.len()
+            - groups
+                .values()
+                .filter(|g| g.len() > 1)
+                .map(|g| g.len() - 1)
+                .sum::<usize>();
+        if lone > 0 && clashes.is_empty() {
+            self.warnings.push(format!(
+                "{} user ids contain invisible characters or surrounding spaces (kept byte-exact), e.g. {:?}",
+                suspicious.len(),
+                suspicious[0]
+            ));
+        }
+    }
+
+    pub fn finish(mut self, info: FinishInfo<'_>) -> IngestReport {
+        let txns = info.transactions;
+        let (first, last) = txns.all().iter().fold((i64::MAX, i64::MIN), |(lo, hi), t| {
+            (lo.min(t.ts), hi.max(t.ts))
+        });
+        let has = !txns.is_empty();
+        let mut formats = BTreeMap::new();
+        formats.insert("delimiter".into(), describe_delimiter(info.delimiter));
+        formats.insert(
+            "decimal_separator".into(),
+            match info.decimal {
+                DecimalSeparator::Point => "point (1,234.56)".into(),
+                DecimalSeparator::Comma => "comma (1.234,56)".into(),
+            },
+        );
+        let date_desc = self
+            .shapes
+            .iter()
+            .map(|(s, n)| format!("{} ×{n}", s.describe()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        formats.insert("date".into(), date_desc.clone());
+        if let Some(d) = &info.date_order {
+            if d.decided_by.starts_with("setting") {
+                self.warnings.push(format!(
+                    "slash dates in this file never show which part is the day; read as {:?} by the setting. Change it if that is wrong.",
+                    d.order
+                ));
+            }
+        }
+        if info.rows > 0 && self.accepted == 0 {
+            self.warnings.push(
+                "no row could be used: check the column mapping and the reasons below".into(),
+            );
+        }
+        let columns = self
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let role = Role::ALL
+                    .into_iter()
+                    .find(|r| info.mapping.get(*r) == Some(i));
+                ColumnReport {
+                    index: i,
+                    name: name.clone(),
+                    role,
+                    read_as: read_as(role, info.mapping, &date_desc, &formats, &info),
+                }
+            })
+            .collect();
+        IngestReport {
+            rows: info.rows,
+            accepted: self.accepted,
+            rejected: self.rejected,
+            duplicates: self.duplicates,
+            duplicate_lines: self.duplicate_lines,
+            reasons: self.by_reason.into_values().collect(),
+            rejections_truncated: self.rejected as usize > self.rejections.len(),
+            rejections: self.rejections,
+            columns,
+            formats,
+            date_order: info.date_order.clone(),
+            customers: txns.customers() as u64,
+            first_ts: has.then(|| format_ts(first)),
+            last_ts: has.then(|| format_ts(last)),
+            days_spanned: if has {
+                (last - first) / SECONDS_PER_DAY
+            } else {
+                0
+            },
+            net_revenue: self.net,
+            refunds: self.refunds,
+            refund_total: self.refund_total,
+            currency: info.currency.clone(),
+            warnings: self.warnings,
+        }
+    }
+}
+
+fn describe_delimiter(d: char) -> String {
+    match d {
+        '\t' => "tab".into(),
+        c => format!("{c:?}"),
+    }
+}
+
+fn read_as(
+    role: Option<Role>,
+    map: &ColumnMapping,
+    date_desc: &str,
+    formats: &BTreeMap<String, String>,
+    info: &FinishInfo<'_>,
+) -> String {
+    let decimal = &formats["decimal_separator"];
+    match role {
+        None => "not used".into(),
+        Some(Role::UserId) => "customer id, kept byte-exact".into(),
+        Some(Role::Timestamp) => match &info.date_order {
+            Some(d) => format!("{date_desc}; slash dates {:?} ({})", d.order, d.decided_by),
+            None => date_desc.to_string(),
+        },
+        Some(Role::Amount) => format!("money, decimal {decimal}; negative = refund"),
+        Some(Role::Quantity) if map.amount_from_parts() => {
+            "quantity; amount = quantity × unit price".into()
+        }
+        Some(Role::UnitPrice) if map.amount_from_parts() => {
+            format!("unit price, decimal {decimal}")
+        }
+        Some(Role::Quantity | Role::UnitPrice) => "not used (the amount column is used)".into(),
+        Some(Role::IsRefund) => "refund flag (1/true/yes → refund, netted as −|amount|)".into(),
+        Some(Role::Currency) if info.converted => "currency, converted with the given rates".into(),
+        Some(Role::Currency) => "currency (must be a single one without a rates table)".into(),
+        Some(Role::Invoice) => "invoice; ids starting with C are cancellations (refunds)".into(),
+    }
+}

@@ -1,0 +1,270 @@
+use super::*;
+use crate::time::days_from_civil;
+
+fn run(csv: &str) -> Ingested {
+    run_with(csv, &IngestOptions::default())
+}
+
+fn run_with(csv: &str, opts: &IngestOptions) -> Ingested {
+    ingest(csv.as_bytes(), opts, &mut |_| {}).expect("ingest")
+}
+
+fn reason<'a>(r: &'a IngestReport, code: &str) -> &'a ReasonSummary {
+    r.reasons
+        .iter()
+        .find(|s| s.reason == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", r.reasons))
+}
+
+fn day(y: i32, m: u32, d: u32) -> i64 {
+    days_from_civil(y, m, d).unwrap() * 86_400
+}
+
+#[test]
+fn counts_always_add_up_and_lines_are_physical() {
+    // Line 1 header, line 3 blank, line 5 starts a quoted field spanning two lines.
+    let csv = "user_id,ts,amount,note\r\n\
+               a,2024-01-01,10,x\r\n\
+               \r\n\
+               b,2024-01-02,,y\r\n\
+               c,2024-01-03,5,\"multi\nline, with comma\"\r\n\
+               d,2024-02-30,1,z\r\n\
+               a,2024-01-01,10,x\r\n";
+    let r = run(csv).report;
+    assert_eq!(r.rows, 5);
+    assert_eq!((r.accepted, r.rejected, r.duplicates), (2, 2, 1));
+    assert_eq!(r.accepted + r.rejected + r.duplicates, r.rows);
+    assert_eq!(reason(&r, "missing_amount").first_lines, vec![4]);
+    assert_eq!(reason(&r, "impossible_date").first_lines, vec![7]);
+    assert_eq!(r.duplicate_lines, vec![8]);
+    assert!(
+        r.rejections[0].message.contains("\"amount\""),
+        "{:?}",
+        r.rejections[0]
+    );
+}
+
+#[test]
+fn bom_quotes_and_semicolons_with_decimal_commas() {
+    let csv = "\u{feff}Kunde;Datum;Umsatz\n\"K;1\";05.03.2024;\"1.234,50\"\nK2;06.03.2024 14:30;12,5\nK2;07.03.2024;\"He said \"\"hi\"\"\"\n";
+    let out = run(csv);
+    let r = &out.report;
+    assert_eq!(r.formats["delimiter"], "';'");
+    assert!(r.formats["decimal_separator"].starts_with("comma"));
+    assert_eq!(r.accepted, 2, "{:?}", r.rejections);
+    assert_eq!(out.transactions.id(0), "K;1");
+    assert_eq!(out.transactions.history(0)[0].amount, 1234.5);
+    assert_eq!(
+        out.transactions.history(1)[0].ts,
+        day(2024, 3, 6) + 14 * 3600 + 1800
+    );
+    assert_eq!(reason(r, "bad_amount").first_lines, vec![4]);
+}
+
+#[test]
+fn header_aliases_are_case_insensitive() {
+    let csv = "CustomerID\tInvoiceDate\tSales\nx\t2024-01-01T10:00:00+02:00\t$1,000.00\n";
+    let out = run(csv);
+    assert_eq!(out.report.accepted, 1);
+    assert_eq!(
+        out.transactions.history(0)[0],
+        Txn {
+            ts: day(2024, 1, 1) + 8 * 3600,
+            amount: 1000.0
+        }
+    );
+}
+
+#[test]
+fn uci_online_retail_layout_derives_amount_and_cancellations() {
+    let csv = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n\
+               536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850,United Kingdom\n\
+               C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527,United Kingdom\n\
+               536380,22,X,2,12/13/2010 9:41,1.00,14527,United Kingdom\n";
+    let out = run(csv);
+    let r = &out.report;
+    assert_eq!(r.accepted, 3);
+    let d = r.date_order.as_ref().unwrap();
+    assert_eq!(
+        (d.order, d.decided_by.as_str()),
+        (DateOrder::MonthFirst, "evidence")
+    );
+    assert!((r.net_revenue - (15.3 - 27.5 + 2.0)).abs() < 1e-9);
+    assert_eq!(r.refunds, 1);
+    let h = out.transactions.history(1);
+    assert_eq!(h[0].ts, day(2010, 12, 1) + 9 * 3600 + 41 * 60);
+    assert_eq!(h[1].ts, day(2010, 12, 13) + 9 * 3600 + 41 * 60);
+}
+
+#[test]
+fn day_first_evidence_decides_the_whole_column() {
+    // 03/04 is ambiguous on its own; 25/04 proves the column is day-first.
+    let csv = "user,date,amount\na,03/04/2024,1\nb,25/04/2024,1\nc,04/13/2024,1\nd,26/04/2024,1\n";
+    let out = run(csv);
+    let r = &out.report;
+    let d = r.date_order.as_ref().unwrap();
+    assert_eq!(d.order, DateOrder::DayFirst);
+    assert_eq!(out.transactions.history(0)[0].ts, day(2024, 4, 3));
+    // The month-first-only row is rejected, not silently re-read.
+    assert_eq!(reason(r, "date_order_conflict").first_lines, vec![4]);
+    assert_eq!(r.accepted + r.rejected, 4);
+    assert_eq!(r.customers, 3);
+}
+
+#[test]
+fn ambiguous_column_follows_the_setting_and_says_so() {
+    let csv = "user,date,amount\na,03/04/2024,1\n";
+    let r = run(csv).report;
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.contains("never show which part is the day")));
+    let opts = IngestOptions {
+        ambiguous_date_order: DateOrder::DayFirst,
+        ..Default::default()
+    };
+    let out = run_with(csv, &opts);
+    assert_eq!(out.transactions.history(0)[0].ts, day(2024, 4, 3));
+}
+
+#[test]
+fn refunds_net_and_flags_are_read() {
+    let csv = "user_id,ts,amount,is_refund\na,2024-01-01,10,0\na,2024-01-05,4,yes\na,2024-01-06,-1,\na,2024-01-07,3,perhaps\n";
+    let out = run(csv);
+    let r = &out.report;
+    assert_eq!(r.accepted, 3);
+    assert_eq!(r.refunds, 2);
+    assert_eq!(r.net_revenue, 5.0);
+    assert_eq!(r.refund_total, -5.0);
+    assert_eq!(reason(r, "bad_refund_flag").first_lines, vec![5]);
+}
+
+#[test]
+fn currencies_need_a_table() {
+    let csv = "user_id,ts,amount,currency\na,2024-01-01,10,EUR\nb,2024-01-01,10,USD\nc,2024-01-01,1,EUR\n";
+    let err = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("EUR: 2 rows") && err.contains("USD: 1 rows"),
+        "{err}"
+    );
+    let opts = IngestOptions {
+        currency_rates: parse_rates("currency,rate\nEUR,1.1\nUSD,1\n").unwrap(),
+        ..Default::default()
+    };
+    let out = run_with(csv, &opts);
+    assert!((out.report.net_revenue - 22.1).abs() < 1e-9);
+    let opts = IngestOptions {
+        currency_rates: vec![("EUR".into(), 1.1)],
+        ..Default::default()
+    };
+    let r = run_with(csv, &opts).report;
+    assert_eq!(reason(&r, "bad_currency").first_lines, vec![3]);
+}
+
+#[test]
+fn duplicates_can_be_kept() {
+    let csv = "user_id,ts,amount\na,2024-01-01,10\na,2024-01-01,10\n";
+    assert_eq!(run(csv).report.duplicates, 1);
+    let opts = IngestOptions {
+        keep_duplicates: true,
+        ..Default::default()
+    };
+    let out = run_with(csv, &opts);
+    assert_eq!((out.report.accepted, out.report.duplicates), (2, 0));
+}
+
+#[test]
+fn ids_are_byte_exact_and_lookalikes_warned() {
+    let csv = "user_id,ts,amount\n42,2024-01-01,1\n42 ,2024-01-01,1\n4\u{200b}2,2024-01-02,1\n";
+    let out = run(csv);
+    assert_eq!(out.transactions.customers(), 3);
+    let w = out.report.warnings.join(" ");
+    assert!(
+        w.contains("invisible characters") && w.contains("\"42 \""),
+        "{w}"
+    );
+}
+
+#[test]
+fn field_count_and_utf8_problems_are_rejected_not_fatal() {
+    let mut bytes = b"user_id,ts,amount\na,2024-01-01,1,extra\nb,2024-01-01\n".to_vec();
+    bytes.extend_from_slice(b"\xff\xfe,2024-01-01,1\nc,2024-01-01,2,\n");
+    let out = ingest(&bytes[..], &IngestOptions::default(), &mut |_| {}).unwrap();
+    let r = &out.report;
+    assert_eq!(r.rows, 4);
+    assert_eq!(reason(r, "field_count").first_lines, vec![2, 3]);
+    assert_eq!(reason(r, "invalid_utf8").first_lines, vec![4]);
+    assert_eq!(r.accepted, 1, "a trailing empty field is tolerated");
+}
+
+#[test]
+fn fatal_errors_are_specific() {
+    let err = ingest(&b""[..], &IngestOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, IngestError::Empty));
+    let err = ingest(
+        &b"name,qty\nx,1\n"[..],
+        &IngestOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("no user id") && err.contains("name, qty"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explicit_mapping_overrides_detection() {
+    let csv = "a,b,c\nu1,2024-01-01,5\n";
+    let mapping = ColumnMapping {
+        user_id: Some(0),
+        timestamp: Some(1),
+        amount: Some(2),
+        ..Default::default()
+    };
+    let opts = IngestOptions {
+        mapping: Some(mapping),
+        ..Default::default()
+    };
+    let r = run_with(csv, &opts).report;
+    assert_eq!(r.accepted, 1);
+    assert_eq!(r.columns[2].role, Some(Role::Amount));
+}
+
+#[test]
+fn progress_reports_bytes_and_rows() {
+    let mut csv = String::from("user_id,ts,amount\n");
+    for i in 0..70_000 {
+        csv.push_str(&format!("u{},2024-01-01,1\n", i % 100));
+    }
+    let mut seen = Vec::new();
+    let out = ingest(
+        csv.as_bytes(),
+        &IngestOptions {
+            keep_duplicates: true,
+            ..Default::default()
+        },
+        &mut |p| seen.push(p),
+    )
+    .unwrap();
+    assert_eq!(out.report.accepted, 70_000);
+    assert!(seen.len() >= 2);
+    let last = seen.last().unwrap();
+    assert_eq!((last.rows, last.bytes), (70_000, csv.len() as u64));
+}
+
+#[test]
+fn sniff_proposes_a_mapping_from_a_prefix() {
+    let s = sniff(
+        b"order_id;customer;order_date;total\n1;a;2024-01-01;3\n2;b;2024-01-0",
+        None,
+    )
+    .unwrap();
+    assert_eq!(s.delimiter, ';');
+    assert_eq!(s.mapping.user_id, Some(1));
+    assert_eq!(s.mapping.timestamp, Some(2));
+    assert_eq!(s.mapping.amount, Some(3));
+}

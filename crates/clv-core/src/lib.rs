@@ -1,0 +1,28 @@
+//! # clv-core
+//!
+//! The customer-lifetime-value engine behind the in-browser app and the `clv`
+//! CLI. Plain Rust with no web dependencies: it builds and tests natively and
+//! compiles unchanged to `wasm32-unknown-unknown`.
+//!
+//! Data flows through the modules in this order:
+//!
+//! 1. [`ingest`] — a transaction CSV, streamed, into per-customer histories
+//!    and a report of every row not used;
+//! 2. [`features`] — leakage-safe features at a cutoff: the BTYD summary
+//!    (`frequency, recency, T, monetary_value`), holdout counts, per-user
+//!    feature rows with labels;
+//! 3. models and CLV (next).
+//!
+//! [`simulate`] draws synthetic transactions from known parameters for tests,
+//! benchmarks and teaching; [`time`] holds the calendar and the time unit.
+
+pub mod features;
+pub mod ingest;
+pub mod simulate;
+pub mod time;
+
+/// Sum starting from +0.0: `Iterator::sum` of no floats is −0.0, which
+/// would print as "-0" in a result table.
+pub fn total(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, |a, b| a + b)
+}

@@ -1,0 +1,97 @@
+//! Messages across the worker boundary. Everything heavy (parsing, features,
+//! models) runs in the worker; the page only sends requests and renders
+//! replies. Both sides (de)serialise with `serde-wasm-bindgen`.
+
+use clv_core::ingest::{IngestOptions, IngestReport};
+use clv_core::time::TimeUnit;
+use serde::{Deserialize, Serialize};
+
+/// Page → worker. An `Ingest` request travels with the `File`/`Blob` in a
+/// sibling property (`file`) of the posted object, since a `File` is not serde data.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Request {
+    Ingest {
+        name: String,
+        options: IngestOptions,
+    },
+    Summarise(SummaryRequest),
+    Export {
+        what: ExportKind,
+        request: SummaryRequest,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    Summary,
+    Features,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SummaryRequest {
+    /// `YYYY-MM-DD`, inclusive.
+    pub cutoff: String,
+    pub horizon_days: i64,
+    pub unit: TimeUnit,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reply {
+    Ready,
+    Progress {
+        bytes: f64,
+        total: f64,
+        rows: f64,
+    },
+    Ingested {
+        name: String,
+        report: Box<IngestReport>,
+    },
+    Summary(SummaryStats),
+    Exported {
+        file_name: String,
+        csv: String,
+    },
+    /// A problem the user can act on (bad file, bad setting).
+    Failed {
+        message: String,
+    },
+    /// A bug: a Rust panic inside the worker.
+    Panicked {
+        message: String,
+    },
+}
+
+/// What the page shows about the BTYD summary and the feature table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SummaryStats {
+    pub cutoff: String,
+    pub horizon_days: i64,
+    pub unit: TimeUnit,
+    pub customers: usize,
+    pub repeat_buyers: usize,
+    pub excluded_after_cutoff: usize,
+    pub excluded_no_purchase: usize,
+    pub mean_frequency: f64,
+    pub mean_recency: f64,
+    pub mean_t: f64,
+    pub mean_monetary_repeaters: f64,
+    /// Net revenue in the label window `(cutoff, cutoff + horizon]`.
+    pub label_revenue: f64,
+    /// Whether the file's data reaches the end of the label window.
+    pub label_window_complete: bool,
+    pub preview: Vec<SummaryPreviewRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SummaryPreviewRow {
+    pub user_id: String,
+    pub frequency: u32,
+    pub recency: f64,
+    pub t: f64,
+    pub monetary_value: f64,
+}

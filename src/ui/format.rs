@@ -1,0 +1,78 @@
+//! Number formatting for the page (pure, tested natively).
+
+/// `1234567` → `1,234,567`.
+pub fn int(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Money with two decimals and thousands separators; `-` sign first.
+pub fn money(x: f64) -> String {
+    if !x.is_finite() {
+        return "—".into();
+    }
+    let cents = (x.abs() * 100.0).round() as u64;
+    let sign = if x < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", int(cents / 100), cents % 100)
+}
+
+/// `1536` → `1.5 KB`.
+pub fn bytes(b: f64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut v = b.max(0.0);
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+pub fn fixed(x: f64, digits: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.digits$}")
+    } else {
+        "—".into()
+    }
+}
+
+pub fn percent(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        (100.0 * part / whole).clamp(0.0, 100.0)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(999), "999");
+        assert_eq!(int(1000), "1,000");
+        assert_eq!(int(69_659), "69,659");
+        assert_eq!(int(1_234_567), "1,234,567");
+        assert_eq!(money(2500315.634), "2,500,315.63");
+        assert_eq!(money(-5.0), "-5.00");
+        assert_eq!(money(-0.001), "0.00");
+        assert_eq!(money(f64::NAN), "—");
+        assert_eq!(bytes(1536.0), "1.5 KB");
+        assert_eq!(bytes(12.0), "12 B");
+        assert_eq!(percent(1.0, 4.0), 25.0);
+        assert_eq!(percent(1.0, 0.0), 0.0);
+    }
+}

@@ -1,0 +1,94 @@
+//! The worker side of the boundary: receives [`Request`]s, runs the core,
+//! posts [`Reply`]s. Ingested transactions stay here between requests; only
+//! reports, statistics and exports cross back to the page.
+
+use crate::analysis;
+use crate::blob_reader::BlobReader;
+use crate::protocol::{Reply, Request};
+use clv_core::ingest::{ingest, Ingested, Progress};
+use js_sys::Reflect;
+use serde::Serialize;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
+
+thread_local! {
+    static DATA: RefCell<Option<Ingested>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+pub fn post(reply: &Reply) {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    match reply.serialize(&serializer) {
+        Ok(v) => {
+            let _ = scope().post_message(&v);
+        }
+        Err(e) => web_sys::console::error_1(&format!("cannot serialise a reply: {e}").into()),
+    }
+}
+
+/// Entry point of the worker binary: hook panics, listen, say ready.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        post(&Reply::Panicked {
+            message: info.to_string(),
+        });
+    }));
+    let on_msg = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
+        let reply = handle(&ev.data()).unwrap_or_else(|message| Reply::Failed { message });
+        post(&reply);
+    });
+    scope().set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
+    on_msg.forget();
+    post(&Reply::Ready);
+}
+
+fn handle(data: &JsValue) -> Result<Reply, String> {
+    let request_js = Reflect::get(data, &"request".into()).map_err(|_| "malformed message")?;
+    let request: Request = serde_wasm_bindgen::from_value(request_js)
+        .map_err(|e| format!("malformed request: {e}"))?;
+    match request {
+        Request::Ingest { name, options } => {
+            let file: Blob = Reflect::get(data, &"file".into())
+                .ok()
+                .and_then(|f| f.dyn_into().ok())
+                .ok_or("the request carried no file")?;
+            let reader = BlobReader::new(file)?;
+            let total = reader.size();
+            let mut progress = |p: Progress| {
+                post(&Reply::Progress {
+                    bytes: p.bytes as f64,
+                    total,
+                    rows: p.rows as f64,
+                });
+            };
+            DATA.with(|d| d.borrow_mut().take()); // free the previous file first
+            let out =
+                ingest(reader, &options, &mut progress).map_err(|e| format!("{name}: {e}"))?;
+            let report = Box::new(out.report.clone());
+            DATA.with(|d| *d.borrow_mut() = Some(out));
+            Ok(Reply::Ingested { name, report })
+        }
+        Request::Summarise(req) => {
+            with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary))
+        }
+        Request::Export { what, request } => with_data(|tx| {
+            analysis::export(tx, what, &request)
+                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
+        }),
+    }
+}
+
+fn with_data(
+    f: impl FnOnce(&clv_core::ingest::Transactions) -> Result<Reply, String>,
+) -> Result<Reply, String> {
+    DATA.with(|d| match d.borrow().as_ref() {
+        Some(data) => f(&data.transactions),
+        None => Err("no data loaded yet: load a CSV first".into()),
+    })
+}
