@@ -11,13 +11,17 @@
 //! 2. [`features`] — leakage-safe features at a cutoff: the BTYD summary
 //!    (`frequency, recency, T, monetary_value`), holdout counts, per-user
 //!    feature rows with labels;
-//! 3. models and CLV (next).
+//! 3. [`models`] — BG/NBD, Pareto/NBD, MBG/NBD, BG/BB and Gamma–Gamma,
+//!    fitted by maximum likelihood with honest convergence reports;
+//! 4. [`evaluate`] — holdout accuracy metrics.
 //!
 //! [`simulate`] draws synthetic transactions from known parameters for tests,
 //! benchmarks and teaching; [`time`] holds the calendar and the time unit.
 
+pub mod evaluate;
 pub mod features;
 pub mod ingest;
+pub mod models;
 pub mod simulate;
 pub mod time;
 

@@ -1,0 +1,180 @@
+//! BG/BB for discrete-time data: Fader, Hardie & Shang (2010), "Customer-base
+//! analysis in a discrete-time noncontractual setting", Marketing Science
+//! 29(6). Each period a living customer transacts with probability
+//! p ~ Beta(α, β) and, at the start of each period, dies with probability
+//! θ ~ Beta(γ, δ). Rows are (x, t_x, n): transactions, last period with a
+//! transaction, number of periods ([`Rfm`] with `t` = n).
+
+use super::special::{ln_beta, log_sum_exp};
+use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BgBb {
+    pub alpha: f64,
+    pub beta: f64,
+    pub gamma: f64,
+    pub delta: f64,
+}
+
+impl BgBb {
+    pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<BgBb, ModelError> {
+        Ok(BgBb {
+            alpha: positive("alpha", alpha)?,
+            beta: positive("beta", beta)?,
+            gamma: positive("gamma", gamma)?,
+            delta: positive("delta", delta)?,
+        })
+    }
+
+    /// ln P(data, alive through period n).
+    fn ln_alive_term(&self, c: &Rfm) -> f64 {
+        ln_beta(self.alpha + c.x, self.beta + c.t - c.x) - ln_beta(self.alpha, self.beta)
+            + ln_beta(self.gamma, self.delta + c.t)
+            - ln_beta(self.gamma, self.delta)
+    }
+}
+
+impl Likelihood for BgBb {
+    type Row = Rfm;
+    const NAME: &'static str = "bgbb";
+    const PARAMS: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
+
+    fn from_params(p: &[f64]) -> Result<Self, ModelError> {
+        BgBb::new(p[0], p[1], p[2], p[3])
+    }
+
+    fn params(&self) -> Vec<f64> {
+        vec![self.alpha, self.beta, self.gamma, self.delta]
+    }
+
+    /// FHS (2010) eq. 5.
+    fn ln_likelihood(&self, c: &Rfm) -> f64 {
+        let BgBb { alpha, beta, gamma, delta } = *self;
+        let (x, tx, n) = (c.x, c.t_x, c.t);
+        let base = ln_beta(alpha, beta) + ln_beta(gamma, delta);
+        let died = (0..(n - tx) as usize).map(|i| {
+            let i = i as f64;
+            ln_beta(alpha + x, beta + tx - x + i) + ln_beta(gamma + 1.0, delta + tx + i) - base
+        });
+        let terms = std::iter::once(self.ln_alive_term(c)).chain(died).collect::<Vec<_>>();
+        finite_or(log_sum_exp(terms.iter().copied()), f64::NEG_INFINITY)
+    }
+
+    fn starts() -> Vec<Vec<f64>> {
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![1.2, 0.75, 0.66, 2.8], vec![0.5, 2.0, 2.0, 0.5]]
+    }
+
+    fn check_row(c: &Rfm) -> Result<(), String> {
+        let whole = |v: f64| v >= 0.0 && v.fract() == 0.0;
+        if whole(c.x) && whole(c.t_x) && whole(c.t) && c.x <= c.t_x && c.t_x <= c.t && c.t >= 1.0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "BG/BB needs whole numbers with x ≤ t_x ≤ n and n ≥ 1; got x = {}, t_x = {}, n = {}",
+                c.x, c.t_x, c.t
+            ))
+        }
+    }
+}
+
+impl CountModel for BgBb {
+    fn name(&self) -> &'static str {
+        "BG/BB"
+    }
+
+    /// P(alive at the end of period n | data) (FHS 2010 eq. 11 with m = 0).
+    fn p_alive(&self, c: &Rfm) -> f64 {
+        finite_or((self.ln_alive_term(c) - self.ln_likelihood(c)).exp().min(1.0), 0.0)
+    }
+
+    /// Expected transactions in the next `t` periods (FHS 2010 eq. 13), as the
+    /// mean of [`purchase_pmf`].
+    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
+        let k = t.max(0.0).round() as usize;
+        crate::total(self.purchase_pmf(c, t, k).iter().enumerate().map(|(n, p)| n as f64 * p))
+    }
+
+    /// Alive after period n: p ~ Beta(α+x, β+n−x), θ ~ Beta(γ, δ+n). Over the
+    /// next t periods the customer survives j period starts (prob.
+    /// E[(1−θ)ʲθ], or E[(1−θ)ᵗ] for all t) and buys Binomial(j, p) times.
+    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        let pa = self.p_alive(c);
+        let post = BgBb { alpha: self.alpha + c.x, beta: self.beta + c.t - c.x, gamma: self.gamma, delta: self.delta + c.t };
+        let mut pmf: Vec<f64> = post.alive_pmf(t.max(0.0).round() as usize, n_max).iter().map(|p| pa * p).collect();
+        pmf[0] += 1.0 - pa;
+        pmf
+    }
+
+    fn expected_unconditional(&self, t: f64) -> f64 {
+        let k = t.max(0.0).round() as usize;
+        crate::total(self.unconditional_pmf(t, k).iter().enumerate().map(|(n, p)| n as f64 * p))
+    }
+
+    /// A new customer over t periods (alive at the start, as in FHS 2010 eq. 7).
+    fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
+        self.alive_pmf(t.max(0.0).round() as usize, n_max)
+    }
+}
+
+impl BgBb {
+    /// P(k transactions in the next `periods` | alive now), k = 0..=n_max.
+    fn alive_pmf(&self, periods: usize, n_max: usize) -> Vec<f64> {
+        let BgBb { alpha, beta, gamma, delta } = *self;
+        let (bab, bgd) = (ln_beta(alpha, beta), ln_beta(gamma, delta));
+        let ln_choose = |j: usize, k: usize| {
+            use super::special::ln_gamma;
+            ln_gamma(j as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((j - k) as f64 + 1.0)
+        };
+        let mut pmf = vec![0.0; n_max + 1];
+        for j in 0..=periods {
+            let jf = j as f64;
+            // survive j period starts, then die at the next (unless j = periods)
+            let ln_w = if j == periods {
+                ln_beta(gamma, delta + jf) - bgd
+            } else {
+                ln_beta(gamma + 1.0, delta + jf) - bgd
+            };
+            for (k, slot) in pmf.iter_mut().enumerate().take(j.min(n_max) + 1) {
+                let kf = k as f64;
+                *slot += (ln_w + ln_choose(j, k) + ln_beta(alpha + kf, beta + jf - kf) - bab).exp();
+            }
+        }
+        pmf.iter().map(|p| finite_or(*p, 0.0)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fhs() -> BgBb {
+        BgBb::new(1.204, 0.750, 0.657, 2.783).unwrap()
+    }
+
+    #[test]
+    fn pmf_sums_to_one() {
+        let m = fhs();
+        let pmf = m.unconditional_pmf(5.0, 5);
+        assert!((pmf.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        let c = Rfm::new(3.0, 5.0, 6.0);
+        let cp = m.purchase_pmf(&c, 5.0, 5);
+        assert!((cp.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn likelihood_sums_to_one_over_all_histories() {
+        // Σ over every (x, t_x) pattern count for n = 3 of P(x, t_x | n) = 1,
+        // where the number of binary histories with (x, t_x) is C(t_x − 1, x − 1).
+        let m = fhs();
+        let n = 3.0;
+        let mut total = m.ln_likelihood(&Rfm::new(0.0, 0.0, n)).exp();
+        for tx in 1..=3 {
+            for x in 1..=tx {
+                let count = [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 2.0, 1.0]][tx - 1][x - 1];
+                total += count * m.ln_likelihood(&Rfm::new(x as f64, tx as f64, n)).exp();
+            }
+        }
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
+    }
+}

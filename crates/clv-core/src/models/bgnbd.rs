@@ -1,0 +1,211 @@
+//! BG/NBD: Fader, Hardie & Lee (2005), "'Counting your customers' the easy
+//! way: an alternative to the Pareto/NBD model", Marketing Science 24(2),
+//! 275–284.
+//!
+//! While alive a customer buys at rate λ ~ Gamma(r, α); after each *repeat*
+//! purchase they drop out with probability p ~ Beta(a, b). A customer with no
+//! repeat purchase is therefore alive by construction (P(alive | x = 0) = 1);
+//! MBG/NBD and Pareto/NBD do not have that property.
+
+use super::special::{ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
+use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BgNbd {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+impl BgNbd {
+    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<BgNbd, ModelError> {
+        Ok(BgNbd { r: positive("r", r)?, alpha: positive("alpha", alpha)?, a: positive("a", a)?, b: positive("b", b)? })
+    }
+
+    /// The posterior process of a customer known to be alive at T: λ ~
+    /// Gamma(r + x, α + T), p ~ Beta(a, b + x) — again a BG/NBD (FHL 2005 §5).
+    fn alive_posterior(&self, c: &Rfm) -> BgNbd {
+        BgNbd { r: self.r + c.x, alpha: self.alpha + c.t, a: self.a, b: self.b + c.x }
+    }
+}
+
+impl Likelihood for BgNbd {
+    type Row = Rfm;
+    const NAME: &'static str = "bgnbd";
+    const PARAMS: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+    fn from_params(p: &[f64]) -> Result<Self, ModelError> {
+        BgNbd::new(p[0], p[1], p[2], p[3])
+    }
+
+    fn params(&self) -> Vec<f64> {
+        vec![self.r, self.alpha, self.a, self.b]
+    }
+
+    /// FHL (2005) eq. 6.
+    fn ln_likelihood(&self, c: &Rfm) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let x = c.x;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_beta(a, b + x) - ln_beta(a, b);
+        let a3 = -(r + x) * (alpha + c.t).ln();
+        let tail = if x > 0.0 {
+            log_add_exp(a3, a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.t_x).ln())
+        } else {
+            a3
+        };
+        finite_or(a1 + a2 + tail, f64::NEG_INFINITY)
+    }
+
+    fn starts() -> Vec<Vec<f64>> {
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![0.5, 5.0, 0.8, 2.5], vec![0.1, 1.0, 2.0, 10.0]]
+    }
+
+    fn check_row(c: &Rfm) -> Result<(), String> {
+        check_rfm(c)
+    }
+}
+
+/// Shared validity check of a calibration row.
+pub(crate) fn check_rfm(c: &Rfm) -> Result<(), String> {
+    if !(c.x >= 0.0 && c.x.fract() == 0.0 && c.t_x >= 0.0 && c.t > 0.0 && c.t_x <= c.t) {
+        return Err(format!(
+            "a customer has x = {}, t_x = {}, T = {}: need x a whole number ≥ 0 and 0 ≤ t_x ≤ T with T > 0",
+            c.x, c.t_x, c.t
+        ));
+    }
+    if c.x == 0.0 && c.t_x != 0.0 {
+        return Err(format!("a customer has x = 0 but t_x = {}: with no repeat purchase t_x must be 0", c.t_x));
+    }
+    Ok(())
+}
+
+impl CountModel for BgNbd {
+    fn name(&self) -> &'static str {
+        "BG/NBD"
+    }
+
+    /// FHL (2005) appendix / Fader, Hardie & Lee (2008) note: 1 / (1 + δ a/(b+x−1) ((α+T)/(α+t_x))^(r+x)).
+    fn p_alive(&self, c: &Rfm) -> f64 {
+        if c.x == 0.0 {
+            return 1.0;
+        }
+        let ln_ratio = self.a.ln() - (self.b + c.x - 1.0).ln()
+            + (self.r + c.x) * ((self.alpha + c.t).ln() - (self.alpha + c.t_x).ln());
+        finite_or(1.0 / (1.0 + ln_ratio.exp()), 0.0)
+    }
+
+    /// FHL (2005) eq. 10: P(alive) × E[X(t)] of the alive posterior.
+    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
+        self.p_alive(c) * self.alive_posterior(c).expected_unconditional(t)
+    }
+
+    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        let pa = self.p_alive(c);
+        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
+        pmf[0] += 1.0 - pa;
+        pmf
+    }
+
+    /// FHL (2005) eq. 9: (a+b−1)/(a−1) [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))].
+    fn expected_unconditional(&self, t: f64) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        if t <= 0.0 {
+            return 0.0;
+        }
+        let z = t / (alpha + t);
+        let f = ln_hyp2f1(r, b, a + b - 1.0, z).map(|lf| (r * (alpha / (alpha + t)).ln() + lf).exp());
+        match f {
+            // (a − 1) → 0 makes both factors blow up; the value stays finite.
+            Ok(term) if (a - 1.0).abs() > 1e-9 => finite_or((a + b - 1.0) / (a - 1.0) * (1.0 - term), 0.0),
+            _ => finite_or(expected_by_pmf(self, t), 0.0),
+        }
+    }
+
+    /// FHL (2005) eq. 8.
+    fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
+        let BgNbd { r, alpha, a, b } = *self;
+        let ln_p0 = r * (alpha / (alpha + t)).ln();
+        let ln_q = (t / (alpha + t)).ln();
+        let ln_bab = ln_beta(a, b);
+        let mut out = Vec::with_capacity(n_max + 1);
+        let mut nb_cdf = 0.0f64; // Σ_{j<n} NB(j; r, α/(α+t))
+        for n in 0..=n_max {
+            let nf = n as f64;
+            let ln_nb = ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0) + ln_p0 + nf * ln_q;
+            let mut p = (ln_beta(a, b + nf) - ln_bab + ln_nb).exp();
+            if n > 0 {
+                p += (ln_beta(a + 1.0, b + nf - 1.0) - ln_bab).exp() * (1.0 - nb_cdf).max(0.0);
+            }
+            nb_cdf += ln_nb.exp();
+            out.push(finite_or(p, 0.0));
+        }
+        out
+    }
+}
+
+/// E[X(t)] as Σ n P(X(t) = n), for parameters where the closed form is 0/0.
+fn expected_by_pmf(m: &BgNbd, t: f64) -> f64 {
+    let pmf = m.unconditional_pmf(t, 10_000);
+    crate::total(pmf.iter().enumerate().map(|(n, p)| n as f64 * p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FHL (2005) / REFERENCE.md: the CDNOW sample optimum.
+    pub fn cdnow() -> BgNbd {
+        BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap()
+    }
+
+    #[test]
+    fn hardie_spreadsheet_conditional_expectation() {
+        // E[Y(39) | x = 2, t_x = 30.43, T = 38.86] = 1.226 (Hardie's BG/NBD spreadsheet)
+        let e = cdnow().expected_purchases(&Rfm::new(2.0, 30.43, 38.86), 39.0);
+        assert!((e - 1.226).abs() < 5e-4, "{e}");
+    }
+
+    #[test]
+    fn unconditional_expectation_at_78_weeks() {
+        // Spreadsheet: E[X(78)] = 1.8576
+        let e = cdnow().expected_unconditional(78.0);
+        assert!((e - 1.8576).abs() < 5e-4, "{e}");
+    }
+
+    #[test]
+    fn pmf_sums_to_one_and_matches_the_mean() {
+        let m = cdnow();
+        let pmf = m.unconditional_pmf(39.0, 400);
+        let total: f64 = pmf.iter().sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
+        let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+        assert!((mean - m.expected_unconditional(39.0)).abs() < 1e-6);
+        let c = Rfm::new(2.0, 30.43, 38.86);
+        let cp = m.purchase_pmf(&c, 39.0, 400);
+        let cmean: f64 = cp.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+        assert!((cmean - m.expected_purchases(&c, 39.0)).abs() < 1e-6);
+        assert!((cp.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn p_alive_properties() {
+        let m = cdnow();
+        assert_eq!(m.p_alive(&Rfm::new(0.0, 0.0, 38.86)), 1.0);
+        // Longer silence since the last purchase → less likely alive.
+        let recent = m.p_alive(&Rfm::new(3.0, 38.0, 38.86));
+        let old = m.p_alive(&Rfm::new(3.0, 5.0, 38.86));
+        assert!(recent > old && old > 0.0 && recent < 1.0);
+    }
+
+    #[test]
+    fn rejects_bad_parameters_and_rows() {
+        assert!(BgNbd::new(0.0, 1.0, 1.0, 1.0).is_err());
+        assert!(BgNbd::new(1.0, f64::NAN, 1.0, 1.0).is_err());
+        assert!(check_rfm(&Rfm::new(1.0, 5.0, 4.0)).is_err());
+        assert!(check_rfm(&Rfm::new(0.0, 1.0, 4.0)).is_err());
+        assert!(check_rfm(&Rfm::new(1.5, 1.0, 4.0)).is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! MBG/NBD: Batislam, Denizel & Filiztekin (2007), "Empirical validation and
+//! comparison of models for customer base analysis", IJRM 24(3). As BG/NBD,
+//! but a customer may also drop out right after the first purchase, so a
+//! customer with no repeat purchase is not certainly alive. Likelihood and
+//! predictions as in `lifetimes`' `ModifiedBetaGeoFitter` and BTYDplus.
+
+use super::bgnbd::check_rfm;
+use super::special::{ln_beta, ln_gamma};
+use super::{finite_or, positive, BgNbd, CountModel, Likelihood, ModelError, Rfm};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MbgNbd {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+impl MbgNbd {
+    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<MbgNbd, ModelError> {
+        Ok(MbgNbd { r: positive("r", r)?, alpha: positive("alpha", alpha)?, a: positive("a", a)?, b: positive("b", b)? })
+    }
+
+    /// Alive at T: λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x+1), and from then on
+    /// dropout follows purchases — a BG/NBD process.
+    fn alive_posterior(&self, c: &Rfm) -> BgNbd {
+        BgNbd { r: self.r + c.x, alpha: self.alpha + c.t, a: self.a, b: self.b + c.x + 1.0 }
+    }
+}
+
+impl Likelihood for MbgNbd {
+    type Row = Rfm;
+    const NAME: &'static str = "mbgnbd";
+    const PARAMS: &'static [&'static str] = &["r", "alpha", "a", "b"];
+
+    fn from_params(p: &[f64]) -> Result<Self, ModelError> {
+        MbgNbd::new(p[0], p[1], p[2], p[3])
+    }
+
+    fn params(&self) -> Vec<f64> {
+        vec![self.r, self.alpha, self.a, self.b]
+    }
+
+    fn ln_likelihood(&self, c: &Rfm) -> f64 {
+        let MbgNbd { r, alpha, a, b } = *self;
+        let x = c.x;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_beta(a, b + x + 1.0) - ln_beta(a, b);
+        let a3 = -(r + x) * (alpha + c.t).ln();
+        let a4 = a.ln() - (b + x).ln() + (r + x) * ((alpha + c.t).ln() - (alpha + c.t_x).ln());
+        finite_or(a1 + a2 + a3 + a4.exp().ln_1p().max(a4), f64::NEG_INFINITY)
+    }
+
+    fn starts() -> Vec<Vec<f64>> {
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![0.5, 6.0, 0.9, 1.6], vec![0.1, 1.0, 2.0, 10.0]]
+    }
+
+    fn check_row(c: &Rfm) -> Result<(), String> {
+        check_rfm(c)
+    }
+}
+
+impl CountModel for MbgNbd {
+    fn name(&self) -> &'static str {
+        "MBG/NBD"
+    }
+
+    fn p_alive(&self, c: &Rfm) -> f64 {
+        let ln_ratio = self.a.ln() - (self.b + c.x).ln()
+            + (self.r + c.x) * ((self.alpha + c.t).ln() - (self.alpha + c.t_x).ln());
+        finite_or(1.0 / (1.0 + ln_ratio.exp()), 0.0)
+    }
+
+    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
+        self.p_alive(c) * self.alive_posterior(c).expected_unconditional(t)
+    }
+
+    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        let pa = self.p_alive(c);
+        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
+        pmf[0] += 1.0 - pa;
+        pmf
+    }
+
+    /// A new customer survives the first purchase with probability b/(a+b);
+    /// then λ ~ Gamma(r, α), p ~ Beta(a, b+1): E[X(t)] = b/(a−1)[1 − (α/(α+t))ʳ ₂F₁(r, b+1; a+b; t/(α+t))].
+    fn expected_unconditional(&self, t: f64) -> f64 {
+        let survivor = BgNbd { r: self.r, alpha: self.alpha, a: self.a, b: self.b + 1.0 };
+        self.b / (self.a + self.b) * survivor.expected_unconditional(t)
+    }
+
+    fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
+        let survivor = BgNbd { r: self.r, alpha: self.alpha, a: self.a, b: self.b + 1.0 };
+        let w = self.b / (self.a + self.b);
+        let mut pmf: Vec<f64> = survivor.unconditional_pmf(t, n_max).iter().map(|p| w * p).collect();
+        pmf[0] += 1.0 - w;
+        pmf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_time_buyers_are_not_certainly_alive() {
+        let m = MbgNbd::new(0.525, 6.183, 0.891, 1.614).unwrap();
+        let pa = m.p_alive(&Rfm::new(0.0, 0.0, 38.86));
+        assert!(pa < 1.0 && pa > 0.3, "{pa}");
+        let pmf = m.unconditional_pmf(39.0, 400);
+        assert!((pmf.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+        assert!((mean - m.expected_unconditional(39.0)).abs() < 1e-6);
+    }
+}

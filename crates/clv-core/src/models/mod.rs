@@ -1,0 +1,329 @@
+//! Buy-'til-you-die models and the Gamma–Gamma spend model.
+//!
+//! Every model is a type of validated parameters (`BgNbd`, `ParetoNbd`,
+//! `MbgNbd`, `BgBb`, `GammaGamma`) implementing [`Likelihood`], fitted by
+//! [`fit`] (maximum likelihood on log-parameters, identical customers
+//! weighted once), and — for the count models — [`CountModel`] for
+//! predictions. A fit returns the model and a [`FitReport`] that says
+//! honestly whether it converged.
+//!
+//! ```
+//! use clv_core::models::{fit, BgNbd, CountModel, FitOptions, Rfm, Weighted};
+//! // A tiny data set: the fit runs, and says whether it converged.
+//! let rows = [Rfm::new(2.0, 30.43, 38.86), Rfm::new(1.0, 1.71, 38.86), Rfm::new(0.0, 0.0, 38.86),
+//!             Rfm::new(0.0, 0.0, 38.86), Rfm::new(7.0, 29.43, 38.86), Rfm::new(1.0, 5.0, 38.86)];
+//! let fitted = fit::<BgNbd>(&Weighted::from_rows(rows), &FitOptions::default()).unwrap();
+//! assert_eq!(fitted.report.params.len(), 4);
+//! let p = fitted.model.p_alive(&Rfm::new(0.0, 0.0, 38.86));
+//! assert_eq!(p, 1.0); // BG/NBD: no repeat purchase means alive, by construction
+//! ```
+
+pub mod bgbb;
+pub mod bgnbd;
+pub mod gamma_gamma;
+pub mod mbgnbd;
+pub mod optimize;
+pub mod pareto_nbd;
+pub mod special;
+
+pub use bgbb::BgBb;
+pub use bgnbd::BgNbd;
+pub use gamma_gamma::GammaGamma;
+pub use mbgnbd::MbgNbd;
+pub use optimize::Convergence;
+pub use pareto_nbd::ParetoNbd;
+
+use optimize::{hessian, minimise, spd_inverse, Objective};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+/// One customer's calibration summary: `x` repeat purchases, the last at
+/// `t_x`, observed for `T` (all in one time unit).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rfm {
+    pub x: f64,
+    pub t_x: f64,
+    #[serde(rename = "T")]
+    pub t: f64,
+}
+
+impl Rfm {
+    pub fn new(x: f64, t_x: f64, t: f64) -> Rfm {
+        Rfm { x, t_x, t }
+    }
+
+    fn key(&self) -> (u64, u64, u64) {
+        (self.x.to_bits(), self.t_x.to_bits(), self.t.to_bits())
+    }
+}
+
+/// Identical rows stored once with a weight: the cost of a fit grows with the
+/// distinct rows, not with the customers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weighted<R> {
+    pub rows: Vec<R>,
+    pub weights: Vec<f64>,
+}
+
+impl<R> Default for Weighted<R> {
+    fn default() -> Self {
+        Weighted { rows: Vec::new(), weights: Vec::new() }
+    }
+}
+
+impl<R> Weighted<R> {
+    pub fn total_weight(&self) -> f64 {
+        crate::total(self.weights.iter().copied())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&R, f64)> {
+        self.rows.iter().zip(self.weights.iter().copied())
+    }
+}
+
+impl Weighted<Rfm> {
+    pub fn from_rows(rows: impl IntoIterator<Item = Rfm>) -> Self {
+        Self::from_weighted(rows.into_iter().map(|r| (r, 1.0)))
+    }
+
+    pub fn from_weighted(rows: impl IntoIterator<Item = (Rfm, f64)>) -> Self {
+        let mut index: FxHashMap<(u64, u64, u64), usize> = FxHashMap::default();
+        let mut out = Weighted::default();
+        for (r, w) in rows {
+            match index.get(&r.key()) {
+                Some(&i) => out.weights[i] += w,
+                None => {
+                    index.insert(r.key(), out.rows.len());
+                    out.rows.push(r);
+                    out.weights.push(w);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("no customers to fit")]
+    NoData,
+    #[error("invalid parameter {name} = {value}: {why}")]
+    InvalidParameter { name: &'static str, value: f64, why: &'static str },
+    #[error("invalid data: {0}")]
+    InvalidData(String),
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+    #[error("the optimiser found no usable optimum: {0}")]
+    Optimisation(String),
+}
+
+/// Check a parameter is a positive finite number.
+pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, ModelError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(ModelError::InvalidParameter { name, value, why: "must be a positive finite number" })
+    }
+}
+
+/// A parametric model fitted by maximum likelihood.
+pub trait Likelihood: Sized {
+    type Row: Copy;
+    const NAME: &'static str;
+    /// Parameter names in order, as the CLI and the page print them.
+    const PARAMS: &'static [&'static str];
+    /// Build from natural (positive) parameters, validating them.
+    fn from_params(p: &[f64]) -> Result<Self, ModelError>;
+    fn params(&self) -> Vec<f64>;
+    /// ln L for one row (a guarded value: −∞ rather than NaN when impossible).
+    fn ln_likelihood(&self, row: &Self::Row) -> f64;
+    /// Starting points (natural parameters) for the optimiser.
+    fn starts() -> Vec<Vec<f64>>;
+    /// Check the data before fitting (e.g. spend must be positive).
+    fn check_row(_row: &Self::Row) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Settings of a fit, validated once by [`FitOptions::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    /// L2 penalty on the parameters, added to the mean negative
+    /// log-likelihood as `lifetimes`' `penalizer_coef` is.
+    pub penalizer: f64,
+    pub max_iters: u64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions { penalizer: 0.0, max_iters: 500 }
+    }
+}
+
+impl FitOptions {
+    pub fn new(penalizer: f64, max_iters: u64) -> Result<FitOptions, ModelError> {
+        if !(penalizer.is_finite() && penalizer >= 0.0) {
+            return Err(ModelError::InvalidOption(format!("penalizer must be ≥ 0, got {penalizer}")));
+        }
+        if max_iters == 0 {
+            return Err(ModelError::InvalidOption("max_iters must be ≥ 1".into()));
+        }
+        Ok(FitOptions { penalizer, max_iters })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamEstimate {
+    pub name: String,
+    pub value: f64,
+    /// From the inverse Hessian at the optimum (delta method from log scale);
+    /// `None` when the Hessian is not positive definite.
+    pub std_error: Option<f64>,
+    /// 95% interval computed on the log scale (so it stays positive).
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    pub model: String,
+    pub params: Vec<ParamEstimate>,
+    pub log_likelihood: f64,
+    pub convergence: Convergence,
+    /// Customers (total weight) and distinct rows actually evaluated.
+    pub n_customers: f64,
+    pub n_unique: usize,
+    pub penalizer: f64,
+    pub warnings: Vec<String>,
+}
+
+impl FitReport {
+    pub fn param(&self, name: &str) -> Option<f64> {
+        self.params.iter().find(|p| p.name == name).map(|p| p.value)
+    }
+}
+
+/// A fitted model with its report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted<M> {
+    pub model: M,
+    pub report: FitReport,
+}
+
+struct MeanNll<'a, M: Likelihood> {
+    data: &'a Weighted<M::Row>,
+    total: f64,
+    penalizer: f64,
+}
+
+impl<M: Likelihood> MeanNll<'_, M> {
+    fn ll_at(&self, log_params: &[f64]) -> f64 {
+        let p: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
+        match M::from_params(&p) {
+            Ok(m) => crate::total(self.data.iter().map(|(r, w)| w * m.ln_likelihood(r))),
+            Err(_) => f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl<M: Likelihood> Objective for MeanNll<'_, M> {
+    fn cost(&self, log_params: &[f64]) -> f64 {
+        let penalty = self.penalizer * crate::total(log_params.iter().map(|v| v.exp().powi(2)));
+        -self.ll_at(log_params) / self.total + penalty
+    }
+}
+
+/// Fit `M` by maximum likelihood. Refuses rows the model cannot use; returns
+/// the best optimum found with its convergence diagnostics, even when it did
+/// not converge (then `report.convergence.converged` is false and the page
+/// and CLI say so instead of showing the numbers as a result).
+pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<Fitted<M>, ModelError> {
+    if data.rows.is_empty() {
+        return Err(ModelError::NoData);
+    }
+    for r in &data.rows {
+        M::check_row(r).map_err(ModelError::InvalidData)?;
+    }
+    let total = data.total_weight();
+    let nll = MeanNll::<M> { data, total, penalizer: opts.penalizer };
+    let starts: Vec<Vec<f64>> = M::starts().iter().map(|s| s.iter().map(|v| v.ln()).collect()).collect();
+    let best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
+    let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();
+    let model = M::from_params(&natural)?;
+    // Standard errors from the Hessian of the total NLL in log space.
+    let h = hessian(&nll, &best.log_params);
+    let scaled: Vec<Vec<f64>> = h.iter().map(|row| row.iter().map(|v| v * total).collect()).collect();
+    let cov = spd_inverse(&scaled);
+    let mut warnings = Vec::new();
+    if cov.is_none() {
+        warnings.push("the Hessian at the optimum is not positive definite: standard errors are not available and the parameters may not be identified by this data".into());
+    }
+    let params = M::PARAMS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let var = cov.as_ref().map(|c| c[i][i]).filter(|v| v.is_finite() && *v >= 0.0);
+            let se_log = var.map(f64::sqrt);
+            ParamEstimate {
+                name: name.to_string(),
+                value: natural[i],
+                std_error: se_log.map(|s| s * natural[i]),
+                ci_low: se_log.map(|s| (best.log_params[i] - 1.959_964 * s).exp()),
+                ci_high: se_log.map(|s| (best.log_params[i] + 1.959_964 * s).exp()),
+            }
+        })
+        .collect();
+    let report = FitReport {
+        model: M::NAME.to_string(),
+        params,
+        log_likelihood: nll.ll_at(&best.log_params),
+        convergence: best.convergence,
+        n_customers: total,
+        n_unique: data.rows.len(),
+        penalizer: opts.penalizer,
+        warnings,
+    };
+    Ok(Fitted { model, report })
+}
+
+/// Predictions of a count model for one customer, in the fit's time unit.
+pub trait CountModel {
+    fn name(&self) -> &'static str;
+    /// P(alive at T | x, t_x, T).
+    fn p_alive(&self, c: &Rfm) -> f64;
+    /// E[Y(t) | x, t_x, T]: expected purchases in (T, T + t].
+    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64;
+    /// P(Y(t) = n | x, t_x, T) for n = 0..=n_max.
+    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64>;
+    /// E[X(t)] for a new customer (from their first purchase).
+    fn expected_unconditional(&self, t: f64) -> f64;
+    /// P(X(t) = n) for a new customer, n = 0..=n_max.
+    fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64>;
+}
+
+/// Median and 80% interval (10th–90th percentile) of a pmf over 0..n.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PmfSummary {
+    pub median: u32,
+    pub lower80: u32,
+    pub upper80: u32,
+}
+
+pub fn summarise_pmf(pmf: &[f64]) -> PmfSummary {
+    let quantile = |q: f64| {
+        let mut acc = 0.0;
+        for (n, p) in pmf.iter().enumerate() {
+            acc += p;
+            if acc >= q - 1e-12 {
+                return n as u32;
+            }
+        }
+        pmf.len().saturating_sub(1) as u32
+    };
+    PmfSummary { median: quantile(0.5), lower80: quantile(0.1), upper80: quantile(0.9) }
+}
+
+/// Guard for a result table: a finite value or an explicit error, never NaN.
+pub(crate) fn finite_or(v: f64, fallback: f64) -> f64 {
+    if v.is_finite() { v } else { fallback }
+}

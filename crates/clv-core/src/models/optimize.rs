@@ -1,0 +1,301 @@
+//! Maximum likelihood on log-parameters with argmin: L-BFGS (More–Thuente
+//! line search) from several starts, Nelder–Mead when L-BFGS stops on a
+//! non-finite value, then standard errors from a finite-difference Hessian.
+//! Convergence is judged by the gradient at the end, not by the solver's
+//! say-so, and reported as it is.
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::neldermead::NelderMead;
+use argmin::solver::quasinewton::LBFGS;
+use serde::{Deserialize, Serialize};
+
+/// The objective: negative mean log-likelihood (+ penalty) at log-parameters.
+pub trait Objective {
+    fn cost(&self, log_params: &[f64]) -> f64;
+}
+
+struct Problem<'a, O: Objective>(&'a O);
+
+/// Non-finite costs are mapped to a huge finite value so line searches back off.
+const WALL: f64 = 1e100;
+
+impl<O: Objective> CostFunction for Problem<'_, O> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Vec<f64>) -> Result<f64, argmin::core::Error> {
+        let c = self.0.cost(p);
+        Ok(if c.is_finite() { c } else { WALL })
+    }
+}
+
+impl<O: Objective> Gradient for Problem<'_, O> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, argmin::core::Error> {
+        Ok(gradient(self.0, p))
+    }
+}
+
+/// Central differences; the step is relative to |x| with a floor, the usual
+/// balance of truncation (h²) and rounding (ε/h) error.
+pub fn gradient<O: Objective + ?Sized>(f: &O, x: &[f64]) -> Vec<f64> {
+    let mut p = x.to_vec();
+    (0..x.len())
+        .map(|i| {
+            let h = 1e-6 * x[i].abs().max(1.0);
+            p[i] = x[i] + h;
+            let up = f.cost(&p);
+            p[i] = x[i] - h;
+            let down = f.cost(&p);
+            p[i] = x[i];
+            (up - down) / (2.0 * h)
+        })
+        .collect()
+}
+
+/// Hessian by central differences of the cost (symmetric).
+pub fn hessian<O: Objective + ?Sized>(f: &O, x: &[f64]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    let h: Vec<f64> = x.iter().map(|v| 1e-4 * v.abs().max(1.0)).collect();
+    let mut p = x.to_vec();
+    let at = |p: &mut Vec<f64>, i: usize, di: f64, j: usize, dj: f64| {
+        p[i] += di;
+        p[j] += dj;
+        let c = f.cost(p);
+        p[i] -= di;
+        p[j] -= dj;
+        c
+    };
+    let f0 = f.cost(x);
+    let mut hm = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        let (a, b) = (at(&mut p, i, h[i], i, 0.0), at(&mut p, i, -h[i], i, 0.0));
+        hm[i][i] = (a - 2.0 * f0 + b) / (h[i] * h[i]);
+        for j in 0..i {
+            let v = (at(&mut p, i, h[i], j, h[j]) - at(&mut p, i, h[i], j, -h[j]) - at(&mut p, i, -h[i], j, h[j])
+                + at(&mut p, i, -h[i], j, -h[j]))
+                / (4.0 * h[i] * h[j]);
+            hm[i][j] = v;
+            hm[j][i] = v;
+        }
+    }
+    hm
+}
+
+/// Inverse of a symmetric positive-definite matrix via Cholesky; `None` if
+/// it is not positive definite (the optimum is not a proper maximum).
+pub fn spd_inverse(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = m.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = m[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0) {
+                    return None;
+                }
+                l[i][i] = s.sqrt();
+            } else {
+                l[i][j] = s / l[j][j];
+            }
+        }
+    }
+    // inverse = L⁻ᵀ L⁻¹, column by column
+    let mut inv = vec![vec![0.0; n]; n];
+    for col in 0..n {
+        let mut y = vec![0.0; n];
+        for i in 0..n {
+            let e = if i == col { 1.0 } else { 0.0 };
+            y[i] = (e - (0..i).map(|k| l[i][k] * y[k]).sum::<f64>()) / l[i][i];
+        }
+        let mut x = vec![0.0; n];
+        for i in (0..n).rev() {
+            x[i] = (y[i] - (i + 1..n).map(|k| l[k][i] * x[k]).sum::<f64>()) / l[i][i];
+        }
+        for i in 0..n {
+            inv[i][col] = x[i];
+        }
+    }
+    inv.iter().flatten().all(|v| v.is_finite()).then_some(inv)
+}
+
+/// How an optimisation ended, reported to the user as is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Convergence {
+    pub converged: bool,
+    /// Solver iterations, all starts and fallbacks together.
+    pub iterations: u64,
+    /// Max-norm of the gradient of the mean negative log-likelihood at the end.
+    pub gradient_norm: f64,
+    /// e.g. "L-BFGS", "Nelder–Mead then L-BFGS".
+    pub method: String,
+    pub message: String,
+}
+
+/// Gradient max-norm below which a fit counts as converged (mean NLL scale).
+pub const GRADIENT_TOLERANCE: f64 = 1e-5;
+
+pub struct Optimum {
+    pub log_params: Vec<f64>,
+    pub cost: f64,
+    pub convergence: Convergence,
+}
+
+fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(1e-10)
+        .and_then(|s| s.with_tolerance_cost(1e-15))
+        .map_err(|e| e.to_string())?;
+    let res = Executor::new(Problem(f), solver)
+        .configure(|s| s.param(x0).max_iters(max_iters))
+        .run()
+        .map_err(|e| e.to_string())?;
+    let st = res.state();
+    let p = st.get_best_param().cloned().ok_or("L-BFGS returned no parameters")?;
+    let why = match st.get_termination_reason() {
+        Some(TerminationReason::SolverConverged) => "converged".to_string(),
+        Some(r) => r.text().to_string(),
+        None => "stopped".to_string(),
+    };
+    Ok((p, st.get_best_cost(), st.get_iter(), why))
+}
+
+fn nelder_mead<O: Objective>(f: &O, x0: &[f64], max_iters: u64) -> Result<(Vec<f64>, f64, u64), String> {
+    let mut simplex = vec![x0.to_vec()];
+    for i in 0..x0.len() {
+        let mut v = x0.to_vec();
+        v[i] += 0.5;
+        simplex.push(v);
+    }
+    let solver = NelderMead::new(simplex).with_sd_tolerance(1e-12).map_err(|e| e.to_string())?;
+    let res = Executor::new(Problem(f), solver)
+        .configure(|s| s.max_iters(max_iters))
+        .run()
+        .map_err(|e| e.to_string())?;
+    let st = res.state();
+    let p = st.get_best_param().cloned().ok_or("Nelder–Mead returned no parameters")?;
+    Ok((p, st.get_best_cost(), st.get_iter()))
+}
+
+fn max_norm(g: &[f64]) -> f64 {
+    g.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// One start: L-BFGS; if that fails, ends on a non-finite value or stops
+/// short of a stationary point, Nelder–Mead from where it got to, polished
+/// by L-BFGS. Returns (params, cost, method, solver's reason).
+fn from_start<O: Objective>(f: &O, x0: &[f64], max_iters: u64, iterations: &mut u64) -> Result<(Vec<f64>, f64, String, String), String> {
+    let first = lbfgs(f, x0.to_vec(), max_iters);
+    let (origin, reason) = match &first {
+        Ok((p, c, it, why)) => {
+            *iterations += it;
+            if c.is_finite() && *c < WALL && max_norm(&gradient(f, p)) < GRADIENT_TOLERANCE {
+                return Ok((p.clone(), *c, "L-BFGS".into(), why.clone()));
+            }
+            let reason = if c.is_finite() && *c < WALL {
+                format!("L-BFGS stopped short ({why})")
+            } else {
+                format!("L-BFGS ended on a non-finite likelihood ({c})")
+            };
+            (if *c < WALL { p.clone() } else { x0.to_vec() }, reason)
+        }
+        Err(e) => (x0.to_vec(), format!("L-BFGS failed: {e}")),
+    };
+    let (p, c, it) = nelder_mead(f, &origin, max_iters * 10)?;
+    *iterations += it;
+    let (p, c, why) = match lbfgs(f, p.clone(), max_iters) {
+        Ok((q, d, it2, why)) if d <= c => {
+            *iterations += it2;
+            (q, d, why)
+        }
+        _ => (p, c, "Nelder–Mead stopped".to_string()),
+    };
+    let best_first = first.ok().filter(|(_, c0, _, _)| *c0 < c);
+    match best_first {
+        Some((p0, c0, _, why0)) => Ok((p0, c0, "L-BFGS".into(), why0)),
+        None => Ok((p, c, "Nelder–Mead then L-BFGS".into(), format!("{reason}; {why}"))),
+    }
+}
+
+/// Minimise from each start; keep the best, and report its convergence.
+pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Result<Optimum, String> {
+    let mut best: Option<(Vec<f64>, f64, String, String)> = None;
+    let mut errors = Vec::new();
+    let mut iterations = 0;
+    for x0 in starts {
+        match from_start(f, x0, max_iters, &mut iterations) {
+            Ok(found) if found.1.is_finite() && found.1 < WALL => {
+                if best.as_ref().is_none_or(|b| found.1 < b.1) {
+                    best = Some(found);
+                }
+            }
+            Ok((_, c, _, _)) => errors.push(format!("start {x0:?}: non-finite likelihood {c}")),
+            Err(e) => errors.push(format!("start {x0:?}: {e}")),
+        }
+    }
+    let (p, cost, method, why) = best.ok_or_else(|| format!("no start reached a finite likelihood: {}", errors.join("; ")))?;
+    let g = max_norm(&gradient(f, &p));
+    let converged = g < GRADIENT_TOLERANCE;
+    let message = if converged {
+        format!("{why}; gradient max-norm {g:.1e}")
+    } else {
+        format!("not converged ({why}); gradient max-norm {g:.1e} > {GRADIENT_TOLERANCE:.0e}")
+    };
+    Ok(Optimum { log_params: p, cost, convergence: Convergence { converged, iterations, gradient_norm: g, method, message } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Rosenbrock;
+    impl Objective for Rosenbrock {
+        fn cost(&self, p: &[f64]) -> f64 {
+            (1.0 - p[0]).powi(2) + 100.0 * (p[1] - p[0] * p[0]).powi(2)
+        }
+    }
+
+    #[test]
+    fn finds_the_rosenbrock_minimum_and_says_so() {
+        let o = minimise(&Rosenbrock, &[vec![-1.2, 1.0]], 1000).unwrap();
+        assert!((o.log_params[0] - 1.0).abs() < 1e-5 && (o.log_params[1] - 1.0).abs() < 1e-5, "{:?}", o.log_params);
+        assert!(o.convergence.converged, "{:?}", o.convergence);
+    }
+
+    #[test]
+    fn an_unfinished_run_is_not_called_converged() {
+        let o = minimise(&Rosenbrock, &[vec![-1.2, 1.0]], 3).unwrap();
+        assert!(!o.convergence.converged);
+        assert!(o.convergence.message.starts_with("not converged"));
+    }
+
+    struct Walls;
+    impl Objective for Walls {
+        fn cost(&self, p: &[f64]) -> f64 {
+            if p[0] > 0.5 { f64::NAN } else { (p[0] - 0.3).powi(2) + p[1] * p[1] }
+        }
+    }
+
+    #[test]
+    fn survives_non_finite_regions() {
+        let o = minimise(&Walls, &[vec![0.0, 1.0]], 500).unwrap();
+        assert!((o.log_params[0] - 0.3).abs() < 1e-4, "{:?}", o.log_params);
+    }
+
+    #[test]
+    fn hessian_and_inverse() {
+        struct Quad;
+        impl Objective for Quad {
+            fn cost(&self, p: &[f64]) -> f64 {
+                2.0 * p[0] * p[0] + p[0] * p[1] + 3.0 * p[1] * p[1]
+            }
+        }
+        let h = hessian(&Quad, &[0.3, -0.2]);
+        assert!((h[0][0] - 4.0).abs() < 1e-5 && (h[0][1] - 1.0).abs() < 1e-5 && (h[1][1] - 6.0).abs() < 1e-5);
+        let inv = spd_inverse(&h).unwrap();
+        // [[4,1],[1,6]]⁻¹ = [[6,−1],[−1,4]]/23
+        assert!((inv[0][0] - 6.0 / 23.0).abs() < 1e-6 && (inv[0][1] + 1.0 / 23.0).abs() < 1e-6);
+        assert!(spd_inverse(&[vec![1.0, 2.0], vec![2.0, 1.0]]).is_none());
+    }
+}

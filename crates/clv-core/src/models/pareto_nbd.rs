@@ -1,0 +1,234 @@
+//! Pareto/NBD: Schmittlein, Morrison & Colombo (1987), "Counting your
+//! customers: who are they and what will they do next?", Management Science
+//! 33(1); likelihood and predictions as derived in Fader, Hardie & Lee
+//! (2005), "A note on deriving the Pareto/NBD model and related expressions"
+//! (eqs. 22, 18, 19 there).
+//!
+//! While alive a customer buys at rate λ ~ Gamma(r, α); their lifetime is
+//! exponential with rate μ ~ Gamma(s, β).
+
+use super::bgnbd::check_rfm;
+use super::special::{ln_gamma, ln_hyp2f1, log_add_exp};
+use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ParetoNbd {
+    pub r: f64,
+    pub alpha: f64,
+    pub s: f64,
+    pub beta: f64,
+}
+
+/// ln(1 − eᵈ) for d ≤ 0 (−∞ at d = 0), accurate at both ends.
+fn ln_one_minus_exp(d: f64) -> f64 {
+    if d >= 0.0 {
+        f64::NEG_INFINITY
+    } else if d > -std::f64::consts::LN_2 {
+        (-d.exp_m1()).ln()
+    } else {
+        (-d.exp()).ln_1p()
+    }
+}
+
+impl ParetoNbd {
+    pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<ParetoNbd, ModelError> {
+        Ok(ParetoNbd { r: positive("r", r)?, alpha: positive("alpha", alpha)?, s: positive("s", s)?, beta: positive("beta", beta)? })
+    }
+
+    /// ln of the first term of the likelihood, Γ(r+x)αʳβˢ/(Γ(r)(α+T)^(r+x)(β+T)ˢ):
+    /// the probability of the data *and* being alive at T.
+    fn ln_alive_term(&self, c: &Rfm) -> f64 {
+        let ParetoNbd { r, alpha, s, beta } = *self;
+        ln_gamma(r + c.x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln()
+            - (r + c.x) * (alpha + c.t).ln()
+            - s * (beta + c.t).ln()
+    }
+
+    /// ln A₀ of FHL (2005) eq. 22, with the ₂F₁ argument kept in [0, 1) by
+    /// taking the larger of α and β.
+    fn ln_a0(&self, c: &Rfm) -> Result<f64, super::special::Hyp2f1Error> {
+        let ParetoNbd { r, alpha, s, beta } = *self;
+        let rsx = r + s + c.x;
+        let (big, diff, b2) = if alpha >= beta { (alpha, alpha - beta, s + 1.0) } else { (beta, beta - alpha, r + c.x) };
+        let f = |t: f64| ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)).map(|lf| lf - rsx * (big + t).ln());
+        let (at_tx, at_t) = (f(c.t_x)?, f(c.t)?);
+        Ok(at_tx + ln_one_minus_exp(at_t - at_tx))
+    }
+
+    fn alive_posterior(&self, c: &Rfm) -> ParetoNbd {
+        ParetoNbd { r: self.r + c.x, alpha: self.alpha + c.t, s: self.s, beta: self.beta + c.t }
+    }
+}
+
+impl Likelihood for ParetoNbd {
+    type Row = Rfm;
+    const NAME: &'static str = "pnbd";
+    const PARAMS: &'static [&'static str] = &["r", "alpha", "s", "beta"];
+
+    fn from_params(p: &[f64]) -> Result<Self, ModelError> {
+        ParetoNbd::new(p[0], p[1], p[2], p[3])
+    }
+
+    fn params(&self) -> Vec<f64> {
+        vec![self.r, self.alpha, self.s, self.beta]
+    }
+
+    /// FHL (2005) note, eq. 22, in log space.
+    fn ln_likelihood(&self, c: &Rfm) -> f64 {
+        let first = self.ln_alive_term(c);
+        let rsx = self.r + self.s + c.x;
+        let common = ln_gamma(self.r + c.x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln();
+        match self.ln_a0(c) {
+            Ok(ln_a0) => finite_or(log_add_exp(first, common + (self.s / rsx).ln() + ln_a0), f64::NEG_INFINITY),
+            Err(_) => f64::NEG_INFINITY,
+        }
+    }
+
+    fn starts() -> Vec<Vec<f64>> {
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![0.5, 10.0, 0.5, 10.0], vec![0.2, 2.0, 2.0, 20.0]]
+    }
+
+    fn check_row(c: &Rfm) -> Result<(), String> {
+        check_rfm(c)
+    }
+}
+
+/// 48-point Gauss–Legendre nodes and weights on [−1, 1] (Newton on Pₙ).
+fn gauss_legendre() -> &'static [(f64, f64)] {
+    use std::sync::OnceLock;
+    static NODES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    NODES.get_or_init(|| {
+        let n = 48;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+            let mut dp = 0.0;
+            for _ in 0..100 {
+                let (mut p0, mut p1) = (1.0, x);
+                for k in 2..=n {
+                    let p2 = ((2 * k - 1) as f64 * x * p1 - (k - 1) as f64 * p0) / k as f64;
+                    p0 = p1;
+                    p1 = p2;
+                }
+                dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+                let dx = p1 / dp;
+                x -= dx;
+                if dx.abs() < 1e-16 {
+                    break;
+                }
+            }
+            out.push((x, 2.0 / ((1.0 - x * x) * dp * dp)));
+        }
+        out
+    })
+}
+
+impl CountModel for ParetoNbd {
+    fn name(&self) -> &'static str {
+        "Pareto/NBD"
+    }
+
+    /// FHL (2005) note, eq. 18: the first likelihood term over the likelihood.
+    fn p_alive(&self, c: &Rfm) -> f64 {
+        finite_or((self.ln_alive_term(c) - self.ln_likelihood(c)).exp().min(1.0), 0.0)
+    }
+
+    /// FHL (2005) note, eq. 19: P(alive) × E[X(t)] of the alive posterior.
+    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
+        self.p_alive(c) * self.alive_posterior(c).expected_unconditional(t)
+    }
+
+    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        let pa = self.p_alive(c);
+        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
+        pmf[0] += 1.0 - pa;
+        pmf
+    }
+
+    /// E[X(t)] = rβ/(α(s−1)) [1 − (β/(β+t))^(s−1)], with its s → 1 limit
+    /// (rβ/α) ln(1 + t/β) reached smoothly through expm1.
+    fn expected_unconditional(&self, t: f64) -> f64 {
+        let ParetoNbd { r, alpha, s, beta } = *self;
+        let l = (beta / (beta + t)).ln();
+        let bracket = if (s - 1.0).abs() < 1e-12 { -l } else { -((s - 1.0) * l).exp_m1() / (s - 1.0) };
+        finite_or(r * beta / alpha * bracket, 0.0)
+    }
+
+    /// P(X(t) = n): given λ and μ, purchases are Poisson(λ·min(τ, t)) with
+    /// τ ~ Exp(μ); integrating λ gives a negative binomial, μ gives
+    /// P(n) = NB(n; r, α/(α+t)) (β/(β+t))ˢ + ∫₀ᵗ NB(n; r, α/(α+τ)) sβˢ/(β+τ)^(s+1) dτ,
+    /// computed with Gauss–Legendre on u = ln(β + τ), where the integrand is smooth.
+    fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
+        let ParetoNbd { r, alpha, s, beta } = *self;
+        let nb = |tau: f64, out: &mut Vec<f64>, scale: f64| {
+            let p = alpha / (alpha + tau);
+            let mut ln_term = r * p.ln();
+            let ln_q = if tau > 0.0 { (tau / (alpha + tau)).ln() } else { f64::NEG_INFINITY };
+            for (n, slot) in out.iter_mut().enumerate() {
+                if n > 0 {
+                    ln_term += ((r + n as f64 - 1.0) / n as f64).ln() + ln_q;
+                }
+                *slot += scale * ln_term.exp();
+            }
+        };
+        let mut pmf = vec![0.0; n_max + 1];
+        nb(t, &mut pmf, (s * (beta / (beta + t)).ln()).exp());
+        let (u0, u1) = (beta.ln(), (beta + t).ln());
+        for &(x, w) in gauss_legendre() {
+            let u = 0.5 * (u1 - u0) * x + 0.5 * (u1 + u0);
+            let tau = (u.exp() - beta).max(0.0);
+            // sβˢ/(β+τ)^(s+1) dτ = sβˢ e^(−s u) du
+            let weight = 0.5 * (u1 - u0) * w * s * (s * (beta.ln() - u)).exp();
+            nb(tau, &mut pmf, weight);
+        }
+        pmf.iter().map(|p| finite_or(*p, 0.0)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cdnow() -> ParetoNbd {
+        ParetoNbd::new(0.553276, 10.577613, 0.606214, 11.667915).unwrap()
+    }
+
+    #[test]
+    fn pmf_sums_to_one_and_matches_the_closed_form_mean() {
+        let m = cdnow();
+        for t in [1.0, 39.0, 78.0] {
+            let pmf = m.unconditional_pmf(t, 300);
+            let total: f64 = pmf.iter().sum();
+            assert!((total - 1.0).abs() < 1e-8, "t={t}: {total}");
+            let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+            assert!((mean - m.expected_unconditional(t)).abs() < 1e-6, "t={t}: {mean}");
+        }
+    }
+
+    #[test]
+    fn heavy_buyer_is_finite() {
+        // x = 221, t_x = 103.43, T = 103.57: NaN in a well-known R package.
+        let m = cdnow();
+        let c = Rfm::new(221.0, 103.43, 103.57);
+        let ll = m.ln_likelihood(&c);
+        assert!(ll.is_finite(), "{ll}");
+        let pa = m.p_alive(&c);
+        assert!(pa > 0.9 && pa <= 1.0, "{pa}");
+        assert!(m.expected_purchases(&c, 39.0).is_finite());
+    }
+
+    #[test]
+    fn s_near_one_is_smooth() {
+        let a = ParetoNbd::new(0.5, 10.0, 1.0, 12.0).unwrap().expected_unconditional(39.0);
+        let b = ParetoNbd::new(0.5, 10.0, 1.0 + 1e-9, 12.0).unwrap().expected_unconditional(39.0);
+        assert!((a - b).abs() < 1e-7 && a > 0.0);
+    }
+
+    #[test]
+    fn one_minus_exp() {
+        assert!((ln_one_minus_exp(-1e-10) - (1e-10f64).ln()).abs() < 1e-6);
+        assert!((ln_one_minus_exp(-50.0) - (-(-50.0f64).exp())).abs() < 1e-30);
+        assert_eq!(ln_one_minus_exp(0.0), f64::NEG_INFINITY);
+    }
+}

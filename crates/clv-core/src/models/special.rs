@@ -1,0 +1,161 @@
+//! Special functions in log space: `ln Γ`, `ln B`, log-sum-exp, and the
+//! Gaussian hypergeometric function ₂F₁ (no maintained crate computes it
+//! reliably near z = 1; see `CRATES.md` §9).
+
+pub use statrs::function::gamma::{digamma, ln_gamma};
+
+/// ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b).
+pub fn ln_beta(a: f64, b: f64) -> f64 {
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// ln(eᵃ + eᵇ) without overflow.
+pub fn log_add_exp(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let m = a.max(b);
+    m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+/// ln Σ eˣⁱ.
+pub fn log_sum_exp(xs: impl IntoIterator<Item = f64> + Clone) -> f64 {
+    let m = xs.clone().into_iter().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + crate::total(xs.into_iter().map(|x| (x - m).exp())).ln()
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Hyp2f1Error {
+    #[error("2F1({a}, {b}; {c}; {z}): z must be in [0, 1)")]
+    Domain { a: f64, b: f64, c: f64, z: f64 },
+    #[error("2F1({a}, {b}; {c}; {z}): series did not converge in {terms} terms")]
+    NotConverged { a: f64, b: f64, c: f64, z: f64, terms: usize },
+    #[error("2F1({a}, {b}; {c}; {z}) is not positive; its logarithm is undefined")]
+    NotPositive { a: f64, b: f64, c: f64, z: f64 },
+}
+
+/// Terms before giving up (z = 0.9999 needs ~4·10⁵ for full precision).
+const MAX_TERMS: usize = 2_000_000;
+
+/// ln ₂F₁(a, b; c; z) for real a, b, c with c > 0 and 0 ≤ z < 1.
+///
+/// The Gauss series (DLMF 15.2.1) is summed term by term in log space with
+/// periodic rescaling, so terms of size e^10000 (heavy buyers: a, b ~ 10⁴)
+/// neither overflow nor lose the sum. When c − a − b < 0 the series' terms
+/// grow like n^(a+b−c−1) before z^n wins; Euler's transformation (DLMF 15.8.1)
+/// ₂F₁(a, b; c; z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z)
+/// turns that into decay n^(c−a−b−1) and keeps all terms positive when
+/// c − a > 0 and c − b > 0 (the Pareto/NBD case, c = a + 1).
+/// Stops when the remaining tail, bounded by a geometric series with the
+/// current term ratio, is below 1e-17 of the sum.
+pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, Hyp2f1Error> {
+    if !(0.0..1.0).contains(&z) || !(c > 0.0) || !a.is_finite() || !b.is_finite() {
+        return Err(Hyp2f1Error::Domain { a, b, c, z });
+    }
+    if z == 0.0 || a == 0.0 || b == 0.0 {
+        return Ok(0.0);
+    }
+    let euler = c - a - b < 0.0 && c - a > 0.0 && c - b > 0.0;
+    let (sa, sb, prefactor) = if euler { (c - a, c - b, (c - a - b) * (-z).ln_1p()) } else { (a, b, 0.0) };
+    let ln_sum = ln_gauss_series(sa, sb, c, z).map_err(|terms| Hyp2f1Error::NotConverged { a, b, c, z, terms })?;
+    match ln_sum {
+        Some(s) => Ok(prefactor + s),
+        None => Err(Hyp2f1Error::NotPositive { a, b, c, z }),
+    }
+}
+
+/// ln Σₙ (a)ₙ(b)ₙ/((c)ₙ n!) zⁿ, or `None` if the sum is ≤ 0; `Err(terms)` if
+/// it did not converge.
+fn ln_gauss_series(a: f64, b: f64, c: f64, z: f64) -> Result<Option<f64>, usize> {
+    // The running sum is `scaled · e^scale`; the current term is `sign · e^ln_term`.
+    let mut scale = 0.0f64;
+    let mut scaled = 1.0f64;
+    let mut carry = 0.0f64; // Kahan compensation: 10⁵ terms lose no digits
+    let mut ln_term = 0.0f64;
+    let mut sign = 1.0f64;
+    let ln_z = z.ln();
+    for n in 0..MAX_TERMS {
+        let nf = n as f64;
+        let ratio = (a + nf) * (b + nf) / ((c + nf) * (nf + 1.0));
+        if ratio == 0.0 {
+            return Ok(finish(scaled, scale)); // a or b is a non-positive integer: a polynomial
+        }
+        sign *= ratio.signum();
+        ln_term += ratio.abs().ln() + ln_z;
+        if ln_term - scale > 300.0 {
+            let k = (scale - ln_term).exp();
+            scaled *= k;
+            carry *= k;
+            scale = ln_term;
+        }
+        let term = sign * (ln_term - scale).exp();
+        let y = term - carry;
+        let t = scaled + y;
+        carry = (t - scaled) - y;
+        scaled = t;
+        // Once the term ratio r = |ratio|·z is below 1 and decreasing towards
+        // z, the tail after this term is at most |term|·r/(1 − r).
+        // Later ratios f(m)·z are ≤ max(f(n+1), 1)·z once f is past its peak
+        // (f → 1 as m → ∞, and has at most one turning point).
+        let next = (a + nf + 1.0) * (b + nf + 1.0) / ((c + nf + 1.0) * (nf + 2.0));
+        let r = next.abs().max(1.0) * z;
+        if r < 1.0 && nf + 1.0 > (a + b - c - 1.0).max(0.0) {
+            let tail = term.abs() * r / (1.0 - r);
+            if tail <= 1e-17 * scaled.abs() {
+                return Ok(finish(scaled, scale));
+            }
+        }
+    }
+    Err(MAX_TERMS)
+}
+
+fn finish(scaled: f64, scale: f64) -> Option<f64> {
+    (scaled > 0.0).then(|| scale + scaled.ln())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * b.abs().max(1e-300)
+    }
+
+    #[test]
+    fn closed_forms() {
+        // 2F1(1, 1; 2; z) = −ln(1 − z)/z (DLMF 15.4.2)
+        for z in [0.001, 0.3, 0.9, 0.999] {
+            let want = (-(-z as f64).ln_1p() / z).ln();
+            assert!((ln_hyp2f1(1.0, 1.0, 2.0, z).unwrap() - want).abs() < 2e-15, "z={z}");
+        }
+        // 2F1(a, b; b; z) = (1 − z)^(−a)
+        let got = ln_hyp2f1(2.5, 3.0, 3.0, 0.7).unwrap();
+        assert!(close(got, -2.5 * (0.3f64).ln(), 1e-13));
+        // a polynomial: 2F1(−2, b; c; z) = 1 − 2bz/c + b(b+1)z²/(c(c+1))
+        let (b, c, z) = (1.5, 2.0, 0.4);
+        let want = 1.0 - 2.0 * b * z / c + b * (b + 1.0) * z * z / (c * (c + 1.0));
+        assert!(close(ln_hyp2f1(-2.0, b, c, z).unwrap(), want.ln(), 1e-13));
+    }
+
+    #[test]
+    fn domain_and_sign_errors() {
+        assert!(matches!(ln_hyp2f1(1.0, 1.0, 2.0, 1.0), Err(Hyp2f1Error::Domain { .. })));
+        assert!(matches!(ln_hyp2f1(1.0, 1.0, 0.0, 0.5), Err(Hyp2f1Error::Domain { .. })));
+        // 2F1(−1, 1; 1; z) = 1 − z < 0 would need z > 1; 2F1(−3, 2; 1; 0.9) is negative.
+        assert!(matches!(ln_hyp2f1(-3.0, 2.0, 1.0, 0.9), Err(Hyp2f1Error::NotPositive { .. })));
+    }
+
+    #[test]
+    fn log_helpers() {
+        assert!(close(log_add_exp(1000.0, 1000.0), 1000.0 + 2f64.ln(), 1e-15));
+        assert_eq!(log_add_exp(f64::NEG_INFINITY, 3.0), 3.0);
+        assert!(close(log_sum_exp([0.0, 0.0, 0.0]), 3f64.ln(), 1e-15));
+        assert!(close(ln_beta(2.0, 3.0), (1.0f64 / 12.0).ln(), 1e-14));
+    }
+}

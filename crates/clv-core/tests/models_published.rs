@@ -1,0 +1,104 @@
+//! Every model converges to the published maximum-likelihood optimum on the
+//! papers' data (REFERENCE.md): CDNOW sample in weeks, and the BG/BB donations.
+
+use clv_core::models::gamma_gamma::Spend;
+use clv_core::models::{fit, BgBb, BgNbd, CountModel, FitOptions, Fitted, GammaGamma, Likelihood, MbgNbd, ParetoNbd, Rfm, Weighted};
+
+fn data(name: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data").join(name)).unwrap()
+}
+
+fn cdnow() -> Weighted<Rfm> {
+    let text = data("cdnow_customers_summary.csv");
+    Weighted::from_rows(text.lines().skip(1).map(|l| {
+        let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+        Rfm::new(f[1], f[2], f[3])
+    }))
+}
+
+/// Agreement to `digits` significant digits (relative error ≤ ½·10^(1−digits)).
+fn sig(got: f64, want: f64, digits: i32) -> bool {
+    (got - want).abs() <= 0.5 * 10f64.powi(1 - digits) * want.abs()
+}
+
+/// `ll_tol`: half a unit of the last published digit of the log-likelihood.
+fn check<M: Likelihood>(f: &Fitted<M>, want: &[f64], ll: f64, digits: i32, ll_tol: f64) {
+    let r = &f.report;
+    assert!(r.convergence.converged, "{}: {:?}", r.model, r.convergence);
+    for (p, w) in r.params.iter().zip(want) {
+        assert!(sig(p.value, *w, digits), "{} {}: {} vs {w}", r.model, p.name, p.value);
+        let se = p.std_error.expect("standard error");
+        assert!(se > 0.0 && se < p.value, "{} {} se {se}", r.model, p.name);
+        assert!(p.ci_low.unwrap() < p.value && p.value < p.ci_high.unwrap());
+    }
+    assert!((r.log_likelihood - ll).abs() <= ll_tol, "{} LL {} vs {ll}", r.model, r.log_likelihood);
+}
+
+#[test]
+fn bgnbd_cdnow() {
+    let d = cdnow();
+    assert!(d.rows.len() < 2357, "identical customers are weighted, not repeated");
+    let f = fit::<BgNbd>(&d, &FitOptions::default()).unwrap();
+    check(&f, &[0.242593, 4.413532, 0.792886, 2.425754], -9582.4256, 5, 5e-5);
+    assert_eq!(f.report.n_customers, 2357.0);
+    let e = f.model.expected_purchases(&Rfm::new(2.0, 30.43, 38.86), 39.0);
+    assert!((e - 1.226).abs() < 5e-4, "{e}");
+}
+
+#[test]
+fn pareto_nbd_cdnow() {
+    let f = fit::<ParetoNbd>(&cdnow(), &FitOptions::default()).unwrap();
+    check(&f, &[0.553276, 10.577613, 0.606214, 11.667915], -9594.97393, 5, 5e-6);
+}
+
+#[test]
+fn mbgnbd_cdnow() {
+    // Published to 3–4 digits (Batislam et al. 2007; BTYDplus).
+    let f = fit::<MbgNbd>(&cdnow(), &FitOptions::default()).unwrap();
+    check(&f, &[0.525, 6.183, 0.891, 1.614], -9582.1, 3, 0.05);
+}
+
+#[test]
+fn gamma_gamma_cdnow() {
+    let text = data("cdnow_customers_summary_with_transactions.csv");
+    let rows: Vec<Spend> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+            (f[1] > 0.0).then(|| Spend { x: f[1], mean: f[4] })
+        })
+        .collect();
+    assert_eq!(rows.len(), 946);
+    let w = Weighted { weights: vec![1.0; rows.len()], rows };
+    let f = fit::<GammaGamma>(&w, &FitOptions::default()).unwrap();
+    let r = &f.report;
+    assert!(r.convergence.converged);
+    // FHL (2005) "RFM and CLV": p 6.25, q 3.74, γ 15.44.
+    for (p, want) in r.params.iter().zip([6.25, 3.74, 15.44]) {
+        assert!((p.value - want).abs() < 0.006 * want, "{} {} vs {want}", p.name, p.value);
+    }
+}
+
+#[test]
+fn bgbb_donations() {
+    let text = data("donations.csv");
+    let w = Weighted::from_weighted(text.lines().skip(1).map(|l| {
+        let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+        (Rfm::new(f[0], f[1], f[2]), f[3])
+    }));
+    assert_eq!(w.total_weight(), 11104.0);
+    let f = fit::<BgBb>(&w, &FitOptions::default()).unwrap();
+    check(&f, &[1.204, 0.750, 0.657, 2.783], -33225.6, 4, 0.05);
+}
+
+#[test]
+fn penalizer_shrinks_parameters() {
+    let d = cdnow();
+    let plain = fit::<BgNbd>(&d, &FitOptions::default()).unwrap();
+    let pen = fit::<BgNbd>(&d, &FitOptions::new(0.01, 500).unwrap()).unwrap();
+    let norm = |f: &Fitted<BgNbd>| f.model.params().iter().map(|v| v * v).sum::<f64>();
+    assert!(norm(&pen) < norm(&plain));
+    assert!(pen.report.log_likelihood < plain.report.log_likelihood);
+    assert!(FitOptions::new(-1.0, 10).is_err());
+}
