@@ -1,10 +1,17 @@
 //! `clv`: the native command line over the same core the browser app runs.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clv_core::features::{parse_users, Cutoff, FeatureParams, FeatureTable, RfmSummary};
+use clv_core::clv::ClvParams;
+use clv_core::features::{
+    looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable,
+    HoldoutSplit, RfmSummary,
+};
+use clv_core::holdout;
 use clv_core::ingest::{
     self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role,
 };
+use clv_core::models::{FitOptions, FitReport};
+use clv_core::pipeline::{fit_count, fit_spend, predict, predictions_csv, Customers, ModelKind};
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{parse_day, CohortGrain, TimeUnit};
 use std::fs::File;
@@ -60,6 +67,61 @@ enum Command {
         cohort: CohortGrain,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
+    },
+    /// Fit a model by maximum likelihood; report parameters, SEs, convergence.
+    Fit {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Cutoff for a transaction file (a summary file needs none).
+        #[arg(long)]
+        cutoff: Option<String>,
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        /// bgnbd, pnbd, mbgnbd, bgbb (count models) or gg (Gamma–Gamma spend).
+        #[arg(long)]
+        model: String,
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-customer P(alive), expected purchases, spend and discounted CLV.
+    Predict {
+        #[command(flatten)]
+        input: InputArgs,
+        #[arg(long)]
+        cutoff: Option<String>,
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        #[arg(long, default_value = "bgnbd")]
+        model: ModelKind,
+        /// Spend model: gg (Gamma–Gamma). Without it each purchase is worth 1.
+        #[arg(long)]
+        spend_model: Option<String>,
+        #[arg(long)]
+        horizon_days: f64,
+        /// Annual discount rate (0.10 = 10%), applied monthly.
+        #[arg(long, default_value_t = 0.0)]
+        discount_rate: f64,
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Fit on data up to --cutoff, predict to --holdout-end, score every model.
+    Evaluate {
+        #[command(flatten)]
+        input: InputArgs,
+        #[arg(long)]
+        cutoff: String,
+        #[arg(long)]
+        holdout_end: String,
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
+        #[arg(long)]
+        json: bool,
     },
     /// Synthetic transactions from known BG/NBD (+ Gamma–Gamma) parameters.
     Simulate {
@@ -195,6 +257,102 @@ fn run(cli: Cli) -> CliResult {
                 Format::Json => print_json(&table),
             }
         }
+        Command::Fit {
+            input,
+            cutoff,
+            unit,
+            model,
+            penalizer,
+            json,
+        } => {
+            let customers = load_customers(&input, cutoff.as_deref(), unit)?;
+            let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
+            let report = if model == "gg" {
+                fit_spend(&customers, &opts).map(|(_, r)| r)
+            } else {
+                let kind: ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
+                fit_count(kind, &customers, &opts).map(|(_, r)| r)
+            }
+            .map_err(|e| format!("{}: {e}", input.input.display()))?;
+            if json {
+                print_json(&fit_json(&report))
+            } else {
+                print_fit(&report);
+                Ok(())
+            }
+        }
+        Command::Predict {
+            input,
+            cutoff,
+            unit,
+            model,
+            spend_model,
+            horizon_days,
+            discount_rate,
+            penalizer,
+            format,
+        } => {
+            let customers = load_customers(&input, cutoff.as_deref(), unit)?;
+            let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
+            let clv =
+                ClvParams::new(horizon_days, discount_rate, unit).map_err(|e| e.to_string())?;
+            let name = input.input.display().to_string();
+            let (m, report) =
+                fit_count(model, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
+            if !report.convergence.converged {
+                return Err(format!(
+                    "{name}: the {} fit did not converge ({}); no predictions are made from it",
+                    model.code(),
+                    report.convergence.message
+                ));
+            }
+            let spend = match spend_model.as_deref() {
+                None => None,
+                Some("gg") => {
+                    let (g, r) = fit_spend(&customers, &opts)
+                        .map_err(|e| format!("{name}: Gamma–Gamma: {e}"))?;
+                    if !r.convergence.converged {
+                        return Err(format!(
+                            "{name}: the Gamma–Gamma fit did not converge ({})",
+                            r.convergence.message
+                        ));
+                    }
+                    Some(g)
+                }
+                Some(other) => return Err(format!("--spend-model {other:?}: expected gg")),
+            };
+            let rows = predict(&m, spend.as_ref(), &customers, &clv);
+            match format {
+                Format::Csv => write_stdout(&predictions_csv(&rows)),
+                Format::Json => print_json(&rows),
+            }
+        }
+        Command::Evaluate {
+            input,
+            cutoff,
+            holdout_end,
+            unit,
+            penalizer,
+            json,
+        } => {
+            let out = read(&input)?;
+            let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
+            let end = parse_day(&holdout_end).map_err(|e| format!("--holdout-end: {e}"))?;
+            if end <= cutoff.day {
+                return Err("--holdout-end must be after --cutoff".into());
+            }
+            let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
+            let split = HoldoutSplit::build(&out.transactions, cutoff, end, unit);
+            let report =
+                holdout::evaluate(&split, &out.transactions, &ModelKind::CONTINUOUS, &opts)
+                    .map_err(|e| format!("{}: {e}", input.input.display()))?;
+            if json {
+                print_json(&report)
+            } else {
+                print_holdout(&report);
+                Ok(())
+            }
+        }
         Command::Simulate {
             model,
             customers,
@@ -295,6 +453,123 @@ fn read(args: &InputArgs) -> Result<Ingested, String> {
         opts.mapping = Some(apply_map(sniffed.mapping, &sniffed.headers, &args.map)?);
     }
     ingest::ingest(file, &opts, &mut |_| {}).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Customers from a summary file, or from transactions summarised at --cutoff.
+fn load_customers(
+    args: &InputArgs,
+    cutoff: Option<&str>,
+    unit: TimeUnit,
+) -> Result<Customers, String> {
+    let name = args.input.display().to_string();
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(open(&args.input)?, 64 * 1024),
+        &mut head,
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
+    let sniffed = ingest::sniff(&head, args.delimiter).map_err(|e| format!("{name}: {e}"))?;
+    if looks_like_summary(&sniffed.headers) {
+        let s = parse_summary(open(&args.input)?).map_err(|e| format!("{name}: {e}"))?;
+        return Ok(Customers::from_input(&s));
+    }
+    let cutoff = cutoff.ok_or_else(|| {
+        format!("{name} holds transactions: give --cutoff YYYY-MM-DD (the last day of history)")
+    })?;
+    let cutoff = Cutoff::day(parse_day(cutoff).map_err(|e| format!("--cutoff: {e}"))?);
+    let out = read(args)?;
+    Ok(Customers::from_summary(
+        &RfmSummary::build(&out.transactions, cutoff, unit),
+        &out.transactions,
+    ))
+}
+
+fn fit_json(r: &FitReport) -> serde_json::Value {
+    let params: serde_json::Map<String, serde_json::Value> = r
+        .params
+        .iter()
+        .map(|p| (p.name.clone(), p.value.into()))
+        .collect();
+    let se: serde_json::Map<String, serde_json::Value> = r
+        .params
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.std_error.map_or(serde_json::Value::Null, Into::into),
+            )
+        })
+        .collect();
+    let ci: serde_json::Map<String, serde_json::Value> = r
+        .params
+        .iter()
+        .map(|p| (p.name.clone(), serde_json::json!([p.ci_low, p.ci_high])))
+        .collect();
+    serde_json::json!({
+        "model": r.model, "params": params, "log_likelihood": r.log_likelihood,
+        "converged": r.convergence.converged, "iterations": r.convergence.iterations,
+        "gradient_norm": r.convergence.gradient_norm, "method": r.convergence.method,
+        "message": r.convergence.message, "std_errors": se, "ci95": ci,
+        "n_customers": r.n_customers, "n_unique": r.n_unique, "penalizer": r.penalizer, "warnings": r.warnings,
+    })
+}
+
+fn print_fit(r: &FitReport) {
+    let status = if r.convergence.converged {
+        "converged"
+    } else {
+        "DID NOT CONVERGE — not a result"
+    };
+    println!("{}: {status} ({})", r.model, r.convergence.message);
+    for p in &r.params {
+        let se = p.std_error.map_or("n/a".to_string(), |s| format!("{s:.6}"));
+        println!("  {:<6} {:>14.6}  ± {se}", p.name, p.value);
+    }
+    println!(
+        "log-likelihood {:.4}  customers {}  distinct rows {}  iterations {}",
+        r.log_likelihood, r.n_customers, r.n_unique, r.convergence.iterations
+    );
+    for w in &r.warnings {
+        println!("warning: {w}");
+    }
+}
+
+fn print_holdout(r: &holdout::HoldoutReport) {
+    println!(
+        "{} customers, holdout {:.2} periods, actual purchases {}",
+        r.customers, r.duration, r.actual_total
+    );
+    println!(
+        "{:<8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10}",
+        "model",
+        "MAE",
+        "MAE(med)",
+        "RMSE",
+        "bias%",
+        "pearson",
+        "spearman",
+        "gini",
+        "logscore",
+        "total"
+    );
+    let opt = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.3}"));
+    for m in &r.models {
+        let flag = if m.converged { "" } else { " (not converged)" };
+        println!(
+            "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>8} {:>8} {:>8} {:>7} {:>9.4} {:>10.1}{flag}",
+            m.model,
+            m.mae,
+            m.mae_median,
+            m.rmse,
+            opt(m.bias),
+            opt(m.pearson),
+            opt(m.spearman),
+            opt(m.gini),
+            m.log_score,
+            m.predicted_total
+        );
+    }
+    println!("{}", r.guide);
 }
 
 fn apply_map(

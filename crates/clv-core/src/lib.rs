@@ -18,10 +18,13 @@
 //! [`simulate`] draws synthetic transactions from known parameters for tests,
 //! benchmarks and teaching; [`time`] holds the calendar and the time unit.
 
+pub mod clv;
 pub mod evaluate;
 pub mod features;
+pub mod holdout;
 pub mod ingest;
 pub mod models;
+pub mod pipeline;
 pub mod simulate;
 pub mod time;
 

@@ -6,10 +6,12 @@
 //! [`LeakageError`]) a slice that reaches past the cutoff.
 
 mod summary;
+mod summary_input;
 mod table;
 mod users;
 
 pub use summary::{HoldoutRow, HoldoutSplit, RfmRow, RfmSummary};
+pub use summary_input::{looks_like_summary, parse_summary, SummaryInput, SummaryRow};
 pub use table::{FeatureParams, FeatureRow, FeatureTable};
 pub use users::{parse_users, UserRow, Users};
 

@@ -141,6 +141,9 @@ pub struct HoldoutSplit {
     /// Length of the holdout period in the summary's unit.
     pub duration: f64,
     pub holdout_end: String,
+    /// Purchase occasions of calibration customers in each holdout period
+    /// (unit-long, the last one possibly shorter): the tracking curve's actuals.
+    pub per_period: Vec<u64>,
 }
 
 impl HoldoutSplit {
@@ -152,6 +155,8 @@ impl HoldoutSplit {
     ) -> HoldoutSplit {
         let calibration = RfmSummary::build(tx, cutoff, unit);
         let end = Cutoff::day(holdout_end_day);
+        let duration = (holdout_end_day - cutoff.day) as f64 / unit.days();
+        let mut per_period = vec![0u64; duration.ceil().max(0.0) as usize];
         let mut buf = Vec::new();
         let rows = calibration
             .rows
@@ -160,6 +165,13 @@ impl HoldoutSplit {
                 let h = tx.history(r.customer);
                 let window = &h[cutoff.history(h).rows().len()..end.history(h).rows().len()];
                 occasions(window, &mut buf);
+                for o in &buf {
+                    let k = (((o.day - cutoff.day) as f64 / unit.days()).ceil() as usize)
+                        .saturating_sub(1);
+                    if let Some(slot) = per_period.get_mut(k) {
+                        *slot += 1;
+                    }
+                }
                 HoldoutRow {
                     calibration: *r,
                     holdout_frequency: buf.len() as u32,
@@ -170,8 +182,9 @@ impl HoldoutSplit {
         HoldoutSplit {
             calibration,
             rows,
-            duration: (holdout_end_day - cutoff.day) as f64 / unit.days(),
+            duration,
             holdout_end: format_day(holdout_end_day),
+            per_period,
         }
     }
 }

@@ -73,7 +73,9 @@ pub fn hessian<O: Objective + ?Sized>(f: &O, x: &[f64]) -> Vec<Vec<f64>> {
         let (a, b) = (at(&mut p, i, h[i], i, 0.0), at(&mut p, i, -h[i], i, 0.0));
         hm[i][i] = (a - 2.0 * f0 + b) / (h[i] * h[i]);
         for j in 0..i {
-            let v = (at(&mut p, i, h[i], j, h[j]) - at(&mut p, i, h[i], j, -h[j]) - at(&mut p, i, -h[i], j, h[j])
+            let v = (at(&mut p, i, h[i], j, h[j])
+                - at(&mut p, i, h[i], j, -h[j])
+                - at(&mut p, i, -h[i], j, h[j])
                 + at(&mut p, i, -h[i], j, -h[j]))
                 / (4.0 * h[i] * h[j]);
             hm[i][j] = v;
@@ -85,6 +87,7 @@ pub fn hessian<O: Objective + ?Sized>(f: &O, x: &[f64]) -> Vec<Vec<f64>> {
 
 /// Inverse of a symmetric positive-definite matrix via Cholesky; `None` if
 /// it is not positive definite (the optimum is not a proper maximum).
+#[allow(clippy::needless_range_loop)] // textbook index form of Cholesky
 pub fn spd_inverse(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = m.len();
     let mut l = vec![vec![0.0; n]; n];
@@ -92,7 +95,7 @@ pub fn spd_inverse(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         for j in 0..=i {
             let s: f64 = m[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
             if i == j {
-                if !(s > 0.0) {
+                if s.is_nan() || s <= 0.0 {
                     return None;
                 }
                 l[i][i] = s.sqrt();
@@ -142,7 +145,11 @@ pub struct Optimum {
     pub convergence: Convergence,
 }
 
-fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
+fn lbfgs<O: Objective>(
+    f: &O,
+    x0: Vec<f64>,
+    max_iters: u64,
+) -> Result<(Vec<f64>, f64, u64, String), String> {
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(1e-10)
         .and_then(|s| s.with_tolerance_cost(1e-15))
@@ -152,7 +159,10 @@ fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>,
         .run()
         .map_err(|e| e.to_string())?;
     let st = res.state();
-    let p = st.get_best_param().cloned().ok_or("L-BFGS returned no parameters")?;
+    let p = st
+        .get_best_param()
+        .cloned()
+        .ok_or("L-BFGS returned no parameters")?;
     let why = match st.get_termination_reason() {
         Some(TerminationReason::SolverConverged) => "converged".to_string(),
         Some(r) => r.text().to_string(),
@@ -161,20 +171,29 @@ fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>,
     Ok((p, st.get_best_cost(), st.get_iter(), why))
 }
 
-fn nelder_mead<O: Objective>(f: &O, x0: &[f64], max_iters: u64) -> Result<(Vec<f64>, f64, u64), String> {
+fn nelder_mead<O: Objective>(
+    f: &O,
+    x0: &[f64],
+    max_iters: u64,
+) -> Result<(Vec<f64>, f64, u64), String> {
     let mut simplex = vec![x0.to_vec()];
     for i in 0..x0.len() {
         let mut v = x0.to_vec();
         v[i] += 0.5;
         simplex.push(v);
     }
-    let solver = NelderMead::new(simplex).with_sd_tolerance(1e-12).map_err(|e| e.to_string())?;
+    let solver = NelderMead::new(simplex)
+        .with_sd_tolerance(1e-12)
+        .map_err(|e| e.to_string())?;
     let res = Executor::new(Problem(f), solver)
         .configure(|s| s.max_iters(max_iters))
         .run()
         .map_err(|e| e.to_string())?;
     let st = res.state();
-    let p = st.get_best_param().cloned().ok_or("Nelder–Mead returned no parameters")?;
+    let p = st
+        .get_best_param()
+        .cloned()
+        .ok_or("Nelder–Mead returned no parameters")?;
     Ok((p, st.get_best_cost(), st.get_iter()))
 }
 
@@ -185,7 +204,12 @@ fn max_norm(g: &[f64]) -> f64 {
 /// One start: L-BFGS; if that fails, ends on a non-finite value or stops
 /// short of a stationary point, Nelder–Mead from where it got to, polished
 /// by L-BFGS. Returns (params, cost, method, solver's reason).
-fn from_start<O: Objective>(f: &O, x0: &[f64], max_iters: u64, iterations: &mut u64) -> Result<(Vec<f64>, f64, String, String), String> {
+fn from_start<O: Objective>(
+    f: &O,
+    x0: &[f64],
+    max_iters: u64,
+    iterations: &mut u64,
+) -> Result<(Vec<f64>, f64, String, String), String> {
     let first = lbfgs(f, x0.to_vec(), max_iters);
     let (origin, reason) = match &first {
         Ok((p, c, it, why)) => {
@@ -214,12 +238,21 @@ fn from_start<O: Objective>(f: &O, x0: &[f64], max_iters: u64, iterations: &mut 
     let best_first = first.ok().filter(|(_, c0, _, _)| *c0 < c);
     match best_first {
         Some((p0, c0, _, why0)) => Ok((p0, c0, "L-BFGS".into(), why0)),
-        None => Ok((p, c, "Nelder–Mead then L-BFGS".into(), format!("{reason}; {why}"))),
+        None => Ok((
+            p,
+            c,
+            "Nelder–Mead then L-BFGS".into(),
+            format!("{reason}; {why}"),
+        )),
     }
 }
 
 /// Minimise from each start; keep the best, and report its convergence.
-pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Result<Optimum, String> {
+pub fn minimise<O: Objective>(
+    f: &O,
+    starts: &[Vec<f64>],
+    max_iters: u64,
+) -> Result<Optimum, String> {
     let mut best: Option<(Vec<f64>, f64, String, String)> = None;
     let mut errors = Vec::new();
     let mut iterations = 0;
@@ -234,7 +267,12 @@ pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Res
             Err(e) => errors.push(format!("start {x0:?}: {e}")),
         }
     }
-    let (p, cost, method, why) = best.ok_or_else(|| format!("no start reached a finite likelihood: {}", errors.join("; ")))?;
+    let (p, cost, method, why) = best.ok_or_else(|| {
+        format!(
+            "no start reached a finite likelihood: {}",
+            errors.join("; ")
+        )
+    })?;
     let g = max_norm(&gradient(f, &p));
     let converged = g < GRADIENT_TOLERANCE;
     let message = if converged {
@@ -242,7 +280,17 @@ pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Res
     } else {
         format!("not converged ({why}); gradient max-norm {g:.1e} > {GRADIENT_TOLERANCE:.0e}")
     };
-    Ok(Optimum { log_params: p, cost, convergence: Convergence { converged, iterations, gradient_norm: g, method, message } })
+    Ok(Optimum {
+        log_params: p,
+        cost,
+        convergence: Convergence {
+            converged,
+            iterations,
+            gradient_norm: g,
+            method,
+            message,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -259,7 +307,11 @@ mod tests {
     #[test]
     fn finds_the_rosenbrock_minimum_and_says_so() {
         let o = minimise(&Rosenbrock, &[vec![-1.2, 1.0]], 1000).unwrap();
-        assert!((o.log_params[0] - 1.0).abs() < 1e-5 && (o.log_params[1] - 1.0).abs() < 1e-5, "{:?}", o.log_params);
+        assert!(
+            (o.log_params[0] - 1.0).abs() < 1e-5 && (o.log_params[1] - 1.0).abs() < 1e-5,
+            "{:?}",
+            o.log_params
+        );
         assert!(o.convergence.converged, "{:?}", o.convergence);
     }
 
@@ -273,7 +325,11 @@ mod tests {
     struct Walls;
     impl Objective for Walls {
         fn cost(&self, p: &[f64]) -> f64 {
-            if p[0] > 0.5 { f64::NAN } else { (p[0] - 0.3).powi(2) + p[1] * p[1] }
+            if p[0] > 0.5 {
+                f64::NAN
+            } else {
+                (p[0] - 0.3).powi(2) + p[1] * p[1]
+            }
         }
     }
 
@@ -292,7 +348,11 @@ mod tests {
             }
         }
         let h = hessian(&Quad, &[0.3, -0.2]);
-        assert!((h[0][0] - 4.0).abs() < 1e-5 && (h[0][1] - 1.0).abs() < 1e-5 && (h[1][1] - 6.0).abs() < 1e-5);
+        assert!(
+            (h[0][0] - 4.0).abs() < 1e-5
+                && (h[0][1] - 1.0).abs() < 1e-5
+                && (h[1][1] - 6.0).abs() < 1e-5
+        );
         let inv = spd_inverse(&h).unwrap();
         // [[4,1],[1,6]]⁻¹ = [[6,−1],[−1,4]]/23
         assert!((inv[0][0] - 6.0 / 23.0).abs() < 1e-6 && (inv[0][1] + 1.0 / 23.0).abs() < 1e-6);

@@ -1,0 +1,309 @@
+//! The steps the CLI and the browser worker share: customers → fitted models
+//! (with warnings a user can act on) → per-customer predictions → CSV. One
+//! implementation, so the page's export equals the CLI's output.
+
+use crate::clv::{value_customers, ClvParams, CustomerValue};
+use crate::features::{RfmSummary, SummaryInput};
+use crate::ingest::Transactions;
+use crate::models::gamma_gamma::{frequency_spend_correlation, Spend};
+use crate::models::{
+    fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd,
+    ModelError, ParetoNbd, Rfm, Weighted,
+};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// The count models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Bgnbd,
+    Pnbd,
+    Mbgnbd,
+    Bgbb,
+}
+
+impl ModelKind {
+    /// The continuous-time models, in the order the page shows them.
+    pub const CONTINUOUS: [ModelKind; 3] = [ModelKind::Bgnbd, ModelKind::Pnbd, ModelKind::Mbgnbd];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ModelKind::Bgnbd => "bgnbd",
+            ModelKind::Pnbd => "pnbd",
+            ModelKind::Mbgnbd => "mbgnbd",
+            ModelKind::Bgbb => "bgbb",
+        }
+    }
+}
+
+impl FromStr for ModelKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bgnbd" | "bg/nbd" => Ok(ModelKind::Bgnbd),
+            "pnbd" | "pareto" | "pareto/nbd" => Ok(ModelKind::Pnbd),
+            "mbgnbd" | "mbg/nbd" => Ok(ModelKind::Mbgnbd),
+            "bgbb" | "bg/bb" => Ok(ModelKind::Bgbb),
+            other => Err(format!(
+                "unknown model {other:?}: expected bgnbd, pnbd, mbgnbd or bgbb"
+            )),
+        }
+    }
+}
+
+/// A fitted count model of any kind.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum AnyModel {
+    Bgnbd(BgNbd),
+    Pnbd(ParetoNbd),
+    Mbgnbd(MbgNbd),
+    Bgbb(BgBb),
+}
+
+impl AnyModel {
+    pub fn as_count(&self) -> &dyn CountModel {
+        match self {
+            AnyModel::Bgnbd(m) => m,
+            AnyModel::Pnbd(m) => m,
+            AnyModel::Mbgnbd(m) => m,
+            AnyModel::Bgbb(m) => m,
+        }
+    }
+}
+
+/// Customers ready for modelling, from transactions or a summary file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Customers {
+    pub ids: Vec<String>,
+    pub rfm: Vec<Rfm>,
+    pub monetary: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+impl Customers {
+    pub fn from_summary(s: &RfmSummary, tx: &Transactions) -> Customers {
+        Customers {
+            ids: s
+                .rows
+                .iter()
+                .map(|r| tx.id(r.customer).to_string())
+                .collect(),
+            rfm: s
+                .rows
+                .iter()
+                .map(|r| Rfm::new(f64::from(r.frequency), r.recency, r.t))
+                .collect(),
+            monetary: s.rows.iter().map(|r| r.monetary_value).collect(),
+            weights: vec![1.0; s.rows.len()],
+        }
+    }
+
+    pub fn from_input(s: &SummaryInput) -> Customers {
+        Customers {
+            ids: s.rows.iter().map(|r| r.user_id.clone()).collect(),
+            rfm: s
+                .rows
+                .iter()
+                .map(|r| Rfm::new(r.frequency, r.recency, r.t))
+                .collect(),
+            monetary: s.rows.iter().map(|r| r.monetary_value).collect(),
+            weights: s.rows.iter().map(|r| r.weight).collect(),
+        }
+    }
+
+    pub fn weighted(&self) -> Weighted<Rfm> {
+        Weighted::from_weighted(self.rfm.iter().copied().zip(self.weights.iter().copied()))
+    }
+
+    pub fn total(&self) -> f64 {
+        crate::total(self.weights.iter().copied())
+    }
+
+    fn repeat_buyers(&self) -> f64 {
+        crate::total(
+            self.rfm
+                .iter()
+                .zip(&self.weights)
+                .filter(|(r, _)| r.x > 0.0)
+                .map(|(_, w)| *w),
+        )
+    }
+}
+
+/// Below this many repeat buyers the estimates are mostly prior shape.
+pub const FEW_REPEAT_BUYERS: f64 = 50.0;
+
+fn fit_one<M: Likelihood<Row = Rfm>>(
+    data: &Weighted<Rfm>,
+    opts: &FitOptions,
+) -> Result<(M, FitReport), ModelError> {
+    fit::<M>(data, opts).map(|f| (f.model, f.report))
+}
+
+/// Fit a count model, adding the warnings its user should read.
+pub fn fit_count(
+    kind: ModelKind,
+    c: &Customers,
+    opts: &FitOptions,
+) -> Result<(AnyModel, FitReport), ModelError> {
+    let data = c.weighted();
+    let (model, mut report) = match kind {
+        ModelKind::Bgnbd => fit_one::<BgNbd>(&data, opts).map(|(m, r)| (AnyModel::Bgnbd(m), r))?,
+        ModelKind::Pnbd => {
+            fit_one::<ParetoNbd>(&data, opts).map(|(m, r)| (AnyModel::Pnbd(m), r))?
+        }
+        ModelKind::Mbgnbd => {
+            fit_one::<MbgNbd>(&data, opts).map(|(m, r)| (AnyModel::Mbgnbd(m), r))?
+        }
+        ModelKind::Bgbb => fit_one::<BgBb>(&data, opts).map(|(m, r)| (AnyModel::Bgbb(m), r))?,
+    };
+    let (total, repeaters) = (c.total(), c.repeat_buyers());
+    if repeaters < FEW_REPEAT_BUYERS {
+        report.warnings.push(format!(
+            "only {repeaters} customers made a repeat purchase: the estimates rest on very little information (see the standard errors)"
+        ));
+    }
+    if kind == ModelKind::Bgnbd && repeaters < total {
+        report.warnings.push(format!(
+            "{} of {} customers ({:.0}%) made no repeat purchase: BG/NBD gives them P(alive) = 1 by construction, because it lets customers drop out only right after a repeat purchase. MBG/NBD and Pareto/NBD do not assume this; compare them.",
+            total - repeaters,
+            total,
+            100.0 * (total - repeaters) / total
+        ));
+    }
+    if !report.convergence.converged {
+        report.warnings.push("the fit did not converge: its parameters are not a maximum-likelihood estimate and must not be used as one".into());
+    }
+    Ok((model, report))
+}
+
+/// Fit Gamma–Gamma on the repeat buyers with positive mean spend; say who
+/// was left out and whether the independence assumption looks violated.
+pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitReport), ModelError> {
+    let mut rows = Vec::new();
+    let mut weights = Vec::new();
+    let (mut one_time, mut non_positive) = (0.0, 0.0);
+    for ((r, m), w) in c.rfm.iter().zip(&c.monetary).zip(&c.weights) {
+        if r.x == 0.0 {
+            one_time += w;
+        } else if m.is_nan() || *m <= 0.0 {
+            non_positive += w;
+        } else {
+            rows.push(Spend { x: r.x, mean: *m });
+            weights.push(*w);
+        }
+    }
+    if rows.is_empty() {
+        return Err(ModelError::InvalidData(
+            "no repeat buyer with a positive mean spend: Gamma–Gamma has nothing to learn from"
+                .into(),
+        ));
+    }
+    let corr = frequency_spend_correlation(&rows);
+    let f = fit::<GammaGamma>(&Weighted { rows, weights }, opts)?;
+    let mut report = f.report;
+    report.warnings.push(format!(
+        "fitted on {} repeat buyers; {one_time} one-time buyers get the population mean spend (backfilled)",
+        report.n_customers
+    ));
+    if non_positive > 0.0 {
+        report.warnings.push(format!(
+            "{non_positive} repeat buyers with zero or negative mean spend (refunds netted) were excluded"
+        ));
+    }
+    if let Some(rho) = corr.filter(|r| r.abs() > 0.3) {
+        report.warnings.push(format!(
+            "frequency and mean spend are correlated (Pearson {rho:.2}): Gamma–Gamma assumes they are independent, so its spend predictions are biased for this data"
+        ));
+    }
+    if f.model.population_mean().is_none() {
+        report.warnings.push(
+            "q ≤ 1: the population mean spend is infinite; backfilled spends are set to 0".into(),
+        );
+    }
+    if !report.convergence.converged {
+        report
+            .warnings
+            .push("the fit did not converge: its parameters must not be used".into());
+    }
+    Ok((f.model, report))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRow {
+    pub user_id: String,
+    pub frequency: f64,
+    pub recency: f64,
+    #[serde(rename = "T")]
+    pub t: f64,
+    #[serde(flatten)]
+    pub value: CustomerValue,
+}
+
+pub fn predict(
+    model: &AnyModel,
+    spend: Option<&GammaGamma>,
+    c: &Customers,
+    p: &ClvParams,
+) -> Vec<PredictionRow> {
+    let rows: Vec<(Rfm, f64)> = c
+        .rfm
+        .iter()
+        .copied()
+        .zip(c.monetary.iter().copied())
+        .collect();
+    value_customers(model.as_count(), spend, &rows, p)
+        .into_iter()
+        .zip(c.ids.iter().zip(&c.rfm))
+        .map(|(value, (id, r))| PredictionRow {
+            user_id: id.clone(),
+            frequency: r.x,
+            recency: r.t_x,
+            t: r.t,
+            value,
+        })
+        .collect()
+}
+
+pub const PREDICTION_COLUMNS: [&str; 12] = [
+    "user_id",
+    "frequency",
+    "recency",
+    "T",
+    "p_alive",
+    "expected_txn",
+    "expected_spend",
+    "clv",
+    "txn_median",
+    "txn_lower80",
+    "txn_upper80",
+    "spend_backfilled",
+];
+
+/// Per-customer predictions as CSV, full precision (the CLI's `predict
+/// --format csv` and the page's export).
+pub fn predictions_csv(rows: &[PredictionRow]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(PREDICTION_COLUMNS).expect("in-memory write");
+    for r in rows {
+        let v = &r.value;
+        w.write_record([
+            r.user_id.clone(),
+            r.frequency.to_string(),
+            r.recency.to_string(),
+            r.t.to_string(),
+            v.p_alive.to_string(),
+            v.expected_txn.to_string(),
+            v.expected_spend.to_string(),
+            v.clv.to_string(),
+            v.txn.median.to_string(),
+            v.txn.lower80.to_string(),
+            v.txn.upper80.to_string(),
+            v.spend_backfilled.to_string(),
+        ])
+        .expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
+}
