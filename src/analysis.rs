@@ -1,9 +1,18 @@
 //! What the worker computes for the page from ingested transactions. Pure
 //! functions over the core, so they are tested natively like the core.
 
-use crate::protocol::{ExportKind, SummaryPreviewRow, SummaryRequest, SummaryStats};
-use clv_core::features::{Cutoff, FeatureParams, FeatureTable, RfmSummary};
+use crate::protocol::{
+    ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey,
+    SummaryPreviewRow, SummaryRequest, SummaryStats, TablePage, TableQuery,
+};
+use clv_core::clv::ClvParams;
+use clv_core::features::{Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary};
+use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
+use clv_core::models::{FitOptions, GammaGamma};
+use clv_core::pipeline::{
+    fit_count, fit_spend, predict, predictions_csv, AnyModel, Customers, ModelKind, PredictionRow,
+};
 use clv_core::time::{day_of, parse_day, CohortGrain};
 
 /// Rows of the summary shown in the page before export.
@@ -96,6 +105,220 @@ pub fn export(
             FeatureTable::build(tx, None, p).to_csv(),
         ),
     })
+}
+
+/// Fitted models at one cutoff, kept in the worker for the customer table
+/// and exports. Predictions are computed per model on first use.
+pub struct ModelSession {
+    customers: Customers,
+    fitted: Vec<(ModelKind, AnyModel)>,
+    spend: Option<GammaGamma>,
+    clv: ClvParams,
+    predictions: Vec<(ModelKind, Vec<PredictionRow>)>,
+    /// The last sorted, filtered order: (query without page, row indices).
+    order: Option<(TableQuery, Vec<u32>)>,
+}
+
+/// Fit every requested count model and Gamma–Gamma. Models that fail or do
+/// not converge are reported in `failed` and get no predictions.
+pub fn fit_models(
+    tx: &Transactions,
+    req: &ModelRequest,
+    status: &mut dyn FnMut(String),
+) -> Result<(ModelSession, ModelsResult), String> {
+    let p = params(&req.summary)?;
+    let opts = FitOptions::new(req.penalizer, 500).map_err(|e| e.to_string())?;
+    let clv = ClvParams::new(
+        req.summary.horizon_days as f64,
+        req.annual_discount_rate,
+        req.summary.unit,
+    )
+    .map_err(|e| e.to_string())?;
+    let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff, req.summary.unit), tx);
+    if customers.rfm.is_empty() {
+        return Err(format!(
+            "no customer bought on or before {}: choose a later cutoff",
+            req.summary.cutoff
+        ));
+    }
+    let mut fits = Vec::new();
+    let mut fitted = Vec::new();
+    let mut failed = Vec::new();
+    for (i, &kind) in req.models.iter().enumerate() {
+        status(format!(
+            "Fitting {} ({} of {}) on {} customers…",
+            kind.code(),
+            i + 1,
+            req.models.len() + 1,
+            customers.rfm.len()
+        ));
+        match fit_count(kind, &customers, &opts) {
+            Ok((m, report)) => {
+                if report.convergence.converged {
+                    fitted.push((kind, m));
+                } else {
+                    failed.push((kind.code().to_string(), report.convergence.message.clone()));
+                }
+                fits.push(report);
+            }
+            Err(e) => failed.push((kind.code().to_string(), e.to_string())),
+        }
+    }
+    status(format!(
+        "Fitting Gamma–Gamma ({} of {})…",
+        req.models.len() + 1,
+        req.models.len() + 1
+    ));
+    let (spend, spend_report, spend_error) = match fit_spend(&customers, &opts) {
+        Ok((g, r)) if r.convergence.converged => (Some(g), Some(r), None),
+        Ok((_, r)) => (
+            None,
+            Some(r.clone()),
+            Some(format!(
+                "Gamma–Gamma did not converge: {}",
+                r.convergence.message
+            )),
+        ),
+        Err(e) => (None, None, Some(e.to_string())),
+    };
+    let result = ModelsResult {
+        fits,
+        spend: spend_report,
+        failed,
+        spend_error,
+        customers: customers.rfm.len(),
+        months: clv.months,
+        monthly_discount: clv.monthly_discount,
+    };
+    Ok((
+        ModelSession {
+            customers,
+            fitted,
+            spend,
+            clv,
+            predictions: Vec::new(),
+            order: None,
+        },
+        result,
+    ))
+}
+
+fn sort_value(r: &PredictionRow, key: SortKey) -> f64 {
+    match key {
+        SortKey::UserId => 0.0,
+        SortKey::Frequency => r.frequency,
+        SortKey::Recency => r.recency,
+        SortKey::T => r.t,
+        SortKey::PAlive => r.value.p_alive,
+        SortKey::ExpectedTxn => r.value.expected_txn,
+        SortKey::ExpectedSpend => r.value.expected_spend,
+        SortKey::Clv => r.value.clv,
+    }
+}
+
+impl ModelSession {
+    fn predictions(&mut self, kind: ModelKind) -> Result<&[PredictionRow], String> {
+        if !self.predictions.iter().any(|(k, _)| *k == kind) {
+            let model = self
+                .fitted
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, m)| *m)
+                .ok_or_else(|| {
+                    format!(
+                        "{} has no converged fit: no predictions from it",
+                        kind.code()
+                    )
+                })?;
+            let rows = predict(&model, self.spend.as_ref(), &self.customers, &self.clv);
+            self.predictions.push((kind, rows));
+        }
+        Ok(&self
+            .predictions
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .expect("just inserted")
+            .1)
+    }
+
+    /// One page of the customer table: searched (substring of the id),
+    /// sorted, paged. The sorted order is cached across page turns.
+    pub fn table(&mut self, q: &TableQuery) -> Result<TablePage, String> {
+        let page_size = q.page_size.clamp(1, 500);
+        let key = TableQuery {
+            page: 0,
+            page_size: 0,
+            ..q.clone()
+        };
+        let cached = self.order.as_ref().is_some_and(|(k, _)| *k == key);
+        if !cached {
+            let rows = self.predictions(q.model)?;
+            let needle = q.search.trim();
+            let mut idx: Vec<u32> = (0..rows.len() as u32)
+                .filter(|&i| needle.is_empty() || rows[i as usize].user_id.contains(needle))
+                .collect();
+            match q.sort {
+                SortKey::UserId => {
+                    idx.sort_by(|&a, &b| rows[a as usize].user_id.cmp(&rows[b as usize].user_id))
+                }
+                k => idx.sort_by(|&a, &b| {
+                    sort_value(&rows[a as usize], k).total_cmp(&sort_value(&rows[b as usize], k))
+                }),
+            }
+            if q.descending {
+                idx.reverse();
+            }
+            self.order = Some((key, idx));
+        }
+        let order = &self.order.as_ref().expect("set above").1;
+        let matching = order.len();
+        let page = q.page.min(matching.saturating_sub(1) / page_size);
+        let picked: Vec<u32> = order
+            .iter()
+            .skip(page * page_size)
+            .take(page_size)
+            .copied()
+            .collect();
+        let rows = self.predictions(q.model)?;
+        Ok(TablePage {
+            model: q.model,
+            matching,
+            total: rows.len(),
+            page,
+            rows: picked.iter().map(|&i| rows[i as usize].clone()).collect(),
+        })
+    }
+
+    /// The CLI's `clv predict` output for the same data and settings.
+    pub fn export(
+        &mut self,
+        kind: ModelKind,
+        format: ExportFormat,
+    ) -> Result<(String, String), String> {
+        let rows = self.predictions(kind)?;
+        Ok(match format {
+            ExportFormat::Csv => (
+                format!("predictions_{}.csv", kind.code()),
+                predictions_csv(rows),
+            ),
+            ExportFormat::Json => (
+                format!("predictions_{}.json", kind.code()),
+                serde_json::to_string_pretty(rows).map_err(|e| e.to_string())? + "\n",
+            ),
+        })
+    }
+}
+
+/// Holdout evaluation of every continuous-time model beside the naive baseline.
+pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport, String> {
+    let cutoff = Cutoff::day(parse_day(&req.cutoff).map_err(|e| format!("calibration end: {e}"))?);
+    let end = parse_day(&req.holdout_end).map_err(|e| format!("holdout end: {e}"))?;
+    if end <= cutoff.day {
+        return Err("the holdout must end after the calibration period".into());
+    }
+    let opts = FitOptions::new(req.penalizer, 500).map_err(|e| e.to_string())?;
+    let split = HoldoutSplit::build(tx, cutoff, end, req.unit);
+    holdout::evaluate(&split, tx, &ModelKind::CONTINUOUS, &opts).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

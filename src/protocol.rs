@@ -2,7 +2,10 @@
 //! models) runs in the worker; the page only sends requests and renders
 //! replies. Both sides (de)serialise with `serde-wasm-bindgen`.
 
+use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
+use clv_core::models::FitReport;
+use clv_core::pipeline::{ModelKind, PredictionRow};
 use clv_core::time::TimeUnit;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +19,13 @@ pub enum Request {
         options: IngestOptions,
     },
     Summarise(SummaryRequest),
+    FitModels(ModelRequest),
+    Evaluate(HoldoutRequest),
+    Table(TableQuery),
+    ExportPredictions {
+        model: ModelKind,
+        format: ExportFormat,
+    },
     Export {
         what: ExportKind,
         request: SummaryRequest,
@@ -52,6 +62,13 @@ pub enum Reply {
         report: Box<IngestReport>,
     },
     Summary(SummaryStats),
+    /// What the worker is doing now (model fits, evaluation).
+    Status {
+        message: String,
+    },
+    Models(ModelsResult),
+    Holdout(Box<HoldoutReport>),
+    Table(TablePage),
     Exported {
         file_name: String,
         csv: String,
@@ -94,4 +111,75 @@ pub struct SummaryPreviewRow {
     pub recency: f64,
     pub t: f64,
     pub monetary_value: f64,
+}
+
+/// Fit the count models and Gamma–Gamma at a cutoff, for CLV over a horizon.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelRequest {
+    pub summary: SummaryRequest,
+    pub models: Vec<ModelKind>,
+    pub penalizer: f64,
+    /// Annual discount rate (0.10 = 10%), applied monthly.
+    pub annual_discount_rate: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelsResult {
+    pub fits: Vec<FitReport>,
+    pub spend: Option<FitReport>,
+    /// (model, reason) for fits that failed outright or did not converge.
+    pub failed: Vec<(String, String)>,
+    pub spend_error: Option<String>,
+    pub customers: usize,
+    /// Months of the CLV horizon and the monthly discount used.
+    pub months: u32,
+    pub monthly_discount: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HoldoutRequest {
+    pub cutoff: String,
+    pub holdout_end: String,
+    pub unit: TimeUnit,
+    pub penalizer: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    UserId,
+    Frequency,
+    Recency,
+    T,
+    PAlive,
+    ExpectedTxn,
+    ExpectedSpend,
+    Clv,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TableQuery {
+    pub model: ModelKind,
+    pub search: String,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub page: usize,
+    pub page_size: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TablePage {
+    pub model: ModelKind,
+    /// Rows matching the search.
+    pub matching: usize,
+    pub total: usize,
+    pub page: usize,
+    pub rows: Vec<PredictionRow>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }

@@ -2,8 +2,13 @@
 //! "ready", and the signals its replies feed. Cancel terminates the worker
 //! (the only way to stop synchronous work in it) and starts a fresh one.
 
-use crate::protocol::{Reply, Request, SummaryRequest, SummaryStats};
+use crate::protocol::{
+    ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request, SummaryRequest,
+    SummaryStats, TablePage, TableQuery,
+};
+use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
+use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -38,6 +43,11 @@ pub struct Session {
     pub summary_busy: RwSignal<bool>,
     pub error: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
+    /// A long job in the worker (model fits, evaluation) and what it is doing.
+    pub work: RwSignal<Option<String>>,
+    pub models: RwSignal<Option<ModelsResult>>,
+    pub holdout: RwSignal<Option<HoldoutReport>>,
+    pub table: RwSignal<Option<TablePage>>,
 }
 
 impl Session {
@@ -51,6 +61,10 @@ impl Session {
             summary_busy: RwSignal::new(false),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
+            work: RwSignal::new(None),
+            models: RwSignal::new(None),
+            holdout: RwSignal::new(None),
+            table: RwSignal::new(None),
         };
         s.spawn();
         s
@@ -70,8 +84,7 @@ impl Session {
         let on_message =
             Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| self.on_reply(ev.data()));
         let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |ev: ErrorEvent| {
-            self.running.set(false);
-            self.summary_busy.set(false);
+            self.stop_busy();
             self.error.set(Some(format!(
                 "The background worker failed: {}",
                 ev.message()
@@ -118,6 +131,16 @@ impl Session {
                 self.summary_busy.set(false);
                 self.summary.set(Some(stats));
             }
+            Reply::Status { message } => self.work.set(Some(message)),
+            Reply::Models(result) => {
+                self.work.set(None);
+                self.models.set(Some(result));
+            }
+            Reply::Holdout(report) => {
+                self.work.set(None);
+                self.holdout.set(Some(*report));
+            }
+            Reply::Table(page) => self.table.set(Some(page)),
             Reply::Exported { file_name, csv } => {
                 if let Err(e) = download(&file_name, &csv) {
                     self.error
@@ -125,21 +148,24 @@ impl Session {
                 }
             }
             Reply::Failed { message } => {
-                self.running.set(false);
-                self.summary_busy.set(false);
-                self.progress.set(None);
+                self.stop_busy();
                 self.error.set(Some(message));
             }
             Reply::Panicked { message } => {
-                self.running.set(false);
-                self.summary_busy.set(false);
-                self.progress.set(None);
+                self.stop_busy();
                 self.error.set(Some(format!(
                     "Internal error (a bug, not your data's fault): {message}. The worker was restarted; please try again."
                 )));
                 self.restart();
             }
         }
+    }
+
+    fn stop_busy(self) {
+        self.running.set(false);
+        self.summary_busy.set(false);
+        self.progress.set(None);
+        self.work.set(None);
     }
 
     fn post(self, request: &Request, file: Option<&Blob>) {
@@ -172,6 +198,9 @@ impl Session {
         self.notice.set(None);
         self.report.set(None);
         self.summary.set(None);
+        self.models.set(None);
+        self.holdout.set(None);
+        self.table.set(None);
         self.running.set(true);
         self.progress.set(Some(ProgressView {
             bytes: 0.0,
@@ -185,6 +214,29 @@ impl Session {
         self.summary_busy.set(true);
         self.error.set(None);
         self.post(&Request::Summarise(req), None);
+    }
+
+    pub fn fit_models(self, req: ModelRequest) {
+        self.error.set(None);
+        self.models.set(None);
+        self.table.set(None);
+        self.work.set(Some("Fitting models…".into()));
+        self.post(&Request::FitModels(req), None);
+    }
+
+    pub fn evaluate(self, req: HoldoutRequest) {
+        self.error.set(None);
+        self.holdout.set(None);
+        self.work.set(Some("Evaluating on the holdout…".into()));
+        self.post(&Request::Evaluate(req), None);
+    }
+
+    pub fn query_table(self, q: TableQuery) {
+        self.post(&Request::Table(q), None);
+    }
+
+    pub fn export_predictions(self, model: ModelKind, format: ExportFormat) {
+        self.post(&Request::ExportPredictions { model, format }, None);
     }
 
     pub fn export(self, what: crate::protocol::ExportKind, request: SummaryRequest) {
@@ -203,8 +255,7 @@ impl Session {
     /// Stop the running ingest for real: the worker is terminated.
     pub fn cancel(self) {
         self.restart();
-        self.running.set(false);
-        self.progress.set(None);
+        self.stop_busy();
         self.notice.set(Some(
             "Cancelled. Nothing was kept; load a file to start again.".into(),
         ));
@@ -222,7 +273,11 @@ impl Default for Session {
 fn download(file_name: &str, text: &str) -> Result<(), JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("text/csv");
+    opts.set_type(if file_name.ends_with(".json") {
+        "application/json"
+    } else {
+        "text/csv"
+    });
     let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
     let document = web_sys::window()

@@ -15,6 +15,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
 thread_local! {
     static DATA: RefCell<Option<Ingested>> = const { RefCell::new(None) };
+    static MODELS: RefCell<Option<analysis::ModelSession>> = const { RefCell::new(None) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -67,7 +68,9 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
                     rows: p.rows as f64,
                 });
             };
-            DATA.with(|d| d.borrow_mut().take()); // free the previous file first
+            // Free the previous file and its models first.
+            DATA.with(|d| d.borrow_mut().take());
+            MODELS.with(|m| m.borrow_mut().take());
             let out =
                 ingest(reader, &options, &mut progress).map_err(|e| format!("{name}: {e}"))?;
             let report = Box::new(out.report.clone());
@@ -77,6 +80,23 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
         Request::Summarise(req) => {
             with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary))
         }
+        Request::FitModels(req) => with_data(|tx| {
+            let mut status = |message: String| post(&Reply::Status { message });
+            let (session, result) = analysis::fit_models(tx, &req, &mut status)?;
+            MODELS.with(|m| *m.borrow_mut() = Some(session));
+            Ok(Reply::Models(result))
+        }),
+        Request::Evaluate(req) => with_data(|tx| {
+            post(&Reply::Status {
+                message: "Fitting on the calibration period and scoring the holdout…".into(),
+            });
+            analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
+        }),
+        Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
+        Request::ExportPredictions { model, format } => with_models(|m| {
+            m.export(model, format)
+                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
+        }),
         Request::Export { what, request } => with_data(|tx| {
             analysis::export(tx, what, &request)
                 .map(|(file_name, csv)| Reply::Exported { file_name, csv })
@@ -90,5 +110,14 @@ fn with_data(
     DATA.with(|d| match d.borrow().as_ref() {
         Some(data) => f(&data.transactions),
         None => Err("no data loaded yet: load a CSV first".into()),
+    })
+}
+
+fn with_models(
+    f: impl FnOnce(&mut analysis::ModelSession) -> Result<Reply, String>,
+) -> Result<Reply, String> {
+    MODELS.with(|m| match m.borrow_mut().as_mut() {
+        Some(session) => f(session),
+        None => Err("no models fitted yet: fit the models first".into()),
     })
 }

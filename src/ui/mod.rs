@@ -1,8 +1,12 @@
 //! Page components. Each panel owns the signals it alone uses; the shared
 //! ones live in [`Session`] (what the worker reports) and are passed down.
 
+pub mod charts;
+mod customers;
 pub mod format;
+mod holdout;
 mod load;
+mod models;
 mod progress;
 mod report;
 mod summary;
@@ -22,6 +26,7 @@ pub fn App() -> impl IntoView {
     let session = Session::new();
     let pending: PendingFile = StoredValue::new_local(None);
     let sniffed = RwSignal::new(None::<Sniffed>);
+    let settings = summary::Settings::new();
     view! {
         <header class="top">
             <h1>{PRODUCT}</h1>
@@ -34,11 +39,31 @@ pub fn App() -> impl IntoView {
             <progress::ProgressPanel session />
             <Messages session />
             <report::ReportPanel session />
-            <summary::SummaryPanel session />
+            <summary::SummaryPanel session settings />
+            <WorkBanner session />
+            <models::ModelsPanel session settings />
+            <customers::CustomerTable session />
+            <holdout::HoldoutPanel session settings />
         </main>
         <footer>
             "Everything runs in this tab: Rust compiled to WebAssembly, in a Web Worker. No uploads, no analytics, no network."
         </footer>
+    }
+}
+
+/// A long job in the worker: what it is doing, and a way to stop it.
+#[component]
+fn WorkBanner(session: Session) -> impl IntoView {
+    move || {
+        session.work.get().map(|w| {
+            view! {
+                <div id="work" class="notice work">
+                    <span class="spinner"></span>
+                    <span id="work-text">{w}</span>
+                    <button id="cancel-work" class="button secondary" on:click=move |_| session.cancel()>"Cancel"</button>
+                </div>
+            }
+        })
     }
 }
 

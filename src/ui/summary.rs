@@ -16,16 +16,47 @@ pub fn default_cutoff(first: &str, last: &str, horizon_days: i64) -> Option<Stri
     Some(format_day((last - horizon_days).max(first)))
 }
 
+/// Cutoff, horizon and unit: chosen here, used by the summary, the models
+/// and the holdout panels.
+#[derive(Clone, Copy)]
+pub struct Settings {
+    pub cutoff: RwSignal<String>,
+    pub horizon: RwSignal<i64>,
+    pub unit: RwSignal<TimeUnit>,
+}
+
+impl Settings {
+    pub fn new() -> Settings {
+        Settings {
+            cutoff: RwSignal::new(String::new()),
+            horizon: RwSignal::new(90),
+            unit: RwSignal::new(TimeUnit::Week),
+        }
+    }
+
+    pub fn request(&self) -> SummaryRequest {
+        SummaryRequest {
+            cutoff: self.cutoff.get_untracked(),
+            horizon_days: self.horizon.get_untracked(),
+            unit: self.unit.get_untracked(),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::new()
+    }
+}
+
 #[component]
-pub fn SummaryPanel(session: Session) -> impl IntoView {
-    let cutoff = RwSignal::new(String::new());
-    let horizon = RwSignal::new(90i64);
-    let unit = RwSignal::new(TimeUnit::Week);
-    let request = move || SummaryRequest {
-        cutoff: cutoff.get_untracked(),
-        horizon_days: horizon.get_untracked(),
-        unit: unit.get_untracked(),
-    };
+pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
+    let Settings {
+        cutoff,
+        horizon,
+        unit,
+    } = settings;
+    let request = move || settings.request();
     // A new report: propose a cutoff and compute once.
     Effect::new(move |_| {
         if let Some((_, r)) = session.report.get() {

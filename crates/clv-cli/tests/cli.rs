@@ -222,14 +222,26 @@ fn features_with_users() {
 #[test]
 fn fit_json_reproduces_the_published_bgnbd() {
     let v: serde_json::Value = serde_json::from_str(&ok(&[
-        "fit", "--input", &data("cdnow_customers_summary.csv"), "--unit", "week", "--model", "bgnbd", "--json",
+        "fit",
+        "--input",
+        &data("cdnow_customers_summary.csv"),
+        "--unit",
+        "week",
+        "--model",
+        "bgnbd",
+        "--json",
     ]))
     .unwrap();
     assert_eq!(v["model"], "bgnbd");
     assert_eq!(v["converged"], true);
     assert_eq!(v["n_customers"], 2357.0);
     let p = &v["params"];
-    for (k, want) in [("r", 0.242593), ("alpha", 4.413532), ("a", 0.792886), ("b", 2.425754)] {
+    for (k, want) in [
+        ("r", 0.242593),
+        ("alpha", 4.413532),
+        ("a", 0.792886),
+        ("b", 2.425754),
+    ] {
         let got = p[k].as_f64().unwrap();
         assert!((got - want).abs() < 5e-5 * want, "{k}: {got}");
         assert!(v["std_errors"][k].as_f64().unwrap() > 0.0);
@@ -241,28 +253,67 @@ fn fit_json_reproduces_the_published_bgnbd() {
 #[test]
 fn fit_from_transactions_and_weighted_bgbb() {
     let v: serde_json::Value = serde_json::from_str(&ok(&[
-        "fit", "--input", &data("cdnow_sample_transactions.csv"), "--cutoff", "1997-09-30", "--model", "pnbd", "--json",
+        "fit",
+        "--input",
+        &data("cdnow_sample_transactions.csv"),
+        "--cutoff",
+        "1997-09-30",
+        "--model",
+        "pnbd",
+        "--json",
     ]))
     .unwrap();
     assert!((v["params"]["r"].as_f64().unwrap() - 0.553276).abs() < 1e-4);
-    let v: serde_json::Value =
-        serde_json::from_str(&ok(&["fit", "--input", &data("donations.csv"), "--model", "bgbb", "--json"])).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&[
+        "fit",
+        "--input",
+        &data("donations.csv"),
+        "--model",
+        "bgbb",
+        "--json",
+    ]))
+    .unwrap();
     assert!((v["params"]["alpha"].as_f64().unwrap() - 1.204).abs() < 1e-3);
     assert_eq!(v["n_customers"], 11104.0);
     let v: serde_json::Value = serde_json::from_str(&ok(&[
-        "fit", "--input", &data("cdnow_customers_summary_with_transactions.csv"), "--model", "gg", "--json",
+        "fit",
+        "--input",
+        &data("cdnow_customers_summary_with_transactions.csv"),
+        "--model",
+        "gg",
+        "--json",
     ]))
     .unwrap();
     assert!((v["params"]["p"].as_f64().unwrap() - 6.25).abs() < 0.04);
-    let out = clv(&["fit", "--input", &data("cdnow_sample_transactions.csv"), "--model", "bgnbd"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--cutoff"), "transactions need a cutoff");
+    let out = clv(&[
+        "fit",
+        "--input",
+        &data("cdnow_sample_transactions.csv"),
+        "--model",
+        "bgnbd",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--cutoff"),
+        "transactions need a cutoff"
+    );
 }
 
 #[test]
 fn predict_csv_columns_and_values() {
     let csv = ok(&[
-        "predict", "--input", &data("cdnow_customers_summary_with_transactions.csv"), "--model", "bgnbd", "--spend-model", "gg",
-        "--horizon-days", "273", "--discount-rate", "0", "--unit", "week",
+        "predict",
+        "--input",
+        &data("cdnow_customers_summary_with_transactions.csv"),
+        "--model",
+        "bgnbd",
+        "--spend-model",
+        "gg",
+        "--horizon-days",
+        "273",
+        "--discount-rate",
+        "0",
+        "--unit",
+        "week",
     ]);
     let mut lines = csv.lines();
     assert_eq!(
@@ -276,20 +327,37 @@ fn predict_csv_columns_and_values() {
     assert!((e - 1.226).abs() < 0.01, "{e}");
     let clv: f64 = first[7].parse().unwrap();
     let spend: f64 = first[6].parse().unwrap();
-    assert!((clv - e * spend).abs() < 1e-6 * clv, "undiscounted CLV = E[Y] × spend");
+    assert!(
+        (clv - e * spend).abs() < 1e-6 * clv,
+        "undiscounted CLV = E[Y] × spend"
+    );
     assert_eq!(csv.lines().count(), 2358);
-    assert!(csv.lines().nth(3).unwrap().ends_with(",true"), "customer 3 has x = 0: backfilled spend");
+    assert!(
+        csv.lines().nth(3).unwrap().ends_with(",true"),
+        "customer 3 has x = 0: backfilled spend"
+    );
 }
 
 #[test]
 fn evaluate_json_has_every_model_and_the_baseline() {
     let v: serde_json::Value = serde_json::from_str(&ok(&[
-        "evaluate", "--input", &data("cdnow_sample_transactions.csv"), "--cutoff", "1997-09-30", "--holdout-end",
-        "1998-06-30", "--unit", "week", "--json",
+        "evaluate",
+        "--input",
+        &data("cdnow_sample_transactions.csv"),
+        "--cutoff",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--unit",
+        "week",
+        "--json",
     ]))
     .unwrap();
     let models = v["models"].as_array().unwrap();
-    let names: Vec<&str> = models.iter().map(|m| m["model"].as_str().unwrap()).collect();
+    let names: Vec<&str> = models
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["bgnbd", "pnbd", "mbgnbd", "naive"]);
     assert_eq!(v["actual_total"], 1882.0);
     let total = |i: usize| models[i]["predicted_total"].as_f64().unwrap();
@@ -298,11 +366,30 @@ fn evaluate_json_has_every_model_and_the_baseline() {
     assert!((total(1) - 1666.0).abs() < 5.0, "{}", total(1));
     assert!((total(3) - 2930.0).abs() < 5.0, "{}", total(3));
     // The issue's observation: the median's MAE is ~12% below the mean's for Pareto/NBD.
-    let (mae, mae_med) = (models[1]["mae"].as_f64().unwrap(), models[1]["mae_median"].as_f64().unwrap());
-    assert!(mae_med < 0.92 * mae && mae_med > 0.8 * mae, "{mae} {mae_med}");
+    let (mae, mae_med) = (
+        models[1]["mae"].as_f64().unwrap(),
+        models[1]["mae_median"].as_f64().unwrap(),
+    );
+    assert!(
+        mae_med < 0.92 * mae && mae_med > 0.8 * mae,
+        "{mae} {mae_med}"
+    );
     for m in models {
-        for k in ["mae", "mae_median", "rmse", "bias", "pearson", "spearman", "gini", "log_score"] {
-            assert!(m[k].as_f64().is_some_and(f64::is_finite), "{} {k}", m["model"]);
+        for k in [
+            "mae",
+            "mae_median",
+            "rmse",
+            "bias",
+            "pearson",
+            "spearman",
+            "gini",
+            "log_score",
+        ] {
+            assert!(
+                m[k].as_f64().is_some_and(f64::is_finite),
+                "{} {k}",
+                m["model"]
+            );
         }
         assert_eq!(m["deciles"].as_array().unwrap().len(), 10);
     }

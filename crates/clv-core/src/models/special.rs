@@ -51,9 +51,9 @@ const MAX_TERMS: usize = 2_000_000;
 
 /// ln ₂F₁(a, b; c; z) for real a, b, c with c > 0 and 0 ≤ z < 1.
 ///
-/// The Gauss series (DLMF 15.2.1) is summed term by term in log space with
-/// periodic rescaling, so terms of size e^10000 (heavy buyers: a, b ~ 10⁴)
-/// neither overflow nor lose the sum. When c − a − b < 0 the series' terms
+/// The Gauss series (DLMF 15.2.1) is summed term by term with periodic
+/// rescaling and the result returned as a logarithm, so terms of size
+/// e^10000 (heavy buyers: a, b ~ 10⁴) neither overflow nor lose the sum. When c − a − b < 0 the series' terms
 /// grow like n^(a+b−c−1) before z^n wins; Euler's transformation (DLMF 15.8.1)
 /// ₂F₁(a, b; c; z) = (1 − z)^(c−a−b) ₂F₁(c − a, c − b; c; z)
 /// turns that into decay n^(c−a−b−1) and keeps all terms positive when
@@ -88,43 +88,43 @@ pub fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<f64, Hyp2f1Error> {
 
 /// ln Σₙ (a)ₙ(b)ₙ/((c)ₙ n!) zⁿ, or `None` if the sum is ≤ 0; `Err(terms)` if
 /// it did not converge.
+///
+/// Terms are multiplied in linear space (one division per term, no `ln`)
+/// and the running sum is rescaled by e^-600 whenever the current term
+/// passes e^600, so terms of any size are summed without overflow.
 fn ln_gauss_series(a: f64, b: f64, c: f64, z: f64) -> Result<Option<f64>, usize> {
-    // The running sum is `scaled · e^scale`; the current term is `sign · e^ln_term`.
-    let mut scale = 0.0f64;
-    let mut scaled = 1.0f64;
+    const RESCALE_AT: f64 = 1e250;
+    let mut scale = 0.0f64; // the true sum is `sum · e^scale`
+    let mut sum = 1.0f64;
     let mut carry = 0.0f64; // Kahan compensation: 10⁵ terms lose no digits
-    let mut ln_term = 0.0f64;
-    let mut sign = 1.0f64;
-    let ln_z = z.ln();
+    let mut term = 1.0f64;
     for n in 0..MAX_TERMS {
         let nf = n as f64;
         let ratio = (a + nf) * (b + nf) / ((c + nf) * (nf + 1.0));
         if ratio == 0.0 {
-            return Ok(finish(scaled, scale)); // a or b is a non-positive integer: a polynomial
+            return Ok(finish(sum, scale)); // a or b is a non-positive integer: a polynomial
         }
-        sign *= ratio.signum();
-        ln_term += ratio.abs().ln() + ln_z;
-        if ln_term - scale > 300.0 {
-            let k = (scale - ln_term).exp();
-            scaled *= k;
-            carry *= k;
-            scale = ln_term;
+        term *= ratio * z;
+        if term.abs() > RESCALE_AT {
+            let k = RESCALE_AT.ln();
+            term /= RESCALE_AT;
+            sum /= RESCALE_AT;
+            carry /= RESCALE_AT;
+            scale += k;
         }
-        let term = sign * (ln_term - scale).exp();
         let y = term - carry;
-        let t = scaled + y;
-        carry = (t - scaled) - y;
-        scaled = t;
-        // Once the term ratio r = |ratio|·z is below 1 and decreasing towards
-        // z, the tail after this term is at most |term|·r/(1 − r).
+        let t = sum + y;
+        carry = (t - sum) - y;
+        sum = t;
         // Later ratios f(m)·z are ≤ max(f(n+1), 1)·z once f is past its peak
-        // (f → 1 as m → ∞, and has at most one turning point).
+        // (f → 1 as m → ∞, and has at most one turning point), so the tail
+        // after this term is at most |term|·r/(1 − r).
         let next = (a + nf + 1.0) * (b + nf + 1.0) / ((c + nf + 1.0) * (nf + 2.0));
         let r = next.abs().max(1.0) * z;
         if r < 1.0 && nf + 1.0 > (a + b - c - 1.0).max(0.0) {
             let tail = term.abs() * r / (1.0 - r);
-            if tail <= 1e-17 * scaled.abs() {
-                return Ok(finish(scaled, scale));
+            if tail <= 1e-17 * sum.abs() {
+                return Ok(finish(sum, scale));
             }
         }
     }

@@ -1,0 +1,224 @@
+//! Small SVG charts. The geometry is pure functions (tested natively); the
+//! components only place the strings. No chart crate: plotters measures
+//! text through the DOM and the charting crates pull a second framework.
+
+use leptos::prelude::*;
+
+pub const PALETTE: [&str; 5] = ["#1d2330", "#2f5bd3", "#d9822b", "#1b7f3b", "#8e44ad"];
+
+/// Legend swatch class (`c0`…`c4` in style.css: the CSP forbids inline styles).
+fn swatch(i: usize) -> String {
+    format!("c{}", i % PALETTE.len())
+}
+
+/// The smallest of 1, 2, 5 × 10ᵏ that is ≥ v (axis maximum).
+pub fn nice_max(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return 1.0;
+    }
+    let k = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * k)
+        .find(|&m| m >= v * (1.0 - 1e-12))
+        .unwrap_or(10.0 * k)
+}
+
+/// Plot area of a chart: pixel size and data ranges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    pub width: f64,
+    pub height: f64,
+    pub left: f64,
+    pub bottom: f64,
+    pub x_max: f64,
+    pub y_max: f64,
+}
+
+impl Frame {
+    pub const TOP: f64 = 10.0;
+    pub const RIGHT: f64 = 10.0;
+
+    pub fn x(&self, v: f64) -> f64 {
+        self.left + (self.width - self.left - Self::RIGHT) * v / self.x_max
+    }
+
+    pub fn y(&self, v: f64) -> f64 {
+        self.height - self.bottom - (self.height - self.bottom - Self::TOP) * v / self.y_max
+    }
+
+    /// SVG path through (1, v₁), (2, v₂), … (x = period number).
+    pub fn path(&self, values: &[f64]) -> String {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                format!(
+                    "{}{:.1},{:.1}",
+                    if i == 0 { "M" } else { "L" },
+                    self.x(i as f64 + 1.0),
+                    self.y(*v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Five evenly spaced ticks from 0 to `max`.
+pub fn ticks(max: f64) -> Vec<f64> {
+    (0..=4).map(|i| max * i as f64 / 4.0).collect()
+}
+
+fn label(v: f64) -> String {
+    if v >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Lines over periods 1..n with a legend; `series`: (name, values).
+#[component]
+pub fn LineChart(
+    id: &'static str,
+    series: Vec<(String, Vec<f64>)>,
+    x_label: String,
+    y_label: String,
+) -> impl IntoView {
+    let n = series
+        .iter()
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let top = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(0.0, f64::max);
+    let f = Frame {
+        width: 640.0,
+        height: 280.0,
+        left: 56.0,
+        bottom: 36.0,
+        x_max: n as f64,
+        y_max: nice_max(top),
+    };
+    let grid = ticks(f.y_max)
+        .into_iter()
+        .map(|t| {
+            view! {
+                <line x1=f.left y1=f.y(t) x2=f.width - Frame::RIGHT y2=f.y(t) class="grid" />
+                <text x=f.left - 6.0 y=f.y(t) + 4.0 text-anchor="end" class="tick">{label(t)}</text>
+            }
+        })
+        .collect_view();
+    let xt = ticks(n as f64)
+        .into_iter()
+        .filter(|t| *t >= 1.0)
+        .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{format!("{t:.0}")}</text> })
+        .collect_view();
+    let lines = series
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| view! { <path d=f.path(v) stroke=PALETTE[i % PALETTE.len()] class="line" /> })
+        .collect_view();
+    let legend = series
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| view! { <span class="key"><i class=swatch(i)></i>{name.clone()}</span> })
+        .collect_view();
+    view! {
+        <figure class="chart" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img">
+                {grid}
+                {xt}
+                {lines}
+                <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
+                <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label}</text>
+            </svg>
+            <figcaption class="legend">{legend}</figcaption>
+        </figure>
+    }
+}
+
+/// Paired bars per group (e.g. predicted vs actual by decile).
+#[component]
+pub fn PairedBars(
+    id: &'static str,
+    groups: Vec<(String, f64, f64)>,
+    names: (String, String),
+) -> impl IntoView {
+    let top = groups.iter().map(|g| g.1.max(g.2)).fold(0.0, f64::max);
+    let n = groups.len().max(1) as f64;
+    let f = Frame {
+        width: 640.0,
+        height: 240.0,
+        left: 56.0,
+        bottom: 30.0,
+        x_max: n,
+        y_max: nice_max(top),
+    };
+    let slot = (f.width - f.left - Frame::RIGHT) / n;
+    let bars = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (name, a, b))| {
+            let x0 = f.left + slot * i as f64 + slot * 0.15;
+            let w = slot * 0.35;
+            view! {
+                <rect x=x0 y=f.y(*a) width=w height=f.y(0.0) - f.y(*a) fill=PALETTE[1] />
+                <rect x=x0 + w y=f.y(*b) width=w height=f.y(0.0) - f.y(*b) fill=PALETTE[2] />
+                <text x=x0 + w y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{name.clone()}</text>
+            }
+        })
+        .collect_view();
+    let grid = ticks(f.y_max)
+        .into_iter()
+        .map(|t| {
+            view! {
+                <line x1=f.left y1=f.y(t) x2=f.width - Frame::RIGHT y2=f.y(t) class="grid" />
+                <text x=f.left - 6.0 y=f.y(t) + 4.0 text-anchor="end" class="tick">{label(t)}</text>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img">{grid}{bars}</svg>
+            <figcaption class="legend">
+                <span class="key"><i class=swatch(1)></i>{names.0}</span>
+                <span class="key"><i class=swatch(2)></i>{names.1}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_maxima() {
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(1882.0), 2000.0);
+        assert_eq!(nice_max(2000.0), 2000.0);
+        assert_eq!(nice_max(0.37), 0.5);
+        assert_eq!(nice_max(7.0), 10.0);
+    }
+
+    #[test]
+    fn frame_maps_data_to_pixels() {
+        let f = Frame {
+            width: 110.0,
+            height: 110.0,
+            left: 0.0,
+            bottom: 0.0,
+            x_max: 2.0,
+            y_max: 10.0,
+        };
+        assert_eq!((f.x(0.0), f.x(2.0)), (0.0, 100.0));
+        assert_eq!((f.y(0.0), f.y(10.0)), (110.0, 10.0));
+        assert_eq!(f.path(&[0.0, 10.0]), "M50.0,110.0 L100.0,10.0");
+        assert_eq!(ticks(8.0), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
+    }
+}

@@ -1,0 +1,114 @@
+//! The holdout report: fit on the calibration period, predict the holdout,
+//! score every model beside the naive baseline, and say which metric answers
+//! which question.
+
+use super::charts::{LineChart, PairedBars};
+use super::format;
+use super::models::model_label;
+use super::summary::Settings;
+use crate::protocol::HoldoutRequest;
+use crate::session::Session;
+use clv_core::holdout::HoldoutReport;
+use leptos::prelude::*;
+
+#[component]
+pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
+    let end = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some((_, r)) = session.report.get() {
+            end.set(
+                r.last_ts
+                    .as_deref()
+                    .map(|t| t[..10].to_string())
+                    .unwrap_or_default(),
+            );
+        }
+    });
+    let run = move |_| {
+        session.evaluate(HoldoutRequest {
+            cutoff: settings.cutoff.get_untracked(),
+            holdout_end: end.get_untracked(),
+            unit: settings.unit.get_untracked(),
+            penalizer: 0.0,
+        })
+    };
+    view! {
+        <Show when=move || session.summary.with(Option::is_some)>
+            <section id="holdout" class="panel">
+                <h2>"How accurate is it on your data?"</h2>
+                <p class="hint">"Fit on transactions up to the cutoff, predict each customer's purchases from the cutoff to the holdout end, and compare with what they actually did."</p>
+                <div class="controls">
+                    <label>"Calibration ends " <strong>{move || settings.cutoff.get()}</strong></label>
+                    <label>"Holdout ends " <input id="holdout-end" type="date" prop:value=move || end.get() on:change=move |ev| end.set(event_target_value(&ev)) /></label>
+                    <button id="evaluate" class="button" on:click=run disabled=move || session.work.with(Option::is_some)>"Evaluate"</button>
+                </div>
+                {move || session.holdout.get().map(|r| view! { <HoldoutView r unit=settings.unit.get_untracked().name() /> })}
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
+    let opt = |v: Option<f64>, d: usize| v.map_or("—".to_string(), |x| format::fixed(x, d));
+    let rows = r
+        .models
+        .iter()
+        .map(|m| {
+            let flag = if m.converged {
+                ""
+            } else {
+                " (did not converge)"
+            };
+            view! {
+                <tr data-model=m.model.clone()>
+                    <td>{model_label(&m.model)}{flag}</td>
+                    <td class="num">{format::fixed(m.predicted_total, 1)}</td>
+                    <td class="num">{opt(m.bias, 1)}</td>
+                    <td class="num">{format::fixed(m.mae, 4)}</td>
+                    <td class="num">{format::fixed(m.mae_median, 4)}</td>
+                    <td class="num">{format::fixed(m.rmse, 4)}</td>
+                    <td class="num">{opt(m.pearson, 3)}</td>
+                    <td class="num">{opt(m.spearman, 3)}</td>
+                    <td class="num">{opt(m.gini, 3)}</td>
+                    <td class="num">{format::fixed(m.log_score, 4)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let mut series = vec![(
+        "actual".to_string(),
+        r.tracking.iter().map(|p| p.actual).collect::<Vec<_>>(),
+    )];
+    for (i, m) in r.models.iter().enumerate() {
+        series.push((
+            model_label(&m.model).to_string(),
+            r.tracking.iter().map(|p| p.predicted[i].1).collect(),
+        ));
+    }
+    let best = r
+        .models
+        .iter()
+        .filter(|m| m.model != "naive")
+        .max_by(|a, b| a.log_score.total_cmp(&b.log_score));
+    let deciles = best.map(|m| {
+        let groups = m.deciles.iter().map(|d| (d.decile.to_string(), d.predicted, d.actual)).collect();
+        view! {
+            <h3>{format!("Deciles of {} (customers ranked by prediction)", model_label(&m.model))}</h3>
+            <PairedBars id="decile-chart" groups names=("predicted (mean)".to_string(), "actual (mean)".to_string()) />
+        }
+    });
+    view! {
+        <p id="holdout-summary">{format!("{} customers, holdout of {:.1} {unit}s, {} actual repeat purchases.",
+            format::int(r.customers as u64), r.duration, format::fixed(r.actual_total, 0))}</p>
+        <table id="holdout-table">
+            <thead><tr><th>"model"</th><th>"predicted total"</th><th>"bias %"</th><th>"MAE (mean)"</th><th>"MAE (median)"</th>
+                <th>"RMSE"</th><th>"Pearson"</th><th>"Spearman"</th><th>"Gini"</th><th>"log score"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <p id="metric-guide" class="guide">{r.guide.clone()}</p>
+        <h3>"Cumulative repeat purchases in the holdout"</h3>
+        <LineChart id="tracking-chart" series x_label=format!("{unit}s after the cutoff") y_label="cumulative purchases".to_string() />
+        {deciles}
+    }
+}

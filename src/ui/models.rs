@@ -1,0 +1,114 @@
+//! The Models panel: fit BG/NBD, Pareto/NBD, MBG/NBD and Gamma–Gamma at the
+//! chosen cutoff; parameters ± SE, log-likelihood, convergence, warnings.
+//! A fit that did not converge shows its diagnosis, never its numbers.
+
+use super::format;
+use super::summary::Settings;
+use crate::protocol::ModelRequest;
+use crate::session::Session;
+use clv_core::models::FitReport;
+use clv_core::pipeline::ModelKind;
+use leptos::prelude::*;
+
+pub fn model_label(code: &str) -> &'static str {
+    match code {
+        "bgnbd" => "BG/NBD",
+        "pnbd" => "Pareto/NBD",
+        "mbgnbd" => "MBG/NBD",
+        "bgbb" => "BG/BB",
+        "gg" => "Gamma–Gamma (spend)",
+        "naive" => "Naive (past rate)",
+        _ => "model",
+    }
+}
+
+#[component]
+pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
+    let discount = RwSignal::new(10.0f64);
+    let penalizer = RwSignal::new(0.0f64);
+    let fit = move |_| {
+        session.fit_models(ModelRequest {
+            summary: settings.request(),
+            models: ModelKind::CONTINUOUS.to_vec(),
+            penalizer: penalizer.get_untracked(),
+            annual_discount_rate: discount.get_untracked() / 100.0,
+        })
+    };
+    view! {
+        <Show when=move || session.summary.with(Option::is_some)>
+            <section id="models" class="panel">
+                <h2>"Models"</h2>
+                <p class="hint">
+                    "Fits BG/NBD, Pareto/NBD and MBG/NBD (how many purchases) and Gamma–Gamma (how much each) on the customers at the cutoff, by maximum likelihood. Times are in "
+                    {move || settings.unit.get().name()} "s."
+                </p>
+                <div class="controls">
+                    <label>"Annual discount rate (%) "
+                        <input id="discount" type="number" min="0" step="1" prop:value=move || discount.get().to_string()
+                            on:change=move |ev| discount.set(event_target_value(&ev).parse().unwrap_or(10.0)) />
+                    </label>
+                    <label>"L2 penalizer "
+                        <input id="penalizer" type="number" min="0" step="0.001" prop:value=move || penalizer.get().to_string()
+                            on:change=move |ev| penalizer.set(event_target_value(&ev).parse().unwrap_or(0.0)) />
+                    </label>
+                    <button id="fit-models" class="button" on:click=fit disabled=move || session.work.with(Option::is_some)>"Fit models"</button>
+                </div>
+                {move || session.models.get().map(|r| {
+                    let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f /> }).collect_view();
+                    let spend = r.spend.clone().map(|f| view! { <FitCard f /> });
+                    let spend_error = r.spend_error.clone().map(|e| view! { <p class="warning">{e}</p> });
+                    view! {
+                        <p class="hint" id="models-summary">
+                            {format!("{} customers. CLV over {} months, discounted {:.3}% a month.", format::int(r.customers as u64), r.months, 100.0 * r.monthly_discount)}
+                        </p>
+                        <div class="fits">{cards}{spend}</div>
+                        {spend_error}
+                    }
+                })}
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn FitCard(f: FitReport) -> impl IntoView {
+    let ok = f.convergence.converged;
+    let params = f
+        .params
+        .iter()
+        .map(|p| {
+            let se = p.std_error.map_or("n/a".to_string(), |s| format::fixed(s, 4));
+            let ci = match (p.ci_low, p.ci_high) {
+                (Some(a), Some(b)) => format!("[{}, {}]", format::fixed(a, 3), format::fixed(b, 3)),
+                _ => "—".into(),
+            };
+            view! { <tr><td>{p.name.clone()}</td><td class="num">{format::fixed(p.value, 4)}</td><td class="num">{"± "}{se}</td><td class="num">{ci}</td></tr> }
+        })
+        .collect_view();
+    let warnings = f
+        .warnings
+        .iter()
+        .map(|w| view! { <li>{w.clone()}</li> })
+        .collect_view();
+    view! {
+        <div class="fit" class:failed=!ok data-model=f.model.clone()>
+            <h3>{model_label(&f.model)} " "
+                <span class="badge">{if ok { "converged" } else { "did not converge" }}</span>
+            </h3>
+            {if ok {
+                view! {
+                    <table class="params">
+                        <thead><tr><th>"parameter"</th><th>"estimate"</th><th>"SE"</th><th>"95% CI"</th></tr></thead>
+                        <tbody>{params}</tbody>
+                    </table>
+                    <p class="hint">{format!("log-likelihood {:.4} · {} iterations ({}) · gradient {:.1e} · {} customers, {} distinct",
+                        f.log_likelihood, f.convergence.iterations, f.convergence.method, f.convergence.gradient_norm,
+                        format::int(f.n_customers as u64), format::int(f.n_unique as u64))}</p>
+                }.into_any()
+            } else {
+                view! { <p class="warning">{format!("Not a result: {}", f.convergence.message)}</p> }.into_any()
+            }}
+            <ul class="warnings">{warnings}</ul>
+        </div>
+    }
+}
