@@ -74,7 +74,10 @@ fn label(v: f64) -> String {
     if v >= 10.0 {
         format!("{v:.0}")
     } else {
-        format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{v:.2}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
 }
 
