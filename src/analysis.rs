@@ -2,8 +2,8 @@
 //! functions over the core, so they are tested natively like the core.
 
 use crate::protocol::{
-    ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey,
-    SummaryPreviewRow, SummaryRequest, SummaryStats, TablePage, TableQuery,
+    ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey, SummaryPreviewRow, SummaryRequest,
+    SummaryStats, TablePage, TableQuery,
 };
 use clv_core::clv::ClvParams;
 use clv_core::features::{Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary};
@@ -11,7 +11,7 @@ use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
 use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
-    fit_count, fit_spend, predict, predictions_csv, AnyModel, Customers, ModelKind, PredictionRow,
+    fit_count, fit_spend, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, PredictionRow,
 };
 use clv_core::time::{day_of, parse_day, CohortGrain};
 
@@ -27,32 +27,15 @@ pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats
     let p = params(req)?;
     let s = RfmSummary::build(tx, p.cutoff, req.unit);
     if s.rows.is_empty() {
-        return Err(format!(
-            "no customer bought on or before the cutoff {}: choose a later cutoff",
-            req.cutoff
-        ));
+        return Err(format!("no customer bought on or before the cutoff {}: choose a later cutoff", req.cutoff));
     }
     let n = s.rows.len() as f64;
-    let mean =
-        |f: fn(&clv_core::features::RfmRow) -> f64| clv_core::total(s.rows.iter().map(f)) / n;
-    let repeaters: Vec<f64> = s
-        .rows
-        .iter()
-        .filter(|r| r.frequency > 0)
-        .map(|r| r.monetary_value)
-        .collect();
+    let mean = |f: fn(&clv_core::features::RfmRow) -> f64| clv_core::total(s.rows.iter().map(f)) / n;
+    let repeaters: Vec<f64> = s.rows.iter().filter(|r| r.frequency > 0).map(|r| r.monetary_value).collect();
     let label_end = p.cutoff.day + p.horizon_days;
-    let last_day = tx
-        .all()
-        .iter()
-        .map(|t| day_of(t.ts))
-        .max()
-        .unwrap_or(i64::MIN);
+    let last_day = tx.all().iter().map(|t| day_of(t.ts)).max().unwrap_or(i64::MIN);
     let label_revenue = clv_core::total(
-        tx.all()
-            .iter()
-            .filter(|t| !p.cutoff.includes(t.ts) && day_of(t.ts) <= label_end)
-            .map(|t| t.amount),
+        tx.all().iter().filter(|t| !p.cutoff.includes(t.ts) && day_of(t.ts) <= label_end).map(|t| t.amount),
     );
     Ok(SummaryStats {
         cutoff: s.cutoff.clone(),
@@ -89,21 +72,15 @@ pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats
 
 /// The CSV the page offers for download: byte-identical to the CLI's
 /// `clv summary` / `clv features` output for the same file and settings.
-pub fn export(
-    tx: &Transactions,
-    what: ExportKind,
-    req: &SummaryRequest,
-) -> Result<(String, String), String> {
+pub fn export(tx: &Transactions, what: ExportKind, req: &SummaryRequest) -> Result<(String, String), String> {
     let p = params(req)?;
     Ok(match what {
-        ExportKind::Summary => (
-            format!("summary_{}_{}.csv", req.cutoff, req.unit),
-            RfmSummary::build(tx, p.cutoff, req.unit).to_csv(tx),
-        ),
-        ExportKind::Features => (
-            format!("features_{}_h{}.csv", req.cutoff, req.horizon_days),
-            FeatureTable::build(tx, None, p).to_csv(),
-        ),
+        ExportKind::Summary => {
+            (format!("summary_{}_{}.csv", req.cutoff, req.unit), RfmSummary::build(tx, p.cutoff, req.unit).to_csv(tx))
+        }
+        ExportKind::Features => {
+            (format!("features_{}_h{}.csv", req.cutoff, req.horizon_days), FeatureTable::build(tx, None, p).to_csv())
+        }
     })
 }
 
@@ -128,18 +105,11 @@ pub fn fit_models(
 ) -> Result<(ModelSession, ModelsResult), String> {
     let p = params(&req.summary)?;
     let opts = FitOptions::new(req.penalizer, 500).map_err(|e| e.to_string())?;
-    let clv = ClvParams::new(
-        req.summary.horizon_days as f64,
-        req.annual_discount_rate,
-        req.summary.unit,
-    )
-    .map_err(|e| e.to_string())?;
+    let clv = ClvParams::new(req.summary.horizon_days as f64, req.annual_discount_rate, req.summary.unit)
+        .map_err(|e| e.to_string())?;
     let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff, req.summary.unit), tx);
     if customers.rfm.is_empty() {
-        return Err(format!(
-            "no customer bought on or before {}: choose a later cutoff",
-            req.summary.cutoff
-        ));
+        return Err(format!("no customer bought on or before {}: choose a later cutoff", req.summary.cutoff));
     }
     let mut fits = Vec::new();
     let mut fitted = Vec::new();
@@ -164,25 +134,17 @@ pub fn fit_models(
             Err(e) => failed.push((kind.code().to_string(), e.to_string())),
         }
     }
-    status(format!(
-        "Fitting Gamma–Gamma ({} of {})…",
-        req.models.len() + 1,
-        req.models.len() + 1
-    ));
+    status(format!("Fitting Gamma–Gamma ({} of {})…", req.models.len() + 1, req.models.len() + 1));
     let (spend, spend_report, spend_error) = match fit_spend(&customers, &opts) {
         Ok((g, r)) if r.convergence.converged => (Some(g), Some(r), None),
-        Ok((_, r)) => (
-            None,
-            Some(r.clone()),
-            Some(format!(
-                "Gamma–Gamma did not converge: {}",
-                r.convergence.message
-            )),
-        ),
+        Ok((_, r)) => (None, Some(r.clone()), Some(format!("Gamma–Gamma did not converge: {}", r.convergence.message))),
         Err(e) => (None, None, Some(e.to_string())),
     };
+    let frequency =
+        fitted.iter().map(|(k, m)| (k.code().to_string(), frequency_fit(m.as_count(), &customers, 7))).collect();
     let result = ModelsResult {
         fits,
+        frequency,
         spend: spend_report,
         failed,
         spend_error,
@@ -190,17 +152,7 @@ pub fn fit_models(
         months: clv.months,
         monthly_discount: clv.monthly_discount,
     };
-    Ok((
-        ModelSession {
-            customers,
-            fitted,
-            spend,
-            clv,
-            predictions: Vec::new(),
-            order: None,
-        },
-        result,
-    ))
+    Ok((ModelSession { customers, fitted, spend, clv, predictions: Vec::new(), order: None }, result))
 }
 
 fn sort_value(r: &PredictionRow, key: SortKey) -> f64 {
@@ -224,32 +176,18 @@ impl ModelSession {
                 .iter()
                 .find(|(k, _)| *k == kind)
                 .map(|(_, m)| *m)
-                .ok_or_else(|| {
-                    format!(
-                        "{} has no converged fit: no predictions from it",
-                        kind.code()
-                    )
-                })?;
+                .ok_or_else(|| format!("{} has no converged fit: no predictions from it", kind.code()))?;
             let rows = predict(&model, self.spend.as_ref(), &self.customers, &self.clv);
             self.predictions.push((kind, rows));
         }
-        Ok(&self
-            .predictions
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .expect("just inserted")
-            .1)
+        Ok(&self.predictions.iter().find(|(k, _)| *k == kind).expect("just inserted").1)
     }
 
     /// One page of the customer table: searched (substring of the id),
     /// sorted, paged. The sorted order is cached across page turns.
     pub fn table(&mut self, q: &TableQuery) -> Result<TablePage, String> {
         let page_size = q.page_size.clamp(1, 500);
-        let key = TableQuery {
-            page: 0,
-            page_size: 0,
-            ..q.clone()
-        };
+        let key = TableQuery { page: 0, page_size: 0, ..q.clone() };
         let cached = self.order.as_ref().is_some_and(|(k, _)| *k == key);
         if !cached {
             let rows = self.predictions(q.model)?;
@@ -258,12 +196,10 @@ impl ModelSession {
                 .filter(|&i| needle.is_empty() || rows[i as usize].user_id.contains(needle))
                 .collect();
             match q.sort {
-                SortKey::UserId => {
-                    idx.sort_by(|&a, &b| rows[a as usize].user_id.cmp(&rows[b as usize].user_id))
+                SortKey::UserId => idx.sort_by(|&a, &b| rows[a as usize].user_id.cmp(&rows[b as usize].user_id)),
+                k => {
+                    idx.sort_by(|&a, &b| sort_value(&rows[a as usize], k).total_cmp(&sort_value(&rows[b as usize], k)))
                 }
-                k => idx.sort_by(|&a, &b| {
-                    sort_value(&rows[a as usize], k).total_cmp(&sort_value(&rows[b as usize], k))
-                }),
             }
             if q.descending {
                 idx.reverse();
@@ -273,12 +209,7 @@ impl ModelSession {
         let order = &self.order.as_ref().expect("set above").1;
         let matching = order.len();
         let page = q.page.min(matching.saturating_sub(1) / page_size);
-        let picked: Vec<u32> = order
-            .iter()
-            .skip(page * page_size)
-            .take(page_size)
-            .copied()
-            .collect();
+        let picked: Vec<u32> = order.iter().skip(page * page_size).take(page_size).copied().collect();
         let rows = self.predictions(q.model)?;
         Ok(TablePage {
             model: q.model,
@@ -290,17 +221,10 @@ impl ModelSession {
     }
 
     /// The CLI's `clv predict` output for the same data and settings.
-    pub fn export(
-        &mut self,
-        kind: ModelKind,
-        format: ExportFormat,
-    ) -> Result<(String, String), String> {
+    pub fn export(&mut self, kind: ModelKind, format: ExportFormat) -> Result<(String, String), String> {
         let rows = self.predictions(kind)?;
         Ok(match format {
-            ExportFormat::Csv => (
-                format!("predictions_{}.csv", kind.code()),
-                predictions_csv(rows),
-            ),
+            ExportFormat::Csv => (format!("predictions_{}.csv", kind.code()), predictions_csv(rows)),
             ExportFormat::Json => (
                 format!("predictions_{}.json", kind.code()),
                 serde_json::to_string_pretty(rows).map_err(|e| e.to_string())? + "\n",
@@ -330,38 +254,16 @@ mod tests {
     const DAY: i64 = 86_400;
 
     fn req(cutoff: &str) -> SummaryRequest {
-        SummaryRequest {
-            cutoff: cutoff.into(),
-            horizon_days: 10,
-            unit: TimeUnit::Day,
-        }
+        SummaryRequest { cutoff: cutoff.into(), horizon_days: 10, unit: TimeUnit::Day }
     }
 
     #[test]
     fn stats_are_means_over_the_summary() {
         let tx = Transactions::from_pairs([
             ("a", Txn { ts: 0, amount: 1.0 }),
-            (
-                "a",
-                Txn {
-                    ts: 4 * DAY,
-                    amount: 3.0,
-                },
-            ),
-            (
-                "b",
-                Txn {
-                    ts: 2 * DAY,
-                    amount: 5.0,
-                },
-            ),
-            (
-                "b",
-                Txn {
-                    ts: 9 * DAY,
-                    amount: 7.0,
-                },
-            ),
+            ("a", Txn { ts: 4 * DAY, amount: 3.0 }),
+            ("b", Txn { ts: 2 * DAY, amount: 5.0 }),
+            ("b", Txn { ts: 9 * DAY, amount: 7.0 }),
         ]);
         let s = summarise(&tx, &req("1970-01-06")).unwrap();
         assert_eq!((s.customers, s.repeat_buyers), (2, 1));
@@ -371,17 +273,10 @@ mod tests {
         assert_eq!(s.mean_monetary_repeaters, 3.0);
         assert_eq!(s.label_revenue, 7.0);
         assert!(!s.label_window_complete);
-        assert!(summarise(&tx, &req("1969-12-01"))
-            .unwrap_err()
-            .contains("choose a later cutoff"));
-        assert!(summarise(&tx, &req("1970-02-30"))
-            .unwrap_err()
-            .starts_with("cutoff:"));
+        assert!(summarise(&tx, &req("1969-12-01")).unwrap_err().contains("choose a later cutoff"));
+        assert!(summarise(&tx, &req("1970-02-30")).unwrap_err().starts_with("cutoff:"));
         let (name, csv) = export(&tx, ExportKind::Summary, &req("1970-01-06")).unwrap();
         assert_eq!(name, "summary_1970-01-06_day.csv");
-        assert_eq!(
-            csv,
-            "user_id,frequency,recency,T,monetary_value\na,1,4,5,3\nb,0,0,3,0\n"
-        );
+        assert_eq!(csv, "user_id,frequency,recency,T,monetary_value\na,1,4,5,3\nb,0,0,3,0\n");
     }
 }

@@ -15,15 +15,9 @@ pub struct BlobReader {
 
 impl BlobReader {
     pub fn new(blob: Blob) -> Result<BlobReader, String> {
-        let reader = FileReaderSync::new()
-            .map_err(|e| format!("FileReaderSync is not available here: {e:?}"))?;
+        let reader = FileReaderSync::new().map_err(|e| format!("FileReaderSync is not available here: {e:?}"))?;
         let size = blob.size();
-        Ok(BlobReader {
-            blob,
-            reader,
-            pos: 0.0,
-            size,
-        })
+        Ok(BlobReader { blob, reader, pos: 0.0, size })
     }
 
     pub fn size(&self) -> f64 {
@@ -37,12 +31,8 @@ impl Read for BlobReader {
             return Ok(0);
         }
         let end = (self.pos + buf.len() as f64).min(self.size);
-        let js_err =
-            |e: wasm_bindgen::JsValue| io::Error::other(format!("reading the file failed: {e:?}"));
-        let slice = self
-            .blob
-            .slice_with_f64_and_f64(self.pos, end)
-            .map_err(js_err)?;
+        let js_err = |e: wasm_bindgen::JsValue| io::Error::other(format!("reading the file failed: {e:?}"));
+        let slice = self.blob.slice_with_f64_and_f64(self.pos, end).map_err(js_err)?;
         let buffer = self.reader.read_as_array_buffer(&slice).map_err(js_err)?;
         let bytes = Uint8Array::new(&buffer);
         let n = bytes.length() as usize;

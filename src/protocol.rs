@@ -5,7 +5,7 @@
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
 use clv_core::models::FitReport;
-use clv_core::pipeline::{ModelKind, PredictionRow};
+use clv_core::pipeline::{FrequencyBin, ModelKind, PredictionRow};
 use clv_core::time::TimeUnit;
 use serde::{Deserialize, Serialize};
 
@@ -14,22 +14,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
-    Ingest {
-        name: String,
-        options: IngestOptions,
-    },
+    Ingest { name: String, options: IngestOptions },
     Summarise(SummaryRequest),
     FitModels(ModelRequest),
     Evaluate(HoldoutRequest),
     Table(TableQuery),
-    ExportPredictions {
-        model: ModelKind,
-        format: ExportFormat,
-    },
-    Export {
-        what: ExportKind,
-        request: SummaryRequest,
-    },
+    ExportPredictions { model: ModelKind, format: ExportFormat },
+    Export { what: ExportKind, request: SummaryRequest },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -126,6 +117,8 @@ pub struct ModelRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ModelsResult {
     pub fits: Vec<FitReport>,
+    /// Per converged count model: expected vs actual customers by repeat purchases.
+    pub frequency: Vec<(String, Vec<FrequencyBin>)>,
     pub spend: Option<FitReport>,
     /// (model, reason) for fits that failed outright or did not converge.
     pub failed: Vec<(String, String)>,

@@ -3,8 +3,8 @@
 //! (the only way to stop synchronous work in it) and starts a fresh one.
 
 use crate::protocol::{
-    ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request, SummaryRequest,
-    SummaryStats, TablePage, TableQuery,
+    ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request, SummaryRequest, SummaryStats, TablePage,
+    TableQuery,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -75,20 +75,14 @@ impl Session {
         let worker = match Worker::new_with_options(WORKER_URL, &opts) {
             Ok(w) => w,
             Err(e) => {
-                self.error.set(Some(format!(
-                    "The background worker could not start: {e:?}"
-                )));
+                self.error.set(Some(format!("The background worker could not start: {e:?}")));
                 return;
             }
         };
-        let on_message =
-            Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| self.on_reply(ev.data()));
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| self.on_reply(ev.data()));
         let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |ev: ErrorEvent| {
             self.stop_busy();
-            self.error.set(Some(format!(
-                "The background worker failed: {}",
-                ev.message()
-            )));
+            self.error.set(Some(format!("The background worker failed: {}", ev.message())));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -105,8 +99,7 @@ impl Session {
         let reply: Reply = match serde_wasm_bindgen::from_value(data) {
             Ok(r) => r,
             Err(e) => {
-                self.error
-                    .set(Some(format!("Unexpected message from the worker: {e}")));
+                self.error.set(Some(format!("Unexpected message from the worker: {e}")));
                 return;
             }
         };
@@ -119,9 +112,7 @@ impl Session {
                     }
                 }
             }),
-            Reply::Progress { bytes, total, rows } => {
-                self.progress.set(Some(ProgressView { bytes, total, rows }))
-            }
+            Reply::Progress { bytes, total, rows } => self.progress.set(Some(ProgressView { bytes, total, rows })),
             Reply::Ingested { name, report } => {
                 self.running.set(false);
                 self.progress.set(None);
@@ -143,8 +134,7 @@ impl Session {
             Reply::Table(page) => self.table.set(Some(page)),
             Reply::Exported { file_name, csv } => {
                 if let Err(e) = download(&file_name, &csv) {
-                    self.error
-                        .set(Some(format!("The download could not start: {e:?}")));
+                    self.error.set(Some(format!("The download could not start: {e:?}")));
                 }
             }
             Reply::Failed { message } => {
@@ -174,8 +164,7 @@ impl Session {
         let request = match request.serialize(&serializer) {
             Ok(v) => v,
             Err(e) => {
-                self.error
-                    .set(Some(format!("Could not send the request: {e}")));
+                self.error.set(Some(format!("Could not send the request: {e}")));
                 return;
             }
         };
@@ -202,11 +191,7 @@ impl Session {
         self.holdout.set(None);
         self.table.set(None);
         self.running.set(true);
-        self.progress.set(Some(ProgressView {
-            bytes: 0.0,
-            total: file.size(),
-            rows: 0.0,
-        }));
+        self.progress.set(Some(ProgressView { bytes: 0.0, total: file.size(), rows: 0.0 }));
         self.post(&Request::Ingest { name, options }, Some(file));
     }
 
@@ -256,9 +241,7 @@ impl Session {
     pub fn cancel(self) {
         self.restart();
         self.stop_busy();
-        self.notice.set(Some(
-            "Cancelled. Nothing was kept; load a file to start again.".into(),
-        ));
+        self.notice.set(Some("Cancelled. Nothing was kept; load a file to start again.".into()));
     }
 }
 
@@ -273,16 +256,10 @@ impl Default for Session {
 fn download(file_name: &str, text: &str) -> Result<(), JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(if file_name.ends_with(".json") {
-        "application/json"
-    } else {
-        "text/csv"
-    });
+    opts.set_type(if file_name.ends_with(".json") { "application/json" } else { "text/csv" });
     let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let a: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
     a.set_href(&url);
     a.set_download(file_name);

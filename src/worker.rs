@@ -36,9 +36,7 @@ pub fn post(reply: &Reply) {
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        post(&Reply::Panicked {
-            message: info.to_string(),
-        });
+        post(&Reply::Panicked { message: info.to_string() });
     }));
     let on_msg = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
         let reply = handle(&ev.data()).unwrap_or_else(|message| Reply::Failed { message });
@@ -51,8 +49,7 @@ pub fn start() {
 
 fn handle(data: &JsValue) -> Result<Reply, String> {
     let request_js = Reflect::get(data, &"request".into()).map_err(|_| "malformed message")?;
-    let request: Request = serde_wasm_bindgen::from_value(request_js)
-        .map_err(|e| format!("malformed request: {e}"))?;
+    let request: Request = serde_wasm_bindgen::from_value(request_js).map_err(|e| format!("malformed request: {e}"))?;
     match request {
         Request::Ingest { name, options } => {
             let file: Blob = Reflect::get(data, &"file".into())
@@ -62,24 +59,17 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             let reader = BlobReader::new(file)?;
             let total = reader.size();
             let mut progress = |p: Progress| {
-                post(&Reply::Progress {
-                    bytes: p.bytes as f64,
-                    total,
-                    rows: p.rows as f64,
-                });
+                post(&Reply::Progress { bytes: p.bytes as f64, total, rows: p.rows as f64 });
             };
             // Free the previous file and its models first.
             DATA.with(|d| d.borrow_mut().take());
             MODELS.with(|m| m.borrow_mut().take());
-            let out =
-                ingest(reader, &options, &mut progress).map_err(|e| format!("{name}: {e}"))?;
+            let out = ingest(reader, &options, &mut progress).map_err(|e| format!("{name}: {e}"))?;
             let report = Box::new(out.report.clone());
             DATA.with(|d| *d.borrow_mut() = Some(out));
             Ok(Reply::Ingested { name, report })
         }
-        Request::Summarise(req) => {
-            with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary))
-        }
+        Request::Summarise(req) => with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary)),
         Request::FitModels(req) => with_data(|tx| {
             let mut status = |message: String| post(&Reply::Status { message });
             let (session, result) = analysis::fit_models(tx, &req, &mut status)?;
@@ -87,35 +77,27 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             Ok(Reply::Models(result))
         }),
         Request::Evaluate(req) => with_data(|tx| {
-            post(&Reply::Status {
-                message: "Fitting on the calibration period and scoring the holdout…".into(),
-            });
+            post(&Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
             analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
         }),
         Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
-        Request::ExportPredictions { model, format } => with_models(|m| {
-            m.export(model, format)
-                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
-        }),
+        Request::ExportPredictions { model, format } => {
+            with_models(|m| m.export(model, format).map(|(file_name, csv)| Reply::Exported { file_name, csv }))
+        }
         Request::Export { what, request } => with_data(|tx| {
-            analysis::export(tx, what, &request)
-                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
+            analysis::export(tx, what, &request).map(|(file_name, csv)| Reply::Exported { file_name, csv })
         }),
     }
 }
 
-fn with_data(
-    f: impl FnOnce(&clv_core::ingest::Transactions) -> Result<Reply, String>,
-) -> Result<Reply, String> {
+fn with_data(f: impl FnOnce(&clv_core::ingest::Transactions) -> Result<Reply, String>) -> Result<Reply, String> {
     DATA.with(|d| match d.borrow().as_ref() {
         Some(data) => f(&data.transactions),
         None => Err("no data loaded yet: load a CSV first".into()),
     })
 }
 
-fn with_models(
-    f: impl FnOnce(&mut analysis::ModelSession) -> Result<Reply, String>,
-) -> Result<Reply, String> {
+fn with_models(f: impl FnOnce(&mut analysis::ModelSession) -> Result<Reply, String>) -> Result<Reply, String> {
     MODELS.with(|m| match m.borrow_mut().as_mut() {
         Some(session) => f(session),
         None => Err("no models fitted yet: fit the models first".into()),

@@ -13,16 +13,7 @@ fn app_mounts_with_its_promise() {
     let h1 = doc.query_selector("h1").unwrap().unwrap();
     assert_eq!(h1.text_content().unwrap(), clv_app::ui::PRODUCT);
     let tagline = doc.query_selector(".tagline").unwrap().unwrap();
-    assert_eq!(
-        tagline.text_content().unwrap(),
-        "Your data never leaves this browser tab."
-    );
+    assert_eq!(tagline.text_content().unwrap(), "Your data never leaves this browser tab.");
     assert!(doc.get_element_by_id("csv").is_some());
-    assert_eq!(
-        doc.get_element_by_id("demo")
-            .unwrap()
-            .text_content()
-            .unwrap(),
-        "Try the demo data"
-    );
+    assert_eq!(doc.get_element_by_id("demo").unwrap().text_content().unwrap(), "Try the demo data");
 }

@@ -25,10 +25,7 @@ fn blob(text: &str) -> web_sys::Blob {
 fn cdnow_sample_from_a_blob_matches_the_papers() {
     let reader = BlobReader::new(blob(published::SAMPLE_CSV)).unwrap();
     let mut calls = 0;
-    let opts = IngestOptions {
-        keep_duplicates: true,
-        ..Default::default()
-    };
+    let opts = IngestOptions { keep_duplicates: true, ..Default::default() };
     let out = ingest(reader, &opts, &mut |_| calls += 1).unwrap();
     assert_eq!(out.report.rows, 6919);
     assert_eq!(out.report.accepted, 6919);
@@ -42,23 +39,15 @@ fn cdnow_sample_from_a_blob_matches_the_papers() {
 #[wasm_bindgen_test]
 fn duplicates_match_native_on_wasm32() {
     // 32-bit hashing once made two distinct CDNOW rows "duplicates" in the tab only.
-    let out = ingest(
-        BlobReader::new(blob(published::SAMPLE_CSV)).unwrap(),
-        &IngestOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let out =
+        ingest(BlobReader::new(blob(published::SAMPLE_CSV)).unwrap(), &IngestOptions::default(), &mut |_| {}).unwrap();
     assert_eq!(out.report.duplicates, 21);
 }
 
 #[wasm_bindgen_test]
 fn a_file_is_read_in_slices_byte_exact() {
     let text = "customer_id,order_date,total\n\u{feff}é,2024-01-01,\"1,234.50\"\nb,2024-01-02,2\n";
-    let file = web_sys::File::new_with_str_sequence(
-        &js_sys::Array::of1(&JsValue::from_str(text)),
-        "t.csv",
-    )
-    .unwrap();
+    let file = web_sys::File::new_with_str_sequence(&js_sys::Array::of1(&JsValue::from_str(text)), "t.csv").unwrap();
     let mut r = BlobReader::new(file.into()).unwrap();
     assert_eq!(r.size() as usize, text.len());
     let mut bytes = Vec::new();
@@ -71,17 +60,8 @@ fn a_file_is_read_in_slices_byte_exact() {
         bytes.extend_from_slice(&small[..n]);
     }
     assert_eq!(bytes, text.as_bytes());
-    let file = web_sys::File::new_with_str_sequence(
-        &js_sys::Array::of1(&JsValue::from_str(text)),
-        "t.csv",
-    )
-    .unwrap();
-    let out = ingest(
-        BlobReader::new(file.into()).unwrap(),
-        &IngestOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let file = web_sys::File::new_with_str_sequence(&js_sys::Array::of1(&JsValue::from_str(text)), "t.csv").unwrap();
+    let out = ingest(BlobReader::new(file.into()).unwrap(), &IngestOptions::default(), &mut |_| {}).unwrap();
     assert_eq!(out.report.accepted, 2);
     assert_eq!(out.transactions.id(0), "\u{feff}é");
     assert_eq!(out.transactions.history(0)[0].amount, 1234.5);

@@ -17,11 +17,7 @@ pub fn nice_max(v: f64) -> f64 {
         return 1.0;
     }
     let k = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * k)
-        .find(|&m| m >= v * (1.0 - 1e-12))
-        .unwrap_or(10.0 * k)
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * k).find(|&m| m >= v * (1.0 - 1e-12)).unwrap_or(10.0 * k)
 }
 
 /// Plot area of a chart: pixel size and data ranges.
@@ -52,14 +48,7 @@ impl Frame {
         values
             .iter()
             .enumerate()
-            .map(|(i, v)| {
-                format!(
-                    "{}{:.1},{:.1}",
-                    if i == 0 { "M" } else { "L" },
-                    self.x(i as f64 + 1.0),
-                    self.y(*v)
-                )
-            })
+            .map(|(i, v)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, self.x(i as f64 + 1.0), self.y(*v)))
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -74,39 +63,16 @@ fn label(v: f64) -> String {
     if v >= 10.0 {
         format!("{v:.0}")
     } else {
-        format!("{v:.2}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
+        format!("{v:.2}").trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
 /// Lines over periods 1..n with a legend; `series`: (name, values).
 #[component]
-pub fn LineChart(
-    id: &'static str,
-    series: Vec<(String, Vec<f64>)>,
-    x_label: String,
-    y_label: String,
-) -> impl IntoView {
-    let n = series
-        .iter()
-        .map(|(_, v)| v.len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let top = series
-        .iter()
-        .flat_map(|(_, v)| v.iter().copied())
-        .fold(0.0, f64::max);
-    let f = Frame {
-        width: 640.0,
-        height: 280.0,
-        left: 56.0,
-        bottom: 36.0,
-        x_max: n as f64,
-        y_max: nice_max(top),
-    };
+pub fn LineChart(id: &'static str, series: Vec<(String, Vec<f64>)>, x_label: String, y_label: String) -> impl IntoView {
+    let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
+    let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
+    let f = Frame { width: 640.0, height: 280.0, left: 56.0, bottom: 36.0, x_max: n as f64, y_max: nice_max(top) };
     let grid = ticks(f.y_max)
         .into_iter()
         .map(|t| {
@@ -147,21 +113,10 @@ pub fn LineChart(
 
 /// Paired bars per group (e.g. predicted vs actual by decile).
 #[component]
-pub fn PairedBars(
-    id: &'static str,
-    groups: Vec<(String, f64, f64)>,
-    names: (String, String),
-) -> impl IntoView {
+pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (String, String)) -> impl IntoView {
     let top = groups.iter().map(|g| g.1.max(g.2)).fold(0.0, f64::max);
     let n = groups.len().max(1) as f64;
-    let f = Frame {
-        width: 640.0,
-        height: 240.0,
-        left: 56.0,
-        bottom: 30.0,
-        x_max: n,
-        y_max: nice_max(top),
-    };
+    let f = Frame { width: 640.0, height: 240.0, left: 56.0, bottom: 30.0, x_max: n, y_max: nice_max(top) };
     let slot = (f.width - f.left - Frame::RIGHT) / n;
     let bars = groups
         .iter()
@@ -211,14 +166,7 @@ mod tests {
 
     #[test]
     fn frame_maps_data_to_pixels() {
-        let f = Frame {
-            width: 110.0,
-            height: 110.0,
-            left: 0.0,
-            bottom: 0.0,
-            x_max: 2.0,
-            y_max: 10.0,
-        };
+        let f = Frame { width: 110.0, height: 110.0, left: 0.0, bottom: 0.0, x_max: 2.0, y_max: 10.0 };
         assert_eq!((f.x(0.0), f.x(2.0)), (0.0, 100.0));
         assert_eq!((f.y(0.0), f.y(10.0)), (110.0, 10.0));
         assert_eq!(f.path(&[0.0, 10.0]), "M50.0,110.0 L100.0,10.0");

@@ -51,12 +51,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
     };
     Effect::new(move |_| {
         let kinds = available();
-        if let Some(first) = kinds
-            .iter()
-            .copied()
-            .find(|k| *k == model.get_untracked())
-            .or(kinds.first().copied())
-        {
+        if let Some(first) = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied()) {
             model.set(first);
             page.set(0);
             session.query_table(query());

@@ -16,12 +16,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
     let end = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some((_, r)) = session.report.get() {
-            end.set(
-                r.last_ts
-                    .as_deref()
-                    .map(|t| t[..10].to_string())
-                    .unwrap_or_default(),
-            );
+            end.set(r.last_ts.as_deref().map(|t| t[..10].to_string()).unwrap_or_default());
         }
     });
     let run = move |_| {
@@ -55,11 +50,7 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         .models
         .iter()
         .map(|m| {
-            let flag = if m.converged {
-                ""
-            } else {
-                " (did not converge)"
-            };
+            let flag = if m.converged { "" } else { " (did not converge)" };
             view! {
                 <tr data-model=m.model.clone()>
                     <td>{model_label(&m.model)}{flag}</td>
@@ -76,21 +67,11 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
             }
         })
         .collect_view();
-    let mut series = vec![(
-        "actual".to_string(),
-        r.tracking.iter().map(|p| p.actual).collect::<Vec<_>>(),
-    )];
+    let mut series = vec![("actual".to_string(), r.tracking.iter().map(|p| p.actual).collect::<Vec<_>>())];
     for (i, m) in r.models.iter().enumerate() {
-        series.push((
-            model_label(&m.model).to_string(),
-            r.tracking.iter().map(|p| p.predicted[i].1).collect(),
-        ));
+        series.push((model_label(&m.model).to_string(), r.tracking.iter().map(|p| p.predicted[i].1).collect()));
     }
-    let best = r
-        .models
-        .iter()
-        .filter(|m| m.model != "naive")
-        .max_by(|a, b| a.log_score.total_cmp(&b.log_score));
+    let best = r.models.iter().filter(|m| m.model != "naive").max_by(|a, b| a.log_score.total_cmp(&b.log_score));
     let deciles = best.map(|m| {
         let groups = m.deciles.iter().map(|d| (d.decile.to_string(), d.predicted, d.actual)).collect();
         view! {

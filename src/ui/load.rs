@@ -15,12 +15,8 @@ pub const DEMO_URL: &str = "demo/cdnow.csv";
 const SNIFF_BYTES: f64 = 64.0 * 1024.0;
 
 async fn read_prefix(blob: &Blob) -> Result<Vec<u8>, String> {
-    let slice = blob
-        .slice_with_f64_and_f64(0.0, SNIFF_BYTES.min(blob.size()))
-        .map_err(|e| format!("{e:?}"))?;
-    let buf = JsFuture::from(slice.array_buffer())
-        .await
-        .map_err(|e| format!("{e:?}"))?;
+    let slice = blob.slice_with_f64_and_f64(0.0, SNIFF_BYTES.min(blob.size())).map_err(|e| format!("{e:?}"))?;
+    let buf = JsFuture::from(slice.array_buffer()).await.map_err(|e| format!("{e:?}"))?;
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
@@ -34,18 +30,12 @@ async fn fetch_demo() -> Result<Blob, String> {
     if !resp.ok() {
         return Err(format!("HTTP {}", resp.status()));
     }
-    let blob = JsFuture::from(resp.blob().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
+    let blob = JsFuture::from(resp.blob().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
     blob.dyn_into().map_err(|_| "not a blob".to_string())
 }
 
 #[component]
-pub fn LoadPanel(
-    session: Session,
-    pending: PendingFile,
-    sniffed: RwSignal<Option<Sniffed>>,
-) -> impl IntoView {
+pub fn LoadPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Option<Sniffed>>) -> impl IntoView {
     let dragging = RwSignal::new(false);
     let choose = move |file: File| {
         let name = file.name();
@@ -76,11 +66,7 @@ pub fn LoadPanel(
     let on_drop = move |ev: DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        if let Some(f) = ev
-            .data_transfer()
-            .and_then(|d| d.files())
-            .and_then(|l| l.get(0))
-        {
+        if let Some(f) = ev.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
             choose(f);
         }
     };
@@ -89,12 +75,8 @@ pub fn LoadPanel(
         session.error.set(None);
         spawn_local(async move {
             match fetch_demo().await {
-                Ok(blob) => {
-                    session.ingest("cdnow.csv (demo)".into(), &blob, IngestOptions::default())
-                }
-                Err(e) => session
-                    .error
-                    .set(Some(format!("The demo data could not be loaded: {e}"))),
+                Ok(blob) => session.ingest("cdnow.csv (demo)".into(), &blob, IngestOptions::default()),
+                Err(e) => session.error.set(Some(format!("The demo data could not be loaded: {e}"))),
             }
         });
     };
@@ -125,11 +107,7 @@ pub fn LoadPanel(
 }
 
 #[component]
-pub fn MappingPanel(
-    session: Session,
-    pending: PendingFile,
-    sniffed: RwSignal<Option<Sniffed>>,
-) -> impl IntoView {
+pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Option<Sniffed>>) -> impl IntoView {
     move || {
         sniffed.get().map(|s| {
             let mapping = RwSignal::new(s.mapping.clone());

@@ -2,6 +2,7 @@
 //! chosen cutoff; parameters ± SE, log-likelihood, convergence, warnings.
 //! A fit that did not converge shows its diagnosis, never its numbers.
 
+use super::charts::PairedBars;
 use super::format;
 use super::summary::Settings;
 use crate::protocol::ModelRequest;
@@ -57,12 +58,20 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f /> }).collect_view();
                     let spend = r.spend.clone().map(|f| view! { <FitCard f /> });
                     let spend_error = r.spend_error.clone().map(|e| view! { <p class="warning">{e}</p> });
+                    let frequency = r.frequency.iter().find(|(m, _)| m == "pnbd").or(r.frequency.first()).map(|(m, bins)| {
+                        let groups = bins.iter().map(|b| (b.repeat_purchases.clone(), b.expected, b.actual)).collect();
+                        view! {
+                            <h3>{format!("Does {} reproduce who bought how often? (calibration period)", model_label(m))}</h3>
+                            <PairedBars id="frequency-chart" groups names=("expected customers".to_string(), "actual customers".to_string()) />
+                        }
+                    });
                     view! {
                         <p class="hint" id="models-summary">
                             {format!("{} customers. CLV over {} months, discounted {:.3}% a month.", format::int(r.customers as u64), r.months, 100.0 * r.monthly_discount)}
                         </p>
                         <div class="fits">{cards}{spend}</div>
                         {spend_error}
+                        {frequency}
                     }
                 })}
             </section>
@@ -85,11 +94,7 @@ fn FitCard(f: FitReport) -> impl IntoView {
             view! { <tr><td>{p.name.clone()}</td><td class="num">{format::fixed(p.value, 4)}</td><td class="num">{"± "}{se}</td><td class="num">{ci}</td></tr> }
         })
         .collect_view();
-    let warnings = f
-        .warnings
-        .iter()
-        .map(|w| view! { <li>{w.clone()}</li> })
-        .collect_view();
+    let warnings = f.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
     view! {
         <div class="fit" class:failed=!ok data-model=f.model.clone()>
             <h3>{model_label(&f.model)} " "

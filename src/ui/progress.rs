@@ -6,12 +6,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ProgressPanel(session: Session) -> impl IntoView {
-    let pct = move || {
-        session
-            .progress
-            .get()
-            .map_or(0.0, |p| format::percent(p.bytes, p.total))
-    };
+    let pct = move || session.progress.get().map_or(0.0, |p| format::percent(p.bytes, p.total));
     let text = move || {
         session.progress.get().map_or_else(String::new, |p| {
             format!(

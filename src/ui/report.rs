@@ -8,12 +8,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ReportPanel(session: Session) -> impl IntoView {
-    move || {
-        session
-            .report
-            .get()
-            .map(|(name, r)| view! { <Report name r /> })
-    }
+    move || session.report.get().map(|(name, r)| view! { <Report name r /> })
 }
 
 fn stat(id: &'static str, label: &'static str, value: String) -> impl IntoView {
@@ -31,26 +26,13 @@ fn Report(name: String, r: IngestReport) -> impl IntoView {
         (Some(a), Some(b)) => format!("{} → {}", &a[..10], &b[..10]),
         _ => "—".into(),
     };
-    let currency = r
-        .currency
-        .clone()
-        .map(|c| format!(" {c}"))
-        .unwrap_or_default();
+    let currency = r.currency.clone().map(|c| format!(" {c}")).unwrap_or_default();
     let reasons = r
         .reasons
         .iter()
         .map(|s| {
-            let lines = s
-                .first_lines
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let more = if s.count as usize > s.first_lines.len() {
-                ", …"
-            } else {
-                ""
-            };
+            let lines = s.first_lines.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+            let more = if s.count as usize > s.first_lines.len() { ", …" } else { "" };
             view! {
                 <tr class="reason" data-reason=s.reason.clone()>
                     <td><code>{s.reason.clone()}</code></td>
@@ -84,16 +66,8 @@ fn Report(name: String, r: IngestReport) -> impl IntoView {
             }
         })
         .collect_view();
-    let formats = r
-        .formats
-        .iter()
-        .map(|(k, v)| view! { <li>{format!("{k}: {v}")}</li> })
-        .collect_view();
-    let warnings = r
-        .warnings
-        .iter()
-        .map(|w| view! { <li class="warning">{w.clone()}</li> })
-        .collect_view();
+    let formats = r.formats.iter().map(|(k, v)| view! { <li>{format!("{k}: {v}")}</li> }).collect_view();
+    let warnings = r.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view();
     view! {
         <section id="report" class="panel">
             <h2>"What was read from " {name}</h2>

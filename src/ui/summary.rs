@@ -51,11 +51,7 @@ impl Default for Settings {
 
 #[component]
 pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
-    let Settings {
-        cutoff,
-        horizon,
-        unit,
-    } = settings;
+    let Settings { cutoff, horizon, unit } = settings;
     let request = move || settings.request();
     // A new report: propose a cutoff and compute once.
     Effect::new(move |_| {
@@ -151,14 +147,8 @@ mod tests {
 
     #[test]
     fn default_cutoff_leaves_room_for_the_horizon() {
-        assert_eq!(
-            default_cutoff("1997-01-01T00:00:00Z", "1998-06-30T00:00:00Z", 90).as_deref(),
-            Some("1998-04-01")
-        );
-        assert_eq!(
-            default_cutoff("1998-06-01T00:00:00Z", "1998-06-30T00:00:00Z", 90).as_deref(),
-            Some("1998-06-01")
-        );
+        assert_eq!(default_cutoff("1997-01-01T00:00:00Z", "1998-06-30T00:00:00Z", 90).as_deref(), Some("1998-04-01"));
+        assert_eq!(default_cutoff("1998-06-01T00:00:00Z", "1998-06-30T00:00:00Z", 90).as_deref(), Some("1998-06-01"));
         assert_eq!(default_cutoff("x", "y", 90), None);
     }
 }

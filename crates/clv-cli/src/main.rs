@@ -3,15 +3,12 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clv_core::clv::ClvParams;
 use clv_core::features::{
-    looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable,
-    HoldoutSplit, RfmSummary,
+    looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary,
 };
 use clv_core::holdout;
-use clv_core::ingest::{
-    self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role,
-};
+use clv_core::ingest::{self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role};
 use clv_core::models::{FitOptions, FitReport};
-use clv_core::pipeline::{fit_count, fit_spend, predict, predictions_csv, Customers, ModelKind};
+use clv_core::pipeline::{fit_count, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind};
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{parse_day, CohortGrain, TimeUnit};
 use std::fs::File;
@@ -20,11 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "clv",
-    version,
-    about = "Customer lifetime value from transaction CSVs, on your machine"
-)]
+#[command(name = "clv", version, about = "Customer lifetime value from transaction CSVs, on your machine")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -202,12 +195,7 @@ fn run(cli: Cli) -> CliResult {
                 Ok(())
             }
         }
-        Command::Summary {
-            input,
-            cutoff,
-            unit,
-            format,
-        } => {
+        Command::Summary { input, cutoff, unit, format } => {
             let out = read(&input)?;
             let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
             let summary = RfmSummary::build(&out.transactions, cutoff, unit);
@@ -222,60 +210,47 @@ fn run(cli: Cli) -> CliResult {
                                 "recency": r.recency, "T": r.t, "monetary_value": r.monetary_value})
                         })
                         .collect();
-                    print_json(
-                        &serde_json::json!({"unit": unit, "cutoff": summary.cutoff, "customers": rows,
-                        "excluded_after_cutoff": summary.excluded_after_cutoff, "excluded_no_purchase": summary.excluded_no_purchase}),
-                    )
+                    print_json(&serde_json::json!({"unit": unit, "cutoff": summary.cutoff, "customers": rows,
+                        "excluded_after_cutoff": summary.excluded_after_cutoff, "excluded_no_purchase": summary.excluded_no_purchase}))
                 }
             }
         }
-        Command::Features {
-            input,
-            users,
-            cutoff,
-            horizon_days,
-            cohort,
-            format,
-        } => {
+        Command::Features { input, users, cutoff, horizon_days, cohort, format } => {
             let out = read(&input)?;
             let users = match users {
                 Some(path) => {
                     let f = open(&path)?;
-                    Some(
-                        parse_users(f, input.date_order)
-                            .map_err(|e| format!("{}: {e}", path.display()))?,
-                    )
+                    Some(parse_users(f, input.date_order).map_err(|e| format!("{}: {e}", path.display()))?)
                 }
                 None => None,
             };
             let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
-            let params = FeatureParams::new(cutoff, horizon_days, cohort)
-                .map_err(|e| format!("--horizon-days: {e}"))?;
+            let params =
+                FeatureParams::new(cutoff, horizon_days, cohort).map_err(|e| format!("--horizon-days: {e}"))?;
             let table = FeatureTable::build(&out.transactions, users.as_ref(), params);
             match format {
                 Format::Csv => write_stdout(&table.to_csv()),
                 Format::Json => print_json(&table),
             }
         }
-        Command::Fit {
-            input,
-            cutoff,
-            unit,
-            model,
-            penalizer,
-            json,
-        } => {
+        Command::Fit { input, cutoff, unit, model, penalizer, json } => {
             let customers = load_customers(&input, cutoff.as_deref(), unit)?;
             let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
-            let report = if model == "gg" {
-                fit_spend(&customers, &opts).map(|(_, r)| r)
+            let name = input.input.display().to_string();
+            let (report, frequency) = if model == "gg" {
+                (fit_spend(&customers, &opts).map_err(|e| format!("{name}: {e}"))?.1, None)
             } else {
                 let kind: ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
-                fit_count(kind, &customers, &opts).map(|(_, r)| r)
-            }
-            .map_err(|e| format!("{}: {e}", input.input.display()))?;
+                let (m, r) = fit_count(kind, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
+                let bins = r.convergence.converged.then(|| frequency_fit(m.as_count(), &customers, 7));
+                (r, bins)
+            };
             if json {
-                print_json(&fit_json(&report))
+                let mut v = fit_json(&report);
+                if let Some(bins) = frequency {
+                    v["frequency_fit"] = serde_json::to_value(bins).map_err(|e| e.to_string())?;
+                }
+                print_json(&v)
             } else {
                 print_fit(&report);
                 Ok(())
@@ -294,11 +269,9 @@ fn run(cli: Cli) -> CliResult {
         } => {
             let customers = load_customers(&input, cutoff.as_deref(), unit)?;
             let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
-            let clv =
-                ClvParams::new(horizon_days, discount_rate, unit).map_err(|e| e.to_string())?;
+            let clv = ClvParams::new(horizon_days, discount_rate, unit).map_err(|e| e.to_string())?;
             let name = input.input.display().to_string();
-            let (m, report) =
-                fit_count(model, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
+            let (m, report) = fit_count(model, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
             if !report.convergence.converged {
                 return Err(format!(
                     "{name}: the {} fit did not converge ({}); no predictions are made from it",
@@ -309,8 +282,7 @@ fn run(cli: Cli) -> CliResult {
             let spend = match spend_model.as_deref() {
                 None => None,
                 Some("gg") => {
-                    let (g, r) = fit_spend(&customers, &opts)
-                        .map_err(|e| format!("{name}: Gamma–Gamma: {e}"))?;
+                    let (g, r) = fit_spend(&customers, &opts).map_err(|e| format!("{name}: Gamma–Gamma: {e}"))?;
                     if !r.convergence.converged {
                         return Err(format!(
                             "{name}: the Gamma–Gamma fit did not converge ({})",
@@ -327,14 +299,7 @@ fn run(cli: Cli) -> CliResult {
                 Format::Json => print_json(&rows),
             }
         }
-        Command::Evaluate {
-            input,
-            cutoff,
-            holdout_end,
-            unit,
-            penalizer,
-            json,
-        } => {
+        Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, json } => {
             let out = read(&input)?;
             let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
             let end = parse_day(&holdout_end).map_err(|e| format!("--holdout-end: {e}"))?;
@@ -343,9 +308,8 @@ fn run(cli: Cli) -> CliResult {
             }
             let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
             let split = HoldoutSplit::build(&out.transactions, cutoff, end, unit);
-            let report =
-                holdout::evaluate(&split, &out.transactions, &ModelKind::CONTINUOUS, &opts)
-                    .map_err(|e| format!("{}: {e}", input.input.display()))?;
+            let report = holdout::evaluate(&split, &out.transactions, &ModelKind::CONTINUOUS, &opts)
+                .map_err(|e| format!("{}: {e}", input.input.display()))?;
             if json {
                 print_json(&report)
             } else {
@@ -368,12 +332,10 @@ fn run(cli: Cli) -> CliResult {
             if model != "bgnbd" {
                 return Err(format!("--model {model}: only bgnbd can be simulated"));
             }
-            let kv = parse_kv(&params, &["r", "alpha", "a", "b"])
-                .map_err(|e| format!("--params: {e}"))?;
+            let kv = parse_kv(&params, &["r", "alpha", "a", "b"]).map_err(|e| format!("--params: {e}"))?;
             let spend = match spend {
                 Some(s) => {
-                    let v =
-                        parse_kv(&s, &["p", "q", "gamma"]).map_err(|e| format!("--spend: {e}"))?;
+                    let v = parse_kv(&s, &["p", "q", "gamma"]).map_err(|e| format!("--spend: {e}"))?;
                     Some((v[0], v[1], v[2]))
                 }
                 None => None,
@@ -408,23 +370,14 @@ fn run(cli: Cli) -> CliResult {
 fn parse_kv(s: &str, keys: &[&str]) -> Result<Vec<f64>, String> {
     let mut vals = vec![None; keys.len()];
     for part in s.split(',').filter(|p| !p.trim().is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("expected key=value, got {part:?}"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| format!("expected key=value, got {part:?}"))?;
         let i = keys
             .iter()
             .position(|x| *x == k.trim())
             .ok_or_else(|| format!("unknown key {k:?}; expected {}", keys.join(", ")))?;
-        vals[i] = Some(
-            v.trim()
-                .parse::<f64>()
-                .map_err(|_| format!("{k}={v:?} is not a number"))?,
-        );
+        vals[i] = Some(v.trim().parse::<f64>().map_err(|_| format!("{k}={v:?} is not a number"))?);
     }
-    keys.iter()
-        .zip(vals)
-        .map(|(k, v)| v.ok_or_else(|| format!("missing {k}=…")))
-        .collect()
+    keys.iter().zip(vals).map(|(k, v)| v.ok_or_else(|| format!("missing {k}=…"))).collect()
 }
 
 fn open(path: &Path) -> Result<File, String> {
@@ -447,8 +400,7 @@ fn read(args: &InputArgs) -> Result<Ingested, String> {
     if !args.map.is_empty() {
         let head = std::io::Read::take(open(&args.input)?, 64 * 1024);
         let mut sample = Vec::new();
-        std::io::Read::read_to_end(&mut { head }, &mut sample)
-            .map_err(|e| format!("{name}: {e}"))?;
+        std::io::Read::read_to_end(&mut { head }, &mut sample).map_err(|e| format!("{name}: {e}"))?;
         let sniffed = ingest::sniff(&sample, args.delimiter).map_err(|e| format!("{name}: {e}"))?;
         opts.mapping = Some(apply_map(sniffed.mapping, &sniffed.headers, &args.map)?);
     }
@@ -456,55 +408,30 @@ fn read(args: &InputArgs) -> Result<Ingested, String> {
 }
 
 /// Customers from a summary file, or from transactions summarised at --cutoff.
-fn load_customers(
-    args: &InputArgs,
-    cutoff: Option<&str>,
-    unit: TimeUnit,
-) -> Result<Customers, String> {
+fn load_customers(args: &InputArgs, cutoff: Option<&str>, unit: TimeUnit) -> Result<Customers, String> {
     let name = args.input.display().to_string();
     let mut head = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(open(&args.input)?, 64 * 1024),
-        &mut head,
-    )
-    .map_err(|e| format!("{name}: {e}"))?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(open(&args.input)?, 64 * 1024), &mut head)
+        .map_err(|e| format!("{name}: {e}"))?;
     let sniffed = ingest::sniff(&head, args.delimiter).map_err(|e| format!("{name}: {e}"))?;
     if looks_like_summary(&sniffed.headers) {
         let s = parse_summary(open(&args.input)?).map_err(|e| format!("{name}: {e}"))?;
         return Ok(Customers::from_input(&s));
     }
-    let cutoff = cutoff.ok_or_else(|| {
-        format!("{name} holds transactions: give --cutoff YYYY-MM-DD (the last day of history)")
-    })?;
+    let cutoff = cutoff
+        .ok_or_else(|| format!("{name} holds transactions: give --cutoff YYYY-MM-DD (the last day of history)"))?;
     let cutoff = Cutoff::day(parse_day(cutoff).map_err(|e| format!("--cutoff: {e}"))?);
     let out = read(args)?;
-    Ok(Customers::from_summary(
-        &RfmSummary::build(&out.transactions, cutoff, unit),
-        &out.transactions,
-    ))
+    Ok(Customers::from_summary(&RfmSummary::build(&out.transactions, cutoff, unit), &out.transactions))
 }
 
 fn fit_json(r: &FitReport) -> serde_json::Value {
-    let params: serde_json::Map<String, serde_json::Value> = r
-        .params
-        .iter()
-        .map(|p| (p.name.clone(), p.value.into()))
-        .collect();
-    let se: serde_json::Map<String, serde_json::Value> = r
-        .params
-        .iter()
-        .map(|p| {
-            (
-                p.name.clone(),
-                p.std_error.map_or(serde_json::Value::Null, Into::into),
-            )
-        })
-        .collect();
-    let ci: serde_json::Map<String, serde_json::Value> = r
-        .params
-        .iter()
-        .map(|p| (p.name.clone(), serde_json::json!([p.ci_low, p.ci_high])))
-        .collect();
+    let params: serde_json::Map<String, serde_json::Value> =
+        r.params.iter().map(|p| (p.name.clone(), p.value.into())).collect();
+    let se: serde_json::Map<String, serde_json::Value> =
+        r.params.iter().map(|p| (p.name.clone(), p.std_error.map_or(serde_json::Value::Null, Into::into))).collect();
+    let ci: serde_json::Map<String, serde_json::Value> =
+        r.params.iter().map(|p| (p.name.clone(), serde_json::json!([p.ci_low, p.ci_high]))).collect();
     serde_json::json!({
         "model": r.model, "params": params, "log_likelihood": r.log_likelihood,
         "converged": r.convergence.converged, "iterations": r.convergence.iterations,
@@ -515,11 +442,7 @@ fn fit_json(r: &FitReport) -> serde_json::Value {
 }
 
 fn print_fit(r: &FitReport) {
-    let status = if r.convergence.converged {
-        "converged"
-    } else {
-        "DID NOT CONVERGE — not a result"
-    };
+    let status = if r.convergence.converged { "converged" } else { "DID NOT CONVERGE — not a result" };
     println!("{}: {status} ({})", r.model, r.convergence.message);
     for p in &r.params {
         let se = p.std_error.map_or("n/a".to_string(), |s| format!("{s:.6}"));
@@ -535,22 +458,10 @@ fn print_fit(r: &FitReport) {
 }
 
 fn print_holdout(r: &holdout::HoldoutReport) {
-    println!(
-        "{} customers, holdout {:.2} periods, actual purchases {}",
-        r.customers, r.duration, r.actual_total
-    );
+    println!("{} customers, holdout {:.2} periods, actual purchases {}", r.customers, r.duration, r.actual_total);
     println!(
         "{:<8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10}",
-        "model",
-        "MAE",
-        "MAE(med)",
-        "RMSE",
-        "bias%",
-        "pearson",
-        "spearman",
-        "gini",
-        "logscore",
-        "total"
+        "model", "MAE", "MAE(med)", "RMSE", "bias%", "pearson", "spearman", "gini", "logscore", "total"
     );
     let opt = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.3}"));
     for m in &r.models {
@@ -572,35 +483,21 @@ fn print_holdout(r: &holdout::HoldoutReport) {
     println!("{}", r.guide);
 }
 
-fn apply_map(
-    mut m: ColumnMapping,
-    headers: &[String],
-    pairs: &[String],
-) -> Result<ColumnMapping, String> {
+fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Result<ColumnMapping, String> {
     for pair in pairs {
-        let (role, col) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("--map {pair:?}: expected ROLE=COLUMN"))?;
+        let (role, col) = pair.split_once('=').ok_or_else(|| format!("--map {pair:?}: expected ROLE=COLUMN"))?;
         let role: Role = role.trim().parse().map_err(|e| format!("--map: {e}"))?;
         let idx = headers
             .iter()
             .position(|h| h == col.trim())
-            .ok_or_else(|| {
-                format!(
-                    "--map: no column {col:?}; the header has {}",
-                    headers.join(", ")
-                )
-            })?;
+            .ok_or_else(|| format!("--map: no column {col:?}; the header has {}", headers.join(", ")))?;
         m.set(role, Some(idx));
     }
     Ok(m)
 }
 
 fn write_stdout(s: &str) -> CliResult {
-    io::stdout()
-        .lock()
-        .write_all(s.as_bytes())
-        .map_err(|e| e.to_string())
+    io::stdout().lock().write_all(s.as_bytes()).map_err(|e| e.to_string())
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
@@ -609,10 +506,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
 }
 
 fn print_report(r: &IngestReport) {
-    println!(
-        "rows {}  accepted {}  rejected {}  duplicates {}",
-        r.rows, r.accepted, r.rejected, r.duplicates
-    );
+    println!("rows {}  accepted {}  rejected {}  duplicates {}", r.rows, r.accepted, r.rejected, r.duplicates);
     println!(
         "customers {}  net revenue {:.2}  refunds {} ({:.2})",
         r.customers, r.net_revenue, r.refunds, r.refund_total
@@ -628,10 +522,7 @@ fn print_report(r: &IngestReport) {
         println!("{k}: {v}");
     }
     for s in &r.reasons {
-        println!(
-            "rejected {} × {} (lines {:?}…): {}",
-            s.count, s.reason, s.first_lines, s.example
-        );
+        println!("rejected {} × {} (lines {:?}…): {}", s.count, s.reason, s.first_lines, s.example);
     }
     for w in &r.warnings {
         println!("warning: {w}");

@@ -55,10 +55,7 @@ fn csv_core_scan(bytes: &[u8]) -> u64 {
 }
 
 fn bench(c: &mut Criterion) {
-    let rows: u64 = std::env::var("CLV_BENCH_ROWS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
+    let rows: u64 = std::env::var("CLV_BENCH_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let bytes = simulated(rows);
     let mut g = c.benchmark_group("ingest");
     g.sample_size(10);
@@ -68,9 +65,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("ingest_and_summary", |b| {
         b.iter(|| {
             let out = ingest(&bytes[..], &IngestOptions::default(), &mut |_| {}).unwrap();
-            RfmSummary::build(&out.transactions, cutoff, TimeUnit::Week)
-                .rows
-                .len()
+            RfmSummary::build(&out.transactions, cutoff, TimeUnit::Week).rows.len()
         })
     });
     g.finish();

@@ -27,12 +27,12 @@ pub struct ClvParams {
     pub unit: TimeUnit,
 }
 
+fn units_per_year(unit: TimeUnit) -> f64 {
+    365.25 / unit.days()
+}
+
 impl ClvParams {
-    pub fn new(
-        horizon_days: f64,
-        annual_discount_rate: f64,
-        unit: TimeUnit,
-    ) -> Result<ClvParams, ModelError> {
+    pub fn new(horizon_days: f64, annual_discount_rate: f64, unit: TimeUnit) -> Result<ClvParams, ModelError> {
         if !(horizon_days.is_finite() && horizon_days > 0.0) {
             return Err(ModelError::InvalidOption(format!(
                 "horizon must be a positive number of days, got {horizon_days}"
@@ -48,6 +48,13 @@ impl ClvParams {
             monthly_discount: (1.0 + annual_discount_rate).powf(1.0 / 12.0) - 1.0,
             unit,
         })
+    }
+
+    /// The same rate as a continuous rate per time unit (for DERT); `None`
+    /// without discounting, where DERT is infinite.
+    pub fn continuous_rate(&self) -> Option<f64> {
+        let annual = (1.0 + self.monthly_discount).powi(12);
+        (annual > 1.0).then(|| annual.ln() / units_per_year(self.unit))
     }
 
     /// The horizon in model time units.
@@ -104,9 +111,7 @@ pub fn value_customers(
                 let expected_txn = model.expected_purchases(c, h);
                 let pmf = model.purchase_pmf(c, h, pmf_cap(expected_txn));
                 let (expected_spend, spend_backfilled) = match spend {
-                    Some(g) if c.x > 0.0 && *m > 0.0 => {
-                        (g.expected_spend(c.x, *m).unwrap_or(0.0), false)
-                    }
+                    Some(g) if c.x > 0.0 && *m > 0.0 => (g.expected_spend(c.x, *m).unwrap_or(0.0), false),
                     Some(g) => (g.population_mean().unwrap_or(0.0), true),
                     None => (1.0, false),
                 };
@@ -138,24 +143,12 @@ mod tests {
         let e = m.expected_purchases(&c, 12.0 * 4.345);
         assert!((clv - 10.0 * e).abs() < 1e-9);
         // discounting lowers it, more for higher rates
-        let d10 = discounted_clv(
-            &m,
-            &c,
-            10.0,
-            &ClvParams::new(365.0, 0.10, TimeUnit::Week).unwrap(),
-        );
-        let d30 = discounted_clv(
-            &m,
-            &c,
-            10.0,
-            &ClvParams::new(365.0, 0.30, TimeUnit::Week).unwrap(),
-        );
+        let d10 = discounted_clv(&m, &c, 10.0, &ClvParams::new(365.0, 0.10, TimeUnit::Week).unwrap());
+        let d30 = discounted_clv(&m, &c, 10.0, &ClvParams::new(365.0, 0.30, TimeUnit::Week).unwrap());
         assert!(d30 < d10 && d10 < clv);
         assert!(ClvParams::new(0.0, 0.1, TimeUnit::Week).is_err());
         assert!(ClvParams::new(90.0, -1.5, TimeUnit::Week).is_err());
-        let monthly = ClvParams::new(90.0, 0.1268250301319698, TimeUnit::Day)
-            .unwrap()
-            .monthly_discount;
+        let monthly = ClvParams::new(90.0, 0.1268250301319698, TimeUnit::Day).unwrap().monthly_discount;
         assert!((monthly - 0.01).abs() < 1e-12);
     }
 }

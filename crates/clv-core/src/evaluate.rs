@@ -8,8 +8,7 @@ pub fn mae(pred: &[f64], actual: &[f64]) -> f64 {
 
 /// Root mean squared error.
 pub fn rmse(pred: &[f64], actual: &[f64]) -> f64 {
-    (crate::total(pred.iter().zip(actual).map(|(p, a)| (p - a).powi(2))) / pred.len().max(1) as f64)
-        .sqrt()
+    (crate::total(pred.iter().zip(actual).map(|(p, a)| (p - a).powi(2))) / pred.len().max(1) as f64).sqrt()
 }
 
 /// Total bias in percent: 100 (Σ pred − Σ actual) / Σ actual.
@@ -94,9 +93,7 @@ mod tests {
         assert!((pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]).unwrap() - 1.0).abs() < 1e-15);
         assert_eq!(pearson(&[1.0, 1.0], &[1.0, 2.0]), None);
         assert_eq!(ranks(&[10.0, 20.0, 10.0, 5.0]), vec![2.5, 4.0, 2.5, 1.0]);
-        assert!(
-            (spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 4.0, 9.0, 16.0]).unwrap() - 1.0).abs() < 1e-15
-        );
+        assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 4.0, 9.0, 16.0]).unwrap() - 1.0).abs() < 1e-15);
         // Perfect ordering of [0, 0, 0, 4] by prediction: all value in the first quarter.
         let g = gini(&[0.0, 0.0, 0.0, 1.0], &[0.0, 0.0, 0.0, 4.0]).unwrap();
         assert!((g - 0.75).abs() < 1e-12, "{g}");

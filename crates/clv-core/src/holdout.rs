@@ -86,10 +86,7 @@ fn model_forecast(m: &dyn CountModel, c: &Rfm, duration: f64, n_max: usize) -> F
     Forecast {
         mean,
         pmf: m.purchase_pmf(c, duration, cap),
-        cumulative: period_ends(duration)
-            .iter()
-            .map(|&t| m.expected_purchases(c, t))
-            .collect(),
+        cumulative: period_ends(duration).iter().map(|&t| m.expected_purchases(c, t)).collect(),
     }
 }
 
@@ -108,20 +105,10 @@ fn naive_forecast(c: &Rfm, duration: f64, n_max: usize) -> Forecast {
             }
         })
         .collect();
-    Forecast {
-        mean,
-        pmf,
-        cumulative: period_ends(duration).iter().map(|t| rate * t).collect(),
-    }
+    Forecast { mean, pmf, cumulative: period_ends(duration).iter().map(|t| rate * t).collect() }
 }
 
-fn score(
-    name: &str,
-    forecasts: &[&Forecast],
-    actual: &[f64],
-    weights: &[f64],
-    fit: Option<FitReport>,
-) -> ModelScore {
+fn score(name: &str, forecasts: &[&Forecast], actual: &[f64], weights: &[f64], fit: Option<FitReport>) -> ModelScore {
     // Expand weights (integral in practice) by repeating pairs: metrics stay
     // exactly the per-customer definitions.
     let mut pred = Vec::new();
@@ -141,16 +128,8 @@ fn score(
     }
     let n = act.len().max(1);
     let periods = forecasts.first().map_or(0, |f| f.cumulative.len());
-    let tracking = (0..periods)
-        .map(|k| {
-            crate::total(
-                forecasts
-                    .iter()
-                    .zip(weights)
-                    .map(|(f, w)| w * f.cumulative[k]),
-            )
-        })
-        .collect();
+    let tracking =
+        (0..periods).map(|k| crate::total(forecasts.iter().zip(weights).map(|(f, w)| w * f.cumulative[k]))).collect();
     ModelScore {
         model: name.to_string(),
         converged: fit.as_ref().is_none_or(|f| f.convergence.converged),
@@ -219,34 +198,15 @@ pub fn evaluate(
     for &kind in kinds {
         match fit_count(kind, &customers, opts) {
             Ok((m, report)) => {
-                let fc: Vec<Forecast> = rows
-                    .iter()
-                    .zip(&actual)
-                    .map(|(r, a)| model_forecast(m.as_count(), r, d, *a as usize))
-                    .collect();
-                models.push(score(
-                    kind.code(),
-                    &fc.iter().collect::<Vec<_>>(),
-                    &actual,
-                    &weights,
-                    Some(report),
-                ));
+                let fc: Vec<Forecast> =
+                    rows.iter().zip(&actual).map(|(r, a)| model_forecast(m.as_count(), r, d, *a as usize)).collect();
+                models.push(score(kind.code(), &fc.iter().collect::<Vec<_>>(), &actual, &weights, Some(report)));
             }
             Err(e) => failed.push((kind.code().to_string(), e.to_string())),
         }
     }
-    let naive: Vec<Forecast> = rows
-        .iter()
-        .zip(&actual)
-        .map(|(r, a)| naive_forecast(r, d, *a as usize))
-        .collect();
-    models.push(score(
-        "naive",
-        &naive.iter().collect::<Vec<_>>(),
-        &actual,
-        &weights,
-        None,
-    ));
+    let naive: Vec<Forecast> = rows.iter().zip(&actual).map(|(r, a)| naive_forecast(r, d, *a as usize)).collect();
+    models.push(score("naive", &naive.iter().collect::<Vec<_>>(), &actual, &weights, None));
     let mut cumulative = 0.0;
     let tracking = split
         .per_period

@@ -7,8 +7,8 @@ use crate::features::{RfmSummary, SummaryInput};
 use crate::ingest::Transactions;
 use crate::models::gamma_gamma::{frequency_spend_correlation, Spend};
 use crate::models::{
-    fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd,
-    ModelError, ParetoNbd, Rfm, Weighted,
+    fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd, ModelError, ParetoNbd, Rfm,
+    Weighted,
 };
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -45,9 +45,7 @@ impl FromStr for ModelKind {
             "pnbd" | "pareto" | "pareto/nbd" => Ok(ModelKind::Pnbd),
             "mbgnbd" | "mbg/nbd" => Ok(ModelKind::Mbgnbd),
             "bgbb" | "bg/bb" => Ok(ModelKind::Bgbb),
-            other => Err(format!(
-                "unknown model {other:?}: expected bgnbd, pnbd, mbgnbd or bgbb"
-            )),
+            other => Err(format!("unknown model {other:?}: expected bgnbd, pnbd, mbgnbd or bgbb")),
         }
     }
 }
@@ -85,16 +83,8 @@ pub struct Customers {
 impl Customers {
     pub fn from_summary(s: &RfmSummary, tx: &Transactions) -> Customers {
         Customers {
-            ids: s
-                .rows
-                .iter()
-                .map(|r| tx.id(r.customer).to_string())
-                .collect(),
-            rfm: s
-                .rows
-                .iter()
-                .map(|r| Rfm::new(f64::from(r.frequency), r.recency, r.t))
-                .collect(),
+            ids: s.rows.iter().map(|r| tx.id(r.customer).to_string()).collect(),
+            rfm: s.rows.iter().map(|r| Rfm::new(f64::from(r.frequency), r.recency, r.t)).collect(),
             monetary: s.rows.iter().map(|r| r.monetary_value).collect(),
             weights: vec![1.0; s.rows.len()],
         }
@@ -103,11 +93,7 @@ impl Customers {
     pub fn from_input(s: &SummaryInput) -> Customers {
         Customers {
             ids: s.rows.iter().map(|r| r.user_id.clone()).collect(),
-            rfm: s
-                .rows
-                .iter()
-                .map(|r| Rfm::new(r.frequency, r.recency, r.t))
-                .collect(),
+            rfm: s.rows.iter().map(|r| Rfm::new(r.frequency, r.recency, r.t)).collect(),
             monetary: s.rows.iter().map(|r| r.monetary_value).collect(),
             weights: s.rows.iter().map(|r| r.weight).collect(),
         }
@@ -122,41 +108,24 @@ impl Customers {
     }
 
     fn repeat_buyers(&self) -> f64 {
-        crate::total(
-            self.rfm
-                .iter()
-                .zip(&self.weights)
-                .filter(|(r, _)| r.x > 0.0)
-                .map(|(_, w)| *w),
-        )
+        crate::total(self.rfm.iter().zip(&self.weights).filter(|(r, _)| r.x > 0.0).map(|(_, w)| *w))
     }
 }
 
 /// Below this many repeat buyers the estimates are mostly prior shape.
 pub const FEW_REPEAT_BUYERS: f64 = 50.0;
 
-fn fit_one<M: Likelihood<Row = Rfm>>(
-    data: &Weighted<Rfm>,
-    opts: &FitOptions,
-) -> Result<(M, FitReport), ModelError> {
+fn fit_one<M: Likelihood<Row = Rfm>>(data: &Weighted<Rfm>, opts: &FitOptions) -> Result<(M, FitReport), ModelError> {
     fit::<M>(data, opts).map(|f| (f.model, f.report))
 }
 
 /// Fit a count model, adding the warnings its user should read.
-pub fn fit_count(
-    kind: ModelKind,
-    c: &Customers,
-    opts: &FitOptions,
-) -> Result<(AnyModel, FitReport), ModelError> {
+pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(AnyModel, FitReport), ModelError> {
     let data = c.weighted();
     let (model, mut report) = match kind {
         ModelKind::Bgnbd => fit_one::<BgNbd>(&data, opts).map(|(m, r)| (AnyModel::Bgnbd(m), r))?,
-        ModelKind::Pnbd => {
-            fit_one::<ParetoNbd>(&data, opts).map(|(m, r)| (AnyModel::Pnbd(m), r))?
-        }
-        ModelKind::Mbgnbd => {
-            fit_one::<MbgNbd>(&data, opts).map(|(m, r)| (AnyModel::Mbgnbd(m), r))?
-        }
+        ModelKind::Pnbd => fit_one::<ParetoNbd>(&data, opts).map(|(m, r)| (AnyModel::Pnbd(m), r))?,
+        ModelKind::Mbgnbd => fit_one::<MbgNbd>(&data, opts).map(|(m, r)| (AnyModel::Mbgnbd(m), r))?,
         ModelKind::Bgbb => fit_one::<BgBb>(&data, opts).map(|(m, r)| (AnyModel::Bgbb(m), r))?,
     };
     let (total, repeaters) = (c.total(), c.repeat_buyers());
@@ -197,8 +166,7 @@ pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitRep
     }
     if rows.is_empty() {
         return Err(ModelError::InvalidData(
-            "no repeat buyer with a positive mean spend: Gamma–Gamma has nothing to learn from"
-                .into(),
+            "no repeat buyer with a positive mean spend: Gamma–Gamma has nothing to learn from".into(),
         ));
     }
     let corr = frequency_spend_correlation(&rows);
@@ -219,16 +187,47 @@ pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitRep
         ));
     }
     if f.model.population_mean().is_none() {
-        report.warnings.push(
-            "q ≤ 1: the population mean spend is infinite; backfilled spends are set to 0".into(),
-        );
+        report.warnings.push("q ≤ 1: the population mean spend is infinite; backfilled spends are set to 0".into());
     }
     if !report.convergence.converged {
-        report
-            .warnings
-            .push("the fit did not converge: its parameters must not be used".into());
+        report.warnings.push("the fit did not converge: its parameters must not be used".into());
     }
     Ok((f.model, report))
+}
+
+/// One bar pair of the papers' calibration plot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrequencyBin {
+    /// "0", "1", …, or "7+" for the last bin.
+    pub repeat_purchases: String,
+    pub actual: f64,
+    pub expected: f64,
+}
+
+/// Expected vs actual number of customers by repeat purchases in the
+/// calibration period (FHL 2005, Figure 2): expected Σᵢ P(X(Tᵢ) = x).
+pub fn frequency_fit(model: &dyn CountModel, c: &Customers, last: usize) -> Vec<FrequencyBin> {
+    let mut actual = vec![0.0; last + 1];
+    let mut expected = vec![0.0; last + 1];
+    let mut by_t: rustc_hash::FxHashMap<u64, (f64, f64)> = Default::default();
+    for (r, w) in c.rfm.iter().zip(&c.weights) {
+        actual[(r.x as usize).min(last)] += w;
+        by_t.entry(r.t.to_bits()).or_insert((r.t, 0.0)).1 += w;
+    }
+    for (t, w) in by_t.into_values() {
+        let pmf = model.unconditional_pmf(t, last - 1);
+        for (x, p) in pmf.iter().enumerate() {
+            expected[x] += w * p;
+        }
+        expected[last] += w * (1.0 - crate::total(pmf.iter().copied())).max(0.0);
+    }
+    (0..=last)
+        .map(|x| FrequencyBin {
+            repeat_purchases: if x == last { format!("{last}+") } else { x.to_string() },
+            actual: actual[x],
+            expected: expected[x],
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,20 +239,17 @@ pub struct PredictionRow {
     pub t: f64,
     #[serde(flatten)]
     pub value: CustomerValue,
+    /// Pareto/NBD only, with a positive discount rate: discounted expected
+    /// residual transactions over the customer's whole remaining life.
+    pub dert: Option<f64>,
 }
 
-pub fn predict(
-    model: &AnyModel,
-    spend: Option<&GammaGamma>,
-    c: &Customers,
-    p: &ClvParams,
-) -> Vec<PredictionRow> {
-    let rows: Vec<(Rfm, f64)> = c
-        .rfm
-        .iter()
-        .copied()
-        .zip(c.monetary.iter().copied())
-        .collect();
+pub fn predict(model: &AnyModel, spend: Option<&GammaGamma>, c: &Customers, p: &ClvParams) -> Vec<PredictionRow> {
+    let rows: Vec<(Rfm, f64)> = c.rfm.iter().copied().zip(c.monetary.iter().copied()).collect();
+    let dert = |r: &Rfm| match (model, p.continuous_rate()) {
+        (AnyModel::Pnbd(m), Some(delta)) => Some(m.dert(r, delta)),
+        _ => None,
+    };
     value_customers(model.as_count(), spend, &rows, p)
         .into_iter()
         .zip(c.ids.iter().zip(&c.rfm))
@@ -263,11 +259,12 @@ pub fn predict(
             recency: r.t_x,
             t: r.t,
             value,
+            dert: dert(r),
         })
         .collect()
 }
 
-pub const PREDICTION_COLUMNS: [&str; 12] = [
+pub const PREDICTION_COLUMNS: [&str; 13] = [
     "user_id",
     "frequency",
     "recency",
@@ -280,6 +277,7 @@ pub const PREDICTION_COLUMNS: [&str; 12] = [
     "txn_lower80",
     "txn_upper80",
     "spend_backfilled",
+    "dert",
 ];
 
 /// Per-customer predictions as CSV, full precision (the CLI's `predict
@@ -302,6 +300,7 @@ pub fn predictions_csv(rows: &[PredictionRow]) -> String {
             v.txn.lower80.to_string(),
             v.txn.upper80.to_string(),
             v.spend_backfilled.to_string(),
+            r.dert.map(|d| d.to_string()).unwrap_or_default(),
         ])
         .expect("in-memory write");
     }

@@ -35,21 +35,11 @@ pub struct SimulationParams {
 
 impl SimulationParams {
     pub fn validate(&self) -> Result<(), String> {
-        let positive = [
-            ("r", self.r),
-            ("alpha", self.alpha),
-            ("a", self.a),
-            ("b", self.b),
-        ];
-        let spend = self
-            .spend
-            .map(|(p, q, g)| [("p", p), ("q", q), ("gamma", g)])
-            .unwrap_or_default();
+        let positive = [("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)];
+        let spend = self.spend.map(|(p, q, g)| [("p", p), ("q", q), ("gamma", g)]).unwrap_or_default();
         for (name, v) in positive.iter().chain(spend.iter()) {
             if !(v.is_finite() && *v > 0.0) {
-                return Err(format!(
-                    "parameter {name} must be a positive number, got {v}"
-                ));
+                return Err(format!("parameter {name} must be a positive number, got {v}"));
             }
         }
         if self.acquisition_days < 1 || self.observation_days < self.acquisition_days {
@@ -86,19 +76,14 @@ pub fn simulate(p: &SimulationParams, mut emit: impl FnMut(SimTxn)) -> Result<()
         let l = lambda.sample(&mut rng).max(1e-300);
         let dropout = drop.sample(&mut rng);
         let spend = match (p.spend, nu) {
-            (Some((shape, _, _)), Some(nu)) => Some(
-                Gamma::new(shape, 1.0 / nu.sample(&mut rng).max(1e-300))
-                    .map_err(|e| e.to_string())?,
-            ),
+            (Some((shape, _, _)), Some(nu)) => {
+                Some(Gamma::new(shape, 1.0 / nu.sample(&mut rng).max(1e-300)).map_err(|e| e.to_string())?)
+            }
             _ => None,
         };
         let amount = |rng: &mut StdRng| spend.map_or(1.0, |g| g.sample(rng));
         let a0 = amount(&mut rng);
-        emit(SimTxn {
-            customer,
-            ts: first,
-            amount: a0,
-        });
+        emit(SimTxn { customer, ts: first, amount: a0 });
         let wait = Exp::new(l).map_err(|e| e.to_string())?;
         let mut t = first as f64;
         loop {
@@ -107,11 +92,7 @@ pub fn simulate(p: &SimulationParams, mut emit: impl FnMut(SimTxn)) -> Result<()
                 break;
             }
             let a = amount(&mut rng);
-            emit(SimTxn {
-                customer,
-                ts: t as i64,
-                amount: a,
-            });
+            emit(SimTxn { customer, ts: t as i64, amount: a });
             if rng.random::<f64>() < dropout {
                 break;
             }
@@ -189,10 +170,7 @@ mod tests {
         // repeat purchases (formula: FHL 2005 eq. 7); a loose check here, the
         // exact one lives with the model.
         let repeats = (n - p.customers) as f64 / p.customers as f64;
-        assert!(
-            repeats > 1.0 && repeats < 3.0,
-            "repeats per customer {repeats}"
-        );
+        assert!(repeats > 1.0 && repeats < 3.0, "repeats per customer {repeats}");
     }
 
     #[test]

@@ -63,22 +63,14 @@ pub fn format_day(day: i64) -> String {
 /// `YYYY-MM-DDTHH:MM:SSZ` of a timestamp.
 pub fn format_ts(ts: i64) -> String {
     let secs = ts.rem_euclid(SECONDS_PER_DAY);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        format_day(day_of(ts)),
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    format!("{}T{:02}:{:02}:{:02}Z", format_day(day_of(ts)), secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// Parse a calendar date given on the command line or in a form
 /// (`YYYY-MM-DD`), returning its day number.
 pub fn parse_day(s: &str) -> Result<i64, String> {
-    let d: jiff::civil::Date = s
-        .trim()
-        .parse()
-        .map_err(|e| format!("expected a date as YYYY-MM-DD, got {s:?} ({e})"))?;
+    let d: jiff::civil::Date =
+        s.trim().parse().map_err(|e| format!("expected a date as YYYY-MM-DD, got {s:?} ({e})"))?;
     days_from_civil(i32::from(d.year()), d.month() as u32, d.day() as u32)
         .ok_or_else(|| format!("{s:?} is not a calendar date"))
 }
@@ -127,9 +119,7 @@ impl FromStr for TimeUnit {
             "day" | "days" | "d" => Ok(TimeUnit::Day),
             "week" | "weeks" | "w" => Ok(TimeUnit::Week),
             "month" | "months" | "m" => Ok(TimeUnit::Month),
-            other => Err(format!(
-                "unknown time unit {other:?}: expected day, week or month"
-            )),
+            other => Err(format!("unknown time unit {other:?}: expected day, week or month")),
         }
     }
 }
@@ -175,9 +165,7 @@ impl FromStr for CohortGrain {
             "day" => Ok(CohortGrain::Day),
             "week" => Ok(CohortGrain::Week),
             "month" => Ok(CohortGrain::Month),
-            other => Err(format!(
-                "unknown cohort {other:?}: expected day, week or month"
-            )),
+            other => Err(format!("unknown cohort {other:?}: expected day, week or month")),
         }
     }
 }
@@ -195,10 +183,7 @@ mod tests {
             let expected = (d - epoch).get_days() as i64;
             let got = days_from_civil(d.year().into(), d.month() as u32, d.day() as u32);
             assert_eq!(got, Some(expected), "{d}");
-            assert_eq!(
-                civil_from_days(expected),
-                (d.year().into(), d.month() as u32, d.day() as u32)
-            );
+            assert_eq!(civil_from_days(expected), (d.year().into(), d.month() as u32, d.day() as u32));
             d = d.tomorrow().unwrap();
         }
     }
@@ -228,10 +213,7 @@ mod tests {
         assert_eq!("weeks".parse::<TimeUnit>(), Ok(TimeUnit::Week));
         assert!("fortnight".parse::<TimeUnit>().is_err());
         assert_eq!(format_ts(86_400 + 3661), "1970-01-02T01:01:01Z");
-        assert_eq!(
-            parse_day("1997-09-30"),
-            Ok(days_from_civil(1997, 9, 30).unwrap())
-        );
+        assert_eq!(parse_day("1997-09-30"), Ok(days_from_civil(1997, 9, 30).unwrap()));
         assert!(parse_day("1997-02-30").is_err());
     }
 }

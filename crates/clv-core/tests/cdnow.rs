@@ -10,15 +10,7 @@ use clv_core::time::{parse_day, TimeUnit};
 use common::published::{assert_matches_published, SAMPLE_CSV};
 
 fn sample_with(keep_duplicates: bool) -> Ingested {
-    ingest(
-        SAMPLE_CSV.as_bytes(),
-        &IngestOptions {
-            keep_duplicates,
-            ..Default::default()
-        },
-        &mut |_| {},
-    )
-    .unwrap()
+    ingest(SAMPLE_CSV.as_bytes(), &IngestOptions { keep_duplicates, ..Default::default() }, &mut |_| {}).unwrap()
 }
 
 fn cutoff() -> Cutoff {

@@ -3,17 +3,12 @@
 
 use clv_core::models::gamma_gamma::Spend;
 use clv_core::models::{
-    fit, BgBb, BgNbd, CountModel, FitOptions, Fitted, GammaGamma, Likelihood, MbgNbd, ParetoNbd,
-    Rfm, Weighted,
+    fit, BgBb, BgNbd, CountModel, FitOptions, Fitted, GammaGamma, Likelihood, MbgNbd, ParetoNbd, Rfm, Weighted,
 };
 
 fn data(name: &str) -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/data")
-            .join(name),
-    )
-    .unwrap()
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data").join(name))
+        .unwrap()
 }
 
 fn cdnow() -> Weighted<Rfm> {
@@ -34,57 +29,29 @@ fn check<M: Likelihood>(f: &Fitted<M>, want: &[f64], ll: f64, digits: i32, ll_to
     let r = &f.report;
     assert!(r.convergence.converged, "{}: {:?}", r.model, r.convergence);
     for (p, w) in r.params.iter().zip(want) {
-        assert!(
-            sig(p.value, *w, digits),
-            "{} {}: {} vs {w}",
-            r.model,
-            p.name,
-            p.value
-        );
+        assert!(sig(p.value, *w, digits), "{} {}: {} vs {w}", r.model, p.name, p.value);
         let se = p.std_error.expect("standard error");
         assert!(se > 0.0 && se < p.value, "{} {} se {se}", r.model, p.name);
         assert!(p.ci_low.unwrap() < p.value && p.value < p.ci_high.unwrap());
     }
-    assert!(
-        (r.log_likelihood - ll).abs() <= ll_tol,
-        "{} LL {} vs {ll}",
-        r.model,
-        r.log_likelihood
-    );
+    assert!((r.log_likelihood - ll).abs() <= ll_tol, "{} LL {} vs {ll}", r.model, r.log_likelihood);
 }
 
 #[test]
 fn bgnbd_cdnow() {
     let d = cdnow();
-    assert!(
-        d.rows.len() < 2357,
-        "identical customers are weighted, not repeated"
-    );
+    assert!(d.rows.len() < 2357, "identical customers are weighted, not repeated");
     let f = fit::<BgNbd>(&d, &FitOptions::default()).unwrap();
-    check(
-        &f,
-        &[0.242593, 4.413532, 0.792886, 2.425754],
-        -9582.4256,
-        5,
-        5e-5,
-    );
+    check(&f, &[0.242593, 4.413532, 0.792886, 2.425754], -9582.4256, 5, 5e-5);
     assert_eq!(f.report.n_customers, 2357.0);
-    let e = f
-        .model
-        .expected_purchases(&Rfm::new(2.0, 30.43, 38.86), 39.0);
+    let e = f.model.expected_purchases(&Rfm::new(2.0, 30.43, 38.86), 39.0);
     assert!((e - 1.226).abs() < 5e-4, "{e}");
 }
 
 #[test]
 fn pareto_nbd_cdnow() {
     let f = fit::<ParetoNbd>(&cdnow(), &FitOptions::default()).unwrap();
-    check(
-        &f,
-        &[0.553276, 10.577613, 0.606214, 11.667915],
-        -9594.97393,
-        5,
-        5e-6,
-    );
+    check(&f, &[0.553276, 10.577613, 0.606214, 11.667915], -9594.97393, 5, 5e-6);
 }
 
 #[test]
@@ -102,28 +69,17 @@ fn gamma_gamma_cdnow() {
         .skip(1)
         .filter_map(|l| {
             let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
-            (f[1] > 0.0).then(|| Spend {
-                x: f[1],
-                mean: f[4],
-            })
+            (f[1] > 0.0).then(|| Spend { x: f[1], mean: f[4] })
         })
         .collect();
     assert_eq!(rows.len(), 946);
-    let w = Weighted {
-        weights: vec![1.0; rows.len()],
-        rows,
-    };
+    let w = Weighted { weights: vec![1.0; rows.len()], rows };
     let f = fit::<GammaGamma>(&w, &FitOptions::default()).unwrap();
     let r = &f.report;
     assert!(r.convergence.converged);
     // FHL (2005) "RFM and CLV": p 6.25, q 3.74, γ 15.44.
     for (p, want) in r.params.iter().zip([6.25, 3.74, 15.44]) {
-        assert!(
-            (p.value - want).abs() < 0.006 * want,
-            "{} {} vs {want}",
-            p.name,
-            p.value
-        );
+        assert!((p.value - want).abs() < 0.006 * want, "{} {} vs {want}", p.name, p.value);
     }
 }
 
@@ -148,4 +104,27 @@ fn penalizer_shrinks_parameters() {
     assert!(norm(&pen) < norm(&plain));
     assert!(pen.report.log_likelihood < plain.report.log_likelihood);
     assert!(FitOptions::new(-1.0, 10).is_err());
+}
+
+#[test]
+fn calibration_frequency_fit_matches_the_paper_figure() {
+    // FHL (2005) Fig. 2: BG/NBD's expected counts of customers by repeat
+    // purchases track the actual ones; the totals are the sample size.
+    use clv_core::pipeline::{frequency_fit, Customers};
+    let d = cdnow();
+    let c =
+        Customers { ids: vec![], rfm: d.rows.clone(), monetary: vec![0.0; d.rows.len()], weights: d.weights.clone() };
+    let m = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
+    let bins = frequency_fit(&m, &c, 7);
+    assert_eq!(bins.len(), 8);
+    assert_eq!(bins[7].repeat_purchases, "7+");
+    let (a, e): (f64, f64) = (bins.iter().map(|b| b.actual).sum(), bins.iter().map(|b| b.expected).sum());
+    assert_eq!(a, 2357.0);
+    assert!((e - 2357.0).abs() < 1e-6, "{e}");
+    assert_eq!(bins[0].actual, 1411.0);
+    // Paper: 1,411 actual vs ≈1,390 expected zero-repeat customers.
+    assert!((bins[0].expected - 1411.0).abs() < 40.0, "{}", bins[0].expected);
+    for b in &bins {
+        assert!((b.expected - b.actual).abs() < 0.25 * b.actual.max(40.0), "{b:?}");
+    }
 }

@@ -39,18 +39,8 @@ fn simulated(seed: u64, customers: u64) -> (Vec<Rfm>, Vec<Spend>) {
         }
     })
     .unwrap();
-    let rfm = acc
-        .iter()
-        .map(|a| Rfm::new(a.2, (a.1 - a.0) / week, (end - a.0) / week))
-        .collect();
-    let spend = acc
-        .iter()
-        .filter(|a| a.2 > 0.0)
-        .map(|a| Spend {
-            x: a.2,
-            mean: a.3 / a.2,
-        })
-        .collect();
+    let rfm = acc.iter().map(|a| Rfm::new(a.2, (a.1 - a.0) / week, (end - a.0) / week)).collect();
+    let spend = acc.iter().filter(|a| a.2 > 0.0).map(|a| Spend { x: a.2, mean: a.3 / a.2 }).collect();
     (rfm, spend)
 }
 
@@ -59,34 +49,17 @@ fn bgnbd_and_gamma_gamma_recover_known_parameters() {
     for seed in [1, 2, 3] {
         let (rfm, spend) = simulated(seed, 4000);
         let f = fit::<BgNbd>(&Weighted::from_rows(rfm), &FitOptions::default()).unwrap();
-        assert!(
-            f.report.convergence.converged,
-            "seed {seed}: {:?}",
-            f.report.convergence
-        );
+        assert!(f.report.convergence.converged, "seed {seed}: {:?}", f.report.convergence);
         for (p, truth) in f.report.params.iter().zip(TRUTH) {
             let se = p.std_error.unwrap();
-            assert!(
-                (p.value - truth).abs() < 3.0 * se,
-                "seed {seed} {}: {} ± {se} vs {truth}",
-                p.name,
-                p.value
-            );
+            assert!((p.value - truth).abs() < 3.0 * se, "seed {seed} {}: {} ± {se} vs {truth}", p.name, p.value);
         }
-        let w = Weighted {
-            weights: vec![1.0; spend.len()],
-            rows: spend,
-        };
+        let w = Weighted { weights: vec![1.0; spend.len()], rows: spend };
         let g = fit::<GammaGamma>(&w, &FitOptions::default()).unwrap();
         assert!(g.report.convergence.converged);
         for (p, truth) in g.report.params.iter().zip(SPEND) {
             let se = p.std_error.unwrap();
-            assert!(
-                (p.value - truth).abs() < 3.0 * se,
-                "seed {seed} {}: {} ± {se} vs {truth}",
-                p.name,
-                p.value
-            );
+            assert!((p.value - truth).abs() < 3.0 * se, "seed {seed} {}: {} ± {se} vs {truth}", p.name, p.value);
         }
     }
 }

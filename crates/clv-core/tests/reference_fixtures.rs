@@ -8,14 +8,9 @@ use clv_core::models::{BgNbd, CountModel, GammaGamma, Likelihood, MbgNbd, Pareto
 use clv_core::time::TimeUnit;
 
 fn rows(name: &str) -> Vec<Vec<String>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data/fixtures")
-        .join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/fixtures").join(name);
     let text = std::fs::read_to_string(path).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
+    text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
 }
 
 fn num(s: &str) -> f64 {
@@ -49,10 +44,7 @@ fn pareto_nbd_matches_mpmath_including_heavy_buyers() {
         let c = Rfm::new(num(&r[4]), num(&r[5]), num(&r[6]));
         let (ll, pa) = (num(&r[7]), num(&r[8]));
         let got = m.ln_likelihood(&c);
-        assert!(
-            (got - ll).abs() <= 1e-11 * ll.abs().max(1.0),
-            "{c:?}: ll {got} vs {ll}"
-        );
+        assert!((got - ll).abs() <= 1e-11 * ll.abs().max(1.0), "{c:?}: ll {got} vs {ll}");
         let got_pa = m.p_alive(&c);
         assert!(
             (got_pa - pa).abs() <= 1e-10 * pa.max(1e-300) || (pa == 0.0 && got_pa < 1e-300),
@@ -61,10 +53,9 @@ fn pareto_nbd_matches_mpmath_including_heavy_buyers() {
     }
     // Where scipy's 2F1 overflows and lifetimes returns NaN (README: "Where lifetimes does fail").
     let m = ParetoNbd::new(0.553276, 10.577613, 0.606214, 11.667915).unwrap();
-    for (c, want) in [
-        (Rfm::new(10000.0, 1.0, 104.0), 57603.70498972829),
-        (Rfm::new(10000.0, 0.0, 104.0), 58507.132045447644),
-    ] {
+    for (c, want) in
+        [(Rfm::new(10000.0, 1.0, 104.0), 57603.70498972829), (Rfm::new(10000.0, 0.0, 104.0), 58507.132045447644)]
+    {
         let got = m.ln_likelihood(&c);
         assert!(rel(got, want) < 1e-12, "{c:?}: {got} vs {want}");
     }
@@ -91,17 +82,8 @@ fn predictions_match_lifetimes() {
         } else {
             let c = Rfm::new(num(&r[1]), num(&r[2]), num(&r[3]));
             let (pa, got) = (model.p_alive(&c), model.expected_purchases(&c, t));
-            assert!(
-                rel(pa, num(&r[5])) < 1e-9,
-                "{} {c:?} P(alive) {pa} vs {}",
-                r[0],
-                r[5]
-            );
-            assert!(
-                rel(got, want) < 1e-9,
-                "{} {c:?} E[Y({t})] {got} vs {want}",
-                r[0]
-            );
+            assert!(rel(pa, num(&r[5])) < 1e-9, "{} {c:?} P(alive) {pa} vs {}", r[0], r[5]);
+            assert!(rel(got, want) < 1e-9, "{} {c:?} E[Y({t})] {got} vs {want}", r[0]);
         }
         checked += 1;
     }
@@ -118,11 +100,7 @@ fn gamma_gamma_and_clv_match_lifetimes() {
     }
     let bg = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
     // lifetimes' discount_rate is monthly: set it directly rather than from an annual rate.
-    let p = ClvParams {
-        months: 12,
-        monthly_discount: 0.01,
-        unit: TimeUnit::Week,
-    };
+    let p = ClvParams { months: 12, monthly_discount: 0.01, unit: TimeUnit::Week };
     for r in rows("lifetimes_clv.csv") {
         let c = Rfm::new(num(&r[0]), num(&r[1]), num(&r[2]));
         let spend = gg.expected_spend(c.x, num(&r[3])).unwrap();

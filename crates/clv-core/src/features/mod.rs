@@ -44,20 +44,13 @@ impl Cutoff {
 
     /// The prefix of a time-sorted history that is on or before the cutoff.
     pub fn history(self, h: &[Txn]) -> HistoryView<'_> {
-        HistoryView {
-            rows: &h[..h.partition_point(|t| self.includes(t.ts))],
-            cutoff: self,
-        }
+        HistoryView { rows: &h[..h.partition_point(|t| self.includes(t.ts))], cutoff: self }
     }
 
     /// A checked view for feature code: refuses rows after the cutoff.
     pub fn view(self, rows: &[Txn]) -> Result<HistoryView<'_>, LeakageError> {
         match rows.iter().find(|t| !self.includes(t.ts)) {
-            Some(t) => Err(LeakageError {
-                ts: t.ts,
-                day: day_of(t.ts),
-                cutoff: self.day,
-            }),
+            Some(t) => Err(LeakageError { ts: t.ts, day: day_of(t.ts), cutoff: self.day }),
             None => Ok(HistoryView { rows, cutoff: self }),
         }
     }
@@ -99,10 +92,7 @@ pub fn occasions(h: &[Txn], out: &mut Vec<Occasion>) {
         match out.last_mut() {
             Some(o) if o.day == day || t.amount < 0.0 => o.amount += t.amount,
             _ if t.amount < 0.0 => {}
-            _ => out.push(Occasion {
-                day,
-                amount: t.amount,
-            }),
+            _ => out.push(Occasion { day, amount: t.amount }),
         }
     }
 }

@@ -61,13 +61,9 @@ impl RfmSummary {
             }
             occasions(cutoff.history(h).rows(), &mut buf);
             match summarise(&buf, cutoff.day, unit) {
-                Some((frequency, recency, t, monetary_value)) => rows.push(RfmRow {
-                    customer: c,
-                    frequency,
-                    recency,
-                    t,
-                    monetary_value,
-                }),
+                Some((frequency, recency, t, monetary_value)) => {
+                    rows.push(RfmRow { customer: c, frequency, recency, t, monetary_value })
+                }
                 None => no_purchase += 1,
             }
         }
@@ -83,8 +79,7 @@ impl RfmSummary {
     /// `user_id,frequency,recency,T,monetary_value` at full precision.
     pub fn to_csv(&self, tx: &Transactions) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["user_id", "frequency", "recency", "T", "monetary_value"])
-            .expect("in-memory write");
+        w.write_record(["user_id", "frequency", "recency", "T", "monetary_value"]).expect("in-memory write");
         for r in &self.rows {
             w.write_record([
                 tx.id(r.customer).to_string(),
@@ -110,18 +105,9 @@ fn summarise(occ: &[Occasion], cutoff_day: i64, unit: TimeUnit) -> Option<(u32, 
     let last = occ.last()?;
     let x = (occ.len() - 1) as u32;
     let repeat_total = crate::total(occ[1..].iter().map(|o| o.amount));
-    let m = if x > 0 {
-        repeat_total / f64::from(x)
-    } else {
-        0.0
-    };
+    let m = if x > 0 { repeat_total / f64::from(x) } else { 0.0 };
     let per = unit.days();
-    Some((
-        x,
-        (last.day - first.day) as f64 / per,
-        (cutoff_day - first.day) as f64 / per,
-        m,
-    ))
+    Some((x, (last.day - first.day) as f64 / per, (cutoff_day - first.day) as f64 / per, m))
 }
 
 /// Calibration summary plus what each customer did in `(cutoff, holdout_end]`:
@@ -147,12 +133,7 @@ pub struct HoldoutSplit {
 }
 
 impl HoldoutSplit {
-    pub fn build(
-        tx: &Transactions,
-        cutoff: Cutoff,
-        holdout_end_day: i64,
-        unit: TimeUnit,
-    ) -> HoldoutSplit {
+    pub fn build(tx: &Transactions, cutoff: Cutoff, holdout_end_day: i64, unit: TimeUnit) -> HoldoutSplit {
         let calibration = RfmSummary::build(tx, cutoff, unit);
         let end = Cutoff::day(holdout_end_day);
         let duration = (holdout_end_day - cutoff.day) as f64 / unit.days();
@@ -166,8 +147,7 @@ impl HoldoutSplit {
                 let window = &h[cutoff.history(h).rows().len()..end.history(h).rows().len()];
                 occasions(window, &mut buf);
                 for o in &buf {
-                    let k = (((o.day - cutoff.day) as f64 / unit.days()).ceil() as usize)
-                        .saturating_sub(1);
+                    let k = (((o.day - cutoff.day) as f64 / unit.days()).ceil() as usize).saturating_sub(1);
                     if let Some(slot) = per_period.get_mut(k) {
                         *slot += 1;
                     }
@@ -179,12 +159,6 @@ impl HoldoutSplit {
                 }
             })
             .collect();
-        HoldoutSplit {
-            calibration,
-            rows,
-            duration,
-            holdout_end: format_day(holdout_end_day),
-            per_period,
-        }
+        HoldoutSplit { calibration, rows, duration, holdout_end: format_day(holdout_end_day), per_period }
     }
 }

@@ -16,21 +16,11 @@ pub struct FeatureParams {
 }
 
 impl FeatureParams {
-    pub fn new(
-        cutoff: Cutoff,
-        horizon_days: i64,
-        cohort: CohortGrain,
-    ) -> Result<FeatureParams, String> {
+    pub fn new(cutoff: Cutoff, horizon_days: i64, cohort: CohortGrain) -> Result<FeatureParams, String> {
         if horizon_days <= 0 {
-            return Err(format!(
-                "horizon must be a positive number of days, got {horizon_days}"
-            ));
+            return Err(format!("horizon must be a positive number of days, got {horizon_days}"));
         }
-        Ok(FeatureParams {
-            cutoff,
-            horizon_days,
-            cohort,
-        })
+        Ok(FeatureParams { cutoff, horizon_days, cohort })
     }
 }
 
@@ -92,28 +82,19 @@ impl FeatureTable {
         let index: HashMap<&str, usize> = (0..tx.customers()).map(|c| (tx.id(c), c)).collect();
         let mut rows = Vec::new();
         let mut excluded = 0;
-        let mut row_for =
-            |id: &str, customer: Option<usize>, signup: Option<i64>, attrs: Vec<String>| {
-                let h = customer.map_or(&[][..], |c| tx.history(c));
-                rows.push(feature_row(id, h, signup, attrs, params));
-            };
+        let mut row_for = |id: &str, customer: Option<usize>, signup: Option<i64>, attrs: Vec<String>| {
+            let h = customer.map_or(&[][..], |c| tx.history(c));
+            rows.push(feature_row(id, h, signup, attrs, params));
+        };
         match users {
             Some(u) => {
                 for user in &u.rows {
-                    row_for(
-                        &user.id,
-                        index.get(user.id.as_str()).copied(),
-                        user.signup_day,
-                        user.attributes.clone(),
-                    );
+                    row_for(&user.id, index.get(user.id.as_str()).copied(), user.signup_day, user.attributes.clone());
                 }
             }
             None => {
                 for c in 0..tx.customers() {
-                    let known = tx
-                        .history(c)
-                        .first()
-                        .is_some_and(|t| params.cutoff.includes(t.ts));
+                    let known = tx.history(c).first().is_some_and(|t| params.cutoff.includes(t.ts));
                     if known {
                         row_for(tx.id(c), Some(c), None, Vec::new());
                     } else {
@@ -150,10 +131,7 @@ impl FeatureTable {
 
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let header = Self::COLUMNS
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.attribute_names.iter().cloned());
+        let header = Self::COLUMNS.iter().map(|s| s.to_string()).chain(self.attribute_names.iter().cloned());
         w.write_record(header).expect("in-memory write");
         let opt = |v: &Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
         for r in &self.rows {
@@ -174,8 +152,7 @@ impl FeatureTable {
                 r.log_hist_revenue.to_string(),
                 r.cohort.clone().unwrap_or_default(),
             ];
-            w.write_record(fixed.into_iter().chain(r.attributes.iter().cloned()))
-                .expect("in-memory write");
+            w.write_record(fixed.into_iter().chain(r.attributes.iter().cloned())).expect("in-memory write");
         }
         String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
     }
@@ -191,20 +168,11 @@ fn feature_row(
     let view = p.cutoff.history(h);
     let hist = history_features(view);
     let label_end = (p.cutoff.day + 1 + p.horizon_days) * SECONDS_PER_DAY;
-    let label_y = crate::total(
-        h[view.rows().len()..]
-            .iter()
-            .take_while(|t| t.ts < label_end)
-            .map(|t| t.amount),
-    );
+    let label_y = crate::total(h[view.rows().len()..].iter().take_while(|t| t.ts < label_end).map(|t| t.amount));
     let recency = hist.last.map(|ts| p.cutoff.day - day_of(ts));
     let start = signup.or(hist.first.map(day_of));
     let tenure = hist.first.map(|ts| p.cutoff.day - day_of(ts));
-    let aov = if hist.cnt > 0 {
-        hist.revenue / hist.cnt as f64
-    } else {
-        0.0
-    };
+    let aov = if hist.cnt > 0 { hist.revenue / hist.cnt as f64 } else { 0.0 };
     let months = tenure.map_or(0.0, |d| d as f64 / 30.0);
     FeatureRow {
         user_id: id.to_string(),

@@ -6,48 +6,20 @@ use proptest::prelude::*;
 const DAY: i64 = 86_400;
 
 fn txn(day: i64, amount: f64) -> Txn {
-    Txn {
-        ts: day * DAY + 3600,
-        amount,
-    }
+    Txn { ts: day * DAY + 3600, amount }
 }
 
 #[test]
 fn occasions_merge_days_and_net_refunds() {
-    let h = [
-        txn(0, 5.0),
-        txn(0, 2.0),
-        txn(3, 4.0),
-        txn(4, -1.5),
-        txn(9, 1.0),
-    ];
+    let h = [txn(0, 5.0), txn(0, 2.0), txn(3, 4.0), txn(4, -1.5), txn(9, 1.0)];
     let mut out = Vec::new();
     occasions(&h, &mut out);
     assert_eq!(
         out,
-        vec![
-            Occasion {
-                day: 0,
-                amount: 7.0
-            },
-            Occasion {
-                day: 3,
-                amount: 2.5
-            },
-            Occasion {
-                day: 9,
-                amount: 1.0
-            }
-        ]
+        vec![Occasion { day: 0, amount: 7.0 }, Occasion { day: 3, amount: 2.5 }, Occasion { day: 9, amount: 1.0 }]
     );
     occasions(&[txn(1, -3.0), txn(2, 4.0)], &mut out);
-    assert_eq!(
-        out,
-        vec![Occasion {
-            day: 2,
-            amount: 4.0
-        }]
-    );
+    assert_eq!(out, vec![Occasion { day: 2, amount: 4.0 }]);
 }
 
 #[test]
@@ -63,14 +35,8 @@ fn summary_counts_exclusions() {
     assert_eq!((s.excluded_after_cutoff, s.excluded_no_purchase), (1, 1));
     assert_eq!(s.rows.len(), 1);
     let r = s.rows[0];
-    assert_eq!(
-        (r.frequency, r.recency, r.t, r.monetary_value),
-        (2, 3.0, 4.0, 30.0)
-    );
-    assert_eq!(
-        s.to_csv(&tx),
-        "user_id,frequency,recency,T,monetary_value\nearly,2,3,4,30\n"
-    );
+    assert_eq!((r.frequency, r.recency, r.t, r.monetary_value), (2, 3.0, 4.0, 30.0));
+    assert_eq!(s.to_csv(&tx), "user_id,frequency,recency,T,monetary_value\nearly,2,3,4,30\n");
     let d = RfmSummary::build(&tx, Cutoff::day(28), TimeUnit::Day).rows[0];
     assert_eq!((d.recency, d.t), (21.0, 28.0));
 }
@@ -118,10 +84,7 @@ fn feature_table_values() {
     let t = FeatureTable::build(&tx, None, p);
     assert_eq!((t.rows.len(), t.excluded_after_cutoff), (1, 1));
     let r = &t.rows[0];
-    assert_eq!(
-        (r.hist_txn_cnt, r.hist_revenue, r.hist_aov),
-        (2, 35.0, 17.5)
-    );
+    assert_eq!((r.hist_txn_cnt, r.hist_revenue, r.hist_aov), (2, 35.0, 17.5));
     assert_eq!((r.recency_days, r.tenure_days), (Some(19), Some(60)));
     assert_eq!(r.label_y, 8.0);
     assert_eq!(r.arpu, 35.0 / 2.0);
@@ -144,22 +107,10 @@ fn users_file_left_joins() {
     let t = FeatureTable::build(&tx, Some(&users), p);
     assert_eq!(t.rows.len(), 2);
     assert_eq!(t.rows[1].user_id, "z");
-    assert_eq!(
-        (
-            t.rows[1].hist_txn_cnt,
-            t.rows[1].label_y,
-            t.rows[1].recency_days
-        ),
-        (0, 0.0, None)
-    );
+    assert_eq!((t.rows[1].hist_txn_cnt, t.rows[1].label_y, t.rows[1].recency_days), (0, 0.0, None));
     assert_eq!(t.rows[1].cohort.as_deref(), Some("1970-02-10"));
     assert!(t.to_csv().starts_with("user_id,hist_txn_cnt,"));
-    assert!(t
-        .to_csv()
-        .lines()
-        .next()
-        .unwrap()
-        .ends_with(",cohort,country,emb_0"));
+    assert!(t.to_csv().lines().next().unwrap().ends_with(",cohort,country,emb_0"));
 }
 
 fn arb_history() -> impl Strategy<Value = Vec<(u8, i64, i32)>> {

@@ -26,14 +26,7 @@ pub struct Users {
 }
 
 const ID_NAMES: [&str; 6] = ["userid", "customerid", "customer", "client", "user", "id"];
-const SIGNUP_NAMES: [&str; 6] = [
-    "signupts",
-    "signup",
-    "signupdate",
-    "signedupat",
-    "registeredat",
-    "createdat",
-];
+const SIGNUP_NAMES: [&str; 6] = ["signupts", "signup", "signupdate", "signedupat", "registeredat", "createdat"];
 
 /// Read a users CSV. Slash signup dates follow `order` (the users file is
 /// small and usually ISO; its order is not inferred separately).
@@ -41,10 +34,7 @@ pub fn parse_users<R: Read>(reader: R, order: DateOrder) -> Result<Users, Ingest
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers: Vec<String> = rdr
         .headers()
-        .map_err(|e| IngestError::Csv {
-            line: 1,
-            message: e.to_string(),
-        })?
+        .map_err(|e| IngestError::Csv { line: 1, message: e.to_string() })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -55,13 +45,9 @@ pub fn parse_users<R: Read>(reader: R, order: DateOrder) -> Result<Users, Ingest
         headers: headers.clone(),
     })?;
     let signup_col = find(&SIGNUP_NAMES);
-    let attr_cols: Vec<usize> = (0..headers.len())
-        .filter(|&i| i != id_col && Some(i) != signup_col)
-        .collect();
-    let mut users = Users {
-        attribute_names: attr_cols.iter().map(|&i| headers[i].clone()).collect(),
-        ..Default::default()
-    };
+    let attr_cols: Vec<usize> = (0..headers.len()).filter(|&i| i != id_col && Some(i) != signup_col).collect();
+    let mut users =
+        Users { attribute_names: attr_cols.iter().map(|&i| headers[i].clone()).collect(), ..Default::default() };
     let mut seen = HashSet::new();
     for rec in rdr.records() {
         let rec = match rec {
@@ -79,10 +65,7 @@ pub fn parse_users<R: Read>(reader: R, order: DateOrder) -> Result<Users, Ingest
             continue;
         }
         if !seen.insert(id.to_string()) {
-            users.rejected.push((
-                line,
-                format!("user {id:?} appears twice; the first row is used"),
-            ));
+            users.rejected.push((line, format!("user {id:?} appears twice; the first row is used")));
             continue;
         }
         let signup_day = match signup_col.map(|c| rec.get(c).unwrap_or_default()) {
@@ -92,22 +75,13 @@ pub fn parse_users<R: Read>(reader: R, order: DateOrder) -> Result<Users, Ingest
                 Ok(Cell::Exact(ts, _)) => Some(day_of(ts)),
                 Ok(Cell::Slash(d)) => d.resolve(order).map(day_of),
                 Err(e) => {
-                    users
-                        .rejected
-                        .push((line, format!("signup date: {}", e.message())));
+                    users.rejected.push((line, format!("signup date: {}", e.message())));
                     continue;
                 }
             },
         };
-        let attributes = attr_cols
-            .iter()
-            .map(|&i| rec.get(i).unwrap_or_default().to_string())
-            .collect();
-        users.rows.push(UserRow {
-            id: id.to_string(),
-            signup_day,
-            attributes,
-        });
+        let attributes = attr_cols.iter().map(|&i| rec.get(i).unwrap_or_default().to_string()).collect();
+        users.rows.push(UserRow { id: id.to_string(), signup_day, attributes });
     }
     Ok(users)
 }

@@ -21,9 +21,7 @@ pub enum AmountError {
 impl AmountError {
     pub fn message(&self, sep: DecimalSeparator) -> String {
         match self {
-            AmountError::Missing => {
-                "amount is missing (empty, NULL or NA are never read as 0)".into()
-            }
+            AmountError::Missing => "amount is missing (empty, NULL or NA are never read as 0)".into(),
             AmountError::Invalid(why) => format!(
                 "not a number: {why}; expected e.g. {}",
                 match sep {
@@ -49,10 +47,7 @@ fn strip_currency(s: &str) -> &str {
         t = t[3..].trim();
     }
     let b = t.as_bytes();
-    if b.len() > 4
-        && b[b.len() - 3..].iter().all(u8::is_ascii_uppercase)
-        && !b[b.len() - 4].is_ascii_alphabetic()
-    {
+    if b.len() > 4 && b[b.len() - 3..].iter().all(u8::is_ascii_uppercase) && !b[b.len() - 4].is_ascii_alphabetic() {
         t = t[..t.len() - 3].trim();
     }
     t
@@ -83,8 +78,8 @@ pub fn parse_amount(raw: &str, sep: DecimalSeparator) -> Result<f64, AmountError
         Some((i, f)) => (i, Some(f)),
         None => (s, None),
     };
-    let int_digits = digits_with_groups(int_part, thousands)
-        .ok_or_else(|| AmountError::Invalid(format!("{:?}", raw.trim())))?;
+    let int_digits =
+        digits_with_groups(int_part, thousands).ok_or_else(|| AmountError::Invalid(format!("{:?}", raw.trim())))?;
     let mut text = int_digits;
     if let Some(f) = frac_part {
         if f.is_empty() && text.is_empty() || !f.bytes().all(|c| c.is_ascii_digit()) {
@@ -96,14 +91,9 @@ pub fn parse_amount(raw: &str, sep: DecimalSeparator) -> Result<f64, AmountError
     if text.is_empty() || text == "." {
         return Err(AmountError::Invalid(format!("{:?}", raw.trim())));
     }
-    let v: f64 = text
-        .parse()
-        .map_err(|_| AmountError::Invalid(format!("{:?}", raw.trim())))?;
+    let v: f64 = text.parse().map_err(|_| AmountError::Invalid(format!("{:?}", raw.trim())))?;
     if !v.is_finite() {
-        return Err(AmountError::Invalid(format!(
-            "{:?} is out of range",
-            raw.trim()
-        )));
+        return Err(AmountError::Invalid(format!("{:?} is out of range", raw.trim())));
     }
     Ok(if negative { -v } else { v })
 }
@@ -114,10 +104,7 @@ fn digits_with_groups(s: &str, sep: char) -> Option<String> {
         return Some(String::new());
     }
     let groups: Vec<&str> = s.split([sep, ' ', '\u{a0}', '\'']).collect();
-    if groups
-        .iter()
-        .any(|g| g.is_empty() || !g.bytes().all(|c| c.is_ascii_digit()))
-    {
+    if groups.iter().any(|g| g.is_empty() || !g.bytes().all(|c| c.is_ascii_digit())) {
         return None;
     }
     if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
@@ -208,14 +195,9 @@ mod tests {
             assert_eq!(parse_amount(s, Point), Err(AmountError::Missing), "{s:?}");
         }
         for s in ["abc", "1,23.4", "12.3.4", "1e400", "12,5"] {
-            assert!(
-                matches!(parse_amount(s, Point), Err(AmountError::Invalid(_))),
-                "{s:?}"
-            );
+            assert!(matches!(parse_amount(s, Point), Err(AmountError::Invalid(_))), "{s:?}");
         }
-        assert!(AmountError::Missing
-            .message(Point)
-            .contains("never read as 0"));
+        assert!(AmountError::Missing.message(Point).contains("never read as 0"));
     }
 
     #[test]

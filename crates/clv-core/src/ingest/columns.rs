@@ -104,9 +104,7 @@ impl Role {
             ],
             Role::Quantity => &["quantity", "qty", "units", "numberofcds"],
             Role::UnitPrice => &["unitprice", "price", "itemprice"],
-            Role::IsRefund => &[
-                "isrefund", "refund", "returned", "isreturn", "return", "refunded",
-            ],
+            Role::IsRefund => &["isrefund", "refund", "returned", "isreturn", "return", "refunded"],
             Role::Currency => &["currency", "currencycode", "curr", "ccy"],
             Role::Invoice => &["invoiceno", "invoice", "invoiceid", "invoicenumber"],
         }
@@ -116,18 +114,12 @@ impl Role {
 impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.name() == s)
-            .ok_or_else(|| format!("unknown column role {s:?}"))
+        Role::ALL.into_iter().find(|r| r.name() == s).ok_or_else(|| format!("unknown column role {s:?}"))
     }
 }
 
 pub fn normalise_header(h: &str) -> String {
-    h.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    h.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 /// Column index per role. `user_id` and `timestamp` are required, and either
@@ -185,12 +177,7 @@ impl ColumnMapping {
                 }
                 let hit = role.aliases().iter().find_map(|alias| {
                     norm.iter().enumerate().position(|(i, n)| {
-                        !taken[i]
-                            && if exact {
-                                n == alias
-                            } else {
-                                alias.len() > 3 && n.contains(alias)
-                            }
+                        !taken[i] && if exact { n == alias } else { alias.len() > 3 && n.contains(alias) }
                     })
                 });
                 if let Some(i) = hit {
@@ -203,24 +190,15 @@ impl ColumnMapping {
     }
 
     pub fn validate(&self, headers: &[String]) -> Result<(), IngestError> {
-        let missing = |what: &str| IngestError::MissingColumn {
-            role: what.to_string(),
-            headers: headers.to_vec(),
-        };
+        let missing = |what: &str| IngestError::MissingColumn { role: what.to_string(), headers: headers.to_vec() };
         if self.user_id.is_none() {
-            return Err(missing(
-                "user id (e.g. user_id, customer_id, CustomerID, client)",
-            ));
+            return Err(missing("user id (e.g. user_id, customer_id, CustomerID, client)"));
         }
         if self.timestamp.is_none() {
-            return Err(missing(
-                "timestamp (e.g. ts, date, InvoiceDate, order_date)",
-            ));
+            return Err(missing("timestamp (e.g. ts, date, InvoiceDate, order_date)"));
         }
         if self.amount.is_none() && (self.quantity.is_none() || self.unit_price.is_none()) {
-            return Err(missing(
-                "amount (e.g. amount, revenue, total, sales), or quantity and unit_price",
-            ));
+            return Err(missing("amount (e.g. amount, revenue, total, sales), or quantity and unit_price"));
         }
         for role in Role::ALL {
             if let Some(i) = self.get(role) {
@@ -247,17 +225,10 @@ impl ColumnMapping {
 /// non-zero) over the first lines, counting only outside quotes.
 pub fn sniff_delimiter(sample: &[u8]) -> u8 {
     let text = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
-    let lines: Vec<&[u8]> = text
-        .split(|&c| c == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .take(50)
-        .collect();
+    let lines: Vec<&[u8]> =
+        text.split(|&c| c == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).take(50).collect();
     // A sample cut mid-line ends with a partial line: leave it out.
-    let lines = if lines.len() > 2 && !text.ends_with(b"\n") {
-        &lines[..lines.len() - 1]
-    } else {
-        &lines[..]
-    };
+    let lines = if lines.len() > 2 && !text.ends_with(b"\n") { &lines[..lines.len() - 1] } else { &lines[..] };
     let mut best = (b',', 0usize, 0usize);
     for delim in [b',', b';', b'\t', b'|'] {
         let counts: Vec<usize> = lines.iter().map(|l| count_unquoted(l, delim)).collect();
@@ -298,21 +269,13 @@ mod tests {
     #[test]
     fn detects_common_layouts() {
         let m = ColumnMapping::detect(&headers("user_id,ts,amount,quantity"));
-        assert_eq!(
-            (m.user_id, m.timestamp, m.amount, m.quantity),
-            (Some(0), Some(1), Some(2), Some(3))
-        );
-        let uci = headers(
-            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country",
-        );
+        assert_eq!((m.user_id, m.timestamp, m.amount, m.quantity), (Some(0), Some(1), Some(2), Some(3)));
+        let uci = headers("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country");
         let m = ColumnMapping::detect(&uci);
         assert_eq!(m.user_id, Some(6));
         assert_eq!(m.timestamp, Some(4));
         assert_eq!(m.amount, None);
-        assert_eq!(
-            (m.quantity, m.unit_price, m.invoice),
-            (Some(3), Some(5), Some(0))
-        );
+        assert_eq!((m.quantity, m.unit_price, m.invoice), (Some(3), Some(5), Some(0)));
         assert!(m.validate(&uci).is_ok());
         assert!(m.amount_from_parts());
         let m = ColumnMapping::detect(&headers("Client,Order Date,Revenue,Currency,Returned"));
@@ -325,10 +288,7 @@ mod tests {
     #[test]
     fn missing_roles_name_what_is_expected() {
         let h = headers("name,qty");
-        let err = ColumnMapping::detect(&h)
-            .validate(&h)
-            .unwrap_err()
-            .to_string();
+        let err = ColumnMapping::detect(&h).validate(&h).unwrap_err().to_string();
         assert!(err.contains("user id"), "{err}");
         assert!(err.contains("name, qty"), "{err}");
     }

@@ -60,9 +60,7 @@ impl std::str::FromStr for DateOrder {
         match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "day_first" | "dmy" => Ok(DateOrder::DayFirst),
             "month_first" | "mdy" => Ok(DateOrder::MonthFirst),
-            other => Err(format!(
-                "unknown date order {other:?}: expected day-first or month-first"
-            )),
+            other => Err(format!("unknown date order {other:?}: expected day-first or month-first")),
         }
     }
 }
@@ -82,16 +80,12 @@ impl SlashDate {
             DateOrder::DayFirst => (self.second, self.first),
             DateOrder::MonthFirst => (self.first, self.second),
         };
-        days_from_civil(self.year.into(), month.into(), day.into())
-            .map(|d| d * 86_400 + i64::from(self.seconds_of_day))
+        days_from_civil(self.year.into(), month.into(), day.into()).map(|d| d * 86_400 + i64::from(self.seconds_of_day))
     }
 
     /// Which orders give a real calendar date.
     pub fn valid_orders(self) -> (bool, bool) {
-        (
-            self.resolve(DateOrder::DayFirst).is_some(),
-            self.resolve(DateOrder::MonthFirst).is_some(),
-        )
+        (self.resolve(DateOrder::DayFirst).is_some(), self.resolve(DateOrder::MonthFirst).is_some())
     }
 }
 
@@ -120,10 +114,7 @@ impl DateError {
 }
 
 pub fn is_missing(s: &str) -> bool {
-    matches!(
-        s.trim().to_ascii_lowercase().as_str(),
-        "" | "null" | "na" | "n/a" | "nan" | "none" | "-"
-    )
+    matches!(s.trim().to_ascii_lowercase().as_str(), "" | "null" | "na" | "n/a" | "nan" | "none" | "-")
 }
 
 pub fn parse_date(raw: &str) -> Result<Cell, DateError> {
@@ -135,9 +126,7 @@ pub fn parse_date(raw: &str) -> Result<Cell, DateError> {
     if b.iter().all(u8::is_ascii_digit) {
         return parse_digits(s);
     }
-    if b.len() >= 10 && b[4] == b'-'
-        || b.len() >= 10 && b[4] == b'/' && b[..4].iter().all(u8::is_ascii_digit)
-    {
+    if b.len() >= 10 && b[4] == b'-' || b.len() >= 10 && b[4] == b'/' && b[..4].iter().all(u8::is_ascii_digit) {
         return parse_iso(b);
     }
     if let Some(pos) = b.iter().position(|&c| c == b'.') {
@@ -152,9 +141,7 @@ pub fn parse_date(raw: &str) -> Result<Cell, DateError> {
     if b.iter().take(3).any(|&c| c == b'/') {
         let d = parse_day_month_year(b, b'/')?;
         return match d.valid_orders() {
-            (false, false) => Err(DateError::Impossible(format!(
-                "{s} is not a date day-first or month-first"
-            ))),
+            (false, false) => Err(DateError::Impossible(format!("{s} is not a date day-first or month-first"))),
             _ => Ok(Cell::Slash(d)),
         };
     }
@@ -180,20 +167,14 @@ fn num(b: &[u8]) -> Option<u32> {
     if b.is_empty() || b.len() > 4 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(
-        b.iter()
-            .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0')),
-    )
+    Some(b.iter().fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0')))
 }
 
 /// `HH:MM[:SS[.fff]]` with an optional ` AM`/` PM`; returns seconds of day and
 /// the unparsed tail.
 fn parse_time(b: &[u8]) -> Result<(u32, &[u8]), DateError> {
     let bad = || DateError::Unrecognised;
-    let end = b
-        .iter()
-        .position(|c| !(c.is_ascii_digit() || *c == b':' || *c == b'.'))
-        .unwrap_or(b.len());
+    let end = b.iter().position(|c| !(c.is_ascii_digit() || *c == b':' || *c == b'.')).unwrap_or(b.len());
     let (clock, mut rest) = b.split_at(end);
     let clock = match clock.iter().position(|&c| c == b'.') {
         Some(p) => &clock[..p], // fractional seconds are dropped: the day is what counts
@@ -211,9 +192,7 @@ fn parse_time(b: &[u8]) -> Result<(u32, &[u8]), DateError> {
     }
     let trimmed = trim_start(rest);
     let mut h = h;
-    if trimmed.len() >= 2
-        && (trimmed[..2].eq_ignore_ascii_case(b"am") || trimmed[..2].eq_ignore_ascii_case(b"pm"))
-    {
+    if trimmed.len() >= 2 && (trimmed[..2].eq_ignore_ascii_case(b"am") || trimmed[..2].eq_ignore_ascii_case(b"pm")) {
         if !(1..=12).contains(&h) {
             return Err(DateError::Impossible(format!("hour {h} with AM/PM")));
         }
@@ -237,19 +216,12 @@ fn parse_iso(b: &[u8]) -> Result<Cell, DateError> {
     let y = num(&b[..4]).ok_or(DateError::Unrecognised)?;
     let sep = b[4];
     let rest = &b[5..];
-    let m_end = rest
-        .iter()
-        .position(|&c| c == sep)
-        .ok_or(DateError::Unrecognised)?;
+    let m_end = rest.iter().position(|&c| c == sep).ok_or(DateError::Unrecognised)?;
     let m = num(&rest[..m_end]).ok_or(DateError::Unrecognised)?;
     let rest = &rest[m_end + 1..];
-    let d_end = rest
-        .iter()
-        .position(|c| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
+    let d_end = rest.iter().position(|c| !c.is_ascii_digit()).unwrap_or(rest.len());
     let d = num(&rest[..d_end]).ok_or(DateError::Unrecognised)?;
-    let day =
-        days_from_civil(y as i32, m, d).ok_or_else(|| DateError::Impossible(text.to_string()))?;
+    let day = days_from_civil(y as i32, m, d).ok_or_else(|| DateError::Impossible(text.to_string()))?;
     let rest = &rest[d_end..];
     if rest.is_empty() {
         return Ok(Cell::Exact(day * 86_400, DateShape::IsoDate));
@@ -274,10 +246,7 @@ fn parse_iso(b: &[u8]) -> Result<Cell, DateError> {
     let digits: Vec<u8> = tail[1..].iter().copied().filter(|&c| c != b':').collect();
     let (oh, om) = match digits.len() {
         2 => (num(&digits).ok_or(DateError::Unrecognised)?, 0),
-        4 => (
-            num(&digits[..2]).ok_or(DateError::Unrecognised)?,
-            num(&digits[2..]).ok_or(DateError::Unrecognised)?,
-        ),
+        4 => (num(&digits[..2]).ok_or(DateError::Unrecognised)?, num(&digits[2..]).ok_or(DateError::Unrecognised)?),
         _ => return Err(DateError::Unrecognised),
     };
     if oh > 18 || om > 59 {
@@ -292,14 +261,9 @@ fn parse_day_month_year(b: &[u8], sep: u8) -> Result<SlashDate, DateError> {
     let first = it.next().and_then(num).ok_or(DateError::Unrecognised)?;
     let second = it.next().and_then(num).ok_or(DateError::Unrecognised)?;
     let rest = it.next().ok_or(DateError::Unrecognised)?;
-    let y_end = rest
-        .iter()
-        .position(|c| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
+    let y_end = rest.iter().position(|c| !c.is_ascii_digit()).unwrap_or(rest.len());
     if y_end != 4 {
-        return Err(DateError::Impossible(
-            "year must have four digits (two-digit years are ambiguous)".into(),
-        ));
+        return Err(DateError::Impossible("year must have four digits (two-digit years are ambiguous)".into()));
     }
     let year = num(&rest[..4]).ok_or(DateError::Unrecognised)?;
     let tail = &rest[4..];
@@ -313,17 +277,9 @@ fn parse_day_month_year(b: &[u8], sep: u8) -> Result<SlashDate, DateError> {
         secs
     };
     if first > 31 || second > 31 {
-        return Err(DateError::Impossible(format!(
-            "{first}{}{second}",
-            sep as char
-        )));
+        return Err(DateError::Impossible(format!("{first}{}{second}", sep as char)));
     }
-    Ok(SlashDate {
-        first: first as u8,
-        second: second as u8,
-        year: year as u16,
-        seconds_of_day,
-    })
+    Ok(SlashDate { first: first as u8, second: second as u8, year: year as u16, seconds_of_day })
 }
 
 #[cfg(test)]
@@ -348,10 +304,7 @@ mod tests {
         assert_eq!(exact("2024-03-05T10:20:30.123Z").0, D_2024_03_05 + 37_230);
         // 01:00 at +02:00 is 23:00 the previous day in UTC.
         assert_eq!(exact("2024-03-05T01:00:00+02:00").0, D_2024_03_05 - 3600);
-        assert_eq!(
-            exact("2024-03-05T01:00:00-0530").0,
-            D_2024_03_05 + 3600 + 5 * 3600 + 1800
-        );
+        assert_eq!(exact("2024-03-05T01:00:00-0530").0, D_2024_03_05 + 3600 + 5 * 3600 + 1800);
         assert_eq!(exact("2024/03/05").0, D_2024_03_05);
     }
 
@@ -359,73 +312,34 @@ mod tests {
     fn compact_unix_and_dotted() {
         assert_eq!(exact("20240305"), (D_2024_03_05, DateShape::CompactYmd));
         assert_eq!(exact("1709596800"), (D_2024_03_05, DateShape::UnixSeconds));
-        assert_eq!(
-            exact("1709596800000"),
-            (D_2024_03_05, DateShape::UnixMillis)
-        );
-        assert_eq!(
-            exact("05.03.2024"),
-            (D_2024_03_05, DateShape::DottedDayFirst)
-        );
+        assert_eq!(exact("1709596800000"), (D_2024_03_05, DateShape::UnixMillis));
+        assert_eq!(exact("05.03.2024"), (D_2024_03_05, DateShape::DottedDayFirst));
         assert_eq!(exact("05.03.2024 10:20").0, D_2024_03_05 + 37_200);
     }
 
     #[test]
     fn slash_dates_defer_their_order() {
-        let Ok(Cell::Slash(d)) = parse_date("3/5/2024 8:26") else {
-            panic!()
-        };
-        assert_eq!(
-            d.resolve(DateOrder::MonthFirst),
-            Some(D_2024_03_05 + 8 * 3600 + 26 * 60)
-        );
+        let Ok(Cell::Slash(d)) = parse_date("3/5/2024 8:26") else { panic!() };
+        assert_eq!(d.resolve(DateOrder::MonthFirst), Some(D_2024_03_05 + 8 * 3600 + 26 * 60));
         assert_eq!(d.valid_orders(), (true, true));
-        let Ok(Cell::Slash(d)) = parse_date("25/12/2024") else {
-            panic!()
-        };
+        let Ok(Cell::Slash(d)) = parse_date("25/12/2024") else { panic!() };
         assert_eq!(d.valid_orders(), (true, false));
-        let Ok(Cell::Slash(d)) = parse_date("12/25/2024 1:05 PM") else {
-            panic!()
-        };
+        let Ok(Cell::Slash(d)) = parse_date("12/25/2024 1:05 PM") else { panic!() };
         assert_eq!(d.valid_orders(), (false, true));
-        assert_eq!(
-            d.resolve(DateOrder::MonthFirst).unwrap() % 86_400,
-            13 * 3600 + 300
-        );
+        assert_eq!(d.resolve(DateOrder::MonthFirst).unwrap() % 86_400, 13 * 3600 + 300);
     }
 
     #[test]
     fn bad_dates_say_why() {
         assert_eq!(parse_date(""), Err(DateError::Missing));
         assert_eq!(parse_date("NULL"), Err(DateError::Missing));
-        assert!(matches!(
-            parse_date("2023-02-30"),
-            Err(DateError::Impossible(_))
-        ));
-        assert!(matches!(
-            parse_date("30.02.2024"),
-            Err(DateError::Impossible(_))
-        ));
-        assert!(matches!(
-            parse_date("20230230"),
-            Err(DateError::Impossible(_))
-        ));
-        assert!(matches!(
-            parse_date("31/31/2024"),
-            Err(DateError::Impossible(_))
-        ));
-        assert!(matches!(
-            parse_date("1/2/24"),
-            Err(DateError::Impossible(_))
-        ));
-        assert!(matches!(
-            parse_date("2024-03-05 25:00"),
-            Err(DateError::Impossible(_))
-        ));
+        assert!(matches!(parse_date("2023-02-30"), Err(DateError::Impossible(_))));
+        assert!(matches!(parse_date("30.02.2024"), Err(DateError::Impossible(_))));
+        assert!(matches!(parse_date("20230230"), Err(DateError::Impossible(_))));
+        assert!(matches!(parse_date("31/31/2024"), Err(DateError::Impossible(_))));
+        assert!(matches!(parse_date("1/2/24"), Err(DateError::Impossible(_))));
+        assert!(matches!(parse_date("2024-03-05 25:00"), Err(DateError::Impossible(_))));
         assert_eq!(parse_date("yesterday"), Err(DateError::Unrecognised));
-        assert_eq!(
-            parse_date("2024-03-05 10:20 PST"),
-            Err(DateError::Unrecognised)
-        );
+        assert_eq!(parse_date("2024-03-05 10:20 PST"), Err(DateError::Unrecognised));
     }
 }

@@ -30,16 +30,7 @@ pub struct LineIndex {
 
 pub fn tap<R: Read>(inner: R) -> (Tap<R>, LineIndex) {
     let starts: Shared = Rc::default();
-    (
-        Tap {
-            inner,
-            offset: 0,
-            newlines: 0,
-            pending: false,
-            starts: starts.clone(),
-        },
-        LineIndex { starts, last: 1 },
-    )
+    (Tap { inner, offset: 0, newlines: 0, pending: false, starts: starts.clone() }, LineIndex { starts, last: 1 })
 }
 
 fn is_terminator(b: u8) -> bool {
@@ -60,9 +51,7 @@ impl<R: Read> Read for Tap<R> {
         for i in memchr::memchr_iter(b'\n', chunk) {
             self.newlines += 1;
             match chunk.get(i + 1) {
-                Some(&next) if !is_terminator(next) => {
-                    q.push_back((self.offset + i as u64 + 1, self.newlines + 1))
-                }
+                Some(&next) if !is_terminator(next) => q.push_back((self.offset + i as u64 + 1, self.newlines + 1)),
                 Some(_) => {}
                 None => self.pending = true,
             }

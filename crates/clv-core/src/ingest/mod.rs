@@ -182,13 +182,8 @@ pub struct Sniffed {
 
 /// Look at the start of a file (a few KB is enough) without reading it all.
 pub fn sniff(sample: &[u8], delimiter: Option<char>) -> Result<Sniffed, IngestError> {
-    let delim = delimiter
-        .map(|c| c as u8)
-        .unwrap_or_else(|| columns::sniff_delimiter(sample));
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .flexible(true)
-        .from_reader(sample);
+    let delim = delimiter.map(|c| c as u8).unwrap_or_else(|| columns::sniff_delimiter(sample));
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(sample);
     let headers: Vec<String> = rdr
         .byte_headers()
         .map_err(|e| csv_error(&e))?
@@ -202,25 +197,13 @@ pub fn sniff(sample: &[u8], delimiter: Option<char>) -> Result<Sniffed, IngestEr
         .byte_records()
         .take(5)
         .filter_map(Result::ok)
-        .map(|r| {
-            r.iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect()
-        })
+        .map(|r| r.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
         .collect();
-    Ok(Sniffed {
-        delimiter: delim as char,
-        mapping: ColumnMapping::detect(&headers),
-        headers,
-        preview,
-    })
+    Ok(Sniffed { delimiter: delim as char, mapping: ColumnMapping::detect(&headers), headers, preview })
 }
 
 fn csv_error(e: &csv::Error) -> IngestError {
-    IngestError::Csv {
-        line: e.position().map_or(0, |p| p.line()),
-        message: e.to_string(),
-    }
+    IngestError::Csv { line: e.position().map_or(0, |p| p.line()), message: e.to_string() }
 }
 
 /// Why a row was not used. `code` is stable (JSON, tests); `message` is for people.
@@ -265,11 +248,7 @@ struct RowError {
 }
 
 fn row_err(reason: Reason, column: usize, message: impl Into<String>) -> RowError {
-    RowError {
-        reason,
-        column: Some(column),
-        message: message.into(),
-    }
+    RowError { reason, column: Some(column), message: message.into() }
 }
 
 /// Per-column reading decisions taken from the sample before streaming.
@@ -295,16 +274,8 @@ impl Reader {
 
     fn number(&self, rec: &csv::ByteRecord, col: usize, what: &str) -> Result<f64, RowError> {
         parse_amount(self.field(rec, col)?, self.decimal).map_err(|e| match e {
-            AmountError::Missing => row_err(
-                Reason::MissingAmount,
-                col,
-                format!("{what} is missing (never read as 0)"),
-            ),
-            e => row_err(
-                Reason::BadAmount,
-                col,
-                format!("{what}: {}", e.message(self.decimal)),
-            ),
+            AmountError::Missing => row_err(Reason::MissingAmount, col, format!("{what} is missing (never read as 0)")),
+            e => row_err(Reason::BadAmount, col, format!("{what}: {}", e.message(self.decimal))),
         })
     }
 
@@ -336,11 +307,7 @@ impl Reader {
         if let Some(rc) = m.is_refund {
             let raw = self.field(rec, rc)?;
             refund |= parse_flag(raw).ok_or_else(|| {
-                row_err(
-                    Reason::BadRefundFlag,
-                    rc,
-                    format!("refund flag {raw:?}: expected 1/0, true/false, yes/no"),
-                )
+                row_err(Reason::BadRefundFlag, rc, format!("refund flag {raw:?}: expected 1/0, true/false, yes/no"))
             })?;
         }
         if let Some(ic) = m.invoice {
@@ -354,11 +321,7 @@ impl Reader {
             }
             if !self.rates.is_empty() {
                 let rate = self.rates.get(&code.to_ascii_uppercase()).ok_or_else(|| {
-                    row_err(
-                        Reason::BadCurrency,
-                        cc,
-                        format!("currency {code:?} is not in the conversion table"),
-                    )
+                    row_err(Reason::BadCurrency, cc, format!("currency {code:?} is not in the conversion table"))
                 })?;
                 amount *= rate;
             }
@@ -366,13 +329,7 @@ impl Reader {
         }
         // A refund always reduces revenue, whichever sign the export used.
         let net = if refund { -amount.abs() } else { amount };
-        Ok(ParsedRow {
-            user,
-            when,
-            net,
-            refund,
-            currency,
-        })
+        Ok(ParsedRow { user, when, net, refund, currency })
     }
 }
 
@@ -399,10 +356,8 @@ pub fn ingest<R: Read>(
 
     let mut evidence = DecimalEvidence::default();
     let money_cols: Vec<usize> = [map.amount, map.unit_price].into_iter().flatten().collect();
-    let mut sample_rdr = csv::ReaderBuilder::new()
-        .delimiter(sniffed.delimiter as u8)
-        .flexible(true)
-        .from_reader(&sample[..]);
+    let mut sample_rdr =
+        csv::ReaderBuilder::new().delimiter(sniffed.delimiter as u8).flexible(true).from_reader(&sample[..]);
     for rec in sample_rdr.byte_records().take(2000).filter_map(Result::ok) {
         for &c in &money_cols {
             evidence.observe(&String::from_utf8_lossy(rec.get(c).unwrap_or_default()));
@@ -410,18 +365,11 @@ pub fn ingest<R: Read>(
     }
     let reader = Reader {
         decimal: evidence.decide(),
-        rates: opts
-            .currency_rates
-            .iter()
-            .map(|(c, r)| (c.trim().to_ascii_uppercase(), *r))
-            .collect(),
+        rates: opts.currency_rates.iter().map(|(c, r)| (c.trim().to_ascii_uppercase(), *r)).collect(),
         map,
     };
 
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(sniffed.delimiter as u8)
-        .flexible(true)
-        .from_reader(buf);
+    let mut rdr = csv::ReaderBuilder::new().delimiter(sniffed.delimiter as u8).flexible(true).from_reader(buf);
     rdr.byte_headers().map_err(|e| csv_error(&e))?;
 
     let mut report = ReportBuilder::new(headers.clone());
@@ -442,12 +390,7 @@ pub fn ingest<R: Read>(
                 // A broken quote or bad UTF-8 inside the reader: report, keep going.
                 let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
                 rows += 1;
-                report.reject(
-                    line,
-                    Reason::FieldCount,
-                    None,
-                    format!("unreadable CSV row: {e}"),
-                );
+                report.reject(line, Reason::FieldCount, None, format!("unreadable CSV row: {e}"));
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                     return Err(csv_error(&e));
                 }
@@ -457,10 +400,7 @@ pub fn ingest<R: Read>(
         rows += 1;
         let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
         if rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
-            progress(Progress {
-                bytes: rec.position().map_or(0, |p| p.byte()),
-                rows,
-            });
+            progress(Progress { bytes: rec.position().map_or(0, |p| p.byte()), rows });
         }
         let extra_filled = rec.iter().skip(headers.len()).any(|f| !f.is_empty());
         if rec.len() < headers.len() || extra_filled {
@@ -468,11 +408,7 @@ pub fn ingest<R: Read>(
                 line,
                 Reason::FieldCount,
                 None,
-                format!(
-                    "row has {} fields, the header has {} (an unquoted delimiter?)",
-                    rec.len(),
-                    headers.len()
-                ),
+                format!("row has {} fields, the header has {} (an unquoted delimiter?)", rec.len(), headers.len()),
             );
             continue;
         }
@@ -514,23 +450,12 @@ pub fn ingest<R: Read>(
             }
         }
         report.accept(row.net, row.refund);
-        flat.push((
-            customer,
-            Txn {
-                ts,
-                amount: row.net,
-            },
-        ));
+        flat.push((customer, Txn { ts, amount: row.net }));
     }
-    progress(Progress {
-        bytes: rdr.position().byte(),
-        rows,
-    });
+    progress(Progress { bytes: rdr.position().byte(), rows });
 
     if reader.rates.is_empty() && currencies.len() > 1 {
-        return Err(IngestError::MixedCurrencies {
-            seen: currencies.into_iter().collect(),
-        });
+        return Err(IngestError::MixedCurrencies { seen: currencies.into_iter().collect() });
     }
     let order = resolve_slash_dates(&mut flat, &slash, opts.ambiguous_date_order, &mut report);
     flat.retain(|(c, _)| *c != u32::MAX);
@@ -546,10 +471,7 @@ pub fn ingest<R: Read>(
         currency: currencies.into_keys().next(),
         converted: !reader.rates.is_empty(),
     });
-    Ok(Ingested {
-        transactions,
-        report,
-    })
+    Ok(Ingested { transactions, report })
 }
 
 /// How the slash-date order of the timestamp column was decided.
@@ -608,12 +530,7 @@ fn resolve_slash_dates(
             }
         }
     }
-    Some(DateOrderDecision {
-        order,
-        decided_by: decided_by.into(),
-        day_first_only: dmy,
-        month_first_only: mdy,
-    })
+    Some(DateOrderDecision { order, decided_by: decided_by.into(), day_first_only: dmy, month_first_only: mdy })
 }
 
 /// 128-bit fingerprint of a whole row for duplicate detection. 128 bits (not
@@ -648,18 +565,12 @@ pub fn parse_rates(text: &str) -> Result<Vec<(String, f64)>, String> {
         if line.is_empty() {
             continue;
         }
-        let (code, rate) = line
-            .split_once([',', ';', '\t'])
-            .ok_or_else(|| format!("rates line {}: expected currency,rate", i + 1))?;
+        let (code, rate) =
+            line.split_once([',', ';', '\t']).ok_or_else(|| format!("rates line {}: expected currency,rate", i + 1))?;
         match rate.trim().parse::<f64>() {
             Ok(r) if r.is_finite() && r > 0.0 => out.push((code.trim().to_ascii_uppercase(), r)),
             _ if i == 0 => {} // header
-            _ => {
-                return Err(format!(
-                    "rates line {}: rate {rate:?} is not a positive number",
-                    i + 1
-                ))
-            }
+            _ => return Err(format!("rates line {}: rate {rate:?} is not a positive number", i + 1)),
         }
     }
     Ok(out)

@@ -97,36 +97,23 @@ impl ReportBuilder {
 
     pub fn reject(&mut self, line: u64, reason: Reason, column: Option<usize>, message: String) {
         self.rejected += 1;
-        let column = column.map(|c| {
-            self.headers
-                .get(c)
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", c + 1))
-        });
+        let column = column.map(|c| self.headers.get(c).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
         let message = match &column {
             Some(name) => format!("column {name:?}: {message}"),
             None => message,
         };
-        let entry = self
-            .by_reason
-            .entry(reason)
-            .or_insert_with(|| ReasonSummary {
-                reason: reason.code().into(),
-                count: 0,
-                first_lines: Vec::new(),
-                example: message.clone(),
-            });
+        let entry = self.by_reason.entry(reason).or_insert_with(|| ReasonSummary {
+            reason: reason.code().into(),
+            count: 0,
+            first_lines: Vec::new(),
+            example: message.clone(),
+        });
         entry.count += 1;
         if entry.first_lines.len() < FIRST_LINES_PER_REASON {
             entry.first_lines.push(line);
         }
         if self.rejections.len() < MAX_LISTED_REJECTIONS {
-            self.rejections.push(Rejection {
-                line,
-                reason: reason.code().into(),
-                column,
-                message,
-            });
+            self.rejections.push(Rejection { line, reason: reason.code().into(), column, message });
         }
     }
 
@@ -164,28 +151,14 @@ impl ReportBuilder {
     /// (`"42"` vs `"42 "` vs `"4\u{200b}2"`): they stay distinct customers,
     /// byte-exact, but the user should know.
     pub fn note_invisible_ids<'a>(&mut self, ids: impl Iterator<Item = &'a str> + Clone) {
-        let is_invisible = |c: char| {
-            matches!(
-                c,
-                '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{a0}'
-            )
-        };
-        let visible = |s: &str| {
-            s.trim()
-                .chars()
-                .filter(|&c| !is_invisible(c))
-                .collect::<String>()
-        };
-        let suspicious: Vec<&str> = ids
-            .clone()
-            .filter(|s| s.trim() != *s || s.chars().any(is_invisible))
-            .collect();
+        let is_invisible = |c: char| matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{a0}');
+        let visible = |s: &str| s.trim().chars().filter(|&c| !is_invisible(c)).collect::<String>();
+        let suspicious: Vec<&str> = ids.clone().filter(|s| s.trim() != *s || s.chars().any(is_invisible)).collect();
         if suspicious.is_empty() {
             return;
         }
         let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        let wanted: std::collections::HashSet<String> =
-            suspicious.iter().map(|s| visible(s)).collect();
+        let wanted: std::collections::HashSet<String> = suspicious.iter().map(|s| visible(s)).collect();
         for id in ids {
             let v = visible(id);
             if wanted.contains(&v) {
@@ -195,12 +168,7 @@ impl ReportBuilder {
         let clashes: Vec<String> = groups
             .values()
             .filter(|g| g.len() > 1)
-            .map(|g| {
-                g.iter()
-                    .map(|s| format!("{s:?}"))
-                    .collect::<Vec<_>>()
-                    .join(" vs ")
-            })
+            .map(|g| g.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(" vs "))
             .collect();
         if !clashes.is_empty() {
             self.warnings.push(format!(
@@ -209,12 +177,7 @@ impl ReportBuilder {
                 clashes.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
             ));
         }
-        let lone = suspicious.len()
-            - groups
-                .values()
-                .filter(|g| g.len() > 1)
-                .map(|g| g.len() - 1)
-                .sum::<usize>();
+        let lone = suspicious.len() - groups.values().filter(|g| g.len() > 1).map(|g| g.len() - 1).sum::<usize>();
         if lone > 0 && clashes.is_empty() {
             self.warnings.push(format!(
                 "{} user ids contain invisible characters or surrounding spaces (kept byte-exact), e.g. {:?}",
@@ -226,9 +189,7 @@ impl ReportBuilder {
 
     pub fn finish(mut self, info: FinishInfo<'_>) -> IngestReport {
         let txns = info.transactions;
-        let (first, last) = txns.all().iter().fold((i64::MAX, i64::MIN), |(lo, hi), t| {
-            (lo.min(t.ts), hi.max(t.ts))
-        });
+        let (first, last) = txns.all().iter().fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t.ts), hi.max(t.ts)));
         let has = !txns.is_empty();
         let mut formats = BTreeMap::new();
         formats.insert("delimiter".into(), describe_delimiter(info.delimiter));
@@ -239,12 +200,8 @@ impl ReportBuilder {
                 DecimalSeparator::Comma => "comma (1.234,56)".into(),
             },
         );
-        let date_desc = self
-            .shapes
-            .iter()
-            .map(|(s, n)| format!("{} ×{n}", s.describe()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let date_desc =
+            self.shapes.iter().map(|(s, n)| format!("{} ×{n}", s.describe())).collect::<Vec<_>>().join(", ");
         formats.insert("date".into(), date_desc.clone());
         if let Some(d) = &info.date_order {
             if d.decided_by.starts_with("setting") {
@@ -255,18 +212,14 @@ impl ReportBuilder {
             }
         }
         if info.rows > 0 && self.accepted == 0 {
-            self.warnings.push(
-                "no row could be used: check the column mapping and the reasons below".into(),
-            );
+            self.warnings.push("no row could be used: check the column mapping and the reasons below".into());
         }
         let columns = self
             .headers
             .iter()
             .enumerate()
             .map(|(i, name)| {
-                let role = Role::ALL
-                    .into_iter()
-                    .find(|r| info.mapping.get(*r) == Some(i));
+                let role = Role::ALL.into_iter().find(|r| info.mapping.get(*r) == Some(i));
                 ColumnReport {
                     index: i,
                     name: name.clone(),
@@ -290,11 +243,7 @@ impl ReportBuilder {
             customers: txns.customers() as u64,
             first_ts: has.then(|| format_ts(first)),
             last_ts: has.then(|| format_ts(last)),
-            days_spanned: if has {
-                (last - first) / SECONDS_PER_DAY
-            } else {
-                0
-            },
+            days_spanned: if has { (last - first) / SECONDS_PER_DAY } else { 0 },
             net_revenue: self.net,
             refunds: self.refunds,
             refund_total: self.refund_total,
@@ -327,9 +276,7 @@ fn read_as(
             None => date_desc.to_string(),
         },
         Some(Role::Amount) => format!("money, decimal {decimal}; negative = refund"),
-        Some(Role::Quantity) if map.amount_from_parts() => {
-            "quantity; amount = quantity × unit price".into()
-        }
+        Some(Role::Quantity) if map.amount_from_parts() => "quantity; amount = quantity × unit price".into(),
         Some(Role::UnitPrice) if map.amount_from_parts() => {
             format!("unit price, decimal {decimal}")
         }

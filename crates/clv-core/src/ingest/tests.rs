@@ -10,10 +10,7 @@ fn run_with(csv: &str, opts: &IngestOptions) -> Ingested {
 }
 
 fn reason<'a>(r: &'a IngestReport, code: &str) -> &'a ReasonSummary {
-    r.reasons
-        .iter()
-        .find(|s| s.reason == code)
-        .unwrap_or_else(|| panic!("no {code} in {:?}", r.reasons))
+    r.reasons.iter().find(|s| s.reason == code).unwrap_or_else(|| panic!("no {code} in {:?}", r.reasons))
 }
 
 fn day(y: i32, m: u32, d: u32) -> i64 {
@@ -37,11 +34,7 @@ fn counts_always_add_up_and_lines_are_physical() {
     assert_eq!(reason(&r, "missing_amount").first_lines, vec![4]);
     assert_eq!(reason(&r, "impossible_date").first_lines, vec![7]);
     assert_eq!(r.duplicate_lines, vec![8]);
-    assert!(
-        r.rejections[0].message.contains("\"amount\""),
-        "{:?}",
-        r.rejections[0]
-    );
+    assert!(r.rejections[0].message.contains("\"amount\""), "{:?}", r.rejections[0]);
 }
 
 #[test]
@@ -54,10 +47,7 @@ fn bom_quotes_and_semicolons_with_decimal_commas() {
     assert_eq!(r.accepted, 2, "{:?}", r.rejections);
     assert_eq!(out.transactions.id(0), "K;1");
     assert_eq!(out.transactions.history(0)[0].amount, 1234.5);
-    assert_eq!(
-        out.transactions.history(1)[0].ts,
-        day(2024, 3, 6) + 14 * 3600 + 1800
-    );
+    assert_eq!(out.transactions.history(1)[0].ts, day(2024, 3, 6) + 14 * 3600 + 1800);
     assert_eq!(reason(r, "bad_amount").first_lines, vec![4]);
 }
 
@@ -66,13 +56,7 @@ fn header_aliases_are_case_insensitive() {
     let csv = "CustomerID\tInvoiceDate\tSales\nx\t2024-01-01T10:00:00+02:00\t$1,000.00\n";
     let out = run(csv);
     assert_eq!(out.report.accepted, 1);
-    assert_eq!(
-        out.transactions.history(0)[0],
-        Txn {
-            ts: day(2024, 1, 1) + 8 * 3600,
-            amount: 1000.0
-        }
-    );
+    assert_eq!(out.transactions.history(0)[0], Txn { ts: day(2024, 1, 1) + 8 * 3600, amount: 1000.0 });
 }
 
 #[test]
@@ -85,10 +69,7 @@ fn uci_online_retail_layout_derives_amount_and_cancellations() {
     let r = &out.report;
     assert_eq!(r.accepted, 3);
     let d = r.date_order.as_ref().unwrap();
-    assert_eq!(
-        (d.order, d.decided_by.as_str()),
-        (DateOrder::MonthFirst, "evidence")
-    );
+    assert_eq!((d.order, d.decided_by.as_str()), (DateOrder::MonthFirst, "evidence"));
     assert!((r.net_revenue - (15.3 - 27.5 + 2.0)).abs() < 1e-9);
     assert_eq!(r.refunds, 1);
     let h = out.transactions.history(1);
@@ -115,14 +96,8 @@ fn day_first_evidence_decides_the_whole_column() {
 fn ambiguous_column_follows_the_setting_and_says_so() {
     let csv = "user,date,amount\na,03/04/2024,1\n";
     let r = run(csv).report;
-    assert!(r
-        .warnings
-        .iter()
-        .any(|w| w.contains("never show which part is the day")));
-    let opts = IngestOptions {
-        ambiguous_date_order: DateOrder::DayFirst,
-        ..Default::default()
-    };
+    assert!(r.warnings.iter().any(|w| w.contains("never show which part is the day")));
+    let opts = IngestOptions { ambiguous_date_order: DateOrder::DayFirst, ..Default::default() };
     let out = run_with(csv, &opts);
     assert_eq!(out.transactions.history(0)[0].ts, day(2024, 4, 3));
 }
@@ -142,23 +117,13 @@ fn refunds_net_and_flags_are_read() {
 #[test]
 fn currencies_need_a_table() {
     let csv = "user_id,ts,amount,currency\na,2024-01-01,10,EUR\nb,2024-01-01,10,USD\nc,2024-01-01,1,EUR\n";
-    let err = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {})
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("EUR: 2 rows") && err.contains("USD: 1 rows"),
-        "{err}"
-    );
-    let opts = IngestOptions {
-        currency_rates: parse_rates("currency,rate\nEUR,1.1\nUSD,1\n").unwrap(),
-        ..Default::default()
-    };
+    let err = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("EUR: 2 rows") && err.contains("USD: 1 rows"), "{err}");
+    let opts =
+        IngestOptions { currency_rates: parse_rates("currency,rate\nEUR,1.1\nUSD,1\n").unwrap(), ..Default::default() };
     let out = run_with(csv, &opts);
     assert!((out.report.net_revenue - 22.1).abs() < 1e-9);
-    let opts = IngestOptions {
-        currency_rates: vec![("EUR".into(), 1.1)],
-        ..Default::default()
-    };
+    let opts = IngestOptions { currency_rates: vec![("EUR".into(), 1.1)], ..Default::default() };
     let r = run_with(csv, &opts).report;
     assert_eq!(reason(&r, "bad_currency").first_lines, vec![3]);
 }
@@ -167,10 +132,7 @@ fn currencies_need_a_table() {
 fn duplicates_can_be_kept() {
     let csv = "user_id,ts,amount\na,2024-01-01,10\na,2024-01-01,10\n";
     assert_eq!(run(csv).report.duplicates, 1);
-    let opts = IngestOptions {
-        keep_duplicates: true,
-        ..Default::default()
-    };
+    let opts = IngestOptions { keep_duplicates: true, ..Default::default() };
     let out = run_with(csv, &opts);
     assert_eq!((out.report.accepted, out.report.duplicates), (2, 0));
 }
@@ -181,10 +143,7 @@ fn ids_are_byte_exact_and_lookalikes_warned() {
     let out = run(csv);
     assert_eq!(out.transactions.customers(), 3);
     let w = out.report.warnings.join(" ");
-    assert!(
-        w.contains("invisible characters") && w.contains("\"42 \""),
-        "{w}"
-    );
+    assert!(w.contains("invisible characters") && w.contains("\"42 \""), "{w}");
 }
 
 #[test]
@@ -203,32 +162,15 @@ fn field_count_and_utf8_problems_are_rejected_not_fatal() {
 fn fatal_errors_are_specific() {
     let err = ingest(&b""[..], &IngestOptions::default(), &mut |_| {}).unwrap_err();
     assert!(matches!(err, IngestError::Empty));
-    let err = ingest(
-        &b"name,qty\nx,1\n"[..],
-        &IngestOptions::default(),
-        &mut |_| {},
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains("no user id") && err.contains("name, qty"),
-        "{err}"
-    );
+    let err = ingest(&b"name,qty\nx,1\n"[..], &IngestOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("no user id") && err.contains("name, qty"), "{err}");
 }
 
 #[test]
 fn explicit_mapping_overrides_detection() {
     let csv = "a,b,c\nu1,2024-01-01,5\n";
-    let mapping = ColumnMapping {
-        user_id: Some(0),
-        timestamp: Some(1),
-        amount: Some(2),
-        ..Default::default()
-    };
-    let opts = IngestOptions {
-        mapping: Some(mapping),
-        ..Default::default()
-    };
+    let mapping = ColumnMapping { user_id: Some(0), timestamp: Some(1), amount: Some(2), ..Default::default() };
+    let opts = IngestOptions { mapping: Some(mapping), ..Default::default() };
     let r = run_with(csv, &opts).report;
     assert_eq!(r.accepted, 1);
     assert_eq!(r.columns[2].role, Some(Role::Amount));
@@ -241,15 +183,9 @@ fn progress_reports_bytes_and_rows() {
         csv.push_str(&format!("u{},2024-01-01,1\n", i % 100));
     }
     let mut seen = Vec::new();
-    let out = ingest(
-        csv.as_bytes(),
-        &IngestOptions {
-            keep_duplicates: true,
-            ..Default::default()
-        },
-        &mut |p| seen.push(p),
-    )
-    .unwrap();
+    let out =
+        ingest(csv.as_bytes(), &IngestOptions { keep_duplicates: true, ..Default::default() }, &mut |p| seen.push(p))
+            .unwrap();
     assert_eq!(out.report.accepted, 70_000);
     assert!(seen.len() >= 2);
     let last = seen.last().unwrap();
@@ -258,11 +194,7 @@ fn progress_reports_bytes_and_rows() {
 
 #[test]
 fn sniff_proposes_a_mapping_from_a_prefix() {
-    let s = sniff(
-        b"order_id;customer;order_date;total\n1;a;2024-01-01;3\n2;b;2024-01-0",
-        None,
-    )
-    .unwrap();
+    let s = sniff(b"order_id;customer;order_date;total\n1;a;2024-01-01;3\n2;b;2024-01-0", None).unwrap();
     assert_eq!(s.delimiter, ';');
     assert_eq!(s.mapping.user_id, Some(1));
     assert_eq!(s.mapping.timestamp, Some(2));

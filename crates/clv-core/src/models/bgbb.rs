@@ -50,30 +50,19 @@ impl Likelihood for BgBb {
 
     /// FHS (2010) eq. 5.
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
-        let BgBb {
-            alpha,
-            beta,
-            gamma,
-            delta,
-        } = *self;
+        let BgBb { alpha, beta, gamma, delta } = *self;
         let (x, tx, n) = (c.x, c.t_x, c.t);
         let base = ln_beta(alpha, beta) + ln_beta(gamma, delta);
         let died = (0..(n - tx) as usize).map(|i| {
             let i = i as f64;
             ln_beta(alpha + x, beta + tx - x + i) + ln_beta(gamma + 1.0, delta + tx + i) - base
         });
-        let terms = std::iter::once(self.ln_alive_term(c))
-            .chain(died)
-            .collect::<Vec<_>>();
+        let terms = std::iter::once(self.ln_alive_term(c)).chain(died).collect::<Vec<_>>();
         finite_or(log_sum_exp(terms.iter().copied()), f64::NEG_INFINITY)
     }
 
     fn starts() -> Vec<Vec<f64>> {
-        vec![
-            vec![1.0, 1.0, 1.0, 1.0],
-            vec![1.2, 0.75, 0.66, 2.8],
-            vec![0.5, 2.0, 2.0, 0.5],
-        ]
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![1.2, 0.75, 0.66, 2.8], vec![0.5, 2.0, 2.0, 0.5]]
     }
 
     fn check_row(c: &Rfm) -> Result<(), String> {
@@ -96,24 +85,14 @@ impl CountModel for BgBb {
 
     /// P(alive at the end of period n | data) (FHS 2010 eq. 11 with m = 0).
     fn p_alive(&self, c: &Rfm) -> f64 {
-        finite_or(
-            (self.ln_alive_term(c) - self.ln_likelihood(c))
-                .exp()
-                .min(1.0),
-            0.0,
-        )
+        finite_or((self.ln_alive_term(c) - self.ln_likelihood(c)).exp().min(1.0), 0.0)
     }
 
     /// Expected transactions in the next `t` periods (FHS 2010 eq. 13), as the
     /// mean of [`purchase_pmf`].
     fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
         let k = t.max(0.0).round() as usize;
-        crate::total(
-            self.purchase_pmf(c, t, k)
-                .iter()
-                .enumerate()
-                .map(|(n, p)| n as f64 * p),
-        )
+        crate::total(self.purchase_pmf(c, t, k).iter().enumerate().map(|(n, p)| n as f64 * p))
     }
 
     /// Alive after period n: p ~ Beta(α+x, β+n−x), θ ~ Beta(γ, δ+n). Over the
@@ -121,29 +100,16 @@ impl CountModel for BgBb {
     /// E[(1−θ)ʲθ], or E[(1−θ)ᵗ] for all t) and buys Binomial(j, p) times.
     fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
         let pa = self.p_alive(c);
-        let post = BgBb {
-            alpha: self.alpha + c.x,
-            beta: self.beta + c.t - c.x,
-            gamma: self.gamma,
-            delta: self.delta + c.t,
-        };
-        let mut pmf: Vec<f64> = post
-            .alive_pmf(t.max(0.0).round() as usize, n_max)
-            .iter()
-            .map(|p| pa * p)
-            .collect();
+        let post =
+            BgBb { alpha: self.alpha + c.x, beta: self.beta + c.t - c.x, gamma: self.gamma, delta: self.delta + c.t };
+        let mut pmf: Vec<f64> = post.alive_pmf(t.max(0.0).round() as usize, n_max).iter().map(|p| pa * p).collect();
         pmf[0] += 1.0 - pa;
         pmf
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {
         let k = t.max(0.0).round() as usize;
-        crate::total(
-            self.unconditional_pmf(t, k)
-                .iter()
-                .enumerate()
-                .map(|(n, p)| n as f64 * p),
-        )
+        crate::total(self.unconditional_pmf(t, k).iter().enumerate().map(|(n, p)| n as f64 * p))
     }
 
     /// A new customer over t periods (alive at the start, as in FHS 2010 eq. 7).
@@ -155,12 +121,7 @@ impl CountModel for BgBb {
 impl BgBb {
     /// P(k transactions in the next `periods` | alive now), k = 0..=n_max.
     fn alive_pmf(&self, periods: usize, n_max: usize) -> Vec<f64> {
-        let BgBb {
-            alpha,
-            beta,
-            gamma,
-            delta,
-        } = *self;
+        let BgBb { alpha, beta, gamma, delta } = *self;
         let (bab, bgd) = (ln_beta(alpha, beta), ln_beta(gamma, delta));
         let ln_choose = |j: usize, k: usize| {
             use super::special::ln_gamma;
@@ -170,11 +131,8 @@ impl BgBb {
         for j in 0..=periods {
             let jf = j as f64;
             // survive j period starts, then die at the next (unless j = periods)
-            let ln_w = if j == periods {
-                ln_beta(gamma, delta + jf) - bgd
-            } else {
-                ln_beta(gamma + 1.0, delta + jf) - bgd
-            };
+            let ln_w =
+                if j == periods { ln_beta(gamma, delta + jf) - bgd } else { ln_beta(gamma + 1.0, delta + jf) - bgd };
             for (k, slot) in pmf.iter_mut().enumerate().take(j.min(n_max) + 1) {
                 let kf = k as f64;
                 *slot += (ln_w + ln_choose(j, k) + ln_beta(alpha + kf, beta + jf - kf) - bab).exp();

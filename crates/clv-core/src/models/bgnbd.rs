@@ -21,23 +21,13 @@ pub struct BgNbd {
 
 impl BgNbd {
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<BgNbd, ModelError> {
-        Ok(BgNbd {
-            r: positive("r", r)?,
-            alpha: positive("alpha", alpha)?,
-            a: positive("a", a)?,
-            b: positive("b", b)?,
-        })
+        Ok(BgNbd { r: positive("r", r)?, alpha: positive("alpha", alpha)?, a: positive("a", a)?, b: positive("b", b)? })
     }
 
     /// The posterior process of a customer known to be alive at T: λ ~
     /// Gamma(r + x, α + T), p ~ Beta(a, b + x) — again a BG/NBD (FHL 2005 §5).
     fn alive_posterior(&self, c: &Rfm) -> BgNbd {
-        BgNbd {
-            r: self.r + c.x,
-            alpha: self.alpha + c.t,
-            a: self.a,
-            b: self.b + c.x,
-        }
+        BgNbd { r: self.r + c.x, alpha: self.alpha + c.t, a: self.a, b: self.b + c.x }
     }
 }
 
@@ -61,23 +51,13 @@ impl Likelihood for BgNbd {
         let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
         let a2 = ln_beta(a, b + x) - ln_beta(a, b);
         let a3 = -(r + x) * (alpha + c.t).ln();
-        let tail = if x > 0.0 {
-            log_add_exp(
-                a3,
-                a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.t_x).ln(),
-            )
-        } else {
-            a3
-        };
+        let tail =
+            if x > 0.0 { log_add_exp(a3, a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.t_x).ln()) } else { a3 };
         finite_or(a1 + a2 + tail, f64::NEG_INFINITY)
     }
 
     fn starts() -> Vec<Vec<f64>> {
-        vec![
-            vec![1.0, 1.0, 1.0, 1.0],
-            vec![0.5, 5.0, 0.8, 2.5],
-            vec![0.1, 1.0, 2.0, 10.0],
-        ]
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![0.5, 5.0, 0.8, 2.5], vec![0.1, 1.0, 2.0, 10.0]]
     }
 
     fn check_row(c: &Rfm) -> Result<(), String> {
@@ -94,10 +74,7 @@ pub(crate) fn check_rfm(c: &Rfm) -> Result<(), String> {
         ));
     }
     if c.x == 0.0 && c.t_x != 0.0 {
-        return Err(format!(
-            "a customer has x = 0 but t_x = {}: with no repeat purchase t_x must be 0",
-            c.t_x
-        ));
+        return Err(format!("a customer has x = 0 but t_x = {}: with no repeat purchase t_x must be 0", c.t_x));
     }
     Ok(())
 }
@@ -124,12 +101,7 @@ impl CountModel for BgNbd {
 
     fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
         let pa = self.p_alive(c);
-        let mut pmf: Vec<f64> = self
-            .alive_posterior(c)
-            .unconditional_pmf(t, n_max)
-            .iter()
-            .map(|p| pa * p)
-            .collect();
+        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
         pmf[0] += 1.0 - pa;
         pmf
     }
@@ -141,13 +113,10 @@ impl CountModel for BgNbd {
             return 0.0;
         }
         let z = t / (alpha + t);
-        let f =
-            ln_hyp2f1(r, b, a + b - 1.0, z).map(|lf| (r * (alpha / (alpha + t)).ln() + lf).exp());
+        let f = ln_hyp2f1(r, b, a + b - 1.0, z).map(|lf| (r * (alpha / (alpha + t)).ln() + lf).exp());
         match f {
             // (a − 1) → 0 makes both factors blow up; the value stays finite.
-            Ok(term) if (a - 1.0).abs() > 1e-9 => {
-                finite_or((a + b - 1.0) / (a - 1.0) * (1.0 - term), 0.0)
-            }
+            Ok(term) if (a - 1.0).abs() > 1e-9 => finite_or((a + b - 1.0) / (a - 1.0) * (1.0 - term), 0.0),
             _ => finite_or(expected_by_pmf(self, t), 0.0),
         }
     }

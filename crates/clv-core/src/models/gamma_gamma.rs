@@ -26,11 +26,7 @@ pub struct GammaGamma {
 
 impl GammaGamma {
     pub fn new(p: f64, q: f64, gamma: f64) -> Result<GammaGamma, ModelError> {
-        Ok(GammaGamma {
-            p: positive("p", p)?,
-            q: positive("q", q)?,
-            gamma: positive("gamma", gamma)?,
-        })
+        Ok(GammaGamma { p: positive("p", p)?, q: positive("q", q)?, gamma: positive("gamma", gamma)? })
     }
 
     /// E[Z] of a new customer: pγ/(q − 1); infinite-mean spend when q ≤ 1.
@@ -63,30 +59,21 @@ impl Likelihood for GammaGamma {
     fn ln_likelihood(&self, s: &Spend) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
         let px = p * s.x;
-        let v = ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-            + q * gamma.ln()
-            + (px - 1.0) * s.mean.ln()
-            + px * s.x.ln()
-            - (px + q) * (s.x * s.mean + gamma).ln();
+        let v =
+            ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * gamma.ln() + (px - 1.0) * s.mean.ln() + px * s.x.ln()
+                - (px + q) * (s.x * s.mean + gamma).ln();
         finite_or(v, f64::NEG_INFINITY)
     }
 
     fn starts() -> Vec<Vec<f64>> {
-        vec![
-            vec![1.0, 1.0, 1.0],
-            vec![5.0, 3.0, 10.0],
-            vec![1.0, 3.0, 50.0],
-        ]
+        vec![vec![1.0, 1.0, 1.0], vec![5.0, 3.0, 10.0], vec![1.0, 3.0, 50.0]]
     }
 
     fn check_row(s: &Spend) -> Result<(), String> {
         if s.x >= 1.0 && s.mean > 0.0 && s.mean.is_finite() {
             Ok(())
         } else {
-            Err(format!(
-                "Gamma–Gamma needs x ≥ 1 and a positive mean spend; got x = {}, mean = {}",
-                s.x, s.mean
-            ))
+            Err(format!("Gamma–Gamma needs x ≥ 1 and a positive mean spend; got x = {}, mean = {}", s.x, s.mean))
         }
     }
 }
@@ -113,10 +100,7 @@ mod tests {
         let few = m.expected_spend(1.0, 100.0).unwrap();
         let many = m.expected_spend(50.0, 100.0).unwrap();
         assert!(pop < few && few < many && many < 100.0);
-        assert!(GammaGamma::new(1.0, 0.5, 1.0)
-            .unwrap()
-            .population_mean()
-            .is_none());
+        assert!(GammaGamma::new(1.0, 0.5, 1.0).unwrap().population_mean().is_none());
     }
 
     #[test]

@@ -30,12 +30,7 @@ impl MbgNbd {
     /// Alive at T: λ ~ Gamma(r+x, α+T), p ~ Beta(a, b+x+1), and from then on
     /// dropout follows purchases — a BG/NBD process.
     fn alive_posterior(&self, c: &Rfm) -> BgNbd {
-        BgNbd {
-            r: self.r + c.x,
-            alpha: self.alpha + c.t,
-            a: self.a,
-            b: self.b + c.x + 1.0,
-        }
+        BgNbd { r: self.r + c.x, alpha: self.alpha + c.t, a: self.a, b: self.b + c.x + 1.0 }
     }
 }
 
@@ -63,11 +58,7 @@ impl Likelihood for MbgNbd {
     }
 
     fn starts() -> Vec<Vec<f64>> {
-        vec![
-            vec![1.0, 1.0, 1.0, 1.0],
-            vec![0.5, 6.0, 0.9, 1.6],
-            vec![0.1, 1.0, 2.0, 10.0],
-        ]
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![0.5, 6.0, 0.9, 1.6], vec![0.1, 1.0, 2.0, 10.0]]
     }
 
     fn check_row(c: &Rfm) -> Result<(), String> {
@@ -81,8 +72,8 @@ impl CountModel for MbgNbd {
     }
 
     fn p_alive(&self, c: &Rfm) -> f64 {
-        let ln_ratio = self.a.ln() - (self.b + c.x).ln()
-            + (self.r + c.x) * ((self.alpha + c.t).ln() - (self.alpha + c.t_x).ln());
+        let ln_ratio =
+            self.a.ln() - (self.b + c.x).ln() + (self.r + c.x) * ((self.alpha + c.t).ln() - (self.alpha + c.t_x).ln());
         finite_or(1.0 / (1.0 + ln_ratio.exp()), 0.0)
     }
 
@@ -92,12 +83,7 @@ impl CountModel for MbgNbd {
 
     fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
         let pa = self.p_alive(c);
-        let mut pmf: Vec<f64> = self
-            .alive_posterior(c)
-            .unconditional_pmf(t, n_max)
-            .iter()
-            .map(|p| pa * p)
-            .collect();
+        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
         pmf[0] += 1.0 - pa;
         pmf
     }
@@ -105,28 +91,14 @@ impl CountModel for MbgNbd {
     /// A new customer survives the first purchase with probability b/(a+b);
     /// then λ ~ Gamma(r, α), p ~ Beta(a, b+1): E[X(t)] = b/(a−1)[1 − (α/(α+t))ʳ ₂F₁(r, b+1; a+b; t/(α+t))].
     fn expected_unconditional(&self, t: f64) -> f64 {
-        let survivor = BgNbd {
-            r: self.r,
-            alpha: self.alpha,
-            a: self.a,
-            b: self.b + 1.0,
-        };
+        let survivor = BgNbd { r: self.r, alpha: self.alpha, a: self.a, b: self.b + 1.0 };
         self.b / (self.a + self.b) * survivor.expected_unconditional(t)
     }
 
     fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
-        let survivor = BgNbd {
-            r: self.r,
-            alpha: self.alpha,
-            a: self.a,
-            b: self.b + 1.0,
-        };
+        let survivor = BgNbd { r: self.r, alpha: self.alpha, a: self.a, b: self.b + 1.0 };
         let w = self.b / (self.a + self.b);
-        let mut pmf: Vec<f64> = survivor
-            .unconditional_pmf(t, n_max)
-            .iter()
-            .map(|p| w * p)
-            .collect();
+        let mut pmf: Vec<f64> = survivor.unconditional_pmf(t, n_max).iter().map(|p| w * p).collect();
         pmf[0] += 1.0 - w;
         pmf
     }

@@ -67,10 +67,7 @@ pub struct Weighted<R> {
 
 impl<R> Default for Weighted<R> {
     fn default() -> Self {
-        Weighted {
-            rows: Vec::new(),
-            weights: Vec::new(),
-        }
+        Weighted { rows: Vec::new(), weights: Vec::new() }
     }
 }
 
@@ -111,11 +108,7 @@ pub enum ModelError {
     #[error("no customers to fit")]
     NoData,
     #[error("invalid parameter {name} = {value}: {why}")]
-    InvalidParameter {
-        name: &'static str,
-        value: f64,
-        why: &'static str,
-    },
+    InvalidParameter { name: &'static str, value: f64, why: &'static str },
     #[error("invalid data: {0}")]
     InvalidData(String),
     #[error("invalid option: {0}")]
@@ -129,11 +122,7 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, ModelError
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
-        Err(ModelError::InvalidParameter {
-            name,
-            value,
-            why: "must be a positive finite number",
-        })
+        Err(ModelError::InvalidParameter { name, value, why: "must be a positive finite number" })
     }
 }
 
@@ -167,27 +156,19 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions {
-            penalizer: 0.0,
-            max_iters: 500,
-        }
+        FitOptions { penalizer: 0.0, max_iters: 500 }
     }
 }
 
 impl FitOptions {
     pub fn new(penalizer: f64, max_iters: u64) -> Result<FitOptions, ModelError> {
         if !(penalizer.is_finite() && penalizer >= 0.0) {
-            return Err(ModelError::InvalidOption(format!(
-                "penalizer must be ≥ 0, got {penalizer}"
-            )));
+            return Err(ModelError::InvalidOption(format!("penalizer must be ≥ 0, got {penalizer}")));
         }
         if max_iters == 0 {
             return Err(ModelError::InvalidOption("max_iters must be ≥ 1".into()));
         }
-        Ok(FitOptions {
-            penalizer,
-            max_iters,
-        })
+        Ok(FitOptions { penalizer, max_iters })
     }
 }
 
@@ -256,10 +237,7 @@ impl<M: Likelihood> Objective for MeanNll<'_, M> {
 /// the best optimum found with its convergence diagnostics, even when it did
 /// not converge (then `report.convergence.converged` is false and the page
 /// and CLI say so instead of showing the numbers as a result).
-pub fn fit<M: Likelihood>(
-    data: &Weighted<M::Row>,
-    opts: &FitOptions,
-) -> Result<Fitted<M>, ModelError> {
+pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<Fitted<M>, ModelError> {
     if data.rows.is_empty() {
         return Err(ModelError::NoData);
     }
@@ -267,24 +245,14 @@ pub fn fit<M: Likelihood>(
         M::check_row(r).map_err(ModelError::InvalidData)?;
     }
     let total = data.total_weight();
-    let nll = MeanNll::<M> {
-        data,
-        total,
-        penalizer: opts.penalizer,
-    };
-    let starts: Vec<Vec<f64>> = M::starts()
-        .iter()
-        .map(|s| s.iter().map(|v| v.ln()).collect())
-        .collect();
+    let nll = MeanNll::<M> { data, total, penalizer: opts.penalizer };
+    let starts: Vec<Vec<f64>> = M::starts().iter().map(|s| s.iter().map(|v| v.ln()).collect()).collect();
     let best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
     let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();
     let model = M::from_params(&natural)?;
     // Standard errors from the Hessian of the total NLL in log space.
     let h = hessian(&nll, &best.log_params);
-    let scaled: Vec<Vec<f64>> = h
-        .iter()
-        .map(|row| row.iter().map(|v| v * total).collect())
-        .collect();
+    let scaled: Vec<Vec<f64>> = h.iter().map(|row| row.iter().map(|v| v * total).collect()).collect();
     let cov = spd_inverse(&scaled);
     let mut warnings = Vec::new();
     if cov.is_none() {
@@ -294,10 +262,7 @@ pub fn fit<M: Likelihood>(
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let var = cov
-                .as_ref()
-                .map(|c| c[i][i])
-                .filter(|v| v.is_finite() && *v >= 0.0);
+            let var = cov.as_ref().map(|c| c[i][i]).filter(|v| v.is_finite() && *v >= 0.0);
             let se_log = var.map(f64::sqrt);
             ParamEstimate {
                 name: name.to_string(),
@@ -355,11 +320,7 @@ pub fn summarise_pmf(pmf: &[f64]) -> PmfSummary {
         }
         pmf.len().saturating_sub(1) as u32
     };
-    PmfSummary {
-        median: quantile(0.5),
-        lower80: quantile(0.1),
-        upper80: quantile(0.9),
-    }
+    PmfSummary { median: quantile(0.5), lower80: quantile(0.1), upper80: quantile(0.9) }
 }
 
 /// Guard for a result table: a finite value or an explicit error, never NaN.

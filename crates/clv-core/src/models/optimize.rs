@@ -93,9 +93,7 @@ pub fn hessian<O: Objective + ?Sized>(f: &O, x: &[f64]) -> Vec<Vec<f64>> {
         let (a, b) = (at(&mut p, i, h[i], i, 0.0), at(&mut p, i, -h[i], i, 0.0));
         hm[i][i] = (a - 2.0 * f0 + b) / (h[i] * h[i]);
         for j in 0..i {
-            let v = (at(&mut p, i, h[i], j, h[j])
-                - at(&mut p, i, h[i], j, -h[j])
-                - at(&mut p, i, -h[i], j, h[j])
+            let v = (at(&mut p, i, h[i], j, h[j]) - at(&mut p, i, h[i], j, -h[j]) - at(&mut p, i, -h[i], j, h[j])
                 + at(&mut p, i, -h[i], j, -h[j]))
                 / (4.0 * h[i] * h[j]);
             hm[i][j] = v;
@@ -165,16 +163,11 @@ pub struct Optimum {
     pub convergence: Convergence,
 }
 
-fn lbfgs<O: Objective>(
-    f: &O,
-    x0: Vec<f64>,
-    max_iters: u64,
-) -> Result<(Vec<f64>, f64, u64, String), String> {
+fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
     // Backtracking (Armijo) evaluates only the cost at trial steps; a Wolfe
     // search (More–Thuente) also wants the gradient there, which with
     // numerical gradients costs 2k more likelihood passes per trial.
-    let linesearch =
-        BacktrackingLineSearch::new(ArmijoCondition::new(1e-4).map_err(|e| e.to_string())?);
+    let linesearch = BacktrackingLineSearch::new(ArmijoCondition::new(1e-4).map_err(|e| e.to_string())?);
     let solver = LBFGS::new(linesearch, 10)
         .with_tolerance_grad(1e-10)
         .and_then(|s| s.with_tolerance_cost(1e-15))
@@ -184,10 +177,7 @@ fn lbfgs<O: Objective>(
         .run()
         .map_err(|e| e.to_string())?;
     let st = res.state();
-    let p = st
-        .get_best_param()
-        .cloned()
-        .ok_or("L-BFGS returned no parameters")?;
+    let p = st.get_best_param().cloned().ok_or("L-BFGS returned no parameters")?;
     let why = match st.get_termination_reason() {
         Some(TerminationReason::SolverConverged) => "converged".to_string(),
         Some(r) => r.text().to_string(),
@@ -196,29 +186,18 @@ fn lbfgs<O: Objective>(
     Ok((p, st.get_best_cost(), st.get_iter(), why))
 }
 
-fn nelder_mead<O: Objective>(
-    f: &O,
-    x0: &[f64],
-    max_iters: u64,
-) -> Result<(Vec<f64>, f64, u64), String> {
+fn nelder_mead<O: Objective>(f: &O, x0: &[f64], max_iters: u64) -> Result<(Vec<f64>, f64, u64), String> {
     let mut simplex = vec![x0.to_vec()];
     for i in 0..x0.len() {
         let mut v = x0.to_vec();
         v[i] += 0.5;
         simplex.push(v);
     }
-    let solver = NelderMead::new(simplex)
-        .with_sd_tolerance(1e-12)
-        .map_err(|e| e.to_string())?;
-    let res = Executor::new(Problem(f), solver)
-        .configure(|s| s.max_iters(max_iters))
-        .run()
-        .map_err(|e| e.to_string())?;
+    let solver = NelderMead::new(simplex).with_sd_tolerance(1e-12).map_err(|e| e.to_string())?;
+    let res =
+        Executor::new(Problem(f), solver).configure(|s| s.max_iters(max_iters)).run().map_err(|e| e.to_string())?;
     let st = res.state();
-    let p = st
-        .get_best_param()
-        .cloned()
-        .ok_or("Nelder–Mead returned no parameters")?;
+    let p = st.get_best_param().cloned().ok_or("Nelder–Mead returned no parameters")?;
     Ok((p, st.get_best_cost(), st.get_iter()))
 }
 
@@ -263,12 +242,7 @@ fn from_start<O: Objective>(
     let best_first = first.ok().filter(|(_, c0, _, _)| *c0 < c);
     match best_first {
         Some((p0, c0, _, why0)) => Ok((p0, c0, "L-BFGS".into(), why0)),
-        None => Ok((
-            p,
-            c,
-            "Nelder–Mead then L-BFGS".into(),
-            format!("{reason}; {why}"),
-        )),
+        None => Ok((p, c, "Nelder–Mead then L-BFGS".into(), format!("{reason}; {why}"))),
     }
 }
 
@@ -283,10 +257,7 @@ fn newton_polish<O: Objective>(f: &O, mut x: Vec<f64>, mut cost: f64) -> (Vec<f6
         let Some(inv) = spd_inverse(&hessian(f, &x)) else {
             break;
         };
-        let step: Vec<f64> = inv
-            .iter()
-            .map(|row| row.iter().zip(&g).map(|(h, gi)| h * gi).sum::<f64>())
-            .collect();
+        let step: Vec<f64> = inv.iter().map(|row| row.iter().zip(&g).map(|(h, gi)| h * gi).sum::<f64>()).collect();
         let next: Vec<f64> = x.iter().zip(&step).map(|(xi, si)| xi - si).collect();
         let c = f.cost(&next);
         // Near the optimum the cost moves by less than its own rounding
@@ -307,11 +278,7 @@ fn newton_polish<O: Objective>(f: &O, mut x: Vec<f64>, mut cost: f64) -> (Vec<f6
 /// Minimise from the starts in order, stopping at the first that converges
 /// (BTYD likelihoods are unimodal in practice; the later starts are for
 /// when the first one fails). Keeps the best and reports its convergence.
-pub fn minimise<O: Objective>(
-    f: &O,
-    starts: &[Vec<f64>],
-    max_iters: u64,
-) -> Result<Optimum, String> {
+pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Result<Optimum, String> {
     let mut best: Option<(Vec<f64>, f64, String, String)> = None;
     let mut errors = Vec::new();
     let mut iterations = 0;
@@ -325,24 +292,13 @@ pub fn minimise<O: Objective>(
             Ok((_, c, _, _)) => errors.push(format!("start {x0:?}: non-finite likelihood {c}")),
             Err(e) => errors.push(format!("start {x0:?}: {e}")),
         }
-        if best
-            .as_ref()
-            .is_some_and(|b| max_norm(&gradient(f, &b.0)) < GRADIENT_TOLERANCE)
-        {
+        if best.as_ref().is_some_and(|b| max_norm(&gradient(f, &b.0)) < GRADIENT_TOLERANCE) {
             break;
         }
     }
-    let (p, cost, method, why) = best.ok_or_else(|| {
-        format!(
-            "no start reached a finite likelihood: {}",
-            errors.join("; ")
-        )
-    })?;
-    let (p, cost) = if max_norm(&gradient(f, &p)) < GRADIENT_TOLERANCE {
-        newton_polish(f, p, cost)
-    } else {
-        (p, cost)
-    };
+    let (p, cost, method, why) =
+        best.ok_or_else(|| format!("no start reached a finite likelihood: {}", errors.join("; ")))?;
+    let (p, cost) = if max_norm(&gradient(f, &p)) < GRADIENT_TOLERANCE { newton_polish(f, p, cost) } else { (p, cost) };
     let g = max_norm(&precise_gradient(f, &p));
     let converged = g < GRADIENT_TOLERANCE;
     let message = if converged {
@@ -353,13 +309,7 @@ pub fn minimise<O: Objective>(
     Ok(Optimum {
         log_params: p,
         cost,
-        convergence: Convergence {
-            converged,
-            iterations,
-            gradient_norm: g,
-            method,
-            message,
-        },
+        convergence: Convergence { converged, iterations, gradient_norm: g, method, message },
     })
 }
 
@@ -377,11 +327,7 @@ mod tests {
     #[test]
     fn finds_the_rosenbrock_minimum_and_says_so() {
         let o = minimise(&Rosenbrock, &[vec![-1.2, 1.0]], 1000).unwrap();
-        assert!(
-            (o.log_params[0] - 1.0).abs() < 1e-5 && (o.log_params[1] - 1.0).abs() < 1e-5,
-            "{:?}",
-            o.log_params
-        );
+        assert!((o.log_params[0] - 1.0).abs() < 1e-5 && (o.log_params[1] - 1.0).abs() < 1e-5, "{:?}", o.log_params);
         assert!(o.convergence.converged, "{:?}", o.convergence);
     }
 
@@ -418,11 +364,7 @@ mod tests {
             }
         }
         let h = hessian(&Quad, &[0.3, -0.2]);
-        assert!(
-            (h[0][0] - 4.0).abs() < 1e-5
-                && (h[0][1] - 1.0).abs() < 1e-5
-                && (h[1][1] - 6.0).abs() < 1e-5
-        );
+        assert!((h[0][0] - 4.0).abs() < 1e-5 && (h[0][1] - 1.0).abs() < 1e-5 && (h[1][1] - 6.0).abs() < 1e-5);
         let inv = spd_inverse(&h).unwrap();
         // [[4,1],[1,6]]⁻¹ = [[6,−1],[−1,4]]/23
         assert!((inv[0][0] - 6.0 / 23.0).abs() < 1e-6 && (inv[0][1] + 1.0 / 23.0).abs() < 1e-6);

@@ -55,25 +55,33 @@ impl ParetoNbd {
     fn ln_a0(&self, c: &Rfm) -> Result<f64, super::special::Hyp2f1Error> {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let rsx = r + s + c.x;
-        let (big, diff, b2) = if alpha >= beta {
-            (alpha, alpha - beta, s + 1.0)
-        } else {
-            (beta, beta - alpha, r + c.x)
-        };
-        let f = |t: f64| {
-            ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)).map(|lf| lf - rsx * (big + t).ln())
-        };
+        let (big, diff, b2) =
+            if alpha >= beta { (alpha, alpha - beta, s + 1.0) } else { (beta, beta - alpha, r + c.x) };
+        let f = |t: f64| ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)).map(|lf| lf - rsx * (big + t).ln());
         let (at_tx, at_t) = (f(c.t_x)?, f(c.t)?);
         Ok(at_tx + ln_one_minus_exp(at_t - at_tx))
     }
 
-    fn alive_posterior(&self, c: &Rfm) -> ParetoNbd {
-        ParetoNbd {
-            r: self.r + c.x,
-            alpha: self.alpha + c.t,
-            s: self.s,
-            beta: self.beta + c.t,
+    /// Discounted expected residual transactions (FHL 2005, "RFM and CLV",
+    /// eq. 2): ∫₀^∞ e^(−δt) E[purchase rate at T+t | data] dt
+    /// = P(alive) · (r+x)/(α+T) · ∫₀^∞ e^(−δt) ((β+T)/(β+T+t))ˢ dt,
+    /// with δ the continuous discount rate per time unit. The paper writes the
+    /// integral with Tricomi's U; here it is computed by Gauss–Legendre on
+    /// v = e^(−δt) ∈ (0, 1], where the integrand (1 − ln v/(δ(β+T)))^(−s)/δ is bounded.
+    pub fn dert(&self, c: &Rfm, delta: f64) -> f64 {
+        if delta.is_nan() || delta <= 0.0 {
+            return f64::INFINITY;
         }
+        let bt = self.beta + c.t;
+        let integral = crate::total(gauss_legendre().iter().map(|&(x, w)| {
+            let v = 0.5 * (x + 1.0);
+            0.5 * w * (1.0 - v.ln() / (delta * bt)).powf(-self.s) / delta
+        }));
+        finite_or(self.p_alive(c) * (self.r + c.x) / (self.alpha + c.t) * integral, 0.0)
+    }
+
+    fn alive_posterior(&self, c: &Rfm) -> ParetoNbd {
+        ParetoNbd { r: self.r + c.x, alpha: self.alpha + c.t, s: self.s, beta: self.beta + c.t }
     }
 }
 
@@ -94,24 +102,15 @@ impl Likelihood for ParetoNbd {
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
         let first = self.ln_alive_term(c);
         let rsx = self.r + self.s + c.x;
-        let common = ln_gamma(self.r + c.x) - ln_gamma(self.r)
-            + self.r * self.alpha.ln()
-            + self.s * self.beta.ln();
+        let common = ln_gamma(self.r + c.x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln();
         match self.ln_a0(c) {
-            Ok(ln_a0) => finite_or(
-                log_add_exp(first, common + (self.s / rsx).ln() + ln_a0),
-                f64::NEG_INFINITY,
-            ),
+            Ok(ln_a0) => finite_or(log_add_exp(first, common + (self.s / rsx).ln() + ln_a0), f64::NEG_INFINITY),
             Err(_) => f64::NEG_INFINITY,
         }
     }
 
     fn starts() -> Vec<Vec<f64>> {
-        vec![
-            vec![1.0, 1.0, 1.0, 1.0],
-            vec![0.5, 10.0, 0.5, 10.0],
-            vec![0.2, 2.0, 2.0, 20.0],
-        ]
+        vec![vec![1.0, 1.0, 1.0, 1.0], vec![0.5, 10.0, 0.5, 10.0], vec![0.2, 2.0, 2.0, 20.0]]
     }
 
     fn check_row(c: &Rfm) -> Result<(), String> {
@@ -156,12 +155,7 @@ impl CountModel for ParetoNbd {
 
     /// FHL (2005) note, eq. 18: the first likelihood term over the likelihood.
     fn p_alive(&self, c: &Rfm) -> f64 {
-        finite_or(
-            (self.ln_alive_term(c) - self.ln_likelihood(c))
-                .exp()
-                .min(1.0),
-            0.0,
-        )
+        finite_or((self.ln_alive_term(c) - self.ln_likelihood(c)).exp().min(1.0), 0.0)
     }
 
     /// FHL (2005) note, eq. 19: P(alive) × E[X(t)] of the alive posterior.
@@ -171,12 +165,7 @@ impl CountModel for ParetoNbd {
 
     fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
         let pa = self.p_alive(c);
-        let mut pmf: Vec<f64> = self
-            .alive_posterior(c)
-            .unconditional_pmf(t, n_max)
-            .iter()
-            .map(|p| pa * p)
-            .collect();
+        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
         pmf[0] += 1.0 - pa;
         pmf
     }
@@ -186,11 +175,7 @@ impl CountModel for ParetoNbd {
     fn expected_unconditional(&self, t: f64) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let l = (beta / (beta + t)).ln();
-        let bracket = if (s - 1.0).abs() < 1e-12 {
-            -l
-        } else {
-            -((s - 1.0) * l).exp_m1() / (s - 1.0)
-        };
+        let bracket = if (s - 1.0).abs() < 1e-12 { -l } else { -((s - 1.0) * l).exp_m1() / (s - 1.0) };
         finite_or(r * beta / alpha * bracket, 0.0)
     }
 
@@ -203,11 +188,7 @@ impl CountModel for ParetoNbd {
         let nb = |tau: f64, out: &mut Vec<f64>, scale: f64| {
             let p = alpha / (alpha + tau);
             let mut ln_term = r * p.ln();
-            let ln_q = if tau > 0.0 {
-                (tau / (alpha + tau)).ln()
-            } else {
-                f64::NEG_INFINITY
-            };
+            let ln_q = if tau > 0.0 { (tau / (alpha + tau)).ln() } else { f64::NEG_INFINITY };
             for (n, slot) in out.iter_mut().enumerate() {
                 if n > 0 {
                     ln_term += ((r + n as f64 - 1.0) / n as f64).ln() + ln_q;
@@ -245,11 +226,29 @@ mod tests {
             let total: f64 = pmf.iter().sum();
             assert!((total - 1.0).abs() < 1e-8, "t={t}: {total}");
             let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
-            assert!(
-                (mean - m.expected_unconditional(t)).abs() < 1e-6,
-                "t={t}: {mean}"
-            );
+            assert!((mean - m.expected_unconditional(t)).abs() < 1e-6, "t={t}: {mean}");
         }
+    }
+
+    #[test]
+    fn dert_is_the_discounted_sum_of_expected_purchases() {
+        let m = cdnow();
+        let c = Rfm::new(2.0, 30.43, 38.86);
+        let delta = 0.15 / 52.0; // 15% a year, continuously, per week
+                                 // Riemann sum of discounted increments of E[Y(t)] over 200 years of weeks.
+        let (mut sum, mut prev) = (0.0, 0.0);
+        for k in 1..=52 * 200 {
+            let t = k as f64;
+            let e = m.expected_purchases(&c, t);
+            sum += (-delta * (t - 0.5)).exp() * (e - prev);
+            prev = e;
+        }
+        let d = m.dert(&c, delta);
+        assert!((d - sum).abs() < 2e-3 * sum, "{d} vs {sum}");
+        // No churn (s → 0): the rate never decays, DERT = P(alive)(r+x)/(α+T)/δ.
+        let immortal = ParetoNbd::new(0.55, 10.6, 1e-12, 11.7).unwrap();
+        let want = immortal.p_alive(&c) * (0.55 + 2.0) / (10.6 + 38.86) / delta;
+        assert!((immortal.dert(&c, delta) - want).abs() < 1e-6 * want);
     }
 
     #[test]
@@ -266,12 +265,8 @@ mod tests {
 
     #[test]
     fn s_near_one_is_smooth() {
-        let a = ParetoNbd::new(0.5, 10.0, 1.0, 12.0)
-            .unwrap()
-            .expected_unconditional(39.0);
-        let b = ParetoNbd::new(0.5, 10.0, 1.0 + 1e-9, 12.0)
-            .unwrap()
-            .expected_unconditional(39.0);
+        let a = ParetoNbd::new(0.5, 10.0, 1.0, 12.0).unwrap().expected_unconditional(39.0);
+        let b = ParetoNbd::new(0.5, 10.0, 1.0 + 1e-9, 12.0).unwrap().expected_unconditional(39.0);
         assert!((a - b).abs() < 1e-7 && a > 0.0);
     }
 
