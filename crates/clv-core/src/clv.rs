@@ -94,7 +94,18 @@ fn pmf_cap(mean: f64) -> usize {
     ((mean + 12.0 * (mean + 1.0).sqrt() + 10.0).ceil() as usize).min(20_000)
 }
 
-/// Value every customer. Identical (x, t_x, T, m) are computed once.
+/// The count side of a customer's value: everything but the spend.
+#[derive(Debug, Clone, Copy)]
+struct CountValue {
+    p_alive: f64,
+    expected_txn: f64,
+    txn: PmfSummary,
+    /// Σ_m ΔE[Y]/(1+d)^m: CLV per unit of spend.
+    discounted_txn: f64,
+}
+
+/// Value every customer. The count side is computed once per distinct
+/// (x, t_x, T) and the spend side per (x, m̄): CLV = spend × discounted purchases.
 /// `spend`: `None` values each purchase at 1 (counts only).
 pub fn value_customers(
     model: &dyn CountModel,
@@ -103,27 +114,32 @@ pub fn value_customers(
     p: &ClvParams,
 ) -> Vec<CustomerValue> {
     let h = p.horizon_units();
-    let mut cache: FxHashMap<[u64; 4], CustomerValue> = FxHashMap::default();
+    let mut cache: FxHashMap<[u64; 3], CountValue> = FxHashMap::default();
     rows.iter()
         .map(|(c, m)| {
-            let key = [c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits(), m.to_bits()];
-            *cache.entry(key).or_insert_with(|| {
+            let key = [c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits()];
+            let count = *cache.entry(key).or_insert_with(|| {
                 let expected_txn = model.expected_purchases(c, h);
-                let pmf = model.purchase_pmf(c, h, pmf_cap(expected_txn));
-                let (expected_spend, spend_backfilled) = match spend {
-                    Some(g) if c.x > 0.0 && *m > 0.0 => (g.expected_spend(c.x, *m).unwrap_or(0.0), false),
-                    Some(g) => (g.population_mean().unwrap_or(0.0), true),
-                    None => (1.0, false),
-                };
-                CustomerValue {
+                CountValue {
                     p_alive: model.p_alive(c),
                     expected_txn,
-                    txn: summarise_pmf(&pmf),
-                    expected_spend,
-                    spend_backfilled,
-                    clv: discounted_clv(model, c, expected_spend, p),
+                    txn: summarise_pmf(&model.purchase_pmf(c, h, pmf_cap(expected_txn))),
+                    discounted_txn: discounted_clv(model, c, 1.0, p),
                 }
-            })
+            });
+            let (expected_spend, spend_backfilled) = match spend {
+                Some(g) if c.x > 0.0 && *m > 0.0 => (g.expected_spend(c.x, *m).unwrap_or(0.0), false),
+                Some(g) => (g.population_mean().unwrap_or(0.0), true),
+                None => (1.0, false),
+            };
+            CustomerValue {
+                p_alive: count.p_alive,
+                expected_txn: count.expected_txn,
+                txn: count.txn,
+                expected_spend,
+                spend_backfilled,
+                clv: expected_spend * count.discounted_txn,
+            }
         })
         .collect()
 }

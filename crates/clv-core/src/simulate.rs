@@ -101,6 +101,36 @@ pub fn simulate(p: &SimulationParams, mut emit: impl FnMut(SimTxn)) -> Result<()
     Ok(())
 }
 
+/// Simulate straight to the calibration summary at the end of the
+/// observation window, with times measured in whole days (as real data
+/// is): `(x, t_x, T)` in the model's unit and the mean repeat spend.
+pub fn simulate_summary(p: &SimulationParams) -> Result<Vec<(crate::models::Rfm, f64)>, String> {
+    let day = |ts: i64| ts.div_euclid(SECONDS_PER_DAY);
+    let end = p.start_day + p.observation_days;
+    // per customer: first day, last day, repeat count, repeat spend
+    let mut acc: Vec<(i64, i64, f64, f64)> = Vec::with_capacity(p.customers as usize);
+    simulate(p, |t| {
+        if acc.len() as u64 <= t.customer {
+            acc.push((day(t.ts), day(t.ts), 0.0, 0.0));
+        } else if let Some(a) = acc.last_mut() {
+            // same-day purchases merge into one, as the summary builder does
+            if day(t.ts) > a.1 {
+                a.1 = day(t.ts);
+                a.2 += 1.0;
+            }
+            a.3 += t.amount;
+        }
+    })?;
+    let per = p.unit.days();
+    Ok(acc
+        .into_iter()
+        .map(|(first, last, x, spend)| {
+            let rfm = crate::models::Rfm::new(x, (last - first) as f64 / per, (end - first) as f64 / per);
+            (rfm, if x > 0.0 { spend / x } else { 0.0 })
+        })
+        .collect())
+}
+
 /// Write simulated transactions as `user_id,ts,amount` CSV (dates as
 /// `YYYY-MM-DD`, amounts in cents precision).
 pub fn write_csv(p: &SimulationParams, out: &mut impl Write) -> io::Result<u64> {
