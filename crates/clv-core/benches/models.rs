@@ -48,9 +48,18 @@ fn main() {
     let fit_pn = t.elapsed().as_secs_f64();
 
     println!("{n} customers, {} distinct (x, t_x, T)", bg_report.n_unique);
-    println!("BG/NBD fit        {fit_bg:7.3} s  converged {} ({} iterations)", bg_report.convergence.converged, bg_report.convergence.iterations);
-    println!("Gamma–Gamma fit   {fit_gg:7.3} s  converged {} on {} repeaters", gg_report.convergence.converged, gg_report.n_customers);
+    println!(
+        "BG/NBD fit        {fit_bg:7.3} s  converged {} ({} iterations)",
+        bg_report.convergence.converged, bg_report.convergence.iterations
+    );
+    println!(
+        "Gamma–Gamma fit   {fit_gg:7.3} s  converged {} on {} repeaters",
+        gg_report.convergence.converged, gg_report.n_customers
+    );
     println!("predict + CLV     {pred:7.3} s  ({} customers, 12 months)", preds.len());
     println!("BG/NBD+GG total   {total:7.3} s");
-    println!("Pareto/NBD fit    {fit_pn:7.3} s  converged {} ({} iterations)", pn_report.convergence.converged, pn_report.convergence.iterations);
+    println!(
+        "Pareto/NBD fit    {fit_pn:7.3} s  converged {} ({} iterations)",
+        pn_report.convergence.converged, pn_report.convergence.iterations
+    );
 }

@@ -143,6 +143,17 @@ pub trait Likelihood: Sized {
     fn check_row(_row: &Self::Row) -> Result<(), String> {
         Ok(())
     }
+    /// Σ w·ln L over the data and its gradient in the natural parameters,
+    /// for models with closed-form derivatives; `None` means "use numerical
+    /// differences of [`Likelihood::ln_likelihood`]". Rows arrive sorted by
+    /// [`Likelihood::sort_key`], so terms that depend only on it can be
+    /// computed once per run of equal keys.
+    fn ln_likelihood_and_gradient(&self, _data: &Weighted<Self::Row>) -> Option<(f64, Vec<f64>)> {
+        None
+    }
+    fn sort_key(_row: &Self::Row) -> f64 {
+        0.0
+    }
 }
 
 /// Settings of a fit, validated once by [`FitOptions::new`].
@@ -214,22 +225,52 @@ struct MeanNll<'a, M: Likelihood> {
     data: &'a Weighted<M::Row>,
     total: f64,
     penalizer: f64,
+    /// The last (log-params, cost, gradient) from the closed-form path: the
+    /// solver asks for cost and gradient at the same point separately.
+    last: std::cell::RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
 }
 
 impl<M: Likelihood> MeanNll<'_, M> {
     fn ll_at(&self, log_params: &[f64]) -> f64 {
         let p: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
         match M::from_params(&p) {
-            Ok(m) => crate::total(self.data.iter().map(|(r, w)| w * m.ln_likelihood(r))),
+            Ok(m) => match m.ln_likelihood_and_gradient(self.data) {
+                Some((ll, _)) => ll,
+                None => crate::total(self.data.iter().map(|(r, w)| w * m.ln_likelihood(r))),
+            },
             Err(_) => f64::NEG_INFINITY,
         }
+    }
+
+    /// Cost and gradient w.r.t. log-parameters (chain rule: ∂/∂ln θ = θ ∂/∂θ).
+    fn closed_form(&self, log_params: &[f64]) -> Option<(f64, Vec<f64>)> {
+        if let Some((x, c, g)) = self.last.borrow().as_ref() {
+            if x.as_slice() == log_params {
+                return Some((*c, g.clone()));
+            }
+        }
+        let p: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
+        let (ll, g) = M::from_params(&p).ok()?.ln_likelihood_and_gradient(self.data)?;
+        let penalty = self.penalizer * crate::total(p.iter().map(|v| v * v));
+        let cost = -ll / self.total + penalty;
+        let grad: Vec<f64> =
+            p.iter().zip(&g).map(|(pi, gi)| pi * (-gi / self.total + 2.0 * self.penalizer * pi)).collect();
+        *self.last.borrow_mut() = Some((log_params.to_vec(), cost, grad.clone()));
+        Some((cost, grad))
     }
 }
 
 impl<M: Likelihood> Objective for MeanNll<'_, M> {
     fn cost(&self, log_params: &[f64]) -> f64 {
+        if let Some((c, _)) = self.closed_form(log_params) {
+            return c;
+        }
         let penalty = self.penalizer * crate::total(log_params.iter().map(|v| v.exp().powi(2)));
         -self.ll_at(log_params) / self.total + penalty
+    }
+
+    fn analytic_gradient(&self, log_params: &[f64]) -> Option<Vec<f64>> {
+        self.closed_form(log_params).map(|(_, g)| g).filter(|g| g.iter().all(|v| v.is_finite()))
     }
 }
 
@@ -245,7 +286,13 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
         M::check_row(r).map_err(ModelError::InvalidData)?;
     }
     let total = data.total_weight();
-    let nll = MeanNll::<M> { data, total, penalizer: opts.penalizer };
+    let mut order: Vec<usize> = (0..data.rows.len()).collect();
+    order.sort_by(|&i, &j| M::sort_key(&data.rows[i]).total_cmp(&M::sort_key(&data.rows[j])));
+    let sorted = Weighted {
+        rows: order.iter().map(|&i| data.rows[i]).collect(),
+        weights: order.iter().map(|&i| data.weights[i]).collect(),
+    };
+    let nll = MeanNll::<M> { data: &sorted, total, penalizer: opts.penalizer, last: Default::default() };
     let starts: Vec<Vec<f64>> = M::starts().iter().map(|s| s.iter().map(|v| v.ln()).collect()).collect();
     let best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
     let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();
