@@ -227,8 +227,11 @@ struct MeanNll<'a, M: Likelihood> {
     penalizer: f64,
     /// The last (log-params, cost, gradient) from the closed-form path: the
     /// solver asks for cost and gradient at the same point separately.
-    last: std::cell::RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: std::cell::RefCell<Option<Evaluated>>,
 }
+
+/// (log-parameters, cost, gradient) at one point.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
 
 impl<M: Likelihood> MeanNll<'_, M> {
     fn ll_at(&self, log_params: &[f64]) -> f64 {
