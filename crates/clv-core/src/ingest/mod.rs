@@ -83,46 +83,60 @@ impl Transactions {
     pub fn from_pairs<S: AsRef<str>>(pairs: impl IntoIterator<Item = (S, Txn)>) -> Transactions {
         let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
         let mut flat = Vec::new();
-        for (id, t) in pairs {
+        for (line, (id, txn)) in pairs.into_iter().enumerate() {
             let id = id.as_ref();
             let next = index.len() as u32;
-            let c = *index.entry(id.into()).or_insert(next);
-            flat.push((c, t));
+            let customer = *index.entry(id.into()).or_insert(next);
+            flat.push(Pending { customer, line: line as u32, fp: 0, txn });
         }
-        Transactions::group(index, flat)
+        Transactions::group(index, flat, None)
     }
 
-    /// Counting sort by customer, then by time inside each customer.
-    fn group(index: FxHashMap<Box<str>, u32>, flat: Vec<(u32, Txn)>) -> Transactions {
+    /// Counting sort by customer, then by (time, line) inside each customer.
+    /// With a report, exact duplicate rows (same fingerprint, hence same
+    /// customer and time) are dropped after their first occurrence and
+    /// counted: looking only within one customer's same-time rows keeps this
+    /// O(n) in memory without a file-wide hash set.
+    fn group(
+        index: FxHashMap<Box<str>, u32>,
+        flat: Vec<Pending>,
+        mut dedupe: Option<&mut ReportBuilder>,
+    ) -> Transactions {
         let n = index.len();
-        let mut counts = vec![0usize; n + 1];
-        for (c, _) in &flat {
-            counts[*c as usize + 1] += 1;
+        let mut start = vec![0usize; n + 1];
+        for p in &flat {
+            start[p.customer as usize + 1] += 1;
         }
-        // Customers left with no transactions (all rows rejected late) are dropped.
-        let mut remap = vec![u32::MAX; n];
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut cursor = start.clone();
+        let mut sorted: Vec<Pending> = Vec::with_capacity(flat.len());
+        sorted.resize(flat.len(), Pending { customer: u32::MAX, line: 0, fp: 0, txn: Txn { ts: 0, amount: 0.0 } });
+        for p in flat {
+            let c = p.customer as usize;
+            sorted[cursor[c]] = p;
+            cursor[c] += 1;
+        }
         let mut ids_by_old: Vec<Option<Box<str>>> = vec![None; n];
         for (id, c) in index {
             ids_by_old[c as usize] = Some(id);
         }
         let mut ids = Vec::with_capacity(n);
         let mut offsets = vec![0usize];
+        let mut txns = Vec::with_capacity(sorted.len());
         for (old, id) in ids_by_old.into_iter().enumerate() {
-            if counts[old + 1] > 0 {
-                remap[old] = ids.len() as u32;
-                ids.push(id.expect("every index has an id"));
-                offsets.push(offsets.last().unwrap() + counts[old + 1]);
+            let rows = &mut sorted[start[old]..start[old + 1]];
+            rows.sort_unstable_by_key(|p| (p.txn.ts, p.line));
+            if let Some(report) = dedupe.as_deref_mut() {
+                mark_duplicates(rows, report);
             }
-        }
-        let mut cursor = offsets.clone();
-        let mut txns = vec![Txn { ts: 0, amount: 0.0 }; flat.len()];
-        for (c, t) in flat {
-            let new = remap[c as usize] as usize;
-            txns[cursor[new]] = t;
-            cursor[new] += 1;
-        }
-        for w in offsets.windows(2) {
-            txns[w[0]..w[1]].sort_by_key(|t| t.ts);
+            let before = txns.len();
+            txns.extend(rows.iter().filter(|p| p.customer != u32::MAX).map(|p| p.txn));
+            if txns.len() > before {
+                ids.push(id.expect("every index has an id"));
+                offsets.push(txns.len());
+            }
         }
         Transactions { ids, offsets, txns }
     }
@@ -154,6 +168,37 @@ impl Transactions {
 
     pub fn all(&self) -> &[Txn] {
         &self.txns
+    }
+}
+
+/// A row on its way into [`Transactions`].
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    /// Index into the id map; `u32::MAX` once the row is dropped.
+    customer: u32,
+    line: u32,
+    /// Fingerprint of the raw row (0 when duplicates are kept).
+    fp: u64,
+    txn: Txn,
+}
+
+/// In one customer's rows sorted by (time, line), a row equal to an earlier
+/// one of the same time is a duplicate: drop it and count it.
+fn mark_duplicates(rows: &mut [Pending], report: &mut ReportBuilder) {
+    let mut i = 0;
+    while i < rows.len() {
+        let mut j = i + 1;
+        while j < rows.len() && rows[j].txn.ts == rows[i].txn.ts {
+            j += 1;
+        }
+        for k in i + 1..j {
+            if (i..k).any(|e| rows[e].customer != u32::MAX && rows[e].fp == rows[k].fp) {
+                report.duplicate(u64::from(rows[k].line));
+                report.unaccept(rows[k].txn.amount);
+                rows[k].customer = u32::MAX;
+            }
+        }
+        i = j;
     }
 }
 
@@ -374,9 +419,8 @@ pub fn ingest<R: Read>(
 
     let mut report = ReportBuilder::new(headers.clone());
     let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
-    let mut flat: Vec<(u32, Txn)> = Vec::new();
+    let mut flat: Vec<Pending> = Vec::new();
     let mut slash: Vec<(u32, u64, SlashDate)> = Vec::new();
-    let mut seen_rows: rustc_hash::FxHashSet<u128> = Default::default();
     let mut scratch = Vec::new();
     let mut currencies: BTreeMap<String, u64> = BTreeMap::new();
     let mut rec = csv::ByteRecord::new();
@@ -419,10 +463,6 @@ pub fn ingest<R: Read>(
                 continue;
             }
         };
-        if !opts.keep_duplicates && !seen_rows.insert(fingerprint(&rec, &mut scratch)) {
-            report.duplicate(line);
-            continue;
-        }
         let next = index.len() as u32;
         let customer = match index.get(row.user) {
             Some(&c) => c,
@@ -450,7 +490,13 @@ pub fn ingest<R: Read>(
             }
         }
         report.accept(row.net, row.refund);
-        flat.push((customer, Txn { ts, amount: row.net }));
+        let fp = if opts.keep_duplicates { 0 } else { fingerprint(&rec, &mut scratch) };
+        flat.push(Pending {
+            customer,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            fp,
+            txn: Txn { ts, amount: row.net },
+        });
     }
     progress(Progress { bytes: rdr.position().byte(), rows });
 
@@ -458,9 +504,9 @@ pub fn ingest<R: Read>(
         return Err(IngestError::MixedCurrencies { seen: currencies.into_iter().collect() });
     }
     let order = resolve_slash_dates(&mut flat, &slash, opts.ambiguous_date_order, &mut report);
-    flat.retain(|(c, _)| *c != u32::MAX);
+    flat.retain(|p| p.customer != u32::MAX);
     report.note_invisible_ids(index.keys().map(|k| &**k));
-    let transactions = Transactions::group(index, flat);
+    let transactions = Transactions::group(index, flat, (!opts.keep_duplicates).then_some(&mut report));
     let report = report.finish(FinishInfo {
         rows,
         delimiter: sniffed.delimiter,
@@ -485,7 +531,7 @@ pub struct DateOrderDecision {
 }
 
 fn resolve_slash_dates(
-    flat: &mut [(u32, Txn)],
+    flat: &mut [Pending],
     slash: &[(u32, u64, SlashDate)],
     setting: DateOrder,
     report: &mut ReportBuilder,
@@ -513,11 +559,11 @@ fn resolve_slash_dates(
     };
     for &(i, line, d) in slash {
         match d.resolve(order) {
-            Some(ts) => flat[i as usize].1.ts = ts,
+            Some(ts) => flat[i as usize].txn.ts = ts,
             None => {
-                let (customer, txn) = &mut flat[i as usize];
-                report.unaccept(txn.amount);
-                *customer = u32::MAX;
+                let p = &mut flat[i as usize];
+                report.unaccept(p.txn.amount);
+                p.customer = u32::MAX;
                 report.reject(
                     line,
                     Reason::DateOrderConflict,
@@ -533,17 +579,18 @@ fn resolve_slash_dates(
     Some(DateOrderDecision { order, decided_by: decided_by.into(), day_first_only: dmy, month_first_only: mdy })
 }
 
-/// 128-bit fingerprint of a whole row for duplicate detection. 128 bits (not
-/// a `Hasher`'s `u64`, which is 32-bit on wasm32 for FxHash) keeps the chance
-/// of calling two different rows duplicates below 1e-20 even at 10⁸ rows.
-/// Fields are length-prefixed so `a,bc` and `ab,c` differ.
-fn fingerprint(rec: &csv::ByteRecord, scratch: &mut Vec<u8>) -> u128 {
+/// 64-bit fingerprint of a whole row (xxh3, the same on every platform; a
+/// `Hasher`'s output is 32-bit on wasm32 for FxHash). Rows are compared only
+/// with rows of the same customer and time, so a false "duplicate" needs a
+/// 2⁻⁶⁴ collision inside such a handful. Fields are length-prefixed so
+/// `a,bc` and `ab,c` differ.
+fn fingerprint(rec: &csv::ByteRecord, scratch: &mut Vec<u8>) -> u64 {
     scratch.clear();
     for f in rec.iter() {
         scratch.extend_from_slice(&(f.len() as u32).to_le_bytes());
         scratch.extend_from_slice(f);
     }
-    xxhash_rust::xxh3::xxh3_128(scratch)
+    xxhash_rust::xxh3::xxh3_64(scratch)
 }
 
 struct FinishInfo<'a> {

@@ -117,10 +117,14 @@ impl ReportBuilder {
         }
     }
 
+    /// Count a duplicate; duplicates are found customer by customer, so the
+    /// first lines of the file are kept by value, not by arrival.
     pub fn duplicate(&mut self, line: u64) {
         self.duplicates += 1;
-        if self.duplicate_lines.len() < FIRST_LINES_PER_REASON {
-            self.duplicate_lines.push(line);
+        let at = self.duplicate_lines.partition_point(|&l| l < line);
+        if at < FIRST_LINES_PER_REASON {
+            self.duplicate_lines.insert(at, line);
+            self.duplicate_lines.truncate(FIRST_LINES_PER_REASON);
         }
     }
 

@@ -1,0 +1,55 @@
+import { test, expect } from '@playwright/test';
+import { execFileSync, execSync } from 'child_process';
+import * as fs from 'fs';
+
+// Written by `./dev bench`: a simulated transaction file and the native timings for it.
+const FILE = process.env.CLV_BENCH_FILE ?? 'target/bench/sim.csv';
+
+/** Resident memory (MB) of all Chromium processes together. */
+function chromiumRssMb(): number {
+  const out = execSync('ps -eo rss=,args=').toString();
+  return out.split('\n').filter(l => l.includes('chromium')).reduce((s, l) => s + Number(l.trim().split(/\s+/)[0]) / 1024, 0);
+}
+
+test('ingest + summary of a large file in the tab', async ({ page }) => {
+  expect(fs.existsSync(FILE), `${FILE} is made by ./dev bench`).toBe(true);
+  const mb = fs.statSync(FILE).size / 1e6;
+  const t0 = Date.now();
+  execFileSync('target/release/clv', ['summary', '--input', FILE, '--cutoff', '2021-06-30', '--unit', 'week'], { maxBuffer: 1 << 30 });
+  const native = (Date.now() - t0) / 1000;
+
+  await page.goto('/');
+  await page.setInputFiles('#csv', FILE);
+  await expect(page.locator('#mapping')).toBeVisible();
+  let peak = chromiumRssMb();
+  const sampler = setInterval(() => { peak = Math.max(peak, chromiumRssMb()); }, 250);
+  const t1 = Date.now();
+  await page.click('#analyse');
+  await expect(page.locator('#sum-customers')).not.toHaveText('', { timeout: 900_000 });
+  const tab = (Date.now() - t1) / 1000;
+  clearInterval(sampler);
+  const rows = await page.locator('#stat-rows').textContent();
+  console.log(`BENCH file ${mb.toFixed(0)} MB, ${rows} rows: native clv summary ${native.toFixed(2)} s; ` +
+    `tab ingest + summary ${tab.toFixed(2)} s (${(tab / native).toFixed(2)}× native); peak Chromium RSS ${peak.toFixed(0)} MB`);
+});
+
+test('model fits in the tab against the native CLI (demo data)', async ({ page }) => {
+  const t0 = Date.now();
+  for (const m of ['bgnbd', 'pnbd', 'mbgnbd', 'gg']) {
+    execFileSync('target/release/clv', ['fit', '--input', 'www/demo/cdnow.csv', '--cutoff', '1997-09-30', '--model', m, '--json']);
+  }
+  const native = (Date.now() - t0) / 1000;
+  await page.goto('/');
+  await page.click('#demo');
+  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
+  await page.fill('#cutoff', '1997-09-30');
+  await page.locator('#cutoff').dispatchEvent('change');
+  await page.click('#compute');
+  await expect(page.locator('#sum-repeat')).toHaveText('9,451');
+  const t1 = Date.now();
+  await page.click('#fit-models');
+  await expect(page.locator('.fit[data-model="gg"] .badge')).toHaveText('converged', { timeout: 600_000 });
+  const tab = (Date.now() - t1) / 1000;
+  console.log(`BENCH fits (BG/NBD, Pareto/NBD, MBG/NBD, Gamma–Gamma on 23,570 CDNOW customers): native ${native.toFixed(2)} s, ` +
+    `tab ${tab.toFixed(2)} s (${(tab / native).toFixed(2)}× native, tab includes predictions for the table)`);
+});
