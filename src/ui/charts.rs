@@ -67,13 +67,10 @@ fn label(v: f64) -> String {
     }
 }
 
-/// Lines over periods 1..n with a legend; `series`: (name, values).
-#[component]
-pub fn LineChart(id: &'static str, series: Vec<(String, Vec<f64>)>, x_label: String, y_label: String) -> impl IntoView {
-    let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
-    let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
-    let f = Frame { width: 640.0, height: 280.0, left: 56.0, bottom: 36.0, x_max: n as f64, y_max: nice_max(top) };
-    let grid = ticks(f.y_max)
+/// Horizontal grid lines with their value labels.
+fn y_grid(f: &Frame) -> impl IntoView {
+    let f = *f;
+    ticks(f.y_max)
         .into_iter()
         .map(|t| {
             view! {
@@ -81,7 +78,16 @@ pub fn LineChart(id: &'static str, series: Vec<(String, Vec<f64>)>, x_label: Str
                 <text x=f.left - 6.0 y=f.y(t) + 4.0 text-anchor="end" class="tick">{label(t)}</text>
             }
         })
-        .collect_view();
+        .collect_view()
+}
+
+/// Lines over periods 1..n with a legend; `series`: (name, values).
+#[component]
+pub fn LineChart(id: &'static str, series: Vec<(String, Vec<f64>)>, x_label: String, y_label: String) -> impl IntoView {
+    let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
+    let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
+    let f = Frame { width: 640.0, height: 280.0, left: 56.0, bottom: 36.0, x_max: n as f64, y_max: nice_max(top) };
+    let grid = y_grid(&f);
     let xt = ticks(n as f64)
         .into_iter()
         .filter(|t| *t >= 1.0)
@@ -131,15 +137,7 @@ pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (Str
             }
         })
         .collect_view();
-    let grid = ticks(f.y_max)
-        .into_iter()
-        .map(|t| {
-            view! {
-                <line x1=f.left y1=f.y(t) x2=f.width - Frame::RIGHT y2=f.y(t) class="grid" />
-                <text x=f.left - 6.0 y=f.y(t) + 4.0 text-anchor="end" class="tick">{label(t)}</text>
-            }
-        })
-        .collect_view();
+    let grid = y_grid(&f);
     view! {
         <figure class="chart" id=id>
             <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img">{grid}{bars}</svg>

@@ -6,7 +6,7 @@
 //! transaction, number of periods ([`Rfm`] with `t` = n).
 
 use super::special::{ln_beta, log_sum_exp};
-use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -102,9 +102,7 @@ impl CountModel for BgBb {
         let pa = self.p_alive(c);
         let post =
             BgBb { alpha: self.alpha + c.x, beta: self.beta + c.t - c.x, gamma: self.gamma, delta: self.delta + c.t };
-        let mut pmf: Vec<f64> = post.alive_pmf(t.max(0.0).round() as usize, n_max).iter().map(|p| pa * p).collect();
-        pmf[0] += 1.0 - pa;
-        pmf
+        alive_mixture(pa, post.alive_pmf(t.max(0.0).round() as usize, n_max))
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {

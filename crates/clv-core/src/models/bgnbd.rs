@@ -8,7 +8,7 @@
 //! MBG/NBD and Pareto/NBD do not have that property.
 
 use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
-use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -155,10 +155,7 @@ impl CountModel for BgNbd {
     }
 
     fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
-        let pa = self.p_alive(c);
-        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
-        pmf[0] += 1.0 - pa;
-        pmf
+        alive_mixture(self.p_alive(c), self.alive_posterior(c).unconditional_pmf(t, n_max))
     }
 
     /// FHL (2005) eq. 9: (a+b−1)/(a−1) [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))].
@@ -261,22 +258,7 @@ mod tests {
             Rfm::new(7.0, 29.43, 30.0),
         ];
         let data = super::super::Weighted::from_weighted(rows.iter().map(|r| (*r, 1.0 + r.x)));
-        let m = BgNbd::new(0.4, 3.0, 1.3, 2.2).unwrap();
-        let (ll, g) = m.ln_likelihood_and_gradient(&data).unwrap();
-        let direct: f64 = data.iter().map(|(r, w)| w * m.ln_likelihood(r)).sum();
-        assert!((ll - direct).abs() < 1e-10 * direct.abs());
-        let p = m.params();
-        for i in 0..4 {
-            let h = 1e-6 * p[i];
-            let at = |d: f64| {
-                let mut q = p.clone();
-                q[i] += d;
-                let m = BgNbd::from_params(&q).unwrap();
-                data.iter().map(|(r, w)| w * m.ln_likelihood(r)).sum::<f64>()
-            };
-            let fd = (at(h) - at(-h)) / (2.0 * h);
-            assert!((g[i] - fd).abs() < 1e-6 * fd.abs().max(1.0), "param {i}: {} vs {fd}", g[i]);
-        }
+        super::super::assert_closed_form_gradient(&BgNbd::new(0.4, 3.0, 1.3, 2.2).unwrap(), &data);
     }
 
     #[test]

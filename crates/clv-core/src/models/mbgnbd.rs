@@ -6,7 +6,7 @@
 
 use super::bgnbd::check_rfm;
 use super::special::{ln_beta, ln_gamma};
-use super::{finite_or, positive, BgNbd, CountModel, Likelihood, ModelError, Rfm};
+use super::{alive_mixture, finite_or, positive, BgNbd, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -82,10 +82,7 @@ impl CountModel for MbgNbd {
     }
 
     fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
-        let pa = self.p_alive(c);
-        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
-        pmf[0] += 1.0 - pa;
-        pmf
+        alive_mixture(self.p_alive(c), self.alive_posterior(c).unconditional_pmf(t, n_max))
     }
 
     /// A new customer survives the first purchase with probability b/(a+b);
@@ -97,10 +94,7 @@ impl CountModel for MbgNbd {
 
     fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
         let survivor = BgNbd { r: self.r, alpha: self.alpha, a: self.a, b: self.b + 1.0 };
-        let w = self.b / (self.a + self.b);
-        let mut pmf: Vec<f64> = survivor.unconditional_pmf(t, n_max).iter().map(|p| w * p).collect();
-        pmf[0] += 1.0 - w;
-        pmf
+        alive_mixture(self.b / (self.a + self.b), survivor.unconditional_pmf(t, n_max))
     }
 }
 

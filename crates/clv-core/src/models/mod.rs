@@ -351,6 +351,35 @@ pub trait CountModel {
     fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64>;
 }
 
+/// The predictive pmf of a customer who is alive with probability
+/// `p_alive` and then follows `alive_pmf`; a dead customer buys nothing.
+pub(crate) fn alive_mixture(p_alive: f64, alive_pmf: Vec<f64>) -> Vec<f64> {
+    let mut pmf: Vec<f64> = alive_pmf.into_iter().map(|p| p_alive * p).collect();
+    pmf[0] += 1.0 - p_alive;
+    pmf
+}
+
+/// Test helper: a closed-form gradient must equal central differences of
+/// the row-by-row log-likelihood, and its value the plain sum.
+#[cfg(test)]
+pub(crate) fn assert_closed_form_gradient<M: Likelihood>(m: &M, data: &Weighted<M::Row>) {
+    let (ll, g) = m.ln_likelihood_and_gradient(data).expect("closed form");
+    let direct: f64 = data.iter().map(|(r, w)| w * m.ln_likelihood(r)).sum();
+    assert!((ll - direct).abs() < 1e-10 * direct.abs(), "{ll} vs {direct}");
+    let p = m.params();
+    for i in 0..p.len() {
+        let h = 1e-6 * p[i];
+        let at = |d: f64| {
+            let mut q = p.clone();
+            q[i] += d;
+            let m = M::from_params(&q).unwrap();
+            data.iter().map(|(r, w)| w * m.ln_likelihood(r)).sum::<f64>()
+        };
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        assert!((g[i] - fd).abs() < 1e-6 * fd.abs().max(1.0), "{} {}: {} vs {fd}", M::NAME, M::PARAMS[i], g[i]);
+    }
+}
+
 /// Median and 80% interval (10th–90th percentile) of a pmf over 0..n.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PmfSummary {

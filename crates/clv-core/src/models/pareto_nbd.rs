@@ -9,7 +9,7 @@
 
 use super::bgnbd::check_rfm;
 use super::special::{ln_gamma, ln_hyp2f1, log_add_exp};
-use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -164,10 +164,7 @@ impl CountModel for ParetoNbd {
     }
 
     fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
-        let pa = self.p_alive(c);
-        let mut pmf: Vec<f64> = self.alive_posterior(c).unconditional_pmf(t, n_max).iter().map(|p| pa * p).collect();
-        pmf[0] += 1.0 - pa;
-        pmf
+        alive_mixture(self.p_alive(c), self.alive_posterior(c).unconditional_pmf(t, n_max))
     }
 
     /// E[X(t)] = rβ/(α(s−1)) [1 − (β/(β+t))^(s−1)], with its s → 1 limit
