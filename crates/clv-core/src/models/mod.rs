@@ -24,6 +24,7 @@ pub mod gamma_gamma;
 pub mod mbgnbd;
 pub mod optimize;
 pub mod pareto_nbd;
+pub mod sbg;
 pub mod special;
 
 pub use bgbb::BgBb;
@@ -32,6 +33,7 @@ pub use gamma_gamma::GammaGamma;
 pub use mbgnbd::MbgNbd;
 pub use optimize::Convergence;
 pub use pareto_nbd::ParetoNbd;
+pub use sbg::ShiftedBetaGeometric;
 
 use optimize::{hessian, minimise, spd_inverse, Objective};
 use rustc_hash::FxHashMap;
