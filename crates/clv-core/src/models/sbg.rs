@@ -50,7 +50,7 @@ impl ShiftedBetaGeometric {
         let mut w = Weighted::default();
         for (t, pair) in active.windows(2).enumerate() {
             let lost = pair[0] - pair[1];
-            if !(lost >= 0.0) {
+            if lost.is_nan() || lost < 0.0 {
                 return Err(ModelError::InvalidData(format!(
                     "active customers rose from {} to {} in period {}: counts of one cohort can only fall",
                     pair[0],
