@@ -44,10 +44,16 @@ impl ParetoNbd {
     /// ln of the first term of the likelihood, Γ(r+x)αʳβˢ/(Γ(r)(α+T)^(r+x)(β+T)ˢ):
     /// the probability of the data *and* being alive at T.
     fn ln_alive_term(&self, c: &Rfm) -> f64 {
-        let ParetoNbd { r, alpha, s, beta } = *self;
-        ln_gamma(r + c.x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln()
-            - (r + c.x) * (alpha + c.t).ln()
-            - s * (beta + c.t).ln()
+        self.alive_from_common(c, self.ln_common(c))
+    }
+
+    fn alive_from_common(&self, c: &Rfm, ln_common: f64) -> f64 {
+        ln_common - (self.r + c.x) * (self.alpha + c.t).ln() - self.s * (self.beta + c.t).ln()
+    }
+
+    /// ln Γ(r+x)αʳβˢ/Γ(r): the factor both likelihood terms share.
+    fn ln_common(&self, c: &Rfm) -> f64 {
+        ln_gamma(self.r + c.x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln()
     }
 
     /// ln A₀ of FHL (2005) eq. 22, with the ₂F₁ argument kept in [0, 1) by
@@ -100,9 +106,9 @@ impl Likelihood for ParetoNbd {
 
     /// FHL (2005) note, eq. 22, in log space.
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
-        let first = self.ln_alive_term(c);
+        let common = self.ln_common(c);
+        let first = self.alive_from_common(c, common);
         let rsx = self.r + self.s + c.x;
-        let common = ln_gamma(self.r + c.x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln();
         match self.ln_a0(c) {
             Ok(ln_a0) => finite_or(log_add_exp(first, common + (self.s / rsx).ln() + ln_a0), f64::NEG_INFINITY),
             Err(_) => f64::NEG_INFINITY,
