@@ -64,12 +64,7 @@ enum Command {
     /// Fit a model by maximum likelihood; report parameters, SEs, convergence.
     Fit {
         #[command(flatten)]
-        input: InputArgs,
-        /// Cutoff for a transaction file (a summary file needs none).
-        #[arg(long)]
-        cutoff: Option<String>,
-        #[arg(long, default_value = "week")]
-        unit: TimeUnit,
+        data: ModelInput,
         /// bgnbd, pnbd, mbgnbd, bgbb (count models) or gg (Gamma–Gamma spend).
         #[arg(long)]
         model: String,
@@ -81,11 +76,7 @@ enum Command {
     /// Per-customer P(alive), expected purchases, spend and discounted CLV.
     Predict {
         #[command(flatten)]
-        input: InputArgs,
-        #[arg(long)]
-        cutoff: Option<String>,
-        #[arg(long, default_value = "week")]
-        unit: TimeUnit,
+        data: ModelInput,
         #[arg(long, default_value = "bgnbd")]
         model: ModelKind,
         /// Spend model: gg (Gamma–Gamma). Without it each purchase is worth 1.
@@ -148,6 +139,18 @@ enum Command {
 enum Format {
     Csv,
     Json,
+}
+
+/// What a model is fitted on: a summary file, or transactions at a cutoff.
+#[derive(Args)]
+struct ModelInput {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Cutoff for a transaction file (a summary file needs none).
+    #[arg(long)]
+    cutoff: Option<String>,
+    #[arg(long, default_value = "week")]
+    unit: TimeUnit,
 }
 
 #[derive(Args)]
@@ -233,8 +236,9 @@ fn run(cli: Cli) -> CliResult {
                 Format::Json => print_json(&table),
             }
         }
-        Command::Fit { input, cutoff, unit, model, penalizer, json } => {
-            let customers = load_customers(&input, cutoff.as_deref(), unit)?;
+        Command::Fit { data, model, penalizer, json } => {
+            let customers = load_customers(&data)?;
+            let input = data.input;
             let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
             let name = input.input.display().to_string();
             let (report, frequency) = if model == "gg" {
@@ -256,18 +260,9 @@ fn run(cli: Cli) -> CliResult {
                 Ok(())
             }
         }
-        Command::Predict {
-            input,
-            cutoff,
-            unit,
-            model,
-            spend_model,
-            horizon_days,
-            discount_rate,
-            penalizer,
-            format,
-        } => {
-            let customers = load_customers(&input, cutoff.as_deref(), unit)?;
+        Command::Predict { data, model, spend_model, horizon_days, discount_rate, penalizer, format } => {
+            let customers = load_customers(&data)?;
+            let (input, unit) = (data.input, data.unit);
             let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
             let clv = ClvParams::new(horizon_days, discount_rate, unit).map_err(|e| e.to_string())?;
             let name = input.input.display().to_string();
@@ -408,7 +403,8 @@ fn read(args: &InputArgs) -> Result<Ingested, String> {
 }
 
 /// Customers from a summary file, or from transactions summarised at --cutoff.
-fn load_customers(args: &InputArgs, cutoff: Option<&str>, unit: TimeUnit) -> Result<Customers, String> {
+fn load_customers(data: &ModelInput) -> Result<Customers, String> {
+    let (args, cutoff, unit) = (&data.input, data.cutoff.as_deref(), data.unit);
     let name = args.input.display().to_string();
     let mut head = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(open(&args.input)?, 64 * 1024), &mut head)
