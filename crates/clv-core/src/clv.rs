@@ -90,7 +90,7 @@ pub struct CustomerValue {
 }
 
 /// Largest count kept in a predictive distribution; beyond, the tail is lumped.
-fn pmf_cap(mean: f64) -> usize {
+pub(crate) fn pmf_cap(mean: f64) -> usize {
     ((mean + 12.0 * (mean + 1.0).sqrt() + 10.0).ceil() as usize).min(20_000)
 }
 

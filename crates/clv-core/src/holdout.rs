@@ -4,6 +4,7 @@
 //! Metrics must match the forecast they judge: MAE is minimised by the
 //! median, RMSE and the total by the mean. Both MAEs are reported.
 
+use crate::clv::pmf_cap;
 use crate::evaluate::{bias_percent, gini, mae, pearson, rmse, spearman};
 use crate::features::HoldoutSplit;
 use crate::ingest::Transactions;
@@ -82,7 +83,7 @@ fn period_ends(duration: f64) -> Vec<f64> {
 
 fn model_forecast(m: &dyn CountModel, c: &Rfm, duration: f64, n_max: usize) -> Forecast {
     let mean = m.expected_purchases(c, duration);
-    let cap = ((mean + 12.0 * (mean + 1.0).sqrt() + 10.0) as usize).max(n_max);
+    let cap = pmf_cap(mean).max(n_max);
     Forecast {
         mean,
         pmf: m.purchase_pmf(c, duration, cap),
@@ -94,7 +95,7 @@ fn model_forecast(m: &dyn CountModel, c: &Rfm, duration: f64, n_max: usize) -> F
 fn naive_forecast(c: &Rfm, duration: f64, n_max: usize) -> Forecast {
     let rate = if c.t > 0.0 { c.x / c.t } else { 0.0 };
     let mean = rate * duration;
-    let cap = ((mean + 12.0 * (mean + 1.0).sqrt() + 10.0) as usize).max(n_max);
+    let cap = pmf_cap(mean).max(n_max);
     let pmf = (0..=cap)
         .map(|n| {
             let nf = n as f64;
