@@ -19,10 +19,13 @@
 //! benchmarks and teaching; [`time`] holds the calendar and the time unit.
 
 pub mod clv;
+pub mod cohorts;
 pub mod evaluate;
 pub mod features;
+pub mod forecast;
 pub mod holdout;
 pub mod ingest;
+pub mod linalg;
 pub mod models;
 pub mod pipeline;
 pub mod simulate;

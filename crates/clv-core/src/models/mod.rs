@@ -35,7 +35,8 @@ pub use optimize::Convergence;
 pub use pareto_nbd::ParetoNbd;
 pub use sbg::ShiftedBetaGeometric;
 
-use optimize::{hessian, minimise, spd_inverse, Objective};
+use crate::linalg::spd_inverse;
+use optimize::{hessian, minimise, Objective};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 

@@ -4,6 +4,7 @@
 //! Convergence is judged by the gradient at the end, not by the solver's
 //! say-so, and reported as it is.
 
+use crate::linalg::spd_inverse;
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
 use argmin::solver::linesearch::condition::ArmijoCondition;
 use argmin::solver::linesearch::BacktrackingLineSearch;
@@ -137,44 +138,6 @@ fn cost_hessian<O: Objective + ?Sized>(f: &O, x: &[f64]) -> Vec<Vec<f64>> {
         }
     }
     hm
-}
-
-/// Inverse of a symmetric positive-definite matrix via Cholesky; `None` if
-/// it is not positive definite (the optimum is not a proper maximum).
-#[allow(clippy::needless_range_loop)] // textbook index form of Cholesky
-pub fn spd_inverse(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
-    let n = m.len();
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = m[i][j] - (0..j).map(|k| l[i][k] * l[j][k]).sum::<f64>();
-            if i == j {
-                if s.is_nan() || s <= 0.0 {
-                    return None;
-                }
-                l[i][i] = s.sqrt();
-            } else {
-                l[i][j] = s / l[j][j];
-            }
-        }
-    }
-    // inverse = L⁻ᵀ L⁻¹, column by column
-    let mut inv = vec![vec![0.0; n]; n];
-    for col in 0..n {
-        let mut y = vec![0.0; n];
-        for i in 0..n {
-            let e = if i == col { 1.0 } else { 0.0 };
-            y[i] = (e - (0..i).map(|k| l[i][k] * y[k]).sum::<f64>()) / l[i][i];
-        }
-        let mut x = vec![0.0; n];
-        for i in (0..n).rev() {
-            x[i] = (y[i] - (i + 1..n).map(|k| l[k][i] * x[k]).sum::<f64>()) / l[i][i];
-        }
-        for i in 0..n {
-            inv[i][col] = x[i];
-        }
-    }
-    inv.iter().flatten().all(|v| v.is_finite()).then_some(inv)
 }
 
 /// How an optimisation ended, reported to the user as is.
