@@ -1,1 +1,276 @@
-//! placeholder
+//! Cohorts: users grouped by signup day/week/month (users file `signup_ts`,
+//! else first purchase), optionally crossed with a segment column of the
+//! users file; per cohort × age the classic table (users, active users, net
+//! revenue, cumulative revenue per acquired user, retention), and per cohort
+//! the daily revenue-by-age series the forecasts extend ([`clv`]).
+//!
+//! Ages are counted per user from their own signup day, so a monthly cohort
+//! mixes users who joined on different days; an age is *fully observed* for
+//! a cohort once its latest signup has lived through it by the cutoff, and
+//! only fully observed ages enter the table and the series (a partly
+//! observed age would look like a drop in revenue).
+
+pub mod clv;
+
+use crate::features::Cutoff;
+use crate::features::Users;
+use crate::ingest::Transactions;
+use crate::time::{day_of, CohortGrain, TimeUnit};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CohortError {
+    #[error("segment column {column:?} is not in the users file; its columns are: {available}")]
+    UnknownSegment { column: String, available: String },
+    #[error("a segment needs a users file with that column (--users FILE)")]
+    SegmentWithoutUsers,
+    #[error("horizon must be 1 to 3,650 days, got {0}")]
+    Horizon(i64),
+    #[error("no user signed up on or before the cutoff {0}")]
+    Empty(String),
+    #[error(transparent)]
+    Forecast(#[from] crate::forecast::ForecastError),
+}
+
+/// Checked cohort settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortParams {
+    pub grain: CohortGrain,
+    /// Unit of the age axis of the cohort table.
+    pub age_unit: TimeUnit,
+    pub cutoff: Cutoff,
+    /// CLV horizon in days after signup.
+    pub horizon_days: usize,
+    /// Central prediction-interval level, e.g. 0.9.
+    pub level: f64,
+    /// Users-file column to cross the cohorts with.
+    pub segment: Option<String>,
+}
+
+impl CohortParams {
+    pub fn new(
+        grain: CohortGrain,
+        age_unit: TimeUnit,
+        cutoff: Cutoff,
+        horizon_days: i64,
+        level: f64,
+        segment: Option<String>,
+    ) -> Result<CohortParams, CohortError> {
+        if !(1..=3650).contains(&horizon_days) {
+            return Err(CohortError::Horizon(horizon_days));
+        }
+        crate::forecast::holt_winters::z_score(level)?;
+        Ok(CohortParams { grain, age_unit, cutoff, horizon_days: horizon_days as usize, level, segment })
+    }
+}
+
+/// One cell of the cohort table: an age bucket every member has lived through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgeCell {
+    /// Age in `age_unit`s since signup (0 = the signup bucket).
+    pub age: u32,
+    pub active_users: u32,
+    pub revenue: f64,
+    /// Net revenue in ages 0 ..= age per acquired user.
+    pub cumulative_per_user: f64,
+    /// active_users / users.
+    pub retention: f64,
+}
+
+/// A cohort, or a cohort × segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cohort {
+    pub cohort: String,
+    pub start_day: i64,
+    /// `None` for the cohort's total over all segments.
+    pub segment: Option<String>,
+    pub users: u32,
+    /// All net revenue of the members up to the cutoff.
+    pub observed_revenue: f64,
+    /// Ages 0 .. observed_days (days) are observed for every member.
+    pub observed_days: usize,
+    /// Net revenue per age day over the fully observed ages.
+    pub revenue_by_age: Vec<f64>,
+    pub table: Vec<AgeCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortTable {
+    pub params: CohortParams,
+    /// Cohort totals in time order, each followed by its segments.
+    pub cohorts: Vec<Cohort>,
+    /// Net revenue of every user up to the cutoff (= Σ of the cohort totals).
+    pub total_revenue: f64,
+    /// Calendar daily net revenue of all users, first_day ..= cutoff.
+    pub daily_revenue: Vec<f64>,
+    pub first_day: i64,
+    /// Things the user should know (e.g. purchases before signup).
+    pub notes: Vec<String>,
+}
+
+/// Per-user facts the grouping needs.
+struct Member<'a> {
+    signup: i64,
+    segment: &'a str,
+    history: &'a [crate::ingest::Txn],
+}
+
+/// Accumulates one cohort (or cohort × segment).
+#[derive(Default)]
+struct Acc {
+    users: u32,
+    last_signup: i64,
+    revenue_by_age: Vec<f64>,
+    active_by_bucket: Vec<u32>,
+}
+
+const UNKNOWN_SEGMENT: &str = "(not in users file)";
+
+/// Build the cohort table at `params.cutoff`.
+pub fn build(tx: &Transactions, users: Option<&Users>, params: &CohortParams) -> Result<CohortTable, CohortError> {
+    let (members, undated) = members(tx, users, params)?;
+    let cutoff = params.cutoff.day;
+    let unit = params.age_unit.days();
+    let mut notes = Vec::new();
+    let mut groups: FxHashMap<(i64, Option<&str>), Acc> = FxHashMap::default();
+    let first_day =
+        members.iter().map(|m| m.signup).min().ok_or_else(|| CohortError::Empty(crate::time::format_day(cutoff)))?;
+    let mut daily_revenue = vec![0.0; (cutoff - first_day + 1).max(1) as usize];
+    let (mut before_signup, mut total_revenue) = (0usize, 0.0);
+    let mut buckets = Vec::new();
+    for m in &members {
+        let start = params.grain.start_of(m.signup);
+        buckets.clear();
+        let add = |acc: &mut Acc, buckets: &mut Vec<u32>, first: bool| {
+            acc.users += 1;
+            acc.last_signup = if acc.users == 1 { m.signup } else { acc.last_signup.max(m.signup) };
+            for txn in m.history {
+                let day = day_of(txn.ts);
+                if day > cutoff {
+                    break;
+                }
+                let age = (day - m.signup).max(0) as usize;
+                if acc.revenue_by_age.len() <= age {
+                    acc.revenue_by_age.resize(age + 1, 0.0);
+                }
+                acc.revenue_by_age[age] += txn.amount;
+                if first {
+                    let b = (age as f64 / unit) as u32;
+                    if buckets.last() != Some(&b) {
+                        buckets.push(b);
+                    }
+                }
+            }
+            for &b in buckets.iter() {
+                let b = b as usize;
+                if acc.active_by_bucket.len() <= b {
+                    acc.active_by_bucket.resize(b + 1, 0);
+                }
+                acc.active_by_bucket[b] += 1;
+            }
+        };
+        add(groups.entry((start, None)).or_default(), &mut buckets, true);
+        if params.segment.is_some() {
+            add(groups.entry((start, Some(m.segment))).or_default(), &mut buckets, false);
+        }
+        for txn in m.history.iter().take_while(|t| day_of(t.ts) <= cutoff) {
+            let day = day_of(txn.ts);
+            before_signup += usize::from(day < m.signup);
+            daily_revenue[(day - first_day).max(0) as usize] += txn.amount;
+            total_revenue += txn.amount;
+        }
+    }
+    if undated > 0 {
+        notes.push(format!("{undated} users in the users file have no signup date and no purchase; they are left out"));
+    }
+    if before_signup > 0 {
+        notes.push(format!("{before_signup} purchases were dated before the user's signup; they are counted at age 0"));
+    }
+    let mut cohorts: Vec<Cohort> =
+        groups.into_iter().map(|((start, segment), acc)| finish(start, segment, acc, params)).collect();
+    cohorts.sort_by(|a, b| (a.start_day, &a.segment).cmp(&(b.start_day, &b.segment)));
+    Ok(CohortTable { params: params.clone(), cohorts, total_revenue, daily_revenue, first_day, notes })
+}
+
+fn finish(start: i64, segment: Option<&str>, acc: Acc, params: &CohortParams) -> Cohort {
+    let observed_days = (params.cutoff.day - acc.last_signup + 1).max(0) as usize;
+    let observed_revenue = crate::total(acc.revenue_by_age.iter().copied());
+    let mut revenue_by_age = acc.revenue_by_age;
+    revenue_by_age.resize(observed_days, 0.0);
+    let unit = params.age_unit.days();
+    let complete = (observed_days as f64 / unit).floor() as usize;
+    let users = f64::from(acc.users);
+    let mut cumulative = 0.0;
+    let table = (0..complete)
+        .map(|b| {
+            let days = (b as f64 * unit).ceil() as usize..((b + 1) as f64 * unit).ceil() as usize;
+            let revenue = crate::total(revenue_by_age[days.start..days.end.min(observed_days)].iter().copied());
+            cumulative += revenue;
+            let active_users = acc.active_by_bucket.get(b).copied().unwrap_or(0);
+            AgeCell {
+                age: b as u32,
+                active_users,
+                revenue,
+                cumulative_per_user: cumulative / users,
+                retention: f64::from(active_users) / users,
+            }
+        })
+        .collect();
+    Cohort {
+        cohort: params.grain.label(start),
+        start_day: start,
+        segment: segment.map(str::to_string),
+        users: acc.users,
+        observed_revenue,
+        observed_days,
+        revenue_by_age,
+        table,
+    }
+}
+
+/// Every user signed up by the cutoff: the users file's rows (with or
+/// without purchases) and buyers missing from it.
+fn members<'a>(
+    tx: &'a Transactions,
+    users: Option<&'a Users>,
+    params: &CohortParams,
+) -> Result<(Vec<Member<'a>>, usize), CohortError> {
+    let segment_col = match (&params.segment, users) {
+        (None, _) => None,
+        (Some(_), None) => return Err(CohortError::SegmentWithoutUsers),
+        (Some(col), Some(u)) => {
+            Some(u.attribute_names.iter().position(|n| n.eq_ignore_ascii_case(col)).ok_or_else(|| {
+                CohortError::UnknownSegment { column: col.clone(), available: u.attribute_names.join(", ") }
+            })?)
+        }
+    };
+    let mut by_id: FxHashMap<&str, (Option<i64>, &str)> = FxHashMap::default();
+    if let Some(u) = users {
+        for row in &u.rows {
+            let seg = segment_col.and_then(|c| row.attributes.get(c)).map_or("", |s| s.as_str());
+            by_id.insert(row.id.as_str(), (row.signup_day, if seg.is_empty() { "(blank)" } else { seg }));
+        }
+    }
+    let mut out = Vec::with_capacity(tx.customers());
+    for (id, history) in tx.iter() {
+        let known = by_id.remove(id);
+        let signup = known.and_then(|k| k.0).or_else(|| history.first().map(|t| day_of(t.ts)));
+        let segment = known.map_or(UNKNOWN_SEGMENT, |k| k.1);
+        if let Some(signup) = signup.filter(|s| *s <= params.cutoff.day) {
+            out.push(Member { signup, segment, history });
+        }
+    }
+    // Users who never bought still count as acquired.
+    let undated = by_id.values().filter(|(s, _)| s.is_none()).count();
+    let mut silent: Vec<_> = by_id.into_iter().filter_map(|(_, (s, seg))| s.map(|s| (s, seg))).collect();
+    silent.sort_unstable();
+    for (signup, segment) in silent.into_iter().filter(|(s, _)| *s <= params.cutoff.day) {
+        out.push(Member { signup, segment, history: &[] });
+    }
+    Ok((out, undated))
+}
+
+#[cfg(test)]
+mod tests;

@@ -231,7 +231,6 @@ impl Workspace {
     /// returns Σ e_c² (the error sum of squares at x₀ = 0).
     fn accumulate(&mut self, y: &[f64], m: usize, s: &Smoothing) -> f64 {
         let q = self.q;
-        let p = q - 1;
         self.level.iter_mut().for_each(|v| *v = 0.0);
         self.trend.iter_mut().for_each(|v| *v = 0.0);
         self.season.iter_mut().for_each(|v| *v = 0.0);
