@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clv_core::clv::ClvParams;
 use clv_core::features::{
     looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary,
+    Users,
 };
 use clv_core::holdout;
 use clv_core::ingest::{self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role};
@@ -15,6 +16,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod cohorts;
 
 #[derive(Parser)]
 #[command(name = "clv", version, about = "Customer lifetime value from transaction CSVs, on your machine")]
@@ -107,6 +110,55 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Cohort CLV at a horizon after signup: observed where the cohort is old
+    /// enough, forecast beyond (with an interval and the method used).
+    Cohorts {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Optional users file (user_id, signup_ts, segment columns…).
+        #[arg(long)]
+        users: Option<PathBuf>,
+        #[arg(long, default_value = "month")]
+        cohort: CohortGrain,
+        /// A users-file column to cross the cohorts with (country, device, …).
+        #[arg(long)]
+        segment: Option<String>,
+        #[arg(long)]
+        horizon_days: i64,
+        /// Last day of data, YYYY-MM-DD (default: the last transaction's day).
+        #[arg(long)]
+        cutoff: Option<String>,
+        /// Age unit of the cohort table.
+        #[arg(long, default_value = "week")]
+        age_unit: TimeUnit,
+        /// Prediction-interval level.
+        #[arg(long, default_value_t = 0.9)]
+        level: f64,
+        /// Print the cohort × age table (users, active, revenue, retention) instead.
+        #[arg(long)]
+        table: bool,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Holt–Winters forecast of a plain date,value series with intervals and a backtest.
+    Forecast {
+        /// CSV with a header and date,value rows, one per step.
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value_t = 7)]
+        season_length: usize,
+        #[arg(long)]
+        horizon: usize,
+        #[arg(long, default_value_t = 0.9)]
+        level: f64,
+        /// Do not clamp forecasts at zero (for series that can be negative).
+        #[arg(long)]
+        allow_negative: bool,
+        #[arg(long, default_value = "month-first")]
+        date_order: DateOrder,
+        #[arg(long)]
+        json: bool,
+    },
     /// Synthetic transactions from known BG/NBD (+ Gamma–Gamma) parameters.
     Simulate {
         #[arg(long, default_value = "bgnbd")]
@@ -136,7 +188,7 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Csv,
     Json,
 }
@@ -175,7 +227,7 @@ struct InputArgs {
     map: Vec<String>,
 }
 
-type CliResult = Result<(), String>;
+pub(crate) type CliResult = Result<(), String>;
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
@@ -220,13 +272,7 @@ fn run(cli: Cli) -> CliResult {
         }
         Command::Features { input, users, cutoff, horizon_days, cohort, format } => {
             let out = read(&input)?;
-            let users = match users {
-                Some(path) => {
-                    let f = open(&path)?;
-                    Some(parse_users(f, input.date_order).map_err(|e| format!("{}: {e}", path.display()))?)
-                }
-                None => None,
-            };
+            let users = read_users(users.as_deref(), input.date_order)?;
             let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
             let params =
                 FeatureParams::new(cutoff, horizon_days, cohort).map_err(|e| format!("--horizon-days: {e}"))?;
@@ -312,6 +358,23 @@ fn run(cli: Cli) -> CliResult {
                 Ok(())
             }
         }
+        Command::Cohorts { input, users, cohort, segment, horizon_days, cutoff, age_unit, level, table, format } => {
+            let out = read(&input)?;
+            let users = read_users(users.as_deref(), input.date_order)?;
+            let args = cohorts::CohortArgs { cohort, segment, horizon_days, cutoff, age_unit, level, table, format };
+            cohorts::cohorts(&out.transactions, users.as_ref(), args)
+        }
+        Command::Forecast { input, season_length, horizon, level, allow_negative, date_order, json } => {
+            cohorts::forecast(cohorts::ForecastArgs {
+                input: &input,
+                season_length,
+                horizon,
+                level,
+                allow_negative,
+                date_order,
+                json,
+            })
+        }
         Command::Simulate {
             model,
             customers,
@@ -375,7 +438,11 @@ fn parse_kv(s: &str, keys: &[&str]) -> Result<Vec<f64>, String> {
     keys.iter().zip(vals).map(|(k, v)| v.ok_or_else(|| format!("missing {k}=…"))).collect()
 }
 
-fn open(path: &Path) -> Result<File, String> {
+fn read_users(path: Option<&Path>, order: DateOrder) -> Result<Option<Users>, String> {
+    path.map(|p| parse_users(open(p)?, order).map_err(|e| format!("{}: {e}", p.display()))).transpose()
+}
+
+pub(crate) fn open(path: &Path) -> Result<File, String> {
     File::open(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -492,11 +559,11 @@ fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Resu
     Ok(m)
 }
 
-fn write_stdout(s: &str) -> CliResult {
+pub(crate) fn write_stdout(s: &str) -> CliResult {
     io::stdout().lock().write_all(s.as_bytes()).map_err(|e| e.to_string())
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
     let s = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
     write_stdout(&(s + "\n"))
 }

@@ -268,3 +268,104 @@ fn evaluate_json_has_every_model_and_the_baseline() {
     assert_eq!(tracking.len(), 39);
     assert_eq!(tracking[38]["actual"], 1882.0);
 }
+
+#[test]
+fn cohorts_of_the_cdnow_sample() {
+    let input = data("cdnow_sample_transactions.csv");
+    let base = ["cohorts", "--input", &input, "--cohort", "month", "--horizon-days", "365", "--cutoff", "1998-06-30"];
+    let csv = ok(&base);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "cohort,segment,users,observed_revenue,clv_per_user,clv_lower,clv_upper,method,observed_days,reconciliation,note"
+    );
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(), ["1997-01", "1997-02", "1997-03"]);
+    assert_eq!(rows.iter().map(|r| r[2].parse::<u32>().unwrap()).sum::<u32>(), 2357);
+    assert!(rows.iter().all(|r| r[7] == "observed" && r[4] == r[5] && r[4] == r[6]));
+    // Every accepted dollar to the cutoff belongs to one cohort.
+    let observed: f64 = rows.iter().map(|r| r[3].parse::<f64>().unwrap()).sum();
+    let total: f64 = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+        .sum::<f64>();
+    // The sample has 21 exact duplicate rows, counted once by default.
+    let json: serde_json::Value = serde_json::from_str(&ok(&["inspect", "--input", &input, "--json"])).unwrap();
+    assert_eq!(json["duplicates"], 21);
+    assert!(observed < total && total - observed < 21.0 * 200.0, "{observed} vs {total}");
+
+    let mut args = base.to_vec();
+    args.extend(["--format", "json"]);
+    let j: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    assert!((j["total_revenue"].as_f64().unwrap() - observed).abs() < 1e-6);
+    let c = &j["cohorts"][0];
+    for key in ["cohort", "users", "observed_revenue", "clv_per_user", "clv_lower", "clv_upper", "method"] {
+        assert!(!c[key].is_null(), "{key}");
+    }
+    // Rolling-origin backtest of the daily revenue, baselines included.
+    let methods: Vec<&str> =
+        j["backtest"]["scores"].as_array().unwrap().iter().map(|s| s["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["holt-winters", "damped-holt-winters", "seasonal-naive", "mean"]);
+
+    let table = ok(&["cohorts", "--input", &input, "--horizon-days", "90", "--table", "--age-unit", "month"]);
+    assert!(table.starts_with("cohort,segment,users,age_months,active_users,revenue,cumulative_per_user,retention\n"));
+    // Month 0 of the January cohort: every user is active by definition.
+    let first: Vec<&str> = table.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!((first[0], first[3], first[2], first[4], first[7]), ("1997-01", "0", first[2], first[2], "1"));
+
+    let out = clv(&["cohorts", "--input", &input, "--horizon-days", "90", "--segment", "country"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a users file"));
+}
+
+#[test]
+fn forecast_a_daily_series() {
+    let fixtures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data("fixtures/holt_winters.json")).unwrap()).unwrap();
+    let s = &fixtures["series"][0];
+    let dir = std::env::temp_dir().join(format!("clv-cli-f-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gmv.csv");
+    let mut text = String::from("date,gmv\n");
+    for (i, v) in s["y"].as_array().unwrap().iter().enumerate() {
+        text.push_str(&format!("2024-01-{:02},{}\n", 1 + i % 31, v));
+        if i == 30 {
+            break;
+        }
+    }
+    std::fs::write(&path, &text).unwrap();
+    let p = path.display().to_string();
+    let j: serde_json::Value =
+        serde_json::from_str(&ok(&["forecast", "--input", &p, "--season-length", "7", "--horizon", "10", "--json"]))
+            .unwrap();
+    assert_eq!(j["method"], "holt-winters");
+    assert_eq!(j["forecast"].as_array().unwrap().len(), 10);
+    assert_eq!(j["forecast"][0]["date"], "2024-02-01");
+    let f0 = &j["forecast"][0];
+    assert!(f0["lower"].as_f64().unwrap() < f0["mean"].as_f64().unwrap());
+    assert!(f0["mean"].as_f64().unwrap() < f0["upper"].as_f64().unwrap());
+    for key in ["alpha", "beta", "gamma", "initial_level", "initial_trend"] {
+        assert!(j["params"][key].is_number(), "{key}");
+    }
+    assert!(j["sse"].as_f64().unwrap() > 0.0);
+
+    // The whole statsmodels series: our SSE is within 0.1% of theirs.
+    let mut text = String::from("date,gmv\n");
+    for (i, v) in s["y"].as_array().unwrap().iter().enumerate() {
+        text.push_str(&format!("{},{}\n", 1_700_000_000 + 86_400 * i as i64, v));
+    }
+    std::fs::write(&path, &text).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&ok(&["forecast", "--input", &p, "--horizon", "28", "--json"])).unwrap();
+    let (ours, theirs) = (j["sse"].as_f64().unwrap(), s["sse"].as_f64().unwrap());
+    assert!(ours <= theirs * 1.001 && ours >= theirs * 0.999, "{ours} vs {theirs}");
+    assert_eq!(j["backtest"]["scores"][0]["by_horizon"].as_array().unwrap().len(), 28);
+
+    std::fs::write(&path, "date,gmv\n2024-01-01,1\n2024-01-02,2\n2024-01-05,3\n").unwrap();
+    let out = clv(&["forecast", "--input", &p, "--horizon", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gmv.csv: line 4: 2024-01-05 is not 1 day(s) after 2024-01-02"), "{err}");
+}

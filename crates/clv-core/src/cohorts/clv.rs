@@ -22,6 +22,9 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 const SEASON: usize = 7;
+/// Repeat-revenue days (ages ≥ 1) needed before a cohort's own series is
+/// extended: four weekly seasons.
+const MIN_HISTORY: usize = 28;
 /// Older cohorts needed for an empirical interval around a pooled forecast.
 const MIN_COHORTS_FOR_INTERVAL: usize = 5;
 
@@ -123,19 +126,16 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn base_forecast(c: &Cohort, days: usize, horizon: usize, pooled: &Pooled, level: f64) -> Base {
-    let series = &c.revenue_by_age[..days];
-    let params = HoltWintersParams::new(SEASON, horizon - days > days).expect("weekly season is valid");
-    if days >= params.min_len() && zero_share(series) <= 0.5 {
+    // Age 0 holds the acquisition purchase itself, a one-day spike that is
+    // not part of the repeat-revenue pattern being extended.
+    let series = &c.revenue_by_age[1.min(days)..days];
+    let params = HoltWintersParams::new(SEASON, true).expect("weekly season is valid");
+    if series.len() >= MIN_HISTORY && zero_share(series) <= 0.5 {
         if let Ok(fit) = params.fit(series) {
             let mut path = fit.point(horizon - days);
             let clamped = path.iter().filter(|v| **v < 0.0).count();
             path.iter_mut().for_each(|v| *v = v.max(0.0));
-            let method = if params.damped() { Method::DampedHoltWinters } else { Method::HoltWinters };
-            let mut note = if params.damped() {
-                format!("damped trend: the horizon reaches {} days past {} days of history", horizon - days, days)
-            } else {
-                String::new()
-            };
+            let mut note = String::new();
             if !fit.converged {
                 note.push_str("; Holt–Winters fit stopped at its iteration cap (not converged)");
             }
@@ -143,6 +143,7 @@ fn base_forecast(c: &Cohort, days: usize, horizon: usize, pooled: &Pooled, level
                 note.push_str(&format!("; {clamped} forecast days were below zero and set to 0"));
             }
             let var = fit.cumulative(horizon - days).1;
+            let method = Method::DampedHoltWinters;
             return Base {
                 path,
                 var_sum: Some(var),
@@ -282,4 +283,43 @@ fn value_one(
     v.note = base.note.trim_start_matches("; ").to_string();
     v.forecast = path;
     v
+}
+
+/// Columns of [`values_csv`] (the CLI's `clv cohorts` and the page's export).
+pub const VALUE_COLUMNS: [&str; 11] = [
+    "cohort",
+    "segment",
+    "users",
+    "observed_revenue",
+    "clv_per_user",
+    "clv_lower",
+    "clv_upper",
+    "method",
+    "observed_days",
+    "reconciliation",
+    "note",
+];
+
+/// One row per cohort (and segment); an interval that cannot be given is empty.
+pub fn values_csv(report: &CohortReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(VALUE_COLUMNS).expect("in-memory write");
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for v in &report.values {
+        w.write_record([
+            v.cohort.clone(),
+            v.segment.clone().unwrap_or_default(),
+            v.users.to_string(),
+            v.observed_revenue.to_string(),
+            v.clv_per_user.to_string(),
+            opt(v.clv_lower),
+            opt(v.clv_upper),
+            v.method.name().to_string(),
+            v.observed_days.to_string(),
+            v.reconciliation.map(|r| r.name().to_string()).unwrap_or_default(),
+            v.note.clone(),
+        ])
+        .expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
 }

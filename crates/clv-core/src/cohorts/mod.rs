@@ -110,6 +110,41 @@ pub struct CohortTable {
     pub notes: Vec<String>,
 }
 
+impl CohortTable {
+    /// The cohort × age table, one row per cell.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let unit = self.params.age_unit.name();
+        w.write_record([
+            "cohort",
+            "segment",
+            "users",
+            &format!("age_{unit}s"),
+            "active_users",
+            "revenue",
+            "cumulative_per_user",
+            "retention",
+        ])
+        .expect("in-memory write");
+        for c in &self.cohorts {
+            for cell in &c.table {
+                w.write_record([
+                    c.cohort.clone(),
+                    c.segment.clone().unwrap_or_default(),
+                    c.users.to_string(),
+                    cell.age.to_string(),
+                    cell.active_users.to_string(),
+                    cell.revenue.to_string(),
+                    cell.cumulative_per_user.to_string(),
+                    cell.retention.to_string(),
+                ])
+                .expect("in-memory write");
+            }
+        }
+        String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
+    }
+}
+
 /// Per-user facts the grouping needs.
 struct Member<'a> {
     signup: i64,

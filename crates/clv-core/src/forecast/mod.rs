@@ -12,10 +12,12 @@
 pub mod backtest;
 pub mod holt_winters;
 pub mod reconcile;
+pub mod series;
 
 pub use backtest::{rolling_origin, Backtest, Method, Metrics};
 pub use holt_winters::{HoltWinters, HoltWintersParams, Smoothing};
 pub use reconcile::{reconcile, Reconciled, Reconciliation};
+pub use series::{parse_series, DatedSeries, SeriesError};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -280,3 +280,22 @@ fn reconciliation_adds_up() {
     let lean = reconcile(&total, &parts, Reconciliation::MintShrink, Some(&noisy)).unwrap();
     assert!((lean.total[0] - 7.0).abs() < 0.01, "{}", lean.total[0]);
 }
+
+#[test]
+fn dated_series_are_read_strictly() {
+    let s =
+        parse_series("date,gmv\n2024-01-01,10\n2024-01-02,\"1,200.50\"\n2024-01-03,7\n".as_bytes(), Default::default())
+            .unwrap();
+    assert_eq!((s.step_days, s.values.clone()), (1, vec![10.0, 1200.5, 7.0]));
+    assert_eq!(crate::time::format_day(s.day(4)), "2024-01-05");
+    let gap = parse_series("date,gmv\n2024-01-01,10\n2024-01-02,3\n2024-01-04,7\n".as_bytes(), Default::default());
+    assert_eq!(
+        gap.unwrap_err().to_string(),
+        "line 4: 2024-01-04 is not 1 day(s) after 2024-01-02: give every step (gaps are not filled)"
+    );
+    let bad = parse_series("date,gmv\n2024-01-01,10\n2024-01-02,NULL\n".as_bytes(), Default::default());
+    assert!(bad.unwrap_err().to_string().starts_with("line 3: column 2 (value):"));
+    let weekly =
+        parse_series("d,v\n2024-01-01,1\n2024-01-08,2\n2024-01-15,3\n".as_bytes(), Default::default()).unwrap();
+    assert_eq!(weekly.step_days, 7);
+}

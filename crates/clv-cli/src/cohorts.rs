@@ -1,0 +1,116 @@
+//! `clv cohorts` and `clv forecast`.
+
+use crate::{open, print_json, write_stdout, CliResult, Format};
+use clv_core::cohorts::clv::{value_cohorts, values_csv};
+use clv_core::cohorts::{build, CohortParams};
+use clv_core::features::{Cutoff, Users};
+use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
+use clv_core::ingest::{DateOrder, Transactions};
+use clv_core::time::{day_of, format_day, parse_day, CohortGrain, TimeUnit};
+use serde_json::json;
+use std::path::Path;
+
+pub struct CohortArgs {
+    pub cohort: CohortGrain,
+    pub segment: Option<String>,
+    pub horizon_days: i64,
+    pub cutoff: Option<String>,
+    pub age_unit: TimeUnit,
+    pub level: f64,
+    pub table: bool,
+    pub format: Format,
+}
+
+pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliResult {
+    let cutoff = match a.cutoff.as_deref() {
+        Some(s) => parse_day(s).map_err(|e| format!("--cutoff: {e}"))?,
+        None => tx.all().iter().map(|t| day_of(t.ts)).max().ok_or("the file has no accepted transactions")?,
+    };
+    let params = CohortParams::new(a.cohort, a.age_unit, Cutoff::day(cutoff), a.horizon_days, a.level, a.segment)
+        .map_err(|e| e.to_string())?;
+    let table = build(tx, users, &params).map_err(|e| e.to_string())?;
+    for note in &table.notes {
+        eprintln!("note: {note}");
+    }
+    if a.table {
+        return match a.format {
+            Format::Csv => write_stdout(&table.to_csv()),
+            Format::Json => print_json(&table.cohorts),
+        };
+    }
+    let report = value_cohorts(&table).map_err(|e| e.to_string())?;
+    match a.format {
+        Format::Csv => write_stdout(&values_csv(&report)),
+        Format::Json => print_json(&json!({
+            "cutoff": format_day(cutoff),
+            "horizon_days": report.horizon_days,
+            "level": report.level,
+            "total_revenue": table.total_revenue,
+            "cohorts": report.values,
+            "backtest": report.backtest,
+            "backtest_note": report.backtest_note,
+            "notes": report.notes,
+        })),
+    }
+}
+
+pub struct ForecastArgs<'a> {
+    pub input: &'a Path,
+    pub season_length: usize,
+    pub horizon: usize,
+    pub level: f64,
+    pub allow_negative: bool,
+    pub date_order: DateOrder,
+    pub json: bool,
+}
+
+pub fn forecast(a: ForecastArgs) -> CliResult {
+    let name = a.input.display().to_string();
+    let series = parse_series(open(a.input)?, a.date_order).map_err(|e| format!("{name}: {e}"))?;
+    let y = &series.values;
+    let fc = forecast_series(y, a.season_length, a.horizon, a.level, !a.allow_negative)
+        .map_err(|e| format!("{name}: {e}"))?;
+    let backtest = rolling_origin(y, a.season_length, a.horizon.min(4 * a.season_length), 5, &[Method::HoltWinters]);
+    let rows: Vec<_> = (0..a.horizon)
+        .map(|h| {
+            json!({"date": format_day(series.day(y.len() + h)), "mean": fc.forecast.mean[h],
+                   "lower": fc.forecast.lower[h], "upper": fc.forecast.upper[h]})
+        })
+        .collect();
+    let params = fc.model.as_ref().map(|m| {
+        json!({"alpha": m.smoothing.alpha, "beta": m.smoothing.beta, "gamma": m.smoothing.gamma, "phi": m.smoothing.phi,
+               "initial_level": m.initial_level, "initial_trend": m.initial_trend, "initial_seasons": m.initial_season})
+    });
+    if a.json {
+        return print_json(&json!({
+            "method": fc.method.name(),
+            "note": fc.note,
+            "params": params,
+            "sse": fc.model.as_ref().map(|m| m.sse),
+            "sigma2": fc.model.as_ref().map(|m| m.sigma2),
+            "converged": fc.model.as_ref().map(|m| m.converged),
+            "iterations": fc.model.as_ref().map(|m| m.iterations),
+            "level": a.level,
+            "clamped_steps": fc.clamped,
+            "forecast": rows,
+            "backtest": backtest.as_ref().ok(),
+            "backtest_note": backtest.as_ref().err().map(|e| format!("no backtest: {e}")),
+        }));
+    }
+    let mut out = format!("date,mean,lower_{0},upper_{0}\n", (a.level * 100.0).round());
+    for (h, r) in rows.iter().enumerate() {
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            r["date"].as_str().unwrap_or_default(),
+            fc.forecast.mean[h],
+            fc.forecast.lower[h],
+            fc.forecast.upper[h]
+        ));
+    }
+    eprintln!(
+        "method: {}{}",
+        fc.method.name(),
+        if fc.note.is_empty() { String::new() } else { format!(" ({})", fc.note) }
+    );
+    write_stdout(&out)
+}
