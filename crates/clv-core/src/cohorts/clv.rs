@@ -18,6 +18,7 @@ use super::{Cohort, CohortError, CohortTable};
 use crate::forecast::holt_winters::z_score;
 use crate::forecast::{reconcile, rolling_origin, zero_share, Backtest, HoltWintersParams, Method, Reconciliation};
 use crate::total;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -167,15 +168,16 @@ pub fn value_cohorts(table: &CohortTable) -> Result<CohortReport, CohortError> {
         by_segment.entry(c.segment.as_deref()).or_default().push(c);
     }
     let pooled: FxHashMap<Option<&str>, Pooled> = by_segment.into_iter().map(|(k, v)| (k, Pooled::new(v))).collect();
-    let mut values = Vec::with_capacity(table.cohorts.len());
     // Groups: a cohort total followed by its segments (sorted that way).
-    let mut i = 0;
-    while i < table.cohorts.len() {
-        let end =
-            (i + 1..table.cohorts.len()).find(|&j| table.cohorts[j].segment.is_none()).unwrap_or(table.cohorts.len());
-        values.extend(value_group(&table.cohorts[i..end], horizon, z, p.level, &pooled)?);
-        i = end;
-    }
+    let starts: Vec<usize> = (0..table.cohorts.len()).filter(|&i| table.cohorts[i].segment.is_none()).collect();
+    let groups: Vec<&[Cohort]> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| &table.cohorts[s..starts.get(k + 1).copied().unwrap_or(table.cohorts.len())])
+        .collect();
+    let values: Vec<Vec<CohortValue>> =
+        groups.par_iter().map(|g| value_group(g, horizon, z, p.level, &pooled)).collect::<Result<_, _>>()?;
+    let values = values.into_iter().flatten().collect();
     let (backtest, backtest_note) =
         match rolling_origin(&table.daily_revenue, SEASON, 28, 8, &[Method::HoltWinters, Method::DampedHoltWinters]) {
             Ok(b) => (Some(b), String::new()),

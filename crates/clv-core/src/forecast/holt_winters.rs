@@ -128,7 +128,7 @@ impl HoltWintersParams {
             simplex.push(v);
         }
         let solver =
-            NelderMead::new(simplex).with_sd_tolerance(1e-7).map_err(|e| ForecastError::Optimiser(e.to_string()))?;
+            NelderMead::new(simplex).with_sd_tolerance(1e-6).map_err(|e| ForecastError::Optimiser(e.to_string()))?;
         let res = Executor::new(&problem, solver)
             .configure(|s| s.max_iters(400))
             .run()
