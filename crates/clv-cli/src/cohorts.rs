@@ -1,11 +1,15 @@
 //! `clv cohorts` and `clv forecast`.
 
 use crate::{open, print_json, write_stdout, CliResult, Format};
+use clv_core::cohorts::btyd::{btyd_by_cohort, BtydCohortValue};
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::{build, CohortParams};
+use clv_core::features::RfmSummary;
 use clv_core::features::{Cutoff, Users};
 use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
 use clv_core::ingest::{DateOrder, Transactions};
+use clv_core::models::FitOptions;
+use clv_core::pipeline::{fit_count, fit_spend, Customers, ModelKind};
 use clv_core::time::{day_of, format_day, parse_day, CohortGrain, TimeUnit};
 use serde_json::json;
 use std::path::Path;
@@ -18,6 +22,7 @@ pub struct CohortArgs {
     pub age_unit: TimeUnit,
     pub level: f64,
     pub table: bool,
+    pub btyd: Option<ModelKind>,
     pub format: Format,
 }
 
@@ -39,8 +44,9 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
         };
     }
     let report = value_cohorts(&table).map_err(|e| e.to_string())?;
+    let btyd = a.btyd.map(|kind| btyd_values(tx, users, &params, kind)).transpose()?;
     match a.format {
-        Format::Csv => write_stdout(&values_csv(&report)),
+        Format::Csv => write_stdout(&values_csv(&report, btyd.as_deref())),
         Format::Json => print_json(&json!({
             "cutoff": format_day(cutoff),
             "horizon_days": report.horizon_days,
@@ -50,8 +56,28 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
             "backtest": report.backtest,
             "backtest_note": report.backtest_note,
             "notes": report.notes,
+            "btyd": btyd,
         })),
     }
+}
+
+/// Fit `kind` (weeks) and Gamma–Gamma at the cutoff and value the cohorts
+/// bottom-up; a fit that did not converge is an error, not a number.
+fn btyd_values(
+    tx: &Transactions,
+    users: Option<&Users>,
+    params: &CohortParams,
+    kind: ModelKind,
+) -> Result<Vec<BtydCohortValue>, String> {
+    let unit = TimeUnit::Week;
+    let customers = Customers::from_summary(&RfmSummary::build(tx, params.cutoff, unit), tx);
+    let opts = FitOptions::default();
+    let (model, report) = fit_count(kind, &customers, &opts).map_err(|e| format!("--btyd {}: {e}", kind.code()))?;
+    if !report.convergence.converged {
+        return Err(format!("--btyd {}: the fit did not converge ({})", kind.code(), report.convergence.message));
+    }
+    let spend = fit_spend(&customers, &opts).ok().filter(|(_, r)| r.convergence.converged).map(|(g, _)| g);
+    btyd_by_cohort(tx, users, params, model.as_count(), spend.as_ref(), unit).map_err(|e| e.to_string())
 }
 
 pub struct ForecastArgs<'a> {

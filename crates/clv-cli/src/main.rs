@@ -137,6 +137,9 @@ enum Command {
         /// Print the cohort × age table (users, active, revenue, retention) instead.
         #[arg(long)]
         table: bool,
+        /// Also value each cohort bottom-up with this BTYD model (+ Gamma–Gamma), weeks.
+        #[arg(long)]
+        btyd: Option<ModelKind>,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
@@ -358,10 +361,23 @@ fn run(cli: Cli) -> CliResult {
                 Ok(())
             }
         }
-        Command::Cohorts { input, users, cohort, segment, horizon_days, cutoff, age_unit, level, table, format } => {
+        Command::Cohorts {
+            input,
+            users,
+            cohort,
+            segment,
+            horizon_days,
+            cutoff,
+            age_unit,
+            level,
+            table,
+            btyd,
+            format,
+        } => {
             let out = read(&input)?;
             let users = read_users(users.as_deref(), input.date_order)?;
-            let args = cohorts::CohortArgs { cohort, segment, horizon_days, cutoff, age_unit, level, table, format };
+            let args =
+                cohorts::CohortArgs { cohort, segment, horizon_days, cutoff, age_unit, level, table, btyd, format };
             cohorts::cohorts(&out.transactions, users.as_ref(), args)
         }
         Command::Forecast { input, season_length, horizon, level, allow_negative, date_order, json } => {

@@ -121,7 +121,11 @@ fn fit_one<M: Likelihood<Row = Rfm>>(data: &Weighted<Rfm>, opts: &FitOptions) ->
 
 /// Fit a count model, adding the warnings its user should read.
 pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(AnyModel, FitReport), ModelError> {
-    let data = c.weighted();
+    // A customer whose first purchase is on the cutoff day has T = 0: their
+    // likelihood is 1 under every model (nothing could have happened yet),
+    // so they are left out of the fit — and still get predictions.
+    let data = Weighted::from_weighted(c.rfm.iter().copied().zip(c.weights.iter().copied()).filter(|(r, _)| r.t > 0.0));
+    let new_today = crate::total(c.rfm.iter().zip(&c.weights).filter(|(r, _)| r.t <= 0.0).map(|(_, w)| *w));
     let (model, mut report) = match kind {
         ModelKind::Bgnbd => fit_one::<BgNbd>(&data, opts).map(|(m, r)| (AnyModel::Bgnbd(m), r))?,
         ModelKind::Pnbd => fit_one::<ParetoNbd>(&data, opts).map(|(m, r)| (AnyModel::Pnbd(m), r))?,
@@ -129,6 +133,11 @@ pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(A
         ModelKind::Bgbb => fit_one::<BgBb>(&data, opts).map(|(m, r)| (AnyModel::Bgbb(m), r))?,
     };
     let (total, repeaters) = (c.total(), c.repeat_buyers());
+    if new_today > 0.0 {
+        report.warnings.push(format!(
+            "{new_today} customers first bought on the cutoff day (T = 0): they carry no information for the fit and are left out of it; they still get predictions"
+        ));
+    }
     if repeaters < FEW_REPEAT_BUYERS {
         report.warnings.push(format!(
             "only {repeaters} customers made a repeat purchase: the estimates rest on very little information (see the standard errors)"

@@ -4,11 +4,14 @@
 
 mod common;
 
+use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::value_cohorts;
 use clv_core::cohorts::{build, CohortParams};
 use clv_core::features::{Cutoff, HoldoutSplit, RfmSummary};
 use clv_core::forecast::Method;
 use clv_core::ingest::{ingest, IngestOptions, Ingested};
+use clv_core::models::FitOptions;
+use clv_core::pipeline::{fit_count, fit_spend, Customers, ModelKind};
 use clv_core::time::{parse_day, CohortGrain, TimeUnit};
 use common::published::{assert_matches_published, SAMPLE_CSV};
 
@@ -87,5 +90,17 @@ fn weekly_cohort_forecasts_track_what_happened() {
     // −6.1%, mostly that one cohort (−32%).
     assert!((predicted / actual - 1.0).abs() < 0.08, "total {predicted} vs {actual}");
     assert!(forecast.values.iter().any(|v| v.method == Method::DampedHoltWinters));
+
+    // The bottom-up view: BG/NBD + Gamma–Gamma fitted on the same 10 weeks.
+    let p = cohort_params("1997-03-15");
+    let customers = Customers::from_summary(&RfmSummary::build(&tx, p.cutoff, TimeUnit::Week), &tx);
+    let (model, report) = fit_count(ModelKind::Bgnbd, &customers, &FitOptions::default()).unwrap();
+    assert!(report.convergence.converged);
+    assert!(report.warnings.iter().any(|w| w.contains("first bought on the cutoff day")), "{:?}", report.warnings);
+    let (gg, _) = fit_spend(&customers, &FitOptions::default()).unwrap();
+    let btyd = btyd_by_cohort(&tx, None, &p, model.as_count(), Some(&gg), TimeUnit::Week).unwrap();
+    let mape =
+        btyd.iter().zip(&truth.values).map(|(b, t)| (b.clv_per_user / t.clv_per_user - 1.0).abs()).sum::<f64>() / 11.0;
+    assert!(mape < 0.10, "BTYD by cohort: mean absolute percentage error {mape}");
     assert!(forecast.values.iter().any(|v| v.method == Method::Pooled));
 }

@@ -14,6 +14,7 @@
 //!   same ages and reconciled (MinT-shrink when every level has Holt–Winters
 //!   residuals, else OLS), so segments add up to the total.
 
+use super::btyd::BtydCohortValue;
 use super::{Cohort, CohortError, CohortTable};
 use crate::forecast::holt_winters::z_score;
 use crate::forecast::{reconcile, rolling_origin, zero_share, Backtest, HoltWintersParams, Method, Reconciliation};
@@ -302,13 +303,21 @@ pub const VALUE_COLUMNS: [&str; 11] = [
     "note",
 ];
 
-/// One row per cohort (and segment); an interval that cannot be given is empty.
-pub fn values_csv(report: &CohortReport) -> String {
+/// One row per cohort (and segment); an interval that cannot be given is
+/// empty. With BTYD values, a last column `btyd_clv_per_user` sets the
+/// bottom-up model value beside the cohort forecast.
+pub fn values_csv(report: &CohortReport, btyd: Option<&[BtydCohortValue]>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(VALUE_COLUMNS).expect("in-memory write");
+    let mut header = VALUE_COLUMNS.to_vec();
+    if btyd.is_some() {
+        header.push("btyd_clv_per_user");
+    }
+    w.write_record(header).expect("in-memory write");
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for v in &report.values {
-        w.write_record([
+        let model = btyd
+            .map(|b| opt(b.iter().find(|b| b.cohort == v.cohort && b.segment == v.segment).map(|b| b.clv_per_user)));
+        let mut record = vec![
             v.cohort.clone(),
             v.segment.clone().unwrap_or_default(),
             v.users.to_string(),
@@ -320,8 +329,9 @@ pub fn values_csv(report: &CohortReport) -> String {
             v.observed_days.to_string(),
             v.reconciliation.map(|r| r.name().to_string()).unwrap_or_default(),
             v.note.clone(),
-        ])
-        .expect("in-memory write");
+        ];
+        record.extend(model);
+        w.write_record(record).expect("in-memory write");
     }
     String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
 }

@@ -10,6 +10,7 @@
 //! only fully observed ages enter the table and the series (a partly
 //! observed age would look like a drop in revenue).
 
+pub mod btyd;
 pub mod clv;
 
 use crate::features::Cutoff;
@@ -147,6 +148,8 @@ impl CohortTable {
 
 /// Per-user facts the grouping needs.
 struct Member<'a> {
+    /// Index in `Transactions` (None: in the users file, never bought).
+    customer: Option<usize>,
     signup: i64,
     segment: &'a str,
     history: &'a [crate::ingest::Txn],
@@ -289,12 +292,12 @@ fn members<'a>(
         }
     }
     let mut out = Vec::with_capacity(tx.customers());
-    for (id, history) in tx.iter() {
+    for (customer, (id, history)) in tx.iter().enumerate() {
         let known = by_id.remove(id);
         let signup = known.and_then(|k| k.0).or_else(|| history.first().map(|t| day_of(t.ts)));
         let segment = known.map_or(UNKNOWN_SEGMENT, |k| k.1);
         if let Some(signup) = signup.filter(|s| *s <= params.cutoff.day) {
-            out.push(Member { signup, segment, history });
+            out.push(Member { customer: Some(customer), signup, segment, history });
         }
     }
     // Users who never bought still count as acquired.
@@ -302,7 +305,7 @@ fn members<'a>(
     let mut silent: Vec<_> = by_id.into_iter().filter_map(|(_, (s, seg))| s.map(|s| (s, seg))).collect();
     silent.sort_unstable();
     for (signup, segment) in silent.into_iter().filter(|(s, _)| *s <= params.cutoff.day) {
-        out.push(Member { signup, segment, history: &[] });
+        out.push(Member { customer: None, signup, segment, history: &[] });
     }
     Ok((out, undated))
 }

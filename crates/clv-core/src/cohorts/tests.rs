@@ -225,3 +225,20 @@ fn segments_are_reconciled_to_their_totals() {
     assert!(checked >= 5);
     assert!(r.values.iter().any(|v| v.reconciliation == Some(Reconciliation::MintShrink)));
 }
+
+#[test]
+fn btyd_cohort_values_add_observed_and_expected_revenue() {
+    use super::btyd::btyd_by_cohort;
+    use crate::models::{BgNbd, CountModel};
+    let cutoff = day(2024, 4, 30);
+    let p = params(CohortGrain::Month, TimeUnit::Week, cutoff, 90, None);
+    let m = BgNbd::new(0.25, 4.0, 0.8, 2.5).unwrap();
+    let v = btyd_by_cohort(&small(), None, &p, &m, None, TimeUnit::Week).unwrap();
+    assert_eq!(v.iter().map(|c| (c.cohort.as_str(), c.users)).collect::<Vec<_>>(), [("2024-03", 3), ("2024-04", 1)]);
+    // d bought once (30) on Apr 2, is 29 days old: 61 days left.
+    let rfm = crate::models::Rfm::new(0.0, 0.0, 28.0 / 7.0); // T counts whole days to the cutoff day
+    let want = 30.0 + 30.0 * m.expected_purchases(&rfm, 61.0 / 7.0);
+    assert!((v[1].clv_per_user - want).abs() < 1e-9, "{} vs {want}", v[1].clv_per_user);
+    // Never below what was already observed in the first 90 days.
+    assert!(v[0].clv_per_user > (10.0 + 5.0 + 7.0 + 20.0 - 4.0 + 8.0) / 3.0);
+}
