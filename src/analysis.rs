@@ -13,7 +13,7 @@ use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
     fit_count, fit_spend, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, PredictionRow,
 };
-use clv_core::time::{day_of, parse_day, CohortGrain};
+use clv_core::time::{day_of, parse_day, CohortGrain, TimeUnit};
 
 /// Rows of the summary shown in the page before export.
 pub const PREVIEW_ROWS: usize = 10;
@@ -87,6 +87,9 @@ pub fn export(tx: &Transactions, what: ExportKind, req: &SummaryRequest) -> Resu
 /// Fitted models at one cutoff, kept in the worker for the customer table
 /// and exports. Predictions are computed per model on first use.
 pub struct ModelSession {
+    /// The calibration the models were fitted on.
+    cutoff: Cutoff,
+    unit: TimeUnit,
     customers: Customers,
     fitted: Vec<(ModelKind, AnyModel)>,
     spend: Option<GammaGamma>,
@@ -152,7 +155,10 @@ pub fn fit_models(
         months: clv.months,
         monthly_discount: clv.monthly_discount,
     };
-    Ok((ModelSession { customers, fitted, spend, clv, predictions: Vec::new(), order: None }, result))
+    let unit = req.summary.unit;
+    let session =
+        ModelSession { cutoff: p.cutoff, unit, customers, fitted, spend, clv, predictions: Vec::new(), order: None };
+    Ok((session, result))
 }
 
 fn sort_value(r: &PredictionRow, key: SortKey) -> f64 {
@@ -169,6 +175,27 @@ fn sort_value(r: &PredictionRow, key: SortKey) -> f64 {
 }
 
 impl ModelSession {
+    /// A converged fit of `kind` with the spend model, if fitted at `cutoff`.
+    pub fn fitted_at(
+        &self,
+        kind: ModelKind,
+        cutoff: Cutoff,
+    ) -> Result<(&AnyModel, Option<&GammaGamma>, TimeUnit), String> {
+        if self.cutoff != cutoff {
+            return Err(format!(
+                "the models were fitted at cutoff {}: fit them at this cutoff to compare",
+                clv_core::time::format_day(self.cutoff.day)
+            ));
+        }
+        let model = self
+            .fitted
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, m)| m)
+            .ok_or_else(|| format!("{} has no converged fit", kind.code()))?;
+        Ok((model, self.spend.as_ref(), self.unit))
+    }
+
     fn predictions(&mut self, kind: ModelKind) -> Result<&[PredictionRow], String> {
         if !self.predictions.iter().any(|(k, _)| *k == kind) {
             let model = self

@@ -4,10 +4,11 @@
 //! - [`session`] — the page's handle on the worker and the signals its replies feed;
 //! - [`protocol`] — the messages crossing the worker boundary;
 //! - [`worker`], [`blob_reader`] — the worker side: reads the `File` in slices, runs the core;
-//! - [`analysis`] — pure functions the worker runs over the core (tested natively).
+//! - [`analysis`], [`cohort_analysis`] — pure functions the worker runs over the core (tested natively).
 
 pub mod analysis;
 pub mod blob_reader;
+pub mod cohort_analysis;
 pub mod protocol;
 pub mod session;
 pub mod ui;

@@ -2,11 +2,14 @@
 //! models) runs in the worker; the page only sends requests and renders
 //! replies. Both sides (de)serialise with `serde-wasm-bindgen`.
 
+use clv_core::cohorts::btyd::BtydCohortValue;
+use clv_core::cohorts::clv::CohortValue;
+use clv_core::forecast::{Backtest, Forecast};
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
 use clv_core::models::FitReport;
 use clv_core::pipeline::{FrequencyBin, ModelKind, PredictionRow};
-use clv_core::time::TimeUnit;
+use clv_core::time::{CohortGrain, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 /// Page → worker. An `Ingest` request travels with the `File`/`Blob` in a
@@ -14,13 +17,77 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
-    Ingest { name: String, options: IngestOptions },
+    Ingest {
+        name: String,
+        options: IngestOptions,
+    },
     Summarise(SummaryRequest),
     FitModels(ModelRequest),
     Evaluate(HoldoutRequest),
     Table(TableQuery),
-    ExportPredictions { model: ModelKind, format: ExportFormat },
-    Export { what: ExportKind, request: SummaryRequest },
+    ExportPredictions {
+        model: ModelKind,
+        format: ExportFormat,
+    },
+    Export {
+        what: ExportKind,
+        request: SummaryRequest,
+    },
+    Cohorts(CohortRequest),
+    /// `table`: the cohort × age table; else the cohort CLV rows.
+    ExportCohorts {
+        request: CohortRequest,
+        table: bool,
+    },
+}
+
+/// Cohort tables and cohort CLV at a horizon after signup.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CohortRequest {
+    /// Last day of data used, `YYYY-MM-DD`.
+    pub cutoff: String,
+    pub horizon_days: i64,
+    pub grain: CohortGrain,
+    pub age_unit: TimeUnit,
+    pub level: f64,
+    /// Value the cohorts bottom-up with this fitted model too (if fitted at the same cutoff).
+    pub btyd: Option<ModelKind>,
+}
+
+/// What the Cohorts tab shows. Forecast paths stay in the worker.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CohortsView {
+    pub request: CohortRequest,
+    pub total_revenue: f64,
+    /// Cohort totals (no segments in the page): retention and cumulative
+    /// revenue per user by age, fully observed ages only.
+    pub matrix: Vec<CohortCurves>,
+    pub values: Vec<CohortValue>,
+    pub btyd: Option<(ModelKind, Vec<BtydCohortValue>)>,
+    pub btyd_note: Option<String>,
+    pub daily: DailyForecast,
+    pub backtest: Option<Backtest>,
+    pub backtest_note: String,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CohortCurves {
+    pub cohort: String,
+    pub users: u32,
+    pub retention: Vec<f64>,
+    pub cumulative_per_user: Vec<f64>,
+}
+
+/// The last weeks of daily net revenue and the next four, with a band.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DailyForecast {
+    /// First day of `history`.
+    pub start: String,
+    pub history: Vec<f64>,
+    pub forecast: Option<Forecast>,
+    pub method: String,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -64,6 +131,7 @@ pub enum Reply {
         file_name: String,
         csv: String,
     },
+    Cohorts(Box<CohortsView>),
     /// A problem the user can act on (bad file, bad setting).
     Failed {
         message: String,

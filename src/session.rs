@@ -3,8 +3,8 @@
 //! (the only way to stop synchronous work in it) and starts a fresh one.
 
 use crate::protocol::{
-    ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request, SummaryRequest, SummaryStats, TablePage,
-    TableQuery,
+    CohortRequest, CohortsView, ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request,
+    SummaryRequest, SummaryStats, TablePage, TableQuery,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -48,6 +48,7 @@ pub struct Session {
     pub models: RwSignal<Option<ModelsResult>>,
     pub holdout: RwSignal<Option<HoldoutReport>>,
     pub table: RwSignal<Option<TablePage>>,
+    pub cohorts: RwSignal<Option<CohortsView>>,
 }
 
 impl Session {
@@ -65,6 +66,7 @@ impl Session {
             models: RwSignal::new(None),
             holdout: RwSignal::new(None),
             table: RwSignal::new(None),
+            cohorts: RwSignal::new(None),
         };
         s.spawn();
         s
@@ -132,6 +134,10 @@ impl Session {
                 self.holdout.set(Some(*report));
             }
             Reply::Table(page) => self.table.set(Some(page)),
+            Reply::Cohorts(view) => {
+                self.work.set(None);
+                self.cohorts.set(Some(*view));
+            }
             Reply::Exported { file_name, csv } => {
                 if let Err(e) = download(&file_name, &csv) {
                     self.error.set(Some(format!("The download could not start: {e:?}")));
@@ -190,6 +196,7 @@ impl Session {
         self.models.set(None);
         self.holdout.set(None);
         self.table.set(None);
+        self.cohorts.set(None);
         self.running.set(true);
         self.progress.set(Some(ProgressView { bytes: 0.0, total: file.size(), rows: 0.0 }));
         self.post(&Request::Ingest { name, options }, Some(file));
@@ -226,6 +233,16 @@ impl Session {
 
     pub fn export(self, what: crate::protocol::ExportKind, request: SummaryRequest) {
         self.post(&Request::Export { what, request }, None);
+    }
+
+    pub fn cohorts(self, req: CohortRequest) {
+        self.error.set(None);
+        self.work.set(Some("Building cohorts…".into()));
+        self.post(&Request::Cohorts(req), None);
+    }
+
+    pub fn export_cohorts(self, request: CohortRequest, table: bool) {
+        self.post(&Request::ExportCohorts { request, table }, None);
     }
 
     fn restart(self) {

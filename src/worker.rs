@@ -2,9 +2,9 @@
 //! posts [`Reply`]s. Ingested transactions stay here between requests; only
 //! reports, statistics and exports cross back to the page.
 
-use crate::analysis;
 use crate::blob_reader::BlobReader;
 use crate::protocol::{Reply, Request};
+use crate::{analysis, cohort_analysis};
 use clv_core::ingest::{ingest, Ingested, Progress};
 use js_sys::Reflect;
 use serde::Serialize;
@@ -86,6 +86,16 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
         }
         Request::Export { what, request } => with_data(|tx| {
             analysis::export(tx, what, &request).map(|(file_name, csv)| Reply::Exported { file_name, csv })
+        }),
+        Request::Cohorts(req) => with_data(|tx| {
+            post(&Reply::Status { message: "Building cohorts and forecasting their revenue…".into() });
+            MODELS
+                .with(|m| cohort_analysis::cohorts(tx, &req, m.borrow().as_ref()).map(|v| Reply::Cohorts(Box::new(v))))
+        }),
+        Request::ExportCohorts { request, table } => with_data(|tx| {
+            MODELS
+                .with(|m| cohort_analysis::export(tx, &request, table, m.borrow().as_ref()))
+                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
         }),
     }
 }

@@ -45,10 +45,18 @@ impl Frame {
 
     /// SVG path through (1, v₁), (2, v₂), … (x = period number).
     pub fn path(&self, values: &[f64]) -> String {
+        self.path_from(0, values)
+    }
+
+    /// A polyline with the first value at x = `offset` + 1.
+    pub fn path_from(&self, offset: usize, values: &[f64]) -> String {
         values
             .iter()
             .enumerate()
-            .map(|(i, v)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, self.x(i as f64 + 1.0), self.y(*v)))
+            .map(|(i, v)| {
+                let x = self.x((offset + i + 1) as f64);
+                format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x, self.y(*v))
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -117,6 +125,58 @@ pub fn LineChart(id: &'static str, series: Vec<(String, Vec<f64>)>, x_label: Str
     }
 }
 
+/// Closed polygon between `lower` and `upper`, the first value at x = `offset` + 1.
+pub fn band_path(f: &Frame, offset: usize, lower: &[f64], upper: &[f64]) -> String {
+    let pt = |i: usize, v: f64| format!("{:.1},{:.1}", f.x((offset + i + 1) as f64), f.y(v));
+    let top: Vec<String> = upper.iter().enumerate().map(|(i, v)| pt(i, *v)).collect();
+    let bottom: Vec<String> = lower.iter().enumerate().rev().map(|(i, v)| pt(i, *v)).collect();
+    if top.is_empty() {
+        return String::new();
+    }
+    format!("M{} L{} Z", top.join(" L"), bottom.join(" L"))
+}
+
+/// A history line, then a forecast line with its prediction band.
+#[component]
+pub fn BandChart(
+    id: &'static str,
+    history: Vec<f64>,
+    mean: Vec<f64>,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    x_label: String,
+    y_label: String,
+    band_label: String,
+) -> impl IntoView {
+    let n = history.len() + mean.len();
+    let top = history.iter().chain(&upper).copied().fold(0.0, f64::max);
+    let f =
+        Frame { width: 640.0, height: 260.0, left: 56.0, bottom: 36.0, x_max: n.max(1) as f64, y_max: nice_max(top) };
+    let grid = y_grid(&f);
+    // The forecast line starts from the last observed point, so the two join.
+    let mut joined: Vec<f64> = history.last().copied().into_iter().collect();
+    joined.extend(&mean);
+    let forecast_line = f.path_from(history.len().saturating_sub(1), &joined);
+    view! {
+        <figure class="chart" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img">
+                {grid}
+                <path d=band_path(&f, history.len(), &lower, &upper) class="band" />
+                <path d=f.path(&history) stroke=PALETTE[0] class="line" />
+                <path d=forecast_line stroke=PALETTE[1] class="line dashed" />
+                <line x1=f.x(history.len() as f64) y1=f.y(0.0) x2=f.x(history.len() as f64) y2=f.y(f.y_max) class="grid" />
+                <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
+                <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label}</text>
+            </svg>
+            <figcaption class="legend">
+                <span class="key"><i class=swatch(0)></i>"observed"</span>
+                <span class="key"><i class=swatch(1)></i>"forecast"</span>
+                <span class="key"><i class="band-key"></i>{band_label}</span>
+            </figcaption>
+        </figure>
+    }
+}
+
 /// Paired bars per group (e.g. predicted vs actual by decile).
 #[component]
 pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (String, String)) -> impl IntoView {
@@ -169,5 +229,14 @@ mod tests {
         assert_eq!((f.y(0.0), f.y(10.0)), (110.0, 10.0));
         assert_eq!(f.path(&[0.0, 10.0]), "M50.0,110.0 L100.0,10.0");
         assert_eq!(ticks(8.0), vec![0.0, 2.0, 4.0, 6.0, 8.0]);
+    }
+
+    #[test]
+    fn band_is_upper_forward_then_lower_back() {
+        let f = Frame { width: 110.0, height: 110.0, left: 0.0, bottom: 0.0, x_max: 4.0, y_max: 10.0 };
+        // two forecast steps after two observed ones: x = 3 and 4 → 75 and 100 px
+        assert_eq!(band_path(&f, 2, &[0.0, 0.0], &[10.0, 5.0]), "M75.0,10.0 L100.0,60.0 L100.0,110.0 L75.0,110.0 Z");
+        assert_eq!(band_path(&f, 2, &[], &[]), "");
+        assert_eq!(f.path_from(1, &[0.0, 10.0]), "M50.0,110.0 L75.0,10.0");
     }
 }

@@ -2,6 +2,7 @@
 //! ones live in [`Session`] (what the worker reports) and are passed down.
 
 pub mod charts;
+mod cohorts;
 mod customers;
 pub mod format;
 mod holdout;
@@ -44,6 +45,7 @@ pub fn App() -> impl IntoView {
             <models::ModelsPanel session settings />
             <customers::CustomerTable session />
             <holdout::HoldoutPanel session settings />
+            <cohorts::CohortsPanel session settings />
         </main>
         <footer>
             "Everything runs in this tab: Rust compiled to WebAssembly, in a Web Worker. No uploads, no analytics, no network."

@@ -86,6 +86,7 @@ pub struct ForecastArgs<'a> {
     pub horizon: usize,
     pub level: f64,
     pub allow_negative: bool,
+    pub damped: bool,
     pub date_order: DateOrder,
     pub json: bool,
 }
@@ -94,9 +95,15 @@ pub fn forecast(a: ForecastArgs) -> CliResult {
     let name = a.input.display().to_string();
     let series = parse_series(open(a.input)?, a.date_order).map_err(|e| format!("{name}: {e}"))?;
     let y = &series.values;
-    let fc = forecast_series(y, a.season_length, a.horizon, a.level, !a.allow_negative)
+    let fc = forecast_series(y, a.season_length, a.horizon, a.level, !a.allow_negative, a.damped)
         .map_err(|e| format!("{name}: {e}"))?;
-    let backtest = rolling_origin(y, a.season_length, a.horizon.min(4 * a.season_length), 5, &[Method::HoltWinters]);
+    let backtest = rolling_origin(
+        y,
+        a.season_length,
+        a.horizon.min(4 * a.season_length),
+        5,
+        &[Method::HoltWinters, Method::DampedHoltWinters],
+    );
     let rows: Vec<_> = (0..a.horizon)
         .map(|h| {
             json!({"date": format_day(series.day(y.len() + h)), "mean": fc.forecast.mean[h],

@@ -157,6 +157,9 @@ enum Command {
         /// Do not clamp forecasts at zero (for series that can be negative).
         #[arg(long)]
         allow_negative: bool,
+        /// Damped trend (safer for long horizons; see the backtest).
+        #[arg(long)]
+        damped: bool,
         #[arg(long, default_value = "month-first")]
         date_order: DateOrder,
         #[arg(long)]
@@ -380,13 +383,14 @@ fn run(cli: Cli) -> CliResult {
                 cohorts::CohortArgs { cohort, segment, horizon_days, cutoff, age_unit, level, table, btyd, format };
             cohorts::cohorts(&out.transactions, users.as_ref(), args)
         }
-        Command::Forecast { input, season_length, horizon, level, allow_negative, date_order, json } => {
+        Command::Forecast { input, season_length, horizon, level, allow_negative, damped, date_order, json } => {
             cohorts::forecast(cohorts::ForecastArgs {
                 input: &input,
                 season_length,
                 horizon,
                 level,
                 allow_negative,
+                damped,
                 date_order,
                 json,
             })

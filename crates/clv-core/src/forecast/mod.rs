@@ -97,16 +97,18 @@ pub struct SeriesForecast {
 }
 
 /// Plain `date,value` series forecast (the `clv forecast` command): Holt–
-/// Winters when the series allows it, else the flat mean with a normal
-/// interval from the series' spread — said in `note`, never silent.
+/// Winters (damped trend if asked) when the series allows it, else the flat
+/// mean with a normal interval from the series' spread — said in `note`,
+/// never silent.
 pub fn forecast_series(
     y: &[f64],
     season: usize,
     horizon: usize,
     level: f64,
     non_negative: bool,
+    damped: bool,
 ) -> Result<SeriesForecast, ForecastError> {
-    let params = HoltWintersParams::new(season, false)?;
+    let params = HoltWintersParams::new(season, damped)?;
     let z = holt_winters::z_score(level)?;
     let zeros = zero_share(y);
     let (method, note, model, mut forecast) = if y.len() < params.min_len() {
@@ -118,7 +120,8 @@ pub fn forecast_series(
     } else {
         let fit = params.fit(y)?;
         let fc = fit.forecast(horizon, level)?;
-        (Method::HoltWinters, String::new(), Some(fit), fc)
+        let method = if damped { Method::DampedHoltWinters } else { Method::HoltWinters };
+        (method, String::new(), Some(fit), fc)
     };
     let clamped = if non_negative { forecast.clamp_non_negative() } else { 0 };
     Ok(SeriesForecast { method, note, model, forecast, clamped })

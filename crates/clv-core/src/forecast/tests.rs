@@ -205,15 +205,15 @@ fn baselines_by_hand() {
 #[test]
 fn series_fallbacks_are_reported_and_revenue_stays_non_negative() {
     let short = [5.0, 6.0, 7.0];
-    let f = forecast_series(&short, 7, 5, 0.9, true).unwrap();
+    let f = forecast_series(&short, 7, 5, 0.9, true, false).unwrap();
     assert_eq!(f.method, Method::Mean);
     assert!(f.note.contains("fewer than"), "{}", f.note);
     assert_eq!(f.forecast.mean, vec![6.0; 5]);
     let sparse: Vec<f64> = (0..60).map(|t| if t % 5 == 0 { 10.0 } else { 0.0 }).collect();
-    assert!(forecast_series(&sparse, 7, 5, 0.9, true).unwrap().note.contains("80% of the values are zero"));
+    assert!(forecast_series(&sparse, 7, 5, 0.9, true, false).unwrap().note.contains("80% of the values are zero"));
     // A steep decline would forecast below zero: clamped and counted.
     let falling: Vec<f64> = seasonal_line(42, 60.0, -1.5);
-    let f = forecast_series(&falling, 7, 60, 0.9, true).unwrap();
+    let f = forecast_series(&falling, 7, 60, 0.9, true, false).unwrap();
     assert_eq!(f.method, Method::HoltWinters);
     assert!(f.clamped > 0 && f.forecast.mean.iter().chain(&f.forecast.lower).all(|v| *v >= 0.0));
 }

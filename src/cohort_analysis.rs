@@ -1,0 +1,160 @@
+//! The Cohorts tab's numbers, computed in the worker: the cohort table,
+//! cohort CLV (observed + forecast), the bottom-up BTYD value beside it when
+//! a model is fitted at the same cutoff, and the daily revenue forecast with
+//! its backtest. Pure functions over the core, tested natively.
+
+use crate::analysis::ModelSession;
+use crate::protocol::{CohortCurves, CohortRequest, CohortsView, DailyForecast};
+use clv_core::cohorts::btyd::btyd_by_cohort;
+use clv_core::cohorts::clv::{value_cohorts, values_csv};
+use clv_core::cohorts::{build, CohortParams, CohortTable};
+use clv_core::features::Cutoff;
+use clv_core::forecast::{forecast_series, Backtest, Method};
+use clv_core::ingest::Transactions;
+use clv_core::time::{format_day, parse_day};
+
+/// Days of history shown before the daily forecast.
+const SHOWN_HISTORY: usize = 56;
+const DAILY_HORIZON: usize = 28;
+
+fn table(tx: &Transactions, req: &CohortRequest) -> Result<CohortTable, String> {
+    let cutoff = Cutoff::day(parse_day(&req.cutoff).map_err(|e| format!("cutoff: {e}"))?);
+    let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon_days, req.level, None)
+        .map_err(|e| e.to_string())?;
+    build(tx, None, &params).map_err(|e| e.to_string())
+}
+
+pub fn cohorts(tx: &Transactions, req: &CohortRequest, models: Option<&ModelSession>) -> Result<CohortsView, String> {
+    let table = table(tx, req)?;
+    let mut report = value_cohorts(&table).map_err(|e| e.to_string())?;
+    report.values.iter_mut().for_each(|v| v.forecast = Vec::new());
+    let (btyd, btyd_note) = match btyd(tx, req, &table, models) {
+        Ok(b) => (b, None),
+        Err(e) => (None, Some(e)),
+    };
+    let matrix = table
+        .cohorts
+        .iter()
+        .map(|c| CohortCurves {
+            cohort: c.cohort.clone(),
+            users: c.users,
+            retention: c.table.iter().map(|a| a.retention).collect(),
+            cumulative_per_user: c.table.iter().map(|a| a.cumulative_per_user).collect(),
+        })
+        .collect();
+    Ok(CohortsView {
+        request: req.clone(),
+        total_revenue: table.total_revenue,
+        matrix,
+        values: report.values,
+        btyd,
+        btyd_note,
+        daily: daily(&table, req.level, prefer_damped(report.backtest.as_ref())),
+        backtest: report.backtest,
+        backtest_note: report.backtest_note,
+        notes: report.notes,
+    })
+}
+
+type BtydValues = Option<(clv_core::pipeline::ModelKind, Vec<clv_core::cohorts::btyd::BtydCohortValue>)>;
+
+fn btyd(
+    tx: &Transactions,
+    req: &CohortRequest,
+    table: &CohortTable,
+    models: Option<&ModelSession>,
+) -> Result<BtydValues, String> {
+    let Some(kind) = req.btyd else { return Ok(None) };
+    let session = models.ok_or("fit the models first to compare with the per-customer view")?;
+    let (model, spend, unit) = session.fitted_at(kind, table.params.cutoff)?;
+    let values = btyd_by_cohort(tx, None, &table.params, model.as_count(), spend, unit).map_err(|e| e.to_string())?;
+    Ok(Some((kind, values)))
+}
+
+/// Damped trend when the backtest scored it better than the plain trend.
+fn prefer_damped(b: Option<&Backtest>) -> bool {
+    let mase = |m: Method| b.and_then(|b| b.scores.iter().find(|s| s.method == m)).map(|s| s.overall.mase);
+    matches!((mase(Method::DampedHoltWinters), mase(Method::HoltWinters)), (Some(d), Some(h)) if d < h)
+}
+
+fn daily(table: &CohortTable, level: f64, damped: bool) -> DailyForecast {
+    let y = &table.daily_revenue;
+    let from = y.len().saturating_sub(SHOWN_HISTORY);
+    let start = format_day(table.first_day + from as i64);
+    match forecast_series(y, 7, DAILY_HORIZON, level, true, damped) {
+        Ok(f) => DailyForecast {
+            start,
+            history: y[from..].to_vec(),
+            forecast: Some(f.forecast),
+            method: f.method.name().to_string(),
+            note: if damped { "the damped trend scored better in the backtest".into() } else { f.note },
+        },
+        Err(e) => DailyForecast {
+            start,
+            history: y[from..].to_vec(),
+            forecast: None,
+            method: String::new(),
+            note: e.to_string(),
+        },
+    }
+}
+
+/// The CLI's `clv cohorts` output (or `--table`) for the same settings.
+pub fn export(
+    tx: &Transactions,
+    req: &CohortRequest,
+    as_table: bool,
+    models: Option<&ModelSession>,
+) -> Result<(String, String), String> {
+    let t = table(tx, req)?;
+    let grain = serde_json::to_value(req.grain).map_err(|e| e.to_string())?;
+    let grain = grain.as_str().unwrap_or("cohort");
+    if as_table {
+        return Ok((format!("cohort_table_{grain}_{}.csv", req.cutoff), t.to_csv()));
+    }
+    let report = value_cohorts(&t).map_err(|e| e.to_string())?;
+    let btyd = btyd(tx, req, &t, models).ok().flatten();
+    let csv = values_csv(&report, btyd.as_ref().map(|(_, v)| v.as_slice()));
+    Ok((format!("cohort_clv_{grain}_{}d_{}.csv", req.horizon_days, req.cutoff), csv))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clv_core::ingest::{ingest, IngestOptions};
+    use clv_core::time::{CohortGrain, TimeUnit};
+
+    const CDNOW: &str = include_str!("../tests/data/cdnow_sample_transactions.csv");
+
+    fn req(btyd: Option<clv_core::pipeline::ModelKind>) -> CohortRequest {
+        CohortRequest {
+            cutoff: "1997-06-30".into(),
+            horizon_days: 365,
+            grain: CohortGrain::Month,
+            age_unit: TimeUnit::Month,
+            level: 0.9,
+            btyd,
+        }
+    }
+
+    #[test]
+    fn cdnow_cohorts_for_the_page_equal_the_cli_export() {
+        let tx = ingest(CDNOW.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+        let view = cohorts(&tx, &req(None), None).unwrap();
+        assert_eq!(view.matrix.iter().map(|c| c.users).sum::<u32>(), 2357);
+        // Three months of cohorts, three months of fully observed ages for the March one.
+        assert_eq!(view.matrix.len(), 3);
+        assert_eq!(view.matrix[2].retention[0], 1.0);
+        assert!(view.values.iter().all(|v| v.forecast.is_empty() && v.clv_per_user.is_finite()));
+        assert_eq!(view.daily.history.len(), SHOWN_HISTORY);
+        assert_eq!(view.daily.forecast.as_ref().map(|f| f.mean.len()), Some(DAILY_HORIZON));
+        assert!(view.backtest.is_some(), "{}", view.backtest_note);
+        // Asked for a BTYD comparison without fitted models: said, not faked.
+        let v = cohorts(&tx, &req(Some(clv_core::pipeline::ModelKind::Bgnbd)), None).unwrap();
+        assert!(v.btyd.is_none() && v.btyd_note.unwrap().contains("fit the models first"));
+        let (name, csv) = export(&tx, &req(None), false, None).unwrap();
+        assert_eq!(name, "cohort_clv_month_365d_1997-06-30.csv");
+        assert!(csv.starts_with("cohort,segment,users,observed_revenue,clv_per_user"));
+        assert_eq!(csv.lines().count(), 4);
+    }
+}

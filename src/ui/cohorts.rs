@@ -1,0 +1,226 @@
+//! The Cohorts tab: retention matrix, cumulative revenue per user, cohort
+//! CLV at a horizon after signup (observed + forecast, with the method and
+//! interval said), the per-customer BTYD view beside it, and the daily
+//! revenue forecast with its backtest against the baselines.
+
+use super::charts::{BandChart, LineChart};
+use super::format;
+use super::models::model_label;
+use super::summary::{Settings, HORIZONS};
+use crate::protocol::{CohortRequest, CohortsView};
+use crate::session::Session;
+use clv_core::forecast::backtest::MethodScore;
+use clv_core::pipeline::ModelKind;
+use clv_core::time::{CohortGrain, TimeUnit};
+use leptos::prelude::*;
+
+/// Cohorts and ages shown on screen; the export has them all.
+const SHOWN_COHORTS: usize = 24;
+const SHOWN_AGES: usize = 24;
+
+#[component]
+pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
+    let grain = RwSignal::new(CohortGrain::Month);
+    let age_unit = RwSignal::new(TimeUnit::Month);
+    let cutoff = RwSignal::new(String::new());
+    let btyd = RwSignal::new(None::<ModelKind>);
+    Effect::new(move |_| {
+        if let Some((_, r)) = session.report.get() {
+            cutoff.set(r.last_ts.as_deref().and_then(|t| t.get(..10)).unwrap_or_default().to_string());
+        }
+    });
+    let request = move || CohortRequest {
+        cutoff: cutoff.get_untracked(),
+        horizon_days: settings.horizon.get_untracked(),
+        grain: grain.get_untracked(),
+        age_unit: age_unit.get_untracked(),
+        level: 0.9,
+        btyd: btyd.get_untracked(),
+    };
+    let fitted = move || {
+        session.models.with(|m| {
+            m.as_ref()
+                .map(|m| {
+                    m.fits
+                        .iter()
+                        .filter(|f| f.convergence.converged && f.model != "gg")
+                        .map(|f| f.model.clone())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <Show when=move || session.report.with(Option::is_some)>
+            <section id="cohorts" class="panel">
+                <h2>"Cohorts"</h2>
+                <p class="hint">"Customers grouped by when they joined (first purchase). How many keep buying, what each is worth so far, and what a cohort will be worth a set number of days after joining."</p>
+                <div class="controls">
+                    <label>"Cohort " <select id="cohort-grain" on:change=move |ev| grain.set(event_target_value(&ev).parse().unwrap_or_default())>
+                        <option value="day">"day"</option><option value="week">"week"</option><option value="month" selected>"month"</option>
+                    </select></label>
+                    <label>"Age in " <select id="cohort-age-unit" on:change=move |ev| age_unit.set(event_target_value(&ev).parse().unwrap_or_default())>
+                        <option value="day">"days"</option><option value="week">"weeks"</option><option value="month" selected>"months"</option>
+                    </select></label>
+                    <label>"Data up to " <input id="cohort-cutoff" type="date" prop:value=move || cutoff.get() on:change=move |ev| cutoff.set(event_target_value(&ev)) /></label>
+                    <label>"Value at " <select id="cohort-horizon" on:change=move |ev| settings.horizon.set(event_target_value(&ev).parse().unwrap_or(90))>
+                        {HORIZONS.iter().map(|h| view! { <option value=h.to_string() selected=move || settings.horizon.get() == *h>{format!("{h} days")}</option> }).collect_view()}
+                    </select>" after joining"</label>
+                    <label>"Compare with " <select id="cohort-btyd" on:change=move |ev| btyd.set(event_target_value(&ev).parse().ok())>
+                        <option value="">"—"</option>
+                        {move || fitted().into_iter().map(|m| view! { <option value=m.clone()>{model_label(&m)}</option> }).collect_view()}
+                    </select></label>
+                    <button id="build-cohorts" class="button" on:click=move |_| session.cohorts(request()) disabled=move || session.work.with(Option::is_some)>"Build cohorts"</button>
+                </div>
+                {move || session.cohorts.get().map(|v| view! { <CohortsView v session /> })}
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
+    let req = v.request.clone();
+    let unit = req.age_unit.name();
+    let export = move |table: bool| {
+        let req = req.clone();
+        move |_| session.export_cohorts(req.clone(), table)
+    };
+    let notes = v.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view();
+    let shown: Vec<_> = v.matrix.iter().rev().take(SHOWN_COHORTS).rev().collect();
+    let ages = shown.iter().map(|c| c.retention.len()).max().unwrap_or(0).min(SHOWN_AGES);
+    let head = (0..ages).map(|a| view! { <th>{a.to_string()}</th> }).collect_view();
+    let rows = shown
+        .iter()
+        .map(|c| {
+            let cells = (0..ages)
+                .map(|a| match c.retention.get(a) {
+                    Some(r) => view! { <td class=format!("num h{}", (r * 10.0).round() as u32)>{format!("{:.0}%", r * 100.0)}</td> }.into_any(),
+                    None => view! { <td></td> }.into_any(),
+                })
+                .collect_view();
+            view! { <tr><td>{c.cohort.clone()}</td><td class="num">{format::int(u64::from(c.users))}</td>{cells}</tr> }
+        })
+        .collect_view();
+    // Up to five cohorts, spread over the range, for the cumulative curves.
+    let step = (shown.len() / 5).max(1);
+    let curves: Vec<(String, Vec<f64>)> = shown
+        .iter()
+        .rev()
+        .step_by(step)
+        .take(5)
+        .map(|c| (c.cohort.clone(), c.cumulative_per_user.iter().take(SHOWN_AGES).copied().collect()))
+        .collect();
+    let btyd_head = v.btyd.as_ref().map(|(k, _)| view! { <th>{format!("{} per user", model_label(k.code()))}</th> });
+    let totals: Vec<_> = v.values.iter().filter(|x| x.segment.is_none()).collect();
+    let values = totals[totals.len().saturating_sub(SHOWN_COHORTS * 5)..]
+        .iter()
+        .map(|x| {
+            let interval = match (x.clv_lower, x.clv_upper) {
+                (Some(l), Some(u)) => format!("{} – {}", format::money(l), format::money(u)),
+                _ => "—".into(),
+            };
+            let model = v.btyd.as_ref().map(|(_, b)| {
+                let value = b.iter().find(|b| b.cohort == x.cohort && b.segment.is_none()).map(|b| b.clv_per_user);
+                view! { <td class="num">{value.map_or("—".into(), format::money)}</td> }
+            });
+            view! {
+                <tr data-method=x.method.name()>
+                    <td>{x.cohort.clone()}</td>
+                    <td class="num">{format::int(u64::from(x.users))}</td>
+                    <td class="num">{format::money(x.observed_revenue)}</td>
+                    <td class="num">{format::money(x.clv_per_user)}</td>
+                    <td class="num">{interval}</td>
+                    {model}
+                    <td>{x.method.name()}</td>
+                    <td class="note">{x.note.clone()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let btyd_note = v.btyd_note.clone().map(|n| view! { <p class="hint" id="btyd-note">{n}</p> });
+    let daily = daily_view(&v);
+    let backtest = backtest_view(&v);
+    view! {
+        <p id="cohort-summary">{format!("{} cohorts, {} net revenue up to {}.", v.matrix.len(), format::money(v.total_revenue), v.request.cutoff)}</p>
+        <ul class="notes">{notes}</ul>
+        <h3>"Retention: share of each cohort buying in each " {unit} " after joining"</h3>
+        <div class="scroll"><table id="retention-matrix" class="heat">
+            <thead><tr><th>"cohort"</th><th>"users"</th>{head}</tr></thead>
+            <tbody>{rows}</tbody>
+        </table></div>
+        <h3>"Cumulative net revenue per acquired user"</h3>
+        <LineChart id="cumulative-chart" series=curves x_label=format!("{unit}s since joining") y_label="revenue per user".to_string() />
+        <h3>{format!("Value per user {} days after joining", v.request.horizon_days)}</h3>
+        <p class="hint">"Observed where the cohort is old enough; otherwise its own daily revenue is extended by Holt–Winters (additive damped trend, weekly season), or — for short or sparse histories — by the per-user revenue of older cohorts at the same ages. The 90% band covers day-to-day noise around the fitted model, not uncertainty in the model itself. Undiscounted."</p>
+        {btyd_note}
+        <div class="scroll"><table id="cohort-clv">
+            <thead><tr><th>"cohort"</th><th>"users"</th><th>"revenue so far"</th><th>"value per user"</th><th>"90% interval"</th>{btyd_head}<th>"method"</th><th>"note"</th></tr></thead>
+            <tbody>{values}</tbody>
+        </table></div>
+        <div class="controls">
+            <button id="export-cohort-clv" class="button secondary" on:click=export(false)>"Export cohort values (CSV)"</button>
+            <button id="export-cohort-table" class="button secondary" on:click=export(true)>"Export cohort table (CSV)"</button>
+        </div>
+        {daily}
+        {backtest}
+    }
+}
+
+fn daily_view(v: &CohortsView) -> impl IntoView {
+    let d = v.daily.clone();
+    let title = format!("Daily net revenue: the last {} days and the next four weeks", d.history.len());
+    let chart = d.forecast.clone().map(|f| {
+        view! {
+            <BandChart id="daily-forecast" history=d.history.clone() mean=f.mean lower=f.lower upper=f.upper
+                x_label=format!("days from {}", d.start) y_label="net revenue".to_string() band_label="90% interval".to_string() />
+        }
+    });
+    let method = if d.note.is_empty() { d.method.clone() } else { format!("{} ({})", d.method, d.note) };
+    view! {
+        <h3>{title}</h3>
+        <p class="hint" id="daily-method">{format!("Method: {method}")}</p>
+        {chart}
+    }
+}
+
+fn backtest_view(v: &CohortsView) -> impl IntoView {
+    let Some(b) = v.backtest.clone() else {
+        return view! { <p class="hint" id="backtest-note">{v.backtest_note.clone()}</p> }.into_any();
+    };
+    let weeks = b.horizon.div_ceil(7);
+    let week_mase = |s: &MethodScore, w: usize| {
+        let slice = &s.by_horizon[w * 7..((w + 1) * 7).min(s.by_horizon.len())];
+        slice.iter().map(|m| m.mase).sum::<f64>() / slice.len().max(1) as f64
+    };
+    let head = (0..weeks).map(|w| view! { <th>{format!("MASE week {}", w + 1)}</th> }).collect_view();
+    let rows = b
+        .scores
+        .iter()
+        .map(|s| {
+            let flag =
+                s.loses_to_seasonal_naive.then(|| view! { <span class="flag">" loses to seasonal naive"</span> });
+            let per_week =
+                (0..weeks).map(|w| view! { <td class="num">{format::fixed(week_mase(s, w), 2)}</td> }).collect_view();
+            view! {
+                <tr data-method=s.method.name()>
+                    <td>{s.method.name()}{flag}</td>
+                    <td class="num">{format::fixed(s.overall.mae, 2)}</td>
+                    <td class="num">{format::fixed(s.overall.rmse, 2)}</td>
+                    <td class="num">{format::fixed(s.overall.mase, 3)}</td>
+                    <td class="num">{format::fixed(s.overall.smape, 1)}</td>
+                    {per_week}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>{format!("Backtest: {} forecasts of the daily revenue, {} days ahead each", b.origins.len(), b.horizon)}</h3>
+        <p class="hint">"Rolling origin: cut the history at several points a week apart, forecast, compare with what happened. MASE below 1 beats last week's same weekday on average."</p>
+        <table id="backtest-table">
+            <thead><tr><th>"method"</th><th>"MAE"</th><th>"RMSE"</th><th>"MASE"</th><th>"sMAPE %"</th>{head}</tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}

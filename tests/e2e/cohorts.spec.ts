@@ -1,0 +1,47 @@
+import { test, expect } from '@playwright/test';
+import * as fs from 'fs';
+import { loadDemo, watchErrors } from './helpers';
+
+// Written by `./dev test` before Playwright runs: `clv cohorts` on the demo file.
+const EXPECTED = 'target/e2e-expected/cohorts_month_90.csv';
+
+test('cohorts: retention matrix, values per cohort, export equal to the CLI', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await expect(page.locator('#cohort-cutoff')).toHaveValue('1998-06-30');
+  await page.click('#build-cohorts');
+  await expect(page.locator('#cohort-clv tbody tr')).toHaveCount(3, { timeout: 60_000 });
+  await expect(page.locator('#cohort-summary')).toContainText('3 cohorts');
+  await expect(page.locator('#retention-matrix tbody tr')).toHaveCount(3);
+  // Month 0: everyone bought (that is how they joined).
+  await expect(page.locator('#retention-matrix tbody tr').first().locator('td').nth(2)).toHaveText('100%');
+  await expect(page.locator('#cohort-clv tbody tr[data-method="observed"]')).toHaveCount(3);
+  await expect(page.locator('#cumulative-chart path.line')).toHaveCount(3);
+  await expect(page.locator('#daily-forecast path.band')).toHaveCount(1);
+  await expect(page.locator('#backtest-table tbody tr')).toHaveCount(4);
+  await expect(page.locator('#backtest-table tbody tr[data-method="seasonal-naive"]')).toBeVisible();
+
+  expect(fs.existsSync(EXPECTED), `${EXPECTED} is written by ./dev test`).toBe(true);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-cohort-clv')]);
+  expect(download.suggestedFilename()).toBe('cohort_clv_month_90d_1998-06-30.csv');
+  const ours = Buffer.concat(await (await download.createReadStream()).toArray()).toString('utf8');
+  expect(ours).toBe(fs.readFileSync(EXPECTED, 'utf8'));
+  await page.screenshot({ path: testInfo.outputPath('cohorts.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('young weekly cohorts are forecast, and the method is said', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.selectOption('#cohort-grain', 'week');
+  await page.selectOption('#cohort-age-unit', 'week');
+  await page.fill('#cohort-cutoff', '1997-03-15');
+  await page.locator('#cohort-cutoff').dispatchEvent('change');
+  await page.click('#build-cohorts');
+  await expect(page.locator('#cohort-clv tbody tr')).toHaveCount(11, { timeout: 60_000 });
+  await expect(page.locator('#cohort-clv tbody tr[data-method="observed"]')).toHaveCount(0);
+  expect(await page.locator('#cohort-clv tbody tr[data-method="damped-holt-winters"]').count()).toBeGreaterThan(0);
+  expect(await page.locator('#cohort-clv tbody tr[data-method="pooled"]').count()).toBeGreaterThan(0);
+  await expect(page.locator('#cohort-clv tbody tr[data-method="pooled"]').first()).toContainText('too few or too sparse');
+  expect(errors).toEqual([]);
+});
