@@ -142,7 +142,7 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
     let daily = daily_view(&v);
     let backtest = backtest_view(&v);
     view! {
-        <p id="cohort-summary">{format!("{} cohorts, {} net revenue up to {}.", v.matrix.len(), format::money(v.total_revenue), v.request.cutoff)}</p>
+        <p id="cohort-summary">{format!("{} cohorts, {} net revenue up to {}.", format::int(v.matrix.len() as u64), format::money(v.total_revenue), v.request.cutoff)}</p>
         <ul class="notes">{notes}</ul>
         <h3>"Retention: share of each cohort buying in each " {unit} " after joining"</h3>
         <div class="scroll"><table id="retention-matrix" class="heat">

@@ -61,3 +61,32 @@ test('model fits in the tab against the native CLI (demo data)', async ({ page }
   console.log(`BENCH fits (BG/NBD, Pareto/NBD, MBG/NBD, Gamma–Gamma on 23,570 CDNOW customers): native ${native.toFixed(2)} s, ` +
     `tab ${tab.toFixed(2)} s (${(tab / native).toFixed(2)}× native, tab includes predictions for the table)`);
 });
+
+test('cohort forecasts in the tab against the native CLI (1,000 daily cohorts)', async ({ page }) => {
+  const file = 'target/bench/cohorts.csv';
+  expect(fs.existsSync(file), `${file} is made by ./dev bench`).toBe(true);
+  const args = ['cohorts', '--input', file, '--cohort', 'day', '--horizon-days', '365'];
+  execFileSync('target/release/clv', ['inspect', '--input', file]); // warm the file cache
+  const t0 = Date.now();
+  execFileSync('target/release/clv', args, { maxBuffer: 1 << 28 });
+  const nativeAll = (Date.now() - t0) / 1000;
+  const t00 = Date.now();
+  execFileSync('target/release/clv', ['inspect', '--input', file]);
+  const nativeRead = (Date.now() - t00) / 1000;
+  await page.goto('/');
+  await page.setInputFiles('#csv', file);
+  await page.click('#analyse');
+  await expect(page.locator('#sum-customers')).not.toHaveText('', { timeout: 600_000 });
+  await page.selectOption('#cohort-grain', 'day');
+  await page.selectOption('#cohort-age-unit', 'week');
+  await page.selectOption('#cohort-horizon', '365');
+  const t1 = Date.now();
+  await page.click('#build-cohorts');
+  await expect(page.locator('#cohort-summary')).toContainText('1,000 cohorts', { timeout: 600_000 });
+  const tab = (Date.now() - t1) / 1000;
+  const native = Math.max(nativeAll - nativeRead, 1e-3);
+  const forecast = await page.locator('#cohort-clv tbody tr:not([data-method="observed"])').count();
+  console.log(`BENCH cohorts (1,000 daily cohorts, value at 365 days; ${forecast} of the shown rows forecast): ` +
+    `native clv cohorts minus reading ${native.toFixed(2)} s (multi-threaded), tab ${tab.toFixed(2)} s ` +
+    `(${(tab / native).toFixed(2)}× native, one thread, includes the reply and rendering)`);
+});
