@@ -32,6 +32,10 @@ fn main() {
         weights: vec![1.0; rows.len()],
     };
     let opts = FitOptions::default();
+    if std::env::var("CLV_PROBE").is_ok() {
+        probe(&c);
+        return;
+    }
     let clv = ClvParams::new(365.0, 0.1, TimeUnit::Week).unwrap();
 
     let t = Instant::now();
@@ -62,4 +66,24 @@ fn main() {
         "Pareto/NBD fit    {fit_pn:7.3} s  converged {} ({} iterations)",
         pn_report.convergence.converged, pn_report.convergence.iterations
     );
+}
+
+#[allow(dead_code)]
+fn probe(c: &Customers) {
+    use clv_core::models::{Likelihood, ParetoNbd};
+    let data = c.weighted();
+    let m = ParetoNbd::new(0.55, 10.6, 0.61, 11.7).unwrap();
+    let prepared = ParetoNbd::prepare(&data);
+    let t = Instant::now();
+    let ll = m.ln_likelihood_sum(&data, prepared.as_ref()).unwrap();
+    let t2 = Instant::now();
+    let _ = m.ln_likelihood_sum(&data, prepared.as_ref()).unwrap();
+    println!("probe: again {:.1} ms", t2.elapsed().as_secs_f64() * 1e3);
+    println!("probe: one cached Pareto/NBD likelihood sum {:.1} ms (ll {ll:.1})", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
+    let mut s = 0.0;
+    for (r, _) in data.iter() {
+        s += (r.t + 0.5).ln() + (r.t_x + 1.5).ln();
+    }
+    println!("probe: 2 ln per row {:.1} ms ({s:.1})", t.elapsed().as_secs_f64() * 1e3);
 }

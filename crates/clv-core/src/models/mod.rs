@@ -129,6 +129,9 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, ModelError
     }
 }
 
+/// What [`Likelihood::prepare`] built; each model knows its own type.
+pub type Prepared = Box<dyn std::any::Any>;
+
 /// A parametric model fitted by maximum likelihood.
 pub trait Likelihood: Sized {
     type Row: Copy;
@@ -152,6 +155,17 @@ pub trait Likelihood: Sized {
     /// [`Likelihood::sort_key`], so terms that depend only on it can be
     /// computed once per run of equal keys.
     fn ln_likelihood_and_gradient(&self, _data: &Weighted<Self::Row>) -> Option<(f64, Vec<f64>)> {
+        None
+    }
+    /// Work a model can do once per fit instead of once per evaluation
+    /// (e.g. index the distinct sub-keys of the rows), handed back to
+    /// [`Likelihood::ln_likelihood_sum`].
+    fn prepare(_data: &Weighted<Self::Row>) -> Option<Prepared> {
+        None
+    }
+    /// Σ w·ln L over the data, for models that share work between rows;
+    /// `None` means "sum [`Likelihood::ln_likelihood`] row by row".
+    fn ln_likelihood_sum(&self, _data: &Weighted<Self::Row>, _prepared: Option<&Prepared>) -> Option<f64> {
         None
     }
     fn sort_key(_row: &Self::Row) -> f64 {
@@ -226,6 +240,7 @@ pub struct Fitted<M> {
 
 struct MeanNll<'a, M: Likelihood> {
     data: &'a Weighted<M::Row>,
+    prepared: Option<Prepared>,
     total: f64,
     penalizer: f64,
     /// The last (log-params, cost, gradient) from the closed-form path: the
@@ -242,7 +257,9 @@ impl<M: Likelihood> MeanNll<'_, M> {
         match M::from_params(&p) {
             Ok(m) => match m.ln_likelihood_and_gradient(self.data) {
                 Some((ll, _)) => ll,
-                None => crate::total(self.data.iter().map(|(r, w)| w * m.ln_likelihood(r))),
+                None => m
+                    .ln_likelihood_sum(self.data, self.prepared.as_ref())
+                    .unwrap_or_else(|| crate::total(self.data.iter().map(|(r, w)| w * m.ln_likelihood(r)))),
             },
             Err(_) => f64::NEG_INFINITY,
         }
@@ -298,13 +315,14 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
         rows: order.iter().map(|&i| data.rows[i]).collect(),
         weights: order.iter().map(|&i| data.weights[i]).collect(),
     };
-    let nll = MeanNll::<M> { data: &sorted, total, penalizer: opts.penalizer, last: Default::default() };
+    let prepared = M::prepare(&sorted);
+    let nll = MeanNll::<M> { data: &sorted, prepared, total, penalizer: opts.penalizer, last: Default::default() };
     let starts: Vec<Vec<f64>> = M::starts().iter().map(|s| s.iter().map(|v| v.ln()).collect()).collect();
     let best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
     let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();
     let model = M::from_params(&natural)?;
     // Standard errors from the Hessian of the total NLL in log space.
-    let h = hessian(&nll, &best.log_params);
+    let h = best.hessian.clone().unwrap_or_else(|| hessian(&nll, &best.log_params));
     let scaled: Vec<Vec<f64>> = h.iter().map(|row| row.iter().map(|v| v * total).collect()).collect();
     let cov = spd_inverse(&scaled);
     let mut warnings = Vec::new();

@@ -160,6 +160,8 @@ pub struct Optimum {
     pub log_params: Vec<f64>,
     pub cost: f64,
     pub convergence: Convergence,
+    /// The Hessian the Newton polish used (at the point it started from).
+    pub hessian: Option<Vec<Vec<f64>>>,
 }
 
 fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
@@ -249,13 +251,17 @@ fn from_start<O: Objective>(
 /// quadratic convergence takes the optimum from the solver's tolerance to
 /// the precision of the gradient, so builds whose `exp`/`ln` differ in the
 /// last bit (native vs wasm) land on the same digits. A step is kept only if
-/// the cost does not rise beyond rounding noise.
-fn newton_polish<O: Objective>(f: &O, mut x: Vec<f64>, mut cost: f64) -> (Vec<f64>, f64) {
+/// the cost does not rise beyond rounding noise. The Hessian is computed
+/// once (the steps are far below its scale of change) and returned for the
+/// standard errors: for a 4-parameter model without a closed-form gradient
+/// each Hessian costs 33 likelihood passes.
+fn newton_polish<O: Objective>(f: &O, mut x: Vec<f64>, mut cost: f64) -> (Vec<f64>, f64, Option<Vec<Vec<f64>>>) {
+    let h = hessian(f, &x);
+    let Some(inv) = spd_inverse(&h) else {
+        return (x, cost, Some(h));
+    };
     for _ in 0..3 {
         let g = precise_gradient(f, &x);
-        let Some(inv) = spd_inverse(&hessian(f, &x)) else {
-            break;
-        };
         let step: Vec<f64> = inv.iter().map(|row| row.iter().zip(&g).map(|(h, gi)| h * gi).sum::<f64>()).collect();
         let next: Vec<f64> = x.iter().zip(&step).map(|(xi, si)| xi - si).collect();
         let c = f.cost(&next);
@@ -271,7 +277,7 @@ fn newton_polish<O: Objective>(f: &O, mut x: Vec<f64>, mut cost: f64) -> (Vec<f6
             break;
         }
     }
-    (x, cost)
+    (x, cost, Some(h))
 }
 
 /// Minimise from the starts in order, stopping at the first that converges
@@ -297,7 +303,8 @@ pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Res
     }
     let (p, cost, method, why) =
         best.ok_or_else(|| format!("no start reached a finite likelihood: {}", errors.join("; ")))?;
-    let (p, cost) = if max_norm(&gradient(f, &p)) < GRADIENT_TOLERANCE { newton_polish(f, p, cost) } else { (p, cost) };
+    let (p, cost, hessian) =
+        if max_norm(&gradient(f, &p)) < GRADIENT_TOLERANCE { newton_polish(f, p, cost) } else { (p, cost, None) };
     let g = max_norm(&precise_gradient(f, &p));
     let converged = g < GRADIENT_TOLERANCE;
     let message = if converged {
@@ -309,6 +316,7 @@ pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Res
         log_params: p,
         cost,
         convergence: Convergence { converged, iterations, gradient_norm: g, method, message },
+        hessian,
     })
 }
 

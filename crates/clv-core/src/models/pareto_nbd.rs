@@ -9,7 +9,9 @@
 
 use super::bgnbd::check_rfm;
 use super::special::{ln_gamma, ln_hyp2f1, log_add_exp};
-use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Prepared, Rfm, Weighted};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -29,6 +31,58 @@ fn ln_one_minus_exp(d: f64) -> f64 {
     } else {
         (-d.exp()).ln_1p()
     }
+}
+
+/// Rows per parallel chunk of the likelihood sum.
+const CHUNK: usize = 4096;
+
+/// Each row's distinct x, T and (x, t) pairs, found once per fit.
+struct PairIndex {
+    xs: Vec<f64>,
+    ts: Vec<f64>,
+    pairs: Vec<(f64, f64)>,
+    /// Per row: indices of x, (x, t_x), (x, T) and T.
+    rows: Vec<(u32, u32, u32, u32)>,
+}
+
+impl PairIndex {
+    fn new(data: &Weighted<Rfm>) -> PairIndex {
+        let mut xs: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut ts: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut pairs: FxHashMap<(u64, u64), u32> = FxHashMap::default();
+        let mut index =
+            PairIndex { xs: Vec::new(), ts: Vec::new(), pairs: Vec::new(), rows: Vec::with_capacity(data.rows.len()) };
+        let mut pair = |x: f64, t: f64, list: &mut Vec<(f64, f64)>| {
+            *pairs.entry((x.to_bits(), t.to_bits())).or_insert_with(|| {
+                list.push((x, t));
+                list.len() as u32 - 1
+            })
+        };
+        for c in &data.rows {
+            let xi = *xs.entry(c.x.to_bits()).or_insert_with(|| {
+                index.xs.push(c.x);
+                index.xs.len() as u32 - 1
+            });
+            let t = *ts.entry(c.t.to_bits()).or_insert_with(|| {
+                index.ts.push(c.t);
+                index.ts.len() as u32 - 1
+            });
+            let txi = pair(c.x, c.t_x, &mut index.pairs);
+            let ti = pair(c.x, c.t, &mut index.pairs);
+            index.rows.push((xi, txi, ti, t));
+        }
+        index
+    }
+}
+
+/// ln L = ln(e^alive + e^prefix · A₀), A₀ = e^f(t_x) − e^f(T).
+fn combine(alive: f64, prefix: f64, f_tx: f64, f_t: f64) -> f64 {
+    finite_or(log_add_exp(alive, prefix + a0_from(f_tx, f_t)), f64::NEG_INFINITY)
+}
+
+/// ln A₀ = ln(e^f(t_x) − e^f(T)).
+fn a0_from(f_tx: f64, f_t: f64) -> f64 {
+    f_tx + ln_one_minus_exp(f_t - f_tx)
 }
 
 impl ParetoNbd {
@@ -56,16 +110,21 @@ impl ParetoNbd {
         ln_gamma(self.r + c.x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln()
     }
 
-    /// ln A₀ of FHL (2005) eq. 22, with the ₂F₁ argument kept in [0, 1) by
-    /// taking the larger of α and β.
-    fn ln_a0(&self, c: &Rfm) -> Result<f64, super::special::Hyp2f1Error> {
+    /// ln ₂F₁(r+s+x, ·; r+s+x+1; z(t)) − (r+s+x) ln(max(α, β) + t), where A₀
+    /// of FHL (2005) eq. 22 is e^f(t_x) − e^f(T); the ₂F₁ argument is kept in
+    /// [0, 1) by taking the larger of α and β. It depends on the row only through (x, t), and real
+    /// data repeat those pairs: 160k distinct (x, t_x, T) from 1M simulated
+    /// customers hold 8.4k distinct (x, t).
+    fn ln_f(&self, x: f64, t: f64) -> Result<f64, super::special::Hyp2f1Error> {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let rsx = r + s + c.x;
-        let (big, diff, b2) =
-            if alpha >= beta { (alpha, alpha - beta, s + 1.0) } else { (beta, beta - alpha, r + c.x) };
-        let f = |t: f64| ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)).map(|lf| lf - rsx * (big + t).ln());
-        let (at_tx, at_t) = (f(c.t_x)?, f(c.t)?);
-        Ok(at_tx + ln_one_minus_exp(at_t - at_tx))
+        let rsx = r + s + x;
+        let (big, diff, b2) = if alpha >= beta { (alpha, alpha - beta, s + 1.0) } else { (beta, beta - alpha, r + x) };
+        ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)).map(|lf| lf - rsx * (big + t).ln())
+    }
+
+    /// ln of the second term's factor Γ(r+x)αʳβˢ/Γ(r) · s/(r+s+x).
+    fn dropout_prefix(&self, x: f64, common: f64) -> f64 {
+        common + (self.s / (self.r + self.s + x)).ln()
     }
 
     /// Discounted expected residual transactions (FHL 2005, "RFM and CLV",
@@ -107,12 +166,46 @@ impl Likelihood for ParetoNbd {
     /// FHL (2005) note, eq. 22, in log space.
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
         let common = self.ln_common(c);
-        let first = self.alive_from_common(c, common);
-        let rsx = self.r + self.s + c.x;
-        match self.ln_a0(c) {
-            Ok(ln_a0) => finite_or(log_add_exp(first, common + (self.s / rsx).ln() + ln_a0), f64::NEG_INFINITY),
-            Err(_) => f64::NEG_INFINITY,
+        match (self.ln_f(c.x, c.t_x), self.ln_f(c.x, c.t)) {
+            (Ok(f_tx), Ok(f_t)) => {
+                combine(self.alive_from_common(c, common), self.dropout_prefix(c.x, common), f_tx, f_t)
+            }
+            _ => f64::NEG_INFINITY,
         }
+    }
+
+    fn prepare(data: &Weighted<Rfm>) -> Option<Prepared> {
+        Some(Box::new(PairIndex::new(data)))
+    }
+
+    /// The sum over the data with ₂F₁ terms computed once per distinct
+    /// (x, t) and ln Γ once per distinct x — 38× fewer ₂F₁ evaluations on
+    /// 1M simulated customers than row by row.
+    fn ln_likelihood_sum(&self, data: &Weighted<Rfm>, prepared: Option<&Prepared>) -> Option<f64> {
+        let index = prepared?.downcast_ref::<PairIndex>()?;
+        let f: Vec<f64> = index.pairs.par_iter().map(|&(x, t)| self.ln_f(x, t).unwrap_or(f64::NAN)).collect();
+        if f.iter().any(|v| v.is_nan()) {
+            return Some(f64::NEG_INFINITY);
+        }
+        let common: Vec<f64> = index.xs.iter().map(|&x| self.ln_common(&Rfm::new(x, 0.0, 1.0))).collect();
+        let prefix: Vec<f64> = index.xs.iter().zip(&common).map(|(&x, &c)| self.dropout_prefix(x, c)).collect();
+        let ln_t: Vec<(f64, f64)> = index.ts.iter().map(|t| ((self.alpha + t).ln(), (self.beta + t).ln())).collect();
+        // Fixed chunks summed in order: the same digits on any number of threads.
+        let partial: Vec<f64> = index
+            .rows
+            .par_chunks(CHUNK)
+            .zip(data.weights.par_chunks(CHUNK))
+            .map(|(idx, weights)| {
+                let mut sum = 0.0;
+                for (w, &(xi, txi, ti, t)) in weights.iter().zip(idx) {
+                    let (xi, (ln_at, ln_bt)) = (xi as usize, ln_t[t as usize]);
+                    let alive = common[xi] - (self.r + index.xs[xi]) * ln_at - self.s * ln_bt;
+                    sum += w * combine(alive, prefix[xi], f[txi as usize], f[ti as usize]);
+                }
+                sum
+            })
+            .collect();
+        Some(crate::total(partial))
     }
 
     fn starts() -> Vec<Vec<f64>> {
