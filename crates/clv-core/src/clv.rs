@@ -5,6 +5,7 @@
 use crate::models::gamma_gamma::GammaGamma;
 use crate::models::{summarise_pmf, CountModel, ModelError, PmfSummary, Rfm};
 use crate::time::TimeUnit;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -94,51 +95,75 @@ pub(crate) fn pmf_cap(mean: f64) -> usize {
     ((mean + 12.0 * (mean + 1.0).sqrt() + 10.0).ceil() as usize).min(20_000)
 }
 
-/// The count side of a customer's value: everything but the spend.
-#[derive(Debug, Clone, Copy)]
-struct CountValue {
-    p_alive: f64,
-    expected_txn: f64,
-    txn: PmfSummary,
-    /// Σ_m ΔE[Y]/(1+d)^m: CLV per unit of spend.
-    discounted_txn: f64,
+/// What a customer alive at T would do: depends on the row only through
+/// (x, T), so it is computed once per distinct pair (8.4k for 1M simulated
+/// customers with 160k distinct (x, t_x, T)) and shared.
+struct IfAlive {
+    expected: f64,
+    pmf: Vec<f64>,
+    /// Σ_m ΔE[Y | alive]/(1+d)^m: discounted purchases per unit of spend.
+    discounted: f64,
 }
 
-/// Value every customer. The count side is computed once per distinct
-/// (x, t_x, T) and the spend side per (x, m̄): CLV = spend × discounted purchases.
-/// `spend`: `None` values each purchase at 1 (counts only).
+fn if_alive(model: &dyn CountModel, c: &Rfm, p: &ClvParams) -> IfAlive {
+    let expected = model.expected_if_alive(c, p.horizon_units());
+    let k = units_per_month(p.unit);
+    let (mut prev, mut discounted) = (0.0, 0.0);
+    for m in 1..=p.months {
+        let e = model.expected_if_alive(c, f64::from(m) * k);
+        discounted += (e - prev) / (1.0 + p.monthly_discount).powi(m as i32);
+        prev = e;
+    }
+    IfAlive { expected, pmf: model.pmf_if_alive(c, p.horizon_units(), pmf_cap(expected)), discounted }
+}
+
+/// Median and 80% interval of the mixture "dead (0 purchases) or alive".
+fn mixture_summary(p_alive: f64, pmf: &[f64]) -> PmfSummary {
+    let mut mixed: Vec<f64> = pmf.iter().map(|v| p_alive * v).collect();
+    if let Some(first) = mixed.first_mut() {
+        *first += 1.0 - p_alive;
+    }
+    summarise_pmf(&mixed)
+}
+
+/// Value every customer: the alive part once per distinct (x, T), P(alive)
+/// per row, both in parallel natively. CLV = spend × P(alive) × discounted
+/// purchases if alive. `spend`: `None` values each purchase at 1 (counts only).
 pub fn value_customers(
     model: &dyn CountModel,
     spend: Option<&GammaGamma>,
     rows: &[(Rfm, f64)],
     p: &ClvParams,
 ) -> Vec<CustomerValue> {
-    let h = p.horizon_units();
-    let mut cache: FxHashMap<[u64; 3], CountValue> = FxHashMap::default();
-    rows.iter()
-        .map(|(c, m)| {
-            let key = [c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits()];
-            let count = *cache.entry(key).or_insert_with(|| {
-                let expected_txn = model.expected_purchases(c, h);
-                CountValue {
-                    p_alive: model.p_alive(c),
-                    expected_txn,
-                    txn: summarise_pmf(&model.purchase_pmf(c, h, pmf_cap(expected_txn))),
-                    discounted_txn: discounted_clv(model, c, 1.0, p),
-                }
-            });
+    let mut index: FxHashMap<[u64; 2], u32> = FxHashMap::default();
+    let mut keys: Vec<Rfm> = Vec::new();
+    let slot: Vec<u32> = rows
+        .iter()
+        .map(|(c, _)| {
+            *index.entry([c.x.to_bits(), c.t.to_bits()]).or_insert_with(|| {
+                keys.push(*c);
+                keys.len() as u32 - 1
+            })
+        })
+        .collect();
+    let alive: Vec<IfAlive> = keys.par_iter().map(|c| if_alive(model, c, p)).collect();
+    rows.par_iter()
+        .zip(&slot)
+        .map(|((c, m), &k)| {
+            let a = &alive[k as usize];
+            let p_alive = model.p_alive(c);
             let (expected_spend, spend_backfilled) = match spend {
                 Some(g) if c.x > 0.0 && *m > 0.0 => (g.expected_spend(c.x, *m).unwrap_or(0.0), false),
                 Some(g) => (g.population_mean().unwrap_or(0.0), true),
                 None => (1.0, false),
             };
             CustomerValue {
-                p_alive: count.p_alive,
-                expected_txn: count.expected_txn,
-                txn: count.txn,
+                p_alive,
+                expected_txn: p_alive * a.expected,
+                txn: mixture_summary(p_alive, &a.pmf),
                 expected_spend,
                 spend_backfilled,
-                clv: expected_spend * count.discounted_txn,
+                clv: expected_spend * p_alive * a.discounted,
             }
         })
         .collect()

@@ -6,7 +6,7 @@
 //! transaction, number of periods ([`Rfm`] with `t` = n).
 
 use super::special::{ln_beta, log_sum_exp};
-use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -88,21 +88,20 @@ impl CountModel for BgBb {
         finite_or((self.ln_alive_term(c) - self.ln_likelihood(c)).exp().min(1.0), 0.0)
     }
 
-    /// Expected transactions in the next `t` periods (FHS 2010 eq. 13), as the
-    /// mean of [`purchase_pmf`].
-    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
+    /// Expected transactions in the next `t` periods given alive (FHS 2010
+    /// eq. 13 divided by P(alive)), as the mean of [`CountModel::pmf_if_alive`].
+    fn expected_if_alive(&self, c: &Rfm, t: f64) -> f64 {
         let k = t.max(0.0).round() as usize;
-        crate::total(self.purchase_pmf(c, t, k).iter().enumerate().map(|(n, p)| n as f64 * p))
+        crate::total(self.pmf_if_alive(c, t, k).iter().enumerate().map(|(n, p)| n as f64 * p))
     }
 
     /// Alive after period n: p ~ Beta(α+x, β+n−x), θ ~ Beta(γ, δ+n). Over the
     /// next t periods the customer survives j period starts (prob.
     /// E[(1−θ)ʲθ], or E[(1−θ)ᵗ] for all t) and buys Binomial(j, p) times.
-    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
-        let pa = self.p_alive(c);
+    fn pmf_if_alive(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
         let post =
             BgBb { alpha: self.alpha + c.x, beta: self.beta + c.t - c.x, gamma: self.gamma, delta: self.delta + c.t };
-        alive_mixture(pa, post.alive_pmf(t.max(0.0).round() as usize, n_max))
+        post.alive_pmf(t.max(0.0).round() as usize, n_max)
     }
 
     fn expected_unconditional(&self, t: f64) -> f64 {

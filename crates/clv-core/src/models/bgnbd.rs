@@ -8,7 +8,7 @@
 //! MBG/NBD and Pareto/NBD do not have that property.
 
 use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
-use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
+use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -69,53 +69,56 @@ impl Likelihood for BgNbd {
     }
 
     /// Eq. 6 and its derivatives (digamma ψ for the Γ terms); the terms that
-    /// depend only on x are computed once per run of equal x.
+    /// depend only on x are computed once per run of equal x in each chunk.
     fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
         let BgNbd { r, alpha, a, b } = *self;
         let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
         let (lg_r, dg_r, lg_b, dg_b) = (ln_gamma(r), digamma(r), ln_gamma(b), digamma(b));
         let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
-        let mut last_x = f64::NAN;
-        // ln Γ and ψ at r+x, b+x, a+b+x, and ln(b+x−1)
-        let mut xt = [0.0f64; 7];
-        let (mut ll, mut g) = (0.0, [0.0f64; 4]);
-        for (c, w) in data.iter() {
-            let x = c.x;
-            if x != last_x {
-                last_x = x;
-                let b1 = if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 };
-                xt = [
-                    ln_gamma(r + x),
-                    digamma(r + x),
-                    ln_gamma(b + x),
-                    digamma(b + x),
-                    ln_gamma(a + b + x),
-                    digamma(a + b + x),
-                    b1,
-                ];
+        let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
+            let mut last_x = f64::NAN;
+            // ln Γ and ψ at r+x, b+x, a+b+x, and ln(b+x−1)
+            let mut xt = [0.0f64; 7];
+            let (mut ll, mut g) = (0.0, [0.0f64; 4]);
+            for (c, w) in rows.iter().zip(weights) {
+                let x = c.x;
+                if x != last_x {
+                    last_x = x;
+                    let b1 = if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 };
+                    xt = [
+                        ln_gamma(r + x),
+                        digamma(r + x),
+                        ln_gamma(b + x),
+                        digamma(b + x),
+                        ln_gamma(a + b + x),
+                        digamma(a + b + x),
+                        b1,
+                    ];
+                }
+                let [lg_rx, dg_rx, lg_bx, dg_bx, lg_abx, dg_abx, ln_bx1] = xt;
+                let l_t = (alpha + c.t).ln();
+                let a3 = -(r + x) * l_t;
+                let (lse, w4, l_tx) = if x > 0.0 {
+                    let l_tx = (alpha + c.t_x).ln();
+                    let a4 = ln_a - ln_bx1 - (r + x) * l_tx;
+                    let m = a3.max(a4);
+                    let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
+                    (m + (e3 + e4).ln(), e4 / (e3 + e4), l_tx)
+                } else {
+                    (a3, 0.0, 0.0)
+                };
+                let w3 = 1.0 - w4;
+                ll += w * (lg_rx - lg_r + r * ln_alpha + lg_ab + lg_bx - lg_b - lg_abx + lse);
+                g[0] += w * (dg_rx - dg_r + ln_alpha - w3 * l_t - w4 * l_tx);
+                g[1] += w
+                    * (r / alpha
+                        - w3 * (r + x) / (alpha + c.t)
+                        - if w4 > 0.0 { w4 * (r + x) / (alpha + c.t_x) } else { 0.0 });
+                g[2] += w * (dg_ab - dg_abx + w4 / a);
+                g[3] += w * (dg_bx - dg_abx - dg_b + dg_ab - if w4 > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
             }
-            let [lg_rx, dg_rx, lg_bx, dg_bx, lg_abx, dg_abx, ln_bx1] = xt;
-            let l_t = (alpha + c.t).ln();
-            let a3 = -(r + x) * l_t;
-            let (lse, w4, l_tx) = if x > 0.0 {
-                let l_tx = (alpha + c.t_x).ln();
-                let a4 = ln_a - ln_bx1 - (r + x) * l_tx;
-                let m = a3.max(a4);
-                let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
-                (m + (e3 + e4).ln(), e4 / (e3 + e4), l_tx)
-            } else {
-                (a3, 0.0, 0.0)
-            };
-            let w3 = 1.0 - w4;
-            ll += w * (lg_rx - lg_r + r * ln_alpha + lg_ab + lg_bx - lg_b - lg_abx + lse);
-            g[0] += w * (dg_rx - dg_r + ln_alpha - w3 * l_t - w4 * l_tx);
-            g[1] += w
-                * (r / alpha
-                    - w3 * (r + x) / (alpha + c.t)
-                    - if w4 > 0.0 { w4 * (r + x) / (alpha + c.t_x) } else { 0.0 });
-            g[2] += w * (dg_ab - dg_abx + w4 / a);
-            g[3] += w * (dg_bx - dg_abx - dg_b + dg_ab - if w4 > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
-        }
+            (ll, g)
+        });
         (ll.is_finite() && g.iter().all(|v| v.is_finite())).then(|| (ll, g.to_vec()))
     }
 }
@@ -150,12 +153,12 @@ impl CountModel for BgNbd {
     }
 
     /// FHL (2005) eq. 10: P(alive) × E[X(t)] of the alive posterior.
-    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
-        self.p_alive(c) * self.alive_posterior(c).expected_unconditional(t)
+    fn expected_if_alive(&self, c: &Rfm, t: f64) -> f64 {
+        self.alive_posterior(c).expected_unconditional(t)
     }
 
-    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
-        alive_mixture(self.p_alive(c), self.alive_posterior(c).unconditional_pmf(t, n_max))
+    fn pmf_if_alive(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        self.alive_posterior(c).unconditional_pmf(t, n_max)
     }
 
     /// FHL (2005) eq. 9: (a+b−1)/(a−1) [1 − (α/(α+t))^r ₂F₁(r, b; a+b−1; t/(α+t))].

@@ -78,24 +78,27 @@ impl Likelihood for GammaGamma {
     fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Spend>) -> Option<(f64, Vec<f64>)> {
         let GammaGamma { p, q, gamma } = *self;
         let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
-        let mut last_x = f64::NAN;
-        let mut xt = [0.0f64; 5]; // ln Γ(px+q), ψ(px+q), ln Γ(px), ψ(px), ln x
-        let (mut ll, mut g) = (0.0, [0.0f64; 3]);
-        for (s, w) in data.iter() {
-            let x = s.x;
-            if x != last_x {
-                last_x = x;
+        let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
+            let mut last_x = f64::NAN;
+            let mut xt = [0.0f64; 5]; // ln Γ(px+q), ψ(px+q), ln Γ(px), ψ(px), ln x
+            let (mut ll, mut g) = (0.0, [0.0f64; 3]);
+            for (s, w) in rows.iter().zip(weights) {
+                let x = s.x;
+                if x != last_x {
+                    last_x = x;
+                    let px = p * x;
+                    xt = [ln_gamma(px + q), digamma(px + q), ln_gamma(px), digamma(px), x.ln()];
+                }
+                let [lg_pxq, dg_pxq, lg_px, dg_px, ln_x] = xt;
                 let px = p * x;
-                xt = [ln_gamma(px + q), digamma(px + q), ln_gamma(px), digamma(px), x.ln()];
+                let (ln_m, l) = (s.mean.ln(), (x * s.mean + gamma).ln());
+                ll += w * (lg_pxq - lg_px - lg_q + q * ln_g + (px - 1.0) * ln_m + px * ln_x - (px + q) * l);
+                g[0] += w * x * (dg_pxq - dg_px + ln_m + ln_x - l);
+                g[1] += w * (dg_pxq - dg_q + ln_g - l);
+                g[2] += w * (q / gamma - (px + q) / (x * s.mean + gamma));
             }
-            let [lg_pxq, dg_pxq, lg_px, dg_px, ln_x] = xt;
-            let px = p * x;
-            let (ln_m, l) = (s.mean.ln(), (x * s.mean + gamma).ln());
-            ll += w * (lg_pxq - lg_px - lg_q + q * ln_g + (px - 1.0) * ln_m + px * ln_x - (px + q) * l);
-            g[0] += w * x * (dg_pxq - dg_px + ln_m + ln_x - l);
-            g[1] += w * (dg_pxq - dg_q + ln_g - l);
-            g[2] += w * (q / gamma - (px + q) / (x * s.mean + gamma));
-        }
+            (ll, g)
+        });
         (ll.is_finite() && g.iter().all(|v| v.is_finite())).then(|| (ll, g.to_vec()))
     }
 

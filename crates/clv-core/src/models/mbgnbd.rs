@@ -77,12 +77,12 @@ impl CountModel for MbgNbd {
         finite_or(1.0 / (1.0 + ln_ratio.exp()), 0.0)
     }
 
-    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
-        self.p_alive(c) * self.alive_posterior(c).expected_unconditional(t)
+    fn expected_if_alive(&self, c: &Rfm, t: f64) -> f64 {
+        self.alive_posterior(c).expected_unconditional(t)
     }
 
-    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
-        alive_mixture(self.p_alive(c), self.alive_posterior(c).unconditional_pmf(t, n_max))
+    fn pmf_if_alive(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        self.alive_posterior(c).unconditional_pmf(t, n_max)
     }
 
     /// A new customer survives the first purchase with probability b/(a+b);

@@ -129,6 +129,30 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, ModelError
     }
 }
 
+/// Rows per parallel chunk of a likelihood sum.
+const CHUNK: usize = 4096;
+
+/// Σ over fixed chunks of the data of `f(rows, weights, first_index)` →
+/// (value, gradient), chunks in parallel natively and added in order, so
+/// the digits do not depend on the number of threads (or on wasm vs native).
+pub(crate) fn chunked_sum<R: Sync, const N: usize>(
+    data: &Weighted<R>,
+    f: impl Fn(&[R], &[f64], usize) -> (f64, [f64; N]) + Sync,
+) -> (f64, [f64; N]) {
+    use rayon::prelude::*;
+    let parts: Vec<(f64, [f64; N])> = data
+        .rows
+        .par_chunks(CHUNK)
+        .zip(data.weights.par_chunks(CHUNK))
+        .enumerate()
+        .map(|(i, (rows, weights))| f(rows, weights, i * CHUNK))
+        .collect();
+    parts.into_iter().fold((0.0, [0.0; N]), |(v, mut g), (pv, pg)| {
+        g.iter_mut().zip(pg).for_each(|(a, b)| *a += b);
+        (v + pv, g)
+    })
+}
+
 /// What [`Likelihood::prepare`] built; each model knows its own type.
 pub type Prepared = Box<dyn std::any::Any>;
 
@@ -358,14 +382,25 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
 }
 
 /// Predictions of a count model for one customer, in the fit's time unit.
-pub trait CountModel {
+pub trait CountModel: Sync {
     fn name(&self) -> &'static str;
     /// P(alive at T | x, t_x, T).
     fn p_alive(&self, c: &Rfm) -> f64;
-    /// E[Y(t) | x, t_x, T]: expected purchases in (T, T + t].
-    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64;
+    /// E[Y(t) | alive at T, x, T]: purchases in (T, T + t] of a customer
+    /// known to be alive. Depends on the row only through (x, T) — which is
+    /// what lets predictions be shared between customers.
+    fn expected_if_alive(&self, c: &Rfm, t: f64) -> f64;
+    /// P(Y(t) = n | alive at T, x, T) for n = 0..=n_max.
+    fn pmf_if_alive(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64>;
+    /// E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] (a dead
+    /// customer buys nothing).
+    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
+        self.p_alive(c) * self.expected_if_alive(c, t)
+    }
     /// P(Y(t) = n | x, t_x, T) for n = 0..=n_max.
-    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64>;
+    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        alive_mixture(self.p_alive(c), self.pmf_if_alive(c, t, n_max))
+    }
     /// E[X(t)] for a new customer (from their first purchase).
     fn expected_unconditional(&self, t: f64) -> f64;
     /// P(X(t) = n) for a new customer, n = 0..=n_max.

@@ -9,7 +9,7 @@
 
 use super::bgnbd::check_rfm;
 use super::special::{ln_gamma, ln_hyp2f1, log_add_exp};
-use super::{alive_mixture, finite_or, positive, CountModel, Likelihood, ModelError, Prepared, Rfm, Weighted};
+use super::{finite_or, positive, CountModel, Likelihood, ModelError, Prepared, Rfm, Weighted};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -32,9 +32,6 @@ fn ln_one_minus_exp(d: f64) -> f64 {
         (-d.exp()).ln_1p()
     }
 }
-
-/// Rows per parallel chunk of the likelihood sum.
-const CHUNK: usize = 4096;
 
 /// Each row's distinct x, T and (x, t) pairs, found once per fit.
 struct PairIndex {
@@ -190,22 +187,16 @@ impl Likelihood for ParetoNbd {
         let common: Vec<f64> = index.xs.iter().map(|&x| self.ln_common(&Rfm::new(x, 0.0, 1.0))).collect();
         let prefix: Vec<f64> = index.xs.iter().zip(&common).map(|(&x, &c)| self.dropout_prefix(x, c)).collect();
         let ln_t: Vec<(f64, f64)> = index.ts.iter().map(|t| ((self.alpha + t).ln(), (self.beta + t).ln())).collect();
-        // Fixed chunks summed in order: the same digits on any number of threads.
-        let partial: Vec<f64> = index
-            .rows
-            .par_chunks(CHUNK)
-            .zip(data.weights.par_chunks(CHUNK))
-            .map(|(idx, weights)| {
-                let mut sum = 0.0;
-                for (w, &(xi, txi, ti, t)) in weights.iter().zip(idx) {
-                    let (xi, (ln_at, ln_bt)) = (xi as usize, ln_t[t as usize]);
-                    let alive = common[xi] - (self.r + index.xs[xi]) * ln_at - self.s * ln_bt;
-                    sum += w * combine(alive, prefix[xi], f[txi as usize], f[ti as usize]);
-                }
-                sum
-            })
-            .collect();
-        Some(crate::total(partial))
+        let (sum, _) = super::chunked_sum::<Rfm, 0>(data, |_, weights, first| {
+            let mut sum = 0.0;
+            for (w, &(xi, txi, ti, t)) in weights.iter().zip(&index.rows[first..]) {
+                let (xi, (ln_at, ln_bt)) = (xi as usize, ln_t[t as usize]);
+                let alive = common[xi] - (self.r + index.xs[xi]) * ln_at - self.s * ln_bt;
+                sum += w * combine(alive, prefix[xi], f[txi as usize], f[ti as usize]);
+            }
+            (sum, [])
+        });
+        Some(sum)
     }
 
     fn starts() -> Vec<Vec<f64>> {
@@ -258,12 +249,12 @@ impl CountModel for ParetoNbd {
     }
 
     /// FHL (2005) note, eq. 19: P(alive) × E[X(t)] of the alive posterior.
-    fn expected_purchases(&self, c: &Rfm, t: f64) -> f64 {
-        self.p_alive(c) * self.alive_posterior(c).expected_unconditional(t)
+    fn expected_if_alive(&self, c: &Rfm, t: f64) -> f64 {
+        self.alive_posterior(c).expected_unconditional(t)
     }
 
-    fn purchase_pmf(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
-        alive_mixture(self.p_alive(c), self.alive_posterior(c).unconditional_pmf(t, n_max))
+    fn pmf_if_alive(&self, c: &Rfm, t: f64, n_max: usize) -> Vec<f64> {
+        self.alive_posterior(c).unconditional_pmf(t, n_max)
     }
 
     /// E[X(t)] = rβ/(α(s−1)) [1 − (β/(β+t))^(s−1)], with its s → 1 limit
