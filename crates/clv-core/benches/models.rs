@@ -50,6 +50,9 @@ fn main() {
     let t = Instant::now();
     let (_, pn_report) = fit_count(ModelKind::Pnbd, &c, &opts).unwrap();
     let fit_pn = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (_, mbg_report) = fit_count(ModelKind::Mbgnbd, &c, &opts).unwrap();
+    let fit_mbg = t.elapsed().as_secs_f64();
 
     println!("{n} customers, {} distinct (x, t_x, T)", bg_report.n_unique);
     println!(
@@ -65,6 +68,10 @@ fn main() {
     println!(
         "Pareto/NBD fit    {fit_pn:7.3} s  converged {} ({} iterations)",
         pn_report.convergence.converged, pn_report.convergence.iterations
+    );
+    println!(
+        "MBG/NBD fit       {fit_mbg:7.3} s  converged {} ({} iterations)",
+        mbg_report.convergence.converged, mbg_report.convergence.iterations
     );
 }
 
