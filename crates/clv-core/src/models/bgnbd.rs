@@ -68,59 +68,64 @@ impl Likelihood for BgNbd {
         c.x
     }
 
-    /// Eq. 6 and its derivatives (digamma ψ for the Γ terms); the terms that
-    /// depend only on x are computed once per run of equal x in each chunk.
+    /// Eq. 6 and its derivatives: see [`family_ll_grad`].
     fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
-        let BgNbd { r, alpha, a, b } = *self;
-        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
-        let (lg_r, dg_r, lg_b, dg_b) = (ln_gamma(r), digamma(r), ln_gamma(b), digamma(b));
-        let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
-        let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
-            let mut last_x = f64::NAN;
-            // ln Γ and ψ at r+x, b+x, a+b+x, and ln(b+x−1)
-            let mut xt = [0.0f64; 7];
-            let (mut ll, mut g) = (0.0, [0.0f64; 4]);
-            for (c, w) in rows.iter().zip(weights) {
-                let x = c.x;
-                if x != last_x {
-                    last_x = x;
-                    let b1 = if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 };
-                    xt = [
-                        ln_gamma(r + x),
-                        digamma(r + x),
-                        ln_gamma(b + x),
-                        digamma(b + x),
-                        ln_gamma(a + b + x),
-                        digamma(a + b + x),
-                        b1,
-                    ];
-                }
-                let [lg_rx, dg_rx, lg_bx, dg_bx, lg_abx, dg_abx, ln_bx1] = xt;
-                let l_t = (alpha + c.t).ln();
-                let a3 = -(r + x) * l_t;
-                let (lse, w4, l_tx) = if x > 0.0 {
-                    let l_tx = (alpha + c.t_x).ln();
-                    let a4 = ln_a - ln_bx1 - (r + x) * l_tx;
-                    let m = a3.max(a4);
-                    let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
-                    (m + (e3 + e4).ln(), e4 / (e3 + e4), l_tx)
-                } else {
-                    (a3, 0.0, 0.0)
-                };
-                let w3 = 1.0 - w4;
-                ll += w * (lg_rx - lg_r + r * ln_alpha + lg_ab + lg_bx - lg_b - lg_abx + lse);
-                g[0] += w * (dg_rx - dg_r + ln_alpha - w3 * l_t - w4 * l_tx);
-                g[1] += w
-                    * (r / alpha
-                        - w3 * (r + x) / (alpha + c.t)
-                        - if w4 > 0.0 { w4 * (r + x) / (alpha + c.t_x) } else { 0.0 });
-                g[2] += w * (dg_ab - dg_abx + w4 / a);
-                g[3] += w * (dg_bx - dg_abx - dg_b + dg_ab - if w4 > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
-            }
-            (ll, g)
-        });
-        (ll.is_finite() && g.iter().all(|v| v.is_finite())).then(|| (ll, g.to_vec()))
+        family_ll_grad([self.r, self.alpha, self.a, self.b], 0.0, data)
     }
+}
+
+/// Σ w·ln L and its gradient for BG/NBD (`shift` 0) and MBG/NBD (`shift`
+/// 1), which share one form: ln L = ln Γ(r+x) − ln Γ(r) + r ln α
+/// + ln Γ(b+x+k) − ln Γ(a+b+x+k) − ln Γ(b) + ln Γ(a+b) + ln(e^A₃ + e^A₄),
+/// A₃ = −(r+x) ln(α+T), A₄ = ln a − ln(b+x+k−1) − (r+x) ln(α+t_x), where
+/// BG/NBD has no A₄ term for x = 0 (FHL 2005 eq. 6; Batislam et al. 2007).
+/// Derivatives with digamma ψ; the x-only terms once per run of equal x in
+/// each chunk (rows arrive sorted by x).
+pub(super) fn family_ll_grad(p: [f64; 4], shift: f64, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
+    let [r, alpha, a, b] = p;
+    let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+    let (lg_r, dg_r, lg_b, dg_b) = (ln_gamma(r), digamma(r), ln_gamma(b), digamma(b));
+    let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
+    let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
+        let mut last_x = f64::NAN;
+        // ln Γ and ψ at r+x, b+x+k, a+b+x+k, and ln(b+x+k−1)
+        let mut xt = [0.0f64; 7];
+        let (mut ll, mut g) = (0.0, [0.0f64; 4]);
+        for (c, w) in rows.iter().zip(weights) {
+            let x = c.x;
+            let has_a4 = x > 0.0 || shift > 0.0;
+            if x != last_x {
+                last_x = x;
+                let bx = b + x + shift;
+                let b1 = if has_a4 { (bx - 1.0).ln() } else { 0.0 };
+                let abx = a + bx;
+                xt = [ln_gamma(r + x), digamma(r + x), ln_gamma(bx), digamma(bx), ln_gamma(abx), digamma(abx), b1];
+            }
+            let [lg_rx, dg_rx, lg_bx, dg_bx, lg_abx, dg_abx, ln_bx1] = xt;
+            let l_t = (alpha + c.t).ln();
+            let a3 = -(r + x) * l_t;
+            let (lse, w4, l_tx) = if has_a4 {
+                let l_tx = (alpha + c.t_x).ln();
+                let a4 = ln_a - ln_bx1 - (r + x) * l_tx;
+                let m = a3.max(a4);
+                let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
+                (m + (e3 + e4).ln(), e4 / (e3 + e4), l_tx)
+            } else {
+                (a3, 0.0, 0.0)
+            };
+            let w3 = 1.0 - w4;
+            ll += w * (lg_rx - lg_r + r * ln_alpha + lg_ab + lg_bx - lg_b - lg_abx + lse);
+            g[0] += w * (dg_rx - dg_r + ln_alpha - w3 * l_t - w4 * l_tx);
+            g[1] += w
+                * (r / alpha
+                    - w3 * (r + x) / (alpha + c.t)
+                    - if w4 > 0.0 { w4 * (r + x) / (alpha + c.t_x) } else { 0.0 });
+            g[2] += w * (dg_ab - dg_abx + w4 / a);
+            g[3] += w * (dg_bx - dg_abx - dg_b + dg_ab - if w4 > 0.0 { w4 / (b + x + shift - 1.0) } else { 0.0 });
+        }
+        (ll, g)
+    });
+    (ll.is_finite() && g.iter().all(|v| v.is_finite())).then(|| (ll, g.to_vec()))
 }
 
 /// Shared validity check of a calibration row.

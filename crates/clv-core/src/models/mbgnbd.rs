@@ -5,7 +5,7 @@
 //! predictions as in `lifetimes`' `ModifiedBetaGeoFitter` and BTYDplus.
 
 use super::bgnbd::check_rfm;
-use super::special::{digamma, ln_beta, ln_gamma};
+use super::special::{ln_beta, ln_gamma};
 use super::{alive_mixture, finite_or, positive, BgNbd, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
@@ -69,50 +69,9 @@ impl Likelihood for MbgNbd {
         c.x
     }
 
-    /// The likelihood above written as a1 + a2 + ln(e^A₃ + e^A₄) with
-    /// A₃ = −(r+x) ln(α+T), A₄ = ln a − ln(b+x) − (r+x) ln(α+t_x), and
-    /// a2 = ln Γ(b+x+1) − ln Γ(a+b+x+1) − ln Γ(b) + ln Γ(a+b); derivatives
-    /// with digamma ψ, the x-only terms once per run of equal x in each chunk.
+    /// See [`super::bgnbd::family_ll_grad`]: MBG/NBD is its `shift` 1 case.
     fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
-        let MbgNbd { r, alpha, a, b } = *self;
-        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
-        let (lg_r, dg_r, lg_b, dg_b) = (ln_gamma(r), digamma(r), ln_gamma(b), digamma(b));
-        let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
-        let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
-            let mut last_x = f64::NAN;
-            // ln Γ and ψ at r+x, b+x+1, a+b+x+1, and ln(b+x)
-            let mut xt = [0.0f64; 7];
-            let (mut ll, mut g) = (0.0, [0.0f64; 4]);
-            for (c, w) in rows.iter().zip(weights) {
-                let x = c.x;
-                if x != last_x {
-                    last_x = x;
-                    xt = [
-                        ln_gamma(r + x),
-                        digamma(r + x),
-                        ln_gamma(b + x + 1.0),
-                        digamma(b + x + 1.0),
-                        ln_gamma(a + b + x + 1.0),
-                        digamma(a + b + x + 1.0),
-                        (b + x).ln(),
-                    ];
-                }
-                let [lg_rx, dg_rx, lg_bx1, dg_bx1, lg_abx1, dg_abx1, ln_bx] = xt;
-                let (l_t, l_tx) = ((alpha + c.t).ln(), (alpha + c.t_x).ln());
-                let (a3, a4) = (-(r + x) * l_t, ln_a - ln_bx - (r + x) * l_tx);
-                let m = a3.max(a4);
-                let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
-                let (lse, w4) = (m + (e3 + e4).ln(), e4 / (e3 + e4));
-                let w3 = 1.0 - w4;
-                ll += w * (lg_rx - lg_r + r * ln_alpha + lg_bx1 - lg_abx1 - lg_b + lg_ab + lse);
-                g[0] += w * (dg_rx - dg_r + ln_alpha - w3 * l_t - w4 * l_tx);
-                g[1] += w * (r / alpha - w3 * (r + x) / (alpha + c.t) - w4 * (r + x) / (alpha + c.t_x));
-                g[2] += w * (dg_ab - dg_abx1 + w4 / a);
-                g[3] += w * (dg_bx1 - dg_abx1 - dg_b + dg_ab - w4 / (b + x));
-            }
-            (ll, g)
-        });
-        (ll.is_finite() && g.iter().all(|v| v.is_finite())).then(|| (ll, g.to_vec()))
+        super::bgnbd::family_ll_grad([self.r, self.alpha, self.a, self.b], 1.0, data)
     }
 }
 
