@@ -74,13 +74,17 @@ impl Likelihood for BgNbd {
     }
 }
 
-/// Σ w·ln L and its gradient for BG/NBD (`shift` 0) and MBG/NBD (`shift`
-/// 1), which share one form: ln L = ln Γ(r+x) − ln Γ(r) + r ln α
-/// + ln Γ(b+x+k) − ln Γ(a+b+x+k) − ln Γ(b) + ln Γ(a+b) + ln(e^A₃ + e^A₄),
-/// A₃ = −(r+x) ln(α+T), A₄ = ln a − ln(b+x+k−1) − (r+x) ln(α+t_x), where
-/// BG/NBD has no A₄ term for x = 0 (FHL 2005 eq. 6; Batislam et al. 2007).
-/// Derivatives with digamma ψ; the x-only terms once per run of equal x in
-/// each chunk (rows arrive sorted by x).
+/// Σ w·ln L and its gradient for BG/NBD (`shift` k = 0) and MBG/NBD
+/// (k = 1), which share one form (FHL 2005 eq. 6; Batislam et al. 2007):
+///
+/// ```text
+/// ln L = ln Γ(r+x) − ln Γ(r) + r ln α + ln Γ(b+x+k) − ln Γ(a+b+x+k)
+///        − ln Γ(b) + ln Γ(a+b) + ln(e^A₃ + e^A₄)
+/// A₃ = −(r+x) ln(α+T),  A₄ = ln a − ln(b+x+k−1) − (r+x) ln(α+t_x)
+/// ```
+///
+/// where BG/NBD has no A₄ term for x = 0. Derivatives with digamma ψ; the
+/// x-only terms once per run of equal x in each chunk (rows arrive sorted by x).
 pub(super) fn family_ll_grad(p: [f64; 4], shift: f64, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
     let [r, alpha, a, b] = p;
     let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
@@ -267,6 +271,9 @@ mod tests {
         ];
         let data = super::super::Weighted::from_weighted(rows.iter().map(|r| (*r, 1.0 + r.x)));
         super::super::assert_closed_form_gradient(&BgNbd::new(0.4, 3.0, 1.3, 2.2).unwrap(), &data);
+        // The same code with shift 1 is MBG/NBD's.
+        let mbg = super::super::MbgNbd::new(0.4, 3.0, 1.3, 2.2).unwrap();
+        super::super::assert_closed_form_gradient(&mbg, &data);
     }
 
     #[test]

@@ -121,16 +121,4 @@ mod tests {
         let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
         assert!((mean - m.expected_unconditional(39.0)).abs() < 1e-6);
     }
-
-    #[test]
-    fn closed_form_gradient_matches_finite_differences() {
-        let rows = [
-            Rfm::new(0.0, 0.0, 38.86),
-            Rfm::new(1.0, 1.71, 38.86),
-            Rfm::new(2.0, 30.43, 38.86),
-            Rfm::new(7.0, 29.43, 30.0),
-        ];
-        let data = super::super::Weighted::from_weighted(rows.iter().map(|r| (*r, 1.0 + r.x)));
-        super::super::assert_closed_form_gradient(&MbgNbd::new(0.4, 3.0, 1.3, 2.2).unwrap(), &data);
-    }
 }
