@@ -3,10 +3,10 @@
 
 use crate::protocol::{
     ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey, SummaryPreviewRow, SummaryRequest,
-    SummaryStats, TablePage, TableQuery,
+    SummaryStats, TablePage, TableQuery, UsersInfo,
 };
 use clv_core::clv::ClvParams;
-use clv_core::features::{Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary};
+use clv_core::features::{Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary, Users};
 use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
 use clv_core::models::{FitOptions, GammaGamma};
@@ -72,16 +72,33 @@ pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats
 
 /// The CSV the page offers for download: byte-identical to the CLI's
 /// `clv summary` / `clv features` output for the same file and settings.
-pub fn export(tx: &Transactions, what: ExportKind, req: &SummaryRequest) -> Result<(String, String), String> {
+pub fn export(
+    tx: &Transactions,
+    users: Option<&Users>,
+    what: ExportKind,
+    req: &SummaryRequest,
+) -> Result<(String, String), String> {
     let p = params(req)?;
     Ok(match what {
         ExportKind::Summary => {
             (format!("summary_{}_{}.csv", req.cutoff, req.unit), RfmSummary::build(tx, p.cutoff, req.unit).to_csv(tx))
         }
         ExportKind::Features => {
-            (format!("features_{}_h{}.csv", req.cutoff, req.horizon_days), FeatureTable::build(tx, None, p).to_csv())
+            (format!("features_{}_h{}.csv", req.cutoff, req.horizon_days), FeatureTable::build(tx, users, p).to_csv())
         }
     })
+}
+
+/// The page's summary of a parsed users file.
+pub fn users_info(name: &str, users: &Users) -> UsersInfo {
+    UsersInfo {
+        name: name.to_string(),
+        users: users.rows.len(),
+        with_signup: users.rows.iter().filter(|r| r.signup_day.is_some()).count(),
+        attributes: users.attribute_names.clone(),
+        rejected: users.rejected.len(),
+        first_rejected: users.rejected.iter().take(5).cloned().collect(),
+    }
 }
 
 /// Fitted models at one cutoff, kept in the worker for the customer table
@@ -302,7 +319,7 @@ mod tests {
         assert!(!s.label_window_complete);
         assert!(summarise(&tx, &req("1969-12-01")).unwrap_err().contains("choose a later cutoff"));
         assert!(summarise(&tx, &req("1970-02-30")).unwrap_err().starts_with("cutoff:"));
-        let (name, csv) = export(&tx, ExportKind::Summary, &req("1970-01-06")).unwrap();
+        let (name, csv) = export(&tx, None, ExportKind::Summary, &req("1970-01-06")).unwrap();
         assert_eq!(name, "summary_1970-01-06_day.csv");
         assert_eq!(csv, "user_id,frequency,recency,T,monetary_value\na,1,4,5,3\nb,0,0,3,0\n");
     }

@@ -8,7 +8,7 @@ use crate::protocol::{CohortCurves, CohortRequest, CohortsView, DailyForecast};
 use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::{build, CohortParams, CohortTable};
-use clv_core::features::Cutoff;
+use clv_core::features::{Cutoff, Users};
 use clv_core::forecast::{forecast_series, Backtest, Method};
 use clv_core::ingest::Transactions;
 use clv_core::time::{format_day, parse_day};
@@ -17,24 +17,30 @@ use clv_core::time::{format_day, parse_day};
 const SHOWN_HISTORY: usize = 56;
 const DAILY_HORIZON: usize = 28;
 
-fn table(tx: &Transactions, req: &CohortRequest) -> Result<CohortTable, String> {
+fn table(tx: &Transactions, users: Option<&Users>, req: &CohortRequest) -> Result<CohortTable, String> {
     let cutoff = Cutoff::day(parse_day(&req.cutoff).map_err(|e| format!("cutoff: {e}"))?);
-    let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon_days, req.level, None)
+    let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon_days, req.level, req.segment.clone())
         .map_err(|e| e.to_string())?;
-    build(tx, None, &params).map_err(|e| e.to_string())
+    build(tx, users, &params).map_err(|e| e.to_string())
 }
 
-pub fn cohorts(tx: &Transactions, req: &CohortRequest, models: Option<&ModelSession>) -> Result<CohortsView, String> {
-    let table = table(tx, req)?;
+pub fn cohorts(
+    tx: &Transactions,
+    users: Option<&Users>,
+    req: &CohortRequest,
+    models: Option<&ModelSession>,
+) -> Result<CohortsView, String> {
+    let table = table(tx, users, req)?;
     let mut report = value_cohorts(&table).map_err(|e| e.to_string())?;
     report.values.iter_mut().for_each(|v| v.forecast = Vec::new());
-    let (btyd, btyd_note) = match btyd(tx, req, &table, models) {
+    let (btyd, btyd_note) = match btyd(tx, users, &table, req, models) {
         Ok(b) => (b, None),
         Err(e) => (None, Some(e)),
     };
     let matrix = table
         .cohorts
         .iter()
+        .filter(|c| c.segment.is_none())
         .map(|c| CohortCurves {
             cohort: c.cohort.clone(),
             users: c.users,
@@ -60,14 +66,15 @@ type BtydValues = Option<(clv_core::pipeline::ModelKind, Vec<clv_core::cohorts::
 
 fn btyd(
     tx: &Transactions,
-    req: &CohortRequest,
+    users: Option<&Users>,
     table: &CohortTable,
+    req: &CohortRequest,
     models: Option<&ModelSession>,
 ) -> Result<BtydValues, String> {
     let Some(kind) = req.btyd else { return Ok(None) };
     let session = models.ok_or("fit the models first to compare with the per-customer view")?;
     let (model, spend, unit) = session.fitted_at(kind, table.params.cutoff)?;
-    let values = btyd_by_cohort(tx, None, &table.params, model.as_count(), spend, unit).map_err(|e| e.to_string())?;
+    let values = btyd_by_cohort(tx, users, &table.params, model.as_count(), spend, unit).map_err(|e| e.to_string())?;
     Ok(Some((kind, values)))
 }
 
@@ -102,18 +109,19 @@ fn daily(table: &CohortTable, level: f64, damped: bool) -> DailyForecast {
 /// The CLI's `clv cohorts` output (or `--table`) for the same settings.
 pub fn export(
     tx: &Transactions,
+    users: Option<&Users>,
     req: &CohortRequest,
     as_table: bool,
     models: Option<&ModelSession>,
 ) -> Result<(String, String), String> {
-    let t = table(tx, req)?;
+    let t = table(tx, users, req)?;
     let grain = serde_json::to_value(req.grain).map_err(|e| e.to_string())?;
     let grain = grain.as_str().unwrap_or("cohort");
     if as_table {
         return Ok((format!("cohort_table_{grain}_{}.csv", req.cutoff), t.to_csv()));
     }
     let report = value_cohorts(&t).map_err(|e| e.to_string())?;
-    let btyd = btyd(tx, req, &t, models).ok().flatten();
+    let btyd = btyd(tx, users, &t, req, models).ok().flatten();
     let csv = values_csv(&report, btyd.as_ref().map(|(_, v)| v.as_slice()));
     Ok((format!("cohort_clv_{grain}_{}d_{}.csv", req.horizon_days, req.cutoff), csv))
 }
@@ -134,13 +142,14 @@ mod tests {
             age_unit: TimeUnit::Month,
             level: 0.9,
             btyd,
+            segment: None,
         }
     }
 
     #[test]
     fn cdnow_cohorts_for_the_page_equal_the_cli_export() {
         let tx = ingest(CDNOW.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
-        let view = cohorts(&tx, &req(None), None).unwrap();
+        let view = cohorts(&tx, None, &req(None), None).unwrap();
         assert_eq!(view.matrix.iter().map(|c| c.users).sum::<u32>(), 2357);
         // Three months of cohorts, three months of fully observed ages for the March one.
         assert_eq!(view.matrix.len(), 3);
@@ -150,9 +159,9 @@ mod tests {
         assert_eq!(view.daily.forecast.as_ref().map(|f| f.mean.len()), Some(DAILY_HORIZON));
         assert!(view.backtest.is_some(), "{}", view.backtest_note);
         // Asked for a BTYD comparison without fitted models: said, not faked.
-        let v = cohorts(&tx, &req(Some(clv_core::pipeline::ModelKind::Bgnbd)), None).unwrap();
+        let v = cohorts(&tx, None, &req(Some(clv_core::pipeline::ModelKind::Bgnbd)), None).unwrap();
         assert!(v.btyd.is_none() && v.btyd_note.unwrap().contains("fit the models first"));
-        let (name, csv) = export(&tx, &req(None), false, None).unwrap();
+        let (name, csv) = export(&tx, None, &req(None), false, None).unwrap();
         assert_eq!(name, "cohort_clv_month_365d_1997-06-30.csv");
         assert!(csv.starts_with("cohort,segment,users,observed_revenue,clv_per_user"));
         assert_eq!(csv.lines().count(), 4);

@@ -33,6 +33,11 @@ pub enum Request {
         what: ExportKind,
         request: SummaryRequest,
     },
+    /// The optional users file (signup dates, attributes); the `File` travels
+    /// in the `file` property like an `Ingest`'s.
+    LoadUsers {
+        name: String,
+    },
     Cohorts(CohortRequest),
     /// `table`: the cohort × age table; else the cohort CLV rows.
     ExportCohorts {
@@ -52,6 +57,20 @@ pub struct CohortRequest {
     pub level: f64,
     /// Value the cohorts bottom-up with this fitted model too (if fitted at the same cutoff).
     pub btyd: Option<ModelKind>,
+    /// A users-file column to cross the cohorts with.
+    pub segment: Option<String>,
+}
+
+/// What the page shows about a loaded users file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UsersInfo {
+    pub name: String,
+    pub users: usize,
+    pub with_signup: usize,
+    pub attributes: Vec<String>,
+    pub rejected: usize,
+    /// The first few `(line, why)`.
+    pub first_rejected: Vec<(u64, String)>,
 }
 
 /// What the Cohorts tab shows. Forecast paths stay in the worker.
@@ -132,6 +151,7 @@ pub enum Reply {
         csv: String,
     },
     Cohorts(Box<CohortsView>),
+    Users(UsersInfo),
     /// A problem the user can act on (bad file, bad setting).
     Failed {
         message: String,

@@ -4,7 +4,7 @@
 
 use crate::protocol::{
     CohortRequest, CohortsView, ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request,
-    SummaryRequest, SummaryStats, TablePage, TableQuery,
+    SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -49,6 +49,7 @@ pub struct Session {
     pub holdout: RwSignal<Option<HoldoutReport>>,
     pub table: RwSignal<Option<TablePage>>,
     pub cohorts: RwSignal<Option<CohortsView>>,
+    pub users: RwSignal<Option<UsersInfo>>,
 }
 
 impl Session {
@@ -67,6 +68,7 @@ impl Session {
             holdout: RwSignal::new(None),
             table: RwSignal::new(None),
             cohorts: RwSignal::new(None),
+            users: RwSignal::new(None),
         };
         s.spawn();
         s
@@ -134,6 +136,7 @@ impl Session {
                 self.holdout.set(Some(*report));
             }
             Reply::Table(page) => self.table.set(Some(page)),
+            Reply::Users(info) => self.users.set(Some(info)),
             Reply::Cohorts(view) => {
                 self.work.set(None);
                 self.cohorts.set(Some(*view));
@@ -239,6 +242,12 @@ impl Session {
         self.error.set(None);
         self.work.set(Some("Building cohorts…".into()));
         self.post(&Request::Cohorts(req), None);
+    }
+
+    pub fn load_users(self, name: String, file: &Blob) {
+        self.error.set(None);
+        self.users.set(None);
+        self.post(&Request::LoadUsers { name }, Some(file));
     }
 
     pub fn export_cohorts(self, request: CohortRequest, table: bool) {

@@ -16,6 +16,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 thread_local! {
     static DATA: RefCell<Option<Ingested>> = const { RefCell::new(None) };
     static MODELS: RefCell<Option<analysis::ModelSession>> = const { RefCell::new(None) };
+    static USERS: RefCell<Option<clv_core::features::Users>> = const { RefCell::new(None) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -52,11 +53,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
     let request: Request = serde_wasm_bindgen::from_value(request_js).map_err(|e| format!("malformed request: {e}"))?;
     match request {
         Request::Ingest { name, options } => {
-            let file: Blob = Reflect::get(data, &"file".into())
-                .ok()
-                .and_then(|f| f.dyn_into().ok())
-                .ok_or("the request carried no file")?;
-            let reader = BlobReader::new(file)?;
+            let reader = BlobReader::new(attached_file(data)?)?;
             let total = reader.size();
             let mut progress = |p: Progress| {
                 post(&Reply::Progress { bytes: p.bytes as f64, total, rows: p.rows as f64 });
@@ -68,6 +65,13 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             let report = Box::new(out.report.clone());
             DATA.with(|d| *d.borrow_mut() = Some(out));
             Ok(Reply::Ingested { name, report })
+        }
+        Request::LoadUsers { name } => {
+            let users = clv_core::features::parse_users(BlobReader::new(attached_file(data)?)?, Default::default())
+                .map_err(|e| format!("{name}: {e}"))?;
+            let info = analysis::users_info(&name, &users);
+            USERS.with(|u| *u.borrow_mut() = Some(users));
+            Ok(Reply::Users(info))
         }
         Request::Summarise(req) => with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary)),
         Request::FitModels(req) => with_data(|tx| {
@@ -85,19 +89,33 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             with_models(|m| m.export(model, format).map(|(file_name, csv)| Reply::Exported { file_name, csv }))
         }
         Request::Export { what, request } => with_data(|tx| {
-            analysis::export(tx, what, &request).map(|(file_name, csv)| Reply::Exported { file_name, csv })
+            USERS
+                .with(|u| analysis::export(tx, u.borrow().as_ref(), what, &request))
+                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
         }),
         Request::Cohorts(req) => with_data(|tx| {
             post(&Reply::Status { message: "Building cohorts and forecasting their revenue…".into() });
-            MODELS
-                .with(|m| cohort_analysis::cohorts(tx, &req, m.borrow().as_ref()).map(|v| Reply::Cohorts(Box::new(v))))
+            with_context(|users, models| cohort_analysis::cohorts(tx, users, &req, models))
+                .map(|v| Reply::Cohorts(Box::new(v)))
         }),
         Request::ExportCohorts { request, table } => with_data(|tx| {
-            MODELS
-                .with(|m| cohort_analysis::export(tx, &request, table, m.borrow().as_ref()))
+            with_context(|users, models| cohort_analysis::export(tx, users, &request, table, models))
                 .map(|(file_name, csv)| Reply::Exported { file_name, csv })
         }),
     }
+}
+
+/// The users file and the fitted models, when there are any.
+fn with_context<T>(f: impl FnOnce(Option<&clv_core::features::Users>, Option<&analysis::ModelSession>) -> T) -> T {
+    USERS.with(|u| MODELS.with(|m| f(u.borrow().as_ref(), m.borrow().as_ref())))
+}
+
+/// The `File`/`Blob` posted beside a request.
+fn attached_file(data: &JsValue) -> Result<Blob, String> {
+    Reflect::get(data, &"file".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| "the request carried no file".to_string())
 }
 
 fn with_data(f: impl FnOnce(&clv_core::ingest::Transactions) -> Result<Reply, String>) -> Result<Reply, String> {

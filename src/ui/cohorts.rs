@@ -7,12 +7,13 @@ use super::charts::{BandChart, LineChart};
 use super::format;
 use super::models::model_label;
 use super::summary::{Settings, HORIZONS};
-use crate::protocol::{CohortRequest, CohortsView};
+use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
 use crate::session::Session;
 use clv_core::forecast::backtest::MethodScore;
 use clv_core::pipeline::ModelKind;
 use clv_core::time::{CohortGrain, TimeUnit};
 use leptos::prelude::*;
+use web_sys::HtmlInputElement;
 
 /// Cohorts and ages shown on screen; the export has them all.
 const SHOWN_COHORTS: usize = 24;
@@ -24,6 +25,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
     let age_unit = RwSignal::new(TimeUnit::Month);
     let cutoff = RwSignal::new(String::new());
     let btyd = RwSignal::new(None::<ModelKind>);
+    let segment = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some((_, r)) = session.report.get() {
             cutoff.set(r.last_ts.as_deref().and_then(|t| t.get(..10)).unwrap_or_default().to_string());
@@ -36,7 +38,17 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
         age_unit: age_unit.get_untracked(),
         level: 0.9,
         btyd: btyd.get_untracked(),
+        segment: segment.get_untracked(),
     };
+    let on_users = move |ev: leptos::ev::Event| {
+        let input: HtmlInputElement = event_target(&ev);
+        if let Some(f) = input.files().and_then(|l| l.get(0)) {
+            let name = f.name();
+            session.load_users(name, &f.into());
+        }
+        input.set_value("");
+    };
+    let attributes = move || session.users.with(|u| u.as_ref().map(|u| u.attributes.clone()).unwrap_or_default());
     let fitted = move || {
         session.models.with(|m| {
             m.as_ref()
@@ -56,6 +68,10 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                 <h2>"Cohorts"</h2>
                 <p class="hint">"Customers grouped by when they joined (first purchase). How many keep buying, what each is worth so far, and what a cohort will be worth a set number of days after joining."</p>
                 <div class="controls">
+                    <label>"Users file (optional: user_id, signup_ts, attributes) " <input id="users-file" type="file" accept=".csv,.tsv,.txt,text/csv" on:change=on_users /></label>
+                    {move || session.users.get().map(|u| view! { <UsersSummary u /> })}
+                </div>
+                <div class="controls">
                     <label>"Cohort " <select id="cohort-grain" on:change=move |ev| grain.set(event_target_value(&ev).parse().unwrap_or_default())>
                         <option value="day">"day"</option><option value="week">"week"</option><option value="month" selected>"month"</option>
                     </select></label>
@@ -66,6 +82,10 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"Value at " <select id="cohort-horizon" on:change=move |ev| settings.horizon.set(event_target_value(&ev).parse().unwrap_or(90))>
                         {HORIZONS.iter().map(|h| view! { <option value=h.to_string() selected=move || settings.horizon.get() == *h>{format!("{h} days")}</option> }).collect_view()}
                     </select>" after joining"</label>
+                    <label>"Segment " <select id="cohort-segment" on:change=move |ev| { let v = event_target_value(&ev); segment.set((!v.is_empty()).then_some(v)) }>
+                        <option value="">"—"</option>
+                        {move || attributes().into_iter().map(|a| view! { <option value=a.clone()>{a.clone()}</option> }).collect_view()}
+                    </select></label>
                     <label>"Compare with " <select id="cohort-btyd" on:change=move |ev| btyd.set(event_target_value(&ev).parse().ok())>
                         <option value="">"—"</option>
                         {move || fitted().into_iter().map(|m| view! { <option value=m.clone()>{model_label(&m)}</option> }).collect_view()}
@@ -75,6 +95,19 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                 {move || session.cohorts.get().map(|v| view! { <CohortsView v session /> })}
             </section>
         </Show>
+    }
+}
+
+#[component]
+fn UsersSummary(u: UsersInfo) -> impl IntoView {
+    let skipped = (u.rejected > 0).then(|| {
+        let first = u.first_rejected.iter().map(|(l, why)| format!("line {l}: {why}")).collect::<Vec<_>>().join("; ");
+        format!(" {} rows skipped ({first}).", format::int(u.rejected as u64))
+    });
+    view! {
+        <p id="users-summary" class="hint">{format!("{}: {} users, {} with a signup date; attributes: {}.{}",
+            u.name, format::int(u.users as u64), format::int(u.with_signup as u64),
+            if u.attributes.is_empty() { "none".to_string() } else { u.attributes.join(", ") }, skipped.unwrap_or_default())}</p>
     }
 }
 
@@ -112,8 +145,7 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
         .map(|c| (c.cohort.clone(), c.cumulative_per_user.iter().take(SHOWN_AGES).copied().collect()))
         .collect();
     let btyd_head = v.btyd.as_ref().map(|(k, _)| view! { <th>{format!("{} per user", model_label(k.code()))}</th> });
-    let totals: Vec<_> = v.values.iter().filter(|x| x.segment.is_none()).collect();
-    let values = totals[totals.len().saturating_sub(SHOWN_COHORTS * 5)..]
+    let values = v.values[v.values.len().saturating_sub(SHOWN_COHORTS * 5)..]
         .iter()
         .map(|x| {
             let interval = match (x.clv_lower, x.clv_upper) {
@@ -121,12 +153,13 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
                 _ => "—".into(),
             };
             let model = v.btyd.as_ref().map(|(_, b)| {
-                let value = b.iter().find(|b| b.cohort == x.cohort && b.segment.is_none()).map(|b| b.clv_per_user);
+                let value = b.iter().find(|b| b.cohort == x.cohort && b.segment == x.segment).map(|b| b.clv_per_user);
                 view! { <td class="num">{value.map_or("—".into(), format::money)}</td> }
             });
             view! {
-                <tr data-method=x.method.name()>
+                <tr data-method=x.method.name() class:segment=x.segment.is_some()>
                     <td>{x.cohort.clone()}</td>
+                    <td>{x.segment.clone().unwrap_or_else(|| "all".into())}</td>
                     <td class="num">{format::int(u64::from(x.users))}</td>
                     <td class="num">{format::money(x.observed_revenue)}</td>
                     <td class="num">{format::money(x.clv_per_user)}</td>
@@ -155,7 +188,7 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
         <p class="hint">"Observed where the cohort is old enough; otherwise its own daily revenue is extended by Holt–Winters (additive damped trend, weekly season), or — for short or sparse histories — by the per-user revenue of older cohorts at the same ages. The 90% band covers day-to-day noise around the fitted model, not uncertainty in the model itself. Undiscounted."</p>
         {btyd_note}
         <div class="scroll"><table id="cohort-clv">
-            <thead><tr><th>"cohort"</th><th>"users"</th><th>"revenue so far"</th><th>"value per user"</th><th>"90% interval"</th>{btyd_head}<th>"method"</th><th>"note"</th></tr></thead>
+            <thead><tr><th>"cohort"</th><th>"segment"</th><th>"users"</th><th>"revenue so far"</th><th>"value per user"</th><th>"90% interval"</th>{btyd_head}<th>"method"</th><th>"note"</th></tr></thead>
             <tbody>{values}</tbody>
         </table></div>
         <div class="controls">

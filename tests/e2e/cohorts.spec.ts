@@ -45,3 +45,26 @@ test('young weekly cohorts are forecast, and the method is said', async ({ page 
   await expect(page.locator('#cohort-clv tbody tr[data-method="pooled"]').first()).toContainText('too few or too sparse');
   expect(errors).toEqual([]);
 });
+
+test('a users file adds segments; segments add up to their cohort', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  // Users 00001–23570: a channel by id parity, one bad signup date, one user with no purchase.
+  const path = testInfo.outputPath('users.csv');
+  let csv = 'user_id,signup_ts,channel\n';
+  for (let i = 1; i <= 23570; i++) csv += `${String(i).padStart(5, '0')},,${i % 2 ? 'ads' : 'organic'}\n`;
+  csv += 'zz-1,1997-02-30,ads\nzz-2,1997-02-03,organic\n';
+  fs.writeFileSync(path, csv);
+  await loadDemo(page);
+  await page.setInputFiles('#users-file', path);
+  await expect(page.locator('#users-summary')).toContainText('23,571 users, 1 with a signup date; attributes: channel. 1 rows skipped (line 23572: signup date: impossible date (1997-02-30))');
+  await page.selectOption('#cohort-segment', 'channel');
+  await page.click('#build-cohorts');
+  // 3 monthly cohorts × (all, ads, organic)
+  await expect(page.locator('#cohort-clv tbody tr')).toHaveCount(9, { timeout: 60_000 });
+  await expect(page.locator('#cohort-clv tbody tr.segment')).toHaveCount(6);
+  // zz-2 signed up in February and never bought: one more February user, no revenue.
+  const users = async (row: number) => Number((await page.locator('#cohort-clv tbody tr').nth(row).locator('td').nth(2).textContent())!.replace(/,/g, ''));
+  expect(await users(3)).toBe(8477);
+  expect((await users(4)) + (await users(5))).toBe(8477);
+  expect(errors).toEqual([]);
+});
