@@ -153,6 +153,10 @@ pub(crate) fn chunked_sum<R: Sync, const N: usize>(
     })
 }
 
+/// A 95% interval wider than this ratio (high/low) says the data do not
+/// pin the parameter down (e.g. Pareto/NBD's s and β running off together).
+const UNIDENTIFIED_SPAN: f64 = 1e4;
+
 /// What [`Likelihood::prepare`] built; each model knows its own type.
 pub type Prepared = Box<dyn std::any::Any>;
 
@@ -367,7 +371,22 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
                 ci_high: se_log.map(|s| (best.log_params[i] + 1.959_964 * s).exp()),
             }
         })
+        .collect::<Vec<ParamEstimate>>();
+    let loose: Vec<String> = params
+        .iter()
+        .filter_map(|p| match (p.ci_low, p.ci_high) {
+            (Some(lo), Some(hi)) if hi > UNIDENTIFIED_SPAN * lo => {
+                Some(format!("{} ({:.3} to {:.3e})", p.name, lo, hi))
+            }
+            _ => None,
+        })
         .collect();
+    if !loose.is_empty() {
+        warnings.push(format!(
+            "this data barely identifies {}: the 95% intervals span more than four orders of magnitude; read those values as \"large\", not as estimates",
+            loose.join(", ")
+        ));
+    }
     let report = FitReport {
         model: M::NAME.to_string(),
         params,

@@ -8,7 +8,7 @@
 //! exponential with rate μ ~ Gamma(s, β).
 
 use super::bgnbd::check_rfm;
-use super::special::{ln_gamma, ln_hyp2f1, log_add_exp};
+use super::special::{gauss_legendre, ln_gamma, ln_hyp2f1, ln_hyp2f1_c_a1_near_one, log_add_exp, NEAR_ONE};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Prepared, Rfm, Weighted};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -116,7 +116,14 @@ impl ParetoNbd {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let rsx = r + s + x;
         let (big, diff, b2) = if alpha >= beta { (alpha, alpha - beta, s + 1.0) } else { (beta, beta - alpha, r + x) };
-        ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)).map(|lf| lf - rsx * (big + t).ln())
+        let z = diff / (big + t);
+        let lf = if z > NEAR_ONE {
+            // 1 − z = (min(α, β) + t)/(max(α, β) + t), free of cancellation.
+            ln_hyp2f1_c_a1_near_one(rsx, b2, z, (alpha.min(beta) + t) / (big + t))
+        } else {
+            ln_hyp2f1(rsx, b2, rsx + 1.0, z)?
+        };
+        Ok(lf - rsx * (big + t).ln())
     }
 
     /// ln of the second term's factor Γ(r+x)αʳβˢ/Γ(r) · s/(r+s+x).
@@ -206,36 +213,6 @@ impl Likelihood for ParetoNbd {
     fn check_row(c: &Rfm) -> Result<(), String> {
         check_rfm(c)
     }
-}
-
-/// 48-point Gauss–Legendre nodes and weights on [−1, 1] (Newton on Pₙ).
-fn gauss_legendre() -> &'static [(f64, f64)] {
-    use std::sync::OnceLock;
-    static NODES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
-    NODES.get_or_init(|| {
-        let n = 48;
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
-            let mut dp = 0.0;
-            for _ in 0..100 {
-                let (mut p0, mut p1) = (1.0, x);
-                for k in 2..=n {
-                    let p2 = ((2 * k - 1) as f64 * x * p1 - (k - 1) as f64 * p0) / k as f64;
-                    p0 = p1;
-                    p1 = p2;
-                }
-                dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
-                let dx = p1 / dp;
-                x -= dx;
-                if dx.abs() < 1e-16 {
-                    break;
-                }
-            }
-            out.push((x, 2.0 / ((1.0 - x * x) * dp * dp)));
-        }
-        out
-    })
 }
 
 impl CountModel for ParetoNbd {
