@@ -113,6 +113,7 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
             let mapping = RwSignal::new(s.mapping.clone());
             let order = RwSignal::new(DateOrder::MonthFirst);
             let keep_duplicates = RwSignal::new(false);
+            let margin = RwSignal::new(false);
             let delimiter = s.delimiter;
             let name = pending.with_value(|p| p.as_ref().map(|(n, _)| n.clone())).unwrap_or_default();
             let run = move |_| {
@@ -128,6 +129,7 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
                         ambiguous_date_order: order.get_untracked(),
                         keep_duplicates: keep_duplicates.get_untracked(),
                         currency_rates: Vec::new(),
+                        margin: margin.get_untracked(),
                     };
                     sniffed.set(None);
                     session.ingest(name, &blob, options);
@@ -165,6 +167,10 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
                     <label>
                         <input type="checkbox" on:change=move |ev| keep_duplicates.set(event_target_checked(&ev)) />
                         " Keep exact duplicate rows (default: counted once and reported)"
+                    </label>
+                    <label>
+                        <input id="margin" type="checkbox" on:change=move |ev| margin.set(event_target_checked(&ev)) />
+                        " Count margins: subtract the variable cost column from each amount (profit CLV)"
                     </label>
                     <button id="analyse" class="button" on:click=run>"Analyse"</button>
                 </section>

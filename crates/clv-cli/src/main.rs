@@ -225,6 +225,9 @@ struct InputArgs {
     /// Keep exact duplicate rows.
     #[arg(long)]
     keep_duplicates: bool,
+    /// Count margins (amount − variable_cost column) instead of revenue.
+    #[arg(long)]
+    margin: bool,
     /// Currency conversion table: currency,rate lines.
     #[arg(long)]
     rates: Option<PathBuf>,
@@ -473,6 +476,7 @@ fn read(args: &InputArgs) -> Result<Ingested, String> {
         delimiter: args.delimiter,
         ambiguous_date_order: args.date_order,
         keep_duplicates: args.keep_duplicates,
+        margin: args.margin,
         ..Default::default()
     };
     if let Some(path) = &args.rates {

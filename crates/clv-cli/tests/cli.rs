@@ -369,3 +369,21 @@ fn forecast_a_daily_series() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("gmv.csv: line 4: 2024-01-05 is not 1 day(s) after 2024-01-02"), "{err}");
 }
+
+#[test]
+fn margin_flag_counts_profit() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-m-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tx.csv");
+    std::fs::write(&path, "user_id,ts,amount,variable_cost\na,2024-01-01,100,60\na,2024-01-08,80,50\n").unwrap();
+    let p = path.display().to_string();
+    let args = ["summary", "--input", &p, "--cutoff", "2024-01-31", "--unit", "week"];
+    assert_eq!(ok(&args).lines().nth(1), Some("a,1,1,4.285714285714286,80"));
+    let mut margin = args.to_vec();
+    margin.push("--margin");
+    assert_eq!(ok(&margin).lines().nth(1), Some("a,1,1,4.285714285714286,30"));
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(&["inspect", "--input", &p, "--json", "--margin"])).unwrap();
+    let cost = report["columns"].as_array().unwrap().iter().find(|c| c["name"] == "variable_cost").unwrap();
+    assert_eq!(cost["role"], "variable_cost");
+}

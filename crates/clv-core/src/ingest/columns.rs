@@ -16,10 +16,12 @@ pub enum Role {
     Currency,
     /// An invoice number; ids starting with `C` mark cancellations (UCI Online Retail).
     Invoice,
+    /// Cost of what was sold; subtracted when value is counted as margin.
+    VariableCost,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::UserId,
         Role::Timestamp,
         Role::Amount,
@@ -28,6 +30,7 @@ impl Role {
         Role::IsRefund,
         Role::Currency,
         Role::Invoice,
+        Role::VariableCost,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Role {
             Role::IsRefund => "is_refund",
             Role::Currency => "currency",
             Role::Invoice => "invoice",
+            Role::VariableCost => "variable_cost",
         }
     }
 
@@ -107,6 +111,7 @@ impl Role {
             Role::IsRefund => &["isrefund", "refund", "returned", "isreturn", "return", "refunded"],
             Role::Currency => &["currency", "currencycode", "curr", "ccy"],
             Role::Invoice => &["invoiceno", "invoice", "invoiceid", "invoicenumber"],
+            Role::VariableCost => &["variablecost", "cogs", "costofgoodssold", "costofgoods", "unitcost", "cost"],
         }
     }
 }
@@ -134,6 +139,8 @@ pub struct ColumnMapping {
     pub is_refund: Option<usize>,
     pub currency: Option<usize>,
     pub invoice: Option<usize>,
+    #[serde(default)]
+    pub variable_cost: Option<usize>,
 }
 
 impl ColumnMapping {
@@ -147,6 +154,7 @@ impl ColumnMapping {
             Role::IsRefund => self.is_refund,
             Role::Currency => self.currency,
             Role::Invoice => self.invoice,
+            Role::VariableCost => self.variable_cost,
         }
     }
 
@@ -160,6 +168,7 @@ impl ColumnMapping {
             Role::IsRefund => &mut self.is_refund,
             Role::Currency => &mut self.currency,
             Role::Invoice => &mut self.invoice,
+            Role::VariableCost => &mut self.variable_cost,
         };
         *slot = col;
     }

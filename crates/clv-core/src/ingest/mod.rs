@@ -61,6 +61,10 @@ pub struct IngestOptions {
     pub keep_duplicates: bool,
     /// Currency conversion to the reporting currency: (code, rate).
     pub currency_rates: Vec<(String, f64)>,
+    /// Count each transaction's margin (amount − variable cost) instead of
+    /// its revenue, so every value downstream (spend, CLV, cohorts) is profit.
+    #[serde(default)]
+    pub margin: bool,
 }
 
 /// One accepted transaction: net amount (refunds negative) at a UTC time.
@@ -301,6 +305,7 @@ struct Reader {
     map: ColumnMapping,
     decimal: DecimalSeparator,
     rates: FxHashMap<String, f64>,
+    margin: bool,
 }
 
 struct ParsedRow<'r> {
@@ -359,21 +364,35 @@ impl Reader {
             refund |= self.field(rec, ic)?.trim_start().starts_with(['C', 'c']);
         }
         let mut currency = None;
+        let mut rate = 1.0;
         if let Some(cc) = m.currency {
             let code = self.field(rec, cc)?.trim();
             if code.is_empty() {
                 return Err(row_err(Reason::BadCurrency, cc, "currency is empty"));
             }
             if !self.rates.is_empty() {
-                let rate = self.rates.get(&code.to_ascii_uppercase()).ok_or_else(|| {
+                rate = *self.rates.get(&code.to_ascii_uppercase()).ok_or_else(|| {
                     row_err(Reason::BadCurrency, cc, format!("currency {code:?} is not in the conversion table"))
                 })?;
                 amount *= rate;
             }
             currency = Some(code);
         }
-        // A refund always reduces revenue, whichever sign the export used.
-        let net = if refund { -amount.abs() } else { amount };
+        // A refund always reduces value, whichever sign the export used; with
+        // margins, a return gives the goods back, so it reverses the margin
+        // (which may itself be negative: a sale below cost).
+        let net = match m.variable_cost.filter(|_| self.margin) {
+            Some(vc) => {
+                let margin = amount.abs() - rate * self.number(rec, vc, "variable cost")?.abs();
+                if refund {
+                    -margin
+                } else {
+                    margin
+                }
+            }
+            None if refund => -amount.abs(),
+            None => amount,
+        };
         Ok(ParsedRow { user, when, net, refund, currency })
     }
 }
@@ -398,9 +417,15 @@ pub fn ingest<R: Read>(
     let headers = sniffed.headers;
     let map = opts.mapping.clone().unwrap_or(sniffed.mapping);
     map.validate(&headers)?;
+    if opts.margin && map.variable_cost.is_none() {
+        return Err(IngestError::MissingColumn {
+            role: "variable cost (e.g. variable_cost, cost, cogs), needed to count margins".into(),
+            headers: headers.clone(),
+        });
+    }
 
     let mut evidence = DecimalEvidence::default();
-    let money_cols: Vec<usize> = [map.amount, map.unit_price].into_iter().flatten().collect();
+    let money_cols: Vec<usize> = [map.amount, map.unit_price, map.variable_cost].into_iter().flatten().collect();
     let mut sample_rdr =
         csv::ReaderBuilder::new().delimiter(sniffed.delimiter as u8).flexible(true).from_reader(&sample[..]);
     for rec in sample_rdr.byte_records().take(2000).filter_map(Result::ok) {
@@ -412,6 +437,7 @@ pub fn ingest<R: Read>(
         decimal: evidence.decide(),
         rates: opts.currency_rates.iter().map(|(c, r)| (c.trim().to_ascii_uppercase(), *r)).collect(),
         map,
+        margin: opts.margin,
     };
 
     let mut rdr = csv::ReaderBuilder::new().delimiter(sniffed.delimiter as u8).flexible(true).from_reader(buf);
@@ -516,6 +542,7 @@ pub fn ingest<R: Read>(
         transactions: &transactions,
         currency: currencies.into_keys().next(),
         converted: !reader.rates.is_empty(),
+        margin: reader.margin,
     });
     Ok(Ingested { transactions, report })
 }
@@ -602,6 +629,7 @@ struct FinishInfo<'a> {
     transactions: &'a Transactions,
     currency: Option<String>,
     converted: bool,
+    margin: bool,
 }
 
 /// Parse a `currency,rate` table (header optional).

@@ -289,5 +289,7 @@ fn read_as(
         Some(Role::Currency) if info.converted => "currency, converted with the given rates".into(),
         Some(Role::Currency) => "currency (must be a single one without a rates table)".into(),
         Some(Role::Invoice) => "invoice; ids starting with C are cancellations (refunds)".into(),
+        Some(Role::VariableCost) if info.margin => "variable cost, subtracted: values are margins".into(),
+        Some(Role::VariableCost) => "not used (values are revenue; choose margin to subtract it)".into(),
     }
 }

@@ -200,3 +200,33 @@ fn sniff_proposes_a_mapping_from_a_prefix() {
     assert_eq!(s.mapping.timestamp, Some(2));
     assert_eq!(s.mapping.amount, Some(3));
 }
+
+#[test]
+fn margins_subtract_the_variable_cost_and_returns_reverse_them() {
+    let csv = "customer_id,order_date,revenue,cogs,currency\n\
+               a,2024-01-01,100,60,EUR\n\
+               a,2024-01-05,-100,60,EUR\n\
+               b,2024-01-02,50,70,USD\n\
+               b,2024-01-03,30,,EUR\n";
+    let rates = vec![("EUR".to_string(), 1.0), ("USD".to_string(), 0.5)];
+    let revenue = run_with(csv, &IngestOptions { currency_rates: rates.clone(), ..Default::default() });
+    let amounts = |t: &Transactions| t.all().iter().map(|x| x.amount).collect::<Vec<_>>();
+    assert_eq!(amounts(&revenue.transactions), vec![100.0, -100.0, 25.0, 30.0]);
+    let col = |r: &IngestReport| r.columns.iter().find(|c| c.name == "cogs").unwrap().read_as.clone();
+    assert!(col(&revenue.report).starts_with("not used"), "{}", col(&revenue.report));
+
+    let margin = run_with(csv, &IngestOptions { currency_rates: rates, margin: true, ..Default::default() });
+    // a: +40 then the return −40; b: (50 − 70)·0.5 = −10, a sale below cost; the
+    // row without a cost is rejected, never read as 0.
+    assert_eq!(amounts(&margin.transactions), vec![40.0, -40.0, -10.0]);
+    assert_eq!(reason(&margin.report, "missing_amount").count, 1);
+    assert!(reason(&margin.report, "missing_amount").example.contains("variable cost is missing"));
+    assert!(col(&margin.report).contains("margins"));
+
+    let err = ingest(
+        "user_id,ts,amount\na,2024-01-01,5\n".as_bytes(),
+        &IngestOptions { margin: true, ..Default::default() },
+        &mut |_| {},
+    );
+    assert!(err.unwrap_err().to_string().contains("variable cost (e.g. variable_cost, cost, cogs)"));
+}
