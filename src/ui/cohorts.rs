@@ -10,6 +10,7 @@ use super::summary::{Settings, HORIZONS};
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
 use crate::session::Session;
 use clv_core::forecast::backtest::MethodScore;
+use clv_core::ingest::Role;
 use clv_core::pipeline::ModelKind;
 use clv_core::time::{CohortGrain, TimeUnit};
 use leptos::prelude::*;
@@ -48,7 +49,17 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
         }
         input.set_value("");
     };
-    let attributes = move || session.users.with(|u| u.as_ref().map(|u| u.attributes.clone()).unwrap_or_default());
+    // Users-file columns, then the transaction columns kept per customer.
+    let attributes = move || {
+        let mut names = session.users.with(|u| u.as_ref().map(|u| u.attributes.clone()).unwrap_or_default());
+        session.report.with(|r| {
+            if let Some((_, r)) = r {
+                let kept = r.columns.iter().filter(|c| c.role.is_some_and(|role| Role::SEGMENTS.contains(&role)));
+                names.extend(kept.map(|c| c.name.clone()).filter(|n| !names.contains(n)).collect::<Vec<_>>());
+            }
+        });
+        names
+    };
     let fitted = move || {
         session.models.with(|m| {
             m.as_ref()

@@ -23,9 +23,13 @@ use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CohortError {
-    #[error("segment column {column:?} is not in the users file; its columns are: {available}")]
+    #[error(
+        "segment column {column:?} is neither in the users file nor a kept transaction column; available: {available}"
+    )]
     UnknownSegment { column: String, available: String },
-    #[error("a segment needs a users file with that column (--users FILE)")]
+    #[error(
+        "a segment needs a users file with that column (--users FILE), or a channel/country column in the transactions"
+    )]
     SegmentWithoutUsers,
     #[error("horizon must be 1 to 3,650 days, got {0}")]
     Horizon(i64),
@@ -165,6 +169,9 @@ struct Acc {
 }
 
 const UNKNOWN_SEGMENT: &str = "(not in users file)";
+/// Segment of users-file users without a purchase when the segment is a
+/// transaction column (they have no first purchase to take it from).
+const NO_PURCHASE_SEGMENT: &str = "(no purchase)";
 
 /// Build the cohort table at `params.cutoff`.
 pub fn build(tx: &Transactions, users: Option<&Users>, params: &CohortParams) -> Result<CohortTable, CohortError> {
@@ -275,15 +282,17 @@ fn members<'a>(
     users: Option<&'a Users>,
     params: &CohortParams,
 ) -> Result<(Vec<Member<'a>>, usize), CohortError> {
-    let segment_col = match (&params.segment, users) {
-        (None, _) => None,
-        (Some(_), None) => return Err(CohortError::SegmentWithoutUsers),
-        (Some(col), Some(u)) => {
-            Some(u.attribute_names.iter().position(|n| n.eq_ignore_ascii_case(col)).ok_or_else(|| {
-                CohortError::UnknownSegment { column: col.clone(), available: u.attribute_names.join(", ") }
-            })?)
-        }
+    // The segment comes from the users file if it has the column, else from
+    // a transaction column kept per customer (channel, country).
+    let user_col = params
+        .segment
+        .as_ref()
+        .and_then(|col| users.and_then(|u| u.attribute_names.iter().position(|n| n.eq_ignore_ascii_case(col))));
+    let tx_attr = match (&params.segment, user_col) {
+        (Some(col), None) => Some(tx.attribute(col).ok_or_else(|| unknown_segment(col, tx, users))?),
+        _ => None,
     };
+    let segment_col = user_col;
     let mut by_id: FxHashMap<&str, (Option<i64>, &str)> = FxHashMap::default();
     if let Some(u) = users {
         for row in &u.rows {
@@ -295,7 +304,10 @@ fn members<'a>(
     for (customer, (id, history)) in tx.iter().enumerate() {
         let known = by_id.remove(id);
         let signup = known.and_then(|k| k.0).or_else(|| history.first().map(|t| day_of(t.ts)));
-        let segment = known.map_or(UNKNOWN_SEGMENT, |k| k.1);
+        let segment = match tx_attr {
+            Some(a) => a.value(customer).unwrap_or("(blank)"),
+            None => known.map_or(UNKNOWN_SEGMENT, |k| k.1),
+        };
         if let Some(signup) = signup.filter(|s| *s <= params.cutoff.day) {
             out.push(Member { customer: Some(customer), signup, segment, history });
         }
@@ -305,9 +317,19 @@ fn members<'a>(
     let mut silent: Vec<_> = by_id.into_iter().filter_map(|(_, (s, seg))| s.map(|s| (s, seg))).collect();
     silent.sort_unstable();
     for (signup, segment) in silent.into_iter().filter(|(s, _)| *s <= params.cutoff.day) {
+        let segment = if tx_attr.is_some() { NO_PURCHASE_SEGMENT } else { segment };
         out.push(Member { customer: None, signup, segment, history: &[] });
     }
     Ok((out, undated))
+}
+
+fn unknown_segment(column: &str, tx: &Transactions, users: Option<&Users>) -> CohortError {
+    let mut names: Vec<String> = users.map(|u| u.attribute_names.clone()).unwrap_or_default();
+    names.extend(tx.attributes().iter().map(|a| a.name.clone()));
+    if names.is_empty() {
+        return CohortError::SegmentWithoutUsers;
+    }
+    CohortError::UnknownSegment { column: column.to_string(), available: names.join(", ") }
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ fn users_file_gives_signups_segments_and_silent_users() {
     let err = build(&small(), Some(&users), &params(CohortGrain::Month, TimeUnit::Week, cutoff, 90, Some("device")));
     assert_eq!(
         err.unwrap_err().to_string(),
-        "segment column \"device\" is not in the users file; its columns are: country"
+        "segment column \"device\" is neither in the users file nor a kept transaction column; available: country"
     );
     assert!(matches!(
         build(&small(), None, &params(CohortGrain::Day, TimeUnit::Day, cutoff, 90, Some("country"))),
@@ -241,4 +241,34 @@ fn btyd_cohort_values_add_observed_and_expected_revenue() {
     assert!((v[1].clv_per_user - want).abs() < 1e-9, "{} vs {want}", v[1].clv_per_user);
     // Never below what was already observed in the first 90 days.
     assert!(v[0].clv_per_user > (10.0 + 5.0 + 7.0 + 20.0 - 4.0 + 8.0) / 3.0);
+}
+
+#[test]
+fn transaction_columns_give_segments_from_the_first_purchase() {
+    use crate::ingest::{ingest, IngestOptions};
+    // b's first purchase came through ads; later ones through email.
+    let csv = "customer_id,order_date,revenue,channel,country\n\
+               a,2024-03-01,10,email,DE\n\
+               b,2024-03-04,20,email,FR\n\
+               b,2024-03-02,5,ads,FR\n\
+               c,2024-03-09,8,,DE\n";
+    let out = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap();
+    let tx = out.transactions;
+    let names: Vec<&str> = tx.attributes().iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["channel", "country"]);
+    let p = params(CohortGrain::Month, TimeUnit::Week, day(2024, 4, 30), 30, Some("Channel"));
+    let t = build(&tx, None, &p).unwrap();
+    let seg: Vec<(Option<&str>, u32, f64)> =
+        t.cohorts.iter().map(|c| (c.segment.as_deref(), c.users, c.observed_revenue)).collect();
+    assert_eq!(
+        seg,
+        [
+            (None, 3, 43.0),
+            Some("(blank)").map(|s| (Some(s), 1, 8.0)).unwrap(),
+            (Some("ads"), 1, 25.0),
+            (Some("email"), 1, 10.0)
+        ]
+    );
+    let err = build(&tx, None, &params(CohortGrain::Month, TimeUnit::Week, day(2024, 4, 30), 30, Some("sku")));
+    assert_eq!(err.unwrap_err().to_string(), "segment column \"sku\" is neither in the users file nor a kept transaction column; available: channel, country");
 }

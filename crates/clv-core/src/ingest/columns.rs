@@ -18,10 +18,14 @@ pub enum Role {
     Invoice,
     /// Cost of what was sold; subtracted when value is counted as margin.
     VariableCost,
+    /// Sales/acquisition channel; a customer's first purchase's value is a cohort segment.
+    Channel,
+    /// Country; a customer's first purchase's value is a cohort segment.
+    Country,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 11] = [
         Role::UserId,
         Role::Timestamp,
         Role::Amount,
@@ -31,7 +35,12 @@ impl Role {
         Role::Currency,
         Role::Invoice,
         Role::VariableCost,
+        Role::Channel,
+        Role::Country,
     ];
+
+    /// Roles whose value is kept per customer (from the first purchase).
+    pub const SEGMENTS: [Role; 2] = [Role::Channel, Role::Country];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +53,8 @@ impl Role {
             Role::Currency => "currency",
             Role::Invoice => "invoice",
             Role::VariableCost => "variable_cost",
+            Role::Channel => "channel",
+            Role::Country => "country",
         }
     }
 
@@ -112,6 +123,10 @@ impl Role {
             Role::Currency => &["currency", "currencycode", "curr", "ccy"],
             Role::Invoice => &["invoiceno", "invoice", "invoiceid", "invoicenumber"],
             Role::VariableCost => &["variablecost", "cogs", "costofgoodssold", "costofgoods", "unitcost", "cost"],
+            Role::Channel => {
+                &["channel", "saleschannel", "acquisitionchannel", "marketingchannel", "utmsource", "source"]
+            }
+            Role::Country => &["country", "countrycode", "shipcountry", "billingcountry", "land", "pais", "pays"],
         }
     }
 }
@@ -141,6 +156,10 @@ pub struct ColumnMapping {
     pub invoice: Option<usize>,
     #[serde(default)]
     pub variable_cost: Option<usize>,
+    #[serde(default)]
+    pub channel: Option<usize>,
+    #[serde(default)]
+    pub country: Option<usize>,
 }
 
 impl ColumnMapping {
@@ -155,6 +174,8 @@ impl ColumnMapping {
             Role::Currency => self.currency,
             Role::Invoice => self.invoice,
             Role::VariableCost => self.variable_cost,
+            Role::Channel => self.channel,
+            Role::Country => self.country,
         }
     }
 
@@ -169,6 +190,8 @@ impl ColumnMapping {
             Role::Currency => &mut self.currency,
             Role::Invoice => &mut self.invoice,
             Role::VariableCost => &mut self.variable_cost,
+            Role::Channel => &mut self.channel,
+            Role::Country => &mut self.country,
         };
         *slot = col;
     }

@@ -80,6 +80,25 @@ pub struct Transactions {
     ids: Vec<Box<str>>,
     offsets: Vec<usize>,
     txns: Vec<Txn>,
+    /// Per-customer values of the segment columns (channel, country).
+    attributes: Vec<CustomerAttribute>,
+}
+
+/// A transaction column kept per customer: the value on their first
+/// purchase (acquisition channel, country), interned.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerAttribute {
+    /// The column's header.
+    pub name: String,
+    values: Vec<Box<str>>,
+    /// Index into `values` per customer; `u32::MAX` when blank.
+    of_customer: Vec<u32>,
+}
+
+impl CustomerAttribute {
+    pub fn value(&self, customer: usize) -> Option<&str> {
+        self.of_customer.get(customer).and_then(|&v| self.values.get(v as usize)).map(|v| &**v)
+    }
 }
 
 impl Transactions {
@@ -93,7 +112,7 @@ impl Transactions {
             let customer = *index.entry(id.into()).or_insert(next);
             flat.push(Pending { customer, line: line as u32, fp: 0, txn });
         }
-        Transactions::group(index, flat, None)
+        Transactions::group(index, flat, None).0
     }
 
     /// Counting sort by customer, then by (time, line) inside each customer.
@@ -101,11 +120,12 @@ impl Transactions {
     /// customer and time) are dropped after their first occurrence and
     /// counted: looking only within one customer's same-time rows keeps this
     /// O(n) in memory without a file-wide hash set.
+    /// Also returns, per kept customer, their index before grouping.
     fn group(
         index: FxHashMap<Box<str>, u32>,
         flat: Vec<Pending>,
         mut dedupe: Option<&mut ReportBuilder>,
-    ) -> Transactions {
+    ) -> (Transactions, Vec<u32>) {
         let n = index.len();
         let mut start = vec![0usize; n + 1];
         for p in &flat {
@@ -127,6 +147,7 @@ impl Transactions {
             ids_by_old[c as usize] = Some(id);
         }
         let mut ids = Vec::with_capacity(n);
+        let mut kept = Vec::with_capacity(n);
         let mut offsets = vec![0usize];
         let mut txns = Vec::with_capacity(sorted.len());
         for (old, id) in ids_by_old.into_iter().enumerate() {
@@ -139,10 +160,21 @@ impl Transactions {
             txns.extend(rows.iter().filter(|p| p.customer != u32::MAX).map(|p| p.txn));
             if txns.len() > before {
                 ids.push(id.expect("every index has an id"));
+                kept.push(old as u32);
                 offsets.push(txns.len());
             }
         }
-        Transactions { ids, offsets, txns }
+        (Transactions { ids, offsets, txns, attributes: Vec::new() }, kept)
+    }
+
+    /// The per-customer columns kept from the transactions (channel, country).
+    pub fn attributes(&self) -> &[CustomerAttribute] {
+        &self.attributes
+    }
+
+    /// A kept column by header or role name, case-insensitively.
+    pub fn attribute(&self, name: &str) -> Option<&CustomerAttribute> {
+        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     pub fn customers(&self) -> usize {
@@ -451,6 +483,7 @@ pub fn ingest<R: Read>(
     let mut currencies: BTreeMap<String, u64> = BTreeMap::new();
     let mut rec = csv::ByteRecord::new();
     let mut rows: u64 = 0;
+    let mut segments = Segments::new(&reader.map, &headers);
 
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -516,6 +549,7 @@ pub fn ingest<R: Read>(
             }
         }
         report.accept(row.net, row.refund);
+        segments.observe(&rec);
         let fp = if opts.keep_duplicates { 0 } else { fingerprint(&rec, &mut scratch) };
         flat.push(Pending {
             customer,
@@ -530,9 +564,11 @@ pub fn ingest<R: Read>(
         return Err(IngestError::MixedCurrencies { seen: currencies.into_iter().collect() });
     }
     let order = resolve_slash_dates(&mut flat, &slash, opts.ambiguous_date_order, &mut report);
+    let first = segments.first_purchase(&flat, index.len());
     flat.retain(|p| p.customer != u32::MAX);
     report.note_invisible_ids(index.keys().map(|k| &**k));
-    let transactions = Transactions::group(index, flat, (!opts.keep_duplicates).then_some(&mut report));
+    let (mut transactions, kept) = Transactions::group(index, flat, (!opts.keep_duplicates).then_some(&mut report));
+    transactions.attributes = segments.finish(&first, &kept);
     let report = report.finish(FinishInfo {
         rows,
         delimiter: sniffed.delimiter,
@@ -545,6 +581,71 @@ pub fn ingest<R: Read>(
         margin: reader.margin,
     });
     Ok(Ingested { transactions, report })
+}
+
+/// The segment columns (channel, country) while streaming: each accepted
+/// row's interned values, in step with the pending rows.
+struct Segments {
+    columns: Vec<(usize, String)>,
+    interned: Vec<(FxHashMap<Box<str>, u32>, Vec<Box<str>>)>,
+    rows: Vec<u32>,
+}
+
+impl Segments {
+    fn new(map: &ColumnMapping, headers: &[String]) -> Segments {
+        let columns: Vec<(usize, String)> =
+            Role::SEGMENTS.iter().filter_map(|&r| map.get(r)).map(|c| (c, headers[c].clone())).collect();
+        let interned = columns.iter().map(|_| Default::default()).collect();
+        Segments { columns, interned, rows: Vec::new() }
+    }
+
+    fn observe(&mut self, rec: &csv::ByteRecord) {
+        for (k, &(col, _)) in self.columns.iter().enumerate() {
+            let raw = String::from_utf8_lossy(rec.get(col).unwrap_or_default());
+            let value = raw.trim();
+            let (map, values) = &mut self.interned[k];
+            let id = if value.is_empty() {
+                u32::MAX
+            } else {
+                *map.entry(value.into()).or_insert_with(|| {
+                    values.push(value.into());
+                    values.len() as u32 - 1
+                })
+            };
+            self.rows.push(id);
+        }
+    }
+
+    /// Per customer (index before grouping), the values on the earliest
+    /// kept row (time, then file line).
+    fn first_purchase(&self, flat: &[Pending], customers: usize) -> Vec<(i64, u32, usize)> {
+        let k = self.columns.len();
+        let mut best = vec![(i64::MAX, u32::MAX, usize::MAX); if k == 0 { 0 } else { customers }];
+        if k > 0 {
+            for (i, p) in flat.iter().enumerate().filter(|(_, p)| p.customer != u32::MAX) {
+                let b = &mut best[p.customer as usize];
+                if (p.txn.ts, p.line) < (b.0, b.1) {
+                    *b = (p.txn.ts, p.line, i);
+                }
+            }
+        }
+        best
+    }
+
+    fn finish(self, first: &[(i64, u32, usize)], kept: &[u32]) -> Vec<CustomerAttribute> {
+        let k = self.columns.len();
+        let rows = &self.rows;
+        self.columns
+            .into_iter()
+            .zip(self.interned)
+            .enumerate()
+            .map(|(j, ((_, name), (_, values)))| CustomerAttribute {
+                name,
+                values,
+                of_customer: kept.iter().map(|&old| rows[first[old as usize].2 * k + j]).collect(),
+            })
+            .collect()
+    }
 }
 
 /// How the slash-date order of the timestamp column was decided.

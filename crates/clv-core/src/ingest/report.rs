@@ -291,5 +291,6 @@ fn read_as(
         Some(Role::Invoice) => "invoice; ids starting with C are cancellations (refunds)".into(),
         Some(Role::VariableCost) if info.margin => "variable cost, subtracted: values are margins".into(),
         Some(Role::VariableCost) => "not used (values are revenue; choose margin to subtract it)".into(),
+        Some(Role::Channel | Role::Country) => "kept per customer from their first purchase: a cohort segment".into(),
     }
 }
