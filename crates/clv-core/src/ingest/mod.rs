@@ -587,9 +587,12 @@ pub fn ingest<R: Read>(
 /// row's interned values, in step with the pending rows.
 struct Segments {
     columns: Vec<(usize, String)>,
-    interned: Vec<(FxHashMap<Box<str>, u32>, Vec<Box<str>>)>,
+    interned: Vec<Interned>,
     rows: Vec<u32>,
 }
+
+/// Distinct values of one column: lookup and list.
+type Interned = (FxHashMap<Box<str>, u32>, Vec<Box<str>>);
 
 impl Segments {
     fn new(map: &ColumnMapping, headers: &[String]) -> Segments {
