@@ -2,11 +2,13 @@
 //! per acquired user where the cohort is old enough, a forecast of the rest
 //! otherwise, with a prediction interval and the method said out loud.
 //!
-//! - **Holt–Winters** (additive trend + weekly season) on the cohort's daily
-//!   revenue by age when it has ≥ 2 weeks of fully observed ages and at most
-//!   half of them are zero; **damped** when the horizon reaches further
-//!   ahead than the history behind it (a straight trend line extrapolated
-//!   past its evidence is how cohort forecasts go wrong).
+//! - **Damped Holt–Winters** (additive damped trend + weekly season) on the
+//!   cohort's daily repeat revenue by age (ages ≥ 1: age 0 is the acquisition
+//!   purchase, a one-day spike) when it has ≥ 4 weeks of it and at most half
+//!   are zero. Damped always: a cohort's revenue decays and flattens, and an
+//!   undamped trend line extrapolated months past a few weeks of history is
+//!   how cohort forecasts go wrong (on CDNOW's weekly cohorts it gave 2–5×
+//!   the actual 90-day value for some; damped, 7.6% mean error).
 //! - **Pooled** otherwise: the per-user revenue-by-age curve of all cohorts
 //!   (of the same segment) observed at each age, times the cohort's users;
 //!   interval from the spread of that age window in older cohorts.
