@@ -6,9 +6,10 @@
 //!   cohort's daily repeat revenue by age (ages ≥ 1: age 0 is the acquisition
 //!   purchase, a one-day spike) when it has ≥ 4 weeks of it and at most half
 //!   are zero. Damped always: a cohort's revenue decays and flattens, and an
-//!   undamped trend line extrapolated months past a few weeks of history is
-//!   how cohort forecasts go wrong (on CDNOW's weekly cohorts it gave 2–5×
-//!   the actual 90-day value for some; damped, 7.6% mean error).
+//!   undamped trend line extrapolated months past a few weeks of history
+//!   runs off (with age 0 left in, some CDNOW weekly cohorts came out 3–5×
+//!   their actual 90-day value; as here, the mean error is 7.6% — see
+//!   `tests/cdnow.rs`).
 //! - **Pooled** otherwise: the per-user revenue-by-age curve of all cohorts
 //!   (of the same segment) observed at each age, times the cohort's users;
 //!   interval from the spread of that age window in older cohorts.
