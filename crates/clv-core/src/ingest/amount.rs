@@ -54,6 +54,9 @@ fn strip_currency(s: &str) -> &str {
 }
 
 pub fn parse_amount(raw: &str, sep: DecimalSeparator) -> Result<f64, AmountError> {
+    if let Some(v) = plain_number(raw.trim(), sep) {
+        return Ok(v);
+    }
     if super::dates::is_missing(raw) {
         return Err(AmountError::Missing);
     }
@@ -96,6 +99,35 @@ pub fn parse_amount(raw: &str, sep: DecimalSeparator) -> Result<f64, AmountError
         return Err(AmountError::Invalid(format!("{:?} is out of range", raw.trim())));
     }
     Ok(if negative { -v } else { v })
+}
+
+/// The common case without allocating: an optional sign, digits and at most
+/// one decimal separator (`-12.50`; `12,50` with a decimal comma). Anything
+/// else (symbols, groups, parentheses) takes the general path.
+fn plain_number(s: &str, sep: DecimalSeparator) -> Option<f64> {
+    let decimal = match sep {
+        DecimalSeparator::Point => b'.',
+        DecimalSeparator::Comma => b',',
+    };
+    let b = s.as_bytes();
+    let body = match b.first()? {
+        b'-' | b'+' => &b[1..],
+        _ => b,
+    };
+    let mut seps = 0;
+    let mut digits = 0;
+    for &c in body {
+        match c {
+            b'0'..=b'9' => digits += 1,
+            c if c == decimal => seps += 1,
+            _ => return None,
+        }
+    }
+    if digits == 0 || seps > 1 {
+        return None;
+    }
+    let v: f64 = if decimal == b'.' { s.parse().ok()? } else { s.replacen(',', ".", 1).parse().ok()? };
+    v.is_finite().then_some(v)
 }
 
 /// Digits, optionally grouped by `sep` (or spaces) in threes: `1,234,567`.

@@ -114,7 +114,13 @@ impl DateError {
 }
 
 pub fn is_missing(s: &str) -> bool {
-    matches!(s.trim().to_ascii_lowercase().as_str(), "" | "null" | "na" | "n/a" | "nan" | "none" | "-")
+    let t = s.trim();
+    // Every missing marker is short and starts with a letter or '-': the
+    // common case (a digit, or a long value) is decided without allocating.
+    if t.len() > 4 || t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    matches!(t.to_ascii_lowercase().as_str(), "" | "null" | "na" | "n/a" | "nan" | "none" | "-")
 }
 
 pub fn parse_date(raw: &str) -> Result<Cell, DateError> {

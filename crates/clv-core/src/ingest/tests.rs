@@ -230,3 +230,25 @@ fn margins_subtract_the_variable_cost_and_returns_reverse_them() {
     );
     assert!(err.unwrap_err().to_string().contains("variable cost (e.g. variable_cost, cost, cogs)"));
 }
+
+#[test]
+fn the_plain_number_fast_path_agrees_with_the_general_parser() {
+    use amount::{parse_amount, DecimalSeparator::*};
+    for (raw, sep, want) in [
+        ("12.50", Point, Some(12.5)),
+        (" -3 ", Point, Some(-3.0)),
+        ("+7.", Point, Some(7.0)),
+        (".5", Point, Some(0.5)),
+        ("12,50", Comma, Some(12.5)),
+        ("1,234", Point, Some(1234.0)),
+        ("1.234", Comma, Some(1234.0)),
+        ("$9.99", Point, Some(9.99)),
+        ("(4.00)", Point, Some(-4.0)),
+        ("1.2.3", Point, None),
+        ("-", Point, None),
+        ("NA", Point, None),
+    ] {
+        assert_eq!(parse_amount(raw, sep).ok(), want, "{raw:?}");
+    }
+    assert_eq!(parse_amount("-", Point), Err(amount::AmountError::Missing));
+}
