@@ -98,7 +98,8 @@ impl<'a> Pooled<'a> {
 
     fn base(&self, c: &Cohort, from: usize, to: usize, level: f64) -> Base {
         let users = f64::from(c.users);
-        let tail = &self.curve[self.curve.len().saturating_sub(28)..];
+        // The last four weeks of repeat revenue; never age 0 (the acquisition purchase).
+        let tail = self.curve.get(self.curve.len().saturating_sub(28).max(1)..).unwrap_or(&[]);
         let flat = if tail.is_empty() { 0.0 } else { total(tail.iter().copied()) / tail.len() as f64 };
         let path: Vec<f64> = (from..to).map(|d| users * self.curve.get(d).copied().unwrap_or(flat)).collect();
         let mut note = format!("{} days of history are too few or too sparse for Holt–Winters: pooled per-user revenue by age of {} cohorts", from, self.cohorts.len());
@@ -182,8 +183,12 @@ pub fn value_cohorts(table: &CohortTable) -> Result<CohortReport, CohortError> {
     let values: Vec<Vec<CohortValue>> =
         groups.par_iter().map(|g| value_group(g, horizon, z, p.level, &pooled)).collect::<Result<_, _>>()?;
     let values = values.into_iter().flatten().collect();
+    // From the first day with revenue: leading empty days (signups before
+    // any purchase) would make every MASE scale zero.
+    let revenue = &table.daily_revenue;
+    let daily = &revenue[revenue.iter().position(|v| *v != 0.0).unwrap_or(revenue.len())..];
     let (backtest, backtest_note) =
-        match rolling_origin(&table.daily_revenue, SEASON, 28, 8, &[Method::HoltWinters, Method::DampedHoltWinters]) {
+        match rolling_origin(daily, SEASON, 28, 8, &[Method::HoltWinters, Method::DampedHoltWinters]) {
             Ok(b) => (Some(b), String::new()),
             Err(e) => (None, format!("no backtest of the daily revenue: {e}")),
         };

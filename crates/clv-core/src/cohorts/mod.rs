@@ -180,8 +180,13 @@ pub fn build(tx: &Transactions, users: Option<&Users>, params: &CohortParams) ->
     let unit = params.age_unit.days();
     let mut notes = Vec::new();
     let mut groups: FxHashMap<(i64, Option<&str>), Acc> = FxHashMap::default();
-    let first_day =
-        members.iter().map(|m| m.signup).min().ok_or_else(|| CohortError::Empty(crate::time::format_day(cutoff)))?;
+    // The calendar starts at the earliest signup or purchase (a purchase may
+    // predate a users-file signup).
+    let first_day = members
+        .iter()
+        .map(|m| m.history.first().map_or(m.signup, |t| m.signup.min(day_of(t.ts))))
+        .min()
+        .ok_or_else(|| CohortError::Empty(crate::time::format_day(cutoff)))?;
     let mut daily_revenue = vec![0.0; (cutoff - first_day + 1).max(1) as usize];
     let (mut before_signup, mut total_revenue) = (0usize, 0.0);
     let mut buckets = Vec::new();

@@ -272,3 +272,43 @@ fn transaction_columns_give_segments_from_the_first_purchase() {
     let err = build(&tx, None, &params(CohortGrain::Month, TimeUnit::Week, day(2024, 4, 30), 30, Some("sku")));
     assert_eq!(err.unwrap_err().to_string(), "segment column \"sku\" is neither in the users file nor a kept transaction column; available: channel, country");
 }
+
+#[test]
+fn pooled_tail_leaves_out_the_acquisition_day() {
+    // One old cohort (10 days: a 100 first purchase, then 1 a day) and a
+    // young one (2 days): beyond age 10 the pooled tail is the repeat rate 1,
+    // not an average dragged up by the first purchase.
+    let cohort = |name: &str, start: i64, revenue: Vec<f64>| Cohort {
+        cohort: name.into(),
+        start_day: start,
+        segment: None,
+        users: 1,
+        observed_revenue: revenue.iter().sum(),
+        observed_days: revenue.len(),
+        revenue_by_age: revenue,
+        table: Vec::new(),
+    };
+    let mut old = vec![1.0; 10];
+    old[0] = 100.0;
+    let table = CohortTable {
+        params: params(CohortGrain::Day, TimeUnit::Day, 20_000, 20, None),
+        cohorts: vec![cohort("old", 19_990, old), cohort("young", 19_999, vec![100.0, 1.0])],
+        total_revenue: 0.0,
+        daily_revenue: vec![1.0; 10],
+        first_day: 19_990,
+        notes: Vec::new(),
+    };
+    let r = value_cohorts(&table).unwrap();
+    let young = &r.values[1];
+    assert_eq!(young.method, Method::Pooled);
+    assert!(young.forecast[8..].iter().all(|v| (*v - 1.0).abs() < 1e-12), "{:?}", young.forecast);
+}
+
+#[test]
+fn a_segment_column_is_found_by_its_role_name_too() {
+    use crate::ingest::{ingest, IngestOptions};
+    let csv = "user_id,ts,amount,utm_source\na,2024-03-01,10,google\nb,2024-03-02,5,newsletter\n";
+    let tx = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+    let a = tx.attribute("channel").expect("utm_source is the channel");
+    assert_eq!((a.name.as_str(), a.value(0), a.value(1)), ("utm_source", Some("google"), Some("newsletter")));
+}

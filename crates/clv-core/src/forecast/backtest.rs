@@ -131,7 +131,9 @@ pub fn rolling_origin(
     origins: usize,
     methods: &[Method],
 ) -> Result<Backtest, ForecastError> {
-    let min_len = HoltWintersParams::new(season, false)?.min_len();
+    // Long enough for every requested method (the damped fit has one more parameter).
+    let damped = methods.contains(&Method::DampedHoltWinters);
+    let min_len = HoltWintersParams::new(season, damped)?.min_len();
     let cuts: Vec<usize> =
         (0..origins).filter_map(|k| y.len().checked_sub(horizon + k * season)).filter(|&c| c >= min_len).collect();
     if horizon == 0 || cuts.is_empty() {

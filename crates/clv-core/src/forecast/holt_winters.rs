@@ -182,7 +182,7 @@ impl Concentrated<'_> {
                         u.push(0.0);
                     }
                     let c = self.sse(&u);
-                    if c < best.0 {
+                    if best.1.is_empty() || c < best.0 {
                         best = (c, u);
                     }
                 }
@@ -280,7 +280,7 @@ impl Workspace {
         }
         // SSE(x) = c + 2 bᵀx + xᵀAx = c + bᵀx at x = −A⁻¹b.
         let sse = cc + b.iter().zip(&self.atb).map(|(b, x)| b * x).sum::<f64>();
-        Some(sse.max(0.0))
+        sse.is_finite().then_some(sse.max(0.0))
     }
 
     /// (ℓ₀, b₀, s₀ … s_{m−1}).

@@ -55,6 +55,9 @@ pub fn reconcile(
         return Err(ForecastError::Reconcile("every level needs a forecast of the same length".into()));
     }
     let k = parts.len();
+    if k == 0 {
+        return Err(ForecastError::Reconcile("a hierarchy needs at least one part below the total".into()));
+    }
     let (g, lambda) = match method {
         Reconciliation::BottomUp => return Ok(bottom_up(parts.to_vec(), method, None)),
         Reconciliation::Ols => (ols_matrix(k), None),

@@ -299,3 +299,20 @@ fn dated_series_are_read_strictly() {
         parse_series("d,v\n2024-01-01,1\n2024-01-08,2\n2024-01-15,3\n".as_bytes(), Default::default()).unwrap();
     assert_eq!(weekly.step_days, 7);
 }
+
+#[test]
+fn edge_inputs_found_in_review() {
+    // The backtest's origins must suit the damped model too (one more parameter).
+    let y: Vec<f64> = (0..14).map(|t| 5.0 + (t % 4) as f64).collect();
+    assert_eq!(
+        rolling_origin(&y, 4, 4, 3, &[Method::DampedHoltWinters]).unwrap_err(),
+        ForecastError::TooShort { len: 14, needed: 15 }
+    );
+    // Sums of squares that overflow give an error, not a panic or a "perfect" fit.
+    let huge: Vec<f64> = seasonal_line(28, 1e160, 0.0).iter().map(|v| v * (1.0 + 1e-3 * v.signum())).collect();
+    if let Ok(fit) = HoltWintersParams::new(7, false).unwrap().fit(&huge) {
+        assert!(fit.sse.is_finite() && fit.point(3).iter().all(|v| v.is_finite()), "{fit:?}");
+    }
+    // A hierarchy without parts is refused.
+    assert!(reconcile(&[1.0], &[], Reconciliation::Ols, None).is_err());
+}

@@ -122,7 +122,8 @@ impl Role {
             Role::IsRefund => &["isrefund", "refund", "returned", "isreturn", "return", "refunded"],
             Role::Currency => &["currency", "currencycode", "curr", "ccy"],
             Role::Invoice => &["invoiceno", "invoice", "invoiceid", "invoicenumber"],
-            Role::VariableCost => &["variablecost", "cogs", "costofgoodssold", "costofgoods", "unitcost", "cost"],
+            // Per row, like the amount (a per-unit cost column must be mapped by hand after multiplying).
+            Role::VariableCost => &["variablecost", "cogs", "costofgoodssold", "costofgoods", "cost"],
             Role::Channel => {
                 &["channel", "saleschannel", "acquisitionchannel", "marketingchannel", "utmsource", "source"]
             }

@@ -90,6 +90,8 @@ pub struct Transactions {
 pub struct CustomerAttribute {
     /// The column's header.
     pub name: String,
+    /// Its role ("channel", "country"), which also finds it.
+    pub role: &'static str,
     values: Vec<Box<str>>,
     /// Index into `values` per customer; `u32::MAX` when blank.
     of_customer: Vec<u32>,
@@ -174,7 +176,7 @@ impl Transactions {
 
     /// A kept column by header or role name, case-insensitively.
     pub fn attribute(&self, name: &str) -> Option<&CustomerAttribute> {
-        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name) || a.role.eq_ignore_ascii_case(name))
     }
 
     pub fn customers(&self) -> usize {
@@ -586,7 +588,8 @@ pub fn ingest<R: Read>(
 /// The segment columns (channel, country) while streaming: each accepted
 /// row's interned values, in step with the pending rows.
 struct Segments {
-    columns: Vec<(usize, String)>,
+    /// (column, header, role name).
+    columns: Vec<(usize, String, &'static str)>,
     interned: Vec<Interned>,
     rows: Vec<u32>,
 }
@@ -596,14 +599,14 @@ type Interned = (FxHashMap<Box<str>, u32>, Vec<Box<str>>);
 
 impl Segments {
     fn new(map: &ColumnMapping, headers: &[String]) -> Segments {
-        let columns: Vec<(usize, String)> =
-            Role::SEGMENTS.iter().filter_map(|&r| map.get(r)).map(|c| (c, headers[c].clone())).collect();
+        let columns: Vec<(usize, String, &'static str)> =
+            Role::SEGMENTS.iter().filter_map(|&r| map.get(r).map(|c| (c, headers[c].clone(), r.name()))).collect();
         let interned = columns.iter().map(|_| Default::default()).collect();
         Segments { columns, interned, rows: Vec::new() }
     }
 
     fn observe(&mut self, rec: &csv::ByteRecord) {
-        for (k, &(col, _)) in self.columns.iter().enumerate() {
+        for (k, &(col, _, _)) in self.columns.iter().enumerate() {
             let raw = String::from_utf8_lossy(rec.get(col).unwrap_or_default());
             let value = raw.trim();
             let (map, values) = &mut self.interned[k];
@@ -642,8 +645,9 @@ impl Segments {
             .into_iter()
             .zip(self.interned)
             .enumerate()
-            .map(|(j, ((_, name), (_, values)))| CustomerAttribute {
+            .map(|(j, ((_, name, role), (_, values)))| CustomerAttribute {
                 name,
+                role,
                 values,
                 of_customer: kept.iter().map(|&old| rows[first[old as usize].2 * k + j]).collect(),
             })
