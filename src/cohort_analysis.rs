@@ -80,7 +80,7 @@ fn btyd(
 
 /// Damped trend when the backtest scored it better than the plain trend.
 fn prefer_damped(b: Option<&Backtest>) -> bool {
-    let mase = |m: Method| b.and_then(|b| b.scores.iter().find(|s| s.method == m)).map(|s| s.overall.mase);
+    let mase = |m: Method| b.and_then(|b| b.scores.iter().find(|s| s.method == m)).and_then(|s| s.overall.mase);
     matches!((mase(Method::DampedHoltWinters), mase(Method::HoltWinters)), (Some(d), Some(h)) if d < h)
 }
 

@@ -235,7 +235,8 @@ fn backtest_view(v: &CohortsView) -> impl IntoView {
     let weeks = b.horizon.div_ceil(7);
     let week_mase = |s: &MethodScore, w: usize| {
         let slice = &s.by_horizon[w * 7..((w + 1) * 7).min(s.by_horizon.len())];
-        slice.iter().map(|m| m.mase).sum::<f64>() / slice.len().max(1) as f64
+        let known: Vec<f64> = slice.iter().filter_map(|m| m.mase).collect();
+        (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
     };
     let head = (0..weeks).map(|w| view! { <th>{format!("MASE week {}", w + 1)}</th> }).collect_view();
     let rows = b
@@ -244,14 +245,15 @@ fn backtest_view(v: &CohortsView) -> impl IntoView {
         .map(|s| {
             let flag =
                 s.loses_to_seasonal_naive.then(|| view! { <span class="flag">" loses to seasonal naive"</span> });
-            let per_week =
-                (0..weeks).map(|w| view! { <td class="num">{format::fixed(week_mase(s, w), 2)}</td> }).collect_view();
+            let per_week = (0..weeks)
+                .map(|w| view! { <td class="num">{week_mase(s, w).map_or("—".into(), |v| format::fixed(v, 2))}</td> })
+                .collect_view();
             view! {
                 <tr data-method=s.method.name()>
                     <td>{s.method.name()}{flag}</td>
                     <td class="num">{format::fixed(s.overall.mae, 2)}</td>
                     <td class="num">{format::fixed(s.overall.rmse, 2)}</td>
-                    <td class="num">{format::fixed(s.overall.mase, 3)}</td>
+                    <td class="num">{s.overall.mase.map_or("—".into(), |v| format::fixed(v, 3))}</td>
                     <td class="num">{format::fixed(s.overall.smape, 1)}</td>
                     {per_week}
                 </tr>

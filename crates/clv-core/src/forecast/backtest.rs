@@ -53,7 +53,8 @@ impl Method {
 pub struct Metrics {
     pub mae: f64,
     pub rmse: f64,
-    pub mase: f64,
+    /// `None` when every training window was all zeros (no scale to divide by).
+    pub mase: Option<f64>,
     pub smape: f64,
 }
 
@@ -80,24 +81,23 @@ struct Errors {
     err: Vec<f64>,
     actual: Vec<f64>,
     forecast: Vec<f64>,
-    scale: f64,
+    scale: Option<f64>,
 }
 
-/// In-sample MAE of the one-season-back forecast; never 0 (a perfectly
-/// periodic history would make every MASE infinite).
-fn mase_scale(train: &[f64], season: usize) -> f64 {
+/// In-sample MAE of the one-season-back forecast. A perfectly periodic
+/// history falls back to the mean absolute value (so MASE stays finite); an
+/// all-zero history has no scale at all (`None`: MASE is not reported).
+fn mase_scale(train: &[f64], season: usize) -> Option<f64> {
     let lag = season.min(train.len().saturating_sub(1)).max(1);
     let d: Vec<f64> = train.windows(lag + 1).map(|w| (w[lag] - w[0]).abs()).collect();
     let s = if d.is_empty() { 0.0 } else { d.iter().sum::<f64>() / d.len() as f64 };
-    if s > 0.0 {
-        s
-    } else {
-        train.iter().map(|v| v.abs()).sum::<f64>() / train.len().max(1) as f64 + f64::MIN_POSITIVE
-    }
+    let level = train.iter().map(|v| v.abs()).sum::<f64>() / train.len().max(1) as f64;
+    [s, level].into_iter().find(|v| *v > 0.0 && v.is_finite())
 }
 
 fn summarise(errors: &[&Errors], step: Option<usize>) -> Metrics {
-    let (mut n, mut abs, mut sq, mut scaled, mut smape) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut n, mut abs, mut sq, mut smape) = (0.0, 0.0, 0.0, 0.0);
+    let (mut scaled, mut n_scaled) = (0.0, 0.0);
     for e in errors {
         let steps: Vec<usize> = match step {
             Some(h) if h < e.err.len() => vec![h],
@@ -109,7 +109,10 @@ fn summarise(errors: &[&Errors], step: Option<usize>) -> Metrics {
             n += 1.0;
             abs += d.abs();
             sq += d * d;
-            scaled += d.abs() / e.scale;
+            if let Some(scale) = e.scale {
+                scaled += d.abs() / scale;
+                n_scaled += 1.0;
+            }
             let denom = e.actual[h].abs() + e.forecast[h].abs();
             smape += if denom > 0.0 { 200.0 * d.abs() / denom } else { 0.0 };
         }
@@ -117,7 +120,8 @@ fn summarise(errors: &[&Errors], step: Option<usize>) -> Metrics {
     if n == 0.0 {
         return Metrics::default();
     }
-    Metrics { mae: abs / n, rmse: (sq / n).sqrt(), mase: scaled / n, smape: smape / n }
+    let mase = (n_scaled > 0.0).then(|| scaled / n_scaled);
+    Metrics { mae: abs / n, rmse: (sq / n).sqrt(), mase, smape: smape / n }
 }
 
 /// Backtest `methods` (seasonal naive and mean are always added) from
@@ -162,10 +166,10 @@ pub fn rolling_origin(
             loses_to_seasonal_naive: false,
         });
     }
-    let naive =
-        scores.iter().find(|s| s.method == Method::SeasonalNaive).map(|s| s.overall.mase).unwrap_or(f64::INFINITY);
+    let naive = scores.iter().find(|s| s.method == Method::SeasonalNaive).and_then(|s| s.overall.mase);
     for s in &mut scores {
-        s.loses_to_seasonal_naive = s.method != Method::SeasonalNaive && s.overall.mase > naive;
+        s.loses_to_seasonal_naive =
+            s.method != Method::SeasonalNaive && matches!((s.overall.mase, naive), (Some(m), Some(base)) if m > base);
     }
     Ok(Backtest { horizon, origins: cuts, scores })
 }

@@ -251,7 +251,8 @@ fn mase_is_one_for_seasonal_naive_on_a_random_walk_in_expectation() {
     let bt = rolling_origin(&y, 7, 7, 200, &[]).unwrap();
     let naive = bt.scores.iter().find(|s| s.method == Method::SeasonalNaive).unwrap();
     // 7-step errors of a 7-lag naive on a random walk have the in-sample scale.
-    assert!((naive.by_horizon[6].mase - 1.0).abs() < 0.15, "{}", naive.by_horizon[6].mase);
+    let mase = naive.by_horizon[6].mase.unwrap();
+    assert!((mase - 1.0).abs() < 0.15, "{mase}");
 }
 
 #[test]
@@ -315,4 +316,17 @@ fn edge_inputs_found_in_review() {
     }
     // A hierarchy without parts is refused.
     assert!(reconcile(&[1.0], &[], Reconciliation::Ols, None).is_err());
+}
+
+#[test]
+fn mase_is_not_reported_without_a_scale() {
+    // Zeros, then a season of sales: the training windows are all zeros.
+    let mut y = vec![0.0; 21];
+    y.extend([3.0, 1.0, 0.0, 2.0, 5.0, 1.0, 4.0]);
+    let bt = rolling_origin(&y, 7, 7, 1, &[]).unwrap();
+    for s in &bt.scores {
+        assert_eq!(s.overall.mase, None, "{:?}", s.method);
+        assert!(!s.loses_to_seasonal_naive);
+        assert!(s.overall.mae.is_finite());
+    }
 }
