@@ -204,22 +204,18 @@ impl ModelSession {
                 clv_core::time::format_day(self.cutoff.day)
             ));
         }
-        let model = self
-            .fitted
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, m)| m)
-            .ok_or_else(|| format!("{} has no converged fit", kind.code()))?;
+        let model = self.model(kind).ok_or_else(|| format!("{} has no converged fit", kind.code()))?;
         Ok((model, self.spend.as_ref(), self.unit))
+    }
+
+    fn model(&self, kind: ModelKind) -> Option<&AnyModel> {
+        self.fitted.iter().find(|(k, _)| *k == kind).map(|(_, m)| m)
     }
 
     fn predictions(&mut self, kind: ModelKind) -> Result<&[PredictionRow], String> {
         if !self.predictions.iter().any(|(k, _)| *k == kind) {
-            let model = self
-                .fitted
-                .iter()
-                .find(|(k, _)| *k == kind)
-                .map(|(_, m)| *m)
+            let model = *self
+                .model(kind)
                 .ok_or_else(|| format!("{} has no converged fit: no predictions from it", kind.code()))?;
             let rows = predict(&model, self.spend.as_ref(), &self.customers, &self.clv);
             self.predictions.push((kind, rows));

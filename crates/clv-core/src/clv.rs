@@ -66,15 +66,32 @@ impl ClvParams {
 
 /// Σ_{m=1..M} spend · (E[Y(m·k)] − E[Y((m−1)·k)]) / (1 + d)^m, with k units per month.
 pub fn discounted_clv(model: &dyn CountModel, c: &Rfm, spend: f64, p: &ClvParams) -> f64 {
+    spend * discounted_purchases(p, |t| model.expected_purchases(c, t))
+}
+
+/// Σ_{m=1..M} (E(m·k) − E((m−1)·k)) / (1 + d)^m for a cumulative expectation E.
+fn discounted_purchases(p: &ClvParams, expected: impl Fn(f64) -> f64) -> f64 {
     let k = units_per_month(p.unit);
-    let mut prev = 0.0;
-    let mut clv = 0.0;
+    let (mut prev, mut sum) = (0.0, 0.0);
     for m in 1..=p.months {
-        let e = model.expected_purchases(c, f64::from(m) * k);
-        clv += spend * (e - prev) / (1.0 + p.monthly_discount).powi(m as i32);
+        let e = expected(f64::from(m) * k);
+        sum += (e - prev) / (1.0 + p.monthly_discount).powi(m as i32);
         prev = e;
     }
-    clv
+    sum
+}
+
+/// Expected value of a purchase and whether it is the backfilled population
+/// mean: Gamma–Gamma's conditional mean for a repeat buyer with positive
+/// mean spend, its population mean otherwise. `None` without a spend model.
+pub fn spend_per_purchase(spend: Option<&GammaGamma>, x: f64, mean: f64) -> Option<(f64, bool)> {
+    spend.map(|g| {
+        if x > 0.0 && mean > 0.0 {
+            (g.expected_spend(x, mean).unwrap_or(0.0), false)
+        } else {
+            (g.population_mean().unwrap_or(0.0), true)
+        }
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -107,13 +124,7 @@ struct IfAlive {
 
 fn if_alive(model: &dyn CountModel, c: &Rfm, p: &ClvParams) -> IfAlive {
     let expected = model.expected_if_alive(c, p.horizon_units());
-    let k = units_per_month(p.unit);
-    let (mut prev, mut discounted) = (0.0, 0.0);
-    for m in 1..=p.months {
-        let e = model.expected_if_alive(c, f64::from(m) * k);
-        discounted += (e - prev) / (1.0 + p.monthly_discount).powi(m as i32);
-        prev = e;
-    }
+    let discounted = discounted_purchases(p, |t| model.expected_if_alive(c, t));
     IfAlive { expected, pmf: model.pmf_if_alive(c, p.horizon_units(), pmf_cap(expected)), discounted }
 }
 
@@ -152,11 +163,7 @@ pub fn value_customers(
         .map(|((c, m), &k)| {
             let a = &alive[k as usize];
             let p_alive = model.p_alive(c);
-            let (expected_spend, spend_backfilled) = match spend {
-                Some(g) if c.x > 0.0 && *m > 0.0 => (g.expected_spend(c.x, *m).unwrap_or(0.0), false),
-                Some(g) => (g.population_mean().unwrap_or(0.0), true),
-                None => (1.0, false),
-            };
+            let (expected_spend, spend_backfilled) = spend_per_purchase(spend, c.x, *m).unwrap_or((1.0, false));
             CustomerValue {
                 p_alive,
                 expected_txn: p_alive * a.expected,

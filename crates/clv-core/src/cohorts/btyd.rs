@@ -8,6 +8,7 @@
 //! first purchase.
 
 use super::{members, CohortError, CohortParams};
+use crate::clv::spend_per_purchase;
 use crate::features::{RfmSummary, Users};
 use crate::ingest::Transactions;
 use crate::models::gamma_gamma::GammaGamma;
@@ -94,9 +95,8 @@ fn expected_spend(
     history: &[crate::ingest::Txn],
     cutoff: i64,
 ) -> f64 {
-    match spend {
-        Some(g) if rfm.x > 0.0 && mean > 0.0 => g.expected_spend(rfm.x, mean).unwrap_or(0.0),
-        Some(g) => g.population_mean().unwrap_or(0.0),
+    match spend_per_purchase(spend, rfm.x, mean) {
+        Some((value, _)) => value,
         None => {
             let seen: Vec<f64> = history.iter().filter(|t| day_of(t.ts) <= cutoff).map(|t| t.amount).collect();
             (crate::total(seen.iter().copied()) / seen.len().max(1) as f64).max(0.0)
