@@ -42,10 +42,17 @@ pub fn civil_from_days(days: i64) -> (i32, u32, u32) {
     (y, m, d)
 }
 
+/// Days in a month of the proleptic Gregorian calendar; 0 for a month or
+/// year (beyond ±9999) that does not exist. Arithmetic rather than a
+/// calendar library: it runs once per row of a file.
 pub fn days_in_month(year: i32, month: u32) -> u32 {
-    match jiff::civil::Date::new(year as i16, month as i8, 1) {
-        Ok(d) => d.days_in_month() as u32,
-        Err(_) => 0,
+    const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    match month {
+        _ if !(-9999..=9999).contains(&year) => 0,
+        2 if leap => 29,
+        1..=12 => DAYS[month as usize - 1],
+        _ => 0,
     }
 }
 

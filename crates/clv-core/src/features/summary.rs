@@ -9,7 +9,15 @@
 use super::{occasions, Cutoff, Occasion};
 use crate::ingest::Transactions;
 use crate::time::{format_day, TimeUnit};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// One customer's fate in [`RfmSummary::build`].
+enum Summarised {
+    Row(RfmRow),
+    AfterCutoff,
+    NoPurchase,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RfmRow {
@@ -50,21 +58,30 @@ impl RfmSummary {
     /// assert_eq!((r.frequency, r.recency, r.t, r.monetary_value), (1, 1.0, 2.0, 4.0));
     /// ```
     pub fn build(tx: &Transactions, cutoff: Cutoff, unit: TimeUnit) -> RfmSummary {
-        let mut rows = Vec::with_capacity(tx.customers());
-        let (mut after, mut no_purchase) = (0, 0);
-        let mut buf = Vec::new();
-        for c in 0..tx.customers() {
-            let h = tx.history(c);
-            if h.first().is_some_and(|t| !cutoff.includes(t.ts)) {
-                after += 1;
-                continue;
-            }
-            occasions(cutoff.history(h).rows(), &mut buf);
-            match summarise(&buf, cutoff.day, unit) {
-                Some((frequency, recency, t, monetary_value)) => {
-                    rows.push(RfmRow { customer: c, frequency, recency, t, monetary_value })
+        // Customers are independent: summarised in parallel, collected in order.
+        let per_customer: Vec<Summarised> = (0..tx.customers())
+            .into_par_iter()
+            .map_init(Vec::new, |buf, c| {
+                let h = tx.history(c);
+                if h.first().is_some_and(|t| !cutoff.includes(t.ts)) {
+                    return Summarised::AfterCutoff;
                 }
-                None => no_purchase += 1,
+                occasions(cutoff.history(h).rows(), buf);
+                match summarise(buf, cutoff.day, unit) {
+                    Some((frequency, recency, t, monetary_value)) => {
+                        Summarised::Row(RfmRow { customer: c, frequency, recency, t, monetary_value })
+                    }
+                    None => Summarised::NoPurchase,
+                }
+            })
+            .collect();
+        let (mut after, mut no_purchase) = (0, 0);
+        let mut rows = Vec::with_capacity(per_customer.len());
+        for s in per_customer {
+            match s {
+                Summarised::Row(r) => rows.push(r),
+                Summarised::AfterCutoff => after += 1,
+                Summarised::NoPurchase => no_purchase += 1,
             }
         }
         RfmSummary {

@@ -31,6 +31,18 @@ pub enum DateShape {
 }
 
 impl DateShape {
+    /// In declaration order: `shape as usize` indexes this.
+    pub const ALL: [DateShape; 8] = [
+        DateShape::IsoDate,
+        DateShape::IsoDateTime,
+        DateShape::IsoDateTimeOffset,
+        DateShape::CompactYmd,
+        DateShape::UnixSeconds,
+        DateShape::UnixMillis,
+        DateShape::DottedDayFirst,
+        DateShape::Slash,
+    ];
+
     pub fn describe(self) -> &'static str {
         match self {
             DateShape::IsoDate => "YYYY-MM-DD",
@@ -123,7 +135,31 @@ pub fn is_missing(s: &str) -> bool {
     matches!(t.to_ascii_lowercase().as_str(), "" | "null" | "na" | "n/a" | "nan" | "none" | "-")
 }
 
+/// `YYYY-MM-DD` exactly, the shape of most exports, read without the
+/// general path; `None` for anything else (including impossible dates, so
+/// that [`parse_date`] explains them).
+#[inline]
+pub fn iso_day(b: &[u8]) -> Option<Cell> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let mut v = [0u32; 10];
+    for i in [0, 1, 2, 3, 5, 6, 8, 9] {
+        let d = b[i].wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v[i] = u32::from(d);
+    }
+    let year = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+    let day = days_from_civil(year as i32, v[5] * 10 + v[6], v[8] * 10 + v[9])?;
+    Some(Cell::Exact(day * 86_400, DateShape::IsoDate))
+}
+
 pub fn parse_date(raw: &str) -> Result<Cell, DateError> {
+    if let Some(cell) = iso_day(raw.as_bytes()) {
+        return Ok(cell);
+    }
     let s = raw.trim();
     if is_missing(s) {
         return Err(DateError::Missing);

@@ -14,21 +14,28 @@
 pub mod amount;
 pub mod columns;
 pub mod dates;
-mod lines;
+mod ids;
+mod parse;
 mod report;
+mod scan;
 
 pub use amount::DecimalSeparator;
 pub use columns::{ColumnMapping, Role};
 pub use dates::DateOrder;
 pub use report::{ColumnReport, IngestReport, ReasonSummary, Rejection};
 
-use amount::{parse_amount, parse_flag, AmountError, DecimalEvidence};
-use dates::{parse_date, Cell, DateError, DateShape, SlashDate};
+pub use ids::IdList;
+
+use amount::DecimalEvidence;
+use dates::SlashDate;
+use ids::Interner;
+use parse::{Interned, Parsed, Reader, Row};
+use rayon::prelude::*;
 use report::ReportBuilder;
-use rustc_hash::FxHashMap;
+use scan::Blocks;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
 /// A fatal problem: nothing sensible can be computed from the file as given.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +84,7 @@ pub struct Txn {
 /// Accepted transactions grouped by customer, each customer's sorted by time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Transactions {
-    ids: Vec<Box<str>>,
+    ids: IdList,
     offsets: Vec<usize>,
     txns: Vec<Txn>,
     /// Per-customer values of the segment columns (channel, country).
@@ -106,67 +113,86 @@ impl CustomerAttribute {
 impl Transactions {
     /// Build from (user id, transaction) pairs in any order.
     pub fn from_pairs<S: AsRef<str>>(pairs: impl IntoIterator<Item = (S, Txn)>) -> Transactions {
-        let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut flat = Vec::new();
+        let mut ids = Interner::default();
+        let mut piece = PieceRows::default();
         for (line, (id, txn)) in pairs.into_iter().enumerate() {
-            let id = id.as_ref();
-            let next = index.len() as u32;
-            let customer = *index.entry(id.into()).or_insert(next);
-            flat.push(Pending { customer, line: line as u32, fp: 0, txn });
+            piece.runs.push(piece.rows.len() as u32);
+            piece.customers.push(ids.intern(id.as_ref()));
+            piece.rows.push(Row { txn, fp: 0, line: line as u32, kept: true });
         }
-        Transactions::group(index, flat, None).0
+        Transactions::group(ids.into_ids(), &[piece], None).0
     }
 
-    /// Counting sort by customer, then by (time, line) inside each customer.
-    /// With a report, exact duplicate rows (same fingerprint, hence same
-    /// customer and time) are dropped after their first occurrence and
-    /// counted: looking only within one customer's same-time rows keeps this
-    /// O(n) in memory without a file-wide hash set.
-    /// Also returns, per kept customer, their index before grouping.
-    fn group(
-        index: FxHashMap<Box<str>, u32>,
-        flat: Vec<Pending>,
-        mut dedupe: Option<&mut ReportBuilder>,
-    ) -> (Transactions, Vec<u32>) {
-        let n = index.len();
-        let mut start = vec![0usize; n + 1];
-        for p in &flat {
-            start[p.customer as usize + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut cursor = start.clone();
-        let mut sorted: Vec<Pending> = Vec::with_capacity(flat.len());
-        sorted.resize(flat.len(), Pending { customer: u32::MAX, line: 0, fp: 0, txn: Txn { ts: 0, amount: 0.0 } });
-        for p in flat {
-            let c = p.customer as usize;
-            sorted[cursor[c]] = p;
-            cursor[c] += 1;
-        }
-        let mut ids_by_old: Vec<Option<Box<str>>> = vec![None; n];
-        for (id, c) in index {
-            ids_by_old[c as usize] = Some(id);
-        }
-        let mut ids = Vec::with_capacity(n);
-        let mut kept = Vec::with_capacity(n);
+    /// Gather each customer's rows (file order), sort them by time (ties
+    /// stay in file order) and, with a report, drop exact duplicate rows
+    /// after their first occurrence: same fingerprint, hence same customer
+    /// and time. Looking only within one customer's same-time rows keeps
+    /// this O(n) in memory without a file-wide hash set. Customers are
+    /// handled in parallel blocks. Also returns, per kept customer, their
+    /// index before grouping.
+    fn group(ids: IdList, pieces: &[PieceRows], dedupe: Option<&mut ReportBuilder>) -> (Transactions, Vec<u32>) {
+        let runs = RunsByCustomer::new(ids.len(), pieces);
+        let check = dedupe.is_some();
+        let blocks: Vec<GroupedBlock> = (0..ids.len())
+            .step_by(GROUP_BLOCK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|first| {
+                let mut block = GroupedBlock::default();
+                let mut scratch: Vec<Row> = Vec::new();
+                for c in first..(first + GROUP_BLOCK).min(ids.len()) {
+                    let before = block.txns.len();
+                    if let [(p, k)] = runs.of(c) {
+                        // One run in strictly increasing time: nothing to sort and
+                        // no two rows that could be duplicates.
+                        let p = &pieces[*p as usize];
+                        let rows = &p.rows[p.run_rows(*k as usize)];
+                        if rows.windows(2).all(|w| w[0].txn.ts < w[1].txn.ts) {
+                            block.txns.extend(rows.iter().filter(|r| r.kept).map(|r| r.txn));
+                            block.counts.push((block.txns.len() - before) as u32);
+                            continue;
+                        }
+                    }
+                    scratch.clear();
+                    for &(p, k) in runs.of(c) {
+                        let p = &pieces[p as usize];
+                        scratch.extend(p.rows[p.run_rows(k as usize)].iter().filter(|r| r.kept));
+                    }
+                    if !scratch.is_sorted_by_key(|r| r.txn.ts) {
+                        scratch.sort_by_key(|r| r.txn.ts);
+                    }
+                    if check {
+                        mark_duplicates(&mut scratch, &mut block.duplicates);
+                    }
+                    block.txns.extend(scratch.iter().filter(|r| r.kept).map(|r| r.txn));
+                    block.counts.push((block.txns.len() - before) as u32);
+                }
+                block
+            })
+            .collect();
+        let mut kept_ids = IdList::default();
+        let mut kept = Vec::with_capacity(ids.len());
         let mut offsets = vec![0usize];
-        let mut txns = Vec::with_capacity(sorted.len());
-        for (old, id) in ids_by_old.into_iter().enumerate() {
-            let rows = &mut sorted[start[old]..start[old + 1]];
-            rows.sort_unstable_by_key(|p| (p.txn.ts, p.line));
-            if let Some(report) = dedupe.as_deref_mut() {
-                mark_duplicates(rows, report);
+        let mut txns = Vec::with_capacity(blocks.iter().map(|b| b.txns.len()).sum());
+        let mut report = dedupe;
+        for (b, block) in blocks.into_iter().enumerate() {
+            for (i, &n) in block.counts.iter().enumerate() {
+                if n > 0 {
+                    let c = b * GROUP_BLOCK + i;
+                    kept_ids.push(ids.get(c));
+                    kept.push(c as u32);
+                    offsets.push(offsets[offsets.len() - 1] + n as usize);
+                }
             }
-            let before = txns.len();
-            txns.extend(rows.iter().filter(|p| p.customer != u32::MAX).map(|p| p.txn));
-            if txns.len() > before {
-                ids.push(id.expect("every index has an id"));
-                kept.push(old as u32);
-                offsets.push(txns.len());
+            txns.extend_from_slice(&block.txns);
+            if let Some(report) = report.as_deref_mut() {
+                for (line, amount) in block.duplicates {
+                    report.duplicate(u64::from(line));
+                    report.unaccept(amount);
+                }
             }
         }
-        (Transactions { ids, offsets, txns, attributes: Vec::new() }, kept)
+        (Transactions { ids: kept_ids, offsets, txns, attributes: Vec::new() }, kept)
     }
 
     /// The per-customer columns kept from the transactions (channel, country).
@@ -192,7 +218,7 @@ impl Transactions {
     }
 
     pub fn id(&self, customer: usize) -> &str {
-        &self.ids[customer]
+        self.ids.get(customer)
     }
 
     /// The customer's transactions, sorted by time.
@@ -209,20 +235,74 @@ impl Transactions {
     }
 }
 
-/// A row on its way into [`Transactions`].
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    /// Index into the id map; `u32::MAX` once the row is dropped.
-    customer: u32,
-    line: u32,
-    /// Fingerprint of the raw row (0 when duplicates are kept).
-    fp: u64,
-    txn: Txn,
+/// A piece's accepted rows once its users have file-wide indices.
+#[derive(Debug, Default)]
+struct PieceRows {
+    rows: Vec<Row>,
+    /// First row of each run of one user, and that user's index.
+    runs: Vec<u32>,
+    customers: Vec<u32>,
+    slash: Vec<(u32, SlashDate)>,
+    /// Per row, the file-wide value index of each segment column.
+    segments: Vec<u32>,
 }
 
-/// In one customer's rows sorted by (time, line), a row equal to an earlier
-/// one of the same time is a duplicate: drop it and count it.
-fn mark_duplicates(rows: &mut [Pending], report: &mut ReportBuilder) {
+impl PieceRows {
+    fn run_rows(&self, k: usize) -> std::ops::Range<usize> {
+        let end = self.runs.get(k + 1).map_or(self.rows.len(), |&r| r as usize);
+        self.runs[k] as usize..end
+    }
+}
+
+/// Customers per parallel task in [`Transactions::group`].
+const GROUP_BLOCK: usize = 1 << 12;
+
+/// One task's share of [`Transactions::group`]: its customers' sorted,
+/// de-duplicated transactions, how many each kept, and the duplicates.
+#[derive(Default)]
+struct GroupedBlock {
+    txns: Vec<Txn>,
+    counts: Vec<u32>,
+    duplicates: Vec<(u32, f64)>,
+}
+
+/// Each customer's runs (piece, run), in file order.
+struct RunsByCustomer {
+    start: Vec<usize>,
+    runs: Vec<(u32, u32)>,
+}
+
+impl RunsByCustomer {
+    fn new(customers: usize, pieces: &[PieceRows]) -> RunsByCustomer {
+        let mut start = vec![0usize; customers + 1];
+        for p in pieces {
+            for &c in &p.customers {
+                start[c as usize + 1] += 1;
+            }
+        }
+        for i in 0..customers {
+            start[i + 1] += start[i];
+        }
+        let mut cursor = start.clone();
+        let mut runs = vec![(0, 0); start[customers]];
+        for (pi, p) in pieces.iter().enumerate() {
+            for (k, &c) in p.customers.iter().enumerate() {
+                runs[cursor[c as usize]] = (pi as u32, k as u32);
+                cursor[c as usize] += 1;
+            }
+        }
+        RunsByCustomer { start, runs }
+    }
+
+    fn of(&self, customer: usize) -> &[(u32, u32)] {
+        &self.runs[self.start[customer]..self.start[customer + 1]]
+    }
+}
+
+/// In one customer's rows sorted by time (ties in file order), a row equal
+/// to an earlier kept one of the same time is a duplicate: drop it and note
+/// (line, amount).
+fn mark_duplicates(rows: &mut [Row], dups: &mut Vec<(u32, f64)>) {
     let mut i = 0;
     while i < rows.len() {
         let mut j = i + 1;
@@ -230,10 +310,9 @@ fn mark_duplicates(rows: &mut [Pending], report: &mut ReportBuilder) {
             j += 1;
         }
         for k in i + 1..j {
-            if (i..k).any(|e| rows[e].customer != u32::MAX && rows[e].fp == rows[k].fp) {
-                report.duplicate(u64::from(rows[k].line));
-                report.unaccept(rows[k].txn.amount);
-                rows[k].customer = u32::MAX;
+            if rows[k].kept && (i..k).any(|e| rows[e].kept && rows[e].fp == rows[k].fp) {
+                dups.push((rows[k].line, rows[k].txn.amount));
+                rows[k].kept = false;
             }
         }
         i = j;
@@ -324,130 +403,37 @@ impl Reason {
     }
 }
 
-struct RowError {
-    reason: Reason,
-    column: Option<usize>,
-    message: String,
-}
-
-fn row_err(reason: Reason, column: usize, message: impl Into<String>) -> RowError {
-    RowError { reason, column: Some(column), message: message.into() }
-}
-
-/// Per-column reading decisions taken from the sample before streaming.
-struct Reader {
-    map: ColumnMapping,
-    decimal: DecimalSeparator,
-    rates: FxHashMap<String, f64>,
-    margin: bool,
-}
-
-struct ParsedRow<'r> {
-    user: &'r str,
-    when: Cell,
-    net: f64,
-    refund: bool,
-    currency: Option<&'r str>,
-}
-
-impl Reader {
-    fn field<'r>(&self, rec: &'r csv::ByteRecord, col: usize) -> Result<&'r str, RowError> {
-        std::str::from_utf8(rec.get(col).unwrap_or_default())
-            .map_err(|_| row_err(Reason::InvalidUtf8, col, "not valid UTF-8 text"))
-    }
-
-    fn number(&self, rec: &csv::ByteRecord, col: usize, what: &str) -> Result<f64, RowError> {
-        parse_amount(self.field(rec, col)?, self.decimal).map_err(|e| match e {
-            AmountError::Missing => row_err(Reason::MissingAmount, col, format!("{what} is missing (never read as 0)")),
-            e => row_err(Reason::BadAmount, col, format!("{what}: {}", e.message(self.decimal))),
-        })
-    }
-
-    fn parse<'r>(&self, rec: &'r csv::ByteRecord) -> Result<ParsedRow<'r>, RowError> {
-        let m = &self.map;
-        let uc = m.user_id.expect("validated");
-        let user = self.field(rec, uc)?;
-        if user.trim().is_empty() {
-            return Err(row_err(Reason::MissingUserId, uc, "user id is empty"));
-        }
-        let tc = m.timestamp.expect("validated");
-        let when = parse_date(self.field(rec, tc)?).map_err(|e| {
-            let reason = match e {
-                DateError::Missing => Reason::MissingDate,
-                DateError::Impossible(_) => Reason::ImpossibleDate,
-                DateError::Unrecognised => Reason::BadDate,
-            };
-            row_err(reason, tc, e.message())
-        })?;
-        let mut amount = match m.amount {
-            Some(ac) => self.number(rec, ac, "amount")?,
-            None => {
-                let q = self.number(rec, m.quantity.expect("validated"), "quantity")?;
-                let p = self.number(rec, m.unit_price.expect("validated"), "unit price")?;
-                q * p
-            }
-        };
-        let mut refund = amount < 0.0;
-        if let Some(rc) = m.is_refund {
-            let raw = self.field(rec, rc)?;
-            refund |= parse_flag(raw).ok_or_else(|| {
-                row_err(Reason::BadRefundFlag, rc, format!("refund flag {raw:?}: expected 1/0, true/false, yes/no"))
-            })?;
-        }
-        if let Some(ic) = m.invoice {
-            refund |= self.field(rec, ic)?.trim_start().starts_with(['C', 'c']);
-        }
-        let mut currency = None;
-        let mut rate = 1.0;
-        if let Some(cc) = m.currency {
-            let code = self.field(rec, cc)?.trim();
-            if code.is_empty() {
-                return Err(row_err(Reason::BadCurrency, cc, "currency is empty"));
-            }
-            if !self.rates.is_empty() {
-                rate = *self.rates.get(&code.to_ascii_uppercase()).ok_or_else(|| {
-                    row_err(Reason::BadCurrency, cc, format!("currency {code:?} is not in the conversion table"))
-                })?;
-                amount *= rate;
-            }
-            currency = Some(code);
-        }
-        // A refund always reduces value, whichever sign the export used; with
-        // margins, a return gives the goods back, so it reverses the margin
-        // (which may itself be negative: a sale below cost).
-        let net = match m.variable_cost.filter(|_| self.margin) {
-            Some(vc) => {
-                let margin = amount.abs() - rate * self.number(rec, vc, "variable cost")?.abs();
-                if refund {
-                    -margin
-                } else {
-                    margin
-                }
-            }
-            None if refund => -amount.abs(),
-            None => amount,
-        };
-        Ok(ParsedRow { user, when, net, refund, currency })
-    }
-}
-
-/// How often (in rows) [`ingest`] reports progress.
-pub const PROGRESS_EVERY_ROWS: u64 = 16_384;
-
-/// Read a whole CSV of transactions, calling `progress` every
-/// [`PROGRESS_EVERY_ROWS`] rows and once at the end.
+/// Read a whole CSV of transactions, calling `progress` after every piece
+/// of about a megabyte and once at the end.
+///
+/// The file is read in blocks of whole records (see [`scan`]) whose pieces
+/// are parsed in parallel (rayon; one thread in the browser), then merged in
+/// file order: the result is the same for any block size or thread count.
 pub fn ingest<R: Read>(
     reader: R,
     opts: &IngestOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Ingested, IngestError> {
-    let (tap, mut lines) = lines::tap(reader);
-    let mut buf = BufReader::with_capacity(1 << 20, tap);
-    let sample = buf.fill_buf()?.to_vec();
+    ingest_in_blocks(reader, opts, progress, None)
+}
+
+/// Bytes looked at before streaming: delimiter, header, decimal evidence.
+const SAMPLE_BYTES: u64 = 1 << 20;
+
+fn ingest_in_blocks<R: Read>(
+    mut input: R,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(Progress),
+    sizes: Option<(usize, usize)>,
+) -> Result<Ingested, IngestError> {
+    let mut sample = Vec::new();
+    (&mut input).take(SAMPLE_BYTES).read_to_end(&mut sample)?;
+    let whole_file = (sample.len() as u64) < SAMPLE_BYTES;
     if sample.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty);
     }
     let sniffed = sniff(&sample, opts.delimiter)?;
+    let delimiter = sniffed.delimiter as u8;
     let headers = sniffed.headers;
     let map = opts.mapping.clone().unwrap_or(sniffed.mapping);
     map.validate(&headers)?;
@@ -457,199 +443,224 @@ pub fn ingest<R: Read>(
             headers: headers.clone(),
         });
     }
+    let decimal = decide_decimal(&sample, delimiter, &map);
+    let body = header_end(&sample, delimiter, whole_file)?;
+    let first_line = 1 + memchr::memchr_iter(b'\n', &sample[..body]).count() as u64;
 
+    let segments = Segments::new(&map, &headers);
+    let reader = Reader {
+        decimal,
+        rates: opts.currency_rates.iter().map(|(c, r)| (c.trim().to_ascii_uppercase(), *r)).collect(),
+        segment_columns: segments.columns.iter().map(|c| c.0).collect(),
+        map,
+        headers: headers.clone(),
+        delimiter,
+        margin: opts.margin,
+        keep_duplicates: opts.keep_duplicates,
+    };
+    let mut report = ReportBuilder::new(headers);
+    let mut merged = Merged { segments, ..Merged::default() };
+    let mut blocks = Blocks::new(input, sample.split_off(body), first_line, delimiter);
+    if let Some((block, piece)) = sizes {
+        blocks = blocks.with_sizes(block, piece);
+    }
+    // Block k is parsed while block k − 1's pieces are merged (rayon::join):
+    // merging is sequential (file order), parsing is not.
+    let (mut bytes, mut rows) = (body as u64, 0u64);
+    let mut previous: Vec<(u64, Parsed)> = Vec::new();
+    loop {
+        let block = blocks.next_block()?;
+        let pieces = block.as_ref().map(|b| b.pieces()).unwrap_or_default();
+        let (parsed, merged_sizes) = rayon::join(
+            || pieces.par_iter().map(|&piece| reader.parse_piece(piece)).collect::<Vec<Parsed>>(),
+            || {
+                std::mem::take(&mut previous)
+                    .into_iter()
+                    .map(|(size, parsed)| {
+                        let records = parsed.records;
+                        merged.absorb(parsed, &mut report);
+                        (size, records)
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        for (size, records) in merged_sizes {
+            bytes += size;
+            rows += records;
+            progress(Progress { bytes, rows });
+        }
+        if block.is_none() {
+            break;
+        }
+        previous = pieces.iter().map(|p| p.bytes.len() as u64).zip(parsed).collect();
+    }
+    progress(Progress { bytes, rows });
+    merged.finish(report, opts, &reader, rows)
+}
+
+fn decide_decimal(sample: &[u8], delimiter: u8, map: &ColumnMapping) -> DecimalSeparator {
     let mut evidence = DecimalEvidence::default();
     let money_cols: Vec<usize> = [map.amount, map.unit_price, map.variable_cost].into_iter().flatten().collect();
-    let mut sample_rdr =
-        csv::ReaderBuilder::new().delimiter(sniffed.delimiter as u8).flexible(true).from_reader(&sample[..]);
-    for rec in sample_rdr.byte_records().take(2000).filter_map(Result::ok) {
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(sample);
+    for rec in rdr.byte_records().take(2000).filter_map(Result::ok) {
         for &c in &money_cols {
             evidence.observe(&String::from_utf8_lossy(rec.get(c).unwrap_or_default()));
         }
     }
-    let reader = Reader {
-        decimal: evidence.decide(),
-        rates: opts.currency_rates.iter().map(|(c, r)| (c.trim().to_ascii_uppercase(), *r)).collect(),
-        map,
-        margin: opts.margin,
-    };
-
-    let mut rdr = csv::ReaderBuilder::new().delimiter(sniffed.delimiter as u8).flexible(true).from_reader(buf);
-    rdr.byte_headers().map_err(|e| csv_error(&e))?;
-
-    let mut report = ReportBuilder::new(headers.clone());
-    let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
-    let mut flat: Vec<Pending> = Vec::new();
-    let mut slash: Vec<(u32, u64, SlashDate)> = Vec::new();
-    let mut scratch = Vec::new();
-    let mut currencies: BTreeMap<String, u64> = BTreeMap::new();
-    let mut rec = csv::ByteRecord::new();
-    let mut rows: u64 = 0;
-    let mut segments = Segments::new(&reader.map, &headers);
-
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                // A broken quote or bad UTF-8 inside the reader: report, keep going.
-                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
-                rows += 1;
-                report.reject(line, Reason::FieldCount, None, format!("unreadable CSV row: {e}"));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return Err(csv_error(&e));
-                }
-                continue;
-            }
-        }
-        rows += 1;
-        let line = rec.position().map_or(0, |p| lines.line_at(p.byte()));
-        if rows.is_multiple_of(PROGRESS_EVERY_ROWS) {
-            progress(Progress { bytes: rec.position().map_or(0, |p| p.byte()), rows });
-        }
-        let extra_filled = rec.iter().skip(headers.len()).any(|f| !f.is_empty());
-        if rec.len() < headers.len() || extra_filled {
-            report.reject(
-                line,
-                Reason::FieldCount,
-                None,
-                format!("row has {} fields, the header has {} (an unquoted delimiter?)", rec.len(), headers.len()),
-            );
-            continue;
-        }
-        let row = match reader.parse(&rec) {
-            Ok(row) => row,
-            Err(e) => {
-                report.reject(line, e.reason, e.column, e.message);
-                continue;
-            }
-        };
-        let next = index.len() as u32;
-        let customer = match index.get(row.user) {
-            Some(&c) => c,
-            None => {
-                index.insert(row.user.into(), next);
-                next
-            }
-        };
-        let ts = match row.when {
-            Cell::Exact(ts, shape) => {
-                report.date_shape(shape);
-                ts
-            }
-            Cell::Slash(d) => {
-                report.date_shape(DateShape::Slash);
-                slash.push((flat.len() as u32, line, d));
-                0
-            }
-        };
-        if let Some(code) = row.currency {
-            if let Some(n) = currencies.get_mut(code) {
-                *n += 1;
-            } else {
-                currencies.insert(code.to_string(), 1);
-            }
-        }
-        report.accept(row.net, row.refund);
-        segments.observe(&rec);
-        let fp = if opts.keep_duplicates { 0 } else { fingerprint(&rec, &mut scratch) };
-        flat.push(Pending {
-            customer,
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            fp,
-            txn: Txn { ts, amount: row.net },
-        });
-    }
-    progress(Progress { bytes: rdr.position().byte(), rows });
-
-    if reader.rates.is_empty() && currencies.len() > 1 {
-        return Err(IngestError::MixedCurrencies { seen: currencies.into_iter().collect() });
-    }
-    let order = resolve_slash_dates(&mut flat, &slash, opts.ambiguous_date_order, &mut report);
-    let first = segments.first_purchase(&flat, index.len());
-    flat.retain(|p| p.customer != u32::MAX);
-    report.note_invisible_ids(index.keys().map(|k| &**k));
-    let (mut transactions, kept) = Transactions::group(index, flat, (!opts.keep_duplicates).then_some(&mut report));
-    transactions.attributes = segments.finish(&first, &kept);
-    let report = report.finish(FinishInfo {
-        rows,
-        delimiter: sniffed.delimiter,
-        mapping: &reader.map,
-        decimal: reader.decimal,
-        date_order: order,
-        transactions: &transactions,
-        currency: currencies.into_keys().next(),
-        converted: !reader.rates.is_empty(),
-        margin: reader.margin,
-    });
-    Ok(Ingested { transactions, report })
+    evidence.decide()
 }
 
-/// The segment columns (channel, country) while streaming: each accepted
-/// row's interned values, in step with the pending rows.
+/// Where the header record ends (after a BOM, blank lines and quoted
+/// line breaks, as csv-core reads it).
+fn header_end(sample: &[u8], delimiter: u8, whole_file: bool) -> Result<usize, IngestError> {
+    let mut rdr = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let (mut out, mut ends) = (vec![0u8; 1 << 16], vec![0usize; 1 << 10]);
+    let mut pos = 0;
+    loop {
+        let (res, nin, _, _) = rdr.read_record(&sample[pos..], &mut out, &mut ends);
+        pos += nin;
+        match res {
+            csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => return Ok(pos),
+            csv_core::ReadRecordResult::InputEmpty if pos == sample.len() && !whole_file => {
+                return Err(IngestError::Csv {
+                    line: 1,
+                    message: format!("the header is longer than {} KB: is this a CSV file?", SAMPLE_BYTES >> 10),
+                })
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The pieces so far, merged in file order.
+#[derive(Default)]
+struct Merged {
+    ids: Interner,
+    pieces: Vec<PieceRows>,
+    currencies: BTreeMap<String, u64>,
+    segments: Segments,
+}
+
+impl Merged {
+    fn absorb(&mut self, parsed: Parsed, report: &mut ReportBuilder) {
+        let customers = parsed.runs.iter().map(|run| self.ids.intern(parsed.run_id(run))).collect();
+        for (code, n) in &parsed.currencies {
+            *self.currencies.entry(code.clone()).or_default() += n;
+        }
+        let segments = self.segments.absorb(parsed.segments, parsed.segment_values);
+        report.add(parsed.tally);
+        self.pieces.push(PieceRows {
+            rows: parsed.rows,
+            runs: parsed.runs.iter().map(|r| r.first_row).collect(),
+            customers,
+            slash: parsed.slash,
+            segments,
+        });
+    }
+
+    fn finish(
+        mut self,
+        mut report: ReportBuilder,
+        opts: &IngestOptions,
+        reader: &Reader,
+        rows: u64,
+    ) -> Result<Ingested, IngestError> {
+        if reader.rates.is_empty() && self.currencies.len() > 1 {
+            return Err(IngestError::MixedCurrencies { seen: self.currencies.into_iter().collect() });
+        }
+        let order = resolve_slash_dates(&mut self.pieces, opts.ambiguous_date_order, &mut report);
+        let first = self.segments.first_purchase(&self.pieces, self.ids.len());
+        report.note_invisible_ids(self.ids.ids().iter());
+        let dedupe = (!opts.keep_duplicates).then_some(&mut report);
+        let (mut transactions, kept) = Transactions::group(self.ids.into_ids(), &self.pieces, dedupe);
+        transactions.attributes = self.segments.finish(&self.pieces, &first, &kept);
+        let report = report.finish(FinishInfo {
+            rows,
+            delimiter: char::from(reader.delimiter),
+            mapping: &reader.map,
+            decimal: reader.decimal,
+            date_order: order,
+            transactions: &transactions,
+            currency: self.currencies.into_keys().next(),
+            converted: !reader.rates.is_empty(),
+            margin: reader.margin,
+        });
+        Ok(Ingested { transactions, report })
+    }
+}
+
+/// The segment columns (channel, country): file-wide value lists, and each
+/// customer's value from their first purchase.
+#[derive(Default)]
 struct Segments {
     /// (column, header, role name).
     columns: Vec<(usize, String, &'static str)>,
-    interned: Vec<Interned>,
-    rows: Vec<u32>,
+    values: Vec<Interned>,
 }
-
-/// Distinct values of one column: lookup and list.
-type Interned = (FxHashMap<Box<str>, u32>, Vec<Box<str>>);
 
 impl Segments {
     fn new(map: &ColumnMapping, headers: &[String]) -> Segments {
         let columns: Vec<(usize, String, &'static str)> =
             Role::SEGMENTS.iter().filter_map(|&r| map.get(r).map(|c| (c, headers[c].clone(), r.name()))).collect();
-        let interned = columns.iter().map(|_| Default::default()).collect();
-        Segments { columns, interned, rows: Vec::new() }
+        let values = columns.iter().map(|_| Interned::default()).collect();
+        Segments { columns, values }
     }
 
-    fn observe(&mut self, rec: &csv::ByteRecord) {
-        for (k, &(col, _, _)) in self.columns.iter().enumerate() {
-            let raw = String::from_utf8_lossy(rec.get(col).unwrap_or_default());
-            let value = raw.trim();
-            let (map, values) = &mut self.interned[k];
-            let id = if value.is_empty() {
-                u32::MAX
-            } else {
-                *map.entry(value.into()).or_insert_with(|| {
-                    values.push(value.into());
-                    values.len() as u32 - 1
-                })
-            };
-            self.rows.push(id);
-        }
-    }
-
-    /// Per customer (index before grouping), the values on the earliest
-    /// kept row (time, then file line).
-    fn first_purchase(&self, flat: &[Pending], customers: usize) -> Vec<(i64, u32, usize)> {
+    /// A piece's per-row value indices, made file-wide.
+    fn absorb(&mut self, mut rows: Vec<u32>, local: Vec<Interned>) -> Vec<u32> {
         let k = self.columns.len();
-        let mut best = vec![(i64::MAX, u32::MAX, usize::MAX); if k == 0 { 0 } else { customers }];
-        if k > 0 {
-            for (i, p) in flat.iter().enumerate().filter(|(_, p)| p.customer != u32::MAX) {
-                let b = &mut best[p.customer as usize];
-                if (p.txn.ts, p.line) < (b.0, b.1) {
-                    *b = (p.txn.ts, p.line, i);
+        if k == 0 {
+            return rows;
+        }
+        let remap: Vec<Vec<u32>> =
+            local.iter().zip(&mut self.values).map(|(l, g)| l.values.iter().map(|v| g.intern(v)).collect()).collect();
+        for (i, v) in rows.iter_mut().enumerate() {
+            if *v != u32::MAX {
+                *v = remap[i % k][*v as usize];
+            }
+        }
+        rows
+    }
+
+    /// Per customer (index before grouping), the (time, line, piece, row)
+    /// of their earliest kept row.
+    fn first_purchase(&self, pieces: &[PieceRows], customers: usize) -> Vec<(i64, u32, usize, usize)> {
+        let none = (i64::MAX, u32::MAX, usize::MAX, usize::MAX);
+        let mut best = vec![none; if self.columns.is_empty() { 0 } else { customers }];
+        if self.columns.is_empty() {
+            return best;
+        }
+        for (pi, p) in pieces.iter().enumerate() {
+            for k in 0..p.runs.len() {
+                let b = &mut best[p.customers[k] as usize];
+                for i in p.run_rows(k).filter(|&i| p.rows[i].kept) {
+                    let r = &p.rows[i];
+                    if (r.txn.ts, r.line) < (b.0, b.1) {
+                        *b = (r.txn.ts, r.line, pi, i);
+                    }
                 }
             }
         }
         best
     }
 
-    fn finish(self, first: &[(i64, u32, usize)], kept: &[u32]) -> Vec<CustomerAttribute> {
+    fn finish(self, pieces: &[PieceRows], first: &[(i64, u32, usize, usize)], kept: &[u32]) -> Vec<CustomerAttribute> {
         let k = self.columns.len();
-        let rows = &self.rows;
         self.columns
             .into_iter()
-            .zip(self.interned)
+            .zip(self.values)
             .enumerate()
-            .map(|(j, ((_, name, role), (_, values)))| CustomerAttribute {
+            .map(|(j, ((_, name, role), values))| CustomerAttribute {
                 name,
                 role,
-                values,
-                of_customer: kept.iter().map(|&old| rows[first[old as usize].2 * k + j]).collect(),
+                values: values.values,
+                of_customer: kept
+                    .iter()
+                    .map(|&old| {
+                        let (_, _, piece, row) = first[old as usize];
+                        pieces[piece].segments[row * k + j]
+                    })
+                    .collect(),
             })
             .collect()
     }
@@ -666,16 +677,14 @@ pub struct DateOrderDecision {
 }
 
 fn resolve_slash_dates(
-    flat: &mut [Pending],
-    slash: &[(u32, u64, SlashDate)],
+    pieces: &mut [PieceRows],
     setting: DateOrder,
     report: &mut ReportBuilder,
 ) -> Option<DateOrderDecision> {
-    if slash.is_empty() {
-        return None;
-    }
+    let slash = || pieces.iter().flat_map(|p| p.slash.iter().map(|s| s.1));
+    slash().next()?; // no slash dates: nothing to decide
     let (mut dmy, mut mdy) = (0u64, 0u64);
-    for (_, _, d) in slash {
+    for d in slash() {
         match d.valid_orders() {
             (true, false) => dmy += 1,
             (false, true) => mdy += 1,
@@ -692,40 +701,28 @@ fn resolve_slash_dates(
         DateOrder::DayFirst => ("day-first", "month-first"),
         DateOrder::MonthFirst => ("month-first", "day-first"),
     };
-    for &(i, line, d) in slash {
-        match d.resolve(order) {
-            Some(ts) => flat[i as usize].txn.ts = ts,
-            None => {
-                let p = &mut flat[i as usize];
-                report.unaccept(p.txn.amount);
-                p.customer = u32::MAX;
-                report.reject(
-                    line,
-                    Reason::DateOrderConflict,
-                    None,
-                    format!(
-                        "{}/{}/{} is only a date {other}, but the column reads {name} ({decided_by})",
-                        d.first, d.second, d.year
-                    ),
-                );
+    for p in pieces.iter_mut() {
+        for &(i, d) in &p.slash {
+            let row = &mut p.rows[i as usize];
+            match d.resolve(order) {
+                Some(ts) => row.txn.ts = ts,
+                None => {
+                    report.unaccept(row.txn.amount);
+                    row.kept = false;
+                    report.reject(
+                        u64::from(row.line),
+                        Reason::DateOrderConflict,
+                        None,
+                        format!(
+                            "{}/{}/{} is only a date {other}, but the column reads {name} ({decided_by})",
+                            d.first, d.second, d.year
+                        ),
+                    );
+                }
             }
         }
     }
     Some(DateOrderDecision { order, decided_by: decided_by.into(), day_first_only: dmy, month_first_only: mdy })
-}
-
-/// 64-bit fingerprint of a whole row (xxh3, the same on every platform; a
-/// `Hasher`'s output is 32-bit on wasm32 for FxHash). Rows are compared only
-/// with rows of the same customer and time, so a false "duplicate" needs a
-/// 2⁻⁶⁴ collision inside such a handful. Fields are length-prefixed so
-/// `a,bc` and `ab,c` differ.
-fn fingerprint(rec: &csv::ByteRecord, scratch: &mut Vec<u8>) -> u64 {
-    scratch.clear();
-    for f in rec.iter() {
-        scratch.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        scratch.extend_from_slice(f);
-    }
-    xxhash_rust::xxh3::xxh3_64(scratch)
 }
 
 struct FinishInfo<'a> {

@@ -62,42 +62,25 @@ pub struct IngestReport {
     pub warnings: Vec<String>,
 }
 
-pub(super) struct ReportBuilder {
-    headers: Vec<String>,
-    accepted: u64,
-    duplicates: u64,
-    duplicate_lines: Vec<u64>,
+/// What happened to a stretch of rows. Pieces of a file are tallied on
+/// their own threads and added up in file order, so every count, list and
+/// "first lines" is what one pass over the file would have produced.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    pub accepted: u64,
+    pub net: f64,
+    pub refunds: u64,
+    pub refund_total: f64,
+    shapes: [u64; DateShape::ALL.len()],
+    rejected: u64,
     by_reason: BTreeMap<Reason, ReasonSummary>,
     rejections: Vec<Rejection>,
-    rejected: u64,
-    shapes: BTreeMap<DateShape, u64>,
-    net: f64,
-    refunds: u64,
-    refund_total: f64,
-    warnings: Vec<String>,
 }
 
-impl ReportBuilder {
-    pub fn new(headers: Vec<String>) -> Self {
-        ReportBuilder {
-            headers,
-            accepted: 0,
-            duplicates: 0,
-            duplicate_lines: Vec::new(),
-            by_reason: BTreeMap::new(),
-            rejections: Vec::new(),
-            rejected: 0,
-            shapes: BTreeMap::new(),
-            net: 0.0,
-            refunds: 0,
-            refund_total: 0.0,
-            warnings: Vec::new(),
-        }
-    }
-
-    pub fn reject(&mut self, line: u64, reason: Reason, column: Option<usize>, message: String) {
+impl Tally {
+    pub fn reject(&mut self, headers: &[String], line: u64, reason: Reason, column: Option<usize>, message: String) {
         self.rejected += 1;
-        let column = column.map(|c| self.headers.get(c).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
+        let column = column.map(|c| headers.get(c).cloned().unwrap_or_else(|| format!("#{}", c + 1)));
         let message = match &column {
             Some(name) => format!("column {name:?}: {message}"),
             None => message,
@@ -117,6 +100,73 @@ impl ReportBuilder {
         }
     }
 
+    #[inline]
+    pub fn accept(&mut self, net: f64, refund: bool) {
+        self.accepted += 1;
+        self.net += net;
+        if refund {
+            self.refunds += 1;
+            self.refund_total += net;
+        }
+    }
+
+    #[inline]
+    pub fn date_shape(&mut self, shape: DateShape) {
+        self.shapes[shape as usize] += 1;
+    }
+
+    /// Add the tally of the rows that come next in the file.
+    pub fn add(&mut self, next: Tally) {
+        self.accepted += next.accepted;
+        self.net += next.net;
+        self.refunds += next.refunds;
+        self.refund_total += next.refund_total;
+        for (mine, theirs) in self.shapes.iter_mut().zip(next.shapes) {
+            *mine += theirs;
+        }
+        self.rejected += next.rejected;
+        for (reason, theirs) in next.by_reason {
+            let mine = self.by_reason.entry(reason).or_insert(ReasonSummary {
+                count: 0,
+                first_lines: Vec::new(),
+                ..theirs.clone()
+            });
+            mine.count += theirs.count;
+            let room = FIRST_LINES_PER_REASON.saturating_sub(mine.first_lines.len());
+            mine.first_lines.extend(theirs.first_lines.into_iter().take(room));
+        }
+        let room = MAX_LISTED_REJECTIONS.saturating_sub(self.rejections.len());
+        self.rejections.extend(next.rejections.into_iter().take(room));
+    }
+}
+
+pub(super) struct ReportBuilder {
+    headers: Vec<String>,
+    tally: Tally,
+    duplicates: u64,
+    duplicate_lines: Vec<u64>,
+    warnings: Vec<String>,
+}
+
+impl ReportBuilder {
+    pub fn new(headers: Vec<String>) -> Self {
+        ReportBuilder {
+            headers,
+            tally: Tally::default(),
+            duplicates: 0,
+            duplicate_lines: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn reject(&mut self, line: u64, reason: Reason, column: Option<usize>, message: String) {
+        self.tally.reject(&self.headers, line, reason, column, message);
+    }
+
+    pub fn add(&mut self, next: Tally) {
+        self.tally.add(next);
+    }
+
     /// Count a duplicate; duplicates are found customer by customer, so the
     /// first lines of the file are kept by value, not by arrival.
     pub fn duplicate(&mut self, line: u64) {
@@ -128,27 +178,15 @@ impl ReportBuilder {
         }
     }
 
-    pub fn accept(&mut self, net: f64, refund: bool) {
-        self.accepted += 1;
-        self.net += net;
-        if refund {
-            self.refunds += 1;
-            self.refund_total += net;
-        }
-    }
-
-    /// Undo [`accept`] for a row rejected once its column was fully seen.
+    /// Undo an accepted row, rejected once its column was fully seen.
     pub fn unaccept(&mut self, net: f64) {
-        self.accepted -= 1;
-        self.net -= net;
+        let t = &mut self.tally;
+        t.accepted -= 1;
+        t.net -= net;
         if net < 0.0 {
-            self.refunds -= 1;
-            self.refund_total -= net;
+            t.refunds -= 1;
+            t.refund_total -= net;
         }
-    }
-
-    pub fn date_shape(&mut self, shape: DateShape) {
-        *self.shapes.entry(shape).or_default() += 1;
     }
 
     /// Warn about ids that differ only by invisible characters or edge spaces
@@ -204,8 +242,14 @@ impl ReportBuilder {
                 DecimalSeparator::Comma => "comma (1.234,56)".into(),
             },
         );
-        let date_desc =
-            self.shapes.iter().map(|(s, n)| format!("{} ×{n}", s.describe())).collect::<Vec<_>>().join(", ");
+        let t = self.tally;
+        let date_desc = DateShape::ALL
+            .iter()
+            .zip(t.shapes)
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{} ×{n}", s.describe()))
+            .collect::<Vec<_>>()
+            .join(", ");
         formats.insert("date".into(), date_desc.clone());
         if let Some(d) = &info.date_order {
             if d.decided_by.starts_with("setting") {
@@ -215,7 +259,7 @@ impl ReportBuilder {
                 ));
             }
         }
-        if info.rows > 0 && self.accepted == 0 {
+        if info.rows > 0 && t.accepted == 0 {
             self.warnings.push("no row could be used: check the column mapping and the reasons below".into());
         }
         let columns = self
@@ -234,13 +278,13 @@ impl ReportBuilder {
             .collect();
         IngestReport {
             rows: info.rows,
-            accepted: self.accepted,
-            rejected: self.rejected,
+            accepted: t.accepted,
+            rejected: t.rejected,
             duplicates: self.duplicates,
             duplicate_lines: self.duplicate_lines,
-            reasons: self.by_reason.into_values().collect(),
-            rejections_truncated: self.rejected as usize > self.rejections.len(),
-            rejections: self.rejections,
+            reasons: t.by_reason.into_values().collect(),
+            rejections_truncated: t.rejected as usize > t.rejections.len(),
+            rejections: t.rejections,
             columns,
             formats,
             date_order: info.date_order.clone(),
@@ -248,9 +292,9 @@ impl ReportBuilder {
             first_ts: has.then(|| format_ts(first)),
             last_ts: has.then(|| format_ts(last)),
             days_spanned: if has { (last - first) / SECONDS_PER_DAY } else { 0 },
-            net_revenue: self.net,
-            refunds: self.refunds,
-            refund_total: self.refund_total,
+            net_revenue: t.net,
+            refunds: t.refunds,
+            refund_total: t.refund_total,
             currency: info.currency.clone(),
             warnings: self.warnings,
         }

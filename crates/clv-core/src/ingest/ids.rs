@@ -1,0 +1,112 @@
+//! Customer ids: one text arena instead of a heap allocation per id, and an
+//! interner over it.
+//!
+//! Why: a 10M-row file has about a million distinct ids; boxing each one cost
+//! more than parsing the rows they came from (measured: 0.28 s of a 0.6 s
+//! ingest), and a table of `u32` indices into one arena is a quarter of the
+//! size of a map of boxed strings.
+
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
+use std::hash::Hasher;
+
+/// Ids in order, stored back to back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdList {
+    text: String,
+    /// `ends[i]` is where id `i` ends in `text`; it starts where `i − 1` ends.
+    ends: Vec<usize>,
+}
+
+impl IdList {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    pub fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+fn hash(id: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(id);
+    h.finish()
+}
+
+/// Assigns each distinct id an index, in order of first appearance.
+#[derive(Default)]
+pub struct Interner {
+    list: IdList,
+    /// Each id's hash, so growing the table never rehashes the text.
+    hashes: Vec<u64>,
+    table: HashTable<u32>,
+}
+
+impl Interner {
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// The index of `id`, adding it if it is new.
+    pub fn intern(&mut self, id: &str) -> u32 {
+        let h = hash(id.as_bytes());
+        let Interner { list, hashes, table } = self;
+        if let Some(&i) = table.find(h, |&i| hashes[i as usize] == h && list.get(i as usize) == id) {
+            return i;
+        }
+        let i = list.len() as u32;
+        list.push(id);
+        hashes.push(h);
+        table.insert_unique(h, i, |&j| hashes[j as usize]);
+        i
+    }
+
+    pub fn ids(&self) -> &IdList {
+        &self.list
+    }
+
+    pub fn into_ids(self) -> IdList {
+        self.list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_seen_order_and_byte_exact_ids() {
+        let mut t = Interner::default();
+        let got: Vec<u32> = ["b", "a", "b", "", "a ", "a", "é"].iter().map(|s| t.intern(s)).collect();
+        assert_eq!(got, vec![0, 1, 0, 2, 3, 1, 4]);
+        let ids: Vec<&str> = t.ids().iter().collect();
+        assert_eq!(ids, vec!["b", "a", "", "a ", "é"]);
+    }
+
+    #[test]
+    fn survives_growth() {
+        let mut t = Interner::default();
+        for i in 0..10_000 {
+            assert_eq!(t.intern(&format!("c{i}")), i);
+        }
+        for i in (0..10_000).rev() {
+            assert_eq!(t.intern(&format!("c{i}")), i);
+        }
+        assert_eq!(t.ids().get(9_999), "c9999");
+    }
+}

@@ -1,0 +1,265 @@
+//! One piece of the file, parsed on its own: rows read by the per-column
+//! decisions taken from the sample, tallied, with the user ids of the piece
+//! kept as runs (consecutive rows of one user share one id) so that the
+//! file-wide id table is consulted once per run, not once per row.
+
+use super::amount::{parse_amount, parse_flag, plain_number, AmountError};
+use super::dates::{iso_day, parse_date, Cell, DateError, DateShape, SlashDate};
+use super::report::Tally;
+use super::scan::{for_each_record, Piece, Record};
+use super::{ColumnMapping, DecimalSeparator, Reason, Txn};
+use rustc_hash::FxHashMap;
+
+/// Per-column reading decisions taken from the sample before streaming.
+pub(super) struct Reader {
+    pub map: ColumnMapping,
+    pub headers: Vec<String>,
+    pub delimiter: u8,
+    pub decimal: DecimalSeparator,
+    pub rates: FxHashMap<String, f64>,
+    pub margin: bool,
+    pub keep_duplicates: bool,
+    /// Columns kept per customer (channel, country).
+    pub segment_columns: Vec<usize>,
+}
+
+/// An accepted row on its way into [`super::Transactions`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Row {
+    pub txn: Txn,
+    /// Fingerprint of the raw row (0 when duplicates are kept).
+    pub fp: u64,
+    pub line: u32,
+    /// False once the row is dropped (date order conflict, duplicate).
+    pub kept: bool,
+}
+
+/// Consecutive rows of one user: rows `first_row..` up to the next run.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Run {
+    pub first_row: u32,
+    /// The user id: `id_text[id.0..id.1]`.
+    pub id: (u32, u32),
+}
+
+/// Distinct values of one column within a piece: lookup and list.
+#[derive(Debug, Default)]
+pub(super) struct Interned {
+    pub lookup: FxHashMap<Box<str>, u32>,
+    pub values: Vec<Box<str>>,
+}
+
+impl Interned {
+    pub fn intern(&mut self, value: &str) -> u32 {
+        if let Some(&i) = self.lookup.get(value) {
+            return i;
+        }
+        let i = self.values.len() as u32;
+        self.values.push(value.into());
+        self.lookup.insert(value.into(), i);
+        i
+    }
+}
+
+/// A piece's accepted rows and its tally.
+#[derive(Debug, Default)]
+pub(super) struct Parsed {
+    pub rows: Vec<Row>,
+    pub runs: Vec<Run>,
+    pub id_text: String,
+    /// Rows whose slash date waits for the column's order: (row, date).
+    pub slash: Vec<(u32, SlashDate)>,
+    pub currencies: Vec<(String, u64)>,
+    /// Per accepted row, one value index per segment column (`u32::MAX` blank).
+    pub segments: Vec<u32>,
+    pub segment_values: Vec<Interned>,
+    pub tally: Tally,
+    /// Data rows read (accepted or not).
+    pub records: u64,
+}
+
+impl Parsed {
+    pub fn run_id(&self, run: &Run) -> &str {
+        &self.id_text[run.id.0 as usize..run.id.1 as usize]
+    }
+}
+
+pub(super) struct RowError {
+    pub reason: Reason,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+fn row_err(reason: Reason, column: usize, message: impl Into<String>) -> RowError {
+    RowError { reason, column: Some(column), message: message.into() }
+}
+
+struct ParsedRow<'r> {
+    when: Cell,
+    net: f64,
+    refund: bool,
+    currency: Option<&'r str>,
+}
+
+impl Reader {
+    fn field<'r>(&self, rec: &Record<'r>, col: usize) -> Result<&'r str, RowError> {
+        std::str::from_utf8(rec.get(col).unwrap_or_default())
+            .map_err(|_| row_err(Reason::InvalidUtf8, col, "not valid UTF-8 text"))
+    }
+
+    fn number(&self, rec: &Record<'_>, col: usize, what: &str) -> Result<f64, RowError> {
+        if let Some(v) = plain_number(rec.get(col).unwrap_or_default(), self.decimal) {
+            return Ok(v);
+        }
+        parse_amount(self.field(rec, col)?, self.decimal).map_err(|e| match e {
+            AmountError::Missing => row_err(Reason::MissingAmount, col, format!("{what} is missing (never read as 0)")),
+            e => row_err(Reason::BadAmount, col, format!("{what}: {}", e.message(self.decimal))),
+        })
+    }
+
+    fn date(&self, rec: &Record<'_>, col: usize) -> Result<Cell, RowError> {
+        if let Some(cell) = iso_day(rec.get(col).unwrap_or_default()) {
+            return Ok(cell);
+        }
+        parse_date(self.field(rec, col)?).map_err(|e| {
+            let reason = match e {
+                DateError::Missing => Reason::MissingDate,
+                DateError::Impossible(_) => Reason::ImpossibleDate,
+                DateError::Unrecognised => Reason::BadDate,
+            };
+            row_err(reason, col, e.message())
+        })
+    }
+
+    /// The user id, checked unless it equals `known` (the previous accepted row's).
+    fn user<'r>(&self, rec: &Record<'r>, known: &str) -> Result<&'r [u8], RowError> {
+        let uc = self.map.user_id.expect("validated");
+        let raw = rec.get(uc).unwrap_or_default();
+        if !known.is_empty() && raw == known.as_bytes() {
+            return Ok(raw);
+        }
+        let id = self.field(rec, uc)?;
+        if id.trim().is_empty() {
+            return Err(row_err(Reason::MissingUserId, uc, "user id is empty"));
+        }
+        Ok(raw)
+    }
+
+    fn parse<'r>(&self, rec: &Record<'r>) -> Result<ParsedRow<'r>, RowError> {
+        let m = &self.map;
+        let when = self.date(rec, m.timestamp.expect("validated"))?;
+        let mut amount = match m.amount {
+            Some(ac) => self.number(rec, ac, "amount")?,
+            None => {
+                let q = self.number(rec, m.quantity.expect("validated"), "quantity")?;
+                let p = self.number(rec, m.unit_price.expect("validated"), "unit price")?;
+                q * p
+            }
+        };
+        let mut refund = amount < 0.0;
+        if let Some(rc) = m.is_refund {
+            let raw = self.field(rec, rc)?;
+            refund |= parse_flag(raw).ok_or_else(|| {
+                row_err(Reason::BadRefundFlag, rc, format!("refund flag {raw:?}: expected 1/0, true/false, yes/no"))
+            })?;
+        }
+        if let Some(ic) = m.invoice {
+            refund |= self.field(rec, ic)?.trim_start().starts_with(['C', 'c']);
+        }
+        let mut currency = None;
+        let mut rate = 1.0;
+        if let Some(cc) = m.currency {
+            let code = self.field(rec, cc)?.trim();
+            if code.is_empty() {
+                return Err(row_err(Reason::BadCurrency, cc, "currency is empty"));
+            }
+            if !self.rates.is_empty() {
+                rate = *self.rates.get(&code.to_ascii_uppercase()).ok_or_else(|| {
+                    row_err(Reason::BadCurrency, cc, format!("currency {code:?} is not in the conversion table"))
+                })?;
+                amount *= rate;
+            }
+            currency = Some(code);
+        }
+        // A refund always reduces value, whichever sign the export used; with
+        // margins, a return gives the goods back, so it reverses the margin
+        // (which may itself be negative: a sale below cost).
+        let net = match m.variable_cost.filter(|_| self.margin) {
+            Some(vc) => {
+                let margin = amount.abs() - rate * self.number(rec, vc, "variable cost")?.abs();
+                if refund {
+                    -margin
+                } else {
+                    margin
+                }
+            }
+            None if refund => -amount.abs(),
+            None => amount,
+        };
+        Ok(ParsedRow { when, net, refund, currency })
+    }
+
+    /// Parse every record of `piece`.
+    pub fn parse_piece(&self, piece: Piece<'_>) -> Parsed {
+        let mut out = Parsed {
+            rows: Vec::with_capacity(piece.bytes.len() / 24),
+            segment_values: self.segment_columns.iter().map(|_| Interned::default()).collect(),
+            ..Parsed::default()
+        };
+        let mut scratch = Vec::new();
+        let width = self.headers.len();
+        for_each_record(piece, |rec| {
+            out.records += 1;
+            let line = rec.line;
+            if rec.width() < width || rec.iter().skip(width).any(|f| !f.is_empty()) {
+                let message =
+                    format!("row has {} fields, the header has {width} (an unquoted delimiter?)", rec.width());
+                out.tally.reject(&self.headers, line, Reason::FieldCount, None, message);
+                return;
+            }
+            let known = out.runs.last().map_or("", |r| &out.id_text[r.id.0 as usize..r.id.1 as usize]);
+            let parsed = self.user(rec, known).and_then(|user| self.parse(rec).map(|row| (user, row)));
+            let (user, row) = match parsed {
+                Ok(ok) => ok,
+                Err(e) => return out.tally.reject(&self.headers, line, e.reason, e.column, e.message),
+            };
+            if user != known.as_bytes() || out.runs.is_empty() {
+                let start = out.id_text.len() as u32;
+                out.id_text.push_str(std::str::from_utf8(user).expect("checked by Reader::user"));
+                out.runs.push(Run { first_row: out.rows.len() as u32, id: (start, out.id_text.len() as u32) });
+            }
+            let ts = match row.when {
+                Cell::Exact(ts, shape) => {
+                    out.tally.date_shape(shape);
+                    ts
+                }
+                Cell::Slash(d) => {
+                    out.tally.date_shape(DateShape::Slash);
+                    out.slash.push((out.rows.len() as u32, d));
+                    0
+                }
+            };
+            if let Some(code) = row.currency {
+                match out.currencies.iter_mut().find(|(c, _)| c == code) {
+                    Some((_, n)) => *n += 1,
+                    None => out.currencies.push((code.to_string(), 1)),
+                }
+            }
+            out.tally.accept(row.net, row.refund);
+            for (k, &col) in self.segment_columns.iter().enumerate() {
+                let raw = String::from_utf8_lossy(rec.get(col).unwrap_or_default());
+                let value = raw.trim();
+                let id = if value.is_empty() { u32::MAX } else { out.segment_values[k].intern(value) };
+                out.segments.push(id);
+            }
+            let fp = if self.keep_duplicates { 0 } else { rec.fingerprint(self.delimiter, &mut scratch) };
+            out.rows.push(Row {
+                txn: Txn { ts, amount: row.net },
+                fp,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                kept: true,
+            });
+        });
+        out
+    }
+}

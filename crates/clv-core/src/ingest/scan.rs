@@ -1,0 +1,409 @@
+//! Records from a byte stream: read in blocks of whole records, cut into
+//! pieces that can be parsed on separate threads.
+//!
+//! The quoting rules are csv-core's (the state machine under the `csv`
+//! crate: RFC 4180, `\n`, `\r\n` or `\r` line ends, blank lines skipped).
+//! A block with no `"` and no lone `\r` cannot hold a quoted field or an odd
+//! line end, so each `\n` ends a record and each delimiter ends a field: such
+//! "plain" blocks — nearly every export — are split with `memchr`, which is
+//! what makes ingest run near csv-core's own speed. Any other block goes
+//! through csv-core itself.
+//!
+//! Line numbers are physical lines (header = 1): a record's line is the
+//! number of `\n` before its first byte, plus one.
+
+use std::io::{self, Read};
+
+/// Bytes read per block (grown when one record is longer).
+pub const BLOCK_BYTES: usize = 8 << 20;
+/// Target size of the pieces a block is cut into. Fixed, not per thread
+/// count, so that sums over pieces have the same digits on every machine.
+pub const PIECE_BYTES: usize = 1 << 20;
+
+/// Whole records, starting at physical line `first_line`.
+#[derive(Debug, Clone, Copy)]
+pub struct Piece<'a> {
+    pub bytes: &'a [u8],
+    pub first_line: u64,
+    plain: bool,
+    delimiter: u8,
+}
+
+/// A block of whole records and where to cut it.
+pub struct Block {
+    bytes: Vec<u8>,
+    first_line: u64,
+    plain: bool,
+    delimiter: u8,
+    /// Record boundaries, from 0 to `bytes.len()`.
+    cuts: Vec<usize>,
+}
+
+impl Block {
+    pub fn pieces(&self) -> Vec<Piece<'_>> {
+        let mut line = self.first_line;
+        self.cuts
+            .windows(2)
+            .map(|w| {
+                let bytes = &self.bytes[w[0]..w[1]];
+                let piece = Piece { bytes, first_line: line, plain: self.plain, delimiter: self.delimiter };
+                line += newlines(bytes);
+                piece
+            })
+            .collect()
+    }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// No quote and every `\r` followed by `\n`.
+fn is_plain(bytes: &[u8]) -> bool {
+    memchr::memchr(b'"', bytes).is_none() && memchr::memchr_iter(b'\r', bytes).all(|i| bytes.get(i + 1) == Some(&b'\n'))
+}
+
+/// The stream after the header, a block at a time.
+pub struct Blocks<R> {
+    inner: R,
+    carry: Vec<u8>,
+    next_line: u64,
+    block_bytes: usize,
+    piece_bytes: usize,
+    delimiter: u8,
+    eof: bool,
+}
+
+impl<R: Read> Blocks<R> {
+    /// `start`: bytes already read past the header, which ends on line `first_line − 1`.
+    pub fn new(inner: R, start: Vec<u8>, first_line: u64, delimiter: u8) -> Blocks<R> {
+        Blocks {
+            inner,
+            carry: start,
+            next_line: first_line,
+            block_bytes: BLOCK_BYTES,
+            piece_bytes: PIECE_BYTES,
+            delimiter,
+            eof: false,
+        }
+    }
+
+    /// Other block and piece sizes (tests cut records every few bytes).
+    pub fn with_sizes(mut self, block_bytes: usize, piece_bytes: usize) -> Self {
+        self.block_bytes = block_bytes.max(1);
+        self.piece_bytes = piece_bytes.max(1);
+        self
+    }
+
+    /// The next block of whole records; `None` at the end of the stream.
+    pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        let mut want = self.block_bytes;
+        loop {
+            let mut buf = std::mem::take(&mut self.carry);
+            if !self.eof && buf.len() < want {
+                let missing = (want - buf.len()) as u64;
+                let got = (&mut self.inner).take(missing).read_to_end(&mut buf)?;
+                self.eof = (got as u64) < missing;
+            }
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let plain = is_plain(&buf);
+            let ends = if plain {
+                plain_record_end(&buf, self.eof).into_iter().collect()
+            } else {
+                quoted_record_ends(&buf, self.delimiter, self.eof)
+            };
+            let Some(&end) = ends.last() else {
+                // One record longer than the block: read more.
+                self.carry = buf;
+                want = want.saturating_mul(2);
+                continue;
+            };
+            self.carry = buf.split_off(end);
+            let cuts = if plain { plain_cuts(&buf, self.piece_bytes) } else { cuts_at_ends(&ends, self.piece_bytes) };
+            let block = Block { first_line: self.next_line, plain, delimiter: self.delimiter, cuts, bytes: buf };
+            self.next_line += newlines(&block.bytes);
+            return Ok(Some(block));
+        }
+    }
+}
+
+/// Where a plain buffer's whole records end: after its last `\n`, or at
+/// its end at EOF.
+fn plain_record_end(buf: &[u8], eof: bool) -> Option<usize> {
+    if eof {
+        return Some(buf.len());
+    }
+    memchr::memrchr(b'\n', buf).map(|i| i + 1)
+}
+
+/// Every record end csv-core finds in `buf` (the final partial record
+/// excluded unless at EOF).
+fn quoted_record_ends(buf: &[u8], delimiter: u8, eof: bool) -> Vec<usize> {
+    let mut rdr = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let (mut out, mut ends) = (vec![0u8; 1 << 16], vec![0usize; 64]);
+    let (mut pos, mut found) = (0usize, Vec::new());
+    loop {
+        let (res, nin, _, _) = rdr.read_record(&buf[pos..], &mut out, &mut ends);
+        pos += nin;
+        match res {
+            csv_core::ReadRecordResult::Record => found.push(pos),
+            csv_core::ReadRecordResult::End => break,
+            csv_core::ReadRecordResult::InputEmpty if pos == buf.len() && !eof => break,
+            // Outputs are scratch: only positions matter here.
+            _ => {}
+        }
+    }
+    if eof && found.last() != Some(&buf.len()) {
+        // Trailing blank lines after the last record belong to the block.
+        found.push(buf.len());
+    }
+    found
+}
+
+/// In a plain block every `\n` ends a record: cut after the first one
+/// past every `piece` bytes.
+fn plain_cuts(bytes: &[u8], piece: usize) -> Vec<usize> {
+    let mut cuts = vec![0];
+    let mut target = piece;
+    while target < bytes.len() {
+        match memchr::memchr(b'\n', &bytes[target - 1..]) {
+            Some(i) if target + i < bytes.len() => cuts.push(target + i),
+            _ => break,
+        }
+        target = cuts[cuts.len() - 1] + piece;
+    }
+    cuts.push(bytes.len());
+    cuts
+}
+
+/// The record ends closest past every `piece` bytes.
+fn cuts_at_ends(ends: &[usize], piece: usize) -> Vec<usize> {
+    let end = *ends.last().expect("non-empty");
+    let mut cuts = vec![0];
+    for &e in ends {
+        if e >= cuts[cuts.len() - 1] + piece && e < end {
+            cuts.push(e);
+        }
+    }
+    cuts.push(end);
+    cuts
+}
+
+/// One record's fields, as byte ranges into `bytes`.
+pub struct Record<'a> {
+    pub line: u64,
+    /// From a plain block: the fields are the row's bytes between delimiters.
+    plain: bool,
+    bytes: &'a [u8],
+    bounds: &'a [(usize, usize)],
+}
+
+impl<'a> Record<'a> {
+    /// Number of fields.
+    pub fn width(&self) -> usize {
+        self.bounds.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        self.bounds.get(i).map(|&(s, e)| &self.bytes[s..e])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        self.bounds.iter().map(|&(s, e)| &self.bytes[s..e])
+    }
+
+    /// 64-bit fingerprint of the row's fields (xxh3: the same on every
+    /// platform). It hashes the fields joined by the delimiter — for a plain
+    /// row, its bytes as they are — so a row reads the same whether its
+    /// block was plain or quoted; when a field itself holds the delimiter
+    /// (quoted), the field lengths are mixed in so `"a,b",c` ≠ `a,"b,c"`.
+    pub fn fingerprint(&self, delimiter: u8, scratch: &mut Vec<u8>) -> u64 {
+        let (first, last) = match (self.bounds.first(), self.bounds.last()) {
+            (Some(f), Some(l)) => (f.0, l.1),
+            _ => return 0,
+        };
+        if self.plain {
+            return xxhash_rust::xxh3::xxh3_64(&self.bytes[first..last]);
+        }
+        scratch.clear();
+        let mut split = false;
+        for (k, f) in self.iter().enumerate() {
+            if k > 0 {
+                scratch.push(delimiter);
+            }
+            split |= memchr::memchr(delimiter, f).is_some();
+            scratch.extend_from_slice(f);
+        }
+        let h = xxhash_rust::xxh3::xxh3_64(scratch);
+        if !split {
+            return h;
+        }
+        scratch.clear();
+        for f in self.iter() {
+            scratch.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        }
+        h ^ xxhash_rust::xxh3::xxh3_64(scratch).rotate_left(1)
+    }
+}
+
+/// Call `f` for each record of `piece`, in order.
+pub fn for_each_record(piece: Piece<'_>, mut f: impl FnMut(&Record<'_>)) {
+    if piece.plain {
+        plain_records(piece, &mut f)
+    } else {
+        quoted_records(piece, &mut f)
+    }
+}
+
+fn plain_records(piece: Piece<'_>, f: &mut dyn FnMut(&Record<'_>)) {
+    let bytes = piece.bytes;
+    let mut bounds = Vec::with_capacity(16);
+    let (mut start, mut line) = (0usize, piece.first_line);
+    let mut emit = |start: usize, mut end: usize, line: u64| {
+        if end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        if end == start {
+            return; // blank line
+        }
+        bounds.clear();
+        let mut s = start;
+        for d in memchr::memchr_iter(piece.delimiter, &bytes[start..end]) {
+            bounds.push((s, start + d));
+            s = start + d + 1;
+        }
+        bounds.push((s, end));
+        f(&Record { line, plain: true, bytes, bounds: &bounds });
+    };
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        emit(start, nl, line);
+        start = nl + 1;
+        line += 1;
+    }
+    if start < bytes.len() {
+        emit(start, bytes.len(), line);
+    }
+}
+
+fn quoted_records(piece: Piece<'_>, f: &mut dyn FnMut(&Record<'_>)) {
+    let bytes = piece.bytes;
+    let mut rdr = csv_core::ReaderBuilder::new().delimiter(piece.delimiter).build();
+    let (mut out, mut ends) = (vec![0u8; 4096], vec![0usize; 64]);
+    let mut bounds = Vec::with_capacity(16);
+    let (mut pos, mut line) = (0usize, piece.first_line);
+    loop {
+        // Blank lines before the record are skipped by csv-core too; count
+        // them so the record gets the line its first byte is on.
+        while pos < bytes.len() && (bytes[pos] == b'\n' || bytes[pos] == b'\r') {
+            line += u64::from(bytes[pos] == b'\n');
+            pos += 1;
+        }
+        let (start, start_line) = (pos, line);
+        let (mut outlen, mut endlen) = (0, 0);
+        let done = loop {
+            let (res, nin, nout, nend) = rdr.read_record(&bytes[pos..], &mut out[outlen..], &mut ends[endlen..]);
+            pos += nin;
+            outlen += nout;
+            endlen += nend;
+            match res {
+                csv_core::ReadRecordResult::InputEmpty => continue,
+                csv_core::ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
+                csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+                csv_core::ReadRecordResult::Record => break false,
+                csv_core::ReadRecordResult::End => break true,
+            }
+        };
+        if done {
+            return;
+        }
+        line += newlines(&bytes[start..pos]);
+        bounds.clear();
+        let mut s = 0;
+        for &e in &ends[..endlen] {
+            bounds.push((s, e));
+            s = e;
+        }
+        f(&Record { line: start_line, plain: false, bytes: &out[..outlen], bounds: &bounds });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_records(text: &[u8], block: usize, piece: usize) -> Vec<(u64, Vec<String>, u64)> {
+        let mut blocks = Blocks::new(text, Vec::new(), 1, b',').with_sizes(block, piece);
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        while let Some(b) = blocks.next_block().unwrap() {
+            for p in b.pieces() {
+                for_each_record(p, |r| {
+                    out.push((
+                        r.line,
+                        r.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
+                        r.fingerprint(b',', &mut scratch),
+                    ))
+                });
+            }
+        }
+        out
+    }
+
+    fn csv_crate(text: &[u8]) -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text)
+            .byte_records()
+            .map(|r| r.unwrap().iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
+            .collect()
+    }
+
+    const MESSY: &[u8] =
+        b"a,1,x\r\n\r\nb,2,\"multi\nline, with comma\"\r\n\n\"c\",3,\"q\"\"uote\"\nd,4,5\re,5,6\nf,6,7";
+
+    #[test]
+    fn same_records_as_the_csv_crate_at_any_block_size() {
+        let want = csv_crate(MESSY);
+        for block in [1, 2, 3, 5, 8, 13, 64, 1 << 20] {
+            for piece in [1, 4, 1 << 20] {
+                let got = all_records(MESSY, block, piece);
+                let fields: Vec<Vec<String>> = got.iter().map(|r| r.1.clone()).collect();
+                assert_eq!(fields, want, "block {block} piece {piece}");
+                let lines: Vec<u64> = got.iter().map(|r| r.0).collect();
+                // d and e share line 6: a lone \r ends a record but not a line.
+                assert_eq!(lines, vec![1, 3, 6, 7, 7, 8], "block {block} piece {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_text_gets_plain_blocks_and_the_same_answers() {
+        let text = b"a,1\nb,2\r\n\nc,3\n\nd,4";
+        assert!(is_plain(text));
+        assert!(!is_plain(b"a,1\rb,2"));
+        assert!(!is_plain(b"a,\"1\""));
+        for block in [1, 3, 7, 1 << 20] {
+            for piece in [1, 5, 1 << 20] {
+                let got = all_records(text, block, piece);
+                let lines: Vec<u64> = got.iter().map(|r| r.0).collect();
+                assert_eq!(lines, vec![1, 2, 4, 6], "block {block} piece {piece}");
+                assert_eq!(got.iter().map(|r| r.1.clone()).collect::<Vec<_>>(), csv_crate(text));
+            }
+        }
+    }
+
+    #[test]
+    fn fingerprints_agree_across_block_kinds_and_separate_look_alikes() {
+        let plain = all_records(b"u,2024-01-01,5,x\n", 1 << 20, 1 << 20);
+        let quoted = all_records(b"\"u\",2024-01-01,5,\"x\"\n", 1 << 20, 1 << 20);
+        assert_eq!(plain[0].2, quoted[0].2);
+        let a = all_records(b"u,d,\"5,x\",y\n", 1 << 20, 1 << 20);
+        let b = all_records(b"u,d,5,\"x,y\"\n", 1 << 20, 1 << 20);
+        assert_ne!(a[0].2, b[0].2);
+        let c = all_records(b"u,d,5,xy\n", 1 << 20, 1 << 20);
+        assert_ne!(plain[0].2, c[0].2);
+    }
+}
