@@ -293,6 +293,10 @@ fn quoted_records(piece: Piece<'_>, f: &mut dyn FnMut(&Record<'_>)) {
     let (mut out, mut ends) = (vec![0u8; 4096], vec![0usize; 64]);
     let mut bounds = Vec::with_capacity(16);
     let (mut pos, mut line) = (0usize, piece.first_line);
+    // csv-core drops a UTF-8 BOM on its first read; here it can only be
+    // part of a user's field (the file's own BOM went with the header).
+    // Two bytes are too few to strip, and after them it never strips again.
+    let mut first_read = bytes.starts_with(b"\xEF\xBB\xBF");
     loop {
         // Blank lines before the record are skipped by csv-core too; count
         // them so the record gets the line its first byte is on.
@@ -303,7 +307,8 @@ fn quoted_records(piece: Piece<'_>, f: &mut dyn FnMut(&Record<'_>)) {
         let (start, start_line) = (pos, line);
         let (mut outlen, mut endlen) = (0, 0);
         let done = loop {
-            let (res, nin, nout, nend) = rdr.read_record(&bytes[pos..], &mut out[outlen..], &mut ends[endlen..]);
+            let input = if std::mem::take(&mut first_read) { &bytes[pos..pos + 2] } else { &bytes[pos..] };
+            let (res, nin, nout, nend) = rdr.read_record(input, &mut out[outlen..], &mut ends[endlen..]);
             pos += nin;
             outlen += nout;
             endlen += nend;
@@ -392,6 +397,17 @@ mod tests {
                 assert_eq!(lines, vec![1, 2, 4, 6], "block {block} piece {piece}");
                 assert_eq!(got.iter().map(|r| r.1.clone()).collect::<Vec<_>>(), csv_crate(text));
             }
+        }
+    }
+
+    #[test]
+    fn a_bom_inside_the_data_is_kept() {
+        // The file's BOM is stripped with the header; one starting a data
+        // record is part of the user's field, in quoted and plain blocks.
+        for text in [&b"\xEF\xBB\xBFa,\"1\"\nb,2\n"[..], &b"\xEF\xBB\xBFa,1\nb,2\n"[..]] {
+            let got = all_records(text, 1 << 20, 1 << 20);
+            assert_eq!(got[0].1, vec!["\u{feff}a".to_string(), "1".to_string()]);
+            assert_eq!(got.len(), 2);
         }
     }
 
