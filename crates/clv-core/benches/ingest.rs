@@ -1,7 +1,8 @@
 //! `cargo bench -p clv-core --bench ingest`: ingest + BTYD summary of a
 //! simulated transaction file, against a bare `csv-core` scan of the same
-//! bytes (the floor any CSV reader pays). One timed run each after a warm-up
-//! read; figures are printed as ratios measured in the same run.
+//! file — reading it in 1 MB slices, as ingest does, and from bytes already
+//! in memory (the floor any CSV reader pays). One timed run each after a
+//! warm-up read; figures are printed as ratios measured in the same run.
 //!
 //! `CLV_BENCH_ROWS` (default 1,000,000; the figure uses 10,000,000).
 
