@@ -72,6 +72,9 @@ pub struct Blocks<R> {
     piece_bytes: usize,
     delimiter: u8,
     eof: bool,
+    /// A used block's buffer, refilled instead of allocating (and faulting
+    /// in) 8 MB of fresh memory per block.
+    spare: Vec<u8>,
 }
 
 impl<R: Read> Blocks<R> {
@@ -85,7 +88,13 @@ impl<R: Read> Blocks<R> {
             piece_bytes: PIECE_BYTES,
             delimiter,
             eof: false,
+            spare: Vec::new(),
         }
+    }
+
+    /// Hand back a block once its pieces are parsed.
+    pub fn recycle(&mut self, block: Block) {
+        self.spare = block.bytes;
     }
 
     /// Other block and piece sizes (tests cut records every few bytes).
@@ -99,11 +108,14 @@ impl<R: Read> Blocks<R> {
     pub fn next_block(&mut self) -> io::Result<Option<Block>> {
         let mut want = self.block_bytes;
         loop {
-            let mut buf = std::mem::take(&mut self.carry);
+            let mut buf = std::mem::take(&mut self.spare);
+            buf.clear();
+            buf.extend_from_slice(&self.carry);
             if !self.eof && buf.len() < want {
-                let missing = (want - buf.len()) as u64;
-                let got = (&mut self.inner).take(missing).read_to_end(&mut buf)?;
-                self.eof = (got as u64) < missing;
+                let missing = want - buf.len();
+                buf.reserve(missing);
+                let got = (&mut self.inner).take(missing as u64).read_to_end(&mut buf)?;
+                self.eof = got < missing;
             }
             if buf.is_empty() {
                 return Ok(None);
@@ -120,7 +132,9 @@ impl<R: Read> Blocks<R> {
                 want = want.saturating_mul(2);
                 continue;
             };
-            self.carry = buf.split_off(end);
+            self.carry.clear();
+            self.carry.extend_from_slice(&buf[end..]);
+            buf.truncate(end);
             let cuts = if plain { plain_cuts(&buf, self.piece_bytes) } else { cuts_at_ends(&ends, self.piece_bytes) };
             let block = Block { first_line: self.next_line, plain, delimiter: self.delimiter, cuts, bytes: buf };
             self.next_line += newlines(&block.bytes);
