@@ -118,7 +118,7 @@ impl Transactions {
         for (line, (id, txn)) in pairs.into_iter().enumerate() {
             piece.runs.push(piece.rows.len() as u32);
             piece.customers.push(ids.intern(id.as_ref()));
-            piece.rows.push(Row { txn, fp: 0, line: line as u32, kept: true });
+            piece.rows.push(Row { txn, fp: 0, line: line as u32, kept: true, refund: false });
         }
         Transactions::group(ids.into_ids(), &[piece], None).0
     }
@@ -157,9 +157,9 @@ impl Transactions {
             }
             block_starts.push(offsets[offsets.len() - 1]);
             if let Some(report) = report.as_deref_mut() {
-                for &(line, amount) in &counts.duplicates {
-                    report.duplicate(u64::from(line));
-                    report.unaccept(amount);
+                for d in &counts.duplicates {
+                    report.duplicate(u64::from(d.line));
+                    report.unaccept(d.txn.amount, d.refund);
                 }
             }
         }
@@ -257,8 +257,8 @@ struct CountedBlock {
     /// The final transactions of the customers that had to be sorted or
     /// de-duplicated, back to back.
     resolved: Vec<Txn>,
-    /// (line, amount) of each duplicate dropped.
-    duplicates: Vec<(u32, f64)>,
+    /// Each duplicate dropped.
+    duplicates: Vec<Row>,
 }
 
 /// Each customer's runs (piece, run), in file order.
@@ -354,19 +354,28 @@ impl RunsByCustomer {
 }
 
 /// In one customer's rows sorted by time (ties in file order), a row equal
-/// to an earlier kept one of the same time is a duplicate: drop it and note
-/// (line, amount).
-fn mark_duplicates(rows: &mut [Row], dups: &mut Vec<(u32, f64)>) {
+/// to an earlier kept one of the same time is a duplicate: drop it and keep
+/// a copy in `dups`. Large same-time groups (date-only files, a catch-all
+/// "guest" id) use a set of fingerprints instead of pairwise comparison.
+fn mark_duplicates(rows: &mut [Row], dups: &mut Vec<Row>) {
+    let mut seen = rustc_hash::FxHashSet::default();
     let mut i = 0;
     while i < rows.len() {
         let mut j = i + 1;
         while j < rows.len() && rows[j].txn.ts == rows[i].txn.ts {
             j += 1;
         }
-        for k in i + 1..j {
-            if rows[k].kept && (i..k).any(|e| rows[e].kept && rows[e].fp == rows[k].fp) {
-                dups.push((rows[k].line, rows[k].txn.amount));
+        let small = j - i <= 16;
+        seen.clear();
+        for k in i..j {
+            if !rows[k].kept {
+                continue;
+            }
+            let earlier =
+                if small { (i..k).any(|e| rows[e].kept && rows[e].fp == rows[k].fp) } else { !seen.insert(rows[k].fp) };
+            if earlier {
                 rows[k].kept = false;
+                dups.push(rows[k]);
             }
         }
         i = j;
@@ -761,7 +770,7 @@ fn resolve_slash_dates(
             match d.resolve(order) {
                 Some(ts) => row.txn.ts = ts,
                 None => {
-                    report.unaccept(row.txn.amount);
+                    report.unaccept(row.txn.amount, row.refund);
                     row.kept = false;
                     report.reject(
                         u64::from(row.line),

@@ -32,6 +32,8 @@ pub(super) struct Row {
     pub line: u32,
     /// False once the row is dropped (date order conflict, duplicate).
     pub kept: bool,
+    /// Counted as a refund (so that dropping it later undoes exactly that).
+    pub refund: bool,
 }
 
 /// Consecutive rows of one user: rows `first_row..` up to the next run.
@@ -258,6 +260,7 @@ impl Reader {
                 fp,
                 line: u32::try_from(line).unwrap_or(u32::MAX),
                 kept: true,
+                refund: row.refund,
             });
         });
         out

@@ -178,12 +178,14 @@ impl ReportBuilder {
         }
     }
 
-    /// Undo an accepted row, rejected once its column was fully seen.
-    pub fn unaccept(&mut self, net: f64) {
+    /// Undo an accepted row (a duplicate, or a date its column's order
+    /// rules out): `refund` as it was counted, since with margins the sign
+    /// of `net` does not say it (a sale below cost is negative too).
+    pub fn unaccept(&mut self, net: f64, refund: bool) {
         let t = &mut self.tally;
         t.accepted -= 1;
         t.net -= net;
-        if net < 0.0 {
+        if refund {
             t.refunds -= 1;
             t.refund_total -= net;
         }

@@ -120,12 +120,11 @@ impl<R: Read> Blocks<R> {
             if buf.is_empty() {
                 return Ok(None);
             }
-            let plain = is_plain(&buf);
-            let ends = if plain {
-                plain_record_end(&buf, self.eof).into_iter().collect()
-            } else {
-                quoted_record_ends(&buf, self.delimiter, self.eof)
-            };
+            // Only the whole lines decide: a quote or a `\r` in the partial
+            // record carried to the next block says nothing about these.
+            let lines_end = plain_record_end(&buf, self.eof).unwrap_or(0);
+            let plain = lines_end > 0 && is_plain(&buf[..lines_end]);
+            let ends = if plain { vec![lines_end] } else { quoted_record_ends(&buf, self.delimiter, self.eof) };
             let Some(&end) = ends.last() else {
                 // One record longer than the block: read more.
                 self.carry = buf;
@@ -310,7 +309,7 @@ fn quoted_records(piece: Piece<'_>, f: &mut dyn FnMut(&Record<'_>)) {
     // csv-core drops a UTF-8 BOM on its first read; here it can only be
     // part of a user's field (the file's own BOM went with the header).
     // Two bytes are too few to strip, and after them it never strips again.
-    let mut first_read = bytes.starts_with(b"\xEF\xBB\xBF");
+    let mut first_read = true;
     loop {
         // Blank lines before the record are skipped by csv-core too; count
         // them so the record gets the line its first byte is on.
@@ -321,7 +320,8 @@ fn quoted_records(piece: Piece<'_>, f: &mut dyn FnMut(&Record<'_>)) {
         let (start, start_line) = (pos, line);
         let (mut outlen, mut endlen) = (0, 0);
         let done = loop {
-            let input = if std::mem::take(&mut first_read) { &bytes[pos..pos + 2] } else { &bytes[pos..] };
+            let bom = std::mem::take(&mut first_read) && bytes[pos..].starts_with(b"\xEF\xBB\xBF");
+            let input = if bom { &bytes[pos..pos + 2] } else { &bytes[pos..] };
             let (res, nin, nout, nend) = rdr.read_record(input, &mut out[outlen..], &mut ends[endlen..]);
             pos += nin;
             outlen += nout;
@@ -418,7 +418,12 @@ mod tests {
     fn a_bom_inside_the_data_is_kept() {
         // The file's BOM is stripped with the header; one starting a data
         // record is part of the user's field, in quoted and plain blocks.
-        for text in [&b"\xEF\xBB\xBFa,\"1\"\nb,2\n"[..], &b"\xEF\xBB\xBFa,1\nb,2\n"[..]] {
+        for text in [
+            &b"\xEF\xBB\xBFa,\"1\"\nb,2\n"[..],
+            &b"\xEF\xBB\xBFa,1\nb,2\n"[..],
+            &b"\r\n\xEF\xBB\xBFa,\"1\"\r\nb,2\r\n"[..], // after a CRLF header: the piece starts with \n
+            &b"\n\n\xEF\xBB\xBFa,\"1\"\nb,2\n"[..],
+        ] {
             let got = all_records(text, 1 << 20, 1 << 20);
             assert_eq!(got[0].1, vec!["\u{feff}a".to_string(), "1".to_string()]);
             assert_eq!(got.len(), 2);

@@ -319,3 +319,27 @@ fn messy_rows_read_as_the_csv_crate_reads_them() {
     let c = out.transactions.iter().position(|(id, _)| id == "c,1").expect("quoted id with a comma");
     assert!(!out.transactions.history(c).is_empty());
 }
+
+#[test]
+fn a_bom_starting_a_data_row_is_kept_after_a_crlf_header() {
+    // csv-core would strip it on a reader's first read; after a CRLF
+    // header the body starts with the header's `\n`.
+    let csv = "user_id,ts,amount\r\n\u{feff}a,2024-01-01,\"1\"\r\nb,2024-01-02,2\r\n";
+    for sizes in [None, Some((3, 2)), Some((40, 7))] {
+        let out = ingest_in_blocks(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}, sizes).unwrap();
+        assert_eq!(out.transactions.id(0), "\u{feff}a", "{sizes:?}");
+        assert_eq!(out.report.accepted, 2);
+    }
+}
+
+#[test]
+fn dropping_a_duplicate_sale_below_cost_does_not_touch_refunds() {
+    // With margins a sale below cost is negative without being a refund:
+    // removing its duplicate must undo exactly what was counted.
+    let csv = "user_id,ts,amount,variable_cost\na,2024-01-01,5,10\na,2024-01-01,5,10\nb,2024-01-01,-5,1\n";
+    let out = run_with(csv, &IngestOptions { margin: true, ..Default::default() });
+    let r = &out.report;
+    assert_eq!((r.accepted, r.duplicates, r.refunds), (2, 1, 1));
+    assert_eq!(r.net_revenue, -5.0 - 4.0);
+    assert_eq!(r.refund_total, -4.0);
+}
