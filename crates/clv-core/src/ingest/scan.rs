@@ -12,10 +12,15 @@
 //! Line numbers are physical lines (header = 1): a record's line is the
 //! number of `\n` before its first byte, plus one.
 
-use std::io::{self, Read};
+use super::IngestError;
+use std::io::Read;
 
 /// Bytes read per block (grown when one record is longer).
 pub const BLOCK_BYTES: usize = 8 << 20;
+/// A record may not be longer than this: past it, the file almost surely
+/// has a quote that is never closed, and reading on would hold the rest of
+/// the file in memory as one field.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 /// Target size of the pieces a block is cut into. Fixed, not per thread
 /// count, so that sums over pieces have the same digits on every machine.
 pub const PIECE_BYTES: usize = 1 << 20;
@@ -54,6 +59,12 @@ impl Block {
     }
 }
 
+/// Lines before the first byte that is not a line end.
+fn leading_blank_lines(bytes: &[u8]) -> u64 {
+    let start = bytes.iter().position(|&b| b != b'\n' && b != b'\r').unwrap_or(bytes.len());
+    newlines(&bytes[..start])
+}
+
 fn newlines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
 }
@@ -70,6 +81,7 @@ pub struct Blocks<R> {
     next_line: u64,
     block_bytes: usize,
     piece_bytes: usize,
+    max_record: usize,
     delimiter: u8,
     eof: bool,
     /// A used block's buffer, refilled instead of allocating (and faulting
@@ -86,6 +98,7 @@ impl<R: Read> Blocks<R> {
             next_line: first_line,
             block_bytes: BLOCK_BYTES,
             piece_bytes: PIECE_BYTES,
+            max_record: MAX_RECORD_BYTES,
             delimiter,
             eof: false,
             spare: Vec::new(),
@@ -104,8 +117,15 @@ impl<R: Read> Blocks<R> {
         self
     }
 
+    /// Another limit on one record's length (tests).
+    #[cfg(test)]
+    pub fn with_max_record(mut self, bytes: usize) -> Self {
+        self.max_record = bytes;
+        self
+    }
+
     /// The next block of whole records; `None` at the end of the stream.
-    pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+    pub fn next_block(&mut self) -> Result<Option<Block>, IngestError> {
         let mut want = self.block_bytes;
         loop {
             let mut buf = std::mem::take(&mut self.spare);
@@ -126,7 +146,18 @@ impl<R: Read> Blocks<R> {
             let plain = lines_end > 0 && is_plain(&buf[..lines_end]);
             let ends = if plain { vec![lines_end] } else { quoted_record_ends(&buf, self.delimiter, self.eof) };
             let Some(&end) = ends.last() else {
-                // One record longer than the block: read more.
+                // One record longer than the block: read more, up to a point.
+                if buf.len() >= self.max_record {
+                    return Err(IngestError::Csv {
+                        line: self.next_line + leading_blank_lines(&buf),
+                        message: format!(
+                            "a record starting here runs past {} MB without ending: most likely a quote (\") \
+                             that is never closed. Fix that line (a quote inside an unquoted value must be \
+                             doubled and the value quoted)",
+                            self.max_record >> 20
+                        ),
+                    });
+                }
                 self.carry = buf;
                 want = want.saturating_mul(2);
                 continue;
@@ -428,6 +459,30 @@ mod tests {
             assert_eq!(got[0].1, vec!["\u{feff}a".to_string(), "1".to_string()]);
             assert_eq!(got.len(), 2);
         }
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_naming_its_line() {
+        // Line 1 is the header, 2 a record, 3 blank, 4 opens a quote that never closes.
+        let text = b"a,1\n\nb,\"2\nc,3\nd,4\n";
+        let mut blocks = Blocks::new(&text[..], Vec::new(), 2, b',').with_sizes(4, 4).with_max_record(8);
+        let err = loop {
+            match blocks.next_block() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("read to the end without an error"),
+                Err(e) => break e,
+            }
+        };
+        match err {
+            IngestError::Csv { line, message } => {
+                assert_eq!(line, 4);
+                assert!(message.contains("never closed"), "{message}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+        // With room for it, the same text is one long record, as csv-core reads it.
+        let all = all_records(text, 4, 4);
+        assert_eq!(all.last().unwrap().1, vec!["b".to_string(), "2\nc,3\nd,4\n".to_string()]);
     }
 
     #[test]
