@@ -342,9 +342,10 @@ fn plain_records<F: FnMut(&Record<'_>)>(piece: Piece<'_>, f: &mut F) {
             hits &= hits - 1;
         }
     }
-    for p in bytes.len() - tail..bytes.len() {
-        if bytes[p] == b'\n' || bytes[p] == delimiter {
-            at(p, &mut bounds, &mut field, &mut line);
+    let tail_start = bytes.len() - tail;
+    for (i, &b) in bytes[tail_start..].iter().enumerate() {
+        if b == b'\n' || b == delimiter {
+            at(tail_start + i, &mut bounds, &mut field, &mut line);
         }
     }
     // A last record without a line end.
