@@ -5,9 +5,9 @@
 //! crate: RFC 4180, `\n`, `\r\n` or `\r` line ends, blank lines skipped).
 //! A block with no `"` and no lone `\r` cannot hold a quoted field or an odd
 //! line end, so each `\n` ends a record and each delimiter ends a field: such
-//! "plain" blocks — nearly every export — are split with `memchr`, which is
-//! what makes ingest run near csv-core's own speed. Any other block goes
-//! through csv-core itself.
+//! "plain" blocks — nearly every export — are split in one pass that finds
+//! delimiters and line ends eight bytes at a time, faster than csv-core's
+//! byte-by-byte state machine. Any other block goes through csv-core itself.
 //!
 //! Line numbers are physical lines (header = 1): a record's line is the
 //! number of `\n` before its first byte, plus one.
