@@ -118,7 +118,8 @@ impl Transactions {
         for (line, (id, txn)) in pairs.into_iter().enumerate() {
             piece.runs.push(piece.rows.len() as u32);
             piece.customers.push(ids.intern(id.as_ref()));
-            piece.rows.push(Row { txn, fp: 0, line: line as u32, kept: true, refund: false });
+            piece.rows.push(Row::new(txn, 0, false));
+            piece.lines.push(line as u32);
         }
         Transactions::group(ids.into_ids(), &[piece], None).0
     }
@@ -157,9 +158,9 @@ impl Transactions {
             }
             block_starts.push(offsets[offsets.len() - 1]);
             if let Some(report) = report.as_deref_mut() {
-                for d in &counts.duplicates {
-                    report.duplicate(u64::from(d.line));
-                    report.unaccept(d.txn.amount, d.refund);
+                for (line, d) in &counts.duplicates {
+                    report.duplicate(u64::from(*line));
+                    report.unaccept(d.txn.amount, d.refund());
                 }
             }
         }
@@ -218,6 +219,8 @@ impl Transactions {
 #[derive(Debug, Default)]
 struct PieceRows {
     rows: Vec<Row>,
+    /// Each row's physical line.
+    lines: Vec<u32>,
     /// First row of each run of one user, and that user's index.
     runs: Vec<u32>,
     customers: Vec<u32>,
@@ -257,8 +260,8 @@ struct CountedBlock {
     /// The final transactions of the customers that had to be sorted or
     /// de-duplicated, back to back.
     resolved: Vec<Txn>,
-    /// Each duplicate dropped.
-    duplicates: Vec<Row>,
+    /// Each duplicate dropped, with its line.
+    duplicates: Vec<(u32, Row)>,
 }
 
 /// Each customer's runs (piece, run), in file order.
@@ -305,25 +308,28 @@ impl RunsByCustomer {
 
     fn count_block(&self, pieces: &[PieceRows], customers: std::ops::Range<usize>, dedupe: bool) -> CountedBlock {
         let mut out = CountedBlock::default();
-        let mut scratch: Vec<Row> = Vec::new();
+        let mut scratch: Vec<(Row, u32)> = Vec::new();
         for c in customers {
             if let Some(rows) = self.simple(pieces, c) {
-                out.kept.push(rows.iter().filter(|r| r.kept).count() as u32);
+                out.kept.push(rows.iter().filter(|r| r.kept()).count() as u32);
                 continue;
             }
             scratch.clear();
             for &(p, k) in self.of(c) {
                 let p = &pieces[p as usize];
-                scratch.extend(p.rows[p.run_rows(k as usize)].iter().filter(|r| r.kept));
+                let rows = p.run_rows(k as usize);
+                scratch.extend(
+                    p.rows[rows.clone()].iter().zip(&p.lines[rows]).filter(|(r, _)| r.kept()).map(|(r, &l)| (*r, l)),
+                );
             }
-            if !scratch.is_sorted_by_key(|r| r.txn.ts) {
-                scratch.sort_by_key(|r| r.txn.ts);
+            if !scratch.is_sorted_by_key(|r| r.0.txn.ts) {
+                scratch.sort_by_key(|r| r.0.txn.ts);
             }
             if dedupe {
                 mark_duplicates(&mut scratch, &mut out.duplicates);
             }
             let before = out.resolved.len();
-            out.resolved.extend(scratch.iter().filter(|r| r.kept).map(|r| r.txn));
+            out.resolved.extend(scratch.iter().filter(|r| r.0.kept()).map(|r| r.0.txn));
             out.kept.push((out.resolved.len() - before) as u32);
         }
         out
@@ -342,7 +348,7 @@ impl RunsByCustomer {
             let n = n as usize;
             let dest = &mut out[at..at + n];
             match self.simple(pieces, c) {
-                Some(rows) => dest.iter_mut().zip(rows.iter().filter(|r| r.kept)).for_each(|(d, r)| *d = r.txn),
+                Some(rows) => dest.iter_mut().zip(rows.iter().filter(|r| r.kept())).for_each(|(d, r)| *d = r.txn),
                 None => {
                     dest.copy_from_slice(&resolved[..n]);
                     resolved = &resolved[n..];
@@ -355,27 +361,29 @@ impl RunsByCustomer {
 
 /// In one customer's rows sorted by time (ties in file order), a row equal
 /// to an earlier kept one of the same time is a duplicate: drop it and keep
-/// a copy in `dups`. Large same-time groups (date-only files, a catch-all
-/// "guest" id) use a set of fingerprints instead of pairwise comparison.
-fn mark_duplicates(rows: &mut [Row], dups: &mut Vec<Row>) {
+/// it, with its line, in `dups`. Large same-time groups (date-only files, a
+/// catch-all "guest" id) use a set of fingerprints instead of comparing pairs.
+fn mark_duplicates(rows: &mut [(Row, u32)], dups: &mut Vec<(u32, Row)>) {
     let mut seen = rustc_hash::FxHashSet::default();
     let mut i = 0;
     while i < rows.len() {
-        let mut j = i + 1;
-        while j < rows.len() && rows[j].txn.ts == rows[i].txn.ts {
-            j += 1;
-        }
+        let ts = rows[i].0.txn.ts;
+        let j = i + rows[i..].iter().take_while(|r| r.0.txn.ts == ts).count();
         let small = j - i <= 16;
         seen.clear();
         for k in i..j {
-            if !rows[k].kept {
+            let row = rows[k].0;
+            if !row.kept() {
                 continue;
             }
-            let earlier =
-                if small { (i..k).any(|e| rows[e].kept && rows[e].fp == rows[k].fp) } else { !seen.insert(rows[k].fp) };
+            let earlier = if small {
+                rows[i..k].iter().any(|e| e.0.kept() && e.0.same_row(&row))
+            } else {
+                !seen.insert(row.fingerprint())
+            };
             if earlier {
-                rows[k].kept = false;
-                dups.push(rows[k]);
+                dups.push((rows[k].1, row));
+                rows[k].0.drop_row();
             }
         }
         i = j;
@@ -614,6 +622,7 @@ impl Merged {
         report.add(parsed.tally);
         self.pieces.push(PieceRows {
             rows: parsed.rows,
+            lines: parsed.lines,
             runs: parsed.runs.iter().map(|r| r.first_row).collect(),
             customers,
             slash: parsed.slash,
@@ -696,10 +705,10 @@ impl Segments {
         for (pi, p) in pieces.iter().enumerate() {
             for k in 0..p.runs.len() {
                 let b = &mut best[p.customers[k] as usize];
-                for i in p.run_rows(k).filter(|&i| p.rows[i].kept) {
-                    let r = &p.rows[i];
-                    if (r.txn.ts, r.line) < (b.0, b.1) {
-                        *b = (r.txn.ts, r.line, pi, i);
+                for i in p.run_rows(k).filter(|&i| p.rows[i].kept()) {
+                    let (ts, line) = (p.rows[i].txn.ts, p.lines[i]);
+                    if (ts, line) < (b.0, b.1) {
+                        *b = (ts, line, pi, i);
                     }
                 }
             }
@@ -770,10 +779,10 @@ fn resolve_slash_dates(
             match d.resolve(order) {
                 Some(ts) => row.txn.ts = ts,
                 None => {
-                    report.unaccept(row.txn.amount, row.refund);
-                    row.kept = false;
+                    report.unaccept(row.txn.amount, row.refund());
+                    row.drop_row();
                     report.reject(
-                        u64::from(row.line),
+                        u64::from(p.lines[i as usize]),
                         Reason::DateOrderConflict,
                         None,
                         format!(
