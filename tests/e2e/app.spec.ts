@@ -126,5 +126,11 @@ test('the main thread stays responsive while a large file is parsed', async ({ p
   await expect(page.locator('#stat-rows')).toHaveText('1,000,000', { timeout: 90_000 });
   const long: number[] = await page.evaluate(() => (window as any).__long);
   console.log(`long tasks during ingest (ms): ${JSON.stringify(long)}`);
-  expect(long.filter(d => d > 50)).toEqual([]);
+  // Parsing these 1M rows takes ~250 ms of one thread in wasm: done on the main thread
+  // it would show as one task that long (or many adding up). A lone 50–100 ms task
+  // happens on a loaded 2-core VM without any parsing (57 ms seen once in CI), so the
+  // bound is on the longest task and on the total blocking time (time beyond 50 ms).
+  const blocking = long.reduce((sum, d) => sum + Math.max(0, d - 50), 0);
+  expect(Math.max(0, ...long)).toBeLessThan(100);
+  expect(blocking).toBeLessThan(100);
 });
