@@ -13,40 +13,52 @@ use clv_core::time::{parse_day, TimeUnit};
 use std::io::BufWriter;
 use std::time::Instant;
 
-fn csv_core_scan(bytes: &[u8]) -> u64 {
-    let mut rdr = csv_core::Reader::new();
-    let (mut out, mut ends) = (vec![0u8; 1 << 16], vec![0usize; 64]);
-    let (mut input, mut records) = (bytes, 0u64);
-    loop {
-        let (res, nin, _, _) = rdr.read_record(input, &mut out, &mut ends);
-        input = &input[nin..];
-        match res {
-            csv_core::ReadRecordResult::Record => records += 1,
-            csv_core::ReadRecordResult::End => return records,
-            _ => {}
+/// A bare csv-core scan that only counts records.
+struct Scan {
+    rdr: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    records: u64,
+}
+
+impl Scan {
+    fn new() -> Scan {
+        Scan { rdr: csv_core::Reader::new(), out: vec![0u8; 1 << 16], ends: vec![0usize; 64], records: 0 }
+    }
+
+    /// Feed the next bytes; an empty slice tells csv-core the input has
+    /// ended (so only at the end). True once csv-core reports the end.
+    fn feed(&mut self, mut input: &[u8]) -> bool {
+        let at_end = input.is_empty();
+        while at_end || !input.is_empty() {
+            let (res, nin, _, _) = self.rdr.read_record(input, &mut self.out, &mut self.ends);
+            input = &input[nin..];
+            match res {
+                csv_core::ReadRecordResult::Record => self.records += 1,
+                csv_core::ReadRecordResult::End => return true,
+                _ => {}
+            }
         }
+        false
     }
 }
 
+fn csv_core_scan(bytes: &[u8]) -> u64 {
+    let mut scan = Scan::new();
+    scan.feed(bytes);
+    scan.feed(&[]);
+    scan.records
+}
+
+/// The same scan reading the file in 1 MB slices, as a streaming reader must.
 fn csv_core_scan_file(path: &std::path::Path) -> u64 {
     use std::io::Read;
     let mut f = std::fs::File::open(path).unwrap();
-    let mut rdr = csv_core::Reader::new();
-    let (mut out, mut ends) = (vec![0u8; 1 << 16], vec![0usize; 64]);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut records = 0u64;
+    let (mut scan, mut buf) = (Scan::new(), vec![0u8; 1 << 20]);
     loop {
         let n = f.read(&mut buf).unwrap();
-        let mut input = &buf[..n];
-        // An empty input tells csv-core the file has ended: only at EOF.
-        while n == 0 || !input.is_empty() {
-            let (res, nin, _, _) = rdr.read_record(input, &mut out, &mut ends);
-            input = &input[nin..];
-            match res {
-                csv_core::ReadRecordResult::Record => records += 1,
-                csv_core::ReadRecordResult::End => return records,
-                _ => {}
-            }
+        if scan.feed(&buf[..n]) {
+            return scan.records;
         }
     }
 }

@@ -32,6 +32,10 @@ impl IdList {
         &self.text[start..self.ends[i]]
     }
 
+    pub fn last(&self) -> Option<&str> {
+        self.len().checked_sub(1).map(|i| self.get(i))
+    }
+
     pub fn push(&mut self, id: &str) {
         self.text.push_str(id);
         self.ends.push(self.text.len());
@@ -48,8 +52,9 @@ fn hash(id: &[u8]) -> u64 {
     h.finish()
 }
 
-/// Assigns each distinct id an index, in order of first appearance.
-#[derive(Default)]
+/// Assigns each distinct id (or any other text value) an index, in order of
+/// first appearance.
+#[derive(Debug, Default)]
 pub struct Interner {
     list: IdList,
     /// Each id's hash, so growing the table never rehashes the text.

@@ -29,7 +29,7 @@ pub use ids::IdList;
 use amount::DecimalEvidence;
 use dates::SlashDate;
 use ids::Interner;
-use parse::{Interned, Parsed, Reader, Row};
+use parse::{Parsed, Reader, Row};
 use rayon::prelude::*;
 use report::ReportBuilder;
 use scan::Blocks;
@@ -99,14 +99,15 @@ pub struct CustomerAttribute {
     pub name: String,
     /// Its role ("channel", "country"), which also finds it.
     pub role: &'static str,
-    values: Vec<Box<str>>,
+    values: IdList,
     /// Index into `values` per customer; `u32::MAX` when blank.
     of_customer: Vec<u32>,
 }
 
 impl CustomerAttribute {
     pub fn value(&self, customer: usize) -> Option<&str> {
-        self.of_customer.get(customer).and_then(|&v| self.values.get(v as usize)).map(|v| &**v)
+        let v = *self.of_customer.get(customer)? as usize;
+        (v < self.values.len()).then(|| self.values.get(v))
     }
 }
 
@@ -257,6 +258,9 @@ fn split_at_bounds<'a, T>(mut data: &'a mut [T], bounds: &[usize]) -> Vec<&'a mu
 struct CountedBlock {
     /// Transactions kept per customer.
     kept: Vec<u32>,
+    /// Per customer: one run in strictly increasing time, copied as it is
+    /// (see [`RunsByCustomer::simple`]); otherwise in `resolved`.
+    simple: Vec<bool>,
     /// The final transactions of the customers that had to be sorted or
     /// de-duplicated, back to back.
     resolved: Vec<Txn>,
@@ -300,17 +304,23 @@ impl RunsByCustomer {
     /// the common case: nothing to sort and no two rows that could be
     /// duplicates, so they are copied as they are.
     fn simple<'p>(&self, pieces: &'p [PieceRows], customer: usize) -> Option<&'p [Row]> {
+        self.single_run(pieces, customer).filter(|rows| rows.windows(2).all(|w| w[0].txn.ts < w[1].txn.ts))
+    }
+
+    /// The rows of a customer whose rows all come in one run.
+    fn single_run<'p>(&self, pieces: &'p [PieceRows], customer: usize) -> Option<&'p [Row]> {
         let [(p, k)] = self.of(customer) else { return None };
         let p = &pieces[*p as usize];
-        let rows = &p.rows[p.run_rows(*k as usize)];
-        rows.windows(2).all(|w| w[0].txn.ts < w[1].txn.ts).then_some(rows)
+        Some(&p.rows[p.run_rows(*k as usize)])
     }
 
     fn count_block(&self, pieces: &[PieceRows], customers: std::ops::Range<usize>, dedupe: bool) -> CountedBlock {
         let mut out = CountedBlock::default();
         let mut scratch: Vec<(Row, u32)> = Vec::new();
         for c in customers {
-            if let Some(rows) = self.simple(pieces, c) {
+            let simple = self.simple(pieces, c);
+            out.simple.push(simple.is_some());
+            if let Some(rows) = simple {
                 out.kept.push(rows.iter().filter(|r| r.kept()).count() as u32);
                 continue;
             }
@@ -344,15 +354,15 @@ impl RunsByCustomer {
         out: &mut [Txn],
     ) {
         let (mut at, mut resolved) = (0, &counts.resolved[..]);
-        for (c, &n) in customers.zip(&counts.kept) {
+        for ((c, &n), &simple) in customers.zip(&counts.kept).zip(&counts.simple) {
             let n = n as usize;
             let dest = &mut out[at..at + n];
-            match self.simple(pieces, c) {
-                Some(rows) => dest.iter_mut().zip(rows.iter().filter(|r| r.kept())).for_each(|(d, r)| *d = r.txn),
-                None => {
-                    dest.copy_from_slice(&resolved[..n]);
-                    resolved = &resolved[n..];
-                }
+            if simple {
+                let rows = self.single_run(pieces, c).expect("counted as one run");
+                dest.iter_mut().zip(rows.iter().filter(|r| r.kept())).for_each(|(d, r)| *d = r.txn);
+            } else {
+                dest.copy_from_slice(&resolved[..n]);
+                resolved = &resolved[n..];
             }
             at += n;
         }
@@ -377,9 +387,9 @@ fn mark_duplicates(rows: &mut [(Row, u32)], dups: &mut Vec<(u32, Row)>) {
                 continue;
             }
             let earlier = if small {
-                rows[i..k].iter().any(|e| e.0.kept() && e.0.same_row(&row))
+                rows[i..k].iter().any(|e| e.0.kept() && e.0.identity() == row.identity())
             } else {
-                !seen.insert(row.fingerprint())
+                !seen.insert(row.identity())
             };
             if earlier {
                 dups.push((rows[k].1, row));
@@ -479,7 +489,9 @@ impl Reason {
 ///
 /// The file is read in blocks of whole records (see [`scan`]) whose pieces
 /// are parsed in parallel (rayon; one thread in the browser), then merged in
-/// file order: the result is the same for any block size or thread count.
+/// file order: rows, counts and lines are the same for any block size or
+/// thread count, and money totals (added per piece of fixed size) the same
+/// on any machine.
 pub fn ingest<R: Read>(
     reader: R,
     opts: &IngestOptions,
@@ -516,7 +528,7 @@ fn ingest_in_blocks<R: Read>(
     }
     let decimal = decide_decimal(&sample, delimiter, &map);
     let body = header_end(&sample, delimiter, whole_file)?;
-    let first_line = 1 + memchr::memchr_iter(b'\n', &sample[..body]).count() as u64;
+    let first_line = 1 + scan::newlines(&sample[..body]);
 
     let segments = Segments::new(&map, &headers);
     let reader = Reader {
@@ -614,7 +626,7 @@ struct Merged {
 
 impl Merged {
     fn absorb(&mut self, parsed: Parsed, report: &mut ReportBuilder) {
-        let customers = parsed.runs.iter().map(|run| self.ids.intern(parsed.run_id(run))).collect();
+        let customers = parsed.run_ids.iter().map(|id| self.ids.intern(id)).collect();
         for (code, n) in &parsed.currencies {
             *self.currencies.entry(code.clone()).or_default() += n;
         }
@@ -623,7 +635,7 @@ impl Merged {
         self.pieces.push(PieceRows {
             rows: parsed.rows,
             lines: parsed.lines,
-            runs: parsed.runs.iter().map(|r| r.first_row).collect(),
+            runs: parsed.runs,
             customers,
             slash: parsed.slash,
             segments,
@@ -667,25 +679,25 @@ impl Merged {
 struct Segments {
     /// (column, header, role name).
     columns: Vec<(usize, String, &'static str)>,
-    values: Vec<Interned>,
+    values: Vec<Interner>,
 }
 
 impl Segments {
     fn new(map: &ColumnMapping, headers: &[String]) -> Segments {
         let columns: Vec<(usize, String, &'static str)> =
             Role::SEGMENTS.iter().filter_map(|&r| map.get(r).map(|c| (c, headers[c].clone(), r.name()))).collect();
-        let values = columns.iter().map(|_| Interned::default()).collect();
+        let values = columns.iter().map(|_| Interner::default()).collect();
         Segments { columns, values }
     }
 
     /// A piece's per-row value indices, made file-wide.
-    fn absorb(&mut self, mut rows: Vec<u32>, local: Vec<Interned>) -> Vec<u32> {
+    fn absorb(&mut self, mut rows: Vec<u32>, local: Vec<Interner>) -> Vec<u32> {
         let k = self.columns.len();
         if k == 0 {
             return rows;
         }
         let remap: Vec<Vec<u32>> =
-            local.iter().zip(&mut self.values).map(|(l, g)| l.values.iter().map(|v| g.intern(v)).collect()).collect();
+            local.iter().zip(&mut self.values).map(|(l, g)| l.ids().iter().map(|v| g.intern(v)).collect()).collect();
         for (i, v) in rows.iter_mut().enumerate() {
             if *v != u32::MAX {
                 *v = remap[i % k][*v as usize];
@@ -697,11 +709,10 @@ impl Segments {
     /// Per customer (index before grouping), the (time, line, piece, row)
     /// of their earliest kept row.
     fn first_purchase(&self, pieces: &[PieceRows], customers: usize) -> Vec<(i64, u32, usize, usize)> {
-        let none = (i64::MAX, u32::MAX, usize::MAX, usize::MAX);
-        let mut best = vec![none; if self.columns.is_empty() { 0 } else { customers }];
         if self.columns.is_empty() {
-            return best;
+            return Vec::new();
         }
+        let mut best = vec![(i64::MAX, u32::MAX, usize::MAX, usize::MAX); customers];
         for (pi, p) in pieces.iter().enumerate() {
             for k in 0..p.runs.len() {
                 let b = &mut best[p.customers[k] as usize];
@@ -725,7 +736,7 @@ impl Segments {
             .map(|(j, ((_, name, role), values))| CustomerAttribute {
                 name,
                 role,
-                values: values.values,
+                values: values.into_ids(),
                 of_customer: kept
                     .iter()
                     .map(|&old| {

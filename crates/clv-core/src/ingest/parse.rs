@@ -5,6 +5,7 @@
 
 use super::amount::{parse_amount, parse_flag, plain_number, AmountError};
 use super::dates::{iso_day, parse_date, Cell, DateError, DateShape, SlashDate};
+use super::ids::{IdList, Interner};
 use super::report::Tally;
 use super::scan::{for_each_record, Piece, Record};
 use super::{ColumnMapping, DecimalSeparator, Reason, Txn};
@@ -57,40 +58,9 @@ impl Row {
         self.mark & 1 == 1
     }
 
-    /// Same raw row (up to a 2⁻⁶³ collision).
-    pub fn same_row(&self, other: &Row) -> bool {
-        self.mark == other.mark
-    }
-
-    pub fn fingerprint(&self) -> u64 {
+    /// Equal for equal raw rows (up to a 2⁻⁶³ collision).
+    pub fn identity(&self) -> u64 {
         self.mark
-    }
-}
-
-/// Consecutive rows of one user: rows `first_row..` up to the next run.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Run {
-    pub first_row: u32,
-    /// The user id: `id_text[id.0..id.1]`.
-    pub id: (u32, u32),
-}
-
-/// Distinct values of one column within a piece: lookup and list.
-#[derive(Debug, Default)]
-pub(super) struct Interned {
-    pub lookup: FxHashMap<Box<str>, u32>,
-    pub values: Vec<Box<str>>,
-}
-
-impl Interned {
-    pub fn intern(&mut self, value: &str) -> u32 {
-        if let Some(&i) = self.lookup.get(value) {
-            return i;
-        }
-        let i = self.values.len() as u32;
-        self.values.push(value.into());
-        self.lookup.insert(value.into(), i);
-        i
     }
 }
 
@@ -100,23 +70,19 @@ pub(super) struct Parsed {
     pub rows: Vec<Row>,
     /// Each row's physical line.
     pub lines: Vec<u32>,
-    pub runs: Vec<Run>,
-    pub id_text: String,
+    /// Runs of consecutive rows of one user: the first row of each, and
+    /// (in `run_ids`) its user id.
+    pub runs: Vec<u32>,
+    pub run_ids: IdList,
     /// Rows whose slash date waits for the column's order: (row, date).
     pub slash: Vec<(u32, SlashDate)>,
     pub currencies: Vec<(String, u64)>,
     /// Per accepted row, one value index per segment column (`u32::MAX` blank).
     pub segments: Vec<u32>,
-    pub segment_values: Vec<Interned>,
+    pub segment_values: Vec<Interner>,
     pub tally: Tally,
     /// Data rows read (accepted or not).
     pub records: u64,
-}
-
-impl Parsed {
-    pub fn run_id(&self, run: &Run) -> &str {
-        &self.id_text[run.id.0 as usize..run.id.1 as usize]
-    }
 }
 
 pub(super) struct RowError {
@@ -239,7 +205,7 @@ impl Reader {
         let mut out = Parsed {
             rows: Vec::with_capacity(piece.bytes.len() / 24),
             lines: Vec::with_capacity(piece.bytes.len() / 24),
-            segment_values: self.segment_columns.iter().map(|_| Interned::default()).collect(),
+            segment_values: self.segment_columns.iter().map(|_| Interner::default()).collect(),
             ..Parsed::default()
         };
         let mut scratch = Vec::new();
@@ -253,16 +219,15 @@ impl Reader {
                 out.tally.reject(&self.headers, line, Reason::FieldCount, None, message);
                 return;
             }
-            let known = out.runs.last().map_or("", |r| &out.id_text[r.id.0 as usize..r.id.1 as usize]);
+            let known = out.run_ids.last().unwrap_or("");
             let parsed = self.user(rec, known).and_then(|user| self.parse(rec).map(|row| (user, row)));
             let (user, row) = match parsed {
                 Ok(ok) => ok,
                 Err(e) => return out.tally.reject(&self.headers, line, e.reason, e.column, e.message),
             };
             if user != known.as_bytes() || out.runs.is_empty() {
-                let start = out.id_text.len() as u32;
-                out.id_text.push_str(std::str::from_utf8(user).expect("checked by Reader::user"));
-                out.runs.push(Run { first_row: out.rows.len() as u32, id: (start, out.id_text.len() as u32) });
+                out.run_ids.push(std::str::from_utf8(user).expect("checked by Reader::user"));
+                out.runs.push(out.rows.len() as u32);
             }
             let ts = match row.when {
                 Cell::Exact(ts, shape) => {

@@ -37,23 +37,24 @@ pub struct Piece<'a> {
 /// A block of whole records and where to cut it.
 pub struct Block {
     bytes: Vec<u8>,
-    first_line: u64,
     plain: bool,
     delimiter: u8,
     /// Record boundaries, from 0 to `bytes.len()`.
     cuts: Vec<usize>,
+    /// The physical line each piece (between two cuts) starts on.
+    first_lines: Vec<u64>,
 }
 
 impl Block {
     pub fn pieces(&self) -> Vec<Piece<'_>> {
-        let mut line = self.first_line;
         self.cuts
             .windows(2)
-            .map(|w| {
-                let bytes = &self.bytes[w[0]..w[1]];
-                let piece = Piece { bytes, first_line: line, plain: self.plain, delimiter: self.delimiter };
-                line += newlines(bytes);
-                piece
+            .zip(&self.first_lines)
+            .map(|(w, &first_line)| Piece {
+                bytes: &self.bytes[w[0]..w[1]],
+                first_line,
+                plain: self.plain,
+                delimiter: self.delimiter,
             })
             .collect()
     }
@@ -65,7 +66,8 @@ fn leading_blank_lines(bytes: &[u8]) -> u64 {
     newlines(&bytes[..start])
 }
 
-fn newlines(bytes: &[u8]) -> u64 {
+/// Physical line ends in `bytes`.
+pub(super) fn newlines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
@@ -166,9 +168,17 @@ impl<R: Read> Blocks<R> {
             self.carry.extend_from_slice(&buf[end..]);
             buf.truncate(end);
             let cuts = if plain { plain_cuts(&buf, self.piece_bytes) } else { cuts_at_ends(&ends, self.piece_bytes) };
-            let block = Block { first_line: self.next_line, plain, delimiter: self.delimiter, cuts, bytes: buf };
-            self.next_line += newlines(&block.bytes);
-            return Ok(Some(block));
+            // One count of line ends per piece gives both where each piece
+            // starts and where the next block does.
+            let first_lines = cuts
+                .windows(2)
+                .map(|w| {
+                    let first = self.next_line;
+                    self.next_line += newlines(&buf[w[0]..w[1]]);
+                    first
+                })
+                .collect();
+            return Ok(Some(Block { plain, delimiter: self.delimiter, cuts, first_lines, bytes: buf }));
         }
     }
 }
