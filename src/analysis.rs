@@ -33,10 +33,9 @@ pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats
     let mean = |f: fn(&clv_core::features::RfmRow) -> f64| clv_core::total(s.rows.iter().map(f)) / n;
     let repeaters: Vec<f64> = s.rows.iter().filter(|r| r.frequency > 0).map(|r| r.monetary_value).collect();
     let label_end = p.cutoff.day + p.horizon_days;
-    let last_day = tx.all().iter().map(|t| day_of(t.ts)).max().unwrap_or(i64::MIN);
-    let label_revenue = clv_core::total(
-        tx.all().iter().filter(|t| !p.cutoff.includes(t.ts) && day_of(t.ts) <= label_end).map(|t| t.amount),
-    );
+    let last_day = tx.all().map(|t| day_of(t.ts)).max().unwrap_or(i64::MIN);
+    let label_revenue =
+        clv_core::total(tx.all().filter(|t| !p.cutoff.includes(t.ts) && day_of(t.ts) <= label_end).map(|t| t.amount));
     Ok(SummaryStats {
         cutoff: s.cutoff.clone(),
         horizon_days: req.horizon_days,

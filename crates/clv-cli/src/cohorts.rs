@@ -29,7 +29,7 @@ pub struct CohortArgs {
 pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliResult {
     let cutoff = match a.cutoff.as_deref() {
         Some(s) => parse_day(s).map_err(|e| format!("--cutoff: {e}"))?,
-        None => tx.all().iter().map(|t| day_of(t.ts)).max().ok_or("the file has no accepted transactions")?,
+        None => tx.all().map(|t| day_of(t.ts)).max().ok_or("the file has no accepted transactions")?,
     };
     let params = CohortParams::new(a.cohort, a.age_unit, Cutoff::day(cutoff), a.horizon_days, a.level, a.segment)
         .map_err(|e| e.to_string())?;

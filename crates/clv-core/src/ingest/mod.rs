@@ -14,6 +14,7 @@
 pub mod amount;
 pub mod columns;
 pub mod dates;
+mod group;
 mod ids;
 mod parse;
 mod report;
@@ -24,12 +25,13 @@ pub use columns::{ColumnMapping, Role};
 pub use dates::DateOrder;
 pub use report::{ColumnReport, IngestReport, ReasonSummary, Rejection};
 
+pub use group::{CustomerAttribute, Transactions};
 pub use ids::IdList;
 
 use amount::DecimalEvidence;
-use dates::SlashDate;
+use group::PieceRows;
 use ids::Interner;
-use parse::{Parsed, Reader, Row};
+use parse::{Parsed, Reader};
 use rayon::prelude::*;
 use report::ReportBuilder;
 use scan::Blocks;
@@ -79,325 +81,6 @@ pub struct IngestOptions {
 pub struct Txn {
     pub ts: i64,
     pub amount: f64,
-}
-
-/// Accepted transactions grouped by customer, each customer's sorted by time.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Transactions {
-    ids: IdList,
-    offsets: Vec<usize>,
-    txns: Vec<Txn>,
-    /// Per-customer values of the segment columns (channel, country).
-    attributes: Vec<CustomerAttribute>,
-}
-
-/// A transaction column kept per customer: the value on their first
-/// purchase (acquisition channel, country), interned.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomerAttribute {
-    /// The column's header.
-    pub name: String,
-    /// Its role ("channel", "country"), which also finds it.
-    pub role: &'static str,
-    values: IdList,
-    /// Index into `values` per customer; `u32::MAX` when blank.
-    of_customer: Vec<u32>,
-}
-
-impl CustomerAttribute {
-    pub fn value(&self, customer: usize) -> Option<&str> {
-        let v = *self.of_customer.get(customer)? as usize;
-        (v < self.values.len()).then(|| self.values.get(v))
-    }
-}
-
-impl Transactions {
-    /// Build from (user id, transaction) pairs in any order.
-    pub fn from_pairs<S: AsRef<str>>(pairs: impl IntoIterator<Item = (S, Txn)>) -> Transactions {
-        let mut ids = Interner::default();
-        let mut piece = PieceRows::default();
-        for (line, (id, txn)) in pairs.into_iter().enumerate() {
-            piece.runs.push(piece.rows.len() as u32);
-            piece.customers.push(ids.intern(id.as_ref()));
-            piece.rows.push(Row::new(txn, 0, false));
-            piece.lines.push(line as u32);
-        }
-        Transactions::group(ids.into_ids(), &[piece], None).0
-    }
-
-    /// Gather each customer's rows (file order), sort them by time (ties
-    /// stay in file order) and, with a report, drop exact duplicate rows
-    /// after their first occurrence: same fingerprint, hence same customer
-    /// and time. Looking only within one customer's same-time rows keeps
-    /// this O(n) in memory without a file-wide hash set.
-    ///
-    /// Two parallel passes over blocks of customers: the first counts what
-    /// each customer keeps (resolving the few whose rows need sorting or
-    /// de-duplicating), the second writes every customer's transactions
-    /// straight into their final place. Also returns, per kept customer,
-    /// their index before grouping.
-    fn group(ids: IdList, pieces: &[PieceRows], dedupe: Option<&mut ReportBuilder>) -> (Transactions, Vec<u32>) {
-        let runs = RunsByCustomer::new(ids.len(), pieces);
-        let blocks: Vec<std::ops::Range<usize>> =
-            (0..ids.len()).step_by(GROUP_BLOCK).map(|c| c..(c + GROUP_BLOCK).min(ids.len())).collect();
-        let check = dedupe.is_some();
-        let counted: Vec<CountedBlock> =
-            blocks.par_iter().map(|block| runs.count_block(pieces, block.clone(), check)).collect();
-
-        let mut kept_ids = IdList::default();
-        let mut kept = Vec::with_capacity(ids.len());
-        let mut offsets = vec![0usize];
-        let mut block_starts = vec![0usize];
-        let mut report = dedupe;
-        for (block, counts) in blocks.iter().zip(&counted) {
-            for (c, &n) in block.clone().zip(&counts.kept) {
-                if n > 0 {
-                    kept_ids.push(ids.get(c));
-                    kept.push(c as u32);
-                    offsets.push(offsets[offsets.len() - 1] + n as usize);
-                }
-            }
-            block_starts.push(offsets[offsets.len() - 1]);
-            if let Some(report) = report.as_deref_mut() {
-                for (line, d) in &counts.duplicates {
-                    report.duplicate(u64::from(*line));
-                    report.unaccept(d.txn.amount, d.refund());
-                }
-            }
-        }
-        let total = offsets[offsets.len() - 1];
-        // First touch in parallel too: a 10M-row file's 160 MB are page-faulted by both cores.
-        let mut txns = Vec::with_capacity(total);
-        txns.par_extend(rayon::iter::repeat_n(Txn { ts: 0, amount: 0.0 }, total));
-        split_at_bounds(&mut txns, &block_starts)
-            .into_par_iter()
-            .zip(blocks.par_iter().zip(&counted))
-            .for_each(|(out, (block, counts))| runs.fill_block(pieces, block.clone(), counts, out));
-        (Transactions { ids: kept_ids, offsets, txns, attributes: Vec::new() }, kept)
-    }
-
-    /// The per-customer columns kept from the transactions (channel, country).
-    pub fn attributes(&self) -> &[CustomerAttribute] {
-        &self.attributes
-    }
-
-    /// A kept column by header or role name, case-insensitively.
-    pub fn attribute(&self, name: &str) -> Option<&CustomerAttribute> {
-        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name) || a.role.eq_ignore_ascii_case(name))
-    }
-
-    pub fn customers(&self) -> usize {
-        self.ids.len()
-    }
-
-    pub fn len(&self) -> usize {
-        self.txns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.txns.is_empty()
-    }
-
-    pub fn id(&self, customer: usize) -> &str {
-        self.ids.get(customer)
-    }
-
-    /// The customer's transactions, sorted by time.
-    pub fn history(&self, customer: usize) -> &[Txn] {
-        &self.txns[self.offsets[customer]..self.offsets[customer + 1]]
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[Txn])> {
-        (0..self.customers()).map(|c| (self.id(c), self.history(c)))
-    }
-
-    pub fn all(&self) -> &[Txn] {
-        &self.txns
-    }
-}
-
-/// A piece's accepted rows once its users have file-wide indices.
-#[derive(Debug, Default)]
-struct PieceRows {
-    rows: Vec<Row>,
-    /// Each row's physical line.
-    lines: Vec<u32>,
-    /// First row of each run of one user, and that user's index.
-    runs: Vec<u32>,
-    customers: Vec<u32>,
-    slash: Vec<(u32, SlashDate)>,
-    /// Per row, the file-wide value index of each segment column.
-    segments: Vec<u32>,
-}
-
-impl PieceRows {
-    fn run_rows(&self, k: usize) -> std::ops::Range<usize> {
-        let end = self.runs.get(k + 1).map_or(self.rows.len(), |&r| r as usize);
-        self.runs[k] as usize..end
-    }
-}
-
-/// Customers per parallel task in [`Transactions::group`].
-const GROUP_BLOCK: usize = 1 << 12;
-
-/// `data` cut at `bounds` (ascending, from 0 to `data.len()`): disjoint
-/// slices for threads to fill.
-fn split_at_bounds<'a, T>(mut data: &'a mut [T], bounds: &[usize]) -> Vec<&'a mut [T]> {
-    bounds
-        .windows(2)
-        .map(|w| {
-            let (head, tail) = std::mem::take(&mut data).split_at_mut(w[1] - w[0]);
-            data = tail;
-            head
-        })
-        .collect()
-}
-
-/// A block of customers after the first pass of [`Transactions::group`].
-#[derive(Default)]
-struct CountedBlock {
-    /// Transactions kept per customer.
-    kept: Vec<u32>,
-    /// Per customer: one run in strictly increasing time, copied as it is
-    /// (see [`RunsByCustomer::simple`]); otherwise in `resolved`.
-    simple: Vec<bool>,
-    /// The final transactions of the customers that had to be sorted or
-    /// de-duplicated, back to back.
-    resolved: Vec<Txn>,
-    /// Each duplicate dropped, with its line.
-    duplicates: Vec<(u32, Row)>,
-}
-
-/// Each customer's runs (piece, run), in file order.
-struct RunsByCustomer {
-    start: Vec<usize>,
-    runs: Vec<(u32, u32)>,
-}
-
-impl RunsByCustomer {
-    fn new(customers: usize, pieces: &[PieceRows]) -> RunsByCustomer {
-        let mut start = vec![0usize; customers + 1];
-        for p in pieces {
-            for &c in &p.customers {
-                start[c as usize + 1] += 1;
-            }
-        }
-        for i in 0..customers {
-            start[i + 1] += start[i];
-        }
-        let mut cursor = start.clone();
-        let mut runs = vec![(0, 0); start[customers]];
-        for (pi, p) in pieces.iter().enumerate() {
-            for (k, &c) in p.customers.iter().enumerate() {
-                runs[cursor[c as usize]] = (pi as u32, k as u32);
-                cursor[c as usize] += 1;
-            }
-        }
-        RunsByCustomer { start, runs }
-    }
-
-    fn of(&self, customer: usize) -> &[(u32, u32)] {
-        &self.runs[self.start[customer]..self.start[customer + 1]]
-    }
-
-    /// The rows of a customer with one run in strictly increasing time —
-    /// the common case: nothing to sort and no two rows that could be
-    /// duplicates, so they are copied as they are.
-    fn simple<'p>(&self, pieces: &'p [PieceRows], customer: usize) -> Option<&'p [Row]> {
-        self.single_run(pieces, customer).filter(|rows| rows.windows(2).all(|w| w[0].txn.ts < w[1].txn.ts))
-    }
-
-    /// The rows of a customer whose rows all come in one run.
-    fn single_run<'p>(&self, pieces: &'p [PieceRows], customer: usize) -> Option<&'p [Row]> {
-        let [(p, k)] = self.of(customer) else { return None };
-        let p = &pieces[*p as usize];
-        Some(&p.rows[p.run_rows(*k as usize)])
-    }
-
-    fn count_block(&self, pieces: &[PieceRows], customers: std::ops::Range<usize>, dedupe: bool) -> CountedBlock {
-        let mut out = CountedBlock::default();
-        let mut scratch: Vec<(Row, u32)> = Vec::new();
-        for c in customers {
-            let simple = self.simple(pieces, c);
-            out.simple.push(simple.is_some());
-            if let Some(rows) = simple {
-                out.kept.push(rows.iter().filter(|r| r.kept()).count() as u32);
-                continue;
-            }
-            scratch.clear();
-            for &(p, k) in self.of(c) {
-                let p = &pieces[p as usize];
-                let rows = p.run_rows(k as usize);
-                scratch.extend(
-                    p.rows[rows.clone()].iter().zip(&p.lines[rows]).filter(|(r, _)| r.kept()).map(|(r, &l)| (*r, l)),
-                );
-            }
-            if !scratch.is_sorted_by_key(|r| r.0.txn.ts) {
-                scratch.sort_by_key(|r| r.0.txn.ts);
-            }
-            if dedupe {
-                mark_duplicates(&mut scratch, &mut out.duplicates);
-            }
-            let before = out.resolved.len();
-            out.resolved.extend(scratch.iter().filter(|r| r.0.kept()).map(|r| r.0.txn));
-            out.kept.push((out.resolved.len() - before) as u32);
-        }
-        out
-    }
-
-    /// Write a block's transactions into `out`, sized by its counts.
-    fn fill_block(
-        &self,
-        pieces: &[PieceRows],
-        customers: std::ops::Range<usize>,
-        counts: &CountedBlock,
-        out: &mut [Txn],
-    ) {
-        let (mut at, mut resolved) = (0, &counts.resolved[..]);
-        for ((c, &n), &simple) in customers.zip(&counts.kept).zip(&counts.simple) {
-            let n = n as usize;
-            let dest = &mut out[at..at + n];
-            if simple {
-                let rows = self.single_run(pieces, c).expect("counted as one run");
-                dest.iter_mut().zip(rows.iter().filter(|r| r.kept())).for_each(|(d, r)| *d = r.txn);
-            } else {
-                dest.copy_from_slice(&resolved[..n]);
-                resolved = &resolved[n..];
-            }
-            at += n;
-        }
-    }
-}
-
-/// In one customer's rows sorted by time (ties in file order), a row equal
-/// to an earlier kept one of the same time is a duplicate: drop it and keep
-/// it, with its line, in `dups`. Large same-time groups (date-only files, a
-/// catch-all "guest" id) use a set of fingerprints instead of comparing pairs.
-fn mark_duplicates(rows: &mut [(Row, u32)], dups: &mut Vec<(u32, Row)>) {
-    let mut seen = rustc_hash::FxHashSet::default();
-    let mut i = 0;
-    while i < rows.len() {
-        let ts = rows[i].0.txn.ts;
-        let j = i + rows[i..].iter().take_while(|r| r.0.txn.ts == ts).count();
-        let small = j - i <= 16;
-        seen.clear();
-        for k in i..j {
-            let row = rows[k].0;
-            if !row.kept() {
-                continue;
-            }
-            let earlier = if small {
-                rows[i..k].iter().any(|e| e.0.kept() && e.0.identity() == row.identity())
-            } else {
-                !seen.insert(row.identity())
-            };
-            if earlier {
-                dups.push((rows[k].1, row));
-                rows[k].0.drop_row();
-            }
-        }
-        i = j;
-    }
 }
 
 /// The result of a successful ingest.
@@ -632,14 +315,7 @@ impl Merged {
         }
         let segments = self.segments.absorb(parsed.segments, parsed.segment_values);
         report.add(parsed.tally);
-        self.pieces.push(PieceRows {
-            rows: parsed.rows,
-            lines: parsed.lines,
-            runs: parsed.runs,
-            customers,
-            slash: parsed.slash,
-            segments,
-        });
+        self.pieces.push(PieceRows { rows: parsed.rows, runs: parsed.runs, customers, slash: parsed.slash, segments });
     }
 
     fn finish(
@@ -656,7 +332,7 @@ impl Merged {
         let first = self.segments.first_purchase(&self.pieces, self.ids.len());
         report.note_invisible_ids(self.ids.ids().iter());
         let dedupe = (!opts.keep_duplicates).then_some(&mut report);
-        let (mut transactions, kept) = Transactions::group(self.ids.into_ids(), &self.pieces, dedupe);
+        let (mut transactions, kept) = Transactions::group(self.ids.into_ids(), &mut self.pieces, dedupe);
         transactions.attributes = self.segments.finish(&self.pieces, &first, &kept);
         let report = report.finish(FinishInfo {
             rows,
@@ -706,28 +382,25 @@ impl Segments {
         rows
     }
 
-    /// Per customer (index before grouping), the (time, line, piece, row)
-    /// of their earliest kept row.
-    fn first_purchase(&self, pieces: &[PieceRows], customers: usize) -> Vec<(i64, u32, usize, usize)> {
+    /// Per customer (index before grouping), the (time, piece, row) of their
+    /// earliest kept row, ties to the first in the file.
+    fn first_purchase(&self, pieces: &[PieceRows], customers: usize) -> Vec<(i64, usize, usize)> {
         if self.columns.is_empty() {
             return Vec::new();
         }
-        let mut best = vec![(i64::MAX, u32::MAX, usize::MAX, usize::MAX); customers];
+        let mut best = vec![(i64::MAX, usize::MAX, usize::MAX); customers];
         for (pi, p) in pieces.iter().enumerate() {
             for k in 0..p.runs.len() {
                 let b = &mut best[p.customers[k] as usize];
-                for i in p.run_rows(k).filter(|&i| p.rows[i].kept()) {
-                    let (ts, line) = (p.rows[i].txn.ts, p.lines[i]);
-                    if (ts, line) < (b.0, b.1) {
-                        *b = (ts, line, pi, i);
-                    }
+                for i in p.run_rows(k).filter(|&i| parse::kept(&p.rows.txns[i])) {
+                    *b = (*b).min((p.rows.txns[i].ts, pi, i));
                 }
             }
         }
         best
     }
 
-    fn finish(self, pieces: &[PieceRows], first: &[(i64, u32, usize, usize)], kept: &[u32]) -> Vec<CustomerAttribute> {
+    fn finish(self, pieces: &[PieceRows], first: &[(i64, usize, usize)], kept: &[u32]) -> Vec<CustomerAttribute> {
         let k = self.columns.len();
         self.columns
             .into_iter()
@@ -740,7 +413,7 @@ impl Segments {
                 of_customer: kept
                     .iter()
                     .map(|&old| {
-                        let (_, _, piece, row) = first[old as usize];
+                        let (_, piece, row) = first[old as usize];
                         pieces[piece].segments[row * k + j]
                     })
                     .collect(),
@@ -786,14 +459,15 @@ fn resolve_slash_dates(
     };
     for p in pieces.iter_mut() {
         for &(i, d) in &p.slash {
-            let row = &mut p.rows[i as usize];
+            let i = i as usize;
             match d.resolve(order) {
-                Some(ts) => row.txn.ts = ts,
+                Some(ts) => p.rows.txns[i].ts = ts,
                 None => {
+                    let row = p.rows.get(i);
                     report.unaccept(row.txn.amount, row.refund());
-                    row.drop_row();
+                    p.rows.drop_row(i);
                     report.reject(
-                        u64::from(p.lines[i as usize]),
+                        p.rows.line(i),
                         Reason::DateOrderConflict,
                         None,
                         format!(

@@ -233,7 +233,7 @@ impl ReportBuilder {
 
     pub fn finish(mut self, info: FinishInfo<'_>) -> IngestReport {
         let txns = info.transactions;
-        let (first, last) = txns.all().iter().fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t.ts), hi.max(t.ts)));
+        let (first, last) = txns.all().fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t.ts), hi.max(t.ts)));
         let has = !txns.is_empty();
         let mut formats = BTreeMap::new();
         formats.insert("delimiter".into(), describe_delimiter(info.delimiter));
