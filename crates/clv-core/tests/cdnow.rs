@@ -70,7 +70,7 @@ fn weekly_cohort_forecasts_track_what_happened() {
     let truth = value_cohorts(&build(&tx, None, &cohort_params("1998-06-30")).unwrap()).unwrap();
 
     // Coherent sums: cohorts add up to every accepted dollar to the cutoff.
-    let all: f64 = tx.all().iter().map(|t| t.amount).sum();
+    let all: f64 = tx.all().map(|t| t.amount).sum();
     assert!((truth.values.iter().map(|v| v.observed_revenue).sum::<f64>() - all).abs() < 1e-6);
 
     assert_eq!(forecast.values.len(), 11);
