@@ -230,26 +230,34 @@ fn ingest_in_blocks<R: Read>(
     if let Some((block, piece)) = sizes {
         blocks = blocks.with_sizes(block, piece);
     }
-    // Block k is parsed while block k − 1's pieces are merged (rayon::join):
-    // merging is sequential (file order), parsing is not.
+    // Block k is parsed while block k − 1's pieces are merged and block
+    // k + 1 is read: merging is sequential (file order), parsing is not, and
+    // reading (a copy and a scan for quotes and line ends) is done by this
+    // thread, so the reader need not be `Send` (the browser's is not). With
+    // one thread (wasm), the three run one after the other.
     let (mut bytes, mut rows) = (body as u64, 0u64);
     let mut previous: Vec<(u64, Parsed)> = Vec::new();
+    let mut next = blocks.next_block()?;
     loop {
-        let block = blocks.next_block()?;
+        let block = next.take();
         let pieces = block.as_ref().map(|b| b.pieces()).unwrap_or_default();
-        let (parsed, merged_sizes) = rayon::join(
-            || pieces.par_iter().map(|&piece| reader.parse_piece(piece)).collect::<Vec<Parsed>>(),
-            || {
-                std::mem::take(&mut previous)
+        let (mut parsed, mut merged_sizes, mut read) = (Vec::new(), Vec::new(), None);
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| parsed = pieces.par_iter().map(|&piece| reader.parse_piece(piece)).collect());
+            s.spawn(|_| {
+                merged_sizes = std::mem::take(&mut previous)
                     .into_iter()
                     .map(|(size, parsed)| {
                         let records = parsed.records;
                         merged.absorb(parsed, &mut report);
                         (size, records)
                     })
-                    .collect::<Vec<_>>()
-            },
-        );
+                    .collect();
+            });
+            if block.is_some() {
+                read = Some(blocks.next_block());
+            }
+        });
         for (size, records) in merged_sizes {
             bytes += size;
             rows += records;
@@ -259,6 +267,7 @@ fn ingest_in_blocks<R: Read>(
         drop(pieces);
         let Some(block) = block else { break };
         blocks.recycle(block);
+        next = read.transpose()?.flatten();
     }
     progress(Progress { bytes, rows });
     merged.finish(report, opts, &reader, rows)

@@ -86,9 +86,10 @@ pub struct Blocks<R> {
     max_record: usize,
     delimiter: u8,
     eof: bool,
-    /// A used block's buffer, refilled instead of allocating (and faulting
-    /// in) 8 MB of fresh memory per block.
-    spare: Vec<u8>,
+    /// Used blocks' buffers (two: one parsed while the next is read),
+    /// refilled instead of allocating (and faulting in) 8 MB of fresh memory
+    /// per block.
+    spare: Vec<Vec<u8>>,
 }
 
 impl<R: Read> Blocks<R> {
@@ -109,7 +110,7 @@ impl<R: Read> Blocks<R> {
 
     /// Hand back a block once its pieces are parsed.
     pub fn recycle(&mut self, block: Block) {
-        self.spare = block.bytes;
+        self.spare.push(block.bytes);
     }
 
     /// Other block and piece sizes (tests cut records every few bytes).
@@ -130,7 +131,7 @@ impl<R: Read> Blocks<R> {
     pub fn next_block(&mut self) -> Result<Option<Block>, IngestError> {
         let mut want = self.block_bytes;
         loop {
-            let mut buf = std::mem::take(&mut self.spare);
+            let mut buf = self.spare.pop().unwrap_or_default();
             buf.clear();
             buf.extend_from_slice(&self.carry);
             if !self.eof && buf.len() < want {
