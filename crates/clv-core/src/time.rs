@@ -2,9 +2,10 @@
 //!
 //! Timestamps are `i64` seconds since the Unix epoch, UTC. Days are
 //! `ts.div_euclid(86_400)`. Calendar validation goes through `jiff`; the
-//! day-number conversion is Howard Hinnant's `days_from_civil`, because it is
-//! the hot path of ingest (one call per row) and is checked against `jiff` in
-//! the tests below.
+//! day-number conversion is a compile-time table of month starts (1900–2155)
+//! and Howard Hinnant's `days_from_civil` beyond, because it is the hot path
+//! of ingest (one call per row); both are checked against `jiff` in the tests
+//! below.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,18 +15,52 @@ pub const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Days since 1970-01-01 for a proleptic Gregorian date, or `None` when the
 /// date does not exist (Feb 30, month 13, …).
+///
+/// One call per row of a file: years 1900–2155 are read from a table of
+/// month starts built at compile time; other years use the formula.
 pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    if !(1..=12).contains(&month) || day == 0 {
         return None;
     }
-    // H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", days_from_civil.
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let m = month as usize;
+    if let Some(starts) = usize::try_from(year - TABLE_FIRST_YEAR).ok().and_then(|k| MONTH_STARTS.get(k)) {
+        let (start, next) = (starts[m - 1], starts[m]);
+        return (day as i32 <= next - start).then(|| i64::from(start) + i64::from(day) - 1);
+    }
+    (day <= days_in_month(year, month)).then(|| first_of_month(year, month) + i64::from(day) - 1)
+}
+
+const TABLE_FIRST_YEAR: i32 = 1900;
+
+/// Per year from 1900, the day numbers of the first of each month and of
+/// the next January.
+static MONTH_STARTS: [[i32; 13]; 256] = {
+    let mut table = [[0i32; 13]; 256];
+    let mut k = 0;
+    while k < 256 {
+        let mut m = 0;
+        while m < 13 {
+            let (y, month) =
+                if m < 12 { (TABLE_FIRST_YEAR + k as i32, m as u32 + 1) } else { (TABLE_FIRST_YEAR + k as i32 + 1, 1) };
+            table[k][m] = first_of_month(y, month) as i32;
+            m += 1;
+        }
+        k += 1;
+    }
+    table
+};
+
+/// The day number of the first of `month` (1–12) of a year within ±9999:
+/// H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", days_from_civil,
+/// on the year moved forward by 25 eras of 400 years (146,097 days each) so
+/// that every division is unsigned.
+const fn first_of_month(year: i32, month: u32) -> i64 {
+    const ERAS: u32 = 25;
+    let y = (year + 400 * ERAS as i32) as u32 - (month <= 2) as u32;
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    era as i64 * 146_097 + doe as i64 - 719_468 - ERAS as i64 * 146_097
 }
 
 /// Inverse of [`days_from_civil`].
@@ -47,9 +82,13 @@ pub fn civil_from_days(days: i64) -> (i32, u32, u32) {
 /// calendar library: it runs once per row of a file.
 pub fn days_in_month(year: i32, month: u32) -> u32 {
     const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if !(-9999..=9999).contains(&year) {
+        return 0;
+    }
+    // Shifted by 10,000 years (a multiple of 400: same leap years) to divide unsigned.
+    let y = (year + 10_000) as u32;
+    let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
     match month {
-        _ if !(-9999..=9999).contains(&year) => 0,
         2 if leap => 29,
         1..=12 => DAYS[month as usize - 1],
         _ => 0,
@@ -193,6 +232,20 @@ mod tests {
             assert_eq!(civil_from_days(expected), (d.year().into(), d.month() as u32, d.day() as u32));
             d = d.tomorrow().unwrap();
         }
+        // And every 97th day of all the years a date may have.
+        let mut d = jiff::civil::date(-9999, 1, 1);
+        loop {
+            let expected = (d - epoch).get_days() as i64;
+            assert_eq!(days_from_civil(d.year().into(), d.month() as u32, d.day() as u32), Some(expected), "{d}");
+            assert_eq!(civil_from_days(expected), (d.year().into(), d.month() as u32, d.day() as u32));
+            let Ok(next) = d.checked_add(jiff::Span::new().days(97)) else { break };
+            d = next;
+        }
+        assert!(d > jiff::civil::date(9999, 9, 1), "{d}");
+        assert_eq!(days_from_civil(-10_000, 1, 1), None);
+        assert_eq!(days_from_civil(10_000, 1, 1), None);
+        assert_eq!(days_from_civil(-4, 2, 29).map(civil_from_days), Some((-4, 2, 29)));
+        assert_eq!(days_from_civil(-100, 2, 29), None);
     }
 
     #[test]

@@ -12,13 +12,6 @@ use crate::time::{format_day, TimeUnit};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One customer's fate in [`RfmSummary::build`].
-enum Summarised {
-    Row(RfmRow),
-    AfterCutoff,
-    NoPurchase,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RfmRow {
     /// Index into the [`Transactions`] the summary was built from.
@@ -58,32 +51,23 @@ impl RfmSummary {
     /// assert_eq!((r.frequency, r.recency, r.t, r.monetary_value), (1, 1.0, 2.0, 4.0));
     /// ```
     pub fn build(tx: &Transactions, cutoff: Cutoff, unit: TimeUnit) -> RfmSummary {
-        // Customers are independent: summarised in parallel, collected in order.
-        let per_customer: Vec<Summarised> = (0..tx.customers())
+        // Customers are independent: summarised in parallel, collected in
+        // order; those left out are counted apart (no per-customer list).
+        let after_cutoff = |c: usize| tx.history(c).first().is_some_and(|t| !cutoff.includes(t.ts));
+        let rows: Vec<RfmRow> = (0..tx.customers())
             .into_par_iter()
             .map_init(Vec::new, |buf, c| {
-                let h = tx.history(c);
-                if h.first().is_some_and(|t| !cutoff.includes(t.ts)) {
-                    return Summarised::AfterCutoff;
+                if after_cutoff(c) {
+                    return None;
                 }
-                occasions(cutoff.history(h).rows(), buf);
-                match summarise(buf, cutoff.day, unit) {
-                    Some((frequency, recency, t, monetary_value)) => {
-                        Summarised::Row(RfmRow { customer: c, frequency, recency, t, monetary_value })
-                    }
-                    None => Summarised::NoPurchase,
-                }
+                occasions(cutoff.history(tx.history(c)).rows(), buf);
+                let (frequency, recency, t, monetary_value) = summarise(buf, cutoff.day, unit)?;
+                Some(RfmRow { customer: c, frequency, recency, t, monetary_value })
             })
+            .flat_map_iter(|row| row) // (`flatten` would split per row)
             .collect();
-        let (mut after, mut no_purchase) = (0, 0);
-        let mut rows = Vec::with_capacity(per_customer.len());
-        for s in per_customer {
-            match s {
-                Summarised::Row(r) => rows.push(r),
-                Summarised::AfterCutoff => after += 1,
-                Summarised::NoPurchase => no_purchase += 1,
-            }
-        }
+        let after = (0..tx.customers()).into_par_iter().filter(|&c| after_cutoff(c)).count();
+        let no_purchase = tx.customers() - rows.len() - after;
         RfmSummary {
             unit,
             cutoff: format_day(cutoff.day),

@@ -121,18 +121,23 @@ pub fn plain_number(b: &[u8], sep: DecimalSeparator) -> Option<f64> {
         b'+' => (false, &b[1..]),
         _ => (false, b),
     };
-    let (mut mantissa, mut digits, mut point) = (0u64, 0usize, None);
-    for (i, &c) in body.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-                digits += 1;
-            }
-            c if c == decimal && point.is_none() => point = Some(i),
-            _ => return None,
+    // Digits, then at most one separator and more digits: two tight loops
+    // (this runs on every amount of a file).
+    let digits_from = |mut i: usize, mantissa: &mut u64| {
+        while let Some(d) = body.get(i).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+            *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
         }
-    }
-    if digits == 0 {
+        i
+    };
+    let mut mantissa = 0u64;
+    let int_end = digits_from(0, &mut mantissa);
+    let (end, point) = match body.get(int_end) {
+        Some(&c) if c == decimal => (digits_from(int_end + 1, &mut mantissa), Some(int_end)),
+        _ => (int_end, None),
+    };
+    let digits = end - usize::from(point.is_some());
+    if end != body.len() || digits == 0 {
         return None;
     }
     let v = if digits <= 15 {

@@ -140,19 +140,16 @@ pub fn is_missing(s: &str) -> bool {
 /// that [`parse_date`] explains them).
 #[inline]
 pub fn iso_day(b: &[u8]) -> Option<Cell> {
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let b: &[u8; 10] = b.try_into().ok()?;
+    let d = |i: usize| b[i].wrapping_sub(b'0');
+    let digits = [d(0), d(1), d(2), d(3), d(5), d(6), d(8), d(9)];
+    // One test for all eight digits (no early exit: rows are nearly always valid).
+    if b[4] != b'-' || b[7] != b'-' || digits.iter().fold(0, |acc, &x| acc | u8::from(x > 9)) != 0 {
         return None;
     }
-    let mut v = [0u32; 10];
-    for i in [0, 1, 2, 3, 5, 6, 8, 9] {
-        let d = b[i].wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        v[i] = u32::from(d);
-    }
-    let year = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
-    let day = days_from_civil(year as i32, v[5] * 10 + v[6], v[8] * 10 + v[9])?;
+    let n = |hi: u8, lo: u8| u32::from(hi) * 10 + u32::from(lo);
+    let year = n(digits[0], digits[1]) * 100 + n(digits[2], digits[3]);
+    let day = days_from_civil(year as i32, n(digits[4], digits[5]), n(digits[6], digits[7]))?;
     Some(Cell::Exact(day * 86_400, DateShape::IsoDate))
 }
 

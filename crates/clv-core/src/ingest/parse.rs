@@ -169,6 +169,19 @@ struct ParsedRow<'r> {
     currency: Option<&'r str>,
 }
 
+/// Byte equality without a `memcmp` call for short slices: every row's id
+/// is compared with the previous row's, and most ids are a few bytes.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 impl Reader {
     fn field<'r>(&self, rec: &Record<'r>, col: usize) -> Result<&'r str, RowError> {
         std::str::from_utf8(rec.get(col).unwrap_or_default())
@@ -203,7 +216,7 @@ impl Reader {
     fn user<'r>(&self, rec: &Record<'r>, known: &str) -> Result<&'r [u8], RowError> {
         let uc = self.map.user_id.expect("validated");
         let raw = rec.get(uc).unwrap_or_default();
-        if !known.is_empty() && raw == known.as_bytes() {
+        if !known.is_empty() && same_bytes(raw, known.as_bytes()) {
             return Ok(raw);
         }
         let id = self.field(rec, uc)?;
