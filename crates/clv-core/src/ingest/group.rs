@@ -10,7 +10,7 @@
 
 use super::dates::SlashDate;
 use super::ids::IdList;
-use super::parse::{kept, Row, Rows};
+use super::parse::{kept, Row, Rows, RunOrder};
 use super::report::ReportBuilder;
 use super::Txn;
 use rayon::prelude::*;
@@ -201,6 +201,8 @@ pub(super) struct PieceRows {
     /// First row of each run of one user, and that user's index.
     pub runs: Vec<u32>,
     pub customers: Vec<u32>,
+    /// Per run, as parsed (empty when not known).
+    pub run_order: Vec<RunOrder>,
     pub slash: Vec<(u32, SlashDate)>,
     /// Per row, the file-wide value index of each segment column.
     pub segments: Vec<u32>,
@@ -238,12 +240,21 @@ struct Gathered {
 
 /// Each customer's runs (piece, run), in file order.
 struct RunsByCustomer {
-    start: Vec<usize>,
+    /// Where each customer's runs start in `runs`; `None` when every
+    /// customer has exactly one run, `runs[c]`.
+    start: Option<Vec<usize>>,
     runs: Vec<(u32, u32)>,
 }
 
 impl RunsByCustomer {
     fn new(customers: usize, pieces: &[PieceRows]) -> RunsByCustomer {
+        let in_file_order =
+            || pieces.iter().enumerate().flat_map(|(pi, p)| (0..p.customers.len()).map(move |k| (pi as u32, k as u32)));
+        if pieces.iter().map(|p| p.customers.len()).sum::<usize>() == customers {
+            // One run per customer (a file ordered by customer): ids are
+            // numbered by first appearance, so run k of the file is customer k's.
+            return RunsByCustomer { start: None, runs: in_file_order().collect() };
+        }
         let mut start = vec![0usize; customers + 1];
         for p in pieces {
             for &c in &p.customers {
@@ -255,17 +266,19 @@ impl RunsByCustomer {
         }
         let mut cursor = start.clone();
         let mut runs = vec![(0, 0); start[customers]];
-        for (pi, p) in pieces.iter().enumerate() {
-            for (k, &c) in p.customers.iter().enumerate() {
-                runs[cursor[c as usize]] = (pi as u32, k as u32);
-                cursor[c as usize] += 1;
-            }
+        for (pi, k) in in_file_order() {
+            let c = pieces[pi as usize].customers[k as usize] as usize;
+            runs[cursor[c]] = (pi, k);
+            cursor[c] += 1;
         }
-        RunsByCustomer { start, runs }
+        RunsByCustomer { start: Some(start), runs }
     }
 
     fn of(&self, customer: usize) -> &[(u32, u32)] {
-        &self.runs[self.start[customer]..self.start[customer + 1]]
+        match &self.start {
+            Some(start) => &self.runs[start[customer]..start[customer + 1]],
+            None => std::slice::from_ref(&self.runs[customer]),
+        }
     }
 
     /// Where a customer's history already lies, if it can be used in place:
@@ -274,22 +287,26 @@ impl RunsByCustomer {
     /// would leave them in file order anyway.
     fn in_place(&self, pieces: &[PieceRows], customer: usize, dedupe: bool) -> Option<Span> {
         let [(p, k)] = self.of(customer) else { return None };
-        let piece = &pieces[*p as usize];
-        let run = piece.run_rows(*k as usize);
+        let (piece, k) = (&pieces[*p as usize], *k as usize);
+        let run = piece.run_rows(k);
         let txns = &piece.rows.txns[run.clone()];
-        let span = Some(Span { chunk: *p, start: run.start as u32, len: run.len() as u32 });
-        // A dropped row reads as the earliest time: past the first, it breaks the order.
-        if !kept(&txns[0]) || !txns.is_sorted_by_key(|t| t.ts) {
+        // Slash dates are set (or their rows dropped) after parsing: read the
+        // times again there. A dropped row reads as the earliest time: past
+        // the first, it breaks the order.
+        let order = match piece.run_order.get(k) {
+            Some(&order) if piece.slash.is_empty() => order,
+            _ => RunOrder::of(txns),
+        };
+        if order.unordered || !kept(&txns[0]) {
             return None;
         }
-        let tied = txns.windows(2).any(|w| w[0].ts == w[1].ts);
-        if tied
+        if order.tied
             && dedupe
             && !duplicates(txns.len(), |i| txns[i].ts, |i| piece.rows.get(run.start + i).identity()).is_empty()
         {
             return None;
         }
-        span
+        Some(Span { chunk: *p, start: run.start as u32, len: run.len() as u32 })
     }
 
     /// The second pass over a block: every customer not used in place is

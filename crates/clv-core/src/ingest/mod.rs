@@ -311,6 +311,8 @@ fn header_end(sample: &[u8], delimiter: u8, whole_file: bool) -> Result<usize, I
 #[derive(Default)]
 struct Merged {
     ids: Interner,
+    /// Some id has edge spaces or invisible characters.
+    padded_ids: bool,
     pieces: Vec<PieceRows>,
     currencies: BTreeMap<String, u64>,
     segments: Segments,
@@ -324,7 +326,15 @@ impl Merged {
         }
         let segments = self.segments.absorb(parsed.segments, parsed.segment_values);
         report.add(parsed.tally);
-        self.pieces.push(PieceRows { rows: parsed.rows, runs: parsed.runs, customers, slash: parsed.slash, segments });
+        self.padded_ids |= parsed.padded_ids;
+        self.pieces.push(PieceRows {
+            rows: parsed.rows,
+            runs: parsed.runs,
+            run_order: parsed.run_order,
+            customers,
+            slash: parsed.slash,
+            segments,
+        });
     }
 
     fn finish(
@@ -339,7 +349,9 @@ impl Merged {
         }
         let order = resolve_slash_dates(&mut self.pieces, opts.ambiguous_date_order, &mut report);
         let first = self.segments.first_purchase(&self.pieces, self.ids.len());
-        report.note_invisible_ids(self.ids.ids().iter());
+        if self.padded_ids {
+            report.note_invisible_ids(self.ids.ids().iter());
+        }
         let dedupe = (!opts.keep_duplicates).then_some(&mut report);
         let (mut transactions, kept) = Transactions::group(self.ids.into_ids(), &mut self.pieces, dedupe);
         transactions.attributes = self.segments.finish(&self.pieces, &first, &kept);

@@ -6,7 +6,7 @@
 use super::amount::{parse_amount, parse_flag, plain_number, AmountError};
 use super::dates::{iso_day, parse_date, Cell, DateError, DateShape, SlashDate};
 use super::ids::{IdList, Interner};
-use super::report::Tally;
+use super::report::{looks_padded, Tally};
 use super::scan::{for_each_record, Piece, Record};
 use super::{ColumnMapping, DecimalSeparator, Reason, Txn};
 use rustc_hash::FxHashMap;
@@ -66,6 +66,30 @@ impl Row {
 /// Whether a stored transaction is still kept (see [`Row::DROPPED`]).
 pub(super) fn kept(txn: &Txn) -> bool {
     txn.ts != Row::DROPPED
+}
+
+/// How the times of a run of rows follow one another: what grouping needs
+/// to know to use a customer's run in place (see [`super::Transactions`]).
+/// Noted while parsing, so grouping need not read the rows again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct RunOrder {
+    /// Some time is earlier than the one before it.
+    pub unordered: bool,
+    /// Some time equals the one before it (a possible duplicate).
+    pub tied: bool,
+}
+
+impl RunOrder {
+    pub fn step(&mut self, previous: i64, ts: i64) {
+        self.unordered |= ts < previous;
+        self.tied |= ts == previous;
+    }
+
+    pub fn of(txns: &[Txn]) -> RunOrder {
+        let mut order = RunOrder::default();
+        txns.windows(2).for_each(|w| order.step(w[0].ts, w[1].ts));
+        order
+    }
 }
 
 /// A piece's accepted rows as columns. Why columns: the transactions of
@@ -141,6 +165,11 @@ pub(super) struct Parsed {
     /// (in `run_ids`) its user id.
     pub runs: Vec<u32>,
     pub run_ids: IdList,
+    /// Per run, how its times follow one another (meaningless in a piece
+    /// with slash dates, whose times are set later).
+    pub run_order: Vec<RunOrder>,
+    /// Some run's id has edge spaces or invisible characters.
+    pub padded_ids: bool,
     /// Rows whose slash date waits for the column's order: (row, date).
     pub slash: Vec<(u32, SlashDate)>,
     pub currencies: Vec<(String, u64)>,
@@ -304,9 +333,13 @@ impl Reader {
                 Ok(ok) => ok,
                 Err(e) => return out.tally.reject(&self.headers, line, e.reason, e.column, e.message),
             };
-            if user != known.as_bytes() || out.runs.is_empty() {
-                out.run_ids.push(std::str::from_utf8(user).expect("checked by Reader::user"));
+            let new_run = user != known.as_bytes() || out.runs.is_empty();
+            if new_run {
+                let id = std::str::from_utf8(user).expect("checked by Reader::user");
+                out.padded_ids |= looks_padded(id);
+                out.run_ids.push(id);
                 out.runs.push(out.rows.len() as u32);
+                out.run_order.push(RunOrder::default());
             }
             let ts = match row.when {
                 Cell::Exact(ts, shape) => {
@@ -324,6 +357,9 @@ impl Reader {
                     Some((_, n)) => *n += 1,
                     None => out.currencies.push((code.to_string(), 1)),
                 }
+            }
+            if let (false, Some(previous), Some(order)) = (new_run, out.rows.txns.last(), out.run_order.last_mut()) {
+                order.step(previous.ts, ts);
             }
             out.tally.accept(row.net, row.refund);
             for (k, &col) in self.segment_columns.iter().enumerate() {

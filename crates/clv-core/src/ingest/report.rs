@@ -195,9 +195,8 @@ impl ReportBuilder {
     /// (`"42"` vs `"42 "` vs `"4\u{200b}2"`): they stay distinct customers,
     /// byte-exact, but the user should know.
     pub fn note_invisible_ids<'a>(&mut self, ids: impl Iterator<Item = &'a str> + Clone) {
-        let is_invisible = |c: char| matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{a0}');
         let visible = |s: &str| s.trim().chars().filter(|&c| !is_invisible(c)).collect::<String>();
-        let suspicious: Vec<&str> = ids.clone().filter(|s| s.trim() != *s || s.chars().any(is_invisible)).collect();
+        let suspicious: Vec<&str> = ids.clone().filter(|s| looks_padded(s)).collect();
         if suspicious.is_empty() {
             return;
         }
@@ -341,4 +340,14 @@ fn read_as(
         Some(Role::VariableCost) => "not used (values are revenue; choose margin to subtract it)".into(),
         Some(Role::Channel | Role::Country) => "kept per customer from their first purchase: a cohort segment".into(),
     }
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{a0}')
+}
+
+/// An id with edge spaces or invisible characters: it may be another id in
+/// disguise (see [`ReportBuilder::note_invisible_ids`]).
+pub(super) fn looks_padded(id: &str) -> bool {
+    id.trim() != id || !id.is_ascii() && id.chars().any(is_invisible)
 }
