@@ -95,34 +95,39 @@ impl Transactions {
         ids: IdList,
         pieces: &mut [PieceRows],
         dedupe: Option<&mut ReportBuilder>,
-    ) -> (Transactions, Vec<u32>) {
+    ) -> (Transactions, Option<Vec<u32>>) {
         let runs = RunsByCustomer::new(ids.len(), pieces);
-        let blocks: Vec<std::ops::Range<usize>> =
-            (0..ids.len()).step_by(GROUP_BLOCK).map(|c| c..(c + GROUP_BLOCK).min(ids.len())).collect();
         let check = dedupe.is_some();
-        let in_place: Vec<Vec<Option<Span>>> =
-            blocks.par_iter().map(|block| block.clone().map(|c| runs.in_place(pieces, c, check)).collect()).collect();
-        let storage = pieces_kept_as_storage(pieces, &in_place);
-        let gathered: Vec<Gathered> = blocks
-            .par_iter()
-            .zip(&in_place)
+        // Each block of customers writes its own part of the spans, in place.
+        // (Written in parallel: its first touch is shared by the threads.)
+        let mut spans = Vec::with_capacity(ids.len());
+        spans.par_extend(rayon::iter::repeat_n(Span::default(), ids.len()));
+        let used: Vec<Vec<(u32, usize)>> = spans
+            .par_chunks_mut(GROUP_BLOCK)
             .enumerate()
-            .map(|(b, (block, spans))| {
+            .map(|(b, out)| runs.in_place_block(pieces, b * GROUP_BLOCK, out, check))
+            .collect();
+        let storage = pieces_kept_as_storage(pieces, &used);
+        let gathered: Vec<Gathered> = spans
+            .par_chunks_mut(GROUP_BLOCK)
+            .enumerate()
+            .map(|(b, out)| {
                 let chunk = (pieces.len() + b) as u32;
-                runs.gather_block(pieces, block.clone(), spans, &storage, check, chunk)
+                runs.gather_block(pieces, b * GROUP_BLOCK, out, &storage, check, chunk)
             })
             .collect();
 
-        let mut spans = Vec::with_capacity(ids.len());
         let mut chunks: Vec<Vec<Txn>> = pieces
             .iter_mut()
             .zip(&storage)
             .map(|(p, &keep)| if keep { std::mem::take(&mut p.rows.txns) } else { Vec::new() })
             .collect();
+        let (mut len, mut empty) = (0, 0);
         let mut report = dedupe;
         for g in gathered {
-            spans.extend(g.spans);
             chunks.push(g.txns);
+            len += g.len;
+            empty += g.empty;
             if let Some(report) = report.as_deref_mut() {
                 for (line, d) in g.duplicates {
                     report.duplicate(line);
@@ -130,25 +135,22 @@ impl Transactions {
                 }
             }
         }
-        let (ids, spans, kept) = if spans.iter().all(|s| s.len > 0) {
-            let kept = (0..ids.len() as u32).collect();
-            (ids, spans, kept)
-        } else {
-            let mut kept_ids = IdList::default();
-            let mut kept = Vec::new();
-            let spans = (0..ids.len())
-                .zip(spans)
-                .filter(|(_, s)| s.len > 0)
-                .map(|(c, s)| {
-                    kept_ids.push(ids.get(c));
-                    kept.push(c as u32);
-                    s
-                })
-                .collect();
-            (kept_ids, spans, kept)
-        };
-        let len = spans.iter().map(|s| s.len as usize).sum();
-        (Transactions { ids, spans, chunks, len, attributes: Vec::new() }, kept)
+        if empty == 0 {
+            return (Transactions { ids, spans, chunks, len, attributes: Vec::new() }, None);
+        }
+        // Customers whose every row was dropped are not customers.
+        let mut kept_ids = IdList::default();
+        let mut kept = Vec::new();
+        let spans = (0..ids.len())
+            .zip(spans)
+            .filter(|(_, s)| s.len > 0)
+            .map(|(c, s)| {
+                kept_ids.push(ids.get(c));
+                kept.push(c as u32);
+                s
+            })
+            .collect();
+        (Transactions { ids: kept_ids, spans, chunks, len, attributes: Vec::new() }, Some(kept))
     }
 
     /// The per-customer columns kept from the transactions (channel, country).
@@ -219,41 +221,81 @@ impl PieceRows {
 const GROUP_BLOCK: usize = 1 << 12;
 
 /// Whether each piece's vector is worth keeping as storage: at least half
-/// its rows are histories used in place.
-fn pieces_kept_as_storage(pieces: &[PieceRows], in_place: &[Vec<Option<Span>>]) -> Vec<bool> {
-    let mut used = vec![0usize; pieces.len()];
-    for s in in_place.iter().flatten().flatten() {
-        used[s.chunk as usize] += s.len as usize;
+/// its rows are histories used in place (`used`: per block of customers,
+/// rows used in place per piece, as (piece, rows) in file order).
+fn pieces_kept_as_storage(pieces: &[PieceRows], used: &[Vec<(u32, usize)>]) -> Vec<bool> {
+    let mut rows = vec![0usize; pieces.len()];
+    for &(p, n) in used.iter().flatten() {
+        rows[p as usize] += n;
     }
-    used.iter().zip(pieces).map(|(&u, p)| 2 * u >= p.rows.len()).collect()
+    rows.iter().zip(pieces).map(|(&u, p)| 2 * u >= p.rows.len()).collect()
 }
+
+/// A customer whose history is not used in place (yet).
+const GATHERED: Span = Span { chunk: u32::MAX, start: 0, len: 0 };
 
 /// A block of customers after the second pass of [`Transactions::group`].
 struct Gathered {
-    spans: Vec<Span>,
     /// The histories of the block's customers that were not used in place,
     /// back to back: one chunk of the storage.
     txns: Vec<Txn>,
     /// Each duplicate dropped, with its line.
     duplicates: Vec<(u64, Row)>,
+    /// Transactions kept in the block.
+    len: usize,
+    /// Customers left with none.
+    empty: usize,
 }
 
 /// Each customer's runs (piece, run), in file order.
-struct RunsByCustomer {
-    /// Where each customer's runs start in `runs`; `None` when every
-    /// customer has exactly one run, `runs[c]`.
-    start: Option<Vec<usize>>,
-    runs: Vec<(u32, u32)>,
+enum RunsByCustomer {
+    /// A file ordered by customer: runs in file order belong to customers
+    /// 0, 1, 2, … (ids are numbered by first appearance), a customer's runs
+    /// only repeating across piece ends. Then a customer's piece is found
+    /// from the first customer of each piece: (first customer, piece), for
+    /// the pieces with runs.
+    InOrder { piece_first: Vec<(usize, u32)> },
+    /// Any other order: where each customer's runs start in `runs`.
+    Counted { start: Vec<usize>, runs: Vec<(u32, u32)> },
+}
+
+/// A customer's runs: by value, or a slice of the index.
+enum RunList<'a> {
+    One([(u32, u32); 1]),
+    Owned(Vec<(u32, u32)>),
+    Many(&'a [(u32, u32)]),
+}
+
+impl std::ops::Deref for RunList<'_> {
+    type Target = [(u32, u32)];
+    fn deref(&self) -> &[(u32, u32)] {
+        match self {
+            RunList::One(run) => run,
+            RunList::Owned(runs) => runs,
+            RunList::Many(runs) => runs,
+        }
+    }
 }
 
 impl RunsByCustomer {
     fn new(customers: usize, pieces: &[PieceRows]) -> RunsByCustomer {
-        let in_file_order =
-            || pieces.iter().enumerate().flat_map(|(pi, p)| (0..p.customers.len()).map(move |k| (pi as u32, k as u32)));
-        if pieces.iter().map(|p| p.customers.len()).sum::<usize>() == customers {
-            // One run per customer (a file ordered by customer): ids are
-            // numbered by first appearance, so run k of the file is customer k's.
-            return RunsByCustomer { start: None, runs: in_file_order().collect() };
+        let mut next = 0; // the customer the next new id will be
+        let in_order = pieces.iter().all(|p| {
+            let Some(&base) = p.customers.first() else { return true };
+            let base = base as usize;
+            // A piece may start by going on with the last piece's customer.
+            let ok = (base == next || base + 1 == next)
+                && p.customers.iter().enumerate().all(|(k, &c)| c as usize == base + k);
+            next = base + p.customers.len();
+            ok
+        });
+        if in_order {
+            let piece_first = pieces
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some((*p.customers.first()? as usize, i as u32)))
+                .collect();
+            return RunsByCustomer::InOrder { piece_first };
         }
         let mut start = vec![0usize; customers + 1];
         for p in pieces {
@@ -266,70 +308,125 @@ impl RunsByCustomer {
         }
         let mut cursor = start.clone();
         let mut runs = vec![(0, 0); start[customers]];
-        for (pi, k) in in_file_order() {
-            let c = pieces[pi as usize].customers[k as usize] as usize;
-            runs[cursor[c]] = (pi, k);
-            cursor[c] += 1;
+        for (pi, p) in pieces.iter().enumerate() {
+            for (k, &c) in p.customers.iter().enumerate() {
+                runs[cursor[c as usize]] = (pi as u32, k as u32);
+                cursor[c as usize] += 1;
+            }
         }
-        RunsByCustomer { start: Some(start), runs }
+        RunsByCustomer::Counted { start, runs }
     }
 
-    fn of(&self, customer: usize) -> &[(u32, u32)] {
-        match &self.start {
-            Some(start) => &self.runs[start[customer]..start[customer + 1]],
-            None => std::slice::from_ref(&self.runs[customer]),
+    /// Where to start looking for `customer`'s runs; customers visited in
+    /// order then move it along instead of searching for their piece.
+    fn cursor(&self, customer: usize) -> usize {
+        match self {
+            RunsByCustomer::Counted { .. } => 0,
+            RunsByCustomer::InOrder { piece_first } => {
+                piece_first.partition_point(|&(first, _)| first <= customer).saturating_sub(1)
+            }
         }
+    }
+
+    /// The runs of `customer`, visited at or after the cursor's customer.
+    fn of(&self, pieces: &[PieceRows], customer: usize, cursor: &mut usize) -> RunList<'_> {
+        let piece_first = match self {
+            RunsByCustomer::Counted { start, runs } => {
+                return RunList::Many(&runs[start[customer]..start[customer + 1]])
+            }
+            RunsByCustomer::InOrder { piece_first } => piece_first,
+        };
+        // The last piece whose runs start at or before the customer.
+        while piece_first.get(*cursor + 1).is_some_and(|&(first, _)| first <= customer) {
+            *cursor += 1;
+        }
+        let at = *cursor;
+        let (first, p) = piece_first[at];
+        let here = (p, (customer - first) as u32);
+        if customer > first {
+            return RunList::One([here]);
+        }
+        // The customer's first run in this piece: earlier pieces may end with theirs.
+        let before = piece_first[..at]
+            .iter()
+            .rev()
+            .map(|&(_, q)| q)
+            .take_while(|&q| pieces[q as usize].customers.last() == Some(&(customer as u32)));
+        let mut runs: Vec<(u32, u32)> = before.map(|q| (q, pieces[q as usize].customers.len() as u32 - 1)).collect();
+        if runs.is_empty() {
+            return RunList::One([here]);
+        }
+        runs.reverse();
+        runs.push(here);
+        RunList::Owned(runs)
     }
 
     /// Where a customer's history already lies, if it can be used in place:
     /// one run, every row kept, in time order, and (`dedupe`) no row equal
     /// to an earlier one of the same time. Ties are allowed: a stable sort
     /// would leave them in file order anyway.
-    fn in_place(&self, pieces: &[PieceRows], customer: usize, dedupe: bool) -> Option<Span> {
-        let [(p, k)] = self.of(customer) else { return None };
-        let (piece, k) = (&pieces[*p as usize], *k as usize);
+    fn in_place(pieces: &[PieceRows], runs: &[(u32, u32)], dedupe: bool) -> Option<Span> {
+        let [(p, k)] = *runs else { return None };
+        let (piece, k) = (&pieces[p as usize], k as usize);
         let run = piece.run_rows(k);
-        let txns = &piece.rows.txns[run.clone()];
-        // Slash dates are set (or their rows dropped) after parsing: read the
-        // times again there. A dropped row reads as the earliest time: past
-        // the first, it breaks the order.
+        // Slash dates are set (or their rows dropped) after parsing: look at
+        // the rows again there. A dropped row reads as the earliest time:
+        // past the first, it breaks the order.
         let order = match piece.run_order.get(k) {
             Some(&order) if piece.slash.is_empty() => order,
-            _ => RunOrder::of(txns),
+            _ => RunOrder::of(&piece.rows, run.clone()),
         };
-        if order.unordered || !kept(&txns[0]) {
+        // Rows are dropped before grouping only for slash-date conflicts.
+        let dropped = !piece.slash.is_empty() && !kept(&piece.rows.txns[run.start]);
+        if order.unordered || dropped || dedupe && order.maybe_duplicate {
             return None;
         }
-        if order.tied
-            && dedupe
-            && !duplicates(txns.len(), |i| txns[i].ts, |i| piece.rows.get(run.start + i).identity()).is_empty()
-        {
-            return None;
-        }
-        Some(Span { chunk: *p, start: run.start as u32, len: run.len() as u32 })
+        Some(Span { chunk: p, start: run.start as u32, len: run.len() as u32 })
     }
 
-    /// The second pass over a block: every customer not used in place is
-    /// gathered (file order), sorted by time and de-duplicated into `chunk`.
+    /// The first pass over a block of customers from `first`: each one's
+    /// span where it can be used in place, else [`GATHERED`]. Returns the
+    /// rows used in place per piece.
+    fn in_place_block(&self, pieces: &[PieceRows], first: usize, out: &mut [Span], dedupe: bool) -> Vec<(u32, usize)> {
+        let mut used: Vec<(u32, usize)> = Vec::new();
+        let mut cursor = self.cursor(first);
+        for (i, span) in out.iter_mut().enumerate() {
+            let runs = self.of(pieces, first + i, &mut cursor);
+            *span = RunsByCustomer::in_place(pieces, &runs, dedupe).unwrap_or(GATHERED);
+            if span.chunk == GATHERED.chunk {
+                continue;
+            }
+            match used.last_mut() {
+                Some((p, n)) if *p == span.chunk => *n += span.len as usize,
+                _ => used.push((span.chunk, span.len as usize)),
+            }
+        }
+        used
+    }
+
+    /// The second pass over a block: every customer not used in place (or
+    /// whose piece is not kept as storage) is gathered (file order), sorted
+    /// by time and de-duplicated into `chunk`.
     fn gather_block(
         &self,
         pieces: &[PieceRows],
-        customers: std::ops::Range<usize>,
-        in_place: &[Option<Span>],
+        first: usize,
+        spans: &mut [Span],
         storage: &[bool],
         dedupe: bool,
         chunk: u32,
     ) -> Gathered {
-        let mut out = Gathered { spans: Vec::with_capacity(customers.len()), txns: Vec::new(), duplicates: Vec::new() };
+        let mut out = Gathered { txns: Vec::new(), duplicates: Vec::new(), len: 0, empty: 0 };
         // (row, piece, index in piece): the line is looked up only for a duplicate.
         let mut scratch: Vec<(Row, u32, u32)> = Vec::new();
-        for (c, span) in customers.zip(in_place) {
-            if let Some(span) = span.filter(|s| storage[s.chunk as usize]) {
-                out.spans.push(span);
+        let mut cursor = self.cursor(first);
+        for (i, span) in spans.iter_mut().enumerate() {
+            if span.chunk != GATHERED.chunk && storage[span.chunk as usize] {
+                out.len += span.len as usize;
                 continue;
             }
             scratch.clear();
-            for &(p, k) in self.of(c) {
+            for &(p, k) in self.of(pieces, first + i, &mut cursor).iter() {
                 let rows = &pieces[p as usize].rows;
                 let run = pieces[p as usize].run_rows(k as usize);
                 scratch.extend(run.map(|i| (rows.get(i), p, i as u32)).filter(|r| r.0.kept()));
@@ -346,7 +443,9 @@ impl RunsByCustomer {
             }
             let start = out.txns.len();
             out.txns.extend(scratch.iter().filter(|r| r.0.kept()).map(|r| r.0.txn));
-            out.spans.push(Span { chunk, start: start as u32, len: (out.txns.len() - start) as u32 });
+            *span = Span { chunk, start: start as u32, len: (out.txns.len() - start) as u32 };
+            out.len += span.len as usize;
+            out.empty += usize::from(span.len == 0);
         }
         out
     }

@@ -354,7 +354,7 @@ impl Merged {
         }
         let dedupe = (!opts.keep_duplicates).then_some(&mut report);
         let (mut transactions, kept) = Transactions::group(self.ids.into_ids(), &mut self.pieces, dedupe);
-        transactions.attributes = self.segments.finish(&self.pieces, &first, &kept);
+        transactions.attributes = self.segments.finish(&self.pieces, &first, kept.as_deref());
         let report = report.finish(FinishInfo {
             rows,
             delimiter: char::from(reader.delimiter),
@@ -421,8 +421,16 @@ impl Segments {
         best
     }
 
-    fn finish(self, pieces: &[PieceRows], first: &[(i64, usize, usize)], kept: &[u32]) -> Vec<CustomerAttribute> {
+    /// `kept`: per customer, their index before grouping (`None`: the same).
+    fn finish(
+        self,
+        pieces: &[PieceRows],
+        first: &[(i64, usize, usize)],
+        kept: Option<&[u32]>,
+    ) -> Vec<CustomerAttribute> {
         let k = self.columns.len();
+        let customers = kept.map_or(first.len(), <[u32]>::len);
+        let old = |c: usize| kept.map_or(c, |kept| kept[c] as usize);
         self.columns
             .into_iter()
             .zip(self.values)
@@ -431,10 +439,9 @@ impl Segments {
                 name,
                 role,
                 values: values.into_ids(),
-                of_customer: kept
-                    .iter()
-                    .map(|&old| {
-                        let (_, piece, row) = first[old as usize];
+                of_customer: (0..customers)
+                    .map(|c| {
+                        let (_, piece, row) = first[old(c)];
                         pieces[piece].segments[row * k + j]
                     })
                     .collect(),
@@ -482,7 +489,10 @@ fn resolve_slash_dates(
         for &(i, d) in &p.slash {
             let i = i as usize;
             match d.resolve(order) {
-                Some(ts) => p.rows.txns[i].ts = ts,
+                Some(ts) => {
+                    p.rows.txns[i].ts = ts;
+                    report.time(ts);
+                }
                 None => {
                     let row = p.rows.get(i);
                     report.unaccept(row.txn.amount, row.refund());

@@ -68,26 +68,40 @@ pub(super) fn kept(txn: &Txn) -> bool {
     txn.ts != Row::DROPPED
 }
 
-/// How the times of a run of rows follow one another: what grouping needs
-/// to know to use a customer's run in place (see [`super::Transactions`]).
-/// Noted while parsing, so grouping need not read the rows again.
+/// How the rows of a run follow one another: what grouping needs to know
+/// to use a customer's run where it lies (see [`super::Transactions`]).
+/// Noted while parsing, when the rows are still in cache, so grouping does
+/// not read them again.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct RunOrder {
     /// Some time is earlier than the one before it.
     pub unordered: bool,
-    /// Some time equals the one before it (a possible duplicate).
-    pub tied: bool,
+    /// Some row has the time of the row before it and may be a duplicate:
+    /// it equals an earlier row of that time, or that time has many rows.
+    pub maybe_duplicate: bool,
 }
 
 impl RunOrder {
-    pub fn step(&mut self, previous: i64, ts: i64) {
-        self.unordered |= ts < previous;
-        self.tied |= ts == previous;
+    /// Same-time rows past this many are left to grouping's set.
+    const TIE_GROUP: usize = 16;
+
+    /// Note row `i` of a run starting at `start` (rows before it noted);
+    /// `tie` is where the rows with the time of row `i − 1` begin.
+    pub fn note(&mut self, rows: &Rows, start: usize, i: usize, tie: &mut usize) {
+        if i == start || rows.txns[i].ts != rows.txns[i - 1].ts {
+            self.unordered |= i > start && rows.txns[i].ts < rows.txns[i - 1].ts;
+            *tie = i;
+            return;
+        }
+        let mark = rows.marks[i];
+        self.maybe_duplicate |= i - *tie >= RunOrder::TIE_GROUP || rows.marks[*tie..i].contains(&mark);
     }
 
-    pub fn of(txns: &[Txn]) -> RunOrder {
-        let mut order = RunOrder::default();
-        txns.windows(2).for_each(|w| order.step(w[0].ts, w[1].ts));
+    pub fn of(rows: &Rows, run: std::ops::Range<usize>) -> RunOrder {
+        let (mut order, mut tie) = (RunOrder::default(), run.start);
+        for i in run.clone() {
+            order.note(rows, run.start, i, &mut tie);
+        }
         order
     }
 }
@@ -317,6 +331,7 @@ impl Reader {
             ..Parsed::default()
         };
         let mut scratch = Vec::new();
+        let mut tie = 0; // see RunOrder::note
         let width = self.headers.len();
         for_each_record(piece, |rec| {
             out.records += 1;
@@ -344,6 +359,7 @@ impl Reader {
             let ts = match row.when {
                 Cell::Exact(ts, shape) => {
                     out.tally.date_shape(shape);
+                    out.tally.time(ts);
                     ts
                 }
                 Cell::Slash(d) => {
@@ -358,9 +374,6 @@ impl Reader {
                     None => out.currencies.push((code.to_string(), 1)),
                 }
             }
-            if let (false, Some(previous), Some(order)) = (new_run, out.rows.txns.last(), out.run_order.last_mut()) {
-                order.step(previous.ts, ts);
-            }
             out.tally.accept(row.net, row.refund);
             for (k, &col) in self.segment_columns.iter().enumerate() {
                 let raw = String::from_utf8_lossy(rec.get(col).unwrap_or_default());
@@ -370,6 +383,8 @@ impl Reader {
             }
             let fp = if self.keep_duplicates { 0 } else { rec.fingerprint(self.delimiter, &mut scratch) };
             out.rows.push(Row::new(Txn { ts, amount: row.net }, fp, row.refund), line);
+            let (start, i) = (*out.runs.last().expect("a run was started") as usize, out.rows.len() - 1);
+            out.run_order.last_mut().expect("one per run").note(&out.rows, start, i, &mut tie);
         });
         out
     }

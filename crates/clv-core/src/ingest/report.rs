@@ -62,6 +62,22 @@ pub struct IngestReport {
     pub warnings: Vec<String>,
 }
 
+/// Earliest and latest time; empty (`MAX`, `MIN`) by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TimeRange(i64, i64);
+
+impl Default for TimeRange {
+    fn default() -> TimeRange {
+        TimeRange(i64::MAX, i64::MIN)
+    }
+}
+
+impl TimeRange {
+    fn with(self, other: TimeRange) -> TimeRange {
+        TimeRange(self.0.min(other.0), self.1.max(other.1))
+    }
+}
+
 /// What happened to a stretch of rows. Pieces of a file are tallied on
 /// their own threads and added up in file order, so every count, list and
 /// "first lines" is what one pass over the file would have produced.
@@ -72,6 +88,9 @@ pub(super) struct Tally {
     pub refunds: u64,
     pub refund_total: f64,
     shapes: [u64; DateShape::ALL.len()],
+    /// The earliest and latest time of the accepted rows (only dropped
+    /// duplicates, whose twin has the same time, may still leave).
+    times: TimeRange,
     rejected: u64,
     by_reason: BTreeMap<Reason, ReasonSummary>,
     rejections: Vec<Rejection>,
@@ -111,6 +130,11 @@ impl Tally {
     }
 
     #[inline]
+    pub fn time(&mut self, ts: i64) {
+        self.times = self.times.with(TimeRange(ts, ts));
+    }
+
+    #[inline]
     pub fn date_shape(&mut self, shape: DateShape) {
         self.shapes[shape as usize] += 1;
     }
@@ -121,6 +145,7 @@ impl Tally {
         self.net += next.net;
         self.refunds += next.refunds;
         self.refund_total += next.refund_total;
+        self.times = self.times.with(next.times);
         for (mine, theirs) in self.shapes.iter_mut().zip(next.shapes) {
             *mine += theirs;
         }
@@ -178,6 +203,11 @@ impl ReportBuilder {
         }
     }
 
+    /// A row's time, once known (slash dates are read after parsing).
+    pub fn time(&mut self, ts: i64) {
+        self.tally.time(ts);
+    }
+
     /// Undo an accepted row (a duplicate, or a date its column's order
     /// rules out): `refund` as it was counted, since with margins the sign
     /// of `net` does not say it (a sale below cost is negative too).
@@ -232,9 +262,7 @@ impl ReportBuilder {
 
     pub fn finish(mut self, info: FinishInfo<'_>) -> IngestReport {
         let txns = info.transactions;
-        // Histories are sorted: their ends are enough.
-        let ends = txns.iter().filter_map(|(_, h)| Some((h.first()?.ts, h.last()?.ts)));
-        let (first, last) = ends.fold((i64::MAX, i64::MIN), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
+        let TimeRange(first, last) = self.tally.times;
         let has = !txns.is_empty();
         let mut formats = BTreeMap::new();
         formats.insert("delimiter".into(), describe_delimiter(info.delimiter));

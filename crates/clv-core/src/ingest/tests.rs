@@ -369,6 +369,24 @@ proptest::proptest! {
 }
 
 #[test]
+fn many_rows_at_one_time_keep_all_but_exact_copies() {
+    // A date-only export: one customer, 40 purchases on one day (past the
+    // pairwise comparison's group size), one of them listed twice far apart.
+    let mut csv = String::from("user_id,ts,amount\n");
+    for i in 0..40 {
+        csv.push_str(&format!("g,2024-05-01,{i}.5\n"));
+    }
+    csv.push_str("g,2024-05-01,7.5\nh,2024-05-02,1\n");
+    for sizes in [None, Some((64, 16))] {
+        let out = ingest_in_blocks(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}, sizes).unwrap();
+        assert_eq!((out.report.accepted, out.report.duplicates), (41, 1), "{sizes:?}");
+        assert_eq!(out.report.duplicate_lines, vec![42]);
+        let amounts: Vec<f64> = out.transactions.history(0).iter().map(|t| t.amount).collect();
+        assert_eq!(amounts, (0..40).map(|i| f64::from(i) + 0.5).collect::<Vec<_>>(), "{sizes:?}");
+    }
+}
+
+#[test]
 fn messy_rows_read_as_the_csv_crate_reads_them() {
     // Same fields as the `csv` crate for every kind of messy row: the
     // accepted count equals a reference count made with it.
