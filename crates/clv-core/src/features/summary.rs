@@ -34,6 +34,9 @@ pub struct RfmSummary {
     pub excluded_no_purchase: usize,
 }
 
+/// Customers per parallel task in [`RfmSummary::build`].
+const BLOCK: usize = 1 << 12;
+
 impl RfmSummary {
     /// Build the calibration summary at `cutoff`.
     ///
@@ -51,22 +54,41 @@ impl RfmSummary {
     /// assert_eq!((r.frequency, r.recency, r.t, r.monetary_value), (1, 1.0, 2.0, 4.0));
     /// ```
     pub fn build(tx: &Transactions, cutoff: Cutoff, unit: TimeUnit) -> RfmSummary {
-        // Customers are independent: summarised in parallel, collected in
-        // order; those left out are counted apart (no per-customer list).
-        let after_cutoff = |c: usize| tx.history(c).first().is_some_and(|t| !cutoff.includes(t.ts));
-        let rows: Vec<RfmRow> = (0..tx.customers())
+        // Customers are independent: summarised in parallel blocks, whose
+        // rows are then copied into place in parallel too (a million
+        // customers' rows are 40 MB; one thread would copy them alone).
+        let firsts: Vec<usize> = (0..tx.customers()).step_by(BLOCK).collect();
+        let blocks: Vec<(Vec<RfmRow>, usize)> = firsts
             .into_par_iter()
-            .map_init(Vec::new, |buf, c| {
-                if after_cutoff(c) {
-                    return None;
+            .map(|first| {
+                let (mut rows, mut after, mut buf) = (Vec::with_capacity(BLOCK), 0, Vec::new());
+                for c in first..(first + BLOCK).min(tx.customers()) {
+                    let h = tx.history(c);
+                    if h.first().is_some_and(|t| !cutoff.includes(t.ts)) {
+                        after += 1;
+                        continue;
+                    }
+                    occasions(cutoff.history(h).rows(), &mut buf);
+                    if let Some((frequency, recency, t, monetary_value)) = summarise(&buf, cutoff.day, unit) {
+                        rows.push(RfmRow { customer: c, frequency, recency, t, monetary_value });
+                    }
                 }
-                occasions(cutoff.history(tx.history(c)).rows(), buf);
-                let (frequency, recency, t, monetary_value) = summarise(buf, cutoff.day, unit)?;
-                Some(RfmRow { customer: c, frequency, recency, t, monetary_value })
+                (rows, after)
             })
-            .flat_map_iter(|row| row) // (`flatten` would split per row)
             .collect();
-        let after = (0..tx.customers()).into_par_iter().filter(|&c| after_cutoff(c)).count();
+        let after: usize = blocks.iter().map(|b| b.1).sum();
+        let total: usize = blocks.iter().map(|b| b.0.len()).sum();
+        let mut rows = Vec::with_capacity(total);
+        let zero = RfmRow { customer: 0, frequency: 0, recency: 0.0, t: 0.0, monetary_value: 0.0 };
+        rows.par_extend(rayon::iter::repeat_n(zero, total));
+        let mut rest = &mut rows[..];
+        let mut places = Vec::with_capacity(blocks.len());
+        for (block, _) in &blocks {
+            let (place, tail) = std::mem::take(&mut rest).split_at_mut(block.len());
+            places.push(place);
+            rest = tail;
+        }
+        places.into_par_iter().zip(&blocks).for_each(|(place, (block, _))| place.copy_from_slice(block));
         let no_purchase = tx.customers() - rows.len() - after;
         RfmSummary {
             unit,

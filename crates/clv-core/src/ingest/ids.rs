@@ -57,9 +57,16 @@ fn hash(id: &[u8]) -> u64 {
 #[derive(Debug, Default)]
 pub struct Interner {
     list: IdList,
-    /// Each id's hash, so growing the table never rehashes the text.
-    hashes: Vec<u64>,
-    table: HashTable<u32>,
+    /// (index, 32 bits of the id's hash): growing the table reads only the
+    /// table, never the ids or a side list of hashes (a million ids grow it
+    /// twenty times).
+    table: HashTable<(u32, u32)>,
+}
+
+/// The table's hash, rebuilt from the 32 bits it keeps: hashbrown takes
+/// buckets from the low bits and its tag from the top seven.
+fn table_hash(h32: u32) -> u64 {
+    u64::from(h32) << 32 | u64::from(h32)
 }
 
 impl Interner {
@@ -69,15 +76,14 @@ impl Interner {
 
     /// The index of `id`, adding it if it is new.
     pub fn intern(&mut self, id: &str) -> u32 {
-        let h = hash(id.as_bytes());
-        let Interner { list, hashes, table } = self;
-        if let Some(&i) = table.find(h, |&i| hashes[i as usize] == h && list.get(i as usize) == id) {
+        let h32 = (hash(id.as_bytes()) >> 32) as u32;
+        let Interner { list, table } = self;
+        if let Some(&(i, _)) = table.find(table_hash(h32), |&(i, h)| h == h32 && list.get(i as usize) == id) {
             return i;
         }
         let i = list.len() as u32;
         list.push(id);
-        hashes.push(h);
-        table.insert_unique(h, i, |&j| hashes[j as usize]);
+        table.insert_unique(table_hash(h32), (i, h32), |&(_, h)| table_hash(h));
         i
     }
 
