@@ -17,6 +17,8 @@ use std::io::Read;
 
 /// Bytes read per block (grown when one record is longer).
 pub const BLOCK_BYTES: usize = 8 << 20;
+/// Bytes read for the first block: two pieces, so that both threads start.
+const FIRST_BLOCK_BYTES: usize = 2 * PIECE_BYTES;
 /// A record may not be longer than this: past it, the file almost surely
 /// has a quote that is never closed, and reading on would hold the rest of
 /// the file in memory as one field.
@@ -80,6 +82,8 @@ fn is_plain(bytes: &[u8]) -> bool {
 pub struct Blocks<R> {
     inner: R,
     carry: Vec<u8>,
+    /// A block was read (the first is smaller).
+    started: bool,
     next_line: u64,
     block_bytes: usize,
     piece_bytes: usize,
@@ -98,6 +102,7 @@ impl<R: Read> Blocks<R> {
         Blocks {
             inner,
             carry: start,
+            started: false,
             next_line: first_line,
             block_bytes: BLOCK_BYTES,
             piece_bytes: PIECE_BYTES,
@@ -129,7 +134,9 @@ impl<R: Read> Blocks<R> {
 
     /// The next block of whole records; `None` at the end of the stream.
     pub fn next_block(&mut self) -> Result<Option<Block>, IngestError> {
-        let mut want = self.block_bytes;
+        // The first block is small: nothing is parsed until it is read.
+        let mut want = if self.started { self.block_bytes } else { self.block_bytes.min(FIRST_BLOCK_BYTES) };
+        self.started = true;
         loop {
             let mut buf = self.spare.pop().unwrap_or_default();
             buf.clear();
