@@ -326,7 +326,8 @@ impl Reader {
     /// Parse every record of `piece`.
     pub fn parse_piece(&self, piece: Piece<'_>) -> Parsed {
         let mut out = Parsed {
-            rows: Rows::with_capacity(piece.bytes.len() / 24),
+            // Exact room: a vector that grows is copied, and its new pages touched.
+            rows: Rows::with_capacity(piece.line_ends as usize + 1),
             segment_values: self.segment_columns.iter().map(|_| Interner::default()).collect(),
             ..Parsed::default()
         };

@@ -32,6 +32,8 @@ pub const PIECE_BYTES: usize = 1 << 20;
 pub struct Piece<'a> {
     pub bytes: &'a [u8],
     pub first_line: u64,
+    /// Line ends in `bytes`: there are at most one more records.
+    pub line_ends: u64,
     plain: bool,
     delimiter: u8,
 }
@@ -43,7 +45,8 @@ pub struct Block {
     delimiter: u8,
     /// Record boundaries, from 0 to `bytes.len()`.
     cuts: Vec<usize>,
-    /// The physical line each piece (between two cuts) starts on.
+    /// The physical line each piece (between two cuts) starts on, and the
+    /// line after the block.
     first_lines: Vec<u64>,
 }
 
@@ -51,10 +54,11 @@ impl Block {
     pub fn pieces(&self) -> Vec<Piece<'_>> {
         self.cuts
             .windows(2)
-            .zip(&self.first_lines)
-            .map(|(w, &first_line)| Piece {
+            .zip(self.first_lines.windows(2))
+            .map(|(w, lines)| Piece {
                 bytes: &self.bytes[w[0]..w[1]],
-                first_line,
+                first_line: lines[0],
+                line_ends: lines[1] - lines[0],
                 plain: self.plain,
                 delimiter: self.delimiter,
             })
@@ -178,7 +182,7 @@ impl<R: Read> Blocks<R> {
             let cuts = if plain { plain_cuts(&buf, self.piece_bytes) } else { cuts_at_ends(&ends, self.piece_bytes) };
             // One count of line ends per piece gives both where each piece
             // starts and where the next block does.
-            let first_lines = cuts
+            let mut first_lines: Vec<u64> = cuts
                 .windows(2)
                 .map(|w| {
                     let first = self.next_line;
@@ -186,6 +190,7 @@ impl<R: Read> Blocks<R> {
                     first
                 })
                 .collect();
+            first_lines.push(self.next_line);
             return Ok(Some(Block { plain, delimiter: self.delimiter, cuts, first_lines, bytes: buf }));
         }
     }
