@@ -66,3 +66,20 @@ fn a_file_is_read_in_slices_byte_exact() {
     assert_eq!(out.transactions.id(0), "\u{feff}é");
     assert_eq!(out.transactions.history(0)[0].amount, 1234.5);
 }
+
+#[wasm_bindgen_test]
+fn a_file_of_many_blocks_and_scattered_customers() {
+    // ~12 MB: several blocks, customers spread over all of them (the
+    // grouping that gathers rows), read in slices as the page reads a file.
+    let mut text = String::from("user_id,ts,amount\n");
+    for i in 0..500_000u32 {
+        let (day, month) = (1 + i % 28, 1 + (i / 28) % 12);
+        text.push_str(&format!("u{},2023-{month:02}-{day:02},{}\n", i % 50_000, f64::from(i % 997) / 10.0 + 1.0));
+    }
+    let mut calls = 0;
+    let out = ingest(BlobReader::new(blob(&text)).unwrap(), &IngestOptions::default(), &mut |_| calls += 1).unwrap();
+    assert_eq!((out.report.rows, out.report.accepted, out.report.duplicates), (500_000, 500_000, 0));
+    assert_eq!(out.transactions.customers(), 50_000);
+    assert!(out.transactions.iter().all(|(_, h)| h.len() == 10 && h.is_sorted_by_key(|t| t.ts)));
+    assert!(calls > 5, "{calls} progress calls");
+}

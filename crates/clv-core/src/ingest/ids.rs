@@ -76,7 +76,10 @@ impl Interner {
 
     /// The index of `id`, adding it if it is new.
     pub fn intern(&mut self, id: &str) -> u32 {
-        let h32 = (hash(id.as_bytes()) >> 32) as u32;
+        // Both halves folded: FxHash's good bits are its top ones, and on
+        // wasm32 its hash has only 32 (the top half is zero there).
+        let h = hash(id.as_bytes());
+        let h32 = (h ^ (h >> 32)) as u32;
         let Interner { list, table } = self;
         if let Some(&(i, _)) = table.find(table_hash(h32), |&(i, h)| h == h32 && list.get(i as usize) == id) {
             return i;
