@@ -87,6 +87,7 @@ impl RunOrder {
 
     /// Note row `i` of a run starting at `start` (rows before it noted);
     /// `tie` is where the rows with the time of row `i − 1` begin.
+    #[inline]
     pub fn note(&mut self, rows: &Rows, start: usize, i: usize, tie: &mut usize) {
         if i == start || rows.txns[i].ts != rows.txns[i - 1].ts {
             self.unordered |= i > start && rows.txns[i].ts < rows.txns[i - 1].ts;
@@ -127,6 +128,7 @@ impl Rows {
         self.txns.len()
     }
 
+    #[inline]
     pub fn push(&mut self, row: Row, line: u64) {
         self.lines.push(self.txns.len(), line);
         self.txns.push(row.txn);
