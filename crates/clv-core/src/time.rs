@@ -23,9 +23,10 @@ pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
         return None;
     }
     let m = month as usize;
-    if let Some(starts) = usize::try_from(year - TABLE_FIRST_YEAR).ok().and_then(|k| MONTH_STARTS.get(k)) {
+    let row = year.checked_sub(TABLE_FIRST_YEAR).and_then(|k| usize::try_from(k).ok());
+    if let Some(starts) = row.and_then(|k| MONTH_STARTS.get(k)) {
         let (start, next) = (starts[m - 1], starts[m]);
-        return (day as i32 <= next - start).then(|| i64::from(start) + i64::from(day) - 1);
+        return (day <= (next - start) as u32).then(|| i64::from(start) + i64::from(day) - 1);
     }
     (day <= days_in_month(year, month)).then(|| first_of_month(year, month) + i64::from(day) - 1)
 }
@@ -246,6 +247,9 @@ mod tests {
         assert_eq!(days_from_civil(10_000, 1, 1), None);
         assert_eq!(days_from_civil(-4, 2, 29).map(civil_from_days), Some((-4, 2, 29)));
         assert_eq!(days_from_civil(-100, 2, 29), None);
+        assert_eq!(days_from_civil(2024, 1, 3_000_000_000), None);
+        assert_eq!(days_from_civil(i32::MIN, 1, 1), None);
+        assert_eq!(days_from_civil(i32::MAX, 12, 31), None);
     }
 
     #[test]

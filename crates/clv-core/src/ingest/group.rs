@@ -120,12 +120,12 @@ impl Transactions {
         let mut chunks: Vec<Vec<Txn>> = pieces
             .iter_mut()
             .zip(&storage)
-            .map(|(p, &keep)| if keep { std::mem::take(&mut p.rows.txns) } else { Vec::new() })
+            .map(|(p, &keep)| if keep { trimmed(std::mem::take(&mut p.rows.txns)) } else { Vec::new() })
             .collect();
         let (mut len, mut empty) = (0, 0);
         let mut report = dedupe;
         for g in gathered {
-            chunks.push(g.txns);
+            chunks.push(trimmed(g.txns));
             len += g.len;
             empty += g.empty;
             if let Some(report) = report.as_deref_mut() {
@@ -228,7 +228,16 @@ fn pieces_kept_as_storage(pieces: &[PieceRows], used: &[Vec<(u32, usize)>]) -> V
     for &(p, n) in used.iter().flatten() {
         rows[p as usize] += n;
     }
-    rows.iter().zip(pieces).map(|(&u, p)| 2 * u >= p.rows.len()).collect()
+    rows.iter().zip(pieces).map(|(&u, p)| u > 0 && 2 * u >= p.rows.len()).collect()
+}
+
+/// A vector kept as storage for the session, without much room to spare
+/// (a gathered chunk grew by doubling; a piece reserved a row per line).
+fn trimmed(mut txns: Vec<Txn>) -> Vec<Txn> {
+    if txns.capacity() > txns.len() + txns.len() / 8 {
+        txns.shrink_to_fit();
+    }
+    txns
 }
 
 /// A customer whose history is not used in place (yet).

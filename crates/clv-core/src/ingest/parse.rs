@@ -151,25 +151,33 @@ impl Rows {
 
 /// Each row's physical line, stored only where it is not the line after the
 /// previous row's (a rejected row, a blank line, a quoted line break): one
-/// entry per piece for nearly every file instead of four bytes a row.
+/// entry per piece for nearly every file instead of four bytes a row, and
+/// eight at worst.
 #[derive(Debug, Default)]
 struct LineMap {
-    /// (first row, its line), rows ascending; the rows after it up to the
-    /// next entry are on consecutive lines.
-    jumps: Vec<(usize, u64)>,
+    /// The first row's line; the others are stored from it.
+    base: u64,
+    /// (first row, its line − `base`), rows ascending; the rows after it up
+    /// to the next entry are on consecutive lines. A piece is far shorter
+    /// than 2³² rows or lines (its one long record stops at 64 MB).
+    jumps: Vec<(u32, u32)>,
 }
 
 impl LineMap {
     fn push(&mut self, row: usize, line: u64) {
-        if self.jumps.last().is_none_or(|&(r, l)| l + (row - r) as u64 != line) {
-            self.jumps.push((row, line));
+        if self.jumps.is_empty() {
+            self.base = line;
+        }
+        let (row, offset) = (row as u32, (line - self.base) as u32);
+        if self.jumps.last().is_none_or(|&(r, l)| l + (row - r) != offset) {
+            self.jumps.push((row, offset));
         }
     }
 
     fn get(&self, row: usize) -> u64 {
-        let k = self.jumps.partition_point(|&(r, _)| r <= row) - 1;
+        let k = self.jumps.partition_point(|&(r, _)| r as usize <= row) - 1;
         let (r, l) = self.jumps[k];
-        l + (row - r) as u64
+        self.base + u64::from(l) + (row - r as usize) as u64
     }
 }
 
@@ -328,8 +336,10 @@ impl Reader {
     /// Parse every record of `piece`.
     pub fn parse_piece(&self, piece: Piece<'_>) -> Parsed {
         let mut out = Parsed {
-            // Exact room: a vector that grows is copied, and its new pages touched.
-            rows: Rows::with_capacity(piece.line_ends as usize + 1),
+            // Room for a row per line (a vector that grows is copied, and its
+            // new pages touched), but never more than one per 16 bytes: a
+            // quoted field of blank lines is not a million rows.
+            rows: Rows::with_capacity((piece.line_ends as usize + 1).min(piece.bytes.len() / 16 + 1)),
             segment_values: self.segment_columns.iter().map(|_| Interner::default()).collect(),
             ..Parsed::default()
         };

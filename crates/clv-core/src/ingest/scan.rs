@@ -32,7 +32,8 @@ pub const PIECE_BYTES: usize = 1 << 20;
 pub struct Piece<'a> {
     pub bytes: &'a [u8],
     pub first_line: u64,
-    /// Line ends in `bytes`: there are at most one more records.
+    /// Line ends in `bytes`: records are at most one more (unless lines
+    /// end in a lone `\r`, which csv-core also reads as a line end).
     pub line_ends: u64,
     plain: bool,
     delimiter: u8,

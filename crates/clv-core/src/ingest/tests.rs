@@ -301,21 +301,24 @@ proptest::proptest! {
 }
 
 /// Grouping by hand: each customer (first-appearance order) gets their rows
-/// in file order, stably sorted by day, without any row whose text equals an
-/// earlier one's (same customer and day, so the same time).
-fn grouped_by_hand(lines: &[String]) -> (Vec<(String, Vec<Txn>)>, u64) {
-    // Per customer: (time, amount text, whole line).
-    type Rows<'a> = Vec<(i64, &'a str, &'a str)>;
+/// in file order, stably sorted by day, without (`dedupe`) any row whose
+/// text equals an earlier one's (same customer and day, so the same time).
+/// Rows whose amount does not read are left out, as ingest rejects them.
+fn grouped_by_hand(lines: &[String], dedupe: bool) -> (Vec<(String, Vec<Txn>)>, u64) {
+    // Per customer: (time, amount, whole line).
+    type Rows<'a> = Vec<(i64, f64, &'a str)>;
     let mut out: Vec<(String, Rows)> = Vec::new();
     for line in lines {
+        let line = line.trim();
         let mut f = line.split(',');
         let (id, date, amount) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        let Ok(amount) = amount.parse::<f64>() else { continue };
         let ts = crate::time::parse_day(date).unwrap() * 86_400;
         let at = out.iter().position(|(c, _)| c == id).unwrap_or_else(|| {
             out.push((id.to_string(), Vec::new()));
             out.len() - 1
         });
-        out[at].1.push((ts, amount, line.as_str()));
+        out[at].1.push((ts, amount, line));
     }
     let mut duplicates = 0;
     let grouped = out
@@ -324,30 +327,31 @@ fn grouped_by_hand(lines: &[String]) -> (Vec<(String, Vec<Txn>)>, u64) {
             rows.sort_by_key(|r| r.0);
             let mut kept: Rows = Vec::new();
             for r in rows {
-                if kept.contains(&r) {
+                if dedupe && kept.contains(&r) {
                     duplicates += 1;
                 } else {
                     kept.push(r);
                 }
             }
-            let txns = kept.iter().map(|&(ts, amount, _)| Txn { ts, amount: amount.parse().unwrap() });
-            (id, txns.collect())
+            (id, kept.iter().map(|&(ts, amount, _)| Txn { ts, amount }).collect())
         })
         .collect();
     (grouped, duplicates)
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
 
     /// Customers listed together or scattered, same-day rows, duplicates
-    /// next to each other or far apart, pieces from a few rows to the whole
-    /// file (histories used in place, gathered, or a mix): always the
-    /// grouping done by hand.
+    /// next to each other or far apart, rejected rows and blank lines,
+    /// duplicates dropped or kept, pieces from a few rows to the whole file
+    /// (histories used in place, gathered, or a mix): always the grouping
+    /// done by hand, and every duplicate's line is a line holding a copy.
     #[test]
     fn grouping_matches_grouping_by_hand(
-        picks in proptest::collection::vec((0u8..6, 0u8..5, 0u8..4), 1..150),
+        picks in proptest::collection::vec((0u8..6, 0u8..5, 0u8..6), 1..150),
         by_customer in proptest::prelude::any::<bool>(),
+        keep_duplicates in proptest::prelude::any::<bool>(),
         piece in 20usize..2000,
     ) {
         let mut picks = picks;
@@ -356,15 +360,26 @@ proptest::proptest! {
         }
         let lines: Vec<String> = picks
             .iter()
-            .map(|&(u, d, a)| format!("u{u},2024-03-{:02},{}", d + 1, ["1", "2.5", "-3", "1.0"][usize::from(a)]))
+            .map(|&(u, d, a)| {
+                // "x" is rejected; the last kind is "1" with a blank line after it.
+                let amount = ["1", "2.5", "-3", "1.0", "x", "1\n"][usize::from(a)];
+                format!("u{u},2024-03-{:02},{amount}", d + 1)
+            })
             .collect();
         let csv = format!("user_id,ts,amount\n{}\n", lines.join("\n"));
-        let out = ingest_in_blocks(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}, Some((4096, piece))).unwrap();
-        let (expected, duplicates) = grouped_by_hand(&lines);
+        let opts = IngestOptions { keep_duplicates, ..Default::default() };
+        let out = ingest_in_blocks(csv.as_bytes(), &opts, &mut |_| {}, Some((4096, piece))).unwrap();
+        let (expected, duplicates) = grouped_by_hand(&lines, !keep_duplicates);
         let got: Vec<(String, Vec<Txn>)> = out.transactions.iter().map(|(id, h)| (id.to_string(), h.to_vec())).collect();
         proptest::prop_assert_eq!(got, expected);
         proptest::prop_assert_eq!(out.report.duplicates, duplicates);
         proptest::prop_assert_eq!(out.transactions.len() as u64, out.report.accepted);
+        let physical: Vec<&str> = csv.split('\n').collect();
+        for &line in &out.report.duplicate_lines {
+            let text = physical[line as usize - 1];
+            let copies = physical[1..line as usize - 1].iter().filter(|l| **l == text).count();
+            proptest::prop_assert!(copies > 0, "line {} {:?} has no earlier copy", line, text);
+        }
     }
 }
 
