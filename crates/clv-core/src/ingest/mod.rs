@@ -170,7 +170,7 @@ impl Reason {
 /// Read a whole CSV of transactions, calling `progress` after every piece
 /// of about a megabyte and once at the end.
 ///
-/// The file is read in blocks of whole records (see [`scan`]) whose pieces
+/// The file is read in blocks of whole records (see the `scan` module) whose pieces
 /// are parsed in parallel (rayon; one thread in the browser), then merged in
 /// file order: rows, counts and lines are the same for any block size or
 /// thread count, and money totals (added per piece of fixed size) the same

@@ -68,7 +68,7 @@ impl Likelihood for BgNbd {
         c.x
     }
 
-    /// Eq. 6 and its derivatives: see [`family_ll_grad`].
+    /// Eq. 6 and its derivatives: see `family_ll_grad`.
     fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
         family_ll_grad([self.r, self.alpha, self.a, self.b], 0.0, data)
     }

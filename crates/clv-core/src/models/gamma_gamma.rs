@@ -29,7 +29,7 @@ impl GammaGamma {
         Ok(GammaGamma { p: positive("p", p)?, q: positive("q", q)?, gamma: positive("gamma", gamma)? })
     }
 
-    /// E[Z] of a new customer: pγ/(q − 1); infinite-mean spend when q ≤ 1.
+    /// E\[Z\] of a new customer: pγ/(q − 1); infinite-mean spend when q ≤ 1.
     pub fn population_mean(&self) -> Option<f64> {
         (self.q > 1.0).then(|| self.p * self.gamma / (self.q - 1.0))
     }
