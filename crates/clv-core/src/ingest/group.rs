@@ -12,7 +12,7 @@
 
 use super::dates::SlashDate;
 use super::ids::IdList;
-use super::parse::{kept, Row, Rows, RunOrder};
+use super::parse::{kept, Row, Rows, RunOrder, PAIRWISE_TIES};
 use super::report::ReportBuilder;
 use super::Txn;
 use rayon::prelude::*;
@@ -85,10 +85,10 @@ impl Transactions {
     /// this O(n) in memory without a file-wide hash set.
     ///
     /// Two parallel passes over blocks of customers: the first finds the
-    /// customers whose rows are one run in strictly increasing time (nothing
-    /// to sort, no two rows that could be duplicates: they stay where the
-    /// piece put them); the second gathers, sorts and de-duplicates the
-    /// others. A piece whose rows are mostly gathered elsewhere (a file not
+    /// customers whose rows are one run in time order with no possible
+    /// duplicate (from what parsing noted: nothing to sort or drop, so they
+    /// stay where the piece put them); the second gathers, sorts and
+    /// de-duplicates the others. A piece whose rows are mostly gathered elsewhere (a file not
     /// ordered by customer) is not kept as storage: its few in-place
     /// customers are copied too, and its vector freed. Takes the pieces'
     /// transactions; also returns, per kept customer, their index before
@@ -446,7 +446,7 @@ impl RunsByCustomer {
                 scratch.sort_by_key(|r| r.0.txn.ts);
             }
             if dedupe {
-                for k in duplicates(scratch.len(), |k| scratch[k].0.txn.ts, |k| scratch[k].0.identity()) {
+                for k in duplicates(&scratch) {
                     let (row, p, i) = scratch[k];
                     out.duplicates.push((pieces[p as usize].rows.line(i as usize), row));
                     scratch[k].0.drop_row();
@@ -462,22 +462,23 @@ impl RunsByCustomer {
     }
 }
 
-/// In one customer's rows sorted by time (ties in file order), given by
-/// index, the rows equal to an earlier one of the same time: duplicates, in
-/// order. Large same-time groups (date-only files, a catch-all "guest" id)
-/// use a set of fingerprints instead of comparing pairs.
-fn duplicates(n: usize, ts: impl Fn(usize) -> i64, identity: impl Fn(usize) -> u64) -> Vec<usize> {
+/// In one customer's rows sorted by time (ties in file order), the rows
+/// equal to an earlier one of the same time: duplicates, in order. Groups
+/// past [`PAIRWISE_TIES`] use a set of fingerprints instead of pairs.
+fn duplicates(rows: &[(Row, u32, u32)]) -> Vec<usize> {
+    let id = |k: usize| rows[k].0.identity();
     let mut out = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
     let mut i = 0;
-    while i < n {
-        let j = i + 1 + (i + 1..n).take_while(|&k| ts(k) == ts(i)).count();
-        if j - i <= 16 {
+    while i < rows.len() {
+        let ts = rows[i].0.txn.ts;
+        let j = i + rows[i..].iter().take_while(|r| r.0.txn.ts == ts).count();
+        if j - i <= PAIRWISE_TIES {
             // An earlier row that is itself a duplicate equals an earlier kept one.
-            out.extend((i + 1..j).filter(|&k| (i..k).any(|e| identity(e) == identity(k))));
+            out.extend((i + 1..j).filter(|&k| (i..k).any(|e| id(e) == id(k))));
         } else {
             seen.clear();
-            out.extend((i..j).filter(|&k| !seen.insert(identity(k))));
+            out.extend((i..j).filter(|&k| !seen.insert(id(k))));
         }
         i = j;
     }

@@ -81,10 +81,12 @@ pub(super) struct RunOrder {
     pub maybe_duplicate: bool,
 }
 
-impl RunOrder {
-    /// Same-time rows past this many are left to grouping's set.
-    const TIE_GROUP: usize = 16;
+/// Same-time rows of one customer are compared pair by pair up to this
+/// many; a larger group (a date-only file, a catch-all "guest" id) is left
+/// to a set of fingerprints in grouping.
+pub(super) const PAIRWISE_TIES: usize = 16;
 
+impl RunOrder {
     /// Note row `i` of a run starting at `start` (rows before it noted);
     /// `tie` is where the rows with the time of row `i − 1` begin.
     #[inline]
@@ -95,7 +97,7 @@ impl RunOrder {
             return;
         }
         let mark = rows.marks[i];
-        self.maybe_duplicate |= i - *tie >= RunOrder::TIE_GROUP || rows.marks[*tie..i].contains(&mark);
+        self.maybe_duplicate |= i - *tie >= PAIRWISE_TIES || rows.marks[*tie..i].contains(&mark);
     }
 
     pub fn of(rows: &Rows, run: std::ops::Range<usize>) -> RunOrder {
@@ -265,18 +267,18 @@ impl Reader {
         })
     }
 
-    /// The user id, checked unless it equals `known` (the previous accepted row's).
-    fn user<'r>(&self, rec: &Record<'r>, known: &str) -> Result<&'r [u8], RowError> {
+    /// The user id unless it equals `known` (the previous accepted row's, or
+    /// none), checked; `None` when it does.
+    fn user<'r>(&self, rec: &Record<'r>, known: Option<&str>) -> Result<Option<&'r str>, RowError> {
         let uc = self.map.user_id.expect("validated");
-        let raw = rec.get(uc).unwrap_or_default();
-        if !known.is_empty() && same_bytes(raw, known.as_bytes()) {
-            return Ok(raw);
+        if known.is_some_and(|k| same_bytes(rec.get(uc).unwrap_or_default(), k.as_bytes())) {
+            return Ok(None);
         }
         let id = self.field(rec, uc)?;
         if id.trim().is_empty() {
             return Err(row_err(Reason::MissingUserId, uc, "user id is empty"));
         }
-        Ok(raw)
+        Ok(Some(id))
     }
 
     fn parse<'r>(&self, rec: &Record<'r>) -> Result<ParsedRow<'r>, RowError> {
@@ -355,15 +357,12 @@ impl Reader {
                 out.tally.reject(&self.headers, line, Reason::FieldCount, None, message);
                 return;
             }
-            let known = out.run_ids.last().unwrap_or("");
-            let parsed = self.user(rec, known).and_then(|user| self.parse(rec).map(|row| (user, row)));
-            let (user, row) = match parsed {
+            let parsed = self.user(rec, out.run_ids.last()).and_then(|user| self.parse(rec).map(|row| (user, row)));
+            let (new_id, row) = match parsed {
                 Ok(ok) => ok,
                 Err(e) => return out.tally.reject(&self.headers, line, e.reason, e.column, e.message),
             };
-            let new_run = user != known.as_bytes() || out.runs.is_empty();
-            if new_run {
-                let id = std::str::from_utf8(user).expect("checked by Reader::user");
+            if let Some(id) = new_id {
                 out.padded_ids |= looks_padded(id);
                 out.run_ids.push(id);
                 out.runs.push(out.rows.len() as u32);
