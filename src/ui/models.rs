@@ -98,7 +98,7 @@ fn FitCard(f: FitReport) -> impl IntoView {
     view! {
         <div class="fit" class:failed=!ok data-model=f.model.clone()>
             <h3>{model_label(&f.model)} " "
-                <span class="badge">{if ok { "converged" } else { "did not converge" }}</span>
+                <span class="badge">{f.convergence.status()}</span>
             </h3>
             {if ok {
                 view! {

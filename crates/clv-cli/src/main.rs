@@ -529,7 +529,10 @@ fn fit_json(r: &FitReport) -> serde_json::Value {
 }
 
 fn print_fit(r: &FitReport) {
-    let status = if r.convergence.converged { "converged" } else { "DID NOT CONVERGE — not a result" };
+    let status = match r.convergence.converged {
+        true => "converged".to_string(),
+        false => format!("{} — not a result", r.convergence.status().to_uppercase()),
+    };
     println!("{}: {status} ({})", r.model, r.convergence.message);
     for p in &r.params {
         let se = p.std_error.map_or("n/a".to_string(), |s| format!("{s:.6}"));

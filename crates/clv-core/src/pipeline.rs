@@ -151,9 +151,7 @@ pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(A
             100.0 * (total - repeaters) / total
         ));
     }
-    if !report.convergence.converged {
-        report.warnings.push("the fit did not converge: its parameters are not a maximum-likelihood estimate and must not be used as one".into());
-    }
+    report.warnings.extend(report.convergence.not_a_result());
     Ok((model, report))
 }
 
@@ -198,9 +196,7 @@ pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitRep
     if f.model.population_mean().is_none() {
         report.warnings.push("q ≤ 1: the population mean spend is infinite; backfilled spends are set to 0".into());
     }
-    if !report.convergence.converged {
-        report.warnings.push("the fit did not converge: its parameters must not be used".into());
-    }
+    report.warnings.extend(report.convergence.not_a_result());
     Ok((f.model, report))
 }
 

@@ -35,6 +35,10 @@ impl BgBb {
     }
 }
 
+fn no_dropout(_: &[f64]) -> String {
+    "nobody appears to drop out: gamma runs to 0 or delta without bound, so the model reduces to the beta-binomial (customers transact at their own probability and never leave)".into()
+}
+
 impl Likelihood for BgBb {
     type Row = Rfm;
     const NAME: &'static str = "bgbb";
@@ -75,6 +79,35 @@ impl Likelihood for BgBb {
                 c.x, c.t_x, c.t
             ))
         }
+    }
+
+    fn minimum_data(data: &super::Weighted<Rfm>) -> Result<(), String> {
+        super::validity::count_minimum("BG/BB", data)
+    }
+
+    /// A probability of a discrete outcome: at most 1.
+    fn ln_likelihood_bound(_: &Rfm) -> f64 {
+        0.0
+    }
+
+    fn limits() -> Vec<super::validity::Limit> {
+        use super::validity::Limit;
+        vec![
+            Limit {
+                direction: &[1.0, 1.0, 0.0, 0.0],
+                describe: |p| {
+                    format!("the customers' transaction probabilities do not differ: alpha and beta grow together without bound, so everyone alive transacts in a period with the same probability ({:.4})", p[0] / (p[0] + p[1]))
+                },
+            },
+            Limit {
+                direction: &[0.0, 0.0, 1.0, 1.0],
+                describe: |p| {
+                    format!("the customers' dropout probabilities do not differ: gamma and delta grow together without bound, so everyone drops out at the start of a period with the same probability ({:.4})", p[2] / (p[2] + p[3]))
+                },
+            },
+            Limit { direction: &[0.0, 0.0, -1.0, 0.0], describe: no_dropout },
+            Limit { direction: &[0.0, 0.0, 0.0, 1.0], describe: no_dropout },
+        ]
     }
 }
 

@@ -7,7 +7,7 @@
 //! repeat purchase is therefore alive by construction (P(alive | x = 0) = 1);
 //! MBG/NBD and Pareto/NBD do not have that property.
 
-use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
+use super::special::{digamma_diff, ln_beta, ln_beta_ratio, ln_gamma, ln_gamma_ratio, ln_hyp2f1};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
@@ -44,16 +44,9 @@ impl Likelihood for BgNbd {
         vec![self.r, self.alpha, self.a, self.b]
     }
 
-    /// FHL (2005) eq. 6.
+    /// FHL (2005) eq. 6, in the stable form of `family_ll_grad`.
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
-        let BgNbd { r, alpha, a, b } = *self;
-        let x = c.x;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a2 = ln_beta(a, b + x) - ln_beta(a, b);
-        let a3 = -(r + x) * (alpha + c.t).ln();
-        let tail =
-            if x > 0.0 { log_add_exp(a3, a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + c.t_x).ln()) } else { a3 };
-        finite_or(a1 + a2 + tail, f64::NEG_INFINITY)
+        family_row_ll([self.r, self.alpha, self.a, self.b], 0.0, c)
     }
 
     fn starts() -> Vec<Vec<f64>> {
@@ -62,6 +55,18 @@ impl Likelihood for BgNbd {
 
     fn check_row(c: &Rfm) -> Result<(), String> {
         check_rfm(c)
+    }
+
+    fn minimum_data(data: &super::Weighted<Rfm>) -> Result<(), String> {
+        super::validity::count_minimum("BG/NBD", data)
+    }
+
+    fn ln_likelihood_bound(c: &Rfm) -> f64 {
+        super::validity::count_row_bound(c)
+    }
+
+    fn limits() -> Vec<super::validity::Limit> {
+        super::validity::rate_and_dropout_limits(same_dropout_probability, no_dropout).into()
     }
 
     fn sort_key(c: &Rfm) -> f64 {
@@ -78,58 +83,119 @@ impl Likelihood for BgNbd {
 /// (k = 1), which share one form (FHL 2005 eq. 6; Batislam et al. 2007):
 ///
 /// ```text
-/// ln L = ln Γ(r+x) − ln Γ(r) + r ln α + ln Γ(b+x+k) − ln Γ(a+b+x+k)
-///        − ln Γ(b) + ln Γ(a+b) + ln(e^A₃ + e^A₄)
-/// A₃ = −(r+x) ln(α+T),  A₄ = ln a − ln(b+x+k−1) − (r+x) ln(α+t_x)
+/// ln L = [ln Γ(r+x) − ln Γ(r)] + [ln B(a, b+x+k) − ln B(a, b)]
+///        − r ln(1 + T/α) − x ln(α+T) + ln(1 + e^D)
+/// D = ln a − ln(b+x+k−1) + (r+x) ln(1 + (T − t_x)/(α + t_x))
 /// ```
 ///
-/// where BG/NBD has no A₄ term for x = 0. Derivatives with digamma ψ; the
-/// x-only terms once per run of equal x in each chunk (rows arrive sorted by x).
+/// where BG/NBD has no e^D term for x = 0. This is eq. 6 with r ln α and
+/// −(r+x) ln(α+T) merged into `ln_1p` terms and the Γ/B ratios taken by
+/// [`ln_gamma_ratio`]: every piece stays exact as r, α, a, b → ∞ or → 0, which
+/// is where the optimiser goes when the data show no heterogeneity or no
+/// dropout (the plain form then returned ln L = +10³⁵). Derivatives with
+/// ψ differences likewise; the x-only terms once per run of equal x in each
+/// chunk (rows arrive sorted by x).
 pub(super) fn family_ll_grad(p: [f64; 4], shift: f64, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
-    let [r, alpha, a, b] = p;
-    let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
-    let (lg_r, dg_r, lg_b, dg_b) = (ln_gamma(r), digamma(r), ln_gamma(b), digamma(b));
-    let (lg_ab, dg_ab) = (ln_gamma(a + b), digamma(a + b));
     let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
-        let mut last_x = f64::NAN;
-        // ln Γ and ψ at r+x, b+x+k, a+b+x+k, and ln(b+x+k−1)
-        let mut xt = [0.0f64; 7];
+        let mut xt = XTerms::new(p, shift, f64::NAN);
         let (mut ll, mut g) = (0.0, [0.0f64; 4]);
         for (c, w) in rows.iter().zip(weights) {
-            let x = c.x;
-            let has_a4 = x > 0.0 || shift > 0.0;
-            if x != last_x {
-                last_x = x;
-                let bx = b + x + shift;
-                let b1 = if has_a4 { (bx - 1.0).ln() } else { 0.0 };
-                let abx = a + bx;
-                xt = [ln_gamma(r + x), digamma(r + x), ln_gamma(bx), digamma(bx), ln_gamma(abx), digamma(abx), b1];
+            if c.x != xt.x {
+                xt = XTerms::new(p, shift, c.x);
             }
-            let [lg_rx, dg_rx, lg_bx, dg_bx, lg_abx, dg_abx, ln_bx1] = xt;
-            let l_t = (alpha + c.t).ln();
-            let a3 = -(r + x) * l_t;
-            let (lse, w4, l_tx) = if has_a4 {
-                let l_tx = (alpha + c.t_x).ln();
-                let a4 = ln_a - ln_bx1 - (r + x) * l_tx;
-                let m = a3.max(a4);
-                let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
-                (m + (e3 + e4).ln(), e4 / (e3 + e4), l_tx)
-            } else {
-                (a3, 0.0, 0.0)
-            };
-            let w3 = 1.0 - w4;
-            ll += w * (lg_rx - lg_r + r * ln_alpha + lg_ab + lg_bx - lg_b - lg_abx + lse);
-            g[0] += w * (dg_rx - dg_r + ln_alpha - w3 * l_t - w4 * l_tx);
-            g[1] += w
-                * (r / alpha
-                    - w3 * (r + x) / (alpha + c.t)
-                    - if w4 > 0.0 { w4 * (r + x) / (alpha + c.t_x) } else { 0.0 });
-            g[2] += w * (dg_ab - dg_abx + w4 / a);
-            g[3] += w * (dg_bx - dg_abx - dg_b + dg_ab - if w4 > 0.0 { w4 / (b + x + shift - 1.0) } else { 0.0 });
+            let (l, d) = family_row(p, &xt, c);
+            ll += w * l;
+            g.iter_mut().zip(d).for_each(|(gi, di)| *gi += w * di);
         }
         (ll, g)
     });
     (ll.is_finite() && g.iter().all(|v| v.is_finite())).then(|| (ll, g.to_vec()))
+}
+
+/// One row's ln L of the BG/NBD family (see [`family_ll_grad`]).
+pub(super) fn family_row_ll(p: [f64; 4], shift: f64, c: &Rfm) -> f64 {
+    finite_or(family_row(p, &XTerms::new(p, shift, c.x), c).0, f64::NEG_INFINITY)
+}
+
+/// The terms of the family's ln L and gradient that depend on x only.
+struct XTerms {
+    x: f64,
+    /// Whether the row has the dropout term e^D (not for BG/NBD at x = 0).
+    has_d: bool,
+    ln_gamma_r: f64,
+    digamma_r: f64,
+    ln_beta: f64,
+    digamma_b: f64,
+    digamma_ab: f64,
+    /// b + x + k − 1 and its log (used only with the dropout term).
+    b1: f64,
+    ln_b1: f64,
+}
+
+impl XTerms {
+    fn new([r, _, a, b]: [f64; 4], shift: f64, x: f64) -> XTerms {
+        let has_d = x > 0.0 || shift > 0.0;
+        let xk = x + shift;
+        let b1 = b + xk - 1.0;
+        XTerms {
+            x,
+            has_d,
+            ln_gamma_r: ln_gamma_ratio(r, x),
+            digamma_r: digamma_diff(r, x),
+            ln_beta: ln_beta_ratio(a, b, xk),
+            digamma_b: digamma_diff(b, xk),
+            digamma_ab: digamma_diff(a + b, xk),
+            b1,
+            ln_b1: if has_d { b1.ln() } else { 0.0 },
+        }
+    }
+}
+
+/// ln L of one row and its gradient in (r, α, a, b).
+fn family_row([r, alpha, a, _]: [f64; 4], xt: &XTerms, c: &Rfm) -> (f64, [f64; 4]) {
+    let x = c.x;
+    let (l_t, l_tx) = ((c.t / alpha).ln_1p(), (c.t_x / alpha).ln_1p());
+    let head = xt.ln_gamma_r + xt.ln_beta - r * l_t - x * (alpha + c.t).ln();
+    // D = ln(e^A₄ / e^A₃); w4 = e^A₄/(e^A₃ + e^A₄), taken on the side where exp cannot overflow.
+    let (soft, w4) = if xt.has_d {
+        let d = a.ln() - xt.ln_b1 + (r + x) * ((c.t - c.t_x) / (alpha + c.t_x)).ln_1p();
+        if d > 0.0 {
+            let e = (-d).exp();
+            (d + e.ln_1p(), 1.0 / (1.0 + e))
+        } else {
+            let e = d.exp();
+            (e.ln_1p(), e / (1.0 + e))
+        }
+    } else {
+        (0.0, 0.0)
+    };
+    let w3 = 1.0 - w4;
+    // ∂/∂α of r ln α − (r+x) ln(α+t) is (r t − α x)/(α(α+t)): no difference of large terms.
+    let d_alpha = |t: f64| (r * t - alpha * x) / (alpha * (alpha + t));
+    let mut grad = [
+        xt.digamma_r - w3 * l_t - w4 * l_tx,
+        w3 * d_alpha(c.t) + if w4 > 0.0 { w4 * d_alpha(c.t_x) } else { 0.0 },
+        -xt.digamma_ab,
+        xt.digamma_b - xt.digamma_ab,
+    ];
+    if w4 > 0.0 {
+        grad[2] += w4 / a;
+        grad[3] -= w4 / xt.b1;
+    }
+    (head + soft, grad)
+}
+
+/// Words for the BG/NBD family's limit a, b → ∞ together.
+pub(super) fn same_dropout_probability(p: &[f64]) -> String {
+    format!(
+        "the customers' dropout probabilities do not differ: a and b grow together without bound, so everyone drops out after a purchase with the same probability ({:.4})",
+        p[2] / (p[2] + p[3])
+    )
+}
+
+/// Words for the limit where the dropout probability or rate runs to 0.
+pub(super) fn no_dropout(_: &[f64]) -> String {
+    "nobody appears to drop out: the dropout parameters run to the no-dropout limit, so the model reduces to the NBD (customers buy at their own rate and never leave)".into()
 }
 
 /// Shared validity check of a calibration row.

@@ -43,6 +43,16 @@ impl GammaGamma {
     }
 }
 
+/// Fewest repeat buyers Gamma–Gamma (three parameters) is fitted on.
+pub const MIN_SPENDERS: f64 = 10.0;
+
+fn same_mean_spend(p: &[f64]) -> String {
+    format!(
+        "the customers' average spends do not differ: q and gamma grow together without bound, so every customer's expected spend per purchase is the same ({:.4})",
+        p[0] * p[2] / p[1]
+    )
+}
+
 impl Likelihood for GammaGamma {
     type Row = Spend;
     const NAME: &'static str = "gg";
@@ -108,6 +118,28 @@ impl Likelihood for GammaGamma {
         } else {
             Err(format!("Gamma–Gamma needs x ≥ 1 and a positive mean spend; got x = {}, mean = {}", s.x, s.mean))
         }
+    }
+
+    fn minimum_data(data: &super::Weighted<Spend>) -> Result<(), String> {
+        let n = data.total_weight();
+        if n < MIN_SPENDERS {
+            return Err(format!(
+                "Gamma–Gamma needs at least {MIN_SPENDERS} repeat buyers with a positive mean spend; this data has {n}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn limits() -> Vec<super::validity::Limit> {
+        vec![
+            super::validity::Limit { direction: &[0.0, 1.0, 1.0], describe: same_mean_spend },
+            super::validity::Limit {
+                direction: &[1.0, 0.0, -1.0],
+                describe: |_| {
+                    "each customer spends the same amount at every purchase (p grows without bound with p·gamma fixed): the spread between a customer's purchases is not identified".into()
+                },
+            },
+        ]
     }
 }
 

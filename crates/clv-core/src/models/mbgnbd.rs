@@ -5,7 +5,6 @@
 //! predictions as in `lifetimes`' `ModifiedBetaGeoFitter` and BTYDplus.
 
 use super::bgnbd::check_rfm;
-use super::special::{ln_beta, ln_gamma};
 use super::{alive_mixture, finite_or, positive, BgNbd, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
@@ -47,14 +46,9 @@ impl Likelihood for MbgNbd {
         vec![self.r, self.alpha, self.a, self.b]
     }
 
+    /// Batislam et al. (2007) eq. 3, in the stable form of `bgnbd::family_ll_grad`.
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
-        let MbgNbd { r, alpha, a, b } = *self;
-        let x = c.x;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a2 = ln_beta(a, b + x + 1.0) - ln_beta(a, b);
-        let a3 = -(r + x) * (alpha + c.t).ln();
-        let a4 = a.ln() - (b + x).ln() + (r + x) * ((alpha + c.t).ln() - (alpha + c.t_x).ln());
-        finite_or(a1 + a2 + a3 + a4.exp().ln_1p().max(a4), f64::NEG_INFINITY)
+        super::bgnbd::family_row_ll([self.r, self.alpha, self.a, self.b], 1.0, c)
     }
 
     fn starts() -> Vec<Vec<f64>> {
@@ -63,6 +57,19 @@ impl Likelihood for MbgNbd {
 
     fn check_row(c: &Rfm) -> Result<(), String> {
         check_rfm(c)
+    }
+
+    fn minimum_data(data: &super::Weighted<Rfm>) -> Result<(), String> {
+        super::validity::count_minimum("MBG/NBD", data)
+    }
+
+    fn ln_likelihood_bound(c: &Rfm) -> f64 {
+        super::validity::count_row_bound(c)
+    }
+
+    fn limits() -> Vec<super::validity::Limit> {
+        super::validity::rate_and_dropout_limits(super::bgnbd::same_dropout_probability, super::bgnbd::no_dropout)
+            .into()
     }
 
     fn sort_key(c: &Rfm) -> f64 {

@@ -8,10 +8,15 @@
 //! honestly whether it converged.
 //!
 //! ```
-//! use clv_core::models::{fit, BgNbd, CountModel, FitOptions, Rfm, Weighted};
-//! // A tiny data set: the fit runs, and says whether it converged.
-//! let rows = [Rfm::new(2.0, 30.43, 38.86), Rfm::new(1.0, 1.71, 38.86), Rfm::new(0.0, 0.0, 38.86),
-//!             Rfm::new(0.0, 0.0, 38.86), Rfm::new(7.0, 29.43, 38.86), Rfm::new(1.0, 5.0, 38.86)];
+//! use clv_core::models::{fit, BgNbd, CountModel, FitOptions, ModelError, Rfm, Weighted};
+//! // Too little data is refused with words that say what is missing.
+//! let few = Weighted::from_rows([Rfm::new(2.0, 30.43, 38.86), Rfm::new(0.0, 0.0, 38.86)]);
+//! assert!(matches!(fit::<BgNbd>(&few, &FitOptions::default()), Err(ModelError::NotEnoughData(_))));
+//! // Enough: the fit runs, and says whether it converged.
+//! let rows = (0..40).map(|i| {
+//!     let x = (i % 4) as f64;
+//!     Rfm::new(x, if x == 0.0 { 0.0 } else { 10.0 + i as f64 / 2.0 }, 38.86)
+//! });
 //! let fitted = fit::<BgNbd>(&Weighted::from_rows(rows), &FitOptions::default()).unwrap();
 //! assert_eq!(fitted.report.params.len(), 4);
 //! let p = fitted.model.p_alive(&Rfm::new(0.0, 0.0, 38.86));
@@ -26,6 +31,7 @@ pub mod optimize;
 pub mod pareto_nbd;
 pub mod sbg;
 pub mod special;
+pub mod validity;
 
 pub use bgbb::BgBb;
 pub use bgnbd::BgNbd;
@@ -114,6 +120,8 @@ pub enum ModelError {
     InvalidParameter { name: &'static str, value: f64, why: &'static str },
     #[error("invalid data: {0}")]
     InvalidData(String),
+    #[error("not enough data: {0}")]
+    NotEnoughData(String),
     #[error("invalid option: {0}")]
     InvalidOption(String),
     #[error("the optimiser found no usable optimum: {0}")]
@@ -161,8 +169,8 @@ const UNIDENTIFIED_SPAN: f64 = 1e4;
 pub type Prepared = Box<dyn std::any::Any>;
 
 /// A parametric model fitted by maximum likelihood.
-pub trait Likelihood: Sized {
-    type Row: Copy;
+pub trait Likelihood: Sized + Sync {
+    type Row: Copy + Sync;
     const NAME: &'static str;
     /// Parameter names in order, as the CLI and the page print them.
     const PARAMS: &'static [&'static str];
@@ -198,6 +206,20 @@ pub trait Likelihood: Sized {
     }
     fn sort_key(_row: &Self::Row) -> f64 {
         0.0
+    }
+    /// `Err(what is missing)` when the data cannot identify the model.
+    fn minimum_data(_data: &Weighted<Self::Row>) -> Result<(), String> {
+        Ok(())
+    }
+    /// The largest ln L one row can have (a density may exceed 0); a value
+    /// above it means the arithmetic failed, not that the fit is good.
+    fn ln_likelihood_bound(_row: &Self::Row) -> f64 {
+        f64::INFINITY
+    }
+    /// The simpler models this one tends to at the edges of its parameter
+    /// space (see [`validity::Limit`]).
+    fn limits() -> Vec<validity::Limit> {
+        Vec::new()
     }
 }
 
@@ -336,6 +358,10 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
     for r in &data.rows {
         M::check_row(r).map_err(ModelError::InvalidData)?;
     }
+    if data.weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+        return Err(ModelError::InvalidData("customer weights must be finite and ≥ 0".into()));
+    }
+    M::minimum_data(data).map_err(ModelError::NotEnoughData)?;
     let total = data.total_weight();
     let mut order: Vec<usize> = (0..data.rows.len()).collect();
     order.sort_by(|&i, &j| M::sort_key(&data.rows[i]).total_cmp(&M::sort_key(&data.rows[j])));
@@ -346,7 +372,7 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
     let prepared = M::prepare(&sorted);
     let nll = MeanNll::<M> { data: &sorted, prepared, total, penalizer: opts.penalizer, last: Default::default() };
     let starts: Vec<Vec<f64>> = M::starts().iter().map(|s| s.iter().map(|v| v.ln()).collect()).collect();
-    let best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
+    let mut best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
     let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();
     let model = M::from_params(&natural)?;
     // Standard errors from the Hessian of the total NLL in log space.
@@ -387,10 +413,12 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
             loose.join(", ")
         ));
     }
+    let log_likelihood = nll.ll_at(&best.log_params);
+    judge(&mut best.convergence, &model, &nll, &best.log_params, log_likelihood);
     let report = FitReport {
         model: M::NAME.to_string(),
         params,
-        log_likelihood: nll.ll_at(&best.log_params),
+        log_likelihood,
         convergence: best.convergence,
         n_customers: total,
         n_unique: data.rows.len(),
@@ -398,6 +426,32 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
         warnings,
     };
     Ok(Fitted { model, report })
+}
+
+/// The convergence policy, one for every model and every caller: a small
+/// gradient is necessary, not sufficient. The point must also not be a
+/// limit of the parameter space (then the data do not identify what those
+/// parameters describe, and the report says what the model reduces to),
+/// and the likelihood must be numerically valid there.
+fn judge<M: Likelihood>(conv: &mut Convergence, model: &M, nll: &MeanNll<'_, M>, log_params: &[f64], ll: f64) {
+    let reached = validity::limits_reached(&M::limits(), log_params, |p| nll.cost(p), nll.total);
+    if !reached.is_empty() {
+        let (_, cost, at) = &reached[0];
+        let limit_ll = nll.ll_at(at);
+        let words: Vec<&str> = reached.iter().map(|(d, _, _)| d.as_str()).collect();
+        let text = words.join("; and ");
+        conv.converged = false;
+        conv.message = format!(
+            "at a boundary, not a maximum: {text}. The log-likelihood only approaches its limit {:.4} there (cost {cost:.6e}); fit the simpler model this reduces to, or read the parameters as limits",
+            finite_or(limit_ll, ll)
+        );
+        conv.boundary = Some(text);
+        return;
+    }
+    if let Err(why) = validity::check_numerics(model, nll.data, ll) {
+        conv.converged = false;
+        conv.message = format!("not converged: {why}");
+    }
 }
 
 /// Predictions of a count model for one customer, in the fit's time unit.

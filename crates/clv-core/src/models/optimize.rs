@@ -151,6 +151,34 @@ pub struct Convergence {
     /// e.g. "L-BFGS", "Nelder–Mead then L-BFGS".
     pub method: String,
     pub message: String,
+    /// When the optimum is a limit of the parameter space: what the model
+    /// reduces to there, in words (then `converged` is false).
+    #[serde(default)]
+    pub boundary: Option<String>,
+}
+
+impl Convergence {
+    /// "converged", "at a boundary" or "did not converge": the words the page and the CLI show.
+    pub fn status(&self) -> &'static str {
+        match (self.converged, &self.boundary) {
+            (true, _) => "converged",
+            (false, Some(_)) => "at a boundary",
+            (false, None) => "did not converge",
+        }
+    }
+
+    /// The warning a fit that is not a result carries, `None` for a converged one.
+    pub fn not_a_result(&self) -> Option<String> {
+        match (self.converged, &self.boundary) {
+            (true, _) => None,
+            (false, Some(limit)) => Some(format!(
+                "the maximum lies at a boundary of the parameter space ({limit}): the parameters are not estimates and must not be used as a result"
+            )),
+            (false, None) => Some(
+                "the fit did not converge: its parameters are not a maximum-likelihood estimate and must not be used as one".into(),
+            ),
+        }
+    }
 }
 
 /// Gradient max-norm below which a fit counts as converged (mean NLL scale).
@@ -315,7 +343,7 @@ pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Res
     Ok(Optimum {
         log_params: p,
         cost,
-        convergence: Convergence { converged, iterations, gradient_norm: g, method, message },
+        convergence: Convergence { converged, iterations, gradient_norm: g, method, message, boundary: None },
         hessian,
     })
 }

@@ -8,7 +8,7 @@
 //! exponential with rate μ ~ Gamma(s, β).
 
 use super::bgnbd::check_rfm;
-use super::special::{gauss_legendre, ln_gamma, ln_hyp2f1, ln_hyp2f1_c_a1_near_one, log_add_exp, NEAR_ONE};
+use super::special::{gauss_legendre, ln_gamma_ratio, ln_hyp2f1, ln_hyp2f1_c_a1_near_one, log_add_exp, NEAR_ONE};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Prepared, Rfm, Weighted};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -95,23 +95,31 @@ impl ParetoNbd {
     /// ln of the first term of the likelihood, Γ(r+x)αʳβˢ/(Γ(r)(α+T)^(r+x)(β+T)ˢ):
     /// the probability of the data *and* being alive at T.
     fn ln_alive_term(&self, c: &Rfm) -> f64 {
-        self.alive_from_common(c, self.ln_common(c))
+        self.alive_from_head(c.x, ln_gamma_ratio(self.r, c.x), self.t_terms(c.t))
     }
 
-    fn alive_from_common(&self, c: &Rfm, ln_common: f64) -> f64 {
-        ln_common - (self.r + c.x) * (self.alpha + c.t).ln() - self.s * (self.beta + c.t).ln()
+    /// ln(1 + T/α), ln(α + T), ln(1 + T/β): what the alive term needs of T.
+    fn t_terms(&self, t: f64) -> (f64, f64, f64) {
+        ((t / self.alpha).ln_1p(), (self.alpha + t).ln(), (t / self.beta).ln_1p())
     }
 
-    /// ln Γ(r+x)αʳβˢ/Γ(r): the factor both likelihood terms share.
-    fn ln_common(&self, c: &Rfm) -> f64 {
-        ln_gamma(self.r + c.x) - ln_gamma(self.r) + self.r * self.alpha.ln() + self.s * self.beta.ln()
+    /// The alive term from ln Γ(r+x)/Γ(r) and [`ParetoNbd::t_terms`]: r ln α −
+    /// (r+x) ln(α+T) + s ln β − s ln(β+T) regrouped into `ln_1p` terms, so it
+    /// stays exact as (r, α) or (s, β) run off to ∞ together (no
+    /// heterogeneity), where the plain form cancels to noise.
+    fn alive_from_head(&self, x: f64, head: f64, (l_at, ln_at, l_bt): (f64, f64, f64)) -> f64 {
+        head - self.r * l_at - x * ln_at - self.s * l_bt
     }
 
-    /// ln ₂F₁(r+s+x, ·; r+s+x+1; z(t)) − (r+s+x) ln(max(α, β) + t), where A₀
-    /// of FHL (2005) eq. 22 is e^f(t_x) − e^f(T); the ₂F₁ argument is kept in
-    /// [0, 1) by taking the larger of α and β. It depends on the row only through (x, t), and real
-    /// data repeat those pairs: 160k distinct (x, t_x, T) from 1M simulated
-    /// customers hold 8.4k distinct (x, t).
+    /// ln ₂F₁(r+s+x, ·; r+s+x+1; z(t)) + r ln α + s ln β − (r+s+x) ln(max(α, β) + t):
+    /// A₀ of FHL (2005) eq. 22 times αʳβˢ is e^F(t_x) − e^F(T). The ₂F₁
+    /// argument is kept in [0, 1) by taking the larger of α and β, and the
+    /// power terms are grouped as ratios (ln_1p) so that F stays exact when
+    /// s, β → ∞ together: F(t_x) − F(T) is then a small difference of
+    /// moderate numbers instead of two numbers near 10⁴⁴ (which gave a
+    /// "converged" ln L of 0.0). It depends on the row only through (x, t),
+    /// and real data repeat those pairs: 160k distinct (x, t_x, T) from 1M
+    /// simulated customers hold 8.4k distinct (x, t).
     fn ln_f(&self, x: f64, t: f64) -> Result<f64, super::special::Hyp2f1Error> {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let rsx = r + s + x;
@@ -123,12 +131,17 @@ impl ParetoNbd {
         } else {
             ln_hyp2f1(rsx, b2, rsx + 1.0, z)?
         };
-        Ok(lf - rsx * (big + t).ln())
+        let powers = if alpha >= beta {
+            -r * (t / alpha).ln_1p() - x * (alpha + t).ln() + s * (beta / (alpha + t)).ln()
+        } else {
+            r * (alpha / (beta + t)).ln() - x * (beta + t).ln() - s * (t / beta).ln_1p()
+        };
+        Ok(lf + powers)
     }
 
-    /// ln of the second term's factor Γ(r+x)αʳβˢ/Γ(r) · s/(r+s+x).
-    fn dropout_prefix(&self, x: f64, common: f64) -> f64 {
-        common + (self.s / (self.r + self.s + x)).ln()
+    /// ln of the second term's factor Γ(r+x)/Γ(r) · s/(r+s+x) (αʳβˢ is in F).
+    fn dropout_prefix(&self, x: f64, head: f64) -> f64 {
+        head + (self.s / (self.r + self.s + x)).ln()
     }
 
     /// Discounted expected residual transactions (FHL 2005, "RFM and CLV",
@@ -154,6 +167,15 @@ impl ParetoNbd {
     }
 }
 
+/// Words for Pareto/NBD's limit s, β → ∞ together.
+fn same_dropout_rate(p: &[f64]) -> String {
+    format!(
+        "the customers' dropout rates do not differ: s and beta grow together without bound, so everyone leaves at the same rate ({:.4} per time unit, a mean lifetime of {:.1})",
+        p[2] / p[3],
+        p[3] / p[2]
+    )
+}
+
 impl Likelihood for ParetoNbd {
     type Row = Rfm;
     const NAME: &'static str = "pnbd";
@@ -169,10 +191,10 @@ impl Likelihood for ParetoNbd {
 
     /// FHL (2005) note, eq. 22, in log space.
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
-        let common = self.ln_common(c);
+        let head = ln_gamma_ratio(self.r, c.x);
         match (self.ln_f(c.x, c.t_x), self.ln_f(c.x, c.t)) {
             (Ok(f_tx), Ok(f_t)) => {
-                combine(self.alive_from_common(c, common), self.dropout_prefix(c.x, common), f_tx, f_t)
+                combine(self.alive_from_head(c.x, head, self.t_terms(c.t)), self.dropout_prefix(c.x, head), f_tx, f_t)
             }
             _ => f64::NEG_INFINITY,
         }
@@ -191,14 +213,14 @@ impl Likelihood for ParetoNbd {
         if f.iter().any(|v| v.is_nan()) {
             return Some(f64::NEG_INFINITY);
         }
-        let common: Vec<f64> = index.xs.iter().map(|&x| self.ln_common(&Rfm::new(x, 0.0, 1.0))).collect();
-        let prefix: Vec<f64> = index.xs.iter().zip(&common).map(|(&x, &c)| self.dropout_prefix(x, c)).collect();
-        let ln_t: Vec<(f64, f64)> = index.ts.iter().map(|t| ((self.alpha + t).ln(), (self.beta + t).ln())).collect();
+        let head: Vec<f64> = index.xs.iter().map(|&x| ln_gamma_ratio(self.r, x)).collect();
+        let prefix: Vec<f64> = index.xs.iter().zip(&head).map(|(&x, &h)| self.dropout_prefix(x, h)).collect();
+        let t_terms: Vec<(f64, f64, f64)> = index.ts.iter().map(|&t| self.t_terms(t)).collect();
         let (sum, _) = super::chunked_sum::<Rfm, 0>(data, |_, weights, first| {
             let mut sum = 0.0;
             for (w, &(xi, txi, ti, t)) in weights.iter().zip(&index.rows[first..]) {
-                let (xi, (ln_at, ln_bt)) = (xi as usize, ln_t[t as usize]);
-                let alive = common[xi] - (self.r + index.xs[xi]) * ln_at - self.s * ln_bt;
+                let xi = xi as usize;
+                let alive = self.alive_from_head(index.xs[xi], head[xi], t_terms[t as usize]);
                 sum += w * combine(alive, prefix[xi], f[txi as usize], f[ti as usize]);
             }
             (sum, [])
@@ -212,6 +234,18 @@ impl Likelihood for ParetoNbd {
 
     fn check_row(c: &Rfm) -> Result<(), String> {
         check_rfm(c)
+    }
+
+    fn minimum_data(data: &super::Weighted<Rfm>) -> Result<(), String> {
+        super::validity::count_minimum("Pareto/NBD", data)
+    }
+
+    fn ln_likelihood_bound(c: &Rfm) -> f64 {
+        super::validity::count_row_bound(c)
+    }
+
+    fn limits() -> Vec<super::validity::Limit> {
+        super::validity::rate_and_dropout_limits(same_dropout_rate, super::bgnbd::no_dropout).into()
     }
 }
 
