@@ -5,7 +5,7 @@
 //! θ ~ Beta(γ, δ). Rows are (x, t_x, n): transactions, last period with a
 //! transaction, number of periods ([`Rfm`] with `t` = n).
 
-use super::special::{ln_beta, log_sum_exp};
+use super::special::{ln_beta, ln_beta_ratio, ln_gamma_ratio, LogSum};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
@@ -27,11 +27,16 @@ impl BgBb {
         })
     }
 
+    /// ln B(α+x, β+n−x) − ln B(α, β): x transactions in n periods alive,
+    /// from stable ln Γ differences (exact as α, β → ∞ together, where the
+    /// plain difference of ln B values returned ln L = +20.6).
+    fn ln_purchases(&self, x: f64, n: f64) -> f64 {
+        ln_gamma_ratio(self.alpha, x) + ln_gamma_ratio(self.beta, n - x) - ln_gamma_ratio(self.alpha + self.beta, n)
+    }
+
     /// ln P(data, alive through period n).
     fn ln_alive_term(&self, c: &Rfm) -> f64 {
-        ln_beta(self.alpha + c.x, self.beta + c.t - c.x) - ln_beta(self.alpha, self.beta)
-            + ln_beta(self.gamma, self.delta + c.t)
-            - ln_beta(self.gamma, self.delta)
+        self.ln_purchases(c.x, c.t) + ln_beta_ratio(self.gamma, self.delta, c.t)
     }
 }
 
@@ -56,13 +61,23 @@ impl Likelihood for BgBb {
     fn ln_likelihood(&self, c: &Rfm) -> f64 {
         let BgBb { alpha, beta, gamma, delta } = *self;
         let (x, tx, n) = (c.x, c.t_x, c.t);
-        let base = ln_beta(alpha, beta) + ln_beta(gamma, delta);
-        let died = (0..(n - tx) as usize).map(|i| {
+        // Died at the start of period t_x + i + 1, i = 0..n − t_x − 1: B(α+x, β+t_x−x+i)
+        // B(γ+1, δ+t_x+i) / (B(α,β) B(γ,δ)); each term from the last by one ln per
+        // factor (Γ(z+1) = zΓ(z)), summed as a running log-sum-exp, so a long
+        // silence costs no memory.
+        let mut died =
+            self.ln_purchases(x, tx) + gamma.ln() + ln_gamma_ratio(delta, tx) - ln_gamma_ratio(gamma + delta, tx + 1.0);
+        let mut sum = LogSum::new(self.ln_alive_term(c));
+        for i in 0..(n - tx) as u64 {
             let i = i as f64;
-            ln_beta(alpha + x, beta + tx - x + i) + ln_beta(gamma + 1.0, delta + tx + i) - base
-        });
-        let terms = std::iter::once(self.ln_alive_term(c)).chain(died).collect::<Vec<_>>();
-        finite_or(log_sum_exp(terms.iter().copied()), f64::NEG_INFINITY)
+            if i > 0.0 {
+                died += (beta + tx - x + i - 1.0).ln() - (alpha + beta + tx + i - 1.0).ln()
+                    + (delta + tx + i - 1.0).ln()
+                    - (gamma + delta + tx + i).ln();
+            }
+            sum.add(died);
+        }
+        finite_or(sum.value(), f64::NEG_INFINITY)
     }
 
     fn starts() -> Vec<Vec<f64>> {

@@ -6,7 +6,7 @@
 //! the mean spend m̄ of x transactions then has the density of note 025
 //! eq. 4. Only customers with x > 0 and m̄ > 0 carry information.
 
-use super::special::{digamma, ln_gamma};
+use super::special::{digamma_diff, ln_gamma, ln_gamma_ratio};
 use super::{finite_or, positive, Likelihood, ModelError};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,50 @@ impl GammaGamma {
     }
 }
 
+/// The terms of a row's ln L and gradient that depend on x only.
+struct SpendX {
+    x: f64,
+    ln_x: f64,
+    /// ln Γ(px+q) − ln Γ(q), ln Γ(px), ψ(px+q) − ψ(px), ψ(px+q) − ψ(q)
+    ln_gamma_q: f64,
+    ln_gamma_px: f64,
+    digamma_px: f64,
+    digamma_q: f64,
+}
+
+impl SpendX {
+    fn new(p: f64, q: f64, x: f64) -> SpendX {
+        let px = p * x;
+        SpendX {
+            x,
+            ln_x: x.ln(),
+            ln_gamma_q: ln_gamma_ratio(q, px),
+            ln_gamma_px: ln_gamma(px),
+            digamma_px: digamma_diff(px, q),
+            digamma_q: digamma_diff(q, px),
+        }
+    }
+}
+
+/// Note 025 eq. 4, ln Γ(px+q)/(Γ(px)Γ(q)) γ^q m̄^(px−1) x^(px) / (x m̄ + γ)^(px+q),
+/// with q ln γ − q ln(x m̄ + γ) as −q ln(1 + x m̄/γ) and the Γ/ψ ratios taken
+/// stably, so it stays exact as q, γ → ∞ together (no spend heterogeneity);
+/// and its gradient in (p, q, γ).
+fn spend_row([p, q, gamma]: [f64; 3], xt: &SpendX, s: &Spend) -> (f64, [f64; 3]) {
+    let (x, px) = (s.x, p * s.x);
+    let (ln_m, xm) = (s.mean.ln(), x * s.mean);
+    let l = (xm + gamma).ln();
+    let l1p = (xm / gamma).ln_1p();
+    let ll = xt.ln_gamma_q - xt.ln_gamma_px + (px - 1.0) * ln_m + px * (xt.ln_x - l) - q * l1p;
+    let grad = [
+        x * (xt.digamma_px + ln_m + xt.ln_x - l),
+        xt.digamma_q - l1p,
+        // q/γ − (px+q)/(x m̄ + γ), without the difference of two large ratios
+        (q * xm - gamma * px) / (gamma * (xm + gamma)),
+    ];
+    (ll, grad)
+}
+
 /// Fewest repeat buyers Gamma–Gamma (three parameters) is fitted on.
 pub const MIN_SPENDERS: f64 = 10.0;
 
@@ -66,13 +110,9 @@ impl Likelihood for GammaGamma {
         vec![self.p, self.q, self.gamma]
     }
 
+    /// Note 025 eq. 4 in the form of [`spend_row`].
     fn ln_likelihood(&self, s: &Spend) -> f64 {
-        let GammaGamma { p, q, gamma } = *self;
-        let px = p * s.x;
-        let v =
-            ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * gamma.ln() + (px - 1.0) * s.mean.ln() + px * s.x.ln()
-                - (px + q) * (s.x * s.mean + gamma).ln();
-        finite_or(v, f64::NEG_INFINITY)
+        finite_or(spend_row([self.p, self.q, self.gamma], &SpendX::new(self.p, self.q, s.x), s).0, f64::NEG_INFINITY)
     }
 
     fn starts() -> Vec<Vec<f64>> {
@@ -87,25 +127,16 @@ impl Likelihood for GammaGamma {
     /// are computed once per run of equal x.
     fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Spend>) -> Option<(f64, Vec<f64>)> {
         let GammaGamma { p, q, gamma } = *self;
-        let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), gamma.ln());
         let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
-            let mut last_x = f64::NAN;
-            let mut xt = [0.0f64; 5]; // ln Γ(px+q), ψ(px+q), ln Γ(px), ψ(px), ln x
+            let mut xt = SpendX::new(p, q, f64::NAN);
             let (mut ll, mut g) = (0.0, [0.0f64; 3]);
             for (s, w) in rows.iter().zip(weights) {
-                let x = s.x;
-                if x != last_x {
-                    last_x = x;
-                    let px = p * x;
-                    xt = [ln_gamma(px + q), digamma(px + q), ln_gamma(px), digamma(px), x.ln()];
+                if s.x != xt.x {
+                    xt = SpendX::new(p, q, s.x);
                 }
-                let [lg_pxq, dg_pxq, lg_px, dg_px, ln_x] = xt;
-                let px = p * x;
-                let (ln_m, l) = (s.mean.ln(), (x * s.mean + gamma).ln());
-                ll += w * (lg_pxq - lg_px - lg_q + q * ln_g + (px - 1.0) * ln_m + px * ln_x - (px + q) * l);
-                g[0] += w * x * (dg_pxq - dg_px + ln_m + ln_x - l);
-                g[1] += w * (dg_pxq - dg_q + ln_g - l);
-                g[2] += w * (q / gamma - (px + q) / (x * s.mean + gamma));
+                let (l, d) = spend_row([p, q, gamma], &xt, s);
+                ll += w * l;
+                g.iter_mut().zip(d).for_each(|(gi, di)| *gi += w * di);
             }
             (ll, g)
         });

@@ -87,6 +87,40 @@ pub fn log_sum_exp(xs: impl IntoIterator<Item = f64> + Clone) -> f64 {
     m + crate::total(xs.into_iter().map(|x| (x - m).exp())).ln()
 }
 
+/// ln Σ eˣⁱ accumulated one term at a time (rescaled when a larger term
+/// arrives), for sums too long to collect first.
+pub struct LogSum {
+    max: f64,
+    scaled: f64,
+}
+
+impl LogSum {
+    pub fn new(first: f64) -> LogSum {
+        LogSum { max: first, scaled: 1.0 }
+    }
+
+    pub fn add(&mut self, x: f64) {
+        if x == f64::NEG_INFINITY {
+            return;
+        }
+        if x <= self.max {
+            self.scaled += (x - self.max).exp();
+        } else if x.is_finite() || self.max == f64::NEG_INFINITY {
+            self.scaled = self.scaled * (self.max - x).exp() + 1.0;
+            self.max = x;
+        } else {
+            self.scaled = f64::NAN; // +∞ or NaN: no sum
+        }
+    }
+
+    pub fn value(&self) -> f64 {
+        if self.max == f64::NEG_INFINITY {
+            return f64::NEG_INFINITY;
+        }
+        self.max + self.scaled.ln()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Hyp2f1Error {
     #[error("2F1({a}, {b}; {c}; {z}): z must be in [0, 1)")]
