@@ -25,6 +25,7 @@ pub mod features;
 pub mod forecast;
 pub mod holdout;
 pub mod ingest;
+pub mod limits;
 pub mod linalg;
 pub mod models;
 pub mod pipeline;

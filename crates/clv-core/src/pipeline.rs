@@ -5,6 +5,7 @@
 use crate::clv::{value_customers, ClvParams, CustomerValue};
 use crate::features::{RfmSummary, SummaryInput};
 use crate::ingest::Transactions;
+use crate::limits::MAX_PERIODS;
 use crate::models::gamma_gamma::{frequency_spend_correlation, Spend};
 use crate::models::{
     fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd, ModelError, ParetoNbd, Rfm,
@@ -114,6 +115,22 @@ impl Customers {
 
 /// Below this many repeat buyers the estimates are mostly prior shape.
 pub const FEW_REPEAT_BUYERS: f64 = 50.0;
+
+/// Sizes the model code loops over, checked before a fit (and, with `clv`,
+/// a prediction): a BG/BB row's periods ([`MAX_PERIODS`]) and prediction
+/// horizon ([`ClvParams::check_discrete`]). Call before [`fit_count`].
+pub fn check_sizes(kind: ModelKind, c: &Customers, clv: Option<&ClvParams>) -> Result<(), ModelError> {
+    if kind != ModelKind::Bgbb {
+        return Ok(());
+    }
+    if let Some((i, r)) = c.rfm.iter().enumerate().find(|(_, r)| !(r.t <= MAX_PERIODS)) {
+        return Err(ModelError::InvalidData(format!(
+            "customer {:?} has n = {} periods; BG/BB sums over every period after the last transaction, so n may be at most {MAX_PERIODS}: use a coarser --unit",
+            c.ids[i], r.t
+        )));
+    }
+    clv.map_or(Ok(()), ClvParams::check_discrete)
+}
 
 fn fit_one<M: Likelihood<Row = Rfm>>(data: &Weighted<Rfm>, opts: &FitOptions) -> Result<(M, FitReport), ModelError> {
     fit::<M>(data, opts).map(|f| (f.model, f.report))

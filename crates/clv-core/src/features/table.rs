@@ -17,8 +17,10 @@ pub struct FeatureParams {
 
 impl FeatureParams {
     pub fn new(cutoff: Cutoff, horizon_days: i64, cohort: CohortGrain) -> Result<FeatureParams, String> {
-        if horizon_days <= 0 {
-            return Err(format!("horizon must be a positive number of days, got {horizon_days}"));
+        use crate::limits::MAX_HORIZON_DAYS;
+        // The label window end is computed in seconds: an unbounded horizon overflows.
+        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
+            return Err(format!("horizon must be 1 to {MAX_HORIZON_DAYS} days, got {horizon_days}"));
         }
         Ok(FeatureParams { cutoff, horizon_days, cohort })
     }

@@ -91,6 +91,7 @@ fn feature_table_values() {
     assert!((r.log_hist_revenue - 36f64.ln()).abs() < 1e-12);
     assert_eq!(r.cohort.as_deref(), Some("1970-01"));
     assert!(FeatureParams::new(Cutoff::day(1), 0, CohortGrain::Day).is_err());
+    assert!(FeatureParams::new(Cutoff::day(1), i64::MAX, CohortGrain::Day).unwrap_err().contains("1 to 3650 days"));
 }
 
 #[test]
