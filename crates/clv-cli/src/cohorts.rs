@@ -1,9 +1,10 @@
 //! `clv cohorts` and `clv forecast`.
 
-use crate::{open, print_json, write_stdout, CliResult, Format};
+use crate::{open, print_json, write_export, CliResult, Format};
 use clv_core::cohorts::btyd::{btyd_by_cohort, BtydCohortValue};
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::{build, CohortParams};
+use clv_core::export::CsvSafety;
 use clv_core::features::RfmSummary;
 use clv_core::features::{Cutoff, Users};
 use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
@@ -14,7 +15,7 @@ use clv_core::time::{day_of, format_day, CohortGrain, TimeUnit};
 use serde_json::json;
 use std::path::Path;
 
-pub struct CohortArgs {
+pub struct CohortArgs<'a> {
     pub cohort: CohortGrain,
     pub segment: Option<String>,
     pub horizon_days: i64,
@@ -24,6 +25,7 @@ pub struct CohortArgs {
     pub table: bool,
     pub btyd: Option<ModelKind>,
     pub format: Format,
+    pub safety: &'a mut CsvSafety,
 }
 
 pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliResult {
@@ -39,14 +41,14 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
     }
     if a.table {
         return match a.format {
-            Format::Csv => write_stdout(&table.to_csv()),
+            Format::Csv => write_export(&table.to_csv(a.safety), a.safety),
             Format::Json => print_json(&table.cohorts),
         };
     }
     let report = value_cohorts(&table).map_err(|e| e.to_string())?;
     let btyd = a.btyd.map(|kind| btyd_values(tx, users, &params, kind)).transpose()?;
     match a.format {
-        Format::Csv => write_stdout(&values_csv(&report, btyd.as_deref())),
+        Format::Csv => write_export(&values_csv(&report, btyd.as_deref(), a.safety), a.safety),
         Format::Json => print_json(&json!({
             "cutoff": format_day(cutoff),
             "horizon_days": report.horizon_days,
@@ -90,6 +92,7 @@ pub struct ForecastArgs<'a> {
     pub damped: bool,
     pub date_order: DateOrder,
     pub json: bool,
+    pub safety: &'a mut CsvSafety,
 }
 
 pub fn forecast(a: ForecastArgs) -> CliResult {
@@ -133,18 +136,14 @@ pub fn forecast(a: ForecastArgs) -> CliResult {
     }
     let mut out = format!("date,mean,lower_{0},upper_{0}\n", (a.level * 100.0).round());
     for (h, r) in rows.iter().enumerate() {
-        out.push_str(&format!(
-            "{},{},{},{}\n",
-            r["date"].as_str().unwrap_or_default(),
-            fc.forecast.mean[h],
-            fc.forecast.lower[h],
-            fc.forecast.upper[h]
-        ));
+        let (s, f) = (&mut *a.safety, &fc.forecast);
+        let cells = [s.num(f.mean[h]), s.num(f.lower[h]), s.num(f.upper[h])];
+        out.push_str(&format!("{},{}\n", r["date"].as_str().unwrap_or_default(), cells.join(",")));
     }
     eprintln!(
         "method: {}{}",
         fc.method.name(),
         if fc.note.is_empty() { String::new() } else { format!(" ({})", fc.note) }
     );
-    write_stdout(&out)
+    write_export(&out, a.safety)
 }

@@ -2,9 +2,10 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clv_core::clv::ClvParams;
+use clv_core::export::CsvSafety;
 use clv_core::features::{
-    check_near_data, looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary,
-    Users,
+    check_near_data, looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit,
+    RfmSummary, Users,
 };
 use clv_core::holdout;
 use clv_core::ingest::{
@@ -12,7 +13,9 @@ use clv_core::ingest::{
 };
 use clv_core::limits::check_penalizer;
 use clv_core::models::{FitOptions, FitReport};
-use clv_core::pipeline::{check_sizes, fit_count, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind};
+use clv_core::pipeline::{
+    check_sizes, fit_count, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
+};
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{parse_day, CohortGrain, TimeUnit};
 use std::fs::File;
@@ -27,6 +30,11 @@ mod cohorts;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Write CSV text cells verbatim, even those a spreadsheet would run as a
+    /// formula (by default a cell from your files that starts with =, +, -, @,
+    /// tab or carriage return gets a leading ').
+    #[arg(long, global = true)]
+    no_formula_guard: bool,
 }
 
 #[derive(Subcommand)]
@@ -252,6 +260,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> CliResult {
+    let mut safety = CsvSafety::new(!cli.no_formula_guard);
+    let safety = &mut safety;
     match cli.command {
         Command::Inspect { input, json } => {
             let out = read(&input)?;
@@ -267,7 +277,7 @@ fn run(cli: Cli) -> CliResult {
             let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
             let summary = RfmSummary::build(&out.transactions, cutoff, unit);
             match format {
-                Format::Csv => write_stdout(&summary.to_csv(&out.transactions)),
+                Format::Csv => write_export(&summary.to_csv(&out.transactions, safety), safety),
                 Format::Json => {
                     let rows: Vec<serde_json::Value> = summary
                         .rows
@@ -290,7 +300,7 @@ fn run(cli: Cli) -> CliResult {
                 FeatureParams::new(cutoff, horizon_days, cohort).map_err(|e| format!("--horizon-days: {e}"))?;
             let table = FeatureTable::build(&out.transactions, users.as_ref(), params);
             match format {
-                Format::Csv => write_stdout(&table.to_csv()),
+                Format::Csv => write_export(&table.to_csv(safety), safety),
                 Format::Json => print_json(&table),
             }
         }
@@ -350,7 +360,7 @@ fn run(cli: Cli) -> CliResult {
             };
             let rows = predict(&m, spend.as_ref(), &customers, &clv);
             match format {
-                Format::Csv => write_stdout(&predictions_csv(&rows)),
+                Format::Csv => write_export(&predictions_csv(&rows, safety), safety),
                 Format::Json => print_json(&rows),
             }
         }
@@ -388,8 +398,18 @@ fn run(cli: Cli) -> CliResult {
         } => {
             let out = read(&input)?;
             let users = read_users(users.as_deref(), input.date_order)?;
-            let args =
-                cohorts::CohortArgs { cohort, segment, horizon_days, cutoff, age_unit, level, table, btyd, format };
+            let args = cohorts::CohortArgs {
+                cohort,
+                segment,
+                horizon_days,
+                cutoff,
+                age_unit,
+                level,
+                table,
+                btyd,
+                format,
+                safety,
+            };
             cohorts::cohorts(&out.transactions, users.as_ref(), args)
         }
         Command::Forecast { input, season_length, horizon, level, allow_negative, damped, date_order, json } => {
@@ -402,6 +422,7 @@ fn run(cli: Cli) -> CliResult {
                 damped,
                 date_order,
                 json,
+                safety,
             })
         }
         Command::Simulate {
@@ -600,6 +621,14 @@ fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Resu
         m.set(role, Some(idx));
     }
     Ok(m)
+}
+
+/// A CSV export: what the cell guard changed goes to stderr, the CSV to stdout.
+pub(crate) fn write_export(s: &str, safety: &CsvSafety) -> CliResult {
+    for note in safety.notes() {
+        eprintln!("note: {note}");
+    }
+    write_stdout(s)
 }
 
 pub(crate) fn write_stdout(s: &str) -> CliResult {

@@ -2,9 +2,9 @@
 //! spend model (how much each), discounted month by month exactly as
 //! `lifetimes`' `customer_lifetime_value` does, so numbers can be compared.
 
+use crate::limits::{DISCOUNT_RATE_RANGE, MAX_DISCRETE_HORIZON_PERIODS, MAX_HORIZON_DAYS};
 use crate::models::gamma_gamma::GammaGamma;
 use crate::models::{summarise_pmf, CountModel, ModelError, PmfSummary, Rfm};
-use crate::limits::{DISCOUNT_RATE_RANGE, MAX_DISCRETE_HORIZON_PERIODS, MAX_HORIZON_DAYS};
 use crate::time::TimeUnit;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -38,13 +38,13 @@ impl ClvParams {
         let max = MAX_HORIZON_DAYS as f64;
         if !(horizon_days.is_finite() && horizon_days > 0.0 && horizon_days <= max) {
             return Err(ModelError::InvalidOption(format!(
-                "horizon must be 1 to {MAX_HORIZON_DAYS} days (ten years), got {horizon_days}"
+                "horizon must be 1 to {MAX_HORIZON_DAYS} days (ten years), got {horizon_days:?}"
             )));
         }
         let (low, high) = DISCOUNT_RATE_RANGE;
         if !(annual_discount_rate.is_finite() && (low..=high).contains(&annual_discount_rate)) {
             return Err(ModelError::InvalidOption(format!(
-                "annual discount rate must be a number from {low} to {high} (e.g. 0.10 for 10% a year), got {annual_discount_rate}"
+                "annual discount rate must be a number from {low} to {high} (e.g. 0.10 for 10% a year), got {annual_discount_rate:?}"
             )));
         }
         Ok(ClvParams {

@@ -21,6 +21,7 @@
 pub mod clv;
 pub mod cohorts;
 pub mod evaluate;
+pub mod export;
 pub mod features;
 pub mod forecast;
 pub mod holdout;

@@ -3,6 +3,7 @@
 //! implementation, so the page's export equals the CLI's output.
 
 use crate::clv::{value_customers, ClvParams, CustomerValue};
+use crate::export::CsvSafety;
 use crate::features::{RfmSummary, SummaryInput};
 use crate::ingest::Transactions;
 use crate::limits::MAX_PERIODS;
@@ -307,26 +308,26 @@ pub const PREDICTION_COLUMNS: [&str; 13] = [
 ];
 
 /// Per-customer predictions as CSV, full precision (the CLI's `predict
-/// --format csv` and the page's export).
-pub fn predictions_csv(rows: &[PredictionRow]) -> String {
+/// --format csv` and the page's export); cells through `safety`.
+pub fn predictions_csv(rows: &[PredictionRow], safety: &mut CsvSafety) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(PREDICTION_COLUMNS).expect("in-memory write");
     for r in rows {
         let v = &r.value;
         w.write_record([
-            r.user_id.clone(),
-            r.frequency.to_string(),
-            r.recency.to_string(),
-            r.t.to_string(),
-            v.p_alive.to_string(),
-            v.expected_txn.to_string(),
-            v.expected_spend.to_string(),
-            v.clv.to_string(),
+            safety.text(&r.user_id).into_owned(),
+            safety.num(r.frequency),
+            safety.num(r.recency),
+            safety.num(r.t),
+            safety.num(v.p_alive),
+            safety.num(v.expected_txn),
+            safety.num(v.expected_spend),
+            safety.num(v.clv),
             v.txn.median.to_string(),
             v.txn.lower80.to_string(),
             v.txn.upper80.to_string(),
             v.spend_backfilled.to_string(),
-            r.dert.map(|d| d.to_string()).unwrap_or_default(),
+            safety.opt(r.dert),
         ])
         .expect("in-memory write");
     }

@@ -13,6 +13,7 @@
 pub mod btyd;
 pub mod clv;
 
+use crate::export::CsvSafety;
 use crate::features::Cutoff;
 use crate::features::Users;
 use crate::ingest::Transactions;
@@ -121,8 +122,9 @@ pub struct CohortTable {
 }
 
 impl CohortTable {
-    /// The cohort × age table, one row per cell.
-    pub fn to_csv(&self) -> String {
+    /// The cohort × age table, one row per cell (cells through `safety`:
+    /// the segment is user text).
+    pub fn to_csv(&self, safety: &mut CsvSafety) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let unit = self.params.age_unit.name();
         w.write_record([
@@ -140,13 +142,13 @@ impl CohortTable {
             for cell in &c.table {
                 w.write_record([
                     c.cohort.clone(),
-                    c.segment.clone().unwrap_or_default(),
+                    safety.text(c.segment.as_deref().unwrap_or_default()).into_owned(),
                     c.users.to_string(),
                     cell.age.to_string(),
                     cell.active_users.to_string(),
-                    cell.revenue.to_string(),
-                    cell.cumulative_per_user.to_string(),
-                    cell.retention.to_string(),
+                    safety.num(cell.revenue),
+                    safety.num(cell.cumulative_per_user),
+                    safety.num(cell.retention),
                 ])
                 .expect("in-memory write");
             }

@@ -98,7 +98,8 @@ pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
         });
     }
     if !rows.is_empty() && rows.iter().all(|r| r.weight == 0.0) {
-        let message = format!("all weights are 0 (column {:?}): there are no customers to fit", headers[w.unwrap_or(0)]);
+        let message =
+            format!("all weights are 0 (column {:?}): there are no customers to fit", headers[w.unwrap_or(0)]);
         return Err(IngestError::Csv { line: 2, message });
     }
     Ok(SummaryInput { rows, has_monetary: m.is_some(), weighted: w.is_some() })
@@ -145,7 +146,10 @@ mod tests {
             assert!(e.contains("line 3") && e.contains("\"weights\"") && e.contains("0 to 1000000000"), "{bad}: {e}");
         }
         // One zero weight among others is a row with no customers, not an error.
-        assert_eq!(parse_summary("frequency,recency,periods,weights\n0,0,6,0\n1,1,6,2\n".as_bytes()).unwrap().rows.len(), 2);
+        assert_eq!(
+            parse_summary("frequency,recency,periods,weights\n0,0,6,0\n1,1,6,2\n".as_bytes()).unwrap().rows.len(),
+            2
+        );
     }
 
     #[test]
@@ -160,7 +164,8 @@ mod tests {
 
     #[test]
     fn long_lines_and_wide_headers_are_refused_early() {
-        let long = format!("user_id,frequency,recency,T\na,1,2,3\nb,1,2,3{}\n", ",".repeat(crate::limits::MAX_LINE_BYTES));
+        let long =
+            format!("user_id,frequency,recency,T\na,1,2,3\nb,1,2,3{}\n", ",".repeat(crate::limits::MAX_LINE_BYTES));
         let e = err(&long);
         assert!(e.starts_with("line 3: longer than 1024 KB"), "{e}");
         let wide = format!("user_id,frequency,recency,T{}\n", ",x".repeat(5000));
