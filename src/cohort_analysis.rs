@@ -9,10 +9,10 @@ use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::{build, CohortParams, CohortTable};
 use clv_core::export::CsvSafety;
-use clv_core::features::{Cutoff, Users};
+use clv_core::features::Users;
 use clv_core::forecast::{forecast_series, Backtest, Method};
 use clv_core::ingest::Transactions;
-use clv_core::time::{format_day, parse_day};
+use clv_core::time::format_day;
 
 /// Days of history shown before the daily forecast.
 const SHOWN_HISTORY: usize = 56;

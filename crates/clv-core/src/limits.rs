@@ -95,8 +95,8 @@ pub struct LimitError(pub String);
 pub fn check_day_near_data(what: &str, day: i64, first: i64, last: i64) -> Result<(), LimitError> {
     if day - last > MAX_DAYS_AFTER_DATA {
         let years = (day - last) as f64 / 365.25;
-        let hint = suggest_day(day, first, last)
-            .map_or_else(|| format!("a day up to {}", format_day(last)), |d| format_day(d));
+        let hint =
+            suggest_day(day, first, last).map_or_else(|| format!("a day up to {}", format_day(last)), format_day);
         return Err(LimitError(format!(
             "{what} {} is {} after the last purchase ({}): did you mean {hint}? A {what} may be at most {MAX_DAYS_AFTER_DATA} days after the data",
             format_day(day),

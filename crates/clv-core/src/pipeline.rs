@@ -124,7 +124,7 @@ pub fn check_sizes(kind: ModelKind, c: &Customers, clv: Option<&ClvParams>) -> R
     if kind != ModelKind::Bgbb {
         return Ok(());
     }
-    if let Some((i, r)) = c.rfm.iter().enumerate().find(|(_, r)| !(r.t <= MAX_PERIODS)) {
+    if let Some((i, r)) = c.rfm.iter().enumerate().find(|(_, r)| r.t.is_nan() || r.t > MAX_PERIODS) {
         return Err(ModelError::InvalidData(format!(
             "customer {:?} has n = {} periods; BG/BB sums over every period after the last transaction, so n may be at most {MAX_PERIODS}: use a coarser --unit",
             c.ids[i], r.t
@@ -332,4 +332,46 @@ pub fn predictions_csv(rows: &[PredictionRow], safety: &mut CsvSafety) -> String
         .expect("in-memory write");
     }
     String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::TimeUnit;
+
+    #[test]
+    fn bgbb_periods_and_horizon_are_bounded_before_the_fit() {
+        let c = |t: f64| Customers {
+            ids: vec!["a".into(), "long".into()],
+            rfm: vec![Rfm::new(1.0, 2.0, 6.0), Rfm::new(1.0, 2.0, t)],
+            monetary: vec![0.0; 2],
+            weights: vec![1.0; 2],
+        };
+        let e = check_sizes(ModelKind::Bgbb, &c(20_000.0), None).unwrap_err().to_string();
+        assert!(e.contains("customer \"long\" has n = 20000 periods") && e.contains("at most 10000"), "{e}");
+        assert!(check_sizes(ModelKind::Bgbb, &c(MAX_PERIODS), None).is_ok());
+        // Continuous models take T as a number, not a loop length.
+        assert!(check_sizes(ModelKind::Pnbd, &c(20_000.0), None).is_ok());
+        let year_in_days = ClvParams::new(365.0, 0.0, TimeUnit::Day).unwrap();
+        assert!(check_sizes(ModelKind::Bgbb, &c(6.0), Some(&year_in_days)).is_err());
+        assert!(check_sizes(ModelKind::Bgnbd, &c(6.0), Some(&year_in_days)).is_ok());
+    }
+
+    #[test]
+    fn prediction_csv_guards_ids_and_empties_non_finite_numbers() {
+        let value = CustomerValue {
+            p_alive: 0.5,
+            expected_txn: -0.0,
+            txn: crate::models::PmfSummary { median: 0, lower80: 0, upper80: 1 },
+            expected_spend: f64::INFINITY,
+            spend_backfilled: true,
+            clv: f64::NAN,
+        };
+        let row =
+            |id: &str| PredictionRow { user_id: id.into(), frequency: 1.0, recency: 2.0, t: 3.0, value, dert: None };
+        let mut safety = crate::export::CsvSafety::default();
+        let csv = predictions_csv(&[row("=1+1"), row("b")], &mut safety);
+        assert_eq!(csv.lines().nth(1), Some("'=1+1,1,2,3,0.5,-0,,,0,0,1,true,"));
+        assert_eq!((safety.neutralised, safety.non_finite), (1, 4));
+    }
 }
