@@ -2,13 +2,15 @@
 //! functions over the core, so they are tested natively like the core.
 
 use crate::protocol::{
-    ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey, SummaryPreviewRow, SummaryRequest,
-    SummaryStats, TablePage, TableQuery, UsersInfo,
+    ExportFile, ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey, SummaryPreviewRow,
+    SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo,
 };
 use clv_core::clv::ClvParams;
-use clv_core::features::{Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary, Users};
+use clv_core::export::CsvSafety;
+use clv_core::features::{check_near_data, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary, Users};
 use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
+use clv_core::limits::check_penalizer;
 use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
     fit_count, fit_spend, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, PredictionRow,
@@ -18,13 +20,26 @@ use clv_core::time::{day_of, parse_day, CohortGrain, TimeUnit};
 /// Rows of the summary shown in the page before export.
 pub const PREVIEW_ROWS: usize = 10;
 
-fn params(req: &SummaryRequest) -> Result<FeatureParams, String> {
-    let cutoff = Cutoff::day(parse_day(&req.cutoff).map_err(|e| format!("cutoff: {e}"))?);
+fn params(tx: &Transactions, req: &SummaryRequest) -> Result<FeatureParams, String> {
+    let cutoff = checked_cutoff(tx, &req.cutoff, "cutoff")?;
     FeatureParams::new(cutoff, req.horizon_days, CohortGrain::Month)
 }
 
+/// A cutoff the user typed, checked against the purchases (a typo'd year is
+/// an error naming the likely day); `what` names the field.
+pub(crate) fn checked_cutoff(tx: &Transactions, text: &str, what: &str) -> Result<Cutoff, String> {
+    let day = parse_day(text).map_err(|e| format!("{what}: {e}"))?;
+    Cutoff::checked(day, tx).map_err(|e| format!("{what}: {e}"))
+}
+
+/// Fit settings with the penalizer bounded ([`clv_core::limits::MAX_PENALIZER`]).
+fn fit_options(penalizer: f64) -> Result<FitOptions, String> {
+    let p = check_penalizer(penalizer).map_err(|e| e.to_string())?;
+    FitOptions::new(p, 500).map_err(|e| e.to_string())
+}
+
 pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats, String> {
-    let p = params(req)?;
+    let p = params(tx, req)?;
     let s = RfmSummary::build(tx, p.cutoff, req.unit);
     if s.rows.is_empty() {
         return Err(format!("no customer bought on or before the cutoff {}: choose a later cutoff", req.cutoff));
@@ -70,22 +85,27 @@ pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats
 }
 
 /// The CSV the page offers for download: byte-identical to the CLI's
-/// `clv summary` / `clv features` output for the same file and settings.
+/// `clv summary` / `clv features` output for the same file and settings
+/// (formula guard on, as the CLI's default).
 pub fn export(
     tx: &Transactions,
     users: Option<&Users>,
     what: ExportKind,
     req: &SummaryRequest,
-) -> Result<(String, String), String> {
-    let p = params(req)?;
-    Ok(match what {
-        ExportKind::Summary => {
-            (format!("summary_{}_{}.csv", req.cutoff, req.unit), RfmSummary::build(tx, p.cutoff, req.unit).to_csv(tx))
-        }
-        ExportKind::Features => {
-            (format!("features_{}_h{}.csv", req.cutoff, req.horizon_days), FeatureTable::build(tx, users, p).to_csv())
-        }
-    })
+) -> Result<ExportFile, String> {
+    let p = params(tx, req)?;
+    let mut safety = CsvSafety::default();
+    let (file_name, csv) = match what {
+        ExportKind::Summary => (
+            format!("summary_{}_{}.csv", req.cutoff, req.unit),
+            RfmSummary::build(tx, p.cutoff, req.unit).to_csv(tx, &mut safety),
+        ),
+        ExportKind::Features => (
+            format!("features_{}_h{}.csv", req.cutoff, req.horizon_days),
+            FeatureTable::build(tx, users, p).to_csv(&mut safety),
+        ),
+    };
+    Ok(ExportFile { file_name, csv, notes: safety.notes() })
 }
 
 /// The page's summary of a parsed users file.
@@ -122,8 +142,8 @@ pub fn fit_models(
     req: &ModelRequest,
     status: &mut dyn FnMut(String),
 ) -> Result<(ModelSession, ModelsResult), String> {
-    let p = params(&req.summary)?;
-    let opts = FitOptions::new(req.penalizer, 500).map_err(|e| e.to_string())?;
+    let p = params(tx, &req.summary)?;
+    let opts = fit_options(req.penalizer)?;
     let clv = ClvParams::new(req.summary.horizon_days as f64, req.annual_discount_rate, req.summary.unit)
         .map_err(|e| e.to_string())?;
     let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff, req.summary.unit), tx);
@@ -260,26 +280,29 @@ impl ModelSession {
     }
 
     /// The CLI's `clv predict` output for the same data and settings.
-    pub fn export(&mut self, kind: ModelKind, format: ExportFormat) -> Result<(String, String), String> {
+    pub fn export(&mut self, kind: ModelKind, format: ExportFormat) -> Result<ExportFile, String> {
         let rows = self.predictions(kind)?;
-        Ok(match format {
-            ExportFormat::Csv => (format!("predictions_{}.csv", kind.code()), predictions_csv(rows)),
+        let mut safety = CsvSafety::default();
+        let (file_name, csv) = match format {
+            ExportFormat::Csv => (format!("predictions_{}.csv", kind.code()), predictions_csv(rows, &mut safety)),
             ExportFormat::Json => (
                 format!("predictions_{}.json", kind.code()),
                 serde_json::to_string_pretty(rows).map_err(|e| e.to_string())? + "\n",
             ),
-        })
+        };
+        Ok(ExportFile { file_name, csv, notes: safety.notes() })
     }
 }
 
 /// Holdout evaluation of every continuous-time model beside the naive baseline.
 pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport, String> {
-    let cutoff = Cutoff::day(parse_day(&req.cutoff).map_err(|e| format!("calibration end: {e}"))?);
+    let opts = fit_options(req.penalizer)?;
+    let cutoff = checked_cutoff(tx, &req.cutoff, "calibration end")?;
     let end = parse_day(&req.holdout_end).map_err(|e| format!("holdout end: {e}"))?;
     if end <= cutoff.day {
         return Err("the holdout must end after the calibration period".into());
     }
-    let opts = FitOptions::new(req.penalizer, 500).map_err(|e| e.to_string())?;
+    check_near_data("holdout end", end, tx).map_err(|e| e.to_string())?;
     let split = HoldoutSplit::build(tx, cutoff, end, req.unit);
     holdout::evaluate(&split, tx, &ModelKind::CONTINUOUS, &opts).map_err(|e| e.to_string())
 }
@@ -314,8 +337,9 @@ mod tests {
         assert!(!s.label_window_complete);
         assert!(summarise(&tx, &req("1969-12-01")).unwrap_err().contains("choose a later cutoff"));
         assert!(summarise(&tx, &req("1970-02-30")).unwrap_err().starts_with("cutoff:"));
-        let (name, csv) = export(&tx, None, ExportKind::Summary, &req("1970-01-06")).unwrap();
-        assert_eq!(name, "summary_1970-01-06_day.csv");
-        assert_eq!(csv, "user_id,frequency,recency,T,monetary_value\na,1,4,5,3\nb,0,0,3,0\n");
+        let f = export(&tx, None, ExportKind::Summary, &req("1970-01-06")).unwrap();
+        assert_eq!(f.file_name, "summary_1970-01-06_day.csv");
+        assert!(f.notes.is_empty());
+        assert_eq!(f.csv, "user_id,frequency,recency,T,monetary_value\na,1,4,5,3\nb,0,0,3,0\n");
     }
 }

@@ -4,21 +4,22 @@
 //! its backtest. Pure functions over the core, tested natively.
 
 use crate::analysis::ModelSession;
-use crate::protocol::{CohortCurves, CohortRequest, CohortsView, DailyForecast};
+use crate::protocol::{CohortCurves, CohortRequest, CohortsView, DailyForecast, ExportFile};
 use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::{build, CohortParams, CohortTable};
-use clv_core::features::{Cutoff, Users};
+use clv_core::export::CsvSafety;
+use clv_core::features::Users;
 use clv_core::forecast::{forecast_series, Backtest, Method};
 use clv_core::ingest::Transactions;
-use clv_core::time::{format_day, parse_day};
+use clv_core::time::format_day;
 
 /// Days of history shown before the daily forecast.
 const SHOWN_HISTORY: usize = 56;
 const DAILY_HORIZON: usize = 28;
 
 fn table(tx: &Transactions, users: Option<&Users>, req: &CohortRequest) -> Result<CohortTable, String> {
-    let cutoff = Cutoff::day(parse_day(&req.cutoff).map_err(|e| format!("cutoff: {e}"))?);
+    let cutoff = crate::analysis::checked_cutoff(tx, &req.cutoff, "cutoff")?;
     let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon_days, req.level, req.segment.clone())
         .map_err(|e| e.to_string())?;
     build(tx, users, &params).map_err(|e| e.to_string())
@@ -113,17 +114,25 @@ pub fn export(
     req: &CohortRequest,
     as_table: bool,
     models: Option<&ModelSession>,
-) -> Result<(String, String), String> {
+) -> Result<ExportFile, String> {
     let t = table(tx, users, req)?;
     let grain = serde_json::to_value(req.grain).map_err(|e| e.to_string())?;
     let grain = grain.as_str().unwrap_or("cohort");
     if as_table {
-        return Ok((format!("cohort_table_{grain}_{}.csv", req.cutoff), t.to_csv()));
+        let mut safety = CsvSafety::default();
+        let csv = t.to_csv(&mut safety);
+        return Ok(ExportFile {
+            file_name: format!("cohort_table_{grain}_{}.csv", req.cutoff),
+            csv,
+            notes: safety.notes(),
+        });
     }
     let report = value_cohorts(&t).map_err(|e| e.to_string())?;
     let btyd = btyd(tx, users, &t, req, models).ok().flatten();
-    let csv = values_csv(&report, btyd.as_ref().map(|(_, v)| v.as_slice()));
-    Ok((format!("cohort_clv_{grain}_{}d_{}.csv", req.horizon_days, req.cutoff), csv))
+    let mut safety = CsvSafety::default();
+    let csv = values_csv(&report, btyd.as_ref().map(|(_, v)| v.as_slice()), &mut safety);
+    let file_name = format!("cohort_clv_{grain}_{}d_{}.csv", req.horizon_days, req.cutoff);
+    Ok(ExportFile { file_name, csv, notes: safety.notes() })
 }
 
 #[cfg(test)]
@@ -161,9 +170,10 @@ mod tests {
         // Asked for a BTYD comparison without fitted models: said, not faked.
         let v = cohorts(&tx, None, &req(Some(clv_core::pipeline::ModelKind::Bgnbd)), None).unwrap();
         assert!(v.btyd.is_none() && v.btyd_note.unwrap().contains("fit the models first"));
-        let (name, csv) = export(&tx, None, &req(None), false, None).unwrap();
-        assert_eq!(name, "cohort_clv_month_365d_1997-06-30.csv");
-        assert!(csv.starts_with("cohort,segment,users,observed_revenue,clv_per_user"));
-        assert_eq!(csv.lines().count(), 4);
+        let f = export(&tx, None, &req(None), false, None).unwrap();
+        assert_eq!(f.file_name, "cohort_clv_month_365d_1997-06-30.csv");
+        assert!(f.csv.starts_with("cohort,segment,users,observed_revenue,clv_per_user"));
+        assert_eq!(f.csv.lines().count(), 4);
+        assert!(f.notes.is_empty());
     }
 }

@@ -124,6 +124,15 @@ pub struct SummaryRequest {
     pub unit: TimeUnit,
 }
 
+/// A download: its name, its text, and what the cell guard changed (said
+/// beside the button, as the CLI says it on stderr).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportFile {
+    pub file_name: String,
+    pub csv: String,
+    pub notes: Vec<String>,
+}
+
 /// Worker → page.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -146,10 +155,7 @@ pub enum Reply {
     Models(ModelsResult),
     Holdout(Box<HoldoutReport>),
     Table(TablePage),
-    Exported {
-        file_name: String,
-        csv: String,
-    },
+    Exported(ExportFile),
     Cohorts(Box<CohortsView>),
     Users(UsersInfo),
     /// A problem the user can act on (bad file, bad setting).

@@ -141,9 +141,11 @@ impl Session {
                 self.work.set(None);
                 self.cohorts.set(Some(*view));
             }
-            Reply::Exported { file_name, csv } => {
-                if let Err(e) = download(&file_name, &csv) {
+            Reply::Exported(file) => {
+                if let Err(e) = download(&file.file_name, &file.csv) {
                     self.error.set(Some(format!("The download could not start: {e:?}")));
+                } else if !file.notes.is_empty() {
+                    self.notice.set(Some(format!("{}: {}.", file.file_name, file.notes.join("; "))));
                 }
             }
             Reply::Failed { message } => {

@@ -85,13 +85,9 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
         }),
         Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
-        Request::ExportPredictions { model, format } => {
-            with_models(|m| m.export(model, format).map(|(file_name, csv)| Reply::Exported { file_name, csv }))
-        }
+        Request::ExportPredictions { model, format } => with_models(|m| m.export(model, format).map(Reply::Exported)),
         Request::Export { what, request } => with_data(|tx| {
-            USERS
-                .with(|u| analysis::export(tx, u.borrow().as_ref(), what, &request))
-                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
+            USERS.with(|u| analysis::export(tx, u.borrow().as_ref(), what, &request)).map(Reply::Exported)
         }),
         Request::Cohorts(req) => with_data(|tx| {
             post(&Reply::Status { message: "Building cohorts and forecasting their revenue…".into() });
@@ -100,7 +96,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
         }),
         Request::ExportCohorts { request, table } => with_data(|tx| {
             with_context(|users, models| cohort_analysis::export(tx, users, &request, table, models))
-                .map(|(file_name, csv)| Reply::Exported { file_name, csv })
+                .map(Reply::Exported)
         }),
     }
 }

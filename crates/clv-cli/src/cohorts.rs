@@ -1,20 +1,21 @@
 //! `clv cohorts` and `clv forecast`.
 
-use crate::{open, print_json, write_stdout, CliResult, Format};
+use crate::{open, print_json, write_export, CliResult, Format};
 use clv_core::cohorts::btyd::{btyd_by_cohort, BtydCohortValue};
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::{build, CohortParams};
+use clv_core::export::CsvSafety;
 use clv_core::features::RfmSummary;
 use clv_core::features::{Cutoff, Users};
 use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
 use clv_core::ingest::{DateOrder, Transactions};
 use clv_core::models::FitOptions;
-use clv_core::pipeline::{fit_count, fit_spend, Customers, ModelKind};
-use clv_core::time::{day_of, format_day, parse_day, CohortGrain, TimeUnit};
+use clv_core::pipeline::{check_sizes, fit_count, fit_spend, Customers, ModelKind};
+use clv_core::time::{day_of, format_day, CohortGrain, TimeUnit};
 use serde_json::json;
 use std::path::Path;
 
-pub struct CohortArgs {
+pub struct CohortArgs<'a> {
     pub cohort: CohortGrain,
     pub segment: Option<String>,
     pub horizon_days: i64,
@@ -24,11 +25,12 @@ pub struct CohortArgs {
     pub table: bool,
     pub btyd: Option<ModelKind>,
     pub format: Format,
+    pub safety: &'a mut CsvSafety,
 }
 
 pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliResult {
     let cutoff = match a.cutoff.as_deref() {
-        Some(s) => parse_day(s).map_err(|e| format!("--cutoff: {e}"))?,
+        Some(s) => crate::checked_cutoff(s, tx)?.day,
         None => tx.all().map(|t| day_of(t.ts)).max().ok_or("the file has no accepted transactions")?,
     };
     let params = CohortParams::new(a.cohort, a.age_unit, Cutoff::day(cutoff), a.horizon_days, a.level, a.segment)
@@ -39,14 +41,14 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
     }
     if a.table {
         return match a.format {
-            Format::Csv => write_stdout(&table.to_csv()),
+            Format::Csv => write_export(&table.to_csv(a.safety), a.safety),
             Format::Json => print_json(&table.cohorts),
         };
     }
     let report = value_cohorts(&table).map_err(|e| e.to_string())?;
     let btyd = a.btyd.map(|kind| btyd_values(tx, users, &params, kind)).transpose()?;
     match a.format {
-        Format::Csv => write_stdout(&values_csv(&report, btyd.as_deref())),
+        Format::Csv => write_export(&values_csv(&report, btyd.as_deref(), a.safety), a.safety),
         Format::Json => print_json(&json!({
             "cutoff": format_day(cutoff),
             "horizon_days": report.horizon_days,
@@ -72,6 +74,7 @@ fn btyd_values(
     let unit = TimeUnit::Week;
     let customers = Customers::from_summary(&RfmSummary::build(tx, params.cutoff, unit), tx);
     let opts = FitOptions::default();
+    check_sizes(kind, &customers, None).map_err(|e| format!("--btyd {}: {e}", kind.code()))?;
     let (model, report) = fit_count(kind, &customers, &opts).map_err(|e| format!("--btyd {}: {e}", kind.code()))?;
     if !report.convergence.converged {
         return Err(format!("--btyd {}: the fit did not converge ({})", kind.code(), report.convergence.message));
@@ -89,6 +92,7 @@ pub struct ForecastArgs<'a> {
     pub damped: bool,
     pub date_order: DateOrder,
     pub json: bool,
+    pub safety: &'a mut CsvSafety,
 }
 
 pub fn forecast(a: ForecastArgs) -> CliResult {
@@ -132,18 +136,14 @@ pub fn forecast(a: ForecastArgs) -> CliResult {
     }
     let mut out = format!("date,mean,lower_{0},upper_{0}\n", (a.level * 100.0).round());
     for (h, r) in rows.iter().enumerate() {
-        out.push_str(&format!(
-            "{},{},{},{}\n",
-            r["date"].as_str().unwrap_or_default(),
-            fc.forecast.mean[h],
-            fc.forecast.lower[h],
-            fc.forecast.upper[h]
-        ));
+        let (s, f) = (&mut *a.safety, &fc.forecast);
+        let cells = [s.num(f.mean[h]), s.num(f.lower[h]), s.num(f.upper[h])];
+        out.push_str(&format!("{},{}\n", r["date"].as_str().unwrap_or_default(), cells.join(",")));
     }
     eprintln!(
         "method: {}{}",
         fc.method.name(),
         if fc.note.is_empty() { String::new() } else { format!(" ({})", fc.note) }
     );
-    write_stdout(&out)
+    write_export(&out, a.safety)
 }

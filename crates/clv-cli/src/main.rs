@@ -2,14 +2,20 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clv_core::clv::ClvParams;
+use clv_core::export::CsvSafety;
 use clv_core::features::{
-    looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary,
-    Users,
+    check_near_data, looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit,
+    RfmSummary, Users,
 };
 use clv_core::holdout;
-use clv_core::ingest::{self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role};
+use clv_core::ingest::{
+    self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role, Transactions,
+};
+use clv_core::limits::check_penalizer;
 use clv_core::models::{FitOptions, FitReport};
-use clv_core::pipeline::{fit_count, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind};
+use clv_core::pipeline::{
+    check_sizes, fit_count, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
+};
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{parse_day, CohortGrain, TimeUnit};
 use std::fs::File;
@@ -24,6 +30,11 @@ mod cohorts;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Write CSV text cells verbatim, even those a spreadsheet would run as a
+    /// formula (by default a cell from your files that starts with =, +, -, @,
+    /// tab or carriage return gets a leading ').
+    #[arg(long, global = true)]
+    no_formula_guard: bool,
 }
 
 #[derive(Subcommand)]
@@ -88,7 +99,7 @@ enum Command {
         #[arg(long)]
         horizon_days: f64,
         /// Annual discount rate (0.10 = 10%), applied monthly.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         discount_rate: f64,
         #[arg(long, default_value_t = 0.0)]
         penalizer: f64,
@@ -249,6 +260,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> CliResult {
+    let mut safety = CsvSafety::new(!cli.no_formula_guard);
+    let safety = &mut safety;
     match cli.command {
         Command::Inspect { input, json } => {
             let out = read(&input)?;
@@ -261,10 +274,10 @@ fn run(cli: Cli) -> CliResult {
         }
         Command::Summary { input, cutoff, unit, format } => {
             let out = read(&input)?;
-            let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
+            let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
             let summary = RfmSummary::build(&out.transactions, cutoff, unit);
             match format {
-                Format::Csv => write_stdout(&summary.to_csv(&out.transactions)),
+                Format::Csv => write_export(&summary.to_csv(&out.transactions, safety), safety),
                 Format::Json => {
                     let rows: Vec<serde_json::Value> = summary
                         .rows
@@ -282,24 +295,25 @@ fn run(cli: Cli) -> CliResult {
         Command::Features { input, users, cutoff, horizon_days, cohort, format } => {
             let out = read(&input)?;
             let users = read_users(users.as_deref(), input.date_order)?;
-            let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
+            let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
             let params =
                 FeatureParams::new(cutoff, horizon_days, cohort).map_err(|e| format!("--horizon-days: {e}"))?;
             let table = FeatureTable::build(&out.transactions, users.as_ref(), params);
             match format {
-                Format::Csv => write_stdout(&table.to_csv()),
+                Format::Csv => write_export(&table.to_csv(safety), safety),
                 Format::Json => print_json(&table),
             }
         }
         Command::Fit { data, model, penalizer, json } => {
+            let opts = fit_options(penalizer)?;
             let customers = load_customers(&data)?;
             let input = data.input;
-            let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
             let name = input.input.display().to_string();
             let (report, frequency) = if model == "gg" {
                 (fit_spend(&customers, &opts).map_err(|e| format!("{name}: {e}"))?.1, None)
             } else {
                 let kind: ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
+                check_sizes(kind, &customers, None).map_err(|e| format!("{name}: {e}"))?;
                 let (m, r) = fit_count(kind, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
                 let bins = r.convergence.converged.then(|| frequency_fit(m.as_count(), &customers, 7));
                 (r, bins)
@@ -316,11 +330,12 @@ fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Predict { data, model, spend_model, horizon_days, discount_rate, penalizer, format } => {
+            let opts = fit_options(penalizer)?;
+            let clv = ClvParams::new(horizon_days, discount_rate, data.unit).map_err(|e| e.to_string())?;
             let customers = load_customers(&data)?;
-            let (input, unit) = (data.input, data.unit);
-            let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
-            let clv = ClvParams::new(horizon_days, discount_rate, unit).map_err(|e| e.to_string())?;
+            let input = data.input;
             let name = input.input.display().to_string();
+            check_sizes(model, &customers, Some(&clv)).map_err(|e| format!("{name}: {e}"))?;
             let (m, report) = fit_count(model, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
             if !report.convergence.converged {
                 return Err(format!(
@@ -345,18 +360,19 @@ fn run(cli: Cli) -> CliResult {
             };
             let rows = predict(&m, spend.as_ref(), &customers, &clv);
             match format {
-                Format::Csv => write_stdout(&predictions_csv(&rows)),
+                Format::Csv => write_export(&predictions_csv(&rows, safety), safety),
                 Format::Json => print_json(&rows),
             }
         }
         Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, json } => {
+            let opts = fit_options(penalizer)?;
             let out = read(&input)?;
-            let cutoff = Cutoff::day(parse_day(&cutoff).map_err(|e| format!("--cutoff: {e}"))?);
+            let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
             let end = parse_day(&holdout_end).map_err(|e| format!("--holdout-end: {e}"))?;
             if end <= cutoff.day {
                 return Err("--holdout-end must be after --cutoff".into());
             }
-            let opts = FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))?;
+            check_near_data("holdout end", end, &out.transactions).map_err(|e| format!("--holdout-end: {e}"))?;
             let split = HoldoutSplit::build(&out.transactions, cutoff, end, unit);
             let report = holdout::evaluate(&split, &out.transactions, &ModelKind::CONTINUOUS, &opts)
                 .map_err(|e| format!("{}: {e}", input.input.display()))?;
@@ -382,8 +398,18 @@ fn run(cli: Cli) -> CliResult {
         } => {
             let out = read(&input)?;
             let users = read_users(users.as_deref(), input.date_order)?;
-            let args =
-                cohorts::CohortArgs { cohort, segment, horizon_days, cutoff, age_unit, level, table, btyd, format };
+            let args = cohorts::CohortArgs {
+                cohort,
+                segment,
+                horizon_days,
+                cutoff,
+                age_unit,
+                level,
+                table,
+                btyd,
+                format,
+                safety,
+            };
             cohorts::cohorts(&out.transactions, users.as_ref(), args)
         }
         Command::Forecast { input, season_length, horizon, level, allow_negative, damped, date_order, json } => {
@@ -396,6 +422,7 @@ fn run(cli: Cli) -> CliResult {
                 damped,
                 date_order,
                 json,
+                safety,
             })
         }
         Command::Simulate {
@@ -507,9 +534,22 @@ fn load_customers(data: &ModelInput) -> Result<Customers, String> {
     }
     let cutoff = cutoff
         .ok_or_else(|| format!("{name} holds transactions: give --cutoff YYYY-MM-DD (the last day of history)"))?;
-    let cutoff = Cutoff::day(parse_day(cutoff).map_err(|e| format!("--cutoff: {e}"))?);
     let out = read(args)?;
+    let cutoff = checked_cutoff(cutoff, &out.transactions)?;
     Ok(Customers::from_summary(&RfmSummary::build(&out.transactions, cutoff, unit), &out.transactions))
+}
+
+/// `--cutoff` read and checked against the purchases (a typo'd year is an
+/// error naming the likely day).
+pub(crate) fn checked_cutoff(s: &str, tx: &Transactions) -> Result<Cutoff, String> {
+    let day = parse_day(s).map_err(|e| format!("--cutoff: {e}"))?;
+    Cutoff::checked(day, tx).map_err(|e| format!("--cutoff: {e}"))
+}
+
+/// `--penalizer` within [`clv_core::limits::MAX_PENALIZER`].
+fn fit_options(penalizer: f64) -> Result<FitOptions, String> {
+    let p = check_penalizer(penalizer).map_err(|e| format!("--penalizer: {e}"))?;
+    FitOptions::new(p, 500).map_err(|e| format!("--penalizer: {e}"))
 }
 
 fn fit_json(r: &FitReport) -> serde_json::Value {
@@ -584,6 +624,14 @@ fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Resu
         m.set(role, Some(idx));
     }
     Ok(m)
+}
+
+/// A CSV export: what the cell guard changed goes to stderr, the CSV to stdout.
+pub(crate) fn write_export(s: &str, safety: &CsvSafety) -> CliResult {
+    for note in safety.notes() {
+        eprintln!("note: {note}");
+    }
+    write_stdout(s)
 }
 
 pub(crate) fn write_stdout(s: &str) -> CliResult {

@@ -387,3 +387,136 @@ fn margin_flag_counts_profit() {
     let cost = report["columns"].as_array().unwrap().iter().find(|c| c["name"] == "variable_cost").unwrap();
     assert_eq!(cost["role"], "variable_cost");
 }
+
+fn hostile(name: &str) -> String {
+    data(&format!("hostile/{name}"))
+}
+
+/// A refused input: exit code 2 and a message containing each of `needles`.
+/// Every refusal here is checked before any loop or allocation sized by the
+/// input (the cases once ran for minutes or asked for gigabytes).
+fn refused(args: &[&str], needles: &[&str]) {
+    let out = clv(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: {n:?} not in {err}");
+    }
+    assert!(out.stdout.is_empty(), "{args:?}");
+}
+
+#[test]
+fn settings_beyond_their_limits_are_refused() {
+    let summary = data("cdnow_customers_summary.csv");
+    let tx = data("cdnow_sample_transactions.csv");
+    refused(&["predict", "--input", &summary, "--horizon-days", "1e6"], &["horizon must be 1 to 3650 days", "1000000"]);
+    refused(
+        &["predict", "--input", &summary, "--horizon-days", "365", "--discount-rate", "1e300"],
+        &["discount rate must be a number from -0.5 to 10", "1e300"],
+    );
+    refused(&["predict", "--input", &summary, "--horizon-days", "365", "--discount-rate", "-0.999999"], &["-0.999999"]);
+    refused(
+        &["fit", "--input", &summary, "--model", "bgnbd", "--penalizer", "1e308"],
+        &["--penalizer", "from 0 to 100"],
+    );
+    refused(
+        &["predict", "--input", &tx, "--cutoff", "2204-06-30", "--horizon-days", "30", "--model", "pnbd"],
+        &["cutoff 2204-06-30 is 206 years after the last purchase (1998-06-30): did you mean 1998-06-30?"],
+    );
+    refused(&["cohorts", "--input", &tx, "--cutoff", "9999-12-31", "--horizon-days", "365"], &["8001 years after"]);
+    refused(
+        &["evaluate", "--input", &tx, "--cutoff", "1997-09-30", "--holdout-end", "2204-06-30"],
+        &["--holdout-end: holdout end 2204-06-30 is 206 years after the last purchase"],
+    );
+    refused(
+        &["predict", "--input", &data("donations.csv"), "--model", "bgbb", "--unit", "day", "--horizon-days", "3650"],
+        &["3660 periods of a day", "120"],
+    );
+}
+
+#[test]
+fn hostile_summaries_are_refused_with_their_line() {
+    refused(&["fit", "--model", "bgbb", "--input", &hostile("bounds-weights-zero.csv")], &["all weights are 0"]);
+    refused(
+        &["fit", "--model", "bgbb", "--input", &hostile("bounds-weights-negative.csv")],
+        &["line 3", "\"weights\"", "got \"-1\""],
+    );
+    refused(
+        &["fit", "--model", "bgbb", "--input", &hostile("bounds-weights-huge.csv")],
+        &["line 3", "0 to 1000000000"],
+    );
+    refused(
+        &["predict", "--model", "bgbb", "--input", &hostile("bounds-periods-huge.csv"), "--horizon-days", "30"],
+        &["line 4", "(periods): expected a number from 0 to 10000"],
+    );
+    refused(
+        &["predict", "--input", &hostile("bounds-summary-huge-value.csv"), "--horizon-days", "30"],
+        &["line 3", "0 to 1000000"],
+    );
+    // A 2 MB line (ten million separators once made ten million column names).
+    let dir = std::env::temp_dir().join(format!("clv-cli-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("long.csv");
+    std::fs::write(&file, format!("user_id,frequency,recency,T{}\na,1,2,3\n", ",".repeat(2 << 20))).unwrap();
+    refused(&["predict", "--input", file.to_str().unwrap(), "--horizon-days", "30"], &["line 1: longer than 1024 KB"]);
+}
+
+#[test]
+fn forecasts_and_cohorts_are_bounded() {
+    refused(
+        &["forecast", "--input", &hostile("bounds-series.csv"), "--horizon", "100000000"],
+        &["100000000 steps", "at most 10000"],
+    );
+    assert_eq!(ok(&["forecast", "--input", &hostile("bounds-series.csv"), "--horizon", "14"]).lines().count(), 15);
+    let years = hostile("bounds-years-1-9999.csv");
+    refused(
+        &["cohorts", "--input", &years, "--horizon-days", "365", "--cohort", "day"],
+        &["from 0001-01-01 to the cutoff 9999-12-31", "at most 100 years"],
+    );
+    refused(
+        &["summary", "--input", &years, "--cutoff", "2020-05-01"],
+        &["2019 years after the first purchase (0001-01-01)"],
+    );
+}
+
+#[test]
+fn overflowing_sums_are_empty_cells_with_a_count() {
+    let file = hostile("bounds-overflow.csv");
+    let out = clv(&["summary", "--input", &file, "--cutoff", "2024-02-05"]);
+    let (csv, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{err}");
+    assert_eq!(csv.lines().nth(1), Some("a,2,0.2857142857142857,5,"));
+    assert!(err.contains("1 number too large to represent (an overflowing sum) was left empty"), "{err}");
+    for args in [
+        vec!["features", "--input", &file, "--cutoff", "2024-02-05", "--horizon-days", "30"],
+        vec!["cohorts", "--input", &file, "--horizon-days", "30", "--cohort", "day"],
+        vec!["cohorts", "--input", &file, "--horizon-days", "30", "--table"],
+    ] {
+        let text = ok(&args).to_lowercase();
+        assert!(!text.contains("inf") && !text.contains("nan"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn formula_cells_are_neutralised_unless_asked() {
+    let file = hostile("bounds-formulas.csv");
+    let out = clv(&["summary", "--input", &file, "--cutoff", "2024-03-01"]);
+    let (csv, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let ids: Vec<&str> = csv.lines().skip(1).map(|l| l.rsplitn(5, ',').last().unwrap()).collect();
+    assert_eq!(ids, [r#""'=HYPERLINK(""http://x"",""y"")""#, "'+cmd|' /C calc'!A0", "'@SUM(A1)", "'-2+3", "plain"]);
+    assert!(
+        err.contains("4 cells that start with =, +, -, @, tab or carriage return were prefixed with ' so spreadsheets do not run them"),
+        "{err}"
+    );
+    let raw = clv(&["summary", "--input", &file, "--cutoff", "2024-03-01", "--no-formula-guard"]);
+    assert!(String::from_utf8_lossy(&raw.stdout).contains("\n-2+3,0,0,"));
+    assert!(raw.stderr.is_empty());
+    // Segment values are text; a negative amount is a number and stays as is.
+    let table = ok(&["cohorts", "--input", &file, "--horizon-days", "30", "--segment", "country", "--table"]);
+    assert!(table.contains(",'=cmd,") && table.contains(",'@SUM(B1),") && table.contains(",FR,"), "{table}");
+    assert!(table.contains(",-3.5,"), "{table}");
+    let values = ok(&["cohorts", "--input", &file, "--horizon-days", "30", "--segment", "country"]);
+    assert!(values.contains(",'=cmd,") && !values.contains(",=cmd,"), "{values}");
+    let features = ok(&["features", "--input", &file, "--cutoff", "2024-03-01", "--horizon-days", "30"]);
+    assert!(features.contains("\n'@SUM(A1),") && !features.contains("\n@SUM"), "{features}");
+}

@@ -2,6 +2,7 @@
 //! spend model (how much each), discounted month by month exactly as
 //! `lifetimes`' `customer_lifetime_value` does, so numbers can be compared.
 
+use crate::limits::{DISCOUNT_RATE_RANGE, MAX_DISCRETE_HORIZON_PERIODS, MAX_HORIZON_DAYS};
 use crate::models::gamma_gamma::GammaGamma;
 use crate::models::{summarise_pmf, CountModel, ModelError, PmfSummary, Rfm};
 use crate::time::TimeUnit;
@@ -34,14 +35,16 @@ fn units_per_year(unit: TimeUnit) -> f64 {
 
 impl ClvParams {
     pub fn new(horizon_days: f64, annual_discount_rate: f64, unit: TimeUnit) -> Result<ClvParams, ModelError> {
-        if !(horizon_days.is_finite() && horizon_days > 0.0) {
+        let max = MAX_HORIZON_DAYS as f64;
+        if !(horizon_days.is_finite() && horizon_days > 0.0 && horizon_days <= max) {
             return Err(ModelError::InvalidOption(format!(
-                "horizon must be a positive number of days, got {horizon_days}"
+                "horizon must be 1 to {MAX_HORIZON_DAYS} days (ten years), got {horizon_days:?}"
             )));
         }
-        if !(annual_discount_rate.is_finite() && annual_discount_rate > -1.0) {
+        let (low, high) = DISCOUNT_RATE_RANGE;
+        if !(annual_discount_rate.is_finite() && (low..=high).contains(&annual_discount_rate)) {
             return Err(ModelError::InvalidOption(format!(
-                "annual discount rate must be a number above −1 (e.g. 0.10 for 10%), got {annual_discount_rate}"
+                "annual discount rate must be a number from {low} to {high} (e.g. 0.10 for 10% a year), got {annual_discount_rate:?}"
             )));
         }
         Ok(ClvParams {
@@ -49,6 +52,19 @@ impl ClvParams {
             monthly_discount: (1.0 + annual_discount_rate).powf(1.0 / 12.0) - 1.0,
             unit,
         })
+    }
+
+    /// Discrete-time models predict period by period: the horizon in
+    /// periods is bounded by [`MAX_DISCRETE_HORIZON_PERIODS`].
+    pub fn check_discrete(&self) -> Result<(), ModelError> {
+        let periods = self.horizon_units();
+        if periods > MAX_DISCRETE_HORIZON_PERIODS {
+            return Err(ModelError::InvalidOption(format!(
+                "BG/BB predicts period by period: a horizon of {} months is {periods:.0} periods of a {}, more than the {MAX_DISCRETE_HORIZON_PERIODS} allowed; use a shorter horizon or a coarser unit",
+                self.months, self.unit
+            )));
+        }
+        Ok(())
     }
 
     /// The same rate as a continuous rate per time unit (for DERT); `None`
@@ -198,5 +214,20 @@ mod tests {
         assert!(ClvParams::new(90.0, -1.5, TimeUnit::Week).is_err());
         let monthly = ClvParams::new(90.0, 0.1268250301319698, TimeUnit::Day).unwrap().monthly_discount;
         assert!((monthly - 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn horizon_and_rate_are_bounded() {
+        let e = ClvParams::new(1e6, 0.1, TimeUnit::Week).unwrap_err().to_string();
+        assert!(e.contains("1 to 3650 days") && e.contains("1000000"), "{e}");
+        assert!(ClvParams::new(3650.0, 0.1, TimeUnit::Week).is_ok());
+        for rate in [1e300, -0.999999, 10.5, f64::NAN] {
+            let e = ClvParams::new(365.0, rate, TimeUnit::Week).unwrap_err().to_string();
+            assert!(e.contains("from -0.5 to 10"), "{rate}: {e}");
+        }
+        // BG/BB: a year in months is 12 periods, in days 360.
+        assert!(ClvParams::new(365.0, 0.0, TimeUnit::Month).unwrap().check_discrete().is_ok());
+        let e = ClvParams::new(365.0, 0.0, TimeUnit::Day).unwrap().check_discrete().unwrap_err().to_string();
+        assert!(e.contains("360 periods of a day") && e.contains("120"), "{e}");
     }
 }

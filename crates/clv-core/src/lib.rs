@@ -21,10 +21,12 @@
 pub mod clv;
 pub mod cohorts;
 pub mod evaluate;
+pub mod export;
 pub mod features;
 pub mod forecast;
 pub mod holdout;
 pub mod ingest;
+pub mod limits;
 pub mod linalg;
 pub mod models;
 pub mod pipeline;

@@ -3,8 +3,10 @@
 //! implementation, so the page's export equals the CLI's output.
 
 use crate::clv::{value_customers, ClvParams, CustomerValue};
+use crate::export::CsvSafety;
 use crate::features::{RfmSummary, SummaryInput};
 use crate::ingest::Transactions;
+use crate::limits::MAX_PERIODS;
 use crate::models::gamma_gamma::{frequency_spend_correlation, Spend};
 use crate::models::{
     fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd, ModelError, ParetoNbd, Rfm,
@@ -114,6 +116,22 @@ impl Customers {
 
 /// Below this many repeat buyers the estimates are mostly prior shape.
 pub const FEW_REPEAT_BUYERS: f64 = 50.0;
+
+/// Sizes the model code loops over, checked before a fit (and, with `clv`,
+/// a prediction): a BG/BB row's periods ([`MAX_PERIODS`]) and prediction
+/// horizon ([`ClvParams::check_discrete`]). Call before [`fit_count`].
+pub fn check_sizes(kind: ModelKind, c: &Customers, clv: Option<&ClvParams>) -> Result<(), ModelError> {
+    if kind != ModelKind::Bgbb {
+        return Ok(());
+    }
+    if let Some((i, r)) = c.rfm.iter().enumerate().find(|(_, r)| r.t.is_nan() || r.t > MAX_PERIODS) {
+        return Err(ModelError::InvalidData(format!(
+            "customer {:?} has n = {} periods; BG/BB sums over every period after the last transaction, so n may be at most {MAX_PERIODS}: use a coarser --unit",
+            c.ids[i], r.t
+        )));
+    }
+    clv.map_or(Ok(()), ClvParams::check_discrete)
+}
 
 fn fit_one<M: Likelihood<Row = Rfm>>(data: &Weighted<Rfm>, opts: &FitOptions) -> Result<(M, FitReport), ModelError> {
     fit::<M>(data, opts).map(|f| (f.model, f.report))
@@ -286,28 +304,70 @@ pub const PREDICTION_COLUMNS: [&str; 13] = [
 ];
 
 /// Per-customer predictions as CSV, full precision (the CLI's `predict
-/// --format csv` and the page's export).
-pub fn predictions_csv(rows: &[PredictionRow]) -> String {
+/// --format csv` and the page's export); cells through `safety`.
+pub fn predictions_csv(rows: &[PredictionRow], safety: &mut CsvSafety) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(PREDICTION_COLUMNS).expect("in-memory write");
     for r in rows {
         let v = &r.value;
         w.write_record([
-            r.user_id.clone(),
-            r.frequency.to_string(),
-            r.recency.to_string(),
-            r.t.to_string(),
-            v.p_alive.to_string(),
-            v.expected_txn.to_string(),
-            v.expected_spend.to_string(),
-            v.clv.to_string(),
+            safety.text(&r.user_id).into_owned(),
+            safety.num(r.frequency),
+            safety.num(r.recency),
+            safety.num(r.t),
+            safety.num(v.p_alive),
+            safety.num(v.expected_txn),
+            safety.num(v.expected_spend),
+            safety.num(v.clv),
             v.txn.median.to_string(),
             v.txn.lower80.to_string(),
             v.txn.upper80.to_string(),
             v.spend_backfilled.to_string(),
-            r.dert.map(|d| d.to_string()).unwrap_or_default(),
+            safety.opt(r.dert),
         ])
         .expect("in-memory write");
     }
     String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::TimeUnit;
+
+    #[test]
+    fn bgbb_periods_and_horizon_are_bounded_before_the_fit() {
+        let c = |t: f64| Customers {
+            ids: vec!["a".into(), "long".into()],
+            rfm: vec![Rfm::new(1.0, 2.0, 6.0), Rfm::new(1.0, 2.0, t)],
+            monetary: vec![0.0; 2],
+            weights: vec![1.0; 2],
+        };
+        let e = check_sizes(ModelKind::Bgbb, &c(20_000.0), None).unwrap_err().to_string();
+        assert!(e.contains("customer \"long\" has n = 20000 periods") && e.contains("at most 10000"), "{e}");
+        assert!(check_sizes(ModelKind::Bgbb, &c(MAX_PERIODS), None).is_ok());
+        // Continuous models take T as a number, not a loop length.
+        assert!(check_sizes(ModelKind::Pnbd, &c(20_000.0), None).is_ok());
+        let year_in_days = ClvParams::new(365.0, 0.0, TimeUnit::Day).unwrap();
+        assert!(check_sizes(ModelKind::Bgbb, &c(6.0), Some(&year_in_days)).is_err());
+        assert!(check_sizes(ModelKind::Bgnbd, &c(6.0), Some(&year_in_days)).is_ok());
+    }
+
+    #[test]
+    fn prediction_csv_guards_ids_and_empties_non_finite_numbers() {
+        let value = CustomerValue {
+            p_alive: 0.5,
+            expected_txn: -0.0,
+            txn: crate::models::PmfSummary { median: 0, lower80: 0, upper80: 1 },
+            expected_spend: f64::INFINITY,
+            spend_backfilled: true,
+            clv: f64::NAN,
+        };
+        let row =
+            |id: &str| PredictionRow { user_id: id.into(), frequency: 1.0, recency: 2.0, t: 3.0, value, dert: None };
+        let mut safety = crate::export::CsvSafety::default();
+        let csv = predictions_csv(&[row("=1+1"), row("b")], &mut safety);
+        assert_eq!(csv.lines().nth(1), Some("'=1+1,1,2,3,0.5,-0,,,0,0,1,true,"));
+        assert_eq!((safety.neutralised, safety.non_finite), (1, 4));
+    }
 }

@@ -19,6 +19,7 @@
 
 use super::btyd::BtydCohortValue;
 use super::{Cohort, CohortError, CohortTable};
+use crate::export::CsvSafety;
 use crate::forecast::holt_winters::z_score;
 use crate::forecast::{reconcile, rolling_origin, zero_share, Backtest, HoltWintersParams, Method, Reconciliation};
 use crate::total;
@@ -313,26 +314,27 @@ pub const VALUE_COLUMNS: [&str; 11] = [
 
 /// One row per cohort (and segment); an interval that cannot be given is
 /// empty. With BTYD values, a last column `btyd_clv_per_user` sets the
-/// bottom-up model value beside the cohort forecast.
-pub fn values_csv(report: &CohortReport, btyd: Option<&[BtydCohortValue]>) -> String {
+/// bottom-up model value beside the cohort forecast. Cells through `safety`
+/// (the segment is user text).
+pub fn values_csv(report: &CohortReport, btyd: Option<&[BtydCohortValue]>, safety: &mut CsvSafety) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = VALUE_COLUMNS.to_vec();
     if btyd.is_some() {
         header.push("btyd_clv_per_user");
     }
     w.write_record(header).expect("in-memory write");
-    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for v in &report.values {
-        let model = btyd
-            .map(|b| opt(b.iter().find(|b| b.cohort == v.cohort && b.segment == v.segment).map(|b| b.clv_per_user)));
+        let model = btyd.map(|b| {
+            safety.opt(b.iter().find(|b| b.cohort == v.cohort && b.segment == v.segment).map(|b| b.clv_per_user))
+        });
         let mut record = vec![
             v.cohort.clone(),
-            v.segment.clone().unwrap_or_default(),
+            safety.text(v.segment.as_deref().unwrap_or_default()).into_owned(),
             v.users.to_string(),
-            v.observed_revenue.to_string(),
-            v.clv_per_user.to_string(),
-            opt(v.clv_lower),
-            opt(v.clv_upper),
+            safety.num(v.observed_revenue),
+            safety.num(v.clv_per_user),
+            safety.opt(v.clv_lower),
+            safety.opt(v.clv_upper),
             v.method.name().to_string(),
             v.observed_days.to_string(),
             v.reconciliation.map(|r| r.name().to_string()).unwrap_or_default(),

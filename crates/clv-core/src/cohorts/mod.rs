@@ -13,10 +13,12 @@
 pub mod btyd;
 pub mod clv;
 
+use crate::export::CsvSafety;
 use crate::features::Cutoff;
 use crate::features::Users;
 use crate::ingest::Transactions;
-use crate::time::{day_of, CohortGrain, TimeUnit};
+use crate::limits::{MAX_COHORT_DAYS, MAX_HORIZON_DAYS, MAX_SPAN_DAYS};
+use crate::time::{day_of, format_day, CohortGrain, TimeUnit};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -31,8 +33,12 @@ pub enum CohortError {
         "a segment needs a users file with that column (--users FILE), or a channel/country column in the transactions"
     )]
     SegmentWithoutUsers,
-    #[error("horizon must be 1 to 3,650 days, got {0}")]
+    #[error("horizon must be 1 to {MAX_HORIZON_DAYS} days, got {0}")]
     Horizon(i64),
+    #[error("the data run from {first} to the cutoff {cutoff}, {years:.0} years: cohorts are built over at most {max} years. Check the dates (year 1, 1900 or 9999 are often placeholders) or give a cutoff", max = MAX_SPAN_DAYS / 365)]
+    Span { first: String, cutoff: String, years: f64 },
+    #[error("the cohort table would hold {days} cohort-days ({groups} cohorts and segments, the oldest {oldest}): at most {MAX_COHORT_DAYS}. Use a coarser --cohort (week, month), fewer segments, or check the oldest dates")]
+    TooLarge { days: u64, groups: usize, oldest: String },
     #[error("no user signed up on or before the cutoff {0}")]
     Empty(String),
     #[error(transparent)]
@@ -63,7 +69,7 @@ impl CohortParams {
         level: f64,
         segment: Option<String>,
     ) -> Result<CohortParams, CohortError> {
-        if !(1..=3650).contains(&horizon_days) {
+        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
             return Err(CohortError::Horizon(horizon_days));
         }
         crate::forecast::holt_winters::z_score(level)?;
@@ -116,8 +122,9 @@ pub struct CohortTable {
 }
 
 impl CohortTable {
-    /// The cohort × age table, one row per cell.
-    pub fn to_csv(&self) -> String {
+    /// The cohort × age table, one row per cell (cells through `safety`:
+    /// the segment is user text).
+    pub fn to_csv(&self, safety: &mut CsvSafety) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let unit = self.params.age_unit.name();
         w.write_record([
@@ -135,13 +142,13 @@ impl CohortTable {
             for cell in &c.table {
                 w.write_record([
                     c.cohort.clone(),
-                    c.segment.clone().unwrap_or_default(),
+                    safety.text(c.segment.as_deref().unwrap_or_default()).into_owned(),
                     c.users.to_string(),
                     cell.age.to_string(),
                     cell.active_users.to_string(),
-                    cell.revenue.to_string(),
-                    cell.cumulative_per_user.to_string(),
-                    cell.retention.to_string(),
+                    safety.num(cell.revenue),
+                    safety.num(cell.cumulative_per_user),
+                    safety.num(cell.retention),
                 ])
                 .expect("in-memory write");
             }
@@ -186,7 +193,8 @@ pub fn build(tx: &Transactions, users: Option<&Users>, params: &CohortParams) ->
         .iter()
         .map(|m| m.history.first().map_or(m.signup, |t| m.signup.min(day_of(t.ts))))
         .min()
-        .ok_or_else(|| CohortError::Empty(crate::time::format_day(cutoff)))?;
+        .ok_or_else(|| CohortError::Empty(format_day(cutoff)))?;
+    check_size(&members, first_day, params)?;
     let mut daily_revenue = vec![0.0; (cutoff - first_day + 1).max(1) as usize];
     let (mut before_signup, mut total_revenue) = (0usize, 0.0);
     let mut buckets = Vec::new();
@@ -242,6 +250,36 @@ pub fn build(tx: &Transactions, users: Option<&Users>, params: &CohortParams) ->
         groups.into_iter().map(|((start, segment), acc)| finish(start, segment, acc, params)).collect();
     cohorts.sort_by(|a, b| (a.start_day, &a.segment).cmp(&(b.start_day, &b.segment)));
     Ok(CohortTable { params: params.clone(), cohorts, total_revenue, daily_revenue, first_day, notes })
+}
+
+/// Refuse, before allocating, a table whose calendar or cohort-age arrays
+/// would be sized by a date span rather than by the data: the calendar over
+/// [`MAX_SPAN_DAYS`], or Σ over groups of the ages held (from a group's
+/// earliest signup to the cutoff) over [`MAX_COHORT_DAYS`].
+fn check_size(members: &[Member], first_day: i64, params: &CohortParams) -> Result<(), CohortError> {
+    let cutoff = params.cutoff.day;
+    if cutoff - first_day > MAX_SPAN_DAYS {
+        let years = (cutoff - first_day) as f64 / 365.25;
+        return Err(CohortError::Span { first: format_day(first_day), cutoff: format_day(cutoff), years });
+    }
+    let mut earliest: FxHashMap<(i64, Option<&str>), i64> = FxHashMap::default();
+    for m in members {
+        let start = params.grain.start_of(m.signup);
+        let mut note = |key| {
+            let e = earliest.entry(key).or_insert(m.signup);
+            *e = (*e).min(m.signup);
+        };
+        note((start, None));
+        if params.segment.is_some() {
+            note((start, Some(m.segment)));
+        }
+    }
+    let days: u64 = earliest.values().map(|s| (cutoff - s + 1).max(0) as u64).sum();
+    if days > MAX_COHORT_DAYS {
+        let oldest = format_day(earliest.values().copied().min().unwrap_or(cutoff));
+        return Err(CohortError::TooLarge { days, groups: earliest.len(), oldest });
+    }
+    Ok(())
 }
 
 fn finish(start: i64, segment: Option<&str>, acc: Acc, params: &CohortParams) -> Cohort {

@@ -312,3 +312,28 @@ fn a_segment_column_is_found_by_its_role_name_too() {
     let a = tx.attribute("channel").expect("utm_source is the channel");
     assert_eq!((a.name.as_str(), a.value(0), a.value(1)), ("utm_source", Some("google"), Some("newsletter")));
 }
+
+#[test]
+fn placeholder_years_are_refused_before_allocating() {
+    // Dates in year 1 and 9999: a calendar over them is 3.65 million days.
+    let tx = Transactions::from_pairs([("a", txn(day(1, 1, 1), 5.0)), ("b", txn(day(9999, 12, 31), 5.0))]);
+    let p = params(CohortGrain::Day, TimeUnit::Week, day(9999, 12, 31), 365, None);
+    let e = build(&tx, None, &p).unwrap_err();
+    assert!(matches!(e, CohortError::Span { .. }), "{e}");
+    assert!(e.to_string().contains("from 0001-01-01 to the cutoff 9999-12-31, 9999 years"), "{e}");
+}
+
+#[test]
+fn the_table_is_sized_by_the_cohorts_that_exist_and_bounded() {
+    // 20 years of daily cohorts, one buyer a day: 7,305 cohorts holding
+    // 26.7 million cohort-days in all; monthly cohorts hold 240 × ~3,650.
+    let first = day(2000, 1, 1);
+    let pairs: Vec<(String, Txn)> = (0..7305).map(|d| (format!("u{d}"), txn(first + d, 1.0))).collect();
+    let tx = Transactions::from_pairs(pairs.iter().map(|(id, t)| (id.as_str(), *t)));
+    let cutoff = first + 7304;
+    let e = build(&tx, None, &params(CohortGrain::Day, TimeUnit::Week, cutoff, 365, None)).unwrap_err();
+    assert!(matches!(e, CohortError::TooLarge { days: 26_685_165, groups: 7305, .. }), "{e}");
+    assert!(e.to_string().contains("oldest 2000-01-01") && e.to_string().contains("at most 4000000"), "{e}");
+    let t = build(&tx, None, &params(CohortGrain::Month, TimeUnit::Week, cutoff, 365, None)).unwrap();
+    assert_eq!(t.cohorts.len(), 240);
+}

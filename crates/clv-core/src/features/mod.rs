@@ -15,7 +15,8 @@ pub use summary_input::{looks_like_summary, parse_summary, SummaryInput, Summary
 pub use table::{FeatureParams, FeatureRow, FeatureTable};
 pub use users::{parse_users, UserRow, Users};
 
-use crate::ingest::Txn;
+use crate::ingest::{Transactions, Txn};
+use crate::limits::{check_day_near_data, LimitError};
 use crate::time::{day_of, SECONDS_PER_DAY};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,12 @@ impl Cutoff {
         Cutoff { day }
     }
 
+    /// A cutoff the user gave, refused when it is far from the purchases
+    /// (see [`check_near_data`]).
+    pub fn checked(day: i64, tx: &Transactions) -> Result<Cutoff, LimitError> {
+        check_near_data("cutoff", day, tx).map(|()| Cutoff { day })
+    }
+
     pub fn includes(self, ts: i64) -> bool {
         ts < (self.day + 1) * SECONDS_PER_DAY
     }
@@ -53,6 +60,24 @@ impl Cutoff {
             Some(t) => Err(LeakageError { ts: t.ts, day: day_of(t.ts), cutoff: self.day }),
             None => Ok(HistoryView { rows, cutoff: self }),
         }
+    }
+}
+
+/// First and last purchase day over all customers (histories are
+/// time-sorted, so this reads two rows per customer).
+pub fn purchase_days(tx: &Transactions) -> Option<(i64, i64)> {
+    tx.iter()
+        .filter_map(|(_, h)| Some((day_of(h.first()?.ts), day_of(h.last()?.ts))))
+        .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+}
+
+/// A day the user gave (`what`: "cutoff", "holdout end") checked against the
+/// purchases by [`check_day_near_data`]: a typo'd year is an error naming
+/// the likely day, not minutes of fitting a customer base dead for centuries.
+pub fn check_near_data(what: &str, day: i64, tx: &Transactions) -> Result<(), LimitError> {
+    match purchase_days(tx) {
+        Some((first, last)) => check_day_near_data(what, day, first, last),
+        None => Ok(()),
     }
 }
 

@@ -7,6 +7,7 @@
 //! (0 when there are none). All three times in the chosen [`TimeUnit`].
 
 use super::{occasions, Cutoff, Occasion};
+use crate::export::CsvSafety;
 use crate::ingest::Transactions;
 use crate::time::{format_day, TimeUnit};
 use rayon::prelude::*;
@@ -99,22 +100,21 @@ impl RfmSummary {
         }
     }
 
-    /// `user_id,frequency,recency,T,monetary_value` at full precision.
-    pub fn to_csv(&self, tx: &Transactions) -> String {
+    /// `user_id,frequency,recency,T,monetary_value` at full precision;
+    /// cells through `safety`.
+    pub fn to_csv(&self, tx: &Transactions, safety: &mut CsvSafety) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["user_id", "frequency", "recency", "T", "monetary_value"]).expect("in-memory write");
         // One set of field buffers for all rows: a million customers would
         // otherwise be five million small allocations.
         let mut f: [String; 4] = Default::default();
         for r in &self.rows {
-            use std::fmt::Write;
             f.iter_mut().for_each(String::clear);
-            let written = write!(f[0], "{}", r.frequency)
-                .and(write!(f[1], "{}", r.recency))
-                .and(write!(f[2], "{}", r.t))
-                .and(write!(f[3], "{}", r.monetary_value));
-            written.expect("formatting into a String");
-            w.write_record([tx.id(r.customer), &f[0], &f[1], &f[2], &f[3]]).expect("in-memory write");
+            for (cell, v) in f.iter_mut().zip([f64::from(r.frequency), r.recency, r.t, r.monetary_value]) {
+                safety.write_num(cell, v);
+            }
+            let id = safety.text(tx.id(r.customer));
+            w.write_record([&*id, &f[0], &f[1], &f[2], &f[3]]).expect("in-memory write");
         }
         String::from_utf8(w.into_inner().expect("in-memory flush")).expect("csv of UTF-8 is UTF-8")
     }

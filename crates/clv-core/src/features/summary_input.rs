@@ -5,6 +5,9 @@
 
 use crate::ingest::columns::normalise_header;
 use crate::ingest::IngestError;
+use crate::limits::{
+    line_too_long, LineLimit, LineTooLong, MAX_COLUMNS, MAX_MONEY, MAX_PERIODS, MAX_SUMMARY_VALUE, MAX_WEIGHT,
+};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 
@@ -36,16 +39,25 @@ pub fn looks_like_summary(headers: &[String]) -> bool {
     find(&norm, &["frequency", "x"]).is_some() && find(&norm, &["recency", "tx"]).is_some()
 }
 
+/// A CSV reader error as an [`IngestError`] naming its line.
+fn csv_error(e: csv::Error) -> IngestError {
+    match line_too_long(&e) {
+        Some(LineTooLong(line)) => IngestError::Csv { line, message: LineTooLong::MESSAGE.into() },
+        None => IngestError::Csv { line: e.position().map_or(1, |p| p.line()), message: e.to_string() },
+    }
+}
+
 /// Read a summary file. Every problem is an error naming the line and
-/// column: a summary is small and must be right as a whole.
+/// column: a summary is small and must be right as a whole. Every value is
+/// bounded ([`crate::limits`]): it becomes a loop length or a sum later.
 pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader);
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| IngestError::Csv { line: 1, message: e.to_string() })?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(LineLimit::new(reader));
+    let width = rdr.byte_headers().map_err(csv_error)?.len();
+    if width > MAX_COLUMNS {
+        let message = format!("the header has {width} columns; a summary has 3 to 6 (at most {MAX_COLUMNS})");
+        return Err(IngestError::Csv { line: 1, message });
+    }
+    let headers: Vec<String> = rdr.headers().map_err(csv_error)?.iter().map(str::to_string).collect();
     let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
     let missing = |role: &str| IngestError::MissingColumn { role: role.into(), headers: headers.clone() };
     let f = find(&norm, &["frequency", "x"]).ok_or_else(|| missing("frequency (or x)"))?;
@@ -55,26 +67,40 @@ pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
     let w = find(&norm, &["weights", "weight", "count"]);
     let m = find(&norm, &["monetaryvalue", "monetary", "zbar", "m"]);
     let id = find(&norm, &["userid", "customerid", "id", "customer"]);
+    // Periods are a loop length of the BG/BB likelihood; T of the
+    // continuous models is only a number.
+    let max_t = if find(&norm, &["t"]).is_none() { MAX_PERIODS } else { MAX_SUMMARY_VALUE };
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec =
-            rec.map_err(|e| IngestError::Csv { line: e.position().map_or(0, |p| p.line()), message: e.to_string() })?;
+        let rec = rec.map_err(csv_error)?;
         let line = rec.position().map_or(i as u64 + 2, |p| p.line());
-        let num = |col: usize, what: &str| -> Result<f64, IngestError> {
+        let num = |col: usize, what: &str, max: f64| -> Result<f64, IngestError> {
             let raw = rec.get(col).unwrap_or_default();
-            raw.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| IngestError::Csv {
-                line,
-                message: format!("column {:?} ({what}): expected a number ≥ 0, got {raw:?}", headers[col]),
+            raw.parse::<f64>().ok().filter(|v| v.is_finite() && (0.0..=max).contains(v)).ok_or_else(|| {
+                let shown: String = raw.chars().take(40).collect();
+                let cut = if shown.len() < raw.len() { "…" } else { "" };
+                IngestError::Csv {
+                    line,
+                    message: format!(
+                        "column {:?} ({what}): expected a number from 0 to {max}, got {shown:?}{cut}",
+                        headers[col]
+                    ),
+                }
             })
         };
         rows.push(SummaryRow {
             user_id: id.map_or_else(|| (i + 1).to_string(), |c| rec.get(c).unwrap_or_default().to_string()),
-            frequency: num(f, "frequency")?,
-            recency: num(r, "recency")?,
-            t: num(t, "T")?,
-            monetary_value: m.map(|c| num(c, "monetary value")).transpose()?.unwrap_or(0.0),
-            weight: w.map(|c| num(c, "weight")).transpose()?.unwrap_or(1.0),
+            frequency: num(f, "frequency", MAX_SUMMARY_VALUE)?,
+            recency: num(r, "recency", MAX_SUMMARY_VALUE)?,
+            t: num(t, if max_t == MAX_PERIODS { "periods" } else { "T" }, max_t)?,
+            monetary_value: m.map(|c| num(c, "monetary value", MAX_MONEY)).transpose()?.unwrap_or(0.0),
+            weight: w.map(|c| num(c, "weight", MAX_WEIGHT)).transpose()?.unwrap_or(1.0),
         });
+    }
+    if !rows.is_empty() && rows.iter().all(|r| r.weight == 0.0) {
+        let message =
+            format!("all weights are 0 (column {:?}): there are no customers to fit", headers[w.unwrap_or(0)]);
+        return Err(IngestError::Csv { line: 2, message });
     }
     Ok(SummaryInput { rows, has_monetary: m.is_some(), weighted: w.is_some() })
 }
@@ -105,5 +131,45 @@ mod tests {
         assert!(e.contains("line 2") && e.contains("\"T\"") && e.contains("\"x\""), "{e}");
         let e = parse_summary("user_id,frequency\na,1\n".as_bytes()).unwrap_err().to_string();
         assert!(e.contains("recency"), "{e}");
+    }
+
+    fn err(text: &str) -> String {
+        parse_summary(text.as_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn weights_are_bounded_and_not_all_zero() {
+        let e = err("frequency,recency,periods,weights\n0,0,6,0\n1,1,6,0\n");
+        assert!(e.contains("all weights are 0"), "{e}");
+        for bad in ["-1", "NaN", "inf", "1e10"] {
+            let e = err(&format!("frequency,recency,periods,weights\n0,0,6,5\n1,1,6,{bad}\n"));
+            assert!(e.contains("line 3") && e.contains("\"weights\"") && e.contains("0 to 1000000000"), "{bad}: {e}");
+        }
+        // One zero weight among others is a row with no customers, not an error.
+        assert_eq!(
+            parse_summary("frequency,recency,periods,weights\n0,0,6,0\n1,1,6,2\n".as_bytes()).unwrap().rows.len(),
+            2
+        );
+    }
+
+    #[test]
+    fn periods_and_values_are_bounded_with_the_line() {
+        let e = err("frequency,recency,periods,weights\n0,0,6,5\n2,2,1000000000000,10\n");
+        assert!(e.contains("line 3") && e.contains("(periods)") && e.contains("0 to 10000"), "{e}");
+        let e = err(&format!("user_id,frequency,recency,T\na,1,2,3\nb,1{},2,3\n", "0".repeat(300)));
+        assert!(e.contains("line 3") && e.contains("0 to 1000000") && e.contains('…'), "{e}");
+        // T of a continuous summary may be long (days over decades).
+        assert!(parse_summary("user_id,frequency,recency,T\na,1,2,36500\n".as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn long_lines_and_wide_headers_are_refused_early() {
+        let long =
+            format!("user_id,frequency,recency,T\na,1,2,3\nb,1,2,3{}\n", ",".repeat(crate::limits::MAX_LINE_BYTES));
+        let e = err(&long);
+        assert!(e.starts_with("line 3: longer than 1024 KB"), "{e}");
+        let wide = format!("user_id,frequency,recency,T{}\n", ",x".repeat(5000));
+        let e = err(&wide);
+        assert!(e.contains("line 1") && e.contains("5004 columns"), "{e}");
     }
 }

@@ -1,6 +1,7 @@
 //! The per-user feature table: users LEFT JOIN history LEFT JOIN label.
 
 use super::{Cutoff, HistoryView, Users};
+use crate::export::CsvSafety;
 use crate::ingest::Transactions;
 use crate::time::{day_of, format_ts, CohortGrain, SECONDS_PER_DAY};
 use serde::{Deserialize, Serialize};
@@ -17,8 +18,10 @@ pub struct FeatureParams {
 
 impl FeatureParams {
     pub fn new(cutoff: Cutoff, horizon_days: i64, cohort: CohortGrain) -> Result<FeatureParams, String> {
-        if horizon_days <= 0 {
-            return Err(format!("horizon must be a positive number of days, got {horizon_days}"));
+        use crate::limits::MAX_HORIZON_DAYS;
+        // The label window end is computed in seconds: an unbounded horizon overflows.
+        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
+            return Err(format!("horizon must be 1 to {MAX_HORIZON_DAYS} days, got {horizon_days}"));
         }
         Ok(FeatureParams { cutoff, horizon_days, cohort })
     }
@@ -129,30 +132,35 @@ impl FeatureTable {
         "cohort",
     ];
 
-    pub fn to_csv(&self) -> String {
+    /// One row per user; ids and users-file attributes are user text,
+    /// everything else numbers or our own dates and labels (cells through
+    /// `safety`).
+    pub fn to_csv(&self, safety: &mut CsvSafety) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let header = Self::COLUMNS.iter().map(|s| s.to_string()).chain(self.attribute_names.iter().cloned());
+        let names: Vec<String> = self.attribute_names.iter().map(|n| safety.text(n).into_owned()).collect();
+        let header = Self::COLUMNS.iter().map(|s| s.to_string()).chain(names);
         w.write_record(header).expect("in-memory write");
         let opt = |v: &Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
         for r in &self.rows {
             let fixed = [
-                r.user_id.clone(),
+                safety.text(&r.user_id).into_owned(),
                 r.hist_txn_cnt.to_string(),
-                r.hist_revenue.to_string(),
-                r.hist_aov.to_string(),
+                safety.num(r.hist_revenue),
+                safety.num(r.hist_aov),
                 r.first_txn_ts.clone().unwrap_or_default(),
                 r.last_txn_ts.clone().unwrap_or_default(),
                 opt(&r.recency_days),
                 opt(&r.tenure_days),
-                r.label_y.to_string(),
+                safety.num(r.label_y),
                 opt(&r.rfm_recency),
                 r.rfm_frequency.to_string(),
-                r.rfm_monetary.to_string(),
-                r.arpu.to_string(),
-                r.log_hist_revenue.to_string(),
+                safety.num(r.rfm_monetary),
+                safety.num(r.arpu),
+                safety.num(r.log_hist_revenue),
                 r.cohort.clone().unwrap_or_default(),
             ];
-            w.write_record(fixed.into_iter().chain(r.attributes.iter().cloned())).expect("in-memory write");
+            let attributes: Vec<String> = r.attributes.iter().map(|a| safety.text(a).into_owned()).collect();
+            w.write_record(fixed.into_iter().chain(attributes)).expect("in-memory write");
         }
         String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
     }

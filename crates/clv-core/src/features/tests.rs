@@ -36,7 +36,7 @@ fn summary_counts_exclusions() {
     assert_eq!(s.rows.len(), 1);
     let r = s.rows[0];
     assert_eq!((r.frequency, r.recency, r.t, r.monetary_value), (2, 3.0, 4.0, 30.0));
-    assert_eq!(s.to_csv(&tx), "user_id,frequency,recency,T,monetary_value\nearly,2,3,4,30\n");
+    assert_eq!(s.to_csv(&tx, &mut Default::default()), "user_id,frequency,recency,T,monetary_value\nearly,2,3,4,30\n");
     let d = RfmSummary::build(&tx, Cutoff::day(28), TimeUnit::Day).rows[0];
     assert_eq!((d.recency, d.t), (21.0, 28.0));
 }
@@ -91,6 +91,7 @@ fn feature_table_values() {
     assert!((r.log_hist_revenue - 36f64.ln()).abs() < 1e-12);
     assert_eq!(r.cohort.as_deref(), Some("1970-01"));
     assert!(FeatureParams::new(Cutoff::day(1), 0, CohortGrain::Day).is_err());
+    assert!(FeatureParams::new(Cutoff::day(1), i64::MAX, CohortGrain::Day).unwrap_err().contains("1 to 3650 days"));
 }
 
 #[test]
@@ -109,8 +110,8 @@ fn users_file_left_joins() {
     assert_eq!(t.rows[1].user_id, "z");
     assert_eq!((t.rows[1].hist_txn_cnt, t.rows[1].label_y, t.rows[1].recency_days), (0, 0.0, None));
     assert_eq!(t.rows[1].cohort.as_deref(), Some("1970-02-10"));
-    assert!(t.to_csv().starts_with("user_id,hist_txn_cnt,"));
-    assert!(t.to_csv().lines().next().unwrap().ends_with(",cohort,country,emb_0"));
+    assert!(t.to_csv(&mut Default::default()).starts_with("user_id,hist_txn_cnt,"));
+    assert!(t.to_csv(&mut Default::default()).lines().next().unwrap().ends_with(",cohort,country,emb_0"));
 }
 
 fn arb_history() -> impl Strategy<Value = Vec<(u8, i64, i32)>> {

@@ -38,6 +38,8 @@ pub enum ForecastError {
     Optimiser(String),
     #[error("{0}")]
     Reconcile(String),
+    #[error("a forecast of {0} steps is too long: at most {max} (27 years of days)", max = crate::limits::MAX_FORECAST_STEPS)]
+    Horizon(usize),
 }
 
 /// Point forecast with a central prediction interval at `level`.
@@ -108,6 +110,9 @@ pub fn forecast_series(
     non_negative: bool,
     damped: bool,
 ) -> Result<SeriesForecast, ForecastError> {
+    if horizon > crate::limits::MAX_FORECAST_STEPS {
+        return Err(ForecastError::Horizon(horizon));
+    }
     let params = HoltWintersParams::new(season, damped)?;
     let z = holt_winters::z_score(level)?;
     let zeros = zero_share(y);

@@ -4,6 +4,7 @@
 
 use crate::ingest::amount::{parse_amount, DecimalSeparator};
 use crate::ingest::dates::{parse_date, Cell, DateOrder};
+use crate::limits::{line_too_long, LineLimit, LineTooLong, MAX_SERIES_ROWS};
 use crate::time::day_of;
 use std::io::Read;
 use thiserror::Error;
@@ -14,6 +15,8 @@ pub enum SeriesError {
     Line { line: u64, message: String },
     #[error("the series needs a header and at least two rows (date,value)")]
     TooShort,
+    #[error("the series has more than {max} rows (2,700 years of days): is this a daily series?", max = MAX_SERIES_ROWS)]
+    TooLong,
 }
 
 /// Values at `start_day + i · step_days`.
@@ -34,14 +37,20 @@ impl DatedSeries {
 /// Read `date,value` (first two columns; header line first). Slash dates
 /// follow `order`.
 pub fn parse_series<R: Read>(reader: R, order: DateOrder) -> Result<DatedSeries, SeriesError> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(LineLimit::new(reader));
     let mut days = Vec::new();
     let mut values = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| SeriesError::Line {
-            line: e.position().map_or(0, |p| p.line()),
-            message: format!("unreadable row: {e}"),
+        let rec = rec.map_err(|e| match line_too_long(&e) {
+            Some(LineTooLong(line)) => SeriesError::Line { line, message: LineTooLong::MESSAGE.into() },
+            None => SeriesError::Line {
+                line: e.position().map_or(0, |p| p.line()),
+                message: format!("unreadable row: {e}"),
+            },
         })?;
+        if values.len() == MAX_SERIES_ROWS {
+            return Err(SeriesError::TooLong);
+        }
         let line = rec.position().map_or(0, |p| p.line());
         let err = |message: String| SeriesError::Line { line, message };
         let raw_date = rec.get(0).unwrap_or_default();

@@ -330,3 +330,16 @@ fn mase_is_not_reported_without_a_scale() {
         assert!(s.overall.mae.is_finite());
     }
 }
+
+#[test]
+fn forecast_lengths_and_series_lines_are_bounded() {
+    let y = seasonal_line(60, 100.0, 0.5);
+    let e = forecast_series(&y, 7, 100_000_000, 0.9, true, false).unwrap_err();
+    assert_eq!(e, ForecastError::Horizon(100_000_000));
+    assert!(e.to_string().contains("at most 10000"), "{e}");
+    assert!(forecast_series(&y, 7, crate::limits::MAX_FORECAST_STEPS, 0.9, true, false).is_ok());
+    let mut long = "date,v\n2024-01-01,1\n2024-01-02,".to_string();
+    long.push_str(&"9".repeat(crate::limits::MAX_LINE_BYTES + 1));
+    let e = parse_series(long.as_bytes(), Default::default()).unwrap_err().to_string();
+    assert!(e.starts_with("line 3: longer than 1024 KB"), "{e}");
+}
