@@ -138,3 +138,24 @@ fn a_shopify_export_uses_the_email_not_the_order_id() {
     assert_eq!(r.reasons[0].first_lines, vec![7]);
     warning(r, "column \"Refunded Amount\" is not used");
 }
+
+#[test]
+fn utf16_and_windows_1252_exports_are_decoded() {
+    for (file, encoding) in [
+        ("ingest-utf16le-bom.csv", "decoded from UTF-16LE (byte-order mark)"),
+        ("ingest-utf16be-bom.csv", "decoded from UTF-16BE (byte-order mark)"),
+        ("ingest-utf16le-nobom.csv", "decoded from UTF-16LE (NUL bytes in every other position)"),
+        ("ingest-windows1252.csv", "decoded from windows-1252 (not valid UTF-8)"),
+    ] {
+        let out = ok(file);
+        let r = &out.report;
+        assert_eq!((r.rows, r.accepted, r.customers), (4, 4, 3), "{file}: {:?}", r.reasons);
+        assert_eq!(r.formats["encoding"], encoding, "{file}");
+        assert_eq!(r.formats["delimiter"], "';'");
+        assert_eq!(r.net_revenue, 12.5 + 7.25 + 3.0 + 1.75, "{file}");
+        let ids: Vec<&str> = out.transactions.iter().map(|(id, _)| id).collect();
+        let third = if file.contains("1252") { "Renée €" } else { "Renée" };
+        assert_eq!(ids, vec!["Müller", "José", third], "{file}");
+    }
+    assert_eq!(ok("ingest-stripe.csv").report.formats["encoding"], "UTF-8");
+}

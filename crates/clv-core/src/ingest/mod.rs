@@ -14,6 +14,7 @@
 pub mod amount;
 pub mod columns;
 pub mod dates;
+mod encoding;
 mod group;
 mod ids;
 mod parse;
@@ -120,6 +121,10 @@ const CONFIRM_ROWS: usize = 200;
 
 /// Look at the start of a file (a few KB is enough) without reading it all.
 pub fn sniff(sample: &[u8], delimiter: Option<char>) -> Result<Sniffed, IngestError> {
+    // A UTF-16 or Windows-1252 prefix is decoded first (a character cut at
+    // its end becomes U+FFFD, which no header or mapping depends on).
+    let decoded = encoding::detect(sample).map(|(enc, _)| enc.decode_with_bom_removal(sample).0.into_owned());
+    let sample = decoded.as_deref().map_or(sample, str::as_bytes);
     let delim = delimiter.map(|c| c as u8).unwrap_or_else(|| columns::sniff_delimiter(sample));
     let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(sample);
     let headers: Vec<String> = rdr
@@ -223,6 +228,26 @@ fn ingest_in_blocks<R: Read>(
 ) -> Result<Ingested, IngestError> {
     let mut sample = Vec::new();
     (&mut input).take(SAMPLE_BYTES).read_to_end(&mut sample)?;
+    let Some((enc, why)) = encoding::detect(&sample) else {
+        return ingest_text(input, sample, opts, progress, sizes, "UTF-8".into());
+    };
+    // Not UTF-8: everything from the first byte is decoded, and the sample
+    // taken again from the decoded text.
+    let mut decoded = encoding::Decoding::new(std::io::Cursor::new(sample).chain(input), enc);
+    let mut sample = Vec::new();
+    (&mut decoded).take(SAMPLE_BYTES).read_to_end(&mut sample)?;
+    ingest_text(decoded, sample, opts, progress, sizes, format!("decoded from {} ({why})", enc.name()))
+}
+
+/// Ingest UTF-8 text whose first bytes (`sample`) were already read.
+fn ingest_text<R: Read>(
+    input: R,
+    mut sample: Vec<u8>,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(Progress),
+    sizes: Option<(usize, usize)>,
+    encoding: String,
+) -> Result<Ingested, IngestError> {
     let whole_file = (sample.len() as u64) < SAMPLE_BYTES;
     if sample.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty);
@@ -304,7 +329,7 @@ fn ingest_in_blocks<R: Read>(
         next = read.transpose()?.flatten();
     }
     progress(Progress { bytes, rows });
-    merged.finish(report, opts, &reader, (rows, decimal, matches))
+    merged.finish(report, opts, &reader, rows, Decisions { decimal, matches, encoding })
 }
 
 /// What the report says about how roles were found: the header matches the
@@ -386,7 +411,8 @@ impl Merged {
         mut report: ReportBuilder,
         opts: &IngestOptions,
         reader: &Reader,
-        (rows, decimal, matches): (u64, DecimalDecision, Vec<RoleMatch>),
+        rows: u64,
+        decisions: Decisions,
     ) -> Result<Ingested, IngestError> {
         if reader.rates.is_empty() && self.currencies.len() > 1 {
             return Err(IngestError::MixedCurrencies { seen: self.currencies.into_iter().collect() });
@@ -406,8 +432,7 @@ impl Merged {
             rows,
             delimiter: char::from(reader.delimiter),
             mapping: &reader.map,
-            decimal,
-            matches,
+            decisions,
             date_order: order,
             transactions: &transactions,
             currency: self.currencies.into_keys().next(),
@@ -560,13 +585,20 @@ fn resolve_slash_dates(
     Some(DateOrderDecision { order, decided_by: decided_by.into(), day_first_only: dmy, month_first_only: mdy })
 }
 
+/// File-wide reading decisions taken before streaming, for the report.
+struct Decisions {
+    decimal: DecimalDecision,
+    /// How the header gave the roles that were detected and kept.
+    matches: Vec<RoleMatch>,
+    /// "UTF-8", or what the text was decoded from.
+    encoding: String,
+}
+
 struct FinishInfo<'a> {
     rows: u64,
     delimiter: char,
     mapping: &'a ColumnMapping,
-    decimal: DecimalDecision,
-    /// How the header gave the roles that were detected and kept.
-    matches: Vec<RoleMatch>,
+    decisions: Decisions,
     date_order: Option<DateOrderDecision>,
     transactions: &'a Transactions,
     currency: Option<String>,

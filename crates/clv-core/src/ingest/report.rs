@@ -281,8 +281,9 @@ impl ReportBuilder {
         let has = !txns.is_empty();
         let mut formats = BTreeMap::new();
         formats.insert("delimiter".into(), describe_delimiter(info.delimiter));
-        formats.insert("decimal_separator".into(), info.decimal.describe());
-        if let Some(w) = &info.decimal.warning {
+        formats.insert("encoding".into(), info.decisions.encoding.clone());
+        formats.insert("decimal_separator".into(), info.decisions.decimal.describe());
+        if let Some(w) = &info.decisions.decimal.warning {
             self.warnings.push(format!("decimal separator: {w}"));
         }
         self.warn_about_roles(&info);
@@ -322,7 +323,7 @@ impl ReportBuilder {
             .map(|(i, name)| {
                 let role = Role::ALL.into_iter().find(|r| info.mapping.get(*r) == Some(i));
                 let mut read_as = read_as(role, info.mapping, &date_desc, &info);
-                if let Some(m) = info.matches.iter().find(|m| m.column == i && !m.exact) {
+                if let Some(m) = info.decisions.matches.iter().find(|m| m.column == i && !m.exact) {
                     read_as.push_str(&format!(" — role found because the {}", m.describe()));
                 }
                 ColumnReport { index: i, name: name.clone(), role, read_as }
@@ -364,6 +365,7 @@ impl ReportBuilder {
             _ => true,
         };
         let guessed: Vec<String> = info
+            .decisions
             .matches
             .iter()
             .filter(|m| !m.exact && used(m.role))
@@ -398,7 +400,7 @@ fn describe_delimiter(d: char) -> String {
 }
 
 fn read_as(role: Option<Role>, map: &ColumnMapping, date_desc: &str, info: &FinishInfo<'_>) -> String {
-    let decimal = match info.decimal.separator {
+    let decimal = match info.decisions.decimal.separator {
         DecimalSeparator::Point => "point (1,234.56)",
         DecimalSeparator::Comma => "comma (1.234,56)",
     };

@@ -148,7 +148,9 @@ fn ids_are_byte_exact_and_lookalikes_warned() {
 
 #[test]
 fn field_count_and_utf8_problems_are_rejected_not_fatal() {
-    let mut bytes = b"user_id,ts,amount\na,2024-01-01,1,extra\nb,2024-01-01\n".to_vec();
+    // The ids of the field-count rows are UTF-8 characters: a UTF-8 file
+    // with one broken row, not a Windows-1252 one.
+    let mut bytes = "user_id,ts,amount\né,2024-01-01,1,extra\nü,2024-01-01\n".as_bytes().to_vec();
     bytes.extend_from_slice(b"\xff\xfe,2024-01-01,1\nc,2024-01-01,2,\n");
     let out = ingest(&bytes[..], &IngestOptions::default(), &mut |_| {}).unwrap();
     let r = &out.report;
