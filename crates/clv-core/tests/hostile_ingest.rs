@@ -28,7 +28,7 @@ fn warning<'a>(r: &'a IngestReport, start: &str) -> &'a str {
 
 #[test]
 fn an_unclosed_quote_is_refused_with_the_lines_it_covers() {
-    let err = read("ingest-unclosed-quote.csv").err().expect("an error");
+    let err = read("ingest-unclosed-quote.csv").expect_err("an error");
     match &err {
         IngestError::UnclosedQuote { line, column, last_line } => {
             assert_eq!((*line, column.as_str(), *last_line), (21, "4 (\"note\")", 201))

@@ -312,7 +312,8 @@ impl RoleMatch {
 /// where at least half the sampled values do not fit is unmapped; the
 /// returned notes say why.
 pub fn confirm_by_values(map: &mut ColumnMapping, headers: &[String], rows: &[Vec<String>]) -> Vec<(Role, String)> {
-    let checks: [(Role, fn(&str) -> bool, &str); 2] = [
+    type Fits = fn(&str) -> bool;
+    let checks: [(Role, Fits, &str); 2] = [
         (Role::IsRefund, |v| super::amount::parse_flag(v).is_some(), "a refund flag (1/0, true/false, yes/no)"),
         (Role::Invoice, looks_like_invoice_number, "an invoice number (digits, C-prefixed for cancellations)"),
     ];

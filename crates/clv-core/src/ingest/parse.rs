@@ -344,7 +344,7 @@ impl Reader {
         };
         // Also catches what no single cell shows: quantity × price or a
         // conversion rate overflowing.
-        if !(net.abs() <= MAX_AMOUNT) {
+        if net.is_nan() || net.abs() > MAX_AMOUNT {
             let col = m.amount.or(m.unit_price).expect("validated");
             let why =
                 format!("{net:e} is beyond ±{MAX_AMOUNT:e}, the largest amount accepted (totals must stay finite)");
