@@ -127,6 +127,8 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
                         delimiter: Some(delimiter),
                         mapping: Some(m),
                         ambiguous_date_order: order.get_untracked(),
+                        // Decided from the evidence; the report says how.
+                        decimal: None,
                         keep_duplicates: keep_duplicates.get_untracked(),
                         currency_rates: Vec::new(),
                         margin: margin.get_untracked(),

@@ -233,6 +233,9 @@ struct InputArgs {
     /// Order of slash dates when the file gives no evidence.
     #[arg(long, default_value = "month-first")]
     date_order: DateOrder,
+    /// Decimal separator of the money columns, point or comma (decided from the evidence when absent).
+    #[arg(long)]
+    decimal: Option<ingest::DecimalSeparator>,
     /// Keep exact duplicate rows.
     #[arg(long)]
     keep_duplicates: bool,
@@ -242,7 +245,8 @@ struct InputArgs {
     /// Currency conversion table: currency,rate lines.
     #[arg(long)]
     rates: Option<PathBuf>,
-    /// Map a role to a column by header name, e.g. --map amount=Revenue (repeatable).
+    /// Map a role to a column by header name, e.g. --map amount=Revenue, or unmap an optional
+    /// role with --map is_refund=none (repeatable).
     #[arg(long = "map", value_name = "ROLE=COLUMN")]
     map: Vec<String>,
 }
@@ -489,7 +493,25 @@ fn parse_kv(s: &str, keys: &[&str]) -> Result<Vec<f64>, String> {
 }
 
 fn read_users(path: Option<&Path>, order: DateOrder) -> Result<Option<Users>, String> {
-    path.map(|p| parse_users(open(p)?, order).map_err(|e| format!("{}: {e}", p.display()))).transpose()
+    let Some(p) = path else { return Ok(None) };
+    let users = parse_users(open(p)?, order).map_err(|e| format!("{}: {e}", p.display()))?;
+    report_users(p, &users);
+    Ok(Some(users))
+}
+
+/// Users-file rows not used, on stderr (stdout holds the table): never dropped silently.
+fn report_users(path: &Path, users: &Users) {
+    const LISTED: usize = 20;
+    if users.rejected.is_empty() {
+        return;
+    }
+    eprintln!("users file {}: {} rows used, {} not used:", path.display(), users.rows.len(), users.rejected.len());
+    for (line, why) in users.rejected.iter().take(LISTED) {
+        eprintln!("  line {line}: {why}");
+    }
+    if users.rejected.len() > LISTED {
+        eprintln!("  … and {} more", users.rejected.len() - LISTED);
+    }
 }
 
 pub(crate) fn open(path: &Path) -> Result<File, String> {
@@ -502,6 +524,7 @@ fn read(args: &InputArgs) -> Result<Ingested, String> {
     let mut opts = IngestOptions {
         delimiter: args.delimiter,
         ambiguous_date_order: args.date_order,
+        decimal: args.decimal,
         keep_duplicates: args.keep_duplicates,
         margin: args.margin,
         ..Default::default()
@@ -617,6 +640,17 @@ fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Resu
     for pair in pairs {
         let (role, col) = pair.split_once('=').ok_or_else(|| format!("--map {pair:?}: expected ROLE=COLUMN"))?;
         let role: Role = role.trim().parse().map_err(|e| format!("--map: {e}"))?;
+        // `none` unmaps, unless the file really has a column of that name.
+        if col.trim().eq_ignore_ascii_case("none") && !headers.iter().any(|h| h == col.trim()) {
+            if matches!(role, Role::UserId | Role::Timestamp) {
+                return Err(format!(
+                    "--map {pair}: {} is required and cannot be unmapped; map it to a column",
+                    role.name()
+                ));
+            }
+            m.set(role, None);
+            continue;
+        }
         let idx = headers
             .iter()
             .position(|h| h == col.trim())

@@ -520,3 +520,51 @@ fn formula_cells_are_neutralised_unless_asked() {
     let features = ok(&["features", "--input", &file, "--cutoff", "2024-03-01", "--horizon-days", "30"]);
     assert!(features.contains("\n'@SUM(A1),") && !features.contains("\n@SUM"), "{features}");
 }
+
+fn temp_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("clv-cli-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn map_none_unmaps_an_optional_role_and_refuses_a_required_one() {
+    let input = temp_file(
+        "refund.csv",
+        "user_id,ts,amount,refund\na,2024-01-01,10,maybe\na,2024-01-02,5,yes\na,2024-01-03,1,no\n",
+    );
+    // With the flag column: one row rejected, one refund.
+    let report = ok(&["inspect", "--input", &input]);
+    assert!(report.starts_with("rows 3  accepted 2  rejected 1"), "{report}");
+    assert!(report.contains("refunds 1"), "{report}");
+    let report = ok(&["inspect", "--input", &input, "--map", "is_refund=none"]);
+    assert!(report.starts_with("rows 3  accepted 3  rejected 0"), "{report}");
+    assert!(report.contains("customers 1  net revenue 16.00  refunds 0"), "{report}");
+    let out = clv(&["inspect", "--input", &input, "--map", "user_id=none"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--map user_id=none: user_id is required and cannot be unmapped"), "{err}");
+}
+
+#[test]
+fn users_file_rejections_are_printed() {
+    let input = temp_file("tx.csv", "user_id,ts,amount\na,2024-01-01,10\nb,2024-01-02,5\n");
+    let users = temp_file("users.csv", "user_id,signup_ts\na,2024-01-01\na,2024-01-01\n,2024-01-01\nb,yesterday\n");
+    let out =
+        clv(&["features", "--input", &input, "--users", &users, "--cutoff", "2024-01-31", "--horizon-days", "30"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("users.csv: 1 rows used, 3 not used:"), "{err}");
+    assert!(err.contains("  line 3: user \"a\" appears twice; the first row is used"), "{err}");
+    assert!(err.contains("  line 4: user id is empty"), "{err}");
+    assert!(err.contains("  line 5: signup date: unrecognised date"), "{err}");
+}
+
+#[test]
+fn the_decimal_separator_can_be_set() {
+    let input = temp_file("dec.csv", "user_id;ts;amount\na;2024-01-01;1,500\nb;2024-01-01;2,500\n");
+    assert!(ok(&["inspect", "--input", &input]).contains("net revenue 4000.00"));
+    assert!(ok(&["inspect", "--input", &input, "--decimal", "comma"]).contains("net revenue 4.00"));
+}

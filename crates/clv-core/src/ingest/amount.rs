@@ -33,6 +33,11 @@ impl AmountError {
     }
 }
 
+/// The largest |amount| a row may have (after quantity × price, currency
+/// conversion and margins). Larger is a typo or an overflow, not a sale, and
+/// 10⁷ rows of this size still add up to a finite total.
+pub const MAX_AMOUNT: f64 = 1e15;
+
 const SYMBOLS: [&str; 9] = ["$", "€", "£", "¥", "₹", "₽", "₩", "CHF", "kr"];
 
 /// Strip a currency symbol or 3-letter ISO code on either side.
@@ -165,43 +170,165 @@ fn digits_with_groups(s: &str, sep: char) -> Option<String> {
     Some(groups.concat())
 }
 
-/// Evidence for the decimal separator of one column, gathered from a sample.
-#[derive(Debug, Default, Clone, Copy)]
+/// Evidence for the decimal separator of the money columns, gathered from
+/// a sample: cells that read only one way decide; cells such as `1,500`
+/// (1500 with a thousands comma, 1.5 with a decimal comma) are ambiguous,
+/// and the choice changes their value a thousandfold.
+#[derive(Debug, Default, Clone)]
 pub struct DecimalEvidence {
     comma_only: usize,
     point_only: usize,
+    ambiguous: usize,
+    /// Non-empty cells seen.
+    cells: usize,
+    /// The first cell of each kind: comma only, point only, ambiguous.
+    examples: [Option<String>; 3],
 }
+
+/// How the decimal separator was chosen, with the evidence (see the README's
+/// Input section for the rule).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecimalDecision {
+    pub separator: DecimalSeparator,
+    /// "evidence", "setting" (chosen by hand), or "default" (no cell decides).
+    pub decided_by: String,
+    pub comma_only: u64,
+    pub point_only: u64,
+    pub ambiguous: u64,
+    pub cells: u64,
+    /// Set when the evidence is thin or conflicting, in words.
+    pub warning: Option<String>,
+}
+
+/// Fewer cells than this deciding a column-wide reading of ambiguous cells
+/// is a handful: the report warns.
+pub const FEW_DECIDING_CELLS: usize = 5;
 
 impl DecimalEvidence {
     pub fn observe(&mut self, raw: &str) {
-        let point = parse_amount(raw, DecimalSeparator::Point).is_ok();
-        let comma = parse_amount(raw, DecimalSeparator::Comma).is_ok();
-        // "1,234" reads under both (thousands or decimals) and proves nothing,
-        // but "12,5" or "1.234,56" can only be decimal commas.
-        match (point, comma) {
-            (false, true) => self.comma_only += 1,
-            (true, false) => self.point_only += 1,
-            _ if raw.contains(',')
-                && !raw.contains('.')
-                && raw.rsplit(',').next().is_some_and(|f| f.trim().len() != 3) =>
-            {
-                self.comma_only += 1
-            }
-            _ if raw.contains('.')
-                && !raw.contains(',')
-                && raw.rsplit('.').next().is_some_and(|f| f.trim().len() != 3) =>
-            {
-                self.point_only += 1
-            }
-            _ => {}
+        let t = raw.trim();
+        if super::dates::is_missing(t) {
+            return;
+        }
+        self.cells += 1;
+        let point = parse_amount(raw, DecimalSeparator::Point);
+        let comma = parse_amount(raw, DecimalSeparator::Comma);
+        let kind = match (&point, &comma) {
+            (Err(_), Ok(_)) => 0,
+            (Ok(_), Err(_)) => 1,
+            (Ok(p), Ok(c)) if p != c => 2,
+            _ => return,
+        };
+        *match kind {
+            0 => &mut self.comma_only,
+            1 => &mut self.point_only,
+            _ => &mut self.ambiguous,
+        } += 1;
+        self.examples[kind].get_or_insert_with(|| t.to_string());
+    }
+
+    /// Decimal comma only when cells that read only with a comma outnumber
+    /// those that read only with a point *and* are at least as many as the
+    /// ambiguous cells whose value the choice changes: one `7,5` cannot
+    /// turn 487 cells like `1,500` into 1.5.
+    pub fn decide(&self) -> DecimalDecision {
+        let (c, p, a) = (self.comma_only, self.point_only, self.ambiguous);
+        let comma = c > p && c >= a;
+        let separator = if comma { DecimalSeparator::Comma } else { DecimalSeparator::Point };
+        let decided_by = if c + p == 0 { "default" } else { "evidence" };
+        let ex = |k: usize| self.examples[k].as_deref().unwrap_or("");
+        let (won, lost, won_ex, lost_ex, name, other) = if comma {
+            (c, p, ex(0), ex(1), "decimal comma", "decimal point")
+        } else {
+            (p, c, ex(1), ex(0), "decimal point", "decimal comma")
+        };
+        let ambiguous_value = |k: &str| match separator {
+            DecimalSeparator::Point => format!("{k:?} reads as thousands"),
+            DecimalSeparator::Comma => format!("{k:?} reads as decimals"),
+        };
+        let mut warning = Vec::new();
+        if !comma && c > p {
+            warning.push(format!(
+                "only {c} sampled cell(s) such as {:?} read as a {other}, against {a} cell(s) such as {:?} whose \
+                 value the choice changes a thousandfold: too little evidence, so amounts are read with a {name} \
+                 ({}) and cells such as {:?} are rejected",
+                ex(0),
+                ex(2),
+                ambiguous_value(ex(2)),
+                ex(0)
+            ));
+        } else if lost > 0 {
+            warning.push(format!(
+                "{won} sampled cell(s) such as {won_ex:?} read only with a {name}, {lost} such as {lost_ex:?} only \
+                 with a {other}: read with a {name}, so cells such as {lost_ex:?} are rejected"
+            ));
+        } else if a > 0 && won < FEW_DECIDING_CELLS {
+            warning.push(format!(
+                "{a} sampled cell(s) such as {:?} read either way and only {won} cell(s) decide it: read with a \
+                 {name} ({})",
+                ex(2),
+                ambiguous_value(ex(2))
+            ));
+        }
+        let warning = (!warning.is_empty())
+            .then(|| format!("{}. Set the decimal separator if that is wrong.", warning.join("; ")));
+        DecimalDecision {
+            separator,
+            decided_by: decided_by.into(),
+            comma_only: c as u64,
+            point_only: p as u64,
+            ambiguous: a as u64,
+            cells: self.cells as u64,
+            warning,
+        }
+    }
+}
+
+impl DecimalDecision {
+    /// A decision made by hand: no evidence asked for.
+    pub fn set(separator: DecimalSeparator) -> DecimalDecision {
+        DecimalDecision {
+            separator,
+            decided_by: "setting".into(),
+            comma_only: 0,
+            point_only: 0,
+            ambiguous: 0,
+            cells: 0,
+            warning: None,
         }
     }
 
-    pub fn decide(&self) -> DecimalSeparator {
-        if self.comma_only > self.point_only {
-            DecimalSeparator::Comma
-        } else {
-            DecimalSeparator::Point
+    /// For the report: the reading, and how many cells decided it.
+    pub fn describe(&self) -> String {
+        let reading = match self.separator {
+            DecimalSeparator::Point => "point (1,234.56)",
+            DecimalSeparator::Comma => "comma (1.234,56)",
+        };
+        if self.decided_by == "setting" {
+            return format!("{reading}, set by hand");
+        }
+        if self.comma_only + self.point_only + self.ambiguous == 0 {
+            return format!("{reading}: no sampled cell depends on it");
+        }
+        let deciding = match self.separator {
+            DecimalSeparator::Point => self.point_only,
+            DecimalSeparator::Comma => self.comma_only,
+        };
+        format!(
+            "{reading}: {deciding} of {} sampled cells decide it ({} read only with a comma, {} only with a point, \
+             {} either way)",
+            self.cells, self.comma_only, self.point_only, self.ambiguous
+        )
+    }
+}
+
+impl std::str::FromStr for DecimalSeparator {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "point" | "." | "dot" => Ok(DecimalSeparator::Point),
+            "comma" | "," => Ok(DecimalSeparator::Comma),
+            other => Err(format!("unknown decimal separator {other:?}: expected point or comma")),
         }
     }
 }
@@ -252,18 +379,51 @@ mod tests {
         assert!(AmountError::Missing.message(Point).contains("never read as 0"));
     }
 
+    fn decide(cells: &[&str]) -> DecimalDecision {
+        let mut e = DecimalEvidence::default();
+        for s in cells {
+            e.observe(s);
+        }
+        e.decide()
+    }
+
     #[test]
     fn decimal_evidence() {
-        let mut e = DecimalEvidence::default();
-        for s in ["12,50", "1.234,56", "1,234", "3"] {
-            e.observe(s);
-        }
-        assert_eq!(e.decide(), Comma);
-        let mut e = DecimalEvidence::default();
-        for s in ["12.50", "1,234.56", "1,234", "3"] {
-            e.observe(s);
-        }
-        assert_eq!(e.decide(), Point);
+        let d = decide(&["12,50", "1.234,56", "1,234", "3", "NA"]);
+        assert_eq!((d.separator, d.comma_only, d.point_only, d.ambiguous, d.cells), (Comma, 2, 0, 1, 4));
+        // 2 deciding cells ≥ 1 ambiguous, no conflict, but a handful: warned.
+        assert!(d.warning.as_deref().unwrap().contains("only 2 cell(s) decide it"), "{d:?}");
+        let d = decide(&["12.50", "1,234.56", "1,234", "3"]);
+        assert_eq!((d.separator, d.point_only, d.ambiguous), (Point, 2, 1));
+        assert_eq!(decide(&["12,50"; 10]).warning, None);
+        assert_eq!(decide(&["12,50"; 10]).describe(), "comma (1.234,56): 10 of 10 sampled cells decide it (10 read only with a comma, 0 only with a point, 0 either way)");
+    }
+
+    #[test]
+    fn one_decimal_comma_cannot_flip_a_column_of_thousands() {
+        let mut cells = vec!["1,500"; 487];
+        cells.push("7,5");
+        let d = decide(&cells);
+        assert_eq!((d.separator, d.comma_only, d.ambiguous), (Point, 1, 487));
+        let w = d.warning.unwrap();
+        assert!(w.starts_with("only 1 sampled cell(s) such as \"7,5\" read as a decimal comma, against 487"), "{w}");
+        assert!(w.contains("\"1,500\" reads as thousands") && w.contains("\"7,5\" are rejected"), "{w}");
+        // As many deciding cells as ambiguous ones: a decimal-comma column.
+        let mut cells = vec!["1,500"; 3];
+        cells.extend(["7,5", "2,25", "0,99"]);
+        assert_eq!(decide(&cells).separator, Comma);
+    }
+
+    #[test]
+    fn conflicting_evidence_is_warned_with_counts() {
+        let mut cells = vec!["12,50"; 20];
+        cells.push("3.25");
+        let d = decide(&cells);
+        assert_eq!(d.separator, Comma);
+        assert!(d
+            .warning
+            .unwrap()
+            .starts_with("20 sampled cell(s) such as \"12,50\" read only with a decimal comma, 1 such as \"3.25\""));
     }
 
     #[test]

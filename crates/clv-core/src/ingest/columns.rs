@@ -58,6 +58,13 @@ impl Role {
         }
     }
 
+    /// Whether a header merely containing an alias may take this role. Not
+    /// for the roles that turn sales into refunds: `invoice_status` is no
+    /// invoice number and `Amount Refunded` no refund flag.
+    fn by_substring(self) -> bool {
+        !matches!(self, Role::IsRefund | Role::Invoice)
+    }
+
     /// Header names recognised for this role, compared after lower-casing and
     /// dropping everything but letters and digits.
     fn aliases(self) -> &'static [&'static str] {
@@ -75,6 +82,10 @@ impl Role {
                 "buyerid",
                 "customerno",
                 "customernumber",
+                // Before a bare "id", which in order exports (Shopify) is the order's.
+                "email",
+                "customeremail",
+                "buyeremail",
                 "id",
                 "kunde",
                 "kundennummer",
@@ -92,6 +103,8 @@ impl Role {
                 "transactiondate",
                 "purchasedate",
                 "createdat",
+                "created",
+                "createdutc",
                 "orderedat",
                 "eventtime",
                 "day",
@@ -200,26 +213,7 @@ impl ColumnMapping {
     /// Detect roles from header names: exact alias matches first, then the
     /// first header containing an alias (`order_date_utc` → timestamp).
     pub fn detect(headers: &[String]) -> ColumnMapping {
-        let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
-        let mut m = ColumnMapping::default();
-        let mut taken = vec![false; headers.len()];
-        for exact in [true, false] {
-            for role in Role::ALL {
-                if m.get(role).is_some() {
-                    continue;
-                }
-                let hit = role.aliases().iter().find_map(|alias| {
-                    norm.iter().enumerate().position(|(i, n)| {
-                        !taken[i] && if exact { n == alias } else { alias.len() > 3 && n.contains(alias) }
-                    })
-                });
-                if let Some(i) = hit {
-                    taken[i] = true;
-                    m.set(role, Some(i));
-                }
-            }
-        }
-        m
+        RoleMatch::mapping(&RoleMatch::detect(headers))
     }
 
     pub fn validate(&self, headers: &[String]) -> Result<(), IngestError> {
@@ -252,6 +246,104 @@ impl ColumnMapping {
     pub fn amount_from_parts(&self) -> bool {
         self.amount.is_none()
     }
+}
+
+/// How a role's column was found from its header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleMatch {
+    pub role: Role,
+    pub column: usize,
+    /// The alias (lower case, letters and digits) that matched.
+    pub alias: String,
+    /// The header is the alias; otherwise it only contains it.
+    pub exact: bool,
+}
+
+impl RoleMatch {
+    /// Exact alias matches first, then (for the roles that allow it) the
+    /// first header containing an alias of more than three letters.
+    pub fn detect(headers: &[String]) -> Vec<RoleMatch> {
+        let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let mut found: Vec<RoleMatch> = Vec::new();
+        let mut taken = vec![false; headers.len()];
+        for exact in [true, false] {
+            for role in Role::ALL {
+                if found.iter().any(|m| m.role == role) || !exact && !role.by_substring() {
+                    continue;
+                }
+                let hit = role.aliases().iter().find_map(|alias| {
+                    norm.iter()
+                        .enumerate()
+                        .position(|(i, n)| {
+                            !taken[i] && if exact { n == alias } else { alias.len() > 3 && n.contains(alias) }
+                        })
+                        .map(|i| (i, *alias))
+                });
+                if let Some((column, alias)) = hit {
+                    taken[column] = true;
+                    found.push(RoleMatch { role, column, alias: alias.into(), exact });
+                }
+            }
+        }
+        found
+    }
+
+    pub fn mapping(found: &[RoleMatch]) -> ColumnMapping {
+        let mut m = ColumnMapping::default();
+        for f in found {
+            m.set(f.role, Some(f.column));
+        }
+        m
+    }
+
+    /// For the report: how the header gave the role.
+    pub fn describe(&self) -> String {
+        if self.exact {
+            format!("header is {:?}", self.alias)
+        } else {
+            format!("header contains {:?}", self.alias)
+        }
+    }
+}
+
+/// Roles whose column must also look right, checked on sampled rows: a
+/// refund flag must hold flags (Stripe's `Amount Refunded` holds amounts),
+/// an invoice number must look like UCI's (`536365`, `C536379`). A column
+/// where at least half the sampled values do not fit is unmapped; the
+/// returned notes say why.
+pub fn confirm_by_values(map: &mut ColumnMapping, headers: &[String], rows: &[Vec<String>]) -> Vec<(Role, String)> {
+    type Fits = fn(&str) -> bool;
+    let checks: [(Role, Fits, &str); 2] = [
+        (Role::IsRefund, |v| super::amount::parse_flag(v).is_some(), "a refund flag (1/0, true/false, yes/no)"),
+        (Role::Invoice, looks_like_invoice_number, "an invoice number (digits, C-prefixed for cancellations)"),
+    ];
+    let mut notes = Vec::new();
+    for (role, fits, what) in checks {
+        let Some(col) = map.get(role) else { continue };
+        let values: Vec<&str> =
+            rows.iter().filter_map(|r| r.get(col)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+        let misfits: Vec<&&str> = values.iter().filter(|v| !fits(v)).collect();
+        // A typo among flags is a row to reject; a column of mostly
+        // something else is not this role at all.
+        if let Some(bad) = misfits.first().filter(|_| 2 * misfits.len() >= values.len()) {
+            map.set(role, None);
+            let name = headers.get(col).map_or("", String::as_str);
+            notes.push((
+                role,
+                format!(
+                    "column {name:?} is not used as {}: its values (such as {bad:?}) do not look like {what}; \
+                     map it by hand if it is one",
+                    role.name()
+                ),
+            ));
+        }
+    }
+    notes
+}
+
+fn looks_like_invoice_number(v: &str) -> bool {
+    let digits = v.strip_prefix(|c: char| c.is_ascii_alphabetic()).unwrap_or(v);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Pick the delimiter whose count per line is the most consistent (and
@@ -316,6 +408,44 @@ mod tests {
             (m.user_id, m.timestamp, m.amount, m.currency, m.is_refund),
             (Some(0), Some(1), Some(2), Some(3), Some(4))
         );
+    }
+
+    #[test]
+    fn substrings_never_make_refunds_and_order_ids_yield_to_emails() {
+        // `invoice_status` / `invoice_country` are no UCI invoice numbers.
+        let m = ColumnMapping::detect(&headers("customer_id,order_date,amount,invoice_status,invoice_country"));
+        assert_eq!((m.invoice, m.is_refund, m.country), (None, None, Some(4)));
+        let found = RoleMatch::detect(&headers("customer_id,order_date,amount,invoice_status,invoice_country"));
+        let country = found.iter().find(|f| f.role == Role::Country).unwrap();
+        assert_eq!(country.describe(), "header contains \"country\"");
+        let m = ColumnMapping::detect(&headers("Customer,Date,Amount,Refunded Amount,Amount Refunded,InvoiceNo"));
+        assert_eq!((m.is_refund, m.invoice), (None, Some(5)));
+        // Shopify: the order `Id` is not the customer when there is an `Email`.
+        let m = ColumnMapping::detect(&headers("Name,Email,Total,Created at,Id"));
+        assert_eq!((m.user_id, m.timestamp, m.amount), (Some(1), Some(3), Some(2)));
+        let m =
+            ColumnMapping::detect(&headers("id,Created (UTC),Amount,Customer ID,Customer Email,Dispute Date (UTC)"));
+        assert_eq!((m.user_id, m.timestamp, m.amount), (Some(3), Some(1), Some(2)));
+    }
+
+    #[test]
+    fn flags_and_invoices_are_confirmed_by_their_values() {
+        let h = headers("user,date,amount,refunded,invoice");
+        let mut m = ColumnMapping::detect(&h);
+        assert_eq!((m.is_refund, m.invoice), (Some(3), Some(4)));
+        let row = |r: &str| r.split(',').map(String::from).collect::<Vec<_>>();
+        let good = vec![row("a,2024-01-01,5,no,536365"), row("a,2024-01-02,5,yes,C536366")];
+        assert!(confirm_by_values(&mut m.clone(), &h, &good).is_empty());
+        let bad = vec![row("a,2024-01-01,5,25.00,in_1AbC"), row("a,2024-01-02,5,0.00,in_2")];
+        let notes = confirm_by_values(&mut m, &h, &bad);
+        assert_eq!((m.is_refund, m.invoice), (None, None));
+        assert_eq!(notes[0].0, Role::IsRefund);
+        assert!(
+            notes[0].1.starts_with("column \"refunded\" is not used as is_refund: its values (such as \"25.00\")"),
+            "{}",
+            notes[0].1
+        );
+        assert!(notes[1].1.contains("\"in_1AbC\""), "{}", notes[1].1);
     }
 
     #[test]

@@ -125,6 +125,29 @@ impl DateError {
     }
 }
 
+/// Why a time is a stand-in for "no date" rather than a date: year 0000
+/// (no such year), or exactly midnight of a system's zero date. Real sales
+/// at 1970-01-01 12:30 are kept.
+pub fn placeholder(ts: i64) -> Option<&'static str> {
+    const DAY: i64 = 86_400;
+    if ts > 0 {
+        return None; // every placeholder is at or before 1970-01-01 00:00
+    }
+    let midnight = |y, m, d| days_from_civil(y, m, d).map(|day| day * DAY) == Some(ts);
+    let year_zero = days_from_civil(0, 1, 1).zip(days_from_civil(1, 1, 1));
+    if year_zero.is_some_and(|(a, b)| (a * DAY..b * DAY).contains(&ts)) {
+        return Some("year 0000 is a placeholder, not a date");
+    }
+    [
+        (ts == 0, "1970-01-01 00:00 is Unix time 0, a placeholder for a missing date"),
+        (midnight(1900, 1, 1), "1900-01-01 00:00 is a placeholder for a missing date"),
+        (midnight(1899, 12, 30), "1899-12-30 00:00 is spreadsheet day 0, a placeholder for a missing date"),
+        (midnight(1, 1, 1), "0001-01-01 00:00 is a system minimum date, a placeholder for a missing date"),
+    ]
+    .into_iter()
+    .find_map(|(hit, why)| hit.then_some(why))
+}
+
 pub fn is_missing(s: &str) -> bool {
     let t = s.trim();
     // Every missing marker is short and starts with a letter or '-': the
@@ -366,6 +389,18 @@ mod tests {
         let Ok(Cell::Slash(d)) = parse_date("12/25/2024 1:05 PM") else { panic!() };
         assert_eq!(d.valid_orders(), (false, true));
         assert_eq!(d.resolve(DateOrder::MonthFirst).unwrap() % 86_400, 13 * 3600 + 300);
+    }
+
+    #[test]
+    fn placeholder_dates_are_named() {
+        let ts = |s: &str| exact(s).0;
+        assert_eq!(placeholder(0), Some("1970-01-01 00:00 is Unix time 0, a placeholder for a missing date"));
+        for s in ["0000-01-01", "0000-06-15 10:00", "1900-01-01", "1899-12-30", "0001-01-01", "1970-01-01T00:00:00Z"] {
+            assert!(placeholder(ts(s)).is_some(), "{s}");
+        }
+        for s in ["1970-01-01 12:30", "1900-01-02", "1969-12-31", "0001-01-02", "2024-03-05"] {
+            assert_eq!(placeholder(ts(s)), None, "{s}");
+        }
     }
 
     #[test]

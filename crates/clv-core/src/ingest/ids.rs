@@ -99,6 +99,22 @@ impl Interner {
     }
 }
 
+/// An id that stands for "no customer" (guest checkouts, database nulls):
+/// `NULL`, `-`, `N/A`, `none`, empty… Kept as an id it would make all
+/// guests one customer with hundreds of repeat purchases.
+pub fn is_placeholder_id(id: &str) -> bool {
+    let t = id.trim();
+    // Real ids are nearly always longer or start with a digit: decided
+    // without allocating.
+    if t.len() > 9 || t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    matches!(
+        t.to_ascii_lowercase().as_str(),
+        "" | "null" | "(null)" | "none" | "nil" | "na" | "n/a" | "#n/a" | "nan" | "-" | "--" | "undefined" | "unknown"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

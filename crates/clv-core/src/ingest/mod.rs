@@ -14,14 +14,15 @@
 pub mod amount;
 pub mod columns;
 pub mod dates;
+mod encoding;
 mod group;
 mod ids;
 mod parse;
 mod report;
 mod scan;
 
-pub use amount::DecimalSeparator;
-pub use columns::{ColumnMapping, Role};
+pub use amount::{DecimalDecision, DecimalSeparator};
+pub use columns::{ColumnMapping, Role, RoleMatch};
 pub use dates::DateOrder;
 pub use report::{ColumnReport, IngestReport, ReasonSummary, Rejection};
 
@@ -52,6 +53,8 @@ pub enum IngestError {
     BadMapping(String),
     #[error("line {line}: {message}")]
     Csv { line: u64, message: String },
+    #[error("a quote (\") opened at line {line}, column {column}, is never closed: {} would be read as one field, so the file is not read. Close the quote, or, if the quote is part of the value, double it (\"\") and quote the whole value", line_range(*line, *last_line))]
+    UnclosedQuote { line: u64, column: String, last_line: u64 },
     #[error("the file mixes currencies ({}) and no conversion table was given: supply one as currency,rate lines", seen.iter().map(|(c, n)| format!("{c}: {n} rows")).collect::<Vec<_>>().join(", "))]
     MixedCurrencies { seen: Vec<(String, u64)> },
 }
@@ -64,6 +67,9 @@ pub struct IngestOptions {
     pub delimiter: Option<char>,
     /// Column roles; detected from the header when `None`.
     pub mapping: Option<ColumnMapping>,
+    /// Decimal separator of the money columns; decided from the evidence
+    /// (see [`DecimalDecision`]) when `None`.
+    pub decimal: Option<DecimalSeparator>,
     /// Order for slash dates when the column gives no evidence either way.
     pub ambiguous_date_order: DateOrder,
     /// Keep exact duplicate rows instead of counting them once.
@@ -103,11 +109,22 @@ pub struct Sniffed {
     pub delimiter: char,
     pub headers: Vec<String>,
     pub mapping: ColumnMapping,
+    /// How each role of `mapping` was found from the header.
+    pub matches: Vec<RoleMatch>,
+    /// Roles a header suggested but the sampled values ruled out, and why.
+    pub notes: Vec<(Role, String)>,
     pub preview: Vec<Vec<String>>,
 }
 
+/// Sampled rows used to confirm roles by their values.
+const CONFIRM_ROWS: usize = 200;
+
 /// Look at the start of a file (a few KB is enough) without reading it all.
 pub fn sniff(sample: &[u8], delimiter: Option<char>) -> Result<Sniffed, IngestError> {
+    // A UTF-16 or Windows-1252 prefix is decoded first (a character cut at
+    // its end becomes U+FFFD, which no header or mapping depends on).
+    let decoded = encoding::detect(sample).map(|(enc, _)| enc.decode_with_bom_removal(sample).0.into_owned());
+    let sample = decoded.as_deref().map_or(sample, str::as_bytes);
     let delim = delimiter.map(|c| c as u8).unwrap_or_else(|| columns::sniff_delimiter(sample));
     let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(sample);
     let headers: Vec<String> = rdr
@@ -119,13 +136,26 @@ pub fn sniff(sample: &[u8], delimiter: Option<char>) -> Result<Sniffed, IngestEr
     if headers.iter().all(String::is_empty) {
         return Err(IngestError::Empty);
     }
-    let preview = rdr
+    let mut rows: Vec<Vec<String>> = rdr
         .byte_records()
-        .take(5)
+        .take(CONFIRM_ROWS)
         .filter_map(Result::ok)
         .map(|r| r.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
         .collect();
-    Ok(Sniffed { delimiter: delim as char, mapping: ColumnMapping::detect(&headers), headers, preview })
+    let mut matches = RoleMatch::detect(&headers);
+    let mut mapping = RoleMatch::mapping(&matches);
+    let notes = columns::confirm_by_values(&mut mapping, &headers, &rows);
+    matches.retain(|m| mapping.get(m.role) == Some(m.column));
+    rows.truncate(5);
+    Ok(Sniffed { delimiter: delim as char, mapping, matches, notes, headers, preview: rows })
+}
+
+fn line_range(first: u64, last: u64) -> String {
+    if first == last {
+        format!("line {first} (the last)")
+    } else {
+        format!("lines {first}–{last} ({} lines, to the end of the file)", last - first + 1)
+    }
 }
 
 fn csv_error(e: &csv::Error) -> IngestError {
@@ -140,6 +170,7 @@ pub enum Reason {
     InvalidUtf8,
     MissingUserId,
     MissingDate,
+    PlaceholderDate,
     BadDate,
     ImpossibleDate,
     DateOrderConflict,
@@ -147,6 +178,7 @@ pub enum Reason {
     BadAmount,
     BadRefundFlag,
     BadCurrency,
+    UnclosedQuote,
 }
 
 impl Reason {
@@ -156,6 +188,7 @@ impl Reason {
             Reason::InvalidUtf8 => "invalid_utf8",
             Reason::MissingUserId => "missing_user_id",
             Reason::MissingDate => "missing_date",
+            Reason::PlaceholderDate => "placeholder_date",
             Reason::BadDate => "bad_date",
             Reason::ImpossibleDate => "impossible_date",
             Reason::DateOrderConflict => "date_order_conflict",
@@ -163,6 +196,7 @@ impl Reason {
             Reason::BadAmount => "bad_amount",
             Reason::BadRefundFlag => "bad_refund_flag",
             Reason::BadCurrency => "bad_currency",
+            Reason::UnclosedQuote => "unclosed_quote",
         }
     }
 }
@@ -194,14 +228,35 @@ fn ingest_in_blocks<R: Read>(
 ) -> Result<Ingested, IngestError> {
     let mut sample = Vec::new();
     (&mut input).take(SAMPLE_BYTES).read_to_end(&mut sample)?;
+    let Some((enc, why)) = encoding::detect(&sample) else {
+        return ingest_text(input, sample, opts, progress, sizes, "UTF-8".into());
+    };
+    // Not UTF-8: everything from the first byte is decoded, and the sample
+    // taken again from the decoded text.
+    let mut decoded = encoding::Decoding::new(std::io::Cursor::new(sample).chain(input), enc);
+    let mut sample = Vec::new();
+    (&mut decoded).take(SAMPLE_BYTES).read_to_end(&mut sample)?;
+    ingest_text(decoded, sample, opts, progress, sizes, format!("decoded from {} ({why})", enc.name()))
+}
+
+/// Ingest UTF-8 text whose first bytes (`sample`) were already read.
+fn ingest_text<R: Read>(
+    input: R,
+    mut sample: Vec<u8>,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(Progress),
+    sizes: Option<(usize, usize)>,
+    encoding: String,
+) -> Result<Ingested, IngestError> {
     let whole_file = (sample.len() as u64) < SAMPLE_BYTES;
     if sample.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty);
     }
     let sniffed = sniff(&sample, opts.delimiter)?;
     let delimiter = sniffed.delimiter as u8;
-    let headers = sniffed.headers;
-    let map = opts.mapping.clone().unwrap_or(sniffed.mapping);
+    let headers = sniffed.headers.clone();
+    let map = opts.mapping.clone().unwrap_or_else(|| sniffed.mapping.clone());
+    let (matches, notes) = detection_notes(&sniffed, &map);
     map.validate(&headers)?;
     if opts.margin && map.variable_cost.is_none() {
         return Err(IngestError::MissingColumn {
@@ -209,13 +264,16 @@ fn ingest_in_blocks<R: Read>(
             headers: headers.clone(),
         });
     }
-    let decimal = decide_decimal(&sample, delimiter, &map);
+    let decimal = match opts.decimal {
+        Some(sep) => DecimalDecision::set(sep),
+        None => decide_decimal(&sample, delimiter, &map),
+    };
     let body = header_end(&sample, delimiter, whole_file)?;
     let first_line = 1 + scan::newlines(&sample[..body]);
 
     let segments = Segments::new(&map, &headers);
     let reader = Reader {
-        decimal,
+        decimal: decimal.separator,
         rates: opts.currency_rates.iter().map(|(c, r)| (c.trim().to_ascii_uppercase(), *r)).collect(),
         segment_columns: segments.columns.iter().map(|c| c.0).collect(),
         map,
@@ -224,9 +282,10 @@ fn ingest_in_blocks<R: Read>(
         margin: opts.margin,
         keep_duplicates: opts.keep_duplicates,
     };
+    let mut blocks = Blocks::new(input, sample.split_off(body), first_line, delimiter).with_headers(headers.clone());
     let mut report = ReportBuilder::new(headers);
+    notes.into_iter().for_each(|n| report.warn(n));
     let mut merged = Merged { segments, ..Merged::default() };
-    let mut blocks = Blocks::new(input, sample.split_off(body), first_line, delimiter);
     if let Some((block, piece)) = sizes {
         blocks = blocks.with_sizes(block, piece);
     }
@@ -270,10 +329,20 @@ fn ingest_in_blocks<R: Read>(
         next = read.transpose()?.flatten();
     }
     progress(Progress { bytes, rows });
-    merged.finish(report, opts, &reader, rows)
+    merged.finish(report, opts, &reader, rows, Decisions { decimal, matches, encoding })
 }
 
-fn decide_decimal(sample: &[u8], delimiter: u8, map: &ColumnMapping) -> DecimalSeparator {
+/// What the report says about how roles were found: the header matches the
+/// mapping kept, and why a role the header suggested was ruled out by its
+/// values (unless that role was then mapped by hand).
+fn detection_notes(sniffed: &Sniffed, map: &ColumnMapping) -> (Vec<RoleMatch>, Vec<String>) {
+    let matches = sniffed.matches.iter().filter(|m| map.get(m.role) == Some(m.column)).cloned().collect();
+    let notes =
+        sniffed.notes.iter().filter(|(role, _)| map.get(*role) == sniffed.mapping.get(*role)).map(|n| n.1.clone());
+    (matches, notes.collect())
+}
+
+fn decide_decimal(sample: &[u8], delimiter: u8, map: &ColumnMapping) -> DecimalDecision {
     let mut evidence = DecimalEvidence::default();
     let money_cols: Vec<usize> = [map.amount, map.unit_price, map.variable_cost].into_iter().flatten().collect();
     let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(sample);
@@ -343,6 +412,7 @@ impl Merged {
         opts: &IngestOptions,
         reader: &Reader,
         rows: u64,
+        decisions: Decisions,
     ) -> Result<Ingested, IngestError> {
         if reader.rates.is_empty() && self.currencies.len() > 1 {
             return Err(IngestError::MixedCurrencies { seen: self.currencies.into_iter().collect() });
@@ -362,7 +432,7 @@ impl Merged {
             rows,
             delimiter: char::from(reader.delimiter),
             mapping: &reader.map,
-            decimal: reader.decimal,
+            decisions,
             date_order: order,
             transactions: &transactions,
             currency: self.currencies.into_keys().next(),
@@ -491,36 +561,44 @@ fn resolve_slash_dates(
     for p in pieces.iter_mut() {
         for &(i, d) in &p.slash {
             let i = i as usize;
-            match d.resolve(order) {
-                Some(ts) => {
+            let (reason, message) = match d.resolve(order).map(|ts| (ts, dates::placeholder(ts))) {
+                Some((ts, None)) => {
                     p.rows.txns[i].ts = ts;
                     report.time(ts);
+                    continue;
                 }
-                None => {
-                    let row = p.rows.get(i);
-                    report.unaccept(row.txn.amount, row.refund());
-                    p.rows.drop_row(i);
-                    report.reject(
-                        p.rows.line(i),
-                        Reason::DateOrderConflict,
-                        None,
-                        format!(
-                            "{}/{}/{} is only a date {other}, but the column reads {name} ({decided_by})",
-                            d.first, d.second, d.year
-                        ),
-                    );
-                }
-            }
+                Some((_, Some(why))) => (Reason::PlaceholderDate, why.to_string()),
+                None => (
+                    Reason::DateOrderConflict,
+                    format!(
+                        "{}/{}/{} is only a date {other}, but the column reads {name} ({decided_by})",
+                        d.first, d.second, d.year
+                    ),
+                ),
+            };
+            let row = p.rows.get(i);
+            report.unaccept(row.txn.amount, row.refund());
+            p.rows.drop_row(i);
+            report.reject(p.rows.line(i), reason, None, message);
         }
     }
     Some(DateOrderDecision { order, decided_by: decided_by.into(), day_first_only: dmy, month_first_only: mdy })
+}
+
+/// File-wide reading decisions taken before streaming, for the report.
+struct Decisions {
+    decimal: DecimalDecision,
+    /// How the header gave the roles that were detected and kept.
+    matches: Vec<RoleMatch>,
+    /// "UTF-8", or what the text was decoded from.
+    encoding: String,
 }
 
 struct FinishInfo<'a> {
     rows: u64,
     delimiter: char,
     mapping: &'a ColumnMapping,
-    decimal: DecimalSeparator,
+    decisions: Decisions,
     date_order: Option<DateOrderDecision>,
     transactions: &'a Transactions,
     currency: Option<String>,

@@ -3,9 +3,9 @@
 //! kept as runs (consecutive rows of one user share one id) so that the
 //! file-wide id table is consulted once per run, not once per row.
 
-use super::amount::{parse_amount, parse_flag, plain_number, AmountError};
-use super::dates::{iso_day, parse_date, Cell, DateError, DateShape, SlashDate};
-use super::ids::{IdList, Interner};
+use super::amount::{parse_amount, parse_flag, plain_number, AmountError, MAX_AMOUNT};
+use super::dates::{iso_day, parse_date, placeholder, Cell, DateError, DateShape, SlashDate};
+use super::ids::{is_placeholder_id, IdList, Interner};
 use super::report::{looks_padded, Tally};
 use super::scan::{for_each_record, Piece, Record};
 use super::{ColumnMapping, DecimalSeparator, Reason, Txn};
@@ -254,17 +254,24 @@ impl Reader {
     }
 
     fn date(&self, rec: &Record<'_>, col: usize) -> Result<Cell, RowError> {
-        if let Some(cell) = iso_day(rec.get(col).unwrap_or_default()) {
-            return Ok(cell);
+        let cell = match iso_day(rec.get(col).unwrap_or_default()) {
+            Some(cell) => cell,
+            None => parse_date(self.field(rec, col)?).map_err(|e| {
+                let reason = match e {
+                    DateError::Missing => Reason::MissingDate,
+                    DateError::Impossible(_) => Reason::ImpossibleDate,
+                    DateError::Unrecognised => Reason::BadDate,
+                };
+                row_err(reason, col, e.message())
+            })?,
+        };
+        match cell {
+            Cell::Exact(ts, _) => match placeholder(ts) {
+                Some(why) => Err(row_err(Reason::PlaceholderDate, col, why)),
+                None => Ok(cell),
+            },
+            Cell::Slash(_) => Ok(cell), // checked once its order is known
         }
-        parse_date(self.field(rec, col)?).map_err(|e| {
-            let reason = match e {
-                DateError::Missing => Reason::MissingDate,
-                DateError::Impossible(_) => Reason::ImpossibleDate,
-                DateError::Unrecognised => Reason::BadDate,
-            };
-            row_err(reason, col, e.message())
-        })
     }
 
     /// The user id unless it equals `known` (the previous accepted row's, or
@@ -277,6 +284,9 @@ impl Reader {
         let id = self.field(rec, uc)?;
         if id.trim().is_empty() {
             return Err(row_err(Reason::MissingUserId, uc, "user id is empty"));
+        }
+        if is_placeholder_id(id) {
+            return Err(row_err(Reason::MissingUserId, uc, format!("user id {id:?} stands for a missing id")));
         }
         Ok(Some(id))
     }
@@ -332,6 +342,14 @@ impl Reader {
             None if refund => -amount.abs(),
             None => amount,
         };
+        // Also catches what no single cell shows: quantity × price or a
+        // conversion rate overflowing.
+        if net.is_nan() || net.abs() > MAX_AMOUNT {
+            let col = m.amount.or(m.unit_price).expect("validated");
+            let why =
+                format!("{net:e} is beyond ±{MAX_AMOUNT:e}, the largest amount accepted (totals must stay finite)");
+            return Err(row_err(Reason::BadAmount, col, why));
+        }
         Ok(ParsedRow { when, net, refund, currency })
     }
 
@@ -360,7 +378,12 @@ impl Reader {
             let parsed = self.user(rec, out.run_ids.last()).and_then(|user| self.parse(rec).map(|row| (user, row)));
             let (new_id, row) = match parsed {
                 Ok(ok) => ok,
-                Err(e) => return out.tally.reject(&self.headers, line, e.reason, e.column, e.message),
+                Err(e) => {
+                    if e.reason == Reason::MissingUserId {
+                        out.tally.placeholder_id(rec.get(e.column.expect("a column")).unwrap_or_default());
+                    }
+                    return out.tally.reject(&self.headers, line, e.reason, e.column, e.message);
+                }
             };
             if let Some(id) = new_id {
                 out.padded_ids |= looks_padded(id);

@@ -94,6 +94,8 @@ pub(super) struct Tally {
     rejected: u64,
     by_reason: BTreeMap<Reason, ReasonSummary>,
     rejections: Vec<Rejection>,
+    /// Rows per distinct id that stands for a missing one (`NULL`, `-`, …).
+    placeholder_ids: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -117,6 +119,12 @@ impl Tally {
         if self.rejections.len() < MAX_LISTED_REJECTIONS {
             self.rejections.push(Rejection { line, reason: reason.code().into(), column, message });
         }
+    }
+
+    /// Count a row whose id was a placeholder for a missing one.
+    pub fn placeholder_id(&mut self, raw: &[u8]) {
+        // Few distinct values (a fixed list), so no cap is needed.
+        *self.placeholder_ids.entry(String::from_utf8_lossy(raw).into_owned()).or_default() += 1;
     }
 
     #[inline]
@@ -162,6 +170,9 @@ impl Tally {
         }
         let room = MAX_LISTED_REJECTIONS.saturating_sub(self.rejections.len());
         self.rejections.extend(next.rejections.into_iter().take(room));
+        for (id, n) in next.placeholder_ids {
+            *self.placeholder_ids.entry(id).or_default() += n;
+        }
     }
 }
 
@@ -182,6 +193,10 @@ impl ReportBuilder {
             duplicate_lines: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
     }
 
     pub fn reject(&mut self, line: u64, reason: Reason, column: Option<usize>, message: String) {
@@ -266,13 +281,21 @@ impl ReportBuilder {
         let has = !txns.is_empty();
         let mut formats = BTreeMap::new();
         formats.insert("delimiter".into(), describe_delimiter(info.delimiter));
-        formats.insert(
-            "decimal_separator".into(),
-            match info.decimal {
-                DecimalSeparator::Point => "point (1,234.56)".into(),
-                DecimalSeparator::Comma => "comma (1.234,56)".into(),
-            },
-        );
+        formats.insert("encoding".into(), info.decisions.encoding.clone());
+        formats.insert("decimal_separator".into(), info.decisions.decimal.describe());
+        if let Some(w) = &info.decisions.decimal.warning {
+            self.warnings.push(format!("decimal separator: {w}"));
+        }
+        self.warn_about_roles(&info);
+        if !self.tally.placeholder_ids.is_empty() {
+            let seen: Vec<String> = self.tally.placeholder_ids.iter().map(|(id, n)| format!("{id:?} ×{n}")).collect();
+            self.warnings.push(format!(
+                "{} rows have no real customer id ({}): rejected as missing_user_id, since as one id they would be \
+                 a single customer with many repeat purchases",
+                self.tally.placeholder_ids.values().sum::<u64>(),
+                seen.join(", ")
+            ));
+        }
         let t = self.tally;
         let date_desc = DateShape::ALL
             .iter()
@@ -299,12 +322,11 @@ impl ReportBuilder {
             .enumerate()
             .map(|(i, name)| {
                 let role = Role::ALL.into_iter().find(|r| info.mapping.get(*r) == Some(i));
-                ColumnReport {
-                    index: i,
-                    name: name.clone(),
-                    role,
-                    read_as: read_as(role, info.mapping, &date_desc, &formats, &info),
+                let mut read_as = read_as(role, info.mapping, &date_desc, &info);
+                if let Some(m) = info.decisions.matches.iter().find(|m| m.column == i && !m.exact) {
+                    read_as.push_str(&format!(" — role found because the {}", m.describe()));
                 }
+                ColumnReport { index: i, name: name.clone(), role, read_as }
             })
             .collect();
         IngestReport {
@@ -332,6 +354,44 @@ impl ReportBuilder {
     }
 }
 
+impl ReportBuilder {
+    /// Roles taken from a part of a header are named (they may be wrong);
+    /// a refund column left unused means its refunds are not subtracted.
+    fn warn_about_roles(&mut self, info: &FinishInfo<'_>) {
+        let map = info.mapping;
+        let used = |r: Role| match r {
+            Role::Quantity | Role::UnitPrice => map.amount_from_parts(),
+            Role::VariableCost => info.margin,
+            _ => true,
+        };
+        let guessed: Vec<String> = info
+            .decisions
+            .matches
+            .iter()
+            .filter(|m| !m.exact && used(m.role))
+            .map(|m| format!("{} ← {:?} ({})", m.role.name(), self.headers[m.column], m.describe()))
+            .collect();
+        if !guessed.is_empty() {
+            self.warnings.push(format!(
+                "roles found from part of a header, check them: {}; map them by hand if they are wrong",
+                guessed.join(", ")
+            ));
+        }
+        if map.is_refund.is_some() {
+            return;
+        }
+        for (i, h) in self.headers.iter().enumerate() {
+            if super::columns::normalise_header(h).contains("refund")
+                && Role::ALL.iter().all(|&r| map.get(r) != Some(i))
+            {
+                self.warnings.push(format!(
+                    "column {h:?} is not used: refunds recorded only there are not subtracted from revenue"
+                ));
+            }
+        }
+    }
+}
+
 fn describe_delimiter(d: char) -> String {
     match d {
         '\t' => "tab".into(),
@@ -339,14 +399,11 @@ fn describe_delimiter(d: char) -> String {
     }
 }
 
-fn read_as(
-    role: Option<Role>,
-    map: &ColumnMapping,
-    date_desc: &str,
-    formats: &BTreeMap<String, String>,
-    info: &FinishInfo<'_>,
-) -> String {
-    let decimal = &formats["decimal_separator"];
+fn read_as(role: Option<Role>, map: &ColumnMapping, date_desc: &str, info: &FinishInfo<'_>) -> String {
+    let decimal = match info.decisions.decimal.separator {
+        DecimalSeparator::Point => "point (1,234.56)",
+        DecimalSeparator::Comma => "comma (1.234,56)",
+    };
     match role {
         None => "not used".into(),
         Some(Role::UserId) => "customer id, kept byte-exact".into(),

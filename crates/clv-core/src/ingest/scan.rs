@@ -96,6 +96,8 @@ pub struct Blocks<R> {
     max_record: usize,
     delimiter: u8,
     eof: bool,
+    /// Column names, for errors that point at a field.
+    headers: Vec<String>,
     /// Used blocks' buffers (two: one parsed while the next is read),
     /// refilled instead of allocating (and faulting in) 8 MB of fresh memory
     /// per block.
@@ -115,8 +117,15 @@ impl<R: Read> Blocks<R> {
             max_record: MAX_RECORD_BYTES,
             delimiter,
             eof: false,
+            headers: Vec::new(),
             spare: Vec::new(),
         }
+    }
+
+    /// Name the columns in errors that point at a field.
+    pub fn with_headers(mut self, headers: Vec<String>) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// Hand back a block once its pieces are parsed.
@@ -161,6 +170,9 @@ impl<R: Read> Blocks<R> {
             let lines_end = plain_record_end(&buf, self.eof).unwrap_or(0);
             let plain = lines_end > 0 && is_plain(&buf[..lines_end]);
             let ends = if plain { vec![lines_end] } else { quoted_record_ends(&buf, self.delimiter, self.eof) };
+            if !plain && self.eof {
+                self.refuse_unclosed_quote(&buf, &ends)?;
+            }
             let Some(&end) = ends.last() else {
                 // One record longer than the block: read more, up to a point.
                 if buf.len() >= self.max_record {
@@ -194,6 +206,64 @@ impl<R: Read> Blocks<R> {
                 .collect();
             first_lines.push(self.next_line);
             return Ok(Some(Block { plain, delimiter: self.delimiter, cuts, first_lines, bytes: buf }));
+        }
+    }
+}
+
+impl<R> Blocks<R> {
+    /// The last record of the file must not end inside a quote: csv-core
+    /// closes such a field at the end of the input, so every line after the
+    /// quote would silently become one field (a stray `"` in a notes column
+    /// would swallow the rest of the file). `buf` ends at EOF; `ends` are
+    /// its record ends.
+    fn refuse_unclosed_quote(&self, buf: &[u8], ends: &[usize]) -> Result<(), IngestError> {
+        let start = ends.len().checked_sub(2).map_or(0, |k| ends[k]);
+        let Some((column, at)) = unclosed_quote(&buf[start..], self.delimiter) else {
+            return Ok(());
+        };
+        let line = self.next_line + newlines(&buf[..start + at]);
+        let trailing = buf.len() - buf.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
+        let last_line = (self.next_line + newlines(&buf[..buf.len() - trailing])).max(line);
+        let name = self.headers.get(column).map_or(String::new(), |h| format!(" ({h:?})"));
+        Err(IngestError::UnclosedQuote { line, column: format!("{}{name}", column + 1), last_line })
+    }
+}
+
+/// Where a record (from its first byte to the end of the file) opens a
+/// quote it never closes: (field index, offset of the quote). A record
+/// that ends normally would end at one more line end; one inside a quote
+/// takes it into the field.
+fn unclosed_quote(record: &[u8], delimiter: u8) -> Option<(usize, usize)> {
+    let mut rdr = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut out = vec![0u8; 1 << 16];
+    // csv-core skips line ends before a record; the first field starts after them.
+    // Only line ends (the `\n` of a last `\r\n`, blank lines): no record.
+    let mut pos = record.iter().position(|&b| b != b'\n' && b != b'\r')?;
+    let (mut field, mut field_start) = (0, pos);
+    let mut fed_end = false;
+    loop {
+        let input = if pos < record.len() {
+            &record[pos..]
+        } else if fed_end {
+            &[][..]
+        } else {
+            &b"\n"[..]
+        };
+        let (res, nin, _) = rdr.read_field(input, &mut out);
+        if pos < record.len() {
+            pos += nin;
+        } else if std::mem::replace(&mut fed_end, true) {
+            return None; // end of input after a closed record
+        }
+        match res {
+            csv_core::ReadFieldResult::Field { record_end: true } | csv_core::ReadFieldResult::End => return None,
+            csv_core::ReadFieldResult::Field { record_end: false } => {
+                field += 1;
+                field_start = pos;
+            }
+            csv_core::ReadFieldResult::InputEmpty if fed_end => return Some((field, field_start)),
+            // A long field: only where it ends matters.
+            csv_core::ReadFieldResult::InputEmpty | csv_core::ReadFieldResult::OutputFull => {}
         }
     }
 }
@@ -532,9 +602,49 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
-        // With room for it, the same text is one long record, as csv-core reads it.
-        let all = all_records(text, 4, 4);
-        assert_eq!(all.last().unwrap().1, vec!["b".to_string(), "2\nc,3\nd,4\n".to_string()]);
+        // With room for it, csv-core would read lines 4–6 as one field:
+        // that is refused too, at any block size, naming where the quote opened.
+        for (block, piece) in [(4, 4), (1, 1), (1 << 20, 1 << 20)] {
+            match first_error(text, block, piece) {
+                Some(IngestError::UnclosedQuote { line, column, last_line }) => {
+                    assert_eq!((line, column.as_str(), last_line), (4, "2", 6), "block {block}")
+                }
+                other => panic!("block {block}: {other:?}"),
+            }
+        }
+    }
+
+    fn first_error(text: &[u8], block: usize, piece: usize) -> Option<IngestError> {
+        let mut blocks = Blocks::new(text, Vec::new(), 2, b',').with_sizes(block, piece);
+        loop {
+            match blocks.next_block() {
+                Ok(Some(_)) => continue,
+                Ok(None) => return None,
+                Err(e) => return Some(e),
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_quote_open_at_the_end_of_the_file_is_refused() {
+        let unclosed: [(&[u8], u64, &str, u64); 3] = [
+            (b"a,1\nb,\"2", 3, "2", 3),               // last line, no line end
+            (b"a,1\nb,\"2\"\"\r\n\r\n", 3, "2", 3),   // an escaped quote is not a closing one
+            (b"a,\"x\ny\",1\n\"b,2\nc,3", 4, "1", 5), // a closed multi-line field before it
+        ];
+        for (text, line, column, last) in unclosed {
+            for (block, piece) in [(1, 1), (3, 2), (1 << 20, 1 << 20)] {
+                match first_error(text, block, piece) {
+                    Some(IngestError::UnclosedQuote { line: l, column: c, last_line }) => {
+                        assert_eq!((l, c.as_str(), last_line), (line, column, last), "{text:?} block {block}")
+                    }
+                    other => panic!("{text:?} block {block}: {other:?}"),
+                }
+            }
+        }
+        for closed in [&b"a,\"multi\nline\""[..], b"a,\"x\"\"\"\n", b"a,\"\"\n\n", b"a,b\"c\n"] {
+            assert!(first_error(closed, 3, 2).is_none(), "{closed:?}");
+        }
     }
 
     #[test]

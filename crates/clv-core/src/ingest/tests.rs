@@ -148,7 +148,9 @@ fn ids_are_byte_exact_and_lookalikes_warned() {
 
 #[test]
 fn field_count_and_utf8_problems_are_rejected_not_fatal() {
-    let mut bytes = b"user_id,ts,amount\na,2024-01-01,1,extra\nb,2024-01-01\n".to_vec();
+    // The ids of the field-count rows are UTF-8 characters: a UTF-8 file
+    // with one broken row, not a Windows-1252 one.
+    let mut bytes = "user_id,ts,amount\né,2024-01-01,1,extra\nü,2024-01-01\n".as_bytes().to_vec();
     bytes.extend_from_slice(b"\xff\xfe,2024-01-01,1\nc,2024-01-01,2,\n");
     let out = ingest(&bytes[..], &IngestOptions::default(), &mut |_| {}).unwrap();
     let r = &out.report;
@@ -443,4 +445,52 @@ fn dropping_a_duplicate_sale_below_cost_does_not_touch_refunds() {
     assert_eq!((r.accepted, r.duplicates, r.refunds), (2, 1, 1));
     assert_eq!(r.net_revenue, -5.0 - 4.0);
     assert_eq!(r.refund_total, -4.0);
+}
+
+#[test]
+fn overflowing_products_are_rejected_and_totals_stay_finite() {
+    // 1e200 × 1e200 is infinite; 1e8 × 1e8 = 1e16 is past the bound; each
+    // cell alone reads fine.
+    let huge = format!("1{}", "0".repeat(200));
+    let csv = format!(
+        "user_id,ts,quantity,unit_price\na,2024-01-01,1e3,1\nb,2024-01-01,100000000,100000000\n\
+         c,2024-01-01,2,2.5\nd,2024-01-01,{huge},{huge}\n"
+    );
+    let csv = csv.as_str();
+    let r = run(csv).report;
+    assert_eq!((r.accepted, r.net_revenue), (1, 5.0));
+    assert_eq!(reason(&r, "bad_amount").first_lines, vec![2, 3, 5]);
+    let over = r.rejections.iter().find(|x| x.line == 3).unwrap();
+    assert_eq!(
+        over.message,
+        "column \"unit_price\": 1e16 is beyond ±1e15, the largest amount accepted (totals must stay finite)"
+    );
+    let inf = r.rejections.iter().find(|x| x.line == 5).unwrap();
+    assert!(inf.message.contains("inf is beyond"), "{}", inf.message);
+}
+
+#[test]
+fn the_decimal_separator_can_be_set_by_hand() {
+    let csv = "user_id;ts;amount\na;2024-01-01;1,500\nc;2024-01-01;2,250\nb;2024-01-02;7,5\n";
+    let r = run(csv).report;
+    assert_eq!((r.accepted, r.net_revenue), (2, 3750.0));
+    let opts = IngestOptions { decimal: Some(DecimalSeparator::Comma), ..Default::default() };
+    let r = run_with(csv, &opts).report;
+    assert_eq!((r.accepted, r.net_revenue), (3, 11.25));
+    assert_eq!(r.formats["decimal_separator"], "comma (1.234,56), set by hand");
+}
+
+#[test]
+fn placeholder_ids_and_dates_are_counted_reasons() {
+    let csv = "user_id,ts,amount\nNULL,2024-01-01,1\n-,2024-01-01,1\n  ,2024-01-01,1\nnull-ish,2024-01-01,1\n\
+               a,1970-01-01,1\na,1970-01-01 00:00:01,1\n";
+    let r = run(csv).report;
+    assert_eq!(reason(&r, "missing_user_id").first_lines, vec![2, 3, 4]);
+    assert_eq!(reason(&r, "placeholder_date").first_lines, vec![6]);
+    assert_eq!(r.accepted, 2);
+    assert!(
+        r.warnings.iter().any(|w| w.starts_with("3 rows have no real customer id (\"  \" ×1, \"-\" ×1, \"NULL\" ×1)")),
+        "{:?}",
+        r.warnings
+    );
 }
