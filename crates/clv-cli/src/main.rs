@@ -268,7 +268,7 @@ fn run(cli: Cli) -> CliResult {
     let safety = &mut safety;
     match cli.command {
         Command::Inspect { input, json } => {
-            let out = read(&input)?;
+            let out = ingest_file(&input)?;
             if json {
                 print_json(&out.report)
             } else {
@@ -518,7 +518,24 @@ pub(crate) fn open(path: &Path) -> Result<File, String> {
     File::open(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Ingest for every command but `inspect` (which prints the whole report):
+/// skipped rows and the report's warnings are counted on stderr, never dropped silently.
 fn read(args: &InputArgs) -> Result<Ingested, String> {
+    let out = ingest_file(args)?;
+    let r = &out.report;
+    if r.rejected > 0 || r.duplicates > 0 {
+        eprintln!(
+            "note: {} of {} rows rejected, {} exact duplicates dropped; `clv inspect` lists each with its line and reason",
+            r.rejected, r.rows, r.duplicates
+        );
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(out)
+}
+
+fn ingest_file(args: &InputArgs) -> Result<Ingested, String> {
     let file = open(&args.input)?;
     let name = args.input.display().to_string();
     let mut opts = IngestOptions {
