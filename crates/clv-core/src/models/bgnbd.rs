@@ -7,7 +7,7 @@
 //! repeat purchase is therefore alive by construction (P(alive | x = 0) = 1);
 //! MBG/NBD and Pareto/NBD do not have that property.
 
-use super::special::{digamma_diff, ln_beta, ln_beta_ratio, ln_gamma, ln_gamma_ratio, ln_hyp2f1};
+use super::special::{digamma_diff, ln_beta, ln_beta_ratio, ln_gamma, ln_gamma_ratio, ln_hyp2f1, log_add_exp};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +136,7 @@ impl XTerms {
     fn new([r, _, a, b]: [f64; 4], shift: f64, x: f64) -> XTerms {
         let has_d = x > 0.0 || shift > 0.0;
         let xk = x + shift;
-        let b1 = b + xk - 1.0;
+        let b1 = b + (xk - 1.0); // not (b + xk) − 1: b may be 1e-8
         XTerms {
             x,
             has_d,
@@ -155,19 +155,17 @@ impl XTerms {
 fn family_row([r, alpha, a, _]: [f64; 4], xt: &XTerms, c: &Rfm) -> (f64, [f64; 4]) {
     let x = c.x;
     let (l_t, l_tx) = ((c.t / alpha).ln_1p(), (c.t_x / alpha).ln_1p());
-    let head = xt.ln_gamma_r + xt.ln_beta - r * l_t - x * (alpha + c.t).ln();
-    // D = ln(e^A₄ / e^A₃); w4 = e^A₄/(e^A₃ + e^A₄), taken on the side where exp cannot overflow.
-    let (soft, w4) = if xt.has_d {
-        let d = a.ln() - xt.ln_b1 + (r + x) * ((c.t - c.t_x) / (alpha + c.t_x)).ln_1p();
-        if d > 0.0 {
-            let e = (-d).exp();
-            (d + e.ln_1p(), 1.0 / (1.0 + e))
-        } else {
-            let e = d.exp();
-            (e.ln_1p(), e / (1.0 + e))
-        }
+    // ln L = head + ln(e^A₃ + e^A₄), with r ln α taken into both A's as ln_1p terms.
+    let head = xt.ln_gamma_r + xt.ln_beta;
+    let a3 = -r * l_t - x * (alpha + c.t).ln();
+    let (lse, w4) = if xt.has_d {
+        let a4 = a.ln() - xt.ln_b1 - r * l_tx - x * (alpha + c.t_x).ln();
+        // w4 = e^A₄/(e^A₃ + e^A₄), taken on the side where exp cannot overflow.
+        let d = a4 - a3;
+        let w4 = if d > 0.0 { 1.0 / (1.0 + (-d).exp()) } else { d.exp() / (1.0 + d.exp()) };
+        (log_add_exp(a3, a4), w4)
     } else {
-        (0.0, 0.0)
+        (a3, 0.0)
     };
     let w3 = 1.0 - w4;
     // ∂/∂α of r ln α − (r+x) ln(α+t) is (r t − α x)/(α(α+t)): no difference of large terms.
@@ -182,7 +180,7 @@ fn family_row([r, alpha, a, _]: [f64; 4], xt: &XTerms, c: &Rfm) -> (f64, [f64; 4
         grad[2] += w4 / a;
         grad[3] -= w4 / xt.b1;
     }
-    (head + soft, grad)
+    (head + lse, grad)
 }
 
 /// Words for the BG/NBD family's limit a, b → ∞ together.

@@ -46,10 +46,8 @@ impl GammaGamma {
 /// The terms of a row's ln L and gradient that depend on x only.
 struct SpendX {
     x: f64,
-    ln_x: f64,
-    /// ln Γ(px+q) − ln Γ(q), ln Γ(px), ψ(px+q) − ψ(px), ψ(px+q) − ψ(q)
-    ln_gamma_q: f64,
-    ln_gamma_px: f64,
+    /// −ln B(px, q), ψ(px+q) − ψ(px), ψ(px+q) − ψ(q)
+    ln_inv_beta: f64,
     digamma_px: f64,
     digamma_q: f64,
 }
@@ -57,14 +55,10 @@ struct SpendX {
 impl SpendX {
     fn new(p: f64, q: f64, x: f64) -> SpendX {
         let px = p * x;
-        SpendX {
-            x,
-            ln_x: x.ln(),
-            ln_gamma_q: ln_gamma_ratio(q, px),
-            ln_gamma_px: ln_gamma(px),
-            digamma_px: digamma_diff(px, q),
-            digamma_q: digamma_diff(q, px),
-        }
+        // ln Γ(px+q) − ln Γ(px) − ln Γ(q), the huge ln Γ taken as a ratio.
+        let ln_inv_beta =
+            if px >= q { ln_gamma_ratio(px, q) - ln_gamma(q) } else { ln_gamma_ratio(q, px) - ln_gamma(px) };
+        SpendX { x, ln_inv_beta, digamma_px: digamma_diff(px, q), digamma_q: digamma_diff(q, px) }
     }
 }
 
@@ -74,13 +68,13 @@ impl SpendX {
 /// and its gradient in (p, q, γ).
 fn spend_row([p, q, gamma]: [f64; 3], xt: &SpendX, s: &Spend) -> (f64, [f64; 3]) {
     let (x, px) = (s.x, p * s.x);
-    let (ln_m, xm) = (s.mean.ln(), x * s.mean);
-    let l = (xm + gamma).ln();
-    let l1p = (xm / gamma).ln_1p();
-    let ll = xt.ln_gamma_q - xt.ln_gamma_px + (px - 1.0) * ln_m + px * (xt.ln_x - l) - q * l1p;
+    let xm = x * s.mean;
+    // (px−1) ln m̄ + px ln x − px ln(x m̄ + γ) = −px ln(1 + γ/(x m̄)) − ln m̄
+    let (l_gamma, l_xm) = ((gamma / xm).ln_1p(), (xm / gamma).ln_1p());
+    let ll = xt.ln_inv_beta - px * l_gamma - s.mean.ln() - q * l_xm;
     let grad = [
-        x * (xt.digamma_px + ln_m + xt.ln_x - l),
-        xt.digamma_q - l1p,
+        x * (xt.digamma_px - l_gamma),
+        xt.digamma_q - l_xm,
         // q/γ − (px+q)/(x m̄ + γ), without the difference of two large ratios
         (q * xm - gamma * px) / (gamma * (xm + gamma)),
     ];

@@ -8,7 +8,7 @@
 //! exponential with rate μ ~ Gamma(s, β).
 
 use super::bgnbd::check_rfm;
-use super::special::{gauss_legendre, ln_gamma_ratio, ln_hyp2f1, ln_hyp2f1_c_a1_near_one, log_add_exp, NEAR_ONE};
+use super::special::{gauss_legendre, ln_gamma_ratio, ln_hyp2f1_c_a1_scaled, log_add_exp};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Prepared, Rfm, Weighted};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -111,13 +111,15 @@ impl ParetoNbd {
         head - self.r * l_at - x * ln_at - self.s * l_bt
     }
 
-    /// ln ₂F₁(r+s+x, ·; r+s+x+1; z(t)) + r ln α + s ln β − (r+s+x) ln(max(α, β) + t):
+    /// F(t) = ln ₂F₁(r+s+x, b₂; r+s+x+1; z) + r ln α + s ln β − (r+s+x) ln(max(α, β) + t):
     /// A₀ of FHL (2005) eq. 22 times αʳβˢ is e^F(t_x) − e^F(T). The ₂F₁
-    /// argument is kept in [0, 1) by taking the larger of α and β, and the
-    /// power terms are grouped as ratios (ln_1p) so that F stays exact when
-    /// s, β → ∞ together: F(t_x) − F(T) is then a small difference of
-    /// moderate numbers instead of two numbers near 10⁴⁴ (which gave a
-    /// "converged" ln L of 0.0). It depends on the row only through (x, t),
+    /// argument is kept in [0, 1) by taking the larger of α and β (b₂ = s+1
+    /// if α ≥ β, else r+x). ₂F₁ grows like w^(1−b₂), w = 1 − z = (min+t)/(max+t),
+    /// so it is computed as ln[w^(b₂−1) ₂F₁] ([`ln_hyp2f1_c_a1_scaled`]) and the
+    /// powers regrouped: F = that − r ln(1+t/α) − s ln(1+t/β) − x ln(α+t) when
+    /// α ≥ β, and − (x−1) ln(α+t) − ln(β+t) in place of the last term when
+    /// α < β. Every piece is then moderate: F(t_x) − F(T) is no longer a
+    /// difference of two numbers near 10⁴⁴ (which gave a "converged" ln L of 0.0). It depends on the row only through (x, t),
     /// and real data repeat those pairs: 160k distinct (x, t_x, T) from 1M
     /// simulated customers hold 8.4k distinct (x, t).
     fn ln_f(&self, x: f64, t: f64) -> Result<f64, super::special::Hyp2f1Error> {
@@ -125,18 +127,17 @@ impl ParetoNbd {
         let rsx = r + s + x;
         let (big, diff, b2) = if alpha >= beta { (alpha, alpha - beta, s + 1.0) } else { (beta, beta - alpha, r + x) };
         let z = diff / (big + t);
-        let lf = if z > NEAR_ONE {
-            // 1 − z = (min(α, β) + t)/(max(α, β) + t), free of cancellation.
-            ln_hyp2f1_c_a1_near_one(rsx, b2, z, (alpha.min(beta) + t) / (big + t))
+        let w = (alpha.min(beta) + t) / (big + t); // 1 − z, free of cancellation
+        let scaled = ln_hyp2f1_c_a1_scaled(rsx, b2, z, w)?;
+        // αʳβˢ(max(α,β)+t)^−(r+s+x) times w^(1−b₂), regrouped: what is left is
+        // moderate for any parameters (derivation in the doc comment above).
+        let common = -r * (t / alpha).ln_1p() - s * (t / beta).ln_1p();
+        let rest = if alpha >= beta {
+            common - x * (alpha + t).ln()
         } else {
-            ln_hyp2f1(rsx, b2, rsx + 1.0, z)?
+            common - (x - 1.0) * (alpha + t).ln() - (beta + t).ln()
         };
-        let powers = if alpha >= beta {
-            -r * (t / alpha).ln_1p() - x * (alpha + t).ln() + s * (beta / (alpha + t)).ln()
-        } else {
-            r * (alpha / (beta + t)).ln() - x * (beta + t).ln() - s * (t / beta).ln_1p()
-        };
-        Ok(lf + powers)
+        Ok(scaled + rest)
     }
 
     /// ln of the second term's factor Γ(r+x)/Γ(r) · s/(r+s+x) (αʳβˢ is in F).

@@ -244,7 +244,54 @@ pub(crate) fn gauss_legendre() -> &'static [(f64, f64)] {
 /// c = a + 1: the series needs ~40/(1 − z) terms there (10⁵ at z = 0.9996).
 pub const NEAR_ONE: f64 = 0.9;
 
-/// The narrowest first panel of [`ln_hyp2f1_c_a1_near_one`].
+/// ln[w^(b−1) ₂F₁(a, b; a + 1; z)], w = 1 − z given without cancellation:
+/// the form Pareto/NBD needs. ₂F₁ alone grows like w^(1−b), and with b
+/// near 10⁸ (dropout or purchase rates without heterogeneity) its logarithm
+/// and the power it is multiplied by cancel to noise; here the power is
+/// taken inside. For z ≤ [`NEAR_ONE`] and b > 1, Euler's transformation
+/// (DLMF 15.8.1) gives it exactly as the series ₂F₁(1, a+1−b; a+1; z), whose
+/// terms fall at least like zⁿ; otherwise the integral of
+/// [`ln_hyp2f1_c_a1_near_one`] scaled inside: w^(b−1)(w + zE)^(−b) =
+/// (1 + zE/w)^(−b)/w with E = −expm1(−y/a).
+pub fn ln_hyp2f1_c_a1_scaled(a: f64, b: f64, z: f64, w: f64) -> Result<f64, Hyp2f1Error> {
+    if !(0.0..1.0).contains(&z) || !(a > 0.0 && b > 0.0) {
+        return Err(Hyp2f1Error::Domain { a, b, c: a + 1.0, z });
+    }
+    if z > NEAR_ONE {
+        let ln_h = |y: f64| -y - b * (-(z / w) * (-y / a).exp_m1()).ln_1p();
+        return Ok(-w.ln() + panel_integral(ln_h, a * w / b.max(1.0)));
+    }
+    let not_converged = |terms| Hyp2f1Error::NotConverged { a, b, c: a + 1.0, z, terms };
+    let ln_sum = if b > 1.0 {
+        ln_gauss_series(1.0, a + 1.0 - b, a + 1.0, z).map_err(not_converged)?
+    } else {
+        ln_gauss_series(a, b, a + 1.0, z).map_err(not_converged)?.map(|v| v + (b - 1.0) * w.ln())
+    };
+    ln_sum.ok_or(Hyp2f1Error::NotPositive { a, b, c: a + 1.0, z })
+}
+
+/// ln ∫₀^∞ e^(ln_h(y)) dy for an integrand that decays at least like e^(−y)
+/// and varies on the scale `scale` near 0: 48-point Gauss–Legendre panels
+/// graded geometrically from min(scale, 1)/2 up to y = 48.
+fn panel_integral(ln_h: impl Fn(f64) -> f64, scale: f64) -> f64 {
+    let nodes = gauss_legendre();
+    let mut terms = Vec::with_capacity(12 * nodes.len());
+    // The floor keeps the panel count bounded (≤ ~1,000 doublings) when the
+    // scale underflows — at 0 the width was 0 and the loop never ended,
+    // allocating until the machine ran out of memory.
+    let (mut lo, mut width) = (0.0, (0.5 * scale.min(1.0)).max(MIN_PANEL));
+    while lo < 48.0 {
+        let (mid, half) = (lo + 0.5 * width, 0.5 * width);
+        terms.extend(nodes.iter().map(|&(x, wt)| (half * wt).ln() + ln_h(mid + half * x)));
+        lo += width;
+        if lo >= width {
+            width *= 2.0;
+        }
+    }
+    log_sum_exp(terms.iter().copied())
+}
+
+/// The narrowest first panel of [`panel_integral`].
 const MIN_PANEL: f64 = 1e-280;
 
 /// ln ₂F₁(a, b; a + 1; z) for z near 1, given w = 1 − z computed without
@@ -262,23 +309,9 @@ const MIN_PANEL: f64 = 1e-280;
 /// what keeps Pareto/NBD fast when the fit heads for the dropout boundary
 /// (s, β → ∞, z → 1: a few hundred terms instead of 10⁵ per pair).
 pub fn ln_hyp2f1_c_a1_near_one(a: f64, b: f64, z: f64, w: f64) -> f64 {
-    let nodes = gauss_legendre();
     let ln_h = |y: f64| -y - b * (w - z * (-y / a).exp_m1()).ln();
-    let mut terms = Vec::with_capacity(12 * nodes.len());
-    // The integrand falls by e⁻¹ over y ≈ a·w/b: with b ≫ 1 that is closer
-    // than the pole. The floor keeps the panel count bounded (≤ ~1,000
-    // doublings) when a·w underflows — at w = 0 the width was 0 and the
-    // loop never ended, allocating until the machine ran out of memory.
-    let (mut lo, mut width) = (0.0, (0.5 * (a * w / b.max(1.0)).min(1.0)).max(MIN_PANEL));
-    while lo < 48.0 {
-        let (mid, half) = (lo + 0.5 * width, 0.5 * width);
-        terms.extend(nodes.iter().map(|&(x, wt)| (half * wt).ln() + ln_h(mid + half * x)));
-        lo += width;
-        if lo >= width {
-            width *= 2.0;
-        }
-    }
-    log_sum_exp(terms.iter().copied())
+    // The integrand falls by e⁻¹ over y ≈ a·w/b: with b ≫ 1 that is closer than the pole.
+    panel_integral(ln_h, a * w / b.max(1.0))
 }
 
 #[cfg(test)]
@@ -313,6 +346,29 @@ mod tests {
             }
         }
         assert_eq!(checked, 11);
+    }
+
+    /// ln[w^(b−1) ₂F₁(a, b; a+1; z)] on both of its routes (Euler series,
+    /// scaled integral) against every c = a + 1 row of the mpmath fixture.
+    #[test]
+    fn scaled_form_agrees_with_mpmath() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/fixtures/hyp2f1_mpmath.csv");
+        let mut checked = 0;
+        for line in std::fs::read_to_string(path).unwrap().lines().skip(1) {
+            let v: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+            let (a, b, c, z, want) = (v[0], v[1], v[2], v[3], v[4]);
+            if c == a + 1.0 && z > 0.0 {
+                let w = 1.0 - z;
+                let got = ln_hyp2f1_c_a1_scaled(a, b, z, w).unwrap() - (b - 1.0) * w.ln();
+                assert!((got - want).abs() < 1e-11 * want.abs().max(1.0), "{line}: {got}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 80, "{checked}");
+        // z = 0.99999, b = 10⁸: the scaled value is moderate although ₂F₁ is e^(10⁹).
+        let v = ln_hyp2f1_c_a1_scaled(1e8 + 3.0, 1e8, 0.99999, 1e-5).unwrap();
+        assert!(v.is_finite() && v.abs() < 50.0, "{v}");
+        assert!(ln_hyp2f1_c_a1_scaled(1.0, 1.0, 1.0, 0.0).is_err());
     }
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
