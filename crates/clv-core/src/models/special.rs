@@ -254,7 +254,7 @@ pub const NEAR_ONE: f64 = 0.9;
 /// [`ln_hyp2f1_c_a1_near_one`] scaled inside: w^(b−1)(w + zE)^(−b) =
 /// (1 + zE/w)^(−b)/w with E = −expm1(−y/a).
 pub fn ln_hyp2f1_c_a1_scaled(a: f64, b: f64, z: f64, w: f64) -> Result<f64, Hyp2f1Error> {
-    if !(0.0..1.0).contains(&z) || !(a > 0.0 && b > 0.0) {
+    if !((0.0..1.0).contains(&z) && a > 0.0 && b > 0.0) {
         return Err(Hyp2f1Error::Domain { a, b, c: a + 1.0, z });
     }
     if z > NEAR_ONE {
