@@ -198,6 +198,11 @@ pub fn evaluate(
     let mut failed = Vec::new();
     for &kind in kinds {
         match fit_count(kind, &customers, opts) {
+            // One convergence policy everywhere: a fit that is not a result is not scored.
+            Ok((_, report)) if !report.convergence.converged => failed.push((
+                kind.code().to_string(),
+                format!("{}: {}", report.convergence.status(), report.convergence.message),
+            )),
             Ok((m, report)) => {
                 let fc: Vec<Forecast> =
                     rows.iter().zip(&actual).map(|(r, a)| model_forecast(m.as_count(), r, d, *a as usize)).collect();

@@ -436,13 +436,13 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
 fn judge<M: Likelihood>(conv: &mut Convergence, model: &M, nll: &MeanNll<'_, M>, log_params: &[f64], ll: f64) {
     let reached = validity::limits_reached(&M::limits(), log_params, |p| nll.cost(p), nll.total);
     if !reached.is_empty() {
-        let (_, cost, at) = &reached[0];
+        let (_, at) = &reached[0];
         let limit_ll = nll.ll_at(at);
-        let words: Vec<&str> = reached.iter().map(|(d, _, _)| d.as_str()).collect();
+        let words: Vec<&str> = reached.iter().map(|(d, _)| d.as_str()).collect();
         let text = words.join("; and ");
         conv.converged = false;
         conv.message = format!(
-            "at a boundary, not a maximum: {text}. The log-likelihood only approaches its limit {:.4} there (cost {cost:.6e}); fit the simpler model this reduces to, or read the parameters as limits",
+            "at a boundary, not a maximum: {text}. The log-likelihood keeps rising toward {:.4} along that limit, so these parameters are a point on the way to it, not estimates",
             finite_or(limit_ll, ll)
         );
         conv.boundary = Some(text);

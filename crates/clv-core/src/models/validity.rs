@@ -83,7 +83,7 @@ pub fn check_numerics<M: Likelihood>(m: &M, data: &Weighted<M::Row>, fast: f64) 
 }
 
 /// The limits the optimum is not distinguishable from, each as
-/// (description, best cost found along it, log-parameters there). `cost`
+/// (description, log-parameters of the best point found along it). `cost`
 /// is the objective the optimiser minimised (mean NLL + penalty, so a
 /// penalised fit is never at a limit); `total` turns [`LIMIT_TOLERANCE`]
 /// into its scale.
@@ -92,7 +92,7 @@ pub fn limits_reached(
     log_params: &[f64],
     cost: impl Fn(&[f64]) -> f64,
     total: f64,
-) -> Vec<(String, f64, Vec<f64>)> {
+) -> Vec<(String, Vec<f64>)> {
     let c0 = cost(log_params);
     let tol = LIMIT_TOLERANCE / total.max(1.0);
     let natural: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
@@ -114,7 +114,7 @@ pub fn limits_reached(
                 best = next;
                 k *= 2.0;
             }
-            Some(((lim.describe)(&natural), best.min(c0), at(k)))
+            Some(((lim.describe)(&natural), at(k)))
         })
         .collect()
 }

@@ -1,0 +1,175 @@
+//! Model fits on the small and boundary files of `tests/data/hostile`
+//! (made by `make_models.py`; expected behaviour in its README, section
+//! "Models"): every fit returns quickly, refuses too little data in words,
+//! names a boundary instead of calling it converged, and a fit it does call
+//! converged is a local maximum by an evaluation independent of the
+//! optimiser (±10⁻³ in every log-parameter lowers the log-likelihood).
+
+use clv_core::features::{Cutoff, RfmSummary};
+use clv_core::ingest::{ingest, IngestOptions};
+use clv_core::models::FitOptions;
+use clv_core::models::{BgNbd, FitReport, Likelihood, MbgNbd, ModelError, ParetoNbd, Rfm};
+use clv_core::pipeline::{fit_count, fit_spend, AnyModel, Customers, ModelKind};
+use clv_core::time::{parse_day, TimeUnit};
+
+fn customers(name: &str, cutoff: &str) -> Customers {
+    let path = format!("{}/../../tests/data/hostile/{name}", env!("CARGO_MANIFEST_DIR"));
+    let file = std::fs::File::open(&path).unwrap();
+    let tx = ingest(file, &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+    let summary = RfmSummary::build(&tx, Cutoff::day(parse_day(cutoff).unwrap()), TimeUnit::Week);
+    Customers::from_summary(&summary, &tx)
+}
+
+fn ll<M: Likelihood<Row = Rfm>>(p: &[f64], rows: &[Rfm]) -> f64 {
+    let m = M::from_params(p).unwrap();
+    rows.iter().filter(|r| r.t > 0.0).map(|r| m.ln_likelihood(r)).sum()
+}
+
+fn total_ll(kind: ModelKind, p: &[f64], rows: &[Rfm]) -> f64 {
+    match kind {
+        ModelKind::Bgnbd => ll::<BgNbd>(p, rows),
+        ModelKind::Pnbd => ll::<ParetoNbd>(p, rows),
+        ModelKind::Mbgnbd => ll::<MbgNbd>(p, rows),
+        ModelKind::Bgbb => unreachable!(),
+    }
+}
+
+/// What every fit must satisfy, converged or not.
+fn check_fit(file: &str, kind: ModelKind, c: &Customers, model: &AnyModel, r: &FitReport) {
+    let conv = &r.convergence;
+    assert!(r.log_likelihood.is_finite() && r.log_likelihood < 0.0, "{file} {kind:?}: {}", r.log_likelihood);
+    for row in &c.rfm {
+        let (pa, e) = (model.as_count().p_alive(row), model.as_count().expected_purchases(row, 52.0));
+        assert!((0.0..=1.0).contains(&pa) && e.is_finite() && e >= 0.0, "{file} {kind:?} {row:?}: {pa} {e}");
+    }
+    if conv.converged {
+        assert!(conv.boundary.is_none());
+        let p: Vec<f64> = r.params.iter().map(|e| e.value).collect();
+        let at = total_ll(kind, &p, &c.rfm);
+        assert!((at - r.log_likelihood).abs() < 1e-8 * at.abs(), "{file} {kind:?}: {at} vs {}", r.log_likelihood);
+        for i in 0..p.len() {
+            for step in [1e-3, -1e-3] {
+                let mut q = p.clone();
+                q[i] *= f64::exp(step);
+                let moved = total_ll(kind, &q, &c.rfm);
+                assert!(
+                    moved <= at + 1e-9 * at.abs(),
+                    "{file} {kind:?}: moving {} by {step} raises ln L",
+                    r.params[i].name
+                );
+            }
+        }
+    } else {
+        assert!(conv.boundary.is_some() || conv.message.starts_with("not converged"), "{conv:?}");
+        assert!(r.warnings.iter().any(|w| w.contains("must not be used")), "{:?}", r.warnings);
+    }
+}
+
+fn fit_all(file: &str, cutoff: &str) -> Vec<(ModelKind, Result<(AnyModel, FitReport), ModelError>)> {
+    let c = customers(file, cutoff);
+    ModelKind::CONTINUOUS
+        .iter()
+        .map(|&kind| {
+            let fitted = fit_count(kind, &c, &FitOptions::default());
+            if let Ok((m, r)) = &fitted {
+                check_fit(file, kind, &c, m, r);
+            }
+            (kind, fitted)
+        })
+        .collect()
+}
+
+#[test]
+fn too_little_data_is_refused_in_words() {
+    for (file, cutoff, have) in [
+        ("models-one-row.csv", "2024-03-01", "1 customers and 0 repeat buyers"),
+        ("models-5-rows.csv", "2024-03-01", "3 customers and 2 repeat buyers"),
+        ("models-random-2.csv", "2023-04-30", "2 customers and 0 repeat buyers"),
+        ("models-random-7.csv", "2023-04-30", "7 customers and 4 repeat buyers"),
+    ] {
+        for (kind, fitted) in fit_all(file, cutoff) {
+            match fitted {
+                Err(ModelError::NotEnoughData(why)) => {
+                    assert!(why.contains("at least 10 customers and 3 of them with a repeat purchase"), "{why}");
+                    assert!(why.contains(have), "{file} {kind:?}: {why}");
+                }
+                other => panic!("{file} {kind:?}: {other:?}"),
+            }
+        }
+        assert!(fit_spend(&customers(file, cutoff), &FitOptions::default()).is_err(), "{file}");
+    }
+}
+
+#[test]
+fn no_heterogeneity_is_named_with_the_common_rate() {
+    // Simulated with every customer buying at 0.6 a week and leaving with p = 0.15.
+    let fits = fit_all("models-no-heterogeneity.csv", "2024-02-28");
+    for (kind, fitted) in &fits[1..] {
+        let (_, r) = fitted.as_ref().unwrap();
+        let limit = r.convergence.boundary.as_deref().unwrap_or_else(|| panic!("{kind:?}: {r:#?}"));
+        assert!(limit.contains("purchase rates do not differ"), "{kind:?}: {limit}");
+        let rate = r.params[0].value / r.params[1].value;
+        assert!((0.45..0.7).contains(&rate), "{kind:?}: common rate {rate}");
+        assert!(limit.contains(&format!("({rate:.4} per time unit")), "{limit}");
+    }
+}
+
+#[test]
+fn nobody_leaving_is_a_boundary_not_a_result() {
+    // Rates differ (gamma), nobody ever leaves: every dropout model runs to a limit.
+    for (kind, fitted) in fit_all("models-nobody-leaves.csv", "2024-02-28") {
+        let (_, r) = fitted.unwrap();
+        assert!(!r.convergence.converged, "{kind:?}: {r:#?}");
+        assert_eq!(r.convergence.status(), "at a boundary");
+        let limit = r.convergence.boundary.unwrap();
+        assert!(limit.contains("dropout") || limit.contains("nobody"), "{limit}");
+        // Whatever dropout the limit keeps is small: lifetimes far beyond the 60 weeks seen.
+        assert!(r.params[0].value > 0.5 && r.params[0].value < 10.0, "r is identified: {:?}", r.params[0]);
+    }
+}
+
+#[test]
+fn small_real_exports_fit_or_say_why() {
+    for (file, cutoff) in [
+        ("models-40-semicolon.csv", "2024-02-28"),
+        ("models-150-online-retail.csv", "2024-02-28"),
+        ("models-random-30.csv", "2023-04-30"),
+    ] {
+        let fits = fit_all(file, cutoff);
+        assert!(fits.iter().all(|(_, f)| f.is_ok()), "{file}: {fits:?}");
+        let c = customers(file, cutoff);
+        match fit_spend(&c, &FitOptions::default()) {
+            Ok((gg, r)) => {
+                assert!(r.log_likelihood.is_finite(), "{file}");
+                if r.convergence.converged {
+                    assert!(gg.population_mean().is_some_and(|m| m.is_finite() && m > 0.0), "{file}");
+                }
+            }
+            Err(e) => panic!("{file}: {e}"),
+        }
+    }
+    // The 40-customer semicolon/decimal-comma export is read as 40 customers with euro cents.
+    let c = customers("models-40-semicolon.csv", "2024-02-28");
+    assert_eq!(c.rfm.len(), 40);
+    assert!(c.monetary.iter().filter(|m| **m > 0.0).all(|m| (5.0..400.0).contains(m)), "{:?}", c.monetary);
+}
+
+#[test]
+fn the_holdout_report_scores_only_converged_fits() {
+    use clv_core::features::HoldoutSplit;
+    use clv_core::holdout::evaluate;
+    let path = format!("{}/../../tests/data/hostile/models-nobody-leaves.csv", env!("CARGO_MANIFEST_DIR"));
+    let tx = ingest(std::fs::File::open(path).unwrap(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+    let cutoff = Cutoff::day(parse_day("2023-10-01").unwrap());
+    let split = HoldoutSplit::build(&tx, cutoff, parse_day("2024-02-28").unwrap(), TimeUnit::Week);
+    let report = evaluate(&split, &tx, &ModelKind::CONTINUOUS, &FitOptions::default()).unwrap();
+    for m in &report.models {
+        assert!(m.converged && m.fit.as_ref().is_none_or(|f| f.convergence.converged), "{} scored", m.model);
+    }
+    // Nobody leaves: the dropout models sit at a limit and are listed as failed, with the reason.
+    assert!(!report.failed.is_empty(), "{:?}", report.models.iter().map(|m| &m.model).collect::<Vec<_>>());
+    for (model, why) in &report.failed {
+        assert!(why.starts_with("at a boundary") || why.starts_with("did not converge"), "{model}: {why}");
+    }
+    assert!(report.models.iter().any(|m| m.model == "naive"));
+}
