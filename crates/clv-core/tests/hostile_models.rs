@@ -65,7 +65,9 @@ fn check_fit(file: &str, kind: ModelKind, c: &Customers, model: &AnyModel, r: &F
     }
 }
 
-fn fit_all(file: &str, cutoff: &str) -> Vec<(ModelKind, Result<(AnyModel, FitReport), ModelError>)> {
+type Fit = Result<(AnyModel, FitReport), ModelError>;
+
+fn fit_all(file: &str, cutoff: &str) -> Vec<(ModelKind, Fit)> {
     let c = customers(file, cutoff);
     ModelKind::CONTINUOUS
         .iter()
