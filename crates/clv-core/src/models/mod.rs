@@ -345,6 +345,10 @@ impl<M: Likelihood> Objective for MeanNll<'_, M> {
     fn analytic_gradient(&self, log_params: &[f64]) -> Option<Vec<f64>> {
         self.closed_form(log_params).map(|(_, g)| g).filter(|g| g.iter().all(|v| v.is_finite()))
     }
+
+    fn at_limit(&self, log_params: &[f64]) -> bool {
+        !validity::limits_reached(&M::limits(), log_params, |p| self.cost(p), self.total).is_empty()
+    }
 }
 
 /// Fit `M` by maximum likelihood. Refuses rows the model cannot use; returns
