@@ -343,21 +343,26 @@ fn run(cli: Cli) -> CliResult {
             let (m, report) = fit_count(model, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
             if !report.convergence.converged {
                 return Err(format!(
-                    "{name}: the {} fit did not converge ({}); no predictions are made from it",
+                    "{name}: the {} fit is {} ({}); no predictions are made from it",
                     model.code(),
+                    report.convergence.status(),
                     report.convergence.message
                 ));
             }
+            // The fit's warnings travel with its predictions (stdout stays the CSV/JSON).
+            report.warnings.iter().for_each(|w| eprintln!("warning: {}: {w}", model.code()));
             let spend = match spend_model.as_deref() {
                 None => None,
                 Some("gg") => {
                     let (g, r) = fit_spend(&customers, &opts).map_err(|e| format!("{name}: Gamma–Gamma: {e}"))?;
                     if !r.convergence.converged {
                         return Err(format!(
-                            "{name}: the Gamma–Gamma fit did not converge ({})",
+                            "{name}: the Gamma–Gamma fit is {} ({})",
+                            r.convergence.status(),
                             r.convergence.message
                         ));
                     }
+                    r.warnings.iter().for_each(|w| eprintln!("warning: gg: {w}"));
                     Some(g)
                 }
                 Some(other) => return Err(format!("--spend-model {other:?}: expected gg")),

@@ -571,3 +571,19 @@ fn the_decimal_separator_can_be_set() {
     assert!(ok(&["inspect", "--input", &input]).contains("net revenue 4000.00"));
     assert!(ok(&["inspect", "--input", &input, "--decimal", "comma"]).contains("net revenue 4.00"));
 }
+
+#[test]
+fn predict_says_what_its_fits_warn_and_refuses_a_boundary() {
+    let small = hostile("models-40-semicolon.csv");
+    let args = ["predict", "--input", &small, "--cutoff", "2024-02-28", "--unit", "week", "--spend-model", "gg"];
+    let out = clv(&[&args[..], &["--model", "bgnbd", "--horizon-days", "90"]].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: bgnbd: only 35 customers made a repeat purchase"), "{err}");
+    assert!(err.contains("warning: gg: fitted on 35 repeat buyers"), "{err}");
+    // Pareto/NBD sits at the dropout limit on this file: no predictions, and the reason.
+    refused(
+        &[&args[..], &["--model", "pnbd", "--horizon-days", "90"]].concat(),
+        &["pnbd fit is at a boundary", "dropout rates do not differ"],
+    );
+}
