@@ -10,7 +10,6 @@ use clv_core::export::CsvSafety;
 use clv_core::features::{check_near_data, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary, Users};
 use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
-use clv_core::limits::check_penalizer;
 use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
     fit_count, fit_spend, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, PredictionRow,
@@ -32,10 +31,9 @@ pub(crate) fn checked_cutoff(tx: &Transactions, text: &str, what: &str) -> Resul
     Cutoff::checked(day, tx).map_err(|e| format!("{what}: {e}"))
 }
 
-/// Fit settings with the penalizer bounded ([`clv_core::limits::MAX_PENALIZER`]).
+/// Fit settings (`FitOptions::new` bounds the penalizer: [`clv_core::limits::MAX_PENALIZER`]).
 fn fit_options(penalizer: f64) -> Result<FitOptions, String> {
-    let p = check_penalizer(penalizer).map_err(|e| e.to_string())?;
-    FitOptions::new(p, 500).map_err(|e| e.to_string())
+    FitOptions::new(penalizer, 500).map_err(|e| e.to_string())
 }
 
 pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats, String> {

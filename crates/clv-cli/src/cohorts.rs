@@ -10,7 +10,7 @@ use clv_core::features::{Cutoff, Users};
 use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
 use clv_core::ingest::{DateOrder, Transactions};
 use clv_core::models::FitOptions;
-use clv_core::pipeline::{check_sizes, fit_count, fit_spend, Customers, ModelKind};
+use clv_core::pipeline::{fit_count, fit_spend, Customers, ModelKind};
 use clv_core::time::{day_of, format_day, CohortGrain, TimeUnit};
 use serde_json::json;
 use std::path::Path;
@@ -74,7 +74,6 @@ fn btyd_values(
     let unit = TimeUnit::Week;
     let customers = Customers::from_summary(&RfmSummary::build(tx, params.cutoff, unit), tx);
     let opts = FitOptions::default();
-    check_sizes(kind, &customers, None).map_err(|e| format!("--btyd {}: {e}", kind.code()))?;
     let (model, report) = fit_count(kind, &customers, &opts).map_err(|e| format!("--btyd {}: {e}", kind.code()))?;
     if !report.convergence.converged {
         return Err(format!("--btyd {}: the fit did not converge ({})", kind.code(), report.convergence.message));

@@ -11,7 +11,6 @@ use clv_core::holdout;
 use clv_core::ingest::{
     self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role, Transactions,
 };
-use clv_core::limits::check_penalizer;
 use clv_core::models::{FitOptions, FitReport};
 use clv_core::pipeline::{
     check_sizes, fit_count, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
@@ -317,7 +316,6 @@ fn run(cli: Cli) -> CliResult {
                 (fit_spend(&customers, &opts).map_err(|e| format!("{name}: {e}"))?.1, None)
             } else {
                 let kind: ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
-                check_sizes(kind, &customers, None).map_err(|e| format!("{name}: {e}"))?;
                 let (m, r) = fit_count(kind, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
                 let bins = r.convergence.converged.then(|| frequency_fit(m.as_count(), &customers, 7));
                 (r, bins)
@@ -593,8 +591,7 @@ pub(crate) fn checked_cutoff(s: &str, tx: &Transactions) -> Result<Cutoff, Strin
 
 /// `--penalizer` within [`clv_core::limits::MAX_PENALIZER`].
 fn fit_options(penalizer: f64) -> Result<FitOptions, String> {
-    let p = check_penalizer(penalizer).map_err(|e| format!("--penalizer: {e}"))?;
-    FitOptions::new(p, 500).map_err(|e| format!("--penalizer: {e}"))
+    FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))
 }
 
 fn fit_json(r: &FitReport) -> serde_json::Value {

@@ -119,7 +119,8 @@ pub const FEW_REPEAT_BUYERS: f64 = 50.0;
 
 /// Sizes the model code loops over, checked before a fit (and, with `clv`,
 /// a prediction): a BG/BB row's periods ([`MAX_PERIODS`]) and prediction
-/// horizon ([`ClvParams::check_discrete`]). Call before [`fit_count`].
+/// horizon ([`ClvParams::check_discrete`]). [`fit_count`] checks the
+/// periods itself; call this with `clv` before predicting.
 pub fn check_sizes(kind: ModelKind, c: &Customers, clv: Option<&ClvParams>) -> Result<(), ModelError> {
     if kind != ModelKind::Bgbb {
         return Ok(());
@@ -139,6 +140,7 @@ fn fit_one<M: Likelihood<Row = Rfm>>(data: &Weighted<Rfm>, opts: &FitOptions) ->
 
 /// Fit a count model, adding the warnings its user should read.
 pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(AnyModel, FitReport), ModelError> {
+    check_sizes(kind, c, None)?;
     // A customer whose first purchase is on the cutoff day has T = 0: their
     // likelihood is 1 under every model (nothing could have happened yet),
     // so they are left out of the fit — and still get predictions.

@@ -128,3 +128,12 @@ fn calibration_frequency_fit_matches_the_paper_figure() {
         assert!((b.expected - b.actual).abs() < 0.25 * b.actual.max(40.0), "{b:?}");
     }
 }
+
+#[test]
+fn fit_options_bound_the_penalizer() {
+    // 1e308 once ran for minutes; the bound says why in the message.
+    let e = FitOptions::new(1e308, 500).unwrap_err().to_string();
+    assert!(e.contains("penalizer must be a number from 0 to 100"), "{e}");
+    assert!(FitOptions::new(f64::NAN, 500).is_err());
+    assert!(FitOptions::new(100.0, 500).is_ok());
+}

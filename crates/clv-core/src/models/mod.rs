@@ -240,9 +240,8 @@ impl Default for FitOptions {
 
 impl FitOptions {
     pub fn new(penalizer: f64, max_iters: u64) -> Result<FitOptions, ModelError> {
-        if !(penalizer.is_finite() && penalizer >= 0.0) {
-            return Err(ModelError::InvalidOption(format!("penalizer must be ≥ 0, got {penalizer}")));
-        }
+        let penalizer =
+            crate::limits::check_penalizer(penalizer).map_err(|e| ModelError::InvalidOption(e.to_string()))?;
         if max_iters == 0 {
             return Err(ModelError::InvalidOption("max_iters must be ≥ 1".into()));
         }
