@@ -378,12 +378,16 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
     let mut best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
     let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();
     let model = M::from_params(&natural)?;
-    // Standard errors from the Hessian of the total NLL in log space.
-    let h = best.hessian.clone().unwrap_or_else(|| hessian(&nll, &best.log_params));
-    let scaled: Vec<Vec<f64>> = h.iter().map(|row| row.iter().map(|v| v * total).collect()).collect();
-    let cov = spd_inverse(&scaled);
+    let log_likelihood = nll.ll_at(&best.log_params);
+    judge(&mut best.convergence, &model, &nll, &best.log_params, log_likelihood);
+    let at_limit = best.convergence.boundary.is_some();
+    // Standard errors from the Hessian of the total NLL in log space — not
+    // at a limit, where they mean nothing (and cost 2n² + 1 likelihood passes).
+    let cov = (!at_limit)
+        .then(|| best.hessian.clone().unwrap_or_else(|| hessian(&nll, &best.log_params)))
+        .and_then(|h| spd_inverse(&h.iter().map(|row| row.iter().map(|v| v * total).collect()).collect::<Vec<_>>()));
     let mut warnings = Vec::new();
-    if cov.is_none() {
+    if cov.is_none() && !at_limit {
         warnings.push("the Hessian at the optimum is not positive definite: standard errors are not available and the parameters may not be identified by this data".into());
     }
     let params = M::PARAMS
@@ -416,8 +420,6 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
             loose.join(", ")
         ));
     }
-    let log_likelihood = nll.ll_at(&best.log_params);
-    judge(&mut best.convergence, &model, &nll, &best.log_params, log_likelihood);
     let report = FitReport {
         model: M::NAME.to_string(),
         params,

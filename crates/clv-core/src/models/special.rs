@@ -292,9 +292,11 @@ fn panel_integral(ln_h: impl Fn(f64) -> f64, scale: f64) -> f64 {
     // scale underflows — at 0 the width was 0 and the loop never ended,
     // allocating until the machine ran out of memory.
     let (mut lo, mut width) = (0.0, (0.5 * scale.min(1.0)).max(MIN_PANEL));
+    let ln_weights: Vec<f64> = nodes.iter().map(|&(_, wt)| wt.ln()).collect();
     while lo < 48.0 {
         let (mid, half) = (lo + 0.5 * width, 0.5 * width);
-        terms.extend(nodes.iter().map(|&(x, wt)| (half * wt).ln() + ln_h(mid + half * x)));
+        let ln_half = half.ln();
+        terms.extend(nodes.iter().zip(&ln_weights).map(|(&(x, _), lw)| ln_half + lw + ln_h(mid + half * x)));
         lo += width;
         if lo >= width {
             width *= 2.0;
