@@ -191,6 +191,32 @@ impl BgBb {
 mod tests {
     use super::*;
 
+    /// ln L is the probability of one transaction sequence, so over every
+    /// (x, t_x) of n periods, weighted by the sequences each stands for
+    /// (C(t_x − 1, x − 1)), it sums to 1 — at parameters from 1e-8 to 1e12,
+    /// where the plain ln B differences once gave ln L = +20.6.
+    #[test]
+    fn sequence_probabilities_sum_to_one_at_extreme_parameters() {
+        let choose = |n: u64, k: u64| (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
+        let values = [1e-8, 1e-3, 0.7, 40.0, 1e6, 1e12];
+        for (i, &alpha) in values.iter().enumerate() {
+            for (j, &beta) in values.iter().enumerate() {
+                let (gamma, delta) = (values[(i + 2 * j) % 6], values[(3 * i + j + 1) % 6]);
+                let m = BgBb::new(alpha, beta, gamma, delta).unwrap();
+                let n = 6u64;
+                let mut total = (m.ln_likelihood(&Rfm::new(0.0, 0.0, n as f64))).exp();
+                for tx in 1..=n {
+                    for x in 1..=tx {
+                        let l = m.ln_likelihood(&Rfm::new(x as f64, tx as f64, n as f64));
+                        assert!(l.is_finite() && l <= 1e-12, "{m:?} x={x} tx={tx}: {l}");
+                        total += choose(tx - 1, x - 1) * l.exp();
+                    }
+                }
+                assert!((total - 1.0).abs() < 1e-9, "{m:?}: {total}");
+            }
+        }
+    }
+
     fn fhs() -> BgBb {
         BgBb::new(1.204, 0.750, 0.657, 2.783).unwrap()
     }
