@@ -5,7 +5,9 @@
 use super::charts::PairedBars;
 use super::format;
 use super::summary::Settings;
+use super::OutageNote;
 use crate::protocol::ModelRequest;
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::models::FitReport;
 use clv_core::pipeline::ModelKind;
@@ -54,6 +56,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     </label>
                     <button id="fit-models" class="button" on:click=fit disabled=move || session.work.with(Option::is_some)>"Fit models"</button>
                 </div>
+                <OutageNote session panel=Panel::Models />
                 {move || session.models.get().map(|r| {
                     let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f /> }).collect_view();
                     let spend = r.spend.clone().map(|f| view! { <FitCard f /> });
