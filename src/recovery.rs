@@ -185,6 +185,16 @@ impl Outage {
     }
 }
 
+/// Words for a worker that died without a panic message (its `error` event):
+/// a wasm trap without a panic is what a failed allocation looks like.
+pub fn stopped(event_message: &str) -> String {
+    if event_message.contains("unreachable") {
+        format!("it stopped ({event_message}), most likely out of memory")
+    } else {
+        format!("it stopped ({event_message})")
+    }
+}
+
 /// Whether a replayed request is among these (a worker's requests in flight,
 /// oldest first). If the worker dies then, the reload itself failed and must
 /// not be retried.
@@ -261,6 +271,18 @@ mod tests {
         let cancelled = Outage::cancelled(&fit());
         assert!(!cancelled.failed);
         assert_eq!(cancelled.what, "Fitting the models was cancelled.");
+    }
+
+    #[test]
+    fn a_trap_without_a_panic_is_called_out_of_memory_and_nothing_else_is() {
+        assert_eq!(
+            stopped("Uncaught RuntimeError: unreachable"),
+            "it stopped (Uncaught RuntimeError: unreachable), most likely out of memory"
+        );
+        assert_eq!(
+            stopped("Uncaught RangeError: Maximum call stack size exceeded"),
+            "it stopped (Uncaught RangeError: Maximum call stack size exceeded)"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::protocol::{
     CohortRequest, CohortsView, ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request,
     SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
 };
-use crate::recovery::{replay_in_flight, InFlight, Inputs, Job, Outage, Panel, Reload};
+use crate::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Outage, Panel, Reload};
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
 use clv_core::pipeline::ModelKind;
@@ -107,10 +107,10 @@ impl Session {
             }
         };
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| self.on_reply(ev.data()));
-        // A trap without a panic message: in practice an allocation that failed.
+        // The worker died without a panic message (it posts one before a panic's trap).
         let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |ev: ErrorEvent| {
             ev.prevent_default();
-            self.worker_died(format!("it stopped ({}), most likely out of memory", ev.message()));
+            self.worker_died(stopped(&ev.message()));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -141,11 +141,9 @@ impl Session {
                     }
                 }
             }),
-            Reply::Progress { bytes, total, rows } => {
-                if !self.replaying_now() {
-                    self.progress.set(Some(ProgressView { bytes, total, rows }));
-                }
-            }
+            // A replay's progress is not the user's job: the outage note speaks for it.
+            Reply::Progress { .. } | Reply::Status { .. } if self.replaying_now() => {}
+            Reply::Progress { bytes, total, rows } => self.progress.set(Some(ProgressView { bytes, total, rows })),
             Reply::Status { message } => self.work.set(Some(message)),
             Reply::Panicked { message } => self.worker_died(message),
             reply => match self.handle.try_update_value(|h| h.as_mut().and_then(|h| h.in_flight.pop_front())).flatten()
