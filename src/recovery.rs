@@ -142,32 +142,51 @@ pub struct Outage {
     pub panel: Panel,
     /// "Fitting the models failed in the worker: …." or "… was cancelled."
     pub what: String,
+    /// Requests queued behind it that died unanswered (their labels).
+    pub lost: Vec<String>,
     /// A failure (shown as an error), not a Cancel (shown as a notice).
     pub failed: bool,
     pub reload: Reload,
 }
 
 impl Outage {
-    pub fn crashed<F>(job: Option<&Job<F>>, message: &str) -> Outage {
+    /// The worker died with these requests in flight: the oldest was running.
+    pub fn crashed<F>(in_flight: &VecDeque<InFlight<F>>, message: &str) -> Outage {
+        let job = in_flight.front().map(|j| &j.job);
         let (panel, label) = job.map_or((Panel::Load, "The last request".to_string()), |j| (j.panel(), j.label()));
         Outage {
             panel,
             what: format!("{label} failed in the worker: {}.", message.trim_end_matches('.')),
+            lost: lost(in_flight.iter().skip(1)),
             failed: true,
             reload: Reload::Running,
         }
     }
 
-    pub fn cancelled<F>(job: &Job<F>) -> Outage {
-        Outage {
+    /// Cancel stopped the worker: the user's oldest request is the one cancelled.
+    pub fn cancelled<F>(in_flight: &VecDeque<InFlight<F>>) -> Option<Outage> {
+        let mut mine = in_flight.iter().filter(|j| !j.restore);
+        let job = &mine.next()?.job;
+        Some(Outage {
             panel: job.panel(),
             what: format!("{} was cancelled.", job.label()),
+            lost: lost(mine),
             failed: false,
             reload: Reload::Running,
-        }
+        })
+    }
+
+    /// The reload failed after the user moved on from the outage that started it.
+    pub fn reload_failed<F>(job: Option<&Job<F>>, reload: Reload) -> Outage {
+        let panel = job.map_or(Panel::Load, Job::panel);
+        Outage { panel, what: String::new(), lost: Vec::new(), failed: true, reload }
     }
 
     pub fn text(&self) -> String {
+        let lost = match self.lost.as_slice() {
+            [] => String::new(),
+            labels => format!(" Not done either, ask again: {}.", labels.join("; ")),
+        };
         let reload = match &self.reload {
             Reload::Running => "Reloading your data into a fresh worker…".to_string(),
             Reload::Done => "Your data was reloaded; the other results are kept.".to_string(),
@@ -181,8 +200,13 @@ impl Outage {
                 why.trim_end_matches('.')
             ),
         };
-        format!("{} {reload}", self.what).trim_start().to_string()
+        format!("{}{lost} {reload}", self.what).trim_start().to_string()
     }
+}
+
+/// The user's requests among these (replays are the page's own business).
+fn lost<'a, F: 'a>(jobs: impl Iterator<Item = &'a InFlight<F>>) -> Vec<String> {
+    jobs.filter(|j| !j.restore).map(|j| j.job.label()).collect()
 }
 
 /// Words for a worker that died without a panic message (its `error` event):
@@ -257,20 +281,41 @@ mod tests {
         assert_eq!(inputs.replay(), vec![ingest("a.csv")]);
     }
 
+    fn running(jobs: &[(Job<&'static str>, bool)]) -> VecDeque<InFlight<&'static str>> {
+        jobs.iter().map(|(job, restore)| InFlight { job: job.clone(), restore: *restore }).collect()
+    }
+
     #[test]
     fn the_crash_is_named_next_to_the_action_that_was_running() {
-        let o = Outage::crashed(Some(&fit()), "panicked at src/x.rs:1:1:\ncapacity overflow");
+        let o = Outage::crashed(&running(&[(fit(), false)]), "panicked at src/x.rs:1:1:\ncapacity overflow");
         assert_eq!(o.panel, Panel::Models);
         assert_eq!(o.panel.note_id(), "outage-models");
         assert!(o.text().starts_with("Fitting the models failed in the worker: panicked at"), "{}", o.text());
         assert!(o.text().ends_with("capacity overflow. Reloading your data into a fresh worker…"), "{}", o.text());
         let done = Outage { reload: Reload::Done, ..o };
         assert!(done.text().ends_with("Your data was reloaded; the other results are kept."));
-        let load = Outage::crashed(Some(&ingest("shop.csv")), "boom.");
+        let load = Outage::crashed(&running(&[(ingest("shop.csv"), false)]), "boom.");
         assert_eq!((load.panel, load.what.as_str()), (Panel::Load, "Reading shop.csv failed in the worker: boom."));
-        let cancelled = Outage::cancelled(&fit());
-        assert!(!cancelled.failed);
-        assert_eq!(cancelled.what, "Fitting the models was cancelled.");
+    }
+
+    #[test]
+    fn requests_queued_behind_the_lost_one_are_named_not_dropped() {
+        let summary = Job::Other { panel: Panel::Summary, label: "Computing the summary" };
+        let o = Outage::crashed(&running(&[(fit(), false), (summary.clone(), false)]), "x");
+        assert_eq!(
+            o.text(),
+            "Fitting the models failed in the worker: x. Not done either, ask again: Computing the \
+                              summary. Reloading your data into a fresh worker…"
+        );
+        // Cancel during a reload: the user's own job is the one cancelled.
+        let o = Outage::cancelled(&running(&[(ingest("a.csv"), true), (fit(), false), (summary, false)])).unwrap();
+        assert!(!o.failed);
+        assert_eq!(o.panel, Panel::Models);
+        assert_eq!(
+            (o.what.as_str(), o.lost.as_slice()),
+            ("Fitting the models was cancelled.", &["Computing the summary".to_string()][..])
+        );
+        assert_eq!(Outage::cancelled(&running(&[(ingest("a.csv"), true)])), None);
     }
 
     #[test]
@@ -291,7 +336,7 @@ mod tests {
         assert!(!replay_in_flight(&in_flight));
         in_flight.push_front(InFlight { job: ingest("a.csv"), restore: true });
         assert!(replay_in_flight(&in_flight));
-        let o = Outage { reload: Reload::Crashed("unreachable".into()), ..Outage::crashed(Some(&fit()), "x") };
+        let o = Outage { reload: Reload::Crashed("unreachable".into()), ..Outage::crashed(&in_flight, "x") };
         assert!(o.text().contains("crashed the worker too (unreachable), so it was not tried again"), "{}", o.text());
     }
 }

@@ -206,14 +206,14 @@ impl Session {
         match reply {
             Reply::Failed { message } => {
                 self.inputs.set_value(Inputs::default());
-                self.set_reload(Reload::Failed(format!("{}: {message}", job.label())));
+                self.reload_ended(Some(job), Reload::Failed(format!("{}: {message}", job.label())));
             }
             // The customer table asks the fresh worker for its page again.
             Reply::Models(result) if self.inputs.with_value(|i| i.models.is_some()) => self.models.set(Some(result)),
             _ => {}
         }
         if !self.replaying() {
-            self.set_reload(Reload::Done);
+            self.reload_ended(None, Reload::Done);
         }
     }
 
@@ -227,12 +227,16 @@ impl Session {
         self.handle.with_value(|h| h.as_ref().and_then(|h| h.in_flight.front()).is_some_and(|j| j.restore))
     }
 
-    /// Record how the reload ended (only once: later replies of the same reload change nothing).
-    fn set_reload(self, reload: Reload) {
-        self.outage.update(|o| {
-            if let Some(o) = o.as_mut().filter(|o| o.reload == Reload::Running) {
-                o.reload = reload;
+    /// Say how the reload ended, once, in the note of the outage that started
+    /// it — or, if the user has moved on and a replay of `job` failed, in a note of its own.
+    fn reload_ended(self, job: Option<&Job<Blob>>, reload: Reload) {
+        self.outage.update(|o| match o {
+            Some(o) if o.reload == Reload::Running => o.reload = reload,
+            Some(_) => {}
+            None if matches!(reload, Reload::Failed(_) | Reload::Crashed(_)) => {
+                *o = Some(Outage::reload_failed(job, reload));
             }
+            None => {}
         });
     }
 
@@ -249,15 +253,10 @@ impl Session {
         if replay_in_flight(&in_flight) {
             self.inputs.set_value(Inputs::default());
             self.spawn();
-            let crashed = Reload::Crashed(message);
-            let job = in_flight.front().map(|j| &j.job);
-            self.outage.update(|o| match o {
-                Some(o) => o.reload = crashed,
-                None => *o = Some(Outage { what: String::new(), reload: crashed, ..Outage::crashed(job, "") }),
-            });
+            self.reload_ended(in_flight.front().map(|j| &j.job), Reload::Crashed(message));
             return;
         }
-        self.outage.set(Some(Outage::crashed(in_flight.front().map(|j| &j.job), &message)));
+        self.outage.set(Some(Outage::crashed(&in_flight, &message)));
         self.restore();
     }
 
@@ -266,7 +265,7 @@ impl Session {
         self.spawn();
         let replay = self.inputs.with_value(Inputs::replay);
         if replay.is_empty() {
-            self.set_reload(Reload::Nothing);
+            self.reload_ended(None, Reload::Nothing);
         }
         for job in replay {
             self.send(job, true);
@@ -419,13 +418,13 @@ impl Session {
     pub fn cancel(self) {
         let Some((_, in_flight)) = self.kill() else { return };
         self.stop_busy();
-        match in_flight.iter().find(|j| !j.restore).map(|j| &j.job) {
-            Some(Job::Ingest { .. }) => {
-                self.outage.set(None);
-                self.notice.set(Some("Cancelled. Nothing was kept; load a file to start again.".into()));
-            }
-            Some(job) => self.outage.set(Some(Outage::cancelled(job))),
-            None => self.notice.set(Some("Cancelled.".into())),
+        let outage = Outage::cancelled(&in_flight);
+        if outage.as_ref().is_some_and(|o| o.panel == Panel::Load) {
+            // The file being read was not loaded yet: nothing of it to keep.
+            self.notice.set(Some("Cancelled. Nothing was kept; load a file to start again.".into()));
+            self.outage.set(None);
+        } else {
+            self.outage.set(outage);
         }
         self.restore();
     }

@@ -82,9 +82,13 @@ test('a worker panic while fitting: the data is reloaded, the results kept, ever
   expect(unexpected(errors)).toEqual([]);
 });
 
-test('out of memory while building cohorts: the data and the fitted models come back', async ({ page }) => {
+test('out of memory while building cohorts: the data, the users file and the fitted models come back', async ({ page }) => {
   const errors = watchErrors(page);
   await loadShop(page);
+  let users = 'user_id,signup_ts,tier\n';
+  for (let c = 0; c < 400; c++) users += `c${c},,${c % 3 ? 'basic' : 'plus'}\n`;
+  await page.setInputFiles('#users-file', { name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(users) });
+  await expect(page.locator('#users-summary')).toContainText('400 users');
   await fitConverges(page);
   await page.click('#next-page');
   await expect(page.locator('#page-info')).toContainText('page 2 of');
@@ -99,9 +103,10 @@ test('out of memory while building cohorts: the data and the fitted models come 
   await expect(page.locator('.fit[data-model="bgnbd"] .badge')).toHaveText('converged');
   await page.click('#next-page');
   await expect(page.locator('#page-info')).toContainText('page 2 of');
+  await page.selectOption('#cohort-segment', 'tier'); // a column of the users file
   await page.click('#build-cohorts');
   await expect(page.locator('#work')).toHaveCount(0, { timeout: 30_000 });
-  await expect(page.locator('#cohort-summary')).toBeVisible();
+  await expect(page.locator('#cohort-clv tbody tr.segment').first()).toBeVisible();
   await expect(page.locator('#error')).toHaveCount(0);
   expect(unexpected(errors)).toEqual([]);
 });
