@@ -205,7 +205,8 @@ impl Session {
     fn on_replayed(self, job: &Job<Blob>, reply: Reply) {
         match reply {
             Reply::Failed { message } => {
-                self.inputs.set_value(Inputs::default());
+                // Forget what did not come back (a file moved or deleted since), not the rest.
+                self.inputs.update_value(|i| i.started(job));
                 self.reload_ended(Some(job), Reload::Failed(format!("{}: {message}", job.label())));
             }
             // The customer table asks the fresh worker for its page again.
