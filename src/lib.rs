@@ -3,6 +3,7 @@
 //! - [`ui`] — components (page side, main thread);
 //! - [`session`] — the page's handle on the worker and the signals its replies feed;
 //! - [`protocol`] — the messages crossing the worker boundary;
+//! - [`recovery`] — what the page keeps to rebuild a worker that died, and how it says so;
 //! - [`worker`], [`blob_reader`] — the worker side: reads the `File` in slices, runs the core;
 //! - [`analysis`], [`cohort_analysis`] — pure functions the worker runs over the core (tested natively).
 
@@ -10,6 +11,7 @@ pub mod analysis;
 pub mod blob_reader;
 pub mod cohort_analysis;
 pub mod protocol;
+pub mod recovery;
 pub mod session;
 pub mod ui;
 pub mod worker;

@@ -270,3 +270,19 @@ pub enum ExportFormat {
     Csv,
     Json,
 }
+
+/// Test hook, never sent by the page's own controls: a posted message may carry
+/// `testCrash` (this, serialised) beside `request`, and the worker then fails
+/// that way before handling the request — so the end-to-end tests can check
+/// that the page survives a worker failure. Armed only through
+/// `window.__clvTest.crashNext(kind, how)`, which exists only when the page's
+/// URL has `?test-hooks` (see ARCHITECTURE.md, "The worker boundary").
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TestCrash {
+    /// A Rust panic: the hook posts `Reply::Panicked`, then the worker traps.
+    Panic,
+    /// The allocation-failure abort: no panic hook, no reply, only the
+    /// worker's `error` event — what running out of memory looks like.
+    OutOfMemory,
+}

@@ -3,7 +3,7 @@
 //! reports, statistics and exports cross back to the page.
 
 use crate::blob_reader::BlobReader;
-use crate::protocol::{Reply, Request};
+use crate::protocol::{Reply, Request, TestCrash};
 use crate::{analysis, cohort_analysis};
 use clv_core::ingest::{ingest, Ingested, Progress};
 use js_sys::Reflect;
@@ -40,12 +40,24 @@ pub fn start() {
         post(&Reply::Panicked { message: info.to_string() });
     }));
     let on_msg = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
+        test_crash(&ev.data());
         let reply = handle(&ev.data()).unwrap_or_else(|message| Reply::Failed { message });
         post(&reply);
     });
     scope().set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
     on_msg.forget();
     post(&Reply::Ready);
+}
+
+/// The test hook (see [`TestCrash`]): fail the way a bug or exhausted memory would.
+fn test_crash(data: &JsValue) {
+    let how = Reflect::get(data, &"testCrash".into()).ok().filter(|v| !v.is_undefined());
+    match how.and_then(|v| serde_wasm_bindgen::from_value(v).ok()) {
+        Some(TestCrash::Panic) => panic!("a deliberate panic from the test hook (window.__clvTest)"),
+        // What a failed allocation does: no panic hook, the worker traps.
+        Some(TestCrash::OutOfMemory) => std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u8; 1 << 30]>()),
+        None => {}
+    }
 }
 
 fn handle(data: &JsValue) -> Result<Reply, String> {

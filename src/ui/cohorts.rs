@@ -7,7 +7,9 @@ use super::charts::{BandChart, LineChart};
 use super::format;
 use super::models::model_label;
 use super::summary::{Settings, HORIZONS};
+use super::OutageNote;
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::forecast::backtest::MethodScore;
 use clv_core::ingest::Role;
@@ -103,6 +105,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                     </select></label>
                     <button id="build-cohorts" class="button" on:click=move |_| session.cohorts(request()) disabled=move || session.work.with(Option::is_some)>"Build cohorts"</button>
                 </div>
+                <OutageNote session panel=Panel::Cohorts />
                 {move || session.cohorts.get().map(|v| view! { <CohortsView v session /> })}
             </section>
         </Show>

@@ -4,7 +4,9 @@
 
 use super::format;
 use super::models::model_label;
+use super::OutageNote;
 use crate::protocol::{ExportFormat, SortKey, TableQuery};
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
@@ -93,6 +95,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                     <button id="export-predictions-csv" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Csv)>"Download CSV"</button>
                     <button id="export-predictions-json" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Json)>"Download JSON"</button>
                 </div>
+                <OutageNote session panel=Panel::Customers />
                 <table id="customer-table">
                     <thead><tr>{header()}<th>"80% range"</th></tr></thead>
                     <tbody>

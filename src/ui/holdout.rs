@@ -6,7 +6,9 @@ use super::charts::{LineChart, PairedBars};
 use super::format;
 use super::models::model_label;
 use super::summary::Settings;
+use super::OutageNote;
 use crate::protocol::HoldoutRequest;
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::holdout::HoldoutReport;
 use leptos::prelude::*;
@@ -37,6 +39,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"Holdout ends " <input id="holdout-end" type="date" prop:value=move || end.get() on:change=move |ev| end.set(event_target_value(&ev)) /></label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.work.with(Option::is_some)>"Evaluate"</button>
                 </div>
+                <OutageNote session panel=Panel::Holdout />
                 {move || session.holdout.get().map(|r| view! { <HoldoutView r unit=settings.unit.get_untracked().name() /> })}
             </section>
         </Show>

@@ -1,7 +1,8 @@
 //! Choosing data: drop zone, file picker, demo button, and the column
 //! mapping the user confirms before the run.
 
-use super::PendingFile;
+use super::{OutageNote, PendingFile};
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::ingest::{sniff, ColumnMapping, DateOrder, IngestOptions, Role, Sniffed};
 use leptos::prelude::*;
@@ -102,6 +103,7 @@ pub fn LoadPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Optio
                 "Try the demo data"
             </button>
             <p class="hint">"Demo: CDNOW, 69,659 purchases by 23,570 customers, 1997–1998 (the data of the BG/NBD paper)."</p>
+            <OutageNote session panel=Panel::Load />
         </section>
     }
 }

@@ -12,6 +12,7 @@ mod progress;
 mod report;
 mod summary;
 
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::ingest::Sniffed;
 use leptos::prelude::*;
@@ -65,6 +66,18 @@ fn WorkBanner(session: Session) -> impl IntoView {
                     <button id="cancel-work" class="button secondary" on:click=move |_| session.cancel()>"Cancel"</button>
                 </div>
             }
+        })
+    }
+}
+
+/// What happened to this panel's request when the worker died or was
+/// cancelled, and whether the data came back — said next to the action.
+#[component]
+pub fn OutageNote(session: Session, panel: Panel) -> impl IntoView {
+    move || {
+        session.outage.get().filter(|o| o.panel == panel).map(|o| {
+            let class = if o.failed { "error outage" } else { "notice outage" };
+            view! { <p id=panel.note_id() class=class role="alert">{o.text()}</p> }
         })
     }
 }

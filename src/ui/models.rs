@@ -5,7 +5,9 @@
 use super::charts::PairedBars;
 use super::format;
 use super::summary::Settings;
+use super::OutageNote;
 use crate::protocol::ModelRequest;
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::models::FitReport;
 use clv_core::pipeline::ModelKind;
@@ -54,8 +56,13 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     </label>
                     <button id="fit-models" class="button" on:click=fit disabled=move || session.work.with(Option::is_some)>"Fit models"</button>
                 </div>
+                <OutageNote session panel=Panel::Models />
                 {move || session.models.get().map(|r| {
                     let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f /> }).collect_view();
+                    // Models refused before any fit (too little data…): said, not dropped.
+                    let refused = r.failed.iter().filter(|(m, _)| !r.fits.iter().any(|f| f.model == *m)).map(|(m, why)| {
+                        view! { <NotFitted model=m.clone() why=why.clone() /> }
+                    }).collect_view();
                     let spend = r.spend.clone().map(|f| view! { <FitCard f /> });
                     let spend_error = r.spend_error.clone().map(|e| view! { <p class="warning">{e}</p> });
                     let frequency = r.frequency.iter().find(|(m, _)| m == "pnbd").or(r.frequency.first()).map(|(m, bins)| {
@@ -69,13 +76,23 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         <p class="hint" id="models-summary">
                             {format!("{} customers. CLV over {} months, discounted {:.3}% a month.", format::int(r.customers as u64), r.months, 100.0 * r.monthly_discount)}
                         </p>
-                        <div class="fits">{cards}{spend}</div>
+                        <div class="fits">{cards}{refused}{spend}</div>
                         {spend_error}
                         {frequency}
                     }
                 })}
             </section>
         </Show>
+    }
+}
+
+#[component]
+fn NotFitted(model: String, why: String) -> impl IntoView {
+    view! {
+        <div class="fit failed" data-model=model.clone()>
+            <h3>{model_label(&model)} " " <span class="badge">"not fitted"</span></h3>
+            <p class="warning">{format!("Not a result: {why}")}</p>
+        </div>
     }
 }
 

@@ -1,7 +1,9 @@
 //! Cutoff, horizon and time unit; the BTYD summary they give; exports.
 
 use super::format;
+use super::OutageNote;
 use crate::protocol::{ExportKind, SummaryRequest, SummaryStats};
+use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::time::{format_day, parse_day, TimeUnit};
 use leptos::prelude::*;
@@ -91,6 +93,7 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
                     </label>
                     <button id="compute" class="button" on:click=compute disabled=move || session.summary_busy.get()>"Compute"</button>
                 </div>
+                <OutageNote session panel=Panel::Summary />
                 {move || session.summary.get().map(|s| view! { <Stats s /> })}
                 <div class="exports">
                     <button id="export-summary" class="button secondary" on:click=move |_| session.export(ExportKind::Summary, request())>"Download summary CSV"</button>
