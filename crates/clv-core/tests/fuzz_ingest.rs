@@ -10,7 +10,7 @@ mod fuzz_common;
 
 use clv_core::features::parse_summary;
 use clv_core::ingest::amount::{parse_amount, parse_flag, plain_number, DecimalEvidence, MAX_AMOUNT};
-use clv_core::ingest::dates::{iso_day, is_missing, parse_date, placeholder, Cell};
+use clv_core::ingest::dates::{is_missing, iso_day, parse_date, placeholder, Cell};
 use clv_core::ingest::{ingest, DateOrder, DecimalSeparator, IngestError, IngestOptions, Ingested};
 use clv_core::limits::{MAX_MONEY, MAX_PERIODS, MAX_SUMMARY_VALUE, MAX_WEIGHT};
 use clv_core::time::{days_from_civil, format_ts};
@@ -91,9 +91,30 @@ fn cell() -> impl Strategy<Value = String> {
 
 fn header_name() -> impl Strategy<Value = String> {
     const KNOWN: &[&str] = &[
-        "user_id", "customer_id", "Customer", "Id", "ts", "date", "order_date", "InvoiceDate", "amount", "revenue",
-        "price", "UnitPrice", "Quantity", "is_refund", "Amount Refunded", "invoice", "InvoiceNo", "invoice_status",
-        "currency", "channel", "cost", "frequency", "recency", "T",
+        "user_id",
+        "customer_id",
+        "Customer",
+        "Id",
+        "ts",
+        "date",
+        "order_date",
+        "InvoiceDate",
+        "amount",
+        "revenue",
+        "price",
+        "UnitPrice",
+        "Quantity",
+        "is_refund",
+        "Amount Refunded",
+        "invoice",
+        "InvoiceNo",
+        "invoice_status",
+        "currency",
+        "channel",
+        "cost",
+        "frequency",
+        "recency",
+        "T",
     ];
     prop_oneof![4 => proptest::sample::select(KNOWN).prop_map(str::to_string), 1 => "\\PC{0,10}"]
 }
@@ -330,8 +351,21 @@ proptest! {
 
 fn summary_text() -> impl Strategy<Value = String> {
     const NAMES: &[&str] = &[
-        "user_id", "id", "frequency", "x", "recency", "t_x", "T", "periods", "n", "weights", "count",
-        "monetary_value", "zbar", "m", "other",
+        "user_id",
+        "id",
+        "frequency",
+        "x",
+        "recency",
+        "t_x",
+        "T",
+        "periods",
+        "n",
+        "weights",
+        "count",
+        "monetary_value",
+        "zbar",
+        "m",
+        "other",
     ];
     let value = prop_oneof![
         (0u32..60).prop_map(|v| v.to_string()),

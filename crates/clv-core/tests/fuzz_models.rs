@@ -110,7 +110,12 @@ where
                 prop_assert!(
                     moved <= ll + slack,
                     "{}: \"converged\" at {:?} (ln L {}) but ln L rises to {} with {} × e^{}",
-                    M::NAME, p, ll, moved, M::PARAMS[i], dir * STEP
+                    M::NAME,
+                    p,
+                    ll,
+                    moved,
+                    M::PARAMS[i],
+                    dir * STEP
                 );
             }
         }
@@ -220,4 +225,13 @@ fn bgbb_pmf_at_a_boundary_fit_is_a_distribution() {
 fn pareto_nbd_pmf_at_a_boundary_fit_is_a_distribution() {
     let m = ParetoNbd::new(0.5672545923213828, 1.131259717537102, 384941495.68508685, 66543657297.422325).unwrap();
     assert_pmf_is_a_distribution(&m, Rfm::new(13.0, 481.9396689056138, 483.13410841664506), 26.075299599380987);
+}
+
+/// Found by the long run of `pareto_nbd_fits_on_random_small_data_are_honest`:
+/// r ~ 10²³, α ~ 10²² (a Poisson limit) made the pmf sum to 3.5, since
+/// α/(α+τ) rounded to 1 before its logarithm was multiplied by r.
+#[test]
+fn pareto_nbd_pmf_in_the_poisson_limit_is_a_distribution() {
+    let m = ParetoNbd::new(5.52388230274936e23, 3.7565727903485927e22, 1138660.9435167448, 2367954.01045902).unwrap();
+    assert_pmf_is_a_distribution(&m, Rfm::new(7.0, 0.34594214039620436, 0.5), 0.1);
 }

@@ -285,8 +285,9 @@ impl CountModel for ParetoNbd {
     fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let nb = |tau: f64, out: &mut Vec<f64>, scale: f64| {
-            let p = alpha / (alpha + tau);
-            let mut ln_term = r * p.ln();
+            // ln(α/(α+τ)) via ln_1p: with α ~ 10²² the ratio rounds to 1, and
+            // r ~ 10²³ times the lost −τ/α made the pmf sum to 3.5.
+            let mut ln_term = -r * (tau / alpha).ln_1p();
             let ln_q = if tau > 0.0 { (tau / (alpha + tau)).ln() } else { f64::NEG_INFINITY };
             for (n, slot) in out.iter_mut().enumerate() {
                 if n > 0 {
