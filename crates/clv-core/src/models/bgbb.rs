@@ -5,7 +5,7 @@
 //! θ ~ Beta(γ, δ). Rows are (x, t_x, n): transactions, last period with a
 //! transaction, number of periods ([`Rfm`] with `t` = n).
 
-use super::special::{ln_beta, ln_beta_ratio, ln_gamma_ratio, LogSum};
+use super::special::{ln_beta_ratio, ln_gamma_ratio, LogSum};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::{Deserialize, Serialize};
 
@@ -166,21 +166,25 @@ impl CountModel for BgBb {
 impl BgBb {
     /// P(k transactions in the next `periods` | alive now), k = 0..=n_max.
     fn alive_pmf(&self, periods: usize, n_max: usize) -> Vec<f64> {
-        let BgBb { alpha, beta, gamma, delta } = *self;
-        let (bab, bgd) = (ln_beta(alpha, beta), ln_beta(gamma, delta));
+        let BgBb { gamma, delta, .. } = *self;
         let ln_choose = |j: usize, k: usize| {
             use super::special::ln_gamma;
             ln_gamma(j as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((j - k) as f64 + 1.0)
         };
         let mut pmf = vec![0.0; n_max + 1];
+        // Ratios of B values as stable ln Γ differences: at a boundary fit
+        // (γ, δ ~ 10⁹) the plain differences made the pmf sum to 1.000001.
         for j in 0..=periods {
             let jf = j as f64;
-            // survive j period starts, then die at the next (unless j = periods)
-            let ln_w =
-                if j == periods { ln_beta(gamma, delta + jf) - bgd } else { ln_beta(gamma + 1.0, delta + jf) - bgd };
+            // survive j period starts, then die at the next (unless j = periods):
+            // B(γ, δ+j)/B(γ, δ), or B(γ+1, δ+j)/B(γ, δ) = γ Γ(δ+j)/Γ(δ) · Γ(γ+δ)/Γ(γ+δ+j+1)
+            let ln_w = if j == periods {
+                ln_beta_ratio(gamma, delta, jf)
+            } else {
+                gamma.ln() + ln_gamma_ratio(delta, jf) - ln_gamma_ratio(gamma + delta, jf + 1.0)
+            };
             for (k, slot) in pmf.iter_mut().enumerate().take(j.min(n_max) + 1) {
-                let kf = k as f64;
-                *slot += (ln_w + ln_choose(j, k) + ln_beta(alpha + kf, beta + jf - kf) - bab).exp();
+                *slot += (ln_w + ln_choose(j, k) + self.ln_purchases(k as f64, jf)).exp();
             }
         }
         pmf.iter().map(|p| finite_or(*p, 0.0)).collect()

@@ -285,8 +285,9 @@ impl CountModel for ParetoNbd {
     fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
         let ParetoNbd { r, alpha, s, beta } = *self;
         let nb = |tau: f64, out: &mut Vec<f64>, scale: f64| {
-            let p = alpha / (alpha + tau);
-            let mut ln_term = r * p.ln();
+            // ln(α/(α+τ)) via ln_1p: with α ~ 10²² the ratio rounds to 1, and
+            // r ~ 10²³ times the lost −τ/α made the pmf sum to 3.5.
+            let mut ln_term = -r * (tau / alpha).ln_1p();
             let ln_q = if tau > 0.0 { (tau / (alpha + tau)).ln() } else { f64::NEG_INFINITY };
             for (n, slot) in out.iter_mut().enumerate() {
                 if n > 0 {
@@ -296,14 +297,25 @@ impl CountModel for ParetoNbd {
             }
         };
         let mut pmf = vec![0.0; n_max + 1];
-        nb(t, &mut pmf, (s * (beta / (beta + t)).ln()).exp());
+        // Alive at t with probability (β/(β+t))ˢ; dead before t otherwise.
+        let ln_alive = -s * (t / beta).ln_1p();
+        nb(t, &mut pmf, ln_alive.exp());
         let (u0, u1) = (beta.ln(), (beta + t).ln());
-        for &(x, w) in gauss_legendre() {
-            let u = 0.5 * (u1 - u0) * x + 0.5 * (u1 + u0);
-            let tau = (u.exp() - beta).max(0.0);
-            // sβˢ/(β+τ)^(s+1) dτ = sβˢ e^(−s u) du
-            let weight = 0.5 * (u1 - u0) * w * s * (s * (beta.ln() - u)).exp();
-            nb(tau, &mut pmf, weight);
+        let nodes: Vec<(f64, f64)> = gauss_legendre()
+            .iter()
+            .map(|&(x, w)| {
+                let u = 0.5 * (u1 - u0) * x + 0.5 * (u1 + u0);
+                // sβˢ/(β+τ)^(s+1) dτ = sβˢ e^(−s u) du
+                ((u.exp() - beta).max(0.0), 0.5 * (u1 - u0) * w * s * (s * (beta.ln() - u)).exp())
+            })
+            .collect();
+        // The rule's weights are scaled to the exact mass of the death time
+        // on [0, t], 1 − (β/(β+t))ˢ: with s ~ 10⁸ the rule alone gave more
+        // (the pmf summed to 1 + 6·10⁻⁹), and the pmf must be a probability.
+        let mass: f64 = nodes.iter().map(|&(_, w)| w).sum();
+        let scale = if mass > 0.0 { -ln_alive.exp_m1() / mass } else { 0.0 };
+        for (tau, weight) in nodes {
+            nb(tau, &mut pmf, weight * scale);
         }
         pmf.iter().map(|p| finite_or(*p, 0.0)).collect()
     }
