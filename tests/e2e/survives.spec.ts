@@ -1,7 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
-import { watchErrors } from './helpers';
+import { loadDemo, watchErrors } from './helpers';
 
 // The tab survives its worker: a panic, an out-of-memory abort or a Cancel
 // never loses the loaded data. `?test-hooks` installs window.__clvTest, whose
@@ -113,7 +113,10 @@ test('out of memory while building cohorts: the data, the users file and the fit
 
 test('Cancel of a fit keeps the data: it is reloaded into the fresh worker', async ({ page }) => {
   const errors = watchErrors(page);
-  await loadShop(page);
+  // The demo (23,570 customers): its fits take seconds in the tab, so Cancel
+  // lands while they run (the 400-customer shop's fit could end before the click).
+  await loadDemo(page);
+  await expect(page.locator('#sum-customers')).toHaveText('23,570');
   await page.click('#fit-models');
   await page.click('#cancel-work');
   const note = page.locator('#outage-models');

@@ -235,3 +235,18 @@ fn pareto_nbd_pmf_in_the_poisson_limit_is_a_distribution() {
     let m = ParetoNbd::new(5.52388230274936e23, 3.7565727903485927e22, 1138660.9435167448, 2367954.01045902).unwrap();
     assert_pmf_is_a_distribution(&m, Rfm::new(7.0, 0.34594214039620436, 0.5), 0.1);
 }
+
+/// Found by the long fuzz run: a limit fit of MBG/NBD (a → 0, b → ∞) gave
+/// E[purchases] = −2.3e23, the closed form's bracket amplified by (a+b−1)/(a−1).
+#[test]
+fn mbgnbd_expected_purchases_at_a_limit_is_a_mean() {
+    use clv_core::models::{CountModel, MbgNbd, Rfm};
+    let m = MbgNbd::new(53737324.47668108, 8453165616.815091, 1.179887934435482e-20, 4.555176457360917e31).unwrap();
+    let c = Rfm::new(3.0, 292.1244065671267, 471.91854935060286);
+    for t in [0.1, 10.0, 52.0] {
+        let e = m.expected_purchases(&c, t);
+        let pmf = m.purchase_pmf(&c, t, 400);
+        let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+        assert!(e.is_finite() && e >= 0.0 && (e - mean).abs() <= 1e-6 * mean.max(1e-12), "t={t}: {e} vs {mean}");
+    }
+}
