@@ -117,6 +117,9 @@ impl Likelihood for BgBb {
             Limit {
                 direction: &[0.0, 0.0, 1.0, 1.0],
                 describe: |p| {
+                    if p[2] / (p[2] + p[3]) < super::bgnbd::NO_DROPOUT_BELOW {
+                        return no_dropout(p);
+                    }
                     format!("the customers' dropout probabilities do not differ: gamma and delta grow together without bound, so everyone drops out at the start of a period with the same probability ({:.4})", p[2] / (p[2] + p[3]))
                 },
             },

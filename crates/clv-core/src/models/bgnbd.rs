@@ -185,11 +185,18 @@ fn family_row([r, alpha, a, _]: [f64; 4], xt: &XTerms, c: &Rfm) -> (f64, [f64; 4
 
 /// Words for the BG/NBD family's limit a, b → ∞ together.
 pub(super) fn same_dropout_probability(p: &[f64]) -> String {
+    if p[2] / (p[2] + p[3]) < NO_DROPOUT_BELOW {
+        return no_dropout(p);
+    }
     format!(
         "the customers' dropout probabilities do not differ: a and b grow together without bound, so everyone drops out after a purchase with the same probability ({:.4})",
         p[2] / (p[2] + p[3])
     )
 }
+
+/// A common dropout probability (or rate per time unit) below this is
+/// reported as "nobody drops out": 0.0000 of a probability says nothing else.
+pub(super) const NO_DROPOUT_BELOW: f64 = 1e-4;
 
 /// Words for the limit where the dropout probability or rate runs to 0.
 pub(super) fn no_dropout(_: &[f64]) -> String {
@@ -352,6 +359,12 @@ mod tests {
         // The same code with shift 1 is MBG/NBD's.
         let mbg = super::super::MbgNbd::new(0.4, 3.0, 1.3, 2.2).unwrap();
         super::super::assert_closed_form_gradient(&mbg, &data);
+    }
+
+    #[test]
+    fn a_common_dropout_probability_of_zero_is_said_as_no_dropout() {
+        assert!(same_dropout_probability(&[1.0, 1.0, 2.0, 8.0]).contains("same probability (0.2000)"));
+        assert_eq!(same_dropout_probability(&[1.0, 1.0, 1e-3, 1e3]), no_dropout(&[]));
     }
 
     #[test]

@@ -443,7 +443,12 @@ fn judge<M: Likelihood>(conv: &mut Convergence, model: &M, nll: &MeanNll<'_, M>,
     if !reached.is_empty() {
         let (_, at) = &reached[0];
         let limit_ll = nll.ll_at(at);
-        let words: Vec<&str> = reached.iter().map(|(d, _)| d.as_str()).collect();
+        let mut words: Vec<&str> = Vec::new();
+        for (d, _) in &reached {
+            if !words.contains(&d.as_str()) {
+                words.push(d);
+            }
+        }
         let text = words.join("; and ");
         conv.converged = false;
         conv.message = format!(

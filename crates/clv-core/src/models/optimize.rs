@@ -176,9 +176,9 @@ impl Convergence {
     pub fn not_a_result(&self) -> Option<String> {
         match (self.converged, &self.boundary) {
             (true, _) => None,
-            (false, Some(limit)) => Some(format!(
-                "the maximum lies at a boundary of the parameter space ({limit}): the parameters are not estimates and must not be used as a result"
-            )),
+            (false, Some(_)) => Some(
+                "the maximum lies at a boundary of the parameter space (see above): the parameters are not estimates and must not be used as a result".into(),
+            ),
             (false, None) => Some(
                 "the fit did not converge: its parameters are not a maximum-likelihood estimate and must not be used as one".into(),
             ),

@@ -170,6 +170,9 @@ impl ParetoNbd {
 
 /// Words for Pareto/NBD's limit s, β → ∞ together.
 fn same_dropout_rate(p: &[f64]) -> String {
+    if p[2] / p[3] < super::bgnbd::NO_DROPOUT_BELOW {
+        return super::bgnbd::no_dropout(p);
+    }
     format!(
         "the customers' dropout rates do not differ: s and beta grow together without bound, so everyone leaves at the same rate ({:.4} per time unit, a mean lifetime of {:.1})",
         p[2] / p[3],
