@@ -83,3 +83,20 @@ fn a_file_of_many_blocks_and_scattered_customers() {
     assert!(out.transactions.iter().all(|(_, h)| h.len() == 10 && h.is_sorted_by_key(|t| t.ts)));
     assert!(calls > 5, "{calls} progress calls");
 }
+
+/// A 10-customer file whose Pareto/NBD optimum is at every limit at once:
+/// in wasm (not natively: the last bits of `exp`/`ln` differ) the limiting
+/// fit's L-BFGS once built a NaN direction and its line search tried NaN
+/// points forever — the page's "Fit models" never returned.
+#[wasm_bindgen_test]
+fn a_boundary_fit_with_a_nan_search_direction_ends() {
+    use clv_core::models::FitOptions;
+    use clv_core::pipeline::{fit_count, Customers, ModelKind};
+    let text = include_str!("data/hostile/ingest-placeholder-ids.csv");
+    let tx = ingest(text.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+    let s = RfmSummary::build(&tx, Cutoff::day(parse_day("2024-09-29").unwrap()), TimeUnit::Week);
+    let (_, report) = fit_count(ModelKind::Pnbd, &Customers::from_summary(&s, &tx), &FitOptions::default()).unwrap();
+    assert_eq!(report.convergence.status(), "at a boundary");
+    let limiting = report.limiting.expect("the limiting model is fitted");
+    assert!(limiting.log_likelihood.is_finite() && limiting.log_likelihood >= report.log_likelihood - 1e-6);
+}

@@ -9,7 +9,7 @@ use super::OutageNote;
 use crate::protocol::ModelRequest;
 use crate::recovery::Panel;
 use crate::session::Session;
-use clv_core::models::FitReport;
+use clv_core::models::{FitReport, LimitingFit, ParamEstimate};
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
 
@@ -99,8 +99,46 @@ fn NotFitted(model: String, why: String) -> impl IntoView {
 #[component]
 fn FitCard(f: FitReport) -> impl IntoView {
     let ok = f.convergence.converged;
-    let params = f
-        .params
+    let warnings = f.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
+    let limiting = f.limiting.clone().map(|l| view! { <LimitingCard l=*l /> });
+    view! {
+        <div class="fit" class:failed=!ok data-model=f.model.clone()>
+            <h3>{model_label(&f.model)} " "
+                <span class="badge">{f.convergence.status()}</span>
+            </h3>
+            {if ok {
+                view! {
+                    <ParamTable params=f.params.clone() />
+                    <p class="hint">{format!("log-likelihood {:.4} · {} iterations ({}) · gradient {:.1e} · {} customers, {} distinct",
+                        f.log_likelihood, f.convergence.iterations, f.convergence.method, f.convergence.gradient_norm,
+                        format::int(f.n_customers as u64), format::int(f.n_unique as u64))}</p>
+                }.into_any()
+            } else {
+                view! { <p class="warning">{format!("Not a result: {}", f.convergence.message)}</p> }.into_any()
+            }}
+            {limiting}
+            <ul class="warnings">{warnings}</ul>
+        </div>
+    }
+}
+
+/// The simpler model a boundary fit tends to, fitted: what this data does identify.
+#[component]
+fn LimitingCard(l: LimitingFit) -> impl IntoView {
+    let status = if l.convergence.converged { "fitted" } else { "did not converge" };
+    view! {
+        <div class="limiting">
+            <h4>"What this data does identify — the simpler model, " {status}</h4>
+            <p>{l.description.clone()}</p>
+            <ParamTable params=l.params.clone() />
+            <p class="hint">{format!("log-likelihood {:.4} · {}", l.log_likelihood, l.convergence.message)}</p>
+        </div>
+    }
+}
+
+#[component]
+fn ParamTable(params: Vec<ParamEstimate>) -> impl IntoView {
+    let rows = params
         .iter()
         .map(|p| {
             let se = p.std_error.map_or("n/a".to_string(), |s| format::fixed(s, 4));
@@ -111,26 +149,10 @@ fn FitCard(f: FitReport) -> impl IntoView {
             view! { <tr><td>{p.name.clone()}</td><td class="num">{format::fixed(p.value, 4)}</td><td class="num">{"± "}{se}</td><td class="num">{ci}</td></tr> }
         })
         .collect_view();
-    let warnings = f.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
     view! {
-        <div class="fit" class:failed=!ok data-model=f.model.clone()>
-            <h3>{model_label(&f.model)} " "
-                <span class="badge">{f.convergence.status()}</span>
-            </h3>
-            {if ok {
-                view! {
-                    <table class="params">
-                        <thead><tr><th>"parameter"</th><th>"estimate"</th><th>"SE"</th><th>"95% CI"</th></tr></thead>
-                        <tbody>{params}</tbody>
-                    </table>
-                    <p class="hint">{format!("log-likelihood {:.4} · {} iterations ({}) · gradient {:.1e} · {} customers, {} distinct",
-                        f.log_likelihood, f.convergence.iterations, f.convergence.method, f.convergence.gradient_norm,
-                        format::int(f.n_customers as u64), format::int(f.n_unique as u64))}</p>
-                }.into_any()
-            } else {
-                view! { <p class="warning">{format!("Not a result: {}", f.convergence.message)}</p> }.into_any()
-            }}
-            <ul class="warnings">{warnings}</ul>
-        </div>
+        <table class="params">
+            <thead><tr><th>"parameter"</th><th>"estimate"</th><th>"SE"</th><th>"95% CI"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
     }
 }

@@ -174,6 +174,14 @@ test('hostile small files: read, fitted where possible, explained in words, neve
       for (const card of await page.locator('.fit.failed').all()) {
         await expect(card.locator('.warning')).toContainText('Not a result: ');
       }
+      if (f === 'models-nobody-leaves.csv') {
+        // At the boundary the simpler model the data do identify is fitted and shown.
+        for (const m of ['bgnbd', 'pnbd', 'mbgnbd']) {
+          const limit = page.locator(`.fit[data-model="${m}"] .limiting`);
+          await expect(limit.locator('h4'), m).toContainText('the simpler model, fitted');
+          await expect(limit.locator('td').first(), m).toHaveText('r');
+        }
+      }
     }
     seen.push(`${f}: ${outcome}`);
     // Never a crash: no worker outage, no page panic.

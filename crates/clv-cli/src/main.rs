@@ -607,6 +607,12 @@ fn fit_json(r: &FitReport) -> serde_json::Value {
         "gradient_norm": r.convergence.gradient_norm, "method": r.convergence.method,
         "message": r.convergence.message, "std_errors": se, "ci95": ci,
         "n_customers": r.n_customers, "n_unique": r.n_unique, "penalizer": r.penalizer, "warnings": r.warnings,
+        "limiting": r.limiting.as_ref().map(|l| serde_json::json!({
+            "description": l.description,
+            "params": l.params.iter().map(|p| (p.name.clone(), p.value.into())).collect::<serde_json::Map<_, _>>(),
+            "std_errors": l.params.iter().map(|p| (p.name.clone(), p.std_error.map_or(serde_json::Value::Null, Into::into))).collect::<serde_json::Map<_, _>>(),
+            "log_likelihood": l.log_likelihood, "converged": l.convergence.converged, "message": l.convergence.message,
+        })),
     })
 }
 
@@ -624,6 +630,14 @@ fn print_fit(r: &FitReport) {
         "log-likelihood {:.4}  customers {}  distinct rows {}  iterations {}",
         r.log_likelihood, r.n_customers, r.n_unique, r.convergence.iterations
     );
+    if let Some(l) = &r.limiting {
+        println!("limiting model ({}): {}", l.convergence.message, l.description);
+        for p in &l.params {
+            let se = p.std_error.map_or("n/a".to_string(), |s| format!("{s:.6}"));
+            println!("  {:<6} {:>14.6}  ± {se}", p.name, p.value);
+        }
+        println!("  log-likelihood {:.4}", l.log_likelihood);
+    }
     for w in &r.warnings {
         println!("warning: {w}");
     }

@@ -175,3 +175,119 @@ fn the_holdout_report_scores_only_converged_fits() {
     }
     assert!(report.models.iter().any(|m| m.model == "naive"));
 }
+
+/// The limiting models written out by hand, independently of the code that
+/// fits them (which evaluates the full models far out along the limit).
+mod limit_by_hand {
+    use clv_core::models::Rfm;
+    use statrs::function::gamma::ln_gamma;
+
+    /// Everyone buys at λ while alive and drops out after each repeat
+    /// purchase with probability p (BG/NBD, `shift` 0) — or also at the first
+    /// purchase (MBG/NBD, `shift` 1).
+    pub fn poisson_geometric(lambda: f64, p: f64, shift: i32, rows: &[Rfm]) -> f64 {
+        rows.iter()
+            .map(|c| {
+                let base = c.x * lambda.ln();
+                let alive = (c.x + shift as f64) * (1.0 - p).ln() + base - lambda * c.t;
+                let left = p.ln() + (c.x - 1.0 + shift as f64) * (1.0 - p).ln() + base - lambda * c.t_x;
+                if c.x == 0.0 && shift == 0 {
+                    alive
+                } else {
+                    alive.max(left) + (-(alive - left).abs()).exp().ln_1p()
+                }
+            })
+            .sum()
+    }
+
+    /// Everyone buys at λ and leaves at rate μ (exponential lifetimes).
+    pub fn poisson_exponential(lambda: f64, mu: f64, rows: &[Rfm]) -> f64 {
+        rows.iter()
+            .map(|c| {
+                let k = lambda + mu;
+                let stays = (c.x + 1.0) * lambda.ln() - k.ln() - k * c.t;
+                let leaves = c.x * lambda.ln() + mu.ln() - k.ln() - k * c.t_x;
+                stays.max(leaves) + (-(stays - leaves).abs()).exp().ln_1p()
+            })
+            .sum()
+    }
+
+    /// Gamma(r, α) rates and a common dropout probability p after each
+    /// repeat purchase (BG/NBD with a, b → ∞).
+    pub fn nbd_geometric(r: f64, alpha: f64, p: f64, rows: &[Rfm]) -> f64 {
+        rows.iter()
+            .map(|c| {
+                let g = ln_gamma(r + c.x) - ln_gamma(r) + r * alpha.ln();
+                let alive = c.x * (1.0 - p).ln() + g - (r + c.x) * (alpha + c.t).ln();
+                if c.x == 0.0 {
+                    return alive;
+                }
+                let left = p.ln() + (c.x - 1.0) * (1.0 - p).ln() + g - (r + c.x) * (alpha + c.t_x).ln();
+                alive.max(left) + (-(alive - left).abs()).exp().ln_1p()
+            })
+            .sum()
+    }
+}
+
+fn limiting_values(r: &FitReport) -> (f64, Vec<f64>) {
+    let l = r.limiting.as_ref().unwrap_or_else(|| panic!("{} has no limiting fit: {r:#?}", r.model));
+    assert!(l.convergence.converged, "{}: {:?}", r.model, l.convergence);
+    assert!(l.log_likelihood >= r.log_likelihood - 1e-9 * r.log_likelihood.abs(), "the limit is the supremum");
+    (l.log_likelihood, l.params.iter().map(|p| p.value).collect())
+}
+
+/// ±10⁻³ in each value lowers a hand-written likelihood: a local maximum.
+fn is_local_max(f: impl Fn(&[f64]) -> f64, at: &[f64]) {
+    let best = f(at);
+    for i in 0..at.len() {
+        for step in [1e-3, -1e-3] {
+            let mut q = at.to_vec();
+            q[i] *= f64::exp(step);
+            assert!(f(&q) < best, "moving value {i} by {step} raises ln L: {} > {best}", f(&q));
+        }
+    }
+}
+
+#[test]
+fn the_limiting_model_of_no_heterogeneity_is_fitted_and_agrees_by_hand() {
+    let c = customers("models-no-heterogeneity.csv", "2024-02-28");
+    let fits = fit_all("models-no-heterogeneity.csv", "2024-02-28");
+    let report = |kind| fits.iter().find(|(k, _)| *k == kind).unwrap().1.as_ref().unwrap().1.clone();
+    // MBG/NBD → one rate λ, one dropout probability p (also at the first purchase).
+    let (mbg_ll, mbg) = limiting_values(&report(ModelKind::Mbgnbd));
+    let rows: Vec<Rfm> = c.rfm.clone();
+    assert!((limit_by_hand::poisson_geometric(mbg[0], mbg[1], 1, &rows) - mbg_ll).abs() < 1e-6, "{mbg:?}");
+    is_local_max(|v| limit_by_hand::poisson_geometric(v[0], v[1], 1, &rows), &mbg);
+    // Pareto/NBD → one rate λ, one dropout rate μ.
+    let (pnbd_ll, pnbd) = limiting_values(&report(ModelKind::Pnbd));
+    assert!((limit_by_hand::poisson_exponential(pnbd[0], pnbd[1], &rows) - pnbd_ll).abs() < 1e-6, "{pnbd:?}");
+    is_local_max(|v| limit_by_hand::poisson_exponential(v[0], v[1], &rows), &pnbd);
+    // The two limits are one model: a Poisson stream whose events are a
+    // death with probability p is purchases at λ(1 − p) and death at λp.
+    assert!((mbg_ll - pnbd_ll).abs() < 1e-6, "{mbg_ll} vs {pnbd_ll}");
+    assert!((pnbd[0] - mbg[0] * (1.0 - mbg[1])).abs() < 1e-5 * pnbd[0], "{pnbd:?} {mbg:?}");
+    assert!((pnbd[1] - mbg[0] * mbg[1]).abs() < 1e-5 * pnbd[1], "{pnbd:?} {mbg:?}");
+    // Simulated at 0.6/week × 0.85 = 0.51 purchases and 0.09 deaths a week.
+    assert!((0.4..0.6).contains(&pnbd[0]) && (0.05..0.12).contains(&pnbd[1]), "{pnbd:?}");
+}
+
+#[test]
+fn the_limiting_model_of_nobody_leaving_keeps_r_and_alpha_with_errors() {
+    let c = customers("models-nobody-leaves.csv", "2024-02-28");
+    for (kind, fitted) in fit_all("models-nobody-leaves.csv", "2024-02-28") {
+        let r = fitted.unwrap().1;
+        let l = r.limiting.as_ref().unwrap_or_else(|| panic!("{kind:?}: {r:#?}"));
+        let (ll, v) = limiting_values(&r);
+        assert_eq!((l.params[0].name.as_str(), l.params[1].name.as_str()), ("r", "alpha"), "{kind:?}");
+        assert!(l.params[..2].iter().all(|p| p.std_error.is_some_and(|s| s > 0.0 && s < p.value)), "{l:?}");
+        if kind == ModelKind::Bgnbd {
+            // Its limit here: gamma rates, one small dropout probability.
+            assert_eq!(l.params[2].name, "a/(a+b)");
+            assert!((limit_by_hand::nbd_geometric(v[0], v[1], v[2], &c.rfm) - ll).abs() < 1e-6, "{v:?}");
+            is_local_max(|v| limit_by_hand::nbd_geometric(v[0], v[1], v[2], &c.rfm), &v);
+        }
+        // Whatever dropout the limit keeps means lifetimes far beyond the 60 weeks seen.
+        let dropout = v.get(2).copied().unwrap_or(0.0);
+        assert!(dropout < 0.02, "{kind:?}: {l:?}");
+    }
+}

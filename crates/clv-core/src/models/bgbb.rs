@@ -106,13 +106,14 @@ impl Likelihood for BgBb {
     }
 
     fn limits() -> Vec<super::validity::Limit> {
-        use super::validity::Limit;
+        use super::validity::{Fixed, Limit};
         vec![
             Limit {
                 direction: &[1.0, 1.0, 0.0, 0.0],
                 describe: |p| {
                     format!("the customers' transaction probabilities do not differ: alpha and beta grow together without bound, so everyone alive transacts in a period with the same probability ({:.4})", p[0] / (p[0] + p[1]))
                 },
+                fixed: Some(Fixed { name: "alpha/(alpha+beta)", value: |p| p[0] / (p[0] + p[1]) }),
             },
             Limit {
                 direction: &[0.0, 0.0, 1.0, 1.0],
@@ -122,9 +123,10 @@ impl Likelihood for BgBb {
                     }
                     format!("the customers' dropout probabilities do not differ: gamma and delta grow together without bound, so everyone drops out at the start of a period with the same probability ({:.4})", p[2] / (p[2] + p[3]))
                 },
+                fixed: Some(Fixed { name: "gamma/(gamma+delta)", value: |p| p[2] / (p[2] + p[3]) }),
             },
-            Limit { direction: &[0.0, 0.0, -1.0, 0.0], describe: no_dropout },
-            Limit { direction: &[0.0, 0.0, 0.0, 1.0], describe: no_dropout },
+            Limit { direction: &[0.0, 0.0, -1.0, 0.0], describe: no_dropout, fixed: None },
+            Limit { direction: &[0.0, 0.0, 0.0, 1.0], describe: no_dropout, fixed: None },
         ]
     }
 }

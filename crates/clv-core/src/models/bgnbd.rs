@@ -66,7 +66,7 @@ impl Likelihood for BgNbd {
     }
 
     fn limits() -> Vec<super::validity::Limit> {
-        super::validity::rate_and_dropout_limits(same_dropout_probability, no_dropout).into()
+        super::validity::rate_and_dropout_limits(same_dropout_probability, COMMON_DROPOUT, no_dropout).into()
     }
 
     fn sort_key(c: &Rfm) -> f64 {
@@ -197,6 +197,10 @@ pub(super) fn same_dropout_probability(p: &[f64]) -> String {
 /// A common dropout probability (or rate per time unit) below this is
 /// reported as "nobody drops out": 0.0000 of a probability says nothing else.
 pub(super) const NO_DROPOUT_BELOW: f64 = 1e-4;
+
+/// The common dropout probability a/(a + b) of the BG/NBD family's limit.
+pub(crate) const COMMON_DROPOUT: super::validity::Fixed =
+    super::validity::Fixed { name: "a/(a+b)", value: |p| p[2] / (p[2] + p[3]) };
 
 /// Words for the limit where the dropout probability or rate runs to 0.
 pub(super) fn no_dropout(_: &[f64]) -> String {

@@ -157,12 +157,17 @@ impl Likelihood for GammaGamma {
 
     fn limits() -> Vec<super::validity::Limit> {
         vec![
-            super::validity::Limit { direction: &[0.0, 1.0, 1.0], describe: same_mean_spend },
+            super::validity::Limit {
+                direction: &[0.0, 1.0, 1.0],
+                describe: same_mean_spend,
+                fixed: Some(super::validity::Fixed { name: "gamma/q", value: |p| p[2] / p[1] }),
+            },
             super::validity::Limit {
                 direction: &[1.0, 0.0, -1.0],
                 describe: |_| {
                     "each customer spends the same amount at every purchase (p grows without bound with p·gamma fixed): the spread between a customer's purchases is not identified".into()
                 },
+                fixed: Some(super::validity::Fixed { name: "p*gamma", value: |p| p[0] * p[2] }),
             },
         ]
     }

@@ -68,8 +68,12 @@ impl Likelihood for MbgNbd {
     }
 
     fn limits() -> Vec<super::validity::Limit> {
-        super::validity::rate_and_dropout_limits(super::bgnbd::same_dropout_probability, super::bgnbd::no_dropout)
-            .into()
+        super::validity::rate_and_dropout_limits(
+            super::bgnbd::same_dropout_probability,
+            super::bgnbd::COMMON_DROPOUT,
+            super::bgnbd::no_dropout,
+        )
+        .into()
     }
 
     fn sort_key(c: &Rfm) -> f64 {

@@ -26,6 +26,7 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
+pub mod limiting;
 pub mod mbgnbd;
 pub mod optimize;
 pub mod pareto_nbd;
@@ -36,6 +37,7 @@ pub mod validity;
 pub use bgbb::BgBb;
 pub use bgnbd::BgNbd;
 pub use gamma_gamma::GammaGamma;
+pub use limiting::LimitingFit;
 pub use mbgnbd::MbgNbd;
 pub use optimize::Convergence;
 pub use pareto_nbd::ParetoNbd;
@@ -272,6 +274,9 @@ pub struct FitReport {
     pub n_unique: usize,
     pub penalizer: f64,
     pub warnings: Vec<String>,
+    /// At a boundary: the simpler model the fit tends to, fitted.
+    #[serde(default)]
+    pub limiting: Option<Box<LimitingFit>>,
 }
 
 impl FitReport {
@@ -379,8 +384,9 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
     let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();
     let model = M::from_params(&natural)?;
     let log_likelihood = nll.ll_at(&best.log_params);
-    judge(&mut best.convergence, &model, &nll, &best.log_params, log_likelihood);
-    let at_limit = best.convergence.boundary.is_some();
+    let reached = judge(&mut best.convergence, &model, &nll, &best.log_params, log_likelihood);
+    let at_limit = !reached.is_empty();
+    let limiting = if at_limit { limiting::fit_limit(&nll, &best.log_params, &reached).map(Box::new) } else { None };
     // Standard errors from the Hessian of the total NLL in log space — not
     // at a limit, where they mean nothing (and cost 2n² + 1 likelihood passes).
     let cov = (!at_limit)
@@ -390,21 +396,11 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
     if cov.is_none() && !at_limit {
         warnings.push("the Hessian at the optimum is not positive definite: standard errors are not available and the parameters may not be identified by this data".into());
     }
-    let params = M::PARAMS
+    let params: Vec<ParamEstimate> = M::PARAMS
         .iter()
         .enumerate()
-        .map(|(i, name)| {
-            let var = cov.as_ref().map(|c| c[i][i]).filter(|v| v.is_finite() && *v >= 0.0);
-            let se_log = var.map(f64::sqrt);
-            ParamEstimate {
-                name: name.to_string(),
-                value: natural[i],
-                std_error: se_log.map(|s| s * natural[i]),
-                ci_low: se_log.map(|s| (best.log_params[i] - 1.959_964 * s).exp()),
-                ci_high: se_log.map(|s| (best.log_params[i] + 1.959_964 * s).exp()),
-            }
-        })
-        .collect::<Vec<ParamEstimate>>();
+        .map(|(i, name)| estimate(name, best.log_params[i], cov.as_ref().map(|c| c[i][i])))
+        .collect();
     let loose: Vec<String> = params
         .iter()
         .filter_map(|p| match (p.ci_low, p.ci_high) {
@@ -429,8 +425,24 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
         n_unique: data.rows.len(),
         penalizer: opts.penalizer,
         warnings,
+        limiting,
     };
     Ok(Fitted { model, report })
+}
+
+/// A parameter's estimate from its log-scale value and variance: the
+/// standard error by the delta method, the 95% interval on the log scale
+/// (so it stays positive); none when the variance is not a valid one.
+fn estimate(name: &str, log_value: f64, var_log: Option<f64>) -> ParamEstimate {
+    let value = log_value.exp();
+    let se_log = var_log.filter(|v| v.is_finite() && *v >= 0.0).map(f64::sqrt);
+    ParamEstimate {
+        name: name.to_string(),
+        value,
+        std_error: se_log.map(|s| s * value),
+        ci_low: se_log.map(|s| (log_value - 1.959_964 * s).exp()),
+        ci_high: se_log.map(|s| (log_value + 1.959_964 * s).exp()),
+    }
 }
 
 /// The convergence policy, one for every model and every caller: a small
@@ -438,30 +450,31 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
 /// limit of the parameter space (then the data do not identify what those
 /// parameters describe, and the report says what the model reduces to),
 /// and the likelihood must be numerically valid there.
-fn judge<M: Likelihood>(conv: &mut Convergence, model: &M, nll: &MeanNll<'_, M>, log_params: &[f64], ll: f64) {
+/// Returns the limits reached (their indices in [`Likelihood::limits`]).
+fn judge<M: Likelihood>(
+    conv: &mut Convergence,
+    model: &M,
+    nll: &MeanNll<'_, M>,
+    log_params: &[f64],
+    ll: f64,
+) -> Vec<usize> {
     let reached = validity::limits_reached(&M::limits(), log_params, |p| nll.cost(p), nll.total);
     if !reached.is_empty() {
-        let (_, at) = &reached[0];
-        let limit_ll = nll.ll_at(at);
-        let mut words: Vec<&str> = Vec::new();
-        for (d, _) in &reached {
-            if !words.contains(&d.as_str()) {
-                words.push(d);
-            }
-        }
-        let text = words.join("; and ");
+        let limit_ll = nll.ll_at(&reached[0].at);
+        let text = limiting::said_once(reached.iter().map(|r| r.describe.as_str()));
         conv.converged = false;
         conv.message = format!(
             "at a boundary, not a maximum: {text}. The log-likelihood keeps rising toward {:.4} along that limit, so these parameters are a point on the way to it, not estimates",
             finite_or(limit_ll, ll)
         );
         conv.boundary = Some(text);
-        return;
+        return reached.iter().map(|r| r.index).collect();
     }
     if let Err(why) = validity::check_numerics(model, nll.data, ll) {
         conv.converged = false;
         conv.message = format!("not converged: {why}");
     }
+    Vec::new()
 }
 
 /// Predictions of a count model for one customer, in the fit's time unit.

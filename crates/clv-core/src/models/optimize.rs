@@ -34,7 +34,14 @@ const WALL: f64 = 1e100;
 impl<O: Objective> CostFunction for Problem<'_, O> {
     type Param = Vec<f64>;
     type Output = f64;
+    /// Non-finite parameters end the run: argmin's L-BFGS can build a NaN
+    /// direction (a curvature pair with s·y = 0), and its backtracking line
+    /// search, which has no step limit of its own, would then try NaN
+    /// points forever (seen in wasm on a 10-customer file).
     fn cost(&self, p: &Vec<f64>) -> Result<f64, argmin::core::Error> {
+        if !p.iter().all(|v| v.is_finite()) {
+            return Err(argmin::core::Error::msg("the solver stepped to non-finite parameters"));
+        }
         let c = self.0.cost(p);
         Ok(if c.is_finite() { c } else { WALL })
     }
@@ -43,8 +50,15 @@ impl<O: Objective> CostFunction for Problem<'_, O> {
 impl<O: Objective> Gradient for Problem<'_, O> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
+    /// A non-finite gradient ends the run (argmin's line search would
+    /// otherwise step to NaN parameters and never finish).
     fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.0.analytic_gradient(p).unwrap_or_else(|| gradient(self.0, p)))
+        let g = self.0.analytic_gradient(p).unwrap_or_else(|| gradient(self.0, p));
+        if g.iter().all(|v| v.is_finite()) {
+            Ok(g)
+        } else {
+            Err(argmin::core::Error::msg(format!("non-finite gradient {g:?} at {p:?}")))
+        }
     }
 }
 
@@ -423,6 +437,29 @@ mod tests {
     fn survives_non_finite_regions() {
         let o = minimise(&Walls, &[vec![0.0, 1.0]], 500).unwrap();
         assert!((o.log_params[0] - 0.3).abs() < 1e-4, "{:?}", o.log_params);
+    }
+
+    /// Where the cost is linear, L-BFGS's second curvature pair has
+    /// y = 0, so s·y = 0 and its direction turns NaN (met in wasm far out
+    /// along a limit). The run must end, not try NaN points forever.
+    #[test]
+    fn a_nan_search_direction_ends_the_run() {
+        struct Linear(std::cell::Cell<u64>);
+        impl Objective for Linear {
+            fn cost(&self, p: &[f64]) -> f64 {
+                self.0.set(self.0.get() + 1);
+                assert!(self.0.get() < 1_000_000, "still evaluating at {p:?}");
+                p[0]
+            }
+            fn analytic_gradient(&self, _: &[f64]) -> Option<Vec<f64>> {
+                Some(vec![1.0])
+            }
+        }
+        // Ends either way: no optimum (Nelder–Mead then runs off to −∞ too), or one not called converged.
+        match minimise(&Linear(Default::default()), &[vec![0.0]], 200) {
+            Ok(o) => assert!(!o.convergence.converged && o.log_params.iter().all(|v| v.is_finite())),
+            Err(e) => assert!(e.contains("non-finite parameters"), "{e}"),
+        }
     }
 
     #[test]

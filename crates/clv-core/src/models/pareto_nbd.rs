@@ -249,7 +249,8 @@ impl Likelihood for ParetoNbd {
     }
 
     fn limits() -> Vec<super::validity::Limit> {
-        super::validity::rate_and_dropout_limits(same_dropout_rate, super::bgnbd::no_dropout).into()
+        let common = super::validity::Fixed { name: "s/beta", value: |p| p[2] / p[3] };
+        super::validity::rate_and_dropout_limits(same_dropout_rate, common, super::bgnbd::no_dropout).into()
     }
 }
 

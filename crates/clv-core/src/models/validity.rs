@@ -11,11 +11,24 @@ use rayon::prelude::*;
 /// simpler one (e.g. r, α → ∞ with r/α fixed: every customer buys at the
 /// same rate). When the likelihood keeps rising along it, the data do not
 /// identify the heterogeneity the parameters describe.
+#[derive(Clone, Copy)]
 pub struct Limit {
     /// One entry per parameter, in [`Likelihood::PARAMS`] order.
     pub direction: &'static [f64],
     /// Plain words for the limit, given the fitted (natural) parameters.
     pub describe: fn(&[f64]) -> String,
+    /// The quantity that stays finite along the limit (the parameter of the
+    /// limiting model it stands for), if any: `None` when the limit removes
+    /// a process (nobody drops out).
+    pub fixed: Option<Fixed>,
+}
+
+/// A function of the parameters that a [`Limit`] leaves unchanged, e.g. the
+/// common purchase rate r/α.
+#[derive(Clone, Copy)]
+pub struct Fixed {
+    pub name: &'static str,
+    pub value: fn(&[f64]) -> f64,
 }
 
 /// How far along a [`Limit`] the first probe goes: ×10⁴ in the parameters.
@@ -82,23 +95,27 @@ pub fn check_numerics<M: Likelihood>(m: &M, data: &Weighted<M::Row>, fast: f64) 
     Ok(())
 }
 
-/// The limits the optimum is not distinguishable from, each as
-/// (description, log-parameters of the best point found along it). `cost`
-/// is the objective the optimiser minimised (mean NLL + penalty, so a
-/// penalised fit is never at a limit); `total` turns [`LIMIT_TOLERANCE`]
-/// into its scale.
-pub fn limits_reached(
-    limits: &[Limit],
-    log_params: &[f64],
-    cost: impl Fn(&[f64]) -> f64,
-    total: f64,
-) -> Vec<(String, Vec<f64>)> {
+/// A [`Limit`] the optimum is not distinguishable from.
+pub struct Reached {
+    /// Its position in the list [`limits_reached`] was given.
+    pub index: usize,
+    /// The limit's words at the fitted parameters.
+    pub describe: String,
+    /// Log-parameters of the best point found along it.
+    pub at: Vec<f64>,
+}
+
+/// The limits the optimum is not distinguishable from. `cost` is the
+/// objective the optimiser minimised (mean NLL + penalty, so a penalised
+/// fit is never at a limit); `total` turns [`LIMIT_TOLERANCE`] into its scale.
+pub fn limits_reached(limits: &[Limit], log_params: &[f64], cost: impl Fn(&[f64]) -> f64, total: f64) -> Vec<Reached> {
     let c0 = cost(log_params);
     let tol = LIMIT_TOLERANCE / total.max(1.0);
     let natural: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
     limits
         .iter()
-        .filter_map(|lim| {
+        .enumerate()
+        .filter_map(|(index, lim)| {
             let at = |k: f64| -> Vec<f64> { log_params.iter().zip(lim.direction).map(|(p, d)| p + k * d).collect() };
             let first = cost(&at(PROBE));
             if !(first.is_finite() && first <= c0 + tol) {
@@ -114,7 +131,7 @@ pub fn limits_reached(
                 best = next;
                 k *= 2.0;
             }
-            Some(((lim.describe)(&natural), at(k)))
+            Some(Reached { index, describe: (lim.describe)(&natural), at: at(k) })
         })
         .collect()
 }
@@ -124,13 +141,15 @@ pub fn limits_reached(
 /// heterogeneity, nobody drops out (`small` → 0 or `large` → ∞).
 pub fn rate_and_dropout_limits(
     dropout_homogeneous: fn(&[f64]) -> String,
+    common_dropout: Fixed,
     no_dropout: fn(&[f64]) -> String,
 ) -> [Limit; 4] {
+    let common_rate = Fixed { name: "r/alpha", value: |p| p[0] / p[1] };
     [
-        Limit { direction: &[1.0, 1.0, 0.0, 0.0], describe: same_rate },
-        Limit { direction: &[0.0, 0.0, 1.0, 1.0], describe: dropout_homogeneous },
-        Limit { direction: &[0.0, 0.0, -1.0, 0.0], describe: no_dropout },
-        Limit { direction: &[0.0, 0.0, 0.0, 1.0], describe: no_dropout },
+        Limit { direction: &[1.0, 1.0, 0.0, 0.0], describe: same_rate, fixed: Some(common_rate) },
+        Limit { direction: &[0.0, 0.0, 1.0, 1.0], describe: dropout_homogeneous, fixed: Some(common_dropout) },
+        Limit { direction: &[0.0, 0.0, -1.0, 0.0], describe: no_dropout, fixed: None },
+        Limit { direction: &[0.0, 0.0, 0.0, 1.0], describe: no_dropout, fixed: None },
     ]
 }
 
