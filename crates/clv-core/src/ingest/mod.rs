@@ -531,6 +531,41 @@ pub struct DateOrderDecision {
     pub decided_by: String,
     pub day_first_only: u64,
     pub month_first_only: u64,
+    /// Slash dates that fit both orders (e.g. 03/04/2024): what the decision decides.
+    #[serde(default)]
+    pub ambiguous: u64,
+}
+
+impl DateOrderDecision {
+    /// Words when the decision rests on thin or conflicting evidence (the
+    /// rule of the decimal separator: a handful of cells deciding for more).
+    pub fn warning(&self) -> Option<String> {
+        if self.decided_by.starts_with("setting") {
+            return Some(format!(
+                "slash dates in this file never show which part is the day; read as {:?} by the setting. Change it if that is wrong.",
+                self.order
+            ));
+        }
+        let (deciding, against) = match self.order {
+            DateOrder::DayFirst => (self.day_first_only, self.month_first_only),
+            DateOrder::MonthFirst => (self.month_first_only, self.day_first_only),
+        };
+        let name = |o: DateOrder| if o == DateOrder::DayFirst { "day-first" } else { "month-first" };
+        let other = if self.order == DateOrder::DayFirst { DateOrder::MonthFirst } else { DateOrder::DayFirst };
+        if against > 0 {
+            Some(format!(
+                "slash dates conflict: {deciding} only fit {} and {against} only fit {} — the column mixes formats; read as {} and the {against} rejected (date_order_conflict)",
+                name(self.order), name(other), name(self.order)
+            ))
+        } else if (deciding as usize) < crate::ingest::amount::FEW_DECIDING_CELLS && self.ambiguous > deciding {
+            Some(format!(
+                "slash dates read {} on thin evidence: {deciding} date(s) decide it for {} that fit either order; check the dates, or set the order",
+                name(self.order), self.ambiguous
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 fn resolve_slash_dates(
@@ -540,12 +575,13 @@ fn resolve_slash_dates(
 ) -> Option<DateOrderDecision> {
     let slash = || pieces.iter().flat_map(|p| p.slash.iter().map(|s| s.1));
     slash().next()?; // no slash dates: nothing to decide
-    let (mut dmy, mut mdy) = (0u64, 0u64);
+    let (mut dmy, mut mdy, mut ambiguous) = (0u64, 0u64, 0u64);
     for d in slash() {
         match d.valid_orders() {
             (true, false) => dmy += 1,
             (false, true) => mdy += 1,
-            _ => {}
+            (true, true) => ambiguous += 1,
+            (false, false) => {}
         }
     }
     let (order, decided_by) = match (dmy, mdy) {
@@ -582,7 +618,13 @@ fn resolve_slash_dates(
             report.reject(p.rows.line(i), reason, None, message);
         }
     }
-    Some(DateOrderDecision { order, decided_by: decided_by.into(), day_first_only: dmy, month_first_only: mdy })
+    Some(DateOrderDecision {
+        order,
+        decided_by: decided_by.into(),
+        day_first_only: dmy,
+        month_first_only: mdy,
+        ambiguous,
+    })
 }
 
 /// File-wide reading decisions taken before streaming, for the report.

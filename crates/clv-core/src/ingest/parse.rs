@@ -369,6 +369,7 @@ impl Reader {
         for_each_record(piece, |rec| {
             out.records += 1;
             let line = rec.line;
+            out.tally.line_breaks(line, rec.breaks);
             if rec.width() < width || rec.iter().skip(width).any(|f| !f.is_empty()) {
                 let message =
                     format!("row has {} fields, the header has {width} (an unquoted delimiter?)", rec.width());

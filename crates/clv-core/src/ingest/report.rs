@@ -96,7 +96,16 @@ pub(super) struct Tally {
     rejections: Vec<Rejection>,
     /// Rows per distinct id that stands for a missing one (`NULL`, `-`, …).
     placeholder_ids: BTreeMap<String, u64>,
+    /// Records whose quoted fields hold line breaks, and the one covering
+    /// the most lines (its first line, its breaks; the first such in the file).
+    multiline: u64,
+    longest: Option<(u64, u64)>,
 }
+
+/// A record whose quoted fields run over more lines than this is reported:
+/// addresses and notes hold a few; a stray `"` closed by another one far
+/// below joins every line between into one row.
+pub const MANY_LINES: u64 = 5;
 
 impl Tally {
     pub fn reject(&mut self, headers: &[String], line: u64, reason: Reason, column: Option<usize>, message: String) {
@@ -118,6 +127,14 @@ impl Tally {
         }
         if self.rejections.len() < MAX_LISTED_REJECTIONS {
             self.rejections.push(Rejection { line, reason: reason.code().into(), column, message });
+        }
+    }
+
+    /// Note a record whose quoted fields hold `breaks` line breaks.
+    pub fn line_breaks(&mut self, line: u64, breaks: u64) {
+        if breaks > 0 {
+            self.multiline += 1;
+            self.line_breaks_at(line, breaks);
         }
     }
 
@@ -172,6 +189,16 @@ impl Tally {
         self.rejections.extend(next.rejections.into_iter().take(room));
         for (id, n) in next.placeholder_ids {
             *self.placeholder_ids.entry(id).or_default() += n;
+        }
+        self.multiline += next.multiline;
+        if let Some((line, breaks)) = next.longest {
+            self.line_breaks_at(line, breaks);
+        }
+    }
+
+    fn line_breaks_at(&mut self, line: u64, breaks: u64) {
+        if self.longest.is_none_or(|(_, b)| breaks > b) {
+            self.longest = Some((line, breaks));
         }
     }
 }
@@ -296,6 +323,15 @@ impl ReportBuilder {
                 seen.join(", ")
             ));
         }
+        if let Some((line, breaks)) = self.tally.longest.filter(|(_, b)| *b > MANY_LINES) {
+            self.warnings.push(format!(
+                "line {line}: a quoted field runs over {} lines (to line {}), read as one row — if a stray quote (\") \
+                 opened it, the rows between are inside it; {} row(s) in all hold line breaks in quoted fields",
+                breaks + 1,
+                line + breaks,
+                self.tally.multiline
+            ));
+        }
         let t = self.tally;
         let date_desc = DateShape::ALL
             .iter()
@@ -305,13 +341,8 @@ impl ReportBuilder {
             .collect::<Vec<_>>()
             .join(", ");
         formats.insert("date".into(), date_desc.clone());
-        if let Some(d) = &info.date_order {
-            if d.decided_by.starts_with("setting") {
-                self.warnings.push(format!(
-                    "slash dates in this file never show which part is the day; read as {:?} by the setting. Change it if that is wrong.",
-                    d.order
-                ));
-            }
+        if let Some(w) = info.date_order.as_ref().and_then(|d| d.warning()) {
+            self.warnings.push(w);
         }
         if info.rows > 0 && t.accepted == 0 {
             self.warnings.push("no row could be used: check the column mapping and the reasons below".into());

@@ -333,6 +333,9 @@ fn cuts_at_ends(ends: &[usize], piece: usize) -> Vec<usize> {
 /// One record's fields, as byte ranges into `bytes`.
 pub struct Record<'a> {
     pub line: u64,
+    /// Line breaks inside its quoted fields: the record covers lines
+    /// `line ..= line + breaks` of the file.
+    pub breaks: u64,
     /// From a plain block: the fields are the row's bytes between delimiters.
     plain: bool,
     bytes: &'a [u8],
@@ -421,7 +424,7 @@ fn plain_records<F: FnMut(&Record<'_>)>(piece: Piece<'_>, f: &mut F) {
         let end = if p > *field && bytes[p - 1] == b'\r' { p - 1 } else { p };
         if !(bounds.is_empty() && end == *field) {
             bounds.push((*field, end));
-            f(&Record { line: *line, plain: true, bytes, bounds });
+            f(&Record { line: *line, breaks: 0, plain: true, bytes, bounds });
         }
         bounds.clear();
         *field = p + 1;
@@ -448,7 +451,7 @@ fn plain_records<F: FnMut(&Record<'_>)>(piece: Piece<'_>, f: &mut F) {
         let end = if bytes.ends_with(b"\r") && bytes.len() > field { bytes.len() - 1 } else { bytes.len() };
         if !(bounds.is_empty() && end == field) {
             bounds.push((field, end));
-            f(&Record { line, plain: true, bytes, bounds: &bounds });
+            f(&Record { line, breaks: 0, plain: true, bytes, bounds: &bounds });
         }
     }
 }
@@ -497,7 +500,8 @@ fn quoted_records<F: FnMut(&Record<'_>)>(piece: Piece<'_>, f: &mut F) {
             bounds.push((s, e));
             s = e;
         }
-        f(&Record { line: start_line, plain: false, bytes: &out[..outlen], bounds: &bounds });
+        let breaks = newlines(&out[..outlen]);
+        f(&Record { line: start_line, breaks, plain: false, bytes: &out[..outlen], bounds: &bounds });
     }
 }
 

@@ -90,6 +90,30 @@ fn day_first_evidence_decides_the_whole_column() {
     assert_eq!(reason(r, "date_order_conflict").first_lines, vec![4]);
     assert_eq!(r.accepted + r.rejected, 4);
     assert_eq!(r.customers, 3);
+    // Two day-first dates against one month-first: the conflict is named.
+    let w = r.warnings.iter().find(|w| w.starts_with("slash dates conflict")).expect("a conflict warning");
+    assert!(w.contains("2 only fit day-first and 1 only fit month-first"), "{w}");
+}
+
+#[test]
+fn a_handful_of_dates_deciding_for_many_is_warned() {
+    // One 25/04 decides day-first for 40 dates that fit either order.
+    let mut csv = String::from("user,date,amount\n");
+    for i in 0..40 {
+        csv += &format!("u{i},0{}/0{}/2024,1\n", 1 + i % 9, 1 + i % 7);
+    }
+    csv += "z,25/04/2024,1\n";
+    let r = run(&csv).report;
+    let d = r.date_order.as_ref().unwrap();
+    assert_eq!((d.order, d.day_first_only, d.ambiguous), (DateOrder::DayFirst, 1, 40));
+    let w = r.warnings.iter().find(|w| w.contains("thin evidence")).expect("a thin-evidence warning");
+    assert!(w.contains("1 date(s) decide it for 40 that fit either order"), "{w}");
+    // Enough evidence (5 deciding dates): no warning.
+    for i in 0..4 {
+        csv += &format!("y{i},2{i}/05/2024,1\n");
+    }
+    let r = run(&csv).report;
+    assert!(r.warnings.iter().all(|w| !w.contains("slash dates")), "{:?}", r.warnings);
 }
 
 #[test]
@@ -493,4 +517,27 @@ fn placeholder_ids_and_dates_are_counted_reasons() {
         "{:?}",
         r.warnings
     );
+}
+
+#[test]
+fn a_stray_quote_closed_far_below_is_named_with_the_lines_it_joins() {
+    // Line 10 opens a quote in the notes column, line 190 closes it: the
+    // lines between are one row. An address over two lines is normal.
+    let mut csv = String::from("user,date,amount,notes\n");
+    for line in 2..=200 {
+        let note = match line {
+            10 => "\"left a \"\"note".to_string(),
+            190 => "typo\"".to_string(),
+            50 => "x".to_string(),
+            _ => "ok".to_string(),
+        };
+        csv += &format!("u{line},2024-01-02,1,{note}\n");
+    }
+    csv = csv.replace("u5,2024-01-02,1,ok\n", "u5,2024-01-02,1,\"Main St\n2nd floor\"\n");
+    let r = run(&csv).report;
+    let w = r.warnings.iter().find(|w| w.starts_with("line 11:")).unwrap_or_else(|| panic!("{:?}", r.warnings));
+    assert!(w.contains("runs over 181 lines (to line 191)") && w.contains("2 row(s) in all"), "{w}");
+    // Two line breaks are an address, not a warning.
+    let r = run("user,date,amount,notes\na,2024-01-02,1,\"Main St\n2nd\nfloor\"\n").report;
+    assert!(r.warnings.iter().all(|w| !w.contains("quoted field runs over")), "{:?}", r.warnings);
 }
