@@ -114,6 +114,16 @@ fn users_file_left_joins() {
     assert!(t.to_csv(&mut Default::default()).lines().next().unwrap().ends_with(",cohort,country,emb_0"));
 }
 
+#[test]
+fn users_file_placeholder_ids_are_rejected_with_their_line() {
+    let users =
+        parse_users("user_id,signup_ts\na,2024-01-01\nNULL,2024-01-02\n-,2024-01-03\n".as_bytes(), Default::default())
+            .unwrap();
+    assert_eq!(users.rejected.len(), 2);
+    assert_eq!(users.rejected[0].0, 3);
+    assert!(users.rejected[0].1.contains("\"NULL\" stands for a missing id"), "{:?}", users.rejected);
+}
+
 fn arb_history() -> impl Strategy<Value = Vec<(u8, i64, i32)>> {
     prop::collection::vec((0u8..6, 0i64..200, -50i32..500), 1..60)
 }

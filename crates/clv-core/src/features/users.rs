@@ -64,6 +64,11 @@ pub fn parse_users<R: Read>(reader: R, order: DateOrder) -> Result<Users, Ingest
             users.rejected.push((line, "user id is empty".into()));
             continue;
         }
+        // As in the transactions: one "NULL" user would stand for every guest.
+        if crate::ingest::ids::is_placeholder_id(id) {
+            users.rejected.push((line, format!("user id {id:?} stands for a missing id, not a customer")));
+            continue;
+        }
         if !seen.insert(id.to_string()) {
             users.rejected.push((line, format!("user {id:?} appears twice; the first row is used")));
             continue;

@@ -16,7 +16,7 @@ pub mod columns;
 pub mod dates;
 mod encoding;
 mod group;
-mod ids;
+pub(crate) mod ids;
 mod parse;
 mod report;
 mod scan;
