@@ -12,7 +12,7 @@ use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
 use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
-    fit_count, fit_spend, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, PredictionRow,
+    self, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, ModelSet, PredictionRow,
 };
 use clv_core::time::{day_of, parse_day, CohortGrain, TimeUnit};
 
@@ -125,8 +125,7 @@ pub struct ModelSession {
     cutoff: Cutoff,
     unit: TimeUnit,
     customers: Customers,
-    fitted: Vec<(ModelKind, AnyModel)>,
-    spend: Option<GammaGamma>,
+    models: ModelSet,
     clv: ClvParams,
     predictions: Vec<(ModelKind, Vec<PredictionRow>)>,
     /// The last sorted, filtered order: (query without page, row indices).
@@ -148,50 +147,29 @@ pub fn fit_models(
     if customers.rfm.is_empty() {
         return Err(format!("no customer bought on or before {}: choose a later cutoff", req.summary.cutoff));
     }
-    let mut fits = Vec::new();
-    let mut fitted = Vec::new();
-    let mut failed = Vec::new();
-    for (i, &kind) in req.models.iter().enumerate() {
-        status(format!(
-            "Fitting {} ({} of {}) on {} customers…",
-            kind.code(),
-            i + 1,
-            req.models.len() + 1,
-            customers.rfm.len()
-        ));
-        match fit_count(kind, &customers, &opts) {
-            Ok((m, report)) => {
-                if report.convergence.converged {
-                    fitted.push((kind, m));
-                } else {
-                    failed.push((kind.code().to_string(), report.convergence.message.clone()));
-                }
-                fits.push(report);
-            }
-            Err(e) => failed.push((kind.code().to_string(), e.to_string())),
-        }
-    }
-    status(format!("Fitting Gamma–Gamma ({} of {})…", req.models.len() + 1, req.models.len() + 1));
-    let (spend, spend_report, spend_error) = match fit_spend(&customers, &opts) {
-        Ok((g, r)) if r.convergence.converged => (Some(g), Some(r), None),
-        Ok((_, r)) => (None, Some(r.clone()), Some(format!("Gamma–Gamma did not converge: {}", r.convergence.message))),
-        Err(e) => (None, None, Some(e.to_string())),
-    };
+    let customers_n = customers.rfm.len();
+    let set = pipeline::fit_models(&req.models, true, &customers, &opts, &mut |code, i, n| {
+        status(match code {
+            "gg" => format!("Fitting Gamma–Gamma ({i} of {n})…"),
+            _ => format!("Fitting {code} ({i} of {n}) on {customers_n} customers…"),
+        })
+    });
     let frequency =
-        fitted.iter().map(|(k, m)| (k.code().to_string(), frequency_fit(m.as_count(), &customers, 7))).collect();
+        set.fitted.iter().map(|(k, m)| (k.code().to_string(), frequency_fit(m.as_count(), &customers, 7))).collect();
+    let spend = set.spend.clone().unwrap_or_default();
     let result = ModelsResult {
-        fits,
+        fits: set.reports.clone(),
         frequency,
-        spend: spend_report,
-        failed,
-        spend_error,
+        spend: spend.report,
+        failed: set.failed.iter().map(|(k, why)| (k.code().to_string(), why.clone())).collect(),
+        spend_error: spend.error,
         customers: customers.rfm.len(),
         months: clv.months,
         monthly_discount: clv.monthly_discount,
     };
     let unit = req.summary.unit;
     let session =
-        ModelSession { cutoff: p.cutoff, unit, customers, fitted, spend, clv, predictions: Vec::new(), order: None };
+        ModelSession { cutoff: p.cutoff, unit, customers, models: set, clv, predictions: Vec::new(), order: None };
     Ok((session, result))
 }
 
@@ -221,20 +199,12 @@ impl ModelSession {
                 clv_core::time::format_day(self.cutoff.day)
             ));
         }
-        let model = self.model(kind).ok_or_else(|| format!("{} has no converged fit", kind.code()))?;
-        Ok((model, self.spend.as_ref(), self.unit))
-    }
-
-    fn model(&self, kind: ModelKind) -> Option<&AnyModel> {
-        self.fitted.iter().find(|(k, _)| *k == kind).map(|(_, m)| m)
+        Ok((self.models.model(kind)?, self.models.spend_model(), self.unit))
     }
 
     fn predictions(&mut self, kind: ModelKind) -> Result<&[PredictionRow], String> {
         if !self.predictions.iter().any(|(k, _)| *k == kind) {
-            let model = *self
-                .model(kind)
-                .ok_or_else(|| format!("{} has no converged fit: no predictions from it", kind.code()))?;
-            let rows = predict(&model, self.spend.as_ref(), &self.customers, &self.clv);
+            let rows = predict(self.models.model(kind)?, self.models.spend_model(), &self.customers, &self.clv);
             self.predictions.push((kind, rows));
         }
         Ok(&self.predictions.iter().find(|(k, _)| *k == kind).expect("just inserted").1)

@@ -10,7 +10,7 @@ use clv_core::features::{Cutoff, Users};
 use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
 use clv_core::ingest::{DateOrder, Transactions};
 use clv_core::models::FitOptions;
-use clv_core::pipeline::{fit_count, fit_spend, Customers, ModelKind};
+use clv_core::pipeline::{fit_models, Customers, ModelKind};
 use clv_core::time::{day_of, format_day, CohortGrain, TimeUnit};
 use serde_json::json;
 use std::path::Path;
@@ -23,7 +23,8 @@ pub struct CohortArgs<'a> {
     pub age_unit: TimeUnit,
     pub level: f64,
     pub table: bool,
-    pub btyd: Option<ModelKind>,
+    /// The model, the unit it is fitted in and the fit's options.
+    pub btyd: Option<(ModelKind, TimeUnit, FitOptions)>,
     pub format: Format,
     pub safety: &'a mut CsvSafety,
 }
@@ -46,7 +47,7 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
         };
     }
     let report = value_cohorts(&table).map_err(|e| e.to_string())?;
-    let btyd = a.btyd.map(|kind| btyd_values(tx, users, &params, kind)).transpose()?;
+    let btyd = a.btyd.map(|(kind, unit, opts)| btyd_values(tx, users, &params, kind, unit, &opts)).transpose()?;
     match a.format {
         Format::Csv => write_export(&values_csv(&report, btyd.as_deref(), a.safety), a.safety),
         Format::Json => print_json(&json!({
@@ -63,23 +64,24 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
     }
 }
 
-/// Fit `kind` (weeks) and Gamma–Gamma at the cutoff and value the cohorts
-/// bottom-up; a fit that did not converge is an error, not a number.
+/// Fit `kind` and Gamma–Gamma at the cutoff (the one `fit_models` the page
+/// and `clv predict` use) and value the cohorts bottom-up; a count fit that
+/// is not a result is an error, a spend fit that is not one is said.
 fn btyd_values(
     tx: &Transactions,
     users: Option<&Users>,
     params: &CohortParams,
     kind: ModelKind,
+    unit: TimeUnit,
+    opts: &FitOptions,
 ) -> Result<Vec<BtydCohortValue>, String> {
-    let unit = TimeUnit::Week;
     let customers = Customers::from_summary(&RfmSummary::build(tx, params.cutoff, unit), tx);
-    let opts = FitOptions::default();
-    let (model, report) = fit_count(kind, &customers, &opts).map_err(|e| format!("--btyd {}: {e}", kind.code()))?;
-    if !report.convergence.converged {
-        return Err(format!("--btyd {}: the fit did not converge ({})", kind.code(), report.convergence.message));
+    let set = fit_models(&[kind], true, &customers, opts, &mut |_, _, _| {});
+    let model = set.model(kind).map_err(|e| format!("--btyd {e}"))?;
+    if let Some(e) = set.spend.as_ref().and_then(|s| s.error.as_ref()) {
+        eprintln!("warning: --btyd: {e}; each customer's own mean purchase is used as their spend");
     }
-    let spend = fit_spend(&customers, &opts).ok().filter(|(_, r)| r.convergence.converged).map(|(g, _)| g);
-    btyd_by_cohort(tx, users, params, model.as_count(), spend.as_ref(), unit).map_err(|e| e.to_string())
+    btyd_by_cohort(tx, users, params, model.as_count(), set.spend_model(), unit).map_err(|e| e.to_string())
 }
 
 pub struct ForecastArgs<'a> {

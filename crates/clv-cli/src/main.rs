@@ -13,7 +13,7 @@ use clv_core::ingest::{
 };
 use clv_core::models::{FitOptions, FitReport};
 use clv_core::pipeline::{
-    check_sizes, fit_count, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
+    check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
 };
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{parse_day, CohortGrain, TimeUnit};
@@ -147,9 +147,15 @@ enum Command {
         /// Print the cohort × age table (users, active, revenue, retention) instead.
         #[arg(long)]
         table: bool,
-        /// Also value each cohort bottom-up with this BTYD model (+ Gamma–Gamma), weeks.
+        /// Also value each cohort bottom-up with this BTYD model (+ Gamma–Gamma).
         #[arg(long)]
         btyd: Option<ModelKind>,
+        /// Time unit the --btyd models are fitted in (as the page's Fit models).
+        #[arg(long, default_value = "week")]
+        btyd_unit: TimeUnit,
+        /// L2 penalizer of the --btyd fits.
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
@@ -338,34 +344,22 @@ fn run(cli: Cli) -> CliResult {
             let input = data.input;
             let name = input.input.display().to_string();
             check_sizes(model, &customers, Some(&clv)).map_err(|e| format!("{name}: {e}"))?;
-            let (m, report) = fit_count(model, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
-            if !report.convergence.converged {
-                return Err(format!(
-                    "{name}: the {} fit is {} ({}); no predictions are made from it",
-                    model.code(),
-                    report.convergence.status(),
-                    report.convergence.message
-                ));
-            }
-            // The fit's warnings travel with its predictions (stdout stays the CSV/JSON).
-            report.warnings.iter().for_each(|w| eprintln!("warning: {}: {w}", model.code()));
             let spend = match spend_model.as_deref() {
-                None => None,
-                Some("gg") => {
-                    let (g, r) = fit_spend(&customers, &opts).map_err(|e| format!("{name}: Gamma–Gamma: {e}"))?;
-                    if !r.convergence.converged {
-                        return Err(format!(
-                            "{name}: the Gamma–Gamma fit is {} ({})",
-                            r.convergence.status(),
-                            r.convergence.message
-                        ));
-                    }
-                    r.warnings.iter().for_each(|w| eprintln!("warning: gg: {w}"));
-                    Some(g)
-                }
+                None => false,
+                Some("gg") => true,
                 Some(other) => return Err(format!("--spend-model {other:?}: expected gg")),
             };
-            let rows = predict(&m, spend.as_ref(), &customers, &clv);
+            let set = fit_models(&[model], spend, &customers, &opts, &mut |_, _, _| {});
+            let m = set.model(model).map_err(|e| format!("{name}: {e}"))?;
+            // The fits' warnings travel with their predictions (stdout stays the CSV/JSON).
+            set.reports.iter().for_each(|r| r.warnings.iter().for_each(|w| eprintln!("warning: {}: {w}", r.model)));
+            if let Some(s) = &set.spend {
+                if let Some(e) = &s.error {
+                    return Err(format!("{name}: {e}"));
+                }
+                s.report.iter().flat_map(|r| &r.warnings).for_each(|w| eprintln!("warning: gg: {w}"));
+            }
+            let rows = predict(m, set.spend_model(), &customers, &clv);
             match format {
                 Format::Csv => write_export(&predictions_csv(&rows, safety), safety),
                 Format::Json => print_json(&rows),
@@ -401,6 +395,8 @@ fn run(cli: Cli) -> CliResult {
             level,
             table,
             btyd,
+            btyd_unit,
+            penalizer,
             format,
         } => {
             let out = read(&input)?;
@@ -413,7 +409,7 @@ fn run(cli: Cli) -> CliResult {
                 age_unit,
                 level,
                 table,
-                btyd,
+                btyd: btyd.map(|kind| Ok::<_, String>((kind, btyd_unit, fit_options(penalizer)?))).transpose()?,
                 format,
                 safety,
             };

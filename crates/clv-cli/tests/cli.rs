@@ -584,6 +584,26 @@ fn predict_says_what_its_fits_warn_and_refuses_a_boundary() {
     // Pareto/NBD sits at the dropout limit on this file: no predictions, and the reason.
     refused(
         &[&args[..], &["--model", "pnbd", "--horizon-days", "90"]].concat(),
-        &["pnbd fit is at a boundary", "dropout rates do not differ"],
+        &["pnbd: at a boundary", "dropout rates do not differ", "nothing is computed from a fit that is not a result"],
     );
+}
+
+#[test]
+fn cohorts_btyd_fits_with_the_shared_rules_and_options() {
+    let small = hostile("models-40-semicolon.csv");
+    // Cohorts 2023-03 to 2023-05 are younger than 90 days at this cutoff: the model values them.
+    let args = ["cohorts", "--input", &small, "--horizon-days", "90", "--cutoff", "2023-05-31"];
+    let out = clv(&[&args[..], &["--btyd", "bgnbd"]].concat());
+    let weeks = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(weeks.lines().next().unwrap().ends_with(",btyd_clv_per_user"), "{weeks}");
+    // A spend fit that is not a result is said, not dropped in silence.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: --btyd: Gamma–Gamma is at a boundary"), "{err}");
+    assert!(err.contains("each customer's own mean purchase is used"), "{err}");
+    // The unit and penalizer are the user's (they were fixed to weeks and 0).
+    let penalised = ok(&[&args[..], &["--btyd", "bgnbd", "--penalizer", "0.5"]].concat());
+    assert_ne!(weeks, penalised);
+    // A fit that is not a result values nothing, and says why.
+    refused(&[&args[..], &["--btyd", "pnbd"]].concat(), &["--btyd pnbd: at a boundary", "not a result"]);
+    refused(&[&args[..], &["--btyd", "bgnbd", "--penalizer", "1e308"]].concat(), &["penalizer"]);
 }

@@ -10,7 +10,7 @@ use crate::features::HoldoutSplit;
 use crate::ingest::Transactions;
 use crate::models::special::ln_gamma;
 use crate::models::{summarise_pmf, CountModel, FitOptions, FitReport, ModelError, Rfm};
-use crate::pipeline::{fit_count, Customers, ModelKind};
+use crate::pipeline::{fit_models, Customers, ModelKind};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -194,23 +194,19 @@ pub fn evaluate(
         }
     }
     let d = split.duration;
-    let mut models = Vec::new();
-    let mut failed = Vec::new();
-    for &kind in kinds {
-        match fit_count(kind, &customers, opts) {
-            // One convergence policy everywhere: a fit that is not a result is not scored.
-            Ok((_, report)) if !report.convergence.converged => failed.push((
-                kind.code().to_string(),
-                format!("{}: {}", report.convergence.status(), report.convergence.message),
-            )),
-            Ok((m, report)) => {
-                let fc: Vec<Forecast> =
-                    rows.iter().zip(&actual).map(|(r, a)| model_forecast(m.as_count(), r, d, *a as usize)).collect();
-                models.push(score(kind.code(), &fc.iter().collect::<Vec<_>>(), &actual, &weights, Some(report)));
-            }
-            Err(e) => failed.push((kind.code().to_string(), e.to_string())),
-        }
-    }
+    // The one convergence policy (`fit_models`): a fit that is not a result is not scored.
+    let set = fit_models(kinds, false, &customers, opts, &mut |_, _, _| {});
+    let mut models: Vec<ModelScore> = set
+        .fitted
+        .iter()
+        .map(|(kind, m)| {
+            let fc: Vec<Forecast> =
+                rows.iter().zip(&actual).map(|(r, a)| model_forecast(m.as_count(), r, d, *a as usize)).collect();
+            let report = set.reports.iter().find(|r| r.model == kind.code()).cloned();
+            score(kind.code(), &fc.iter().collect::<Vec<_>>(), &actual, &weights, report)
+        })
+        .collect();
+    let failed = set.failed.iter().map(|(k, why)| (k.code().to_string(), why.clone())).collect();
     let naive: Vec<Forecast> = rows.iter().zip(&actual).map(|(r, a)| naive_forecast(r, d, *a as usize)).collect();
     models.push(score("naive", &naive.iter().collect::<Vec<_>>(), &actual, &weights, None));
     let mut cumulative = 0.0;

@@ -220,6 +220,90 @@ pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitRep
     Ok((f.model, report))
 }
 
+/// The requested models fitted under the one convergence policy: a fit
+/// that did not converge keeps its report (to be shown as what it is) but
+/// is never used for predictions, values or scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSet {
+    /// The report of every count-model fit that ran, converged or not, in request order.
+    pub reports: Vec<FitReport>,
+    /// The converged count models: the only ones anything is computed from.
+    pub fitted: Vec<(ModelKind, AnyModel)>,
+    /// The count models without a result, and why: an error before fitting,
+    /// or the convergence message of a fit that is not a result.
+    pub failed: Vec<(ModelKind, String)>,
+    /// Gamma–Gamma, when it was asked for.
+    pub spend: Option<SpendFit>,
+}
+
+/// The spend model's outcome: the model only when its fit converged.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpendFit {
+    pub model: Option<GammaGamma>,
+    /// Absent when the fit could not start (no repeat buyer with a positive spend).
+    pub report: Option<FitReport>,
+    /// Why there is no model, in words.
+    pub error: Option<String>,
+}
+
+/// Which fit is running: (model code, position from 1, how many in all).
+pub type FitProgress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+
+/// Fit `kinds` (and Gamma–Gamma when `spend`) on `c`, each under the same
+/// rules, calling `progress` before each fit.
+pub fn fit_models(
+    kinds: &[ModelKind],
+    spend: bool,
+    c: &Customers,
+    opts: &FitOptions,
+    progress: FitProgress<'_>,
+) -> ModelSet {
+    let steps = kinds.len() + usize::from(spend);
+    let mut set = ModelSet { reports: Vec::new(), fitted: Vec::new(), failed: Vec::new(), spend: None };
+    for (i, &kind) in kinds.iter().enumerate() {
+        progress(kind.code(), i + 1, steps);
+        match fit_count(kind, c, opts) {
+            Ok((m, report)) => {
+                if report.convergence.converged {
+                    set.fitted.push((kind, m));
+                } else {
+                    set.failed.push((kind, report.convergence.message.clone()));
+                }
+                set.reports.push(report);
+            }
+            Err(e) => set.failed.push((kind, e.to_string())),
+        }
+    }
+    if spend {
+        progress("gg", steps, steps);
+        set.spend = Some(match fit_spend(c, opts) {
+            Ok((g, r)) if r.convergence.converged => SpendFit { model: Some(g), report: Some(r), error: None },
+            Ok((_, r)) => {
+                let error = format!("Gamma–Gamma is {}: {}", r.convergence.status(), r.convergence.message);
+                SpendFit { model: None, report: Some(r), error: Some(error) }
+            }
+            Err(e) => SpendFit { model: None, report: None, error: Some(e.to_string()) },
+        });
+    }
+    set
+}
+
+impl ModelSet {
+    /// The converged fit of `kind`, or words saying why there is none.
+    pub fn model(&self, kind: ModelKind) -> Result<&AnyModel, String> {
+        if let Some((_, m)) = self.fitted.iter().find(|(k, _)| *k == kind) {
+            return Ok(m);
+        }
+        let why = self.failed.iter().find(|(k, _)| *k == kind).map_or("it was not fitted", |(_, w)| w.as_str());
+        Err(format!("{}: {why}; nothing is computed from a fit that is not a result", kind.code()))
+    }
+
+    /// The converged spend model, if one was fitted.
+    pub fn spend_model(&self) -> Option<&GammaGamma> {
+        self.spend.as_ref().and_then(|s| s.model.as_ref())
+    }
+}
+
 /// One bar pair of the papers' calibration plot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrequencyBin {
