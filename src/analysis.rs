@@ -2,8 +2,8 @@
 //! functions over the core, so they are tested natively like the core.
 
 use crate::protocol::{
-    ExportFile, ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey, SummaryPreviewRow,
-    SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo,
+    ExportFile, ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey, SummaryRequest,
+    SummaryStats, TablePage, TableQuery, UsersInfo,
 };
 use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
@@ -14,10 +14,7 @@ use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
     self, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, ModelSet, PredictionRow,
 };
-use clv_core::time::{day_of, parse_day, CohortGrain, TimeUnit};
-
-/// Rows of the summary shown in the page before export.
-pub const PREVIEW_ROWS: usize = 10;
+use clv_core::time::{parse_day, CohortGrain, TimeUnit};
 
 fn params(tx: &Transactions, req: &SummaryRequest) -> Result<FeatureParams, String> {
     let cutoff = checked_cutoff(tx, &req.cutoff, "cutoff")?;
@@ -37,49 +34,7 @@ fn fit_options(penalizer: f64) -> Result<FitOptions, String> {
 }
 
 pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats, String> {
-    let p = params(tx, req)?;
-    let s = RfmSummary::build(tx, p.cutoff, req.unit);
-    if s.rows.is_empty() {
-        return Err(format!("no customer bought on or before the cutoff {}: choose a later cutoff", req.cutoff));
-    }
-    let n = s.rows.len() as f64;
-    let mean = |f: fn(&clv_core::features::RfmRow) -> f64| clv_core::total(s.rows.iter().map(f)) / n;
-    let repeaters: Vec<f64> = s.rows.iter().filter(|r| r.frequency > 0).map(|r| r.monetary_value).collect();
-    let label_end = p.cutoff.day + p.horizon_days;
-    let last_day = tx.all().map(|t| day_of(t.ts)).max().unwrap_or(i64::MIN);
-    let label_revenue =
-        clv_core::total(tx.all().filter(|t| !p.cutoff.includes(t.ts) && day_of(t.ts) <= label_end).map(|t| t.amount));
-    Ok(SummaryStats {
-        cutoff: s.cutoff.clone(),
-        horizon_days: req.horizon_days,
-        unit: req.unit,
-        customers: s.rows.len(),
-        repeat_buyers: repeaters.len(),
-        excluded_after_cutoff: s.excluded_after_cutoff,
-        excluded_no_purchase: s.excluded_no_purchase,
-        mean_frequency: mean(|r| f64::from(r.frequency)),
-        mean_recency: mean(|r| r.recency),
-        mean_t: mean(|r| r.t),
-        mean_monetary_repeaters: if repeaters.is_empty() {
-            0.0
-        } else {
-            clv_core::total(repeaters.iter().copied()) / repeaters.len() as f64
-        },
-        label_revenue,
-        label_window_complete: last_day >= label_end,
-        preview: s
-            .rows
-            .iter()
-            .take(PREVIEW_ROWS)
-            .map(|r| SummaryPreviewRow {
-                user_id: tx.id(r.customer).to_string(),
-                frequency: r.frequency,
-                recency: r.recency,
-                t: r.t,
-                monetary_value: r.monetary_value,
-            })
-            .collect(),
-    })
+    SummaryStats::build(tx, &params(tx, req)?, req.unit)
 }
 
 /// The CSV the page offers for download: byte-identical to the CLI's

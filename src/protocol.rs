@@ -168,35 +168,8 @@ pub enum Reply {
     },
 }
 
-/// What the page shows about the BTYD summary and the feature table.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-pub struct SummaryStats {
-    pub cutoff: String,
-    pub horizon_days: i64,
-    pub unit: TimeUnit,
-    pub customers: usize,
-    pub repeat_buyers: usize,
-    pub excluded_after_cutoff: usize,
-    pub excluded_no_purchase: usize,
-    pub mean_frequency: f64,
-    pub mean_recency: f64,
-    pub mean_t: f64,
-    pub mean_monetary_repeaters: f64,
-    /// Net revenue in the label window `(cutoff, cutoff + horizon]`.
-    pub label_revenue: f64,
-    /// Whether the file's data reaches the end of the label window.
-    pub label_window_complete: bool,
-    pub preview: Vec<SummaryPreviewRow>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SummaryPreviewRow {
-    pub user_id: String,
-    pub frequency: u32,
-    pub recency: f64,
-    pub t: f64,
-    pub monetary_value: f64,
-}
+/// What the page shows about the BTYD summary and the label window: the core's.
+pub use clv_core::features::{SummaryPreviewRow, SummaryStats};
 
 /// Fit the count models and Gamma–Gamma at a cutoff, for CLV over a horizon.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -26,14 +26,17 @@ const SHOWN_AGES: usize = 24;
 pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
     let grain = RwSignal::new(CohortGrain::Month);
     let age_unit = RwSignal::new(TimeUnit::Month);
-    let cutoff = RwSignal::new(String::new());
+    // The shared cutoff (Summary, Models), unless the user sets another one
+    // here — which the panel then says, with a way back.
+    let own_cutoff = RwSignal::new(None::<String>);
+    let cutoff = Signal::derive(move || own_cutoff.get().unwrap_or_else(|| settings.cutoff.get()));
     let btyd = RwSignal::new(None::<ModelKind>);
     let segment = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some((_, r)) = session.report.get() {
-            cutoff.set(r.last_ts.as_deref().and_then(|t| t.get(..10)).unwrap_or_default().to_string());
-        }
+        session.report.track();
+        own_cutoff.set(None);
     });
+    let set_cutoff = move |v: String| own_cutoff.set((v != settings.cutoff.get_untracked()).then_some(v));
     let request = move || CohortRequest {
         cutoff: cutoff.get_untracked(),
         horizon_days: settings.horizon.get_untracked(),
@@ -91,7 +94,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"Age in " <select id="cohort-age-unit" on:change=move |ev| age_unit.set(event_target_value(&ev).parse().unwrap_or_default())>
                         <option value="day">"days"</option><option value="week">"weeks"</option><option value="month" selected>"months"</option>
                     </select></label>
-                    <label>"Data up to " <input id="cohort-cutoff" type="date" prop:value=move || cutoff.get() on:change=move |ev| cutoff.set(event_target_value(&ev)) /></label>
+                    <label>"Data up to " <input id="cohort-cutoff" type="date" prop:value=move || cutoff.get() on:change=move |ev| set_cutoff(event_target_value(&ev)) /></label>
                     <label>"Value at " <select id="cohort-horizon" on:change=move |ev| settings.horizon.set(event_target_value(&ev).parse().unwrap_or(90))>
                         {HORIZONS.iter().map(|h| view! { <option value=h.to_string() selected=move || settings.horizon.get() == *h>{format!("{h} days")}</option> }).collect_view()}
                     </select>" after joining"</label>
@@ -105,6 +108,12 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                     </select></label>
                     <button id="build-cohorts" class="button" on:click=move |_| session.cohorts(request()) disabled=move || session.work.with(Option::is_some)>"Build cohorts"</button>
                 </div>
+                {move || own_cutoff.get().map(|own| view! {
+                    <p id="cohort-cutoff-note" class="hint">
+                        {format!("Cohorts use data up to {own}, not the cutoff {} that Summary and Models use. ", settings.cutoff.get())}
+                        <button id="cohort-cutoff-reset" class="button secondary" on:click=move |_| own_cutoff.set(None)>"Use the shared cutoff"</button>
+                    </p>
+                })}
                 <OutageNote session panel=Panel::Cohorts />
                 {move || session.cohorts.get().map(|v| view! { <CohortsView v session /> })}
             </section>

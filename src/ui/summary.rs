@@ -69,6 +69,17 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
             }
         }
     });
+    // The figures shown are always those of the settings shown: a change of
+    // cutoff, horizon or unit anywhere (Cohorts sets the horizon too)
+    // recomputes them, so they equal what the exports below contain.
+    Effect::new(move |first: Option<()>| {
+        cutoff.track();
+        horizon.track();
+        unit.track();
+        if first.is_some() && !cutoff.get_untracked().is_empty() && session.summary.with_untracked(Option::is_some) {
+            session.summarise(request());
+        }
+    });
     let compute = move |_| session.summarise(request());
     view! {
         <Show when=move || session.report.with(|r| r.as_ref().is_some_and(|(_, r)| r.accepted > 0))>
@@ -81,14 +92,14 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"Cutoff " <input id="cutoff" type="date" prop:value=move || cutoff.get() on:change=move |ev| cutoff.set(event_target_value(&ev)) /></label>
                     <label>"Horizon "
                         <select id="horizon" on:change=move |ev| horizon.set(event_target_value(&ev).parse().unwrap_or(90))>
-                            {HORIZONS.map(|h| view! { <option value=h.to_string() selected=h == 90>{format!("{h} days")}</option> })}
+                            {HORIZONS.map(|h| view! { <option value=h.to_string() prop:selected=move || horizon.get() == h>{format!("{h} days")}</option> })}
                         </select>
                     </label>
                     <label>"Time unit "
                         <select id="unit" on:change=move |ev| unit.set(event_target_value(&ev).parse().unwrap_or_default())>
-                            <option value="day">"days"</option>
-                            <option value="week" selected=true>"weeks"</option>
-                            <option value="month">"months"</option>
+                            <option value="day" prop:selected=move || unit.get() == TimeUnit::Day>"days"</option>
+                            <option value="week" prop:selected=move || unit.get() == TimeUnit::Week>"weeks"</option>
+                            <option value="month" prop:selected=move || unit.get() == TimeUnit::Month>"months"</option>
                         </select>
                     </label>
                     <button id="compute" class="button" on:click=compute disabled=move || session.summary_busy.get()>"Compute"</button>
@@ -134,7 +145,8 @@ fn Stats(s: SummaryStats) -> impl IntoView {
             <div class="stat"><span class="label">{format!("Mean recency ({u}s)")}</span><span class="value">{format::fixed(s.mean_recency, 2)}</span></div>
             <div class="stat"><span class="label">{format!("Mean T ({u}s)")}</span><span class="value">{format::fixed(s.mean_t, 2)}</span></div>
             <div class="stat"><span class="label">"Mean repeat spend"</span><span class="value">{format::money(s.mean_monetary_repeaters)}</span></div>
-            <div class="stat"><span class="label">{format!("Revenue in next {} days", s.horizon_days)}</span><span class="value">{format::money(s.label_revenue)}</span></div>
+            <div class="stat"><span class="label">{format!("Revenue in next {} days from these customers", s.horizon_days)}</span><span class="value" id="sum-label-revenue">{format::money(s.label_revenue)}</span></div>
+            <div class="stat"><span class="label">{format!("Revenue in next {} days from new customers", s.horizon_days)}</span><span class="value" id="sum-new-revenue">{format::money(s.new_customer_revenue)}</span></div>
         </div>
         {incomplete}
         <table id="summary-preview">

@@ -8,7 +8,11 @@ const EXPECTED = 'target/e2e-expected/cohorts_month_90.csv';
 test('cohorts: retention matrix, values per cohort, export equal to the CLI', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
   await loadDemo(page);
-  await expect(page.locator('#cohort-cutoff')).toHaveValue('1998-06-30');
+  // By default Cohorts share the Summary's cutoff; all the data is asked for here.
+  await expect(page.locator('#cohort-cutoff')).toHaveValue('1998-04-01');
+  await page.fill('#cohort-cutoff', '1998-06-30');
+  await page.locator('#cohort-cutoff').dispatchEvent('change');
+  await expect(page.locator('#cohort-cutoff-note')).toContainText('data up to 1998-06-30, not the cutoff 1998-04-01');
   await page.click('#build-cohorts');
   await expect(page.locator('#cohort-clv tbody tr')).toHaveCount(3, { timeout: 60_000 });
   await expect(page.locator('#cohort-summary')).toContainText('3 cohorts');

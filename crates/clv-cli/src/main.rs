@@ -5,7 +5,7 @@ use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
 use clv_core::features::{
     check_near_data, looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit,
-    RfmSummary, Users,
+    RfmSummary, SummaryStats, Users,
 };
 use clv_core::holdout;
 use clv_core::ingest::{
@@ -55,6 +55,9 @@ enum Command {
         cutoff: String,
         #[arg(long, default_value = "week")]
         unit: TimeUnit,
+        /// Label window of the JSON output's `stats` (the page's Summary figures), in days.
+        #[arg(long, default_value_t = 90)]
+        horizon_days: i64,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
@@ -281,7 +284,7 @@ fn run(cli: Cli) -> CliResult {
                 Ok(())
             }
         }
-        Command::Summary { input, cutoff, unit, format } => {
+        Command::Summary { input, cutoff, unit, horizon_days, format } => {
             let out = read(&input)?;
             let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
             let summary = RfmSummary::build(&out.transactions, cutoff, unit);
@@ -296,8 +299,13 @@ fn run(cli: Cli) -> CliResult {
                                 "recency": r.recency, "T": r.t, "monetary_value": r.monetary_value})
                         })
                         .collect();
-                    print_json(&serde_json::json!({"unit": unit, "cutoff": summary.cutoff, "customers": rows,
-                        "excluded_after_cutoff": summary.excluded_after_cutoff, "excluded_no_purchase": summary.excluded_no_purchase}))
+                    let params = FeatureParams::new(cutoff, horizon_days, CohortGrain::Month)
+                        .map_err(|e| format!("--horizon-days: {e}"))?;
+                    let stats = SummaryStats::build(&out.transactions, &params, unit)?;
+                    print_json(
+                        &serde_json::json!({"unit": unit, "cutoff": summary.cutoff, "stats": stats, "customers": rows,
+                        "excluded_after_cutoff": summary.excluded_after_cutoff, "excluded_no_purchase": summary.excluded_no_purchase}),
+                    )
                 }
             }
         }

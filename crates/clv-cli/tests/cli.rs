@@ -607,3 +607,21 @@ fn cohorts_btyd_fits_with_the_shared_rules_and_options() {
     refused(&[&args[..], &["--btyd", "pnbd"]].concat(), &["--btyd pnbd: at a boundary", "not a result"]);
     refused(&[&args[..], &["--btyd", "bgnbd", "--penalizer", "1e308"]].concat(), &["penalizer"]);
 }
+
+#[test]
+fn summary_stats_are_the_pages_and_equal_the_features_label() {
+    let input = temp_file(
+        "newcomer.csv",
+        "user_id,ts,amount\na,2024-01-02,10\na,2024-03-05,7.5\nb,2024-01-20,4\nb,2024-03-20,2\nc,2024-03-10,100\n",
+    );
+    let json =
+        ok(&["summary", "--input", &input, "--cutoff", "2024-02-01", "--horizon-days", "90", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let stats = &v["stats"];
+    assert_eq!((stats["customers"].as_u64(), stats["label_revenue"].as_f64()), (Some(2), Some(9.5)));
+    assert_eq!(stats["new_customer_revenue"].as_f64(), Some(100.0));
+    let features = ok(&["features", "--input", &input, "--cutoff", "2024-02-01", "--horizon-days", "90"]);
+    let col = features.lines().next().unwrap().split(',').position(|c| c == "label_y").unwrap();
+    let sum: f64 = features.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap()).sum();
+    assert_eq!(sum, 9.5);
+}

@@ -5,11 +5,13 @@
 //! which can only be made by [`Cutoff::view`] and refuses (with
 //! [`LeakageError`]) a slice that reaches past the cutoff.
 
+mod stats;
 mod summary;
 mod summary_input;
 mod table;
 mod users;
 
+pub use stats::{SummaryPreviewRow, SummaryStats, PREVIEW_ROWS};
 pub use summary::{HoldoutRow, HoldoutSplit, RfmRow, RfmSummary};
 pub use summary_input::{looks_like_summary, parse_summary, SummaryInput, SummaryRow};
 pub use table::{FeatureParams, FeatureRow, FeatureTable};

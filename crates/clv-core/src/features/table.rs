@@ -25,6 +25,13 @@ impl FeatureParams {
         }
         Ok(FeatureParams { cutoff, horizon_days, cohort })
     }
+
+    /// The label window `(t0, t0 + H]` as UTC seconds `[start, end)`: the
+    /// one definition behind `label_y` and every "revenue in the next H
+    /// days" figure.
+    pub fn label_window(&self) -> std::ops::Range<i64> {
+        (self.cutoff.day + 1) * SECONDS_PER_DAY..(self.cutoff.day + 1 + self.horizon_days) * SECONDS_PER_DAY
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,8 +182,8 @@ fn feature_row(
 ) -> FeatureRow {
     let view = p.cutoff.history(h);
     let hist = history_features(view);
-    let label_end = (p.cutoff.day + 1 + p.horizon_days) * SECONDS_PER_DAY;
-    let label_y = crate::total(h[view.rows().len()..].iter().take_while(|t| t.ts < label_end).map(|t| t.amount));
+    let window = p.label_window();
+    let label_y = crate::total(h[view.rows().len()..].iter().take_while(|t| t.ts < window.end).map(|t| t.amount));
     let recency = hist.last.map(|ts| p.cutoff.day - day_of(ts));
     let start = signup.or(hist.first.map(day_of));
     let tenure = hist.first.map(|ts| p.cutoff.day - day_of(ts));

@@ -1,0 +1,139 @@
+//! The figures shown about customers at a cutoff — one computation for the
+//! page and `clv summary --format json`, over the same label window as the
+//! feature table, so "revenue in the next H days" is Σ `label_y` of the
+//! features export.
+
+use super::{FeatureParams, RfmSummary};
+use crate::ingest::Transactions;
+use crate::time::{day_of, TimeUnit};
+use serde::{Deserialize, Serialize};
+
+/// Rows of the summary previewed before export.
+pub const PREVIEW_ROWS: usize = 10;
+
+/// What is said about the BTYD summary and the label window at a cutoff.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct SummaryStats {
+    pub cutoff: String,
+    pub horizon_days: i64,
+    pub unit: TimeUnit,
+    pub customers: usize,
+    pub repeat_buyers: usize,
+    pub excluded_after_cutoff: usize,
+    pub excluded_no_purchase: usize,
+    pub mean_frequency: f64,
+    pub mean_recency: f64,
+    pub mean_t: f64,
+    pub mean_monetary_repeaters: f64,
+    /// Net revenue in the label window from the customers at the cutoff:
+    /// Σ `label_y` of the feature table (without a users file).
+    pub label_revenue: f64,
+    /// Net revenue in the label window from customers who first bought after the cutoff.
+    #[serde(default)]
+    pub new_customer_revenue: f64,
+    /// Whether the file's data reaches the end of the label window.
+    pub label_window_complete: bool,
+    pub preview: Vec<SummaryPreviewRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SummaryPreviewRow {
+    pub user_id: String,
+    pub frequency: u32,
+    pub recency: f64,
+    pub t: f64,
+    pub monetary_value: f64,
+}
+
+impl SummaryStats {
+    /// The figures at `p.cutoff` in `unit`; `Err` when nobody bought by then.
+    pub fn build(tx: &Transactions, p: &FeatureParams, unit: TimeUnit) -> Result<SummaryStats, String> {
+        let s = RfmSummary::build(tx, p.cutoff, unit);
+        if s.rows.is_empty() {
+            return Err(format!("no customer bought on or before the cutoff {}: choose a later cutoff", s.cutoff));
+        }
+        let n = s.rows.len() as f64;
+        let mean = |f: fn(&super::RfmRow) -> f64| crate::total(s.rows.iter().map(f)) / n;
+        let repeaters: Vec<f64> = s.rows.iter().filter(|r| r.frequency > 0).map(|r| r.monetary_value).collect();
+        let window = p.label_window();
+        let (mut known, mut new) = (Vec::new(), Vec::new());
+        for c in 0..tx.customers() {
+            let h = tx.history(c);
+            let in_window = h.iter().filter(|t| window.contains(&t.ts)).map(|t| t.amount);
+            if h.first().is_some_and(|t| p.cutoff.includes(t.ts)) {
+                known.extend(in_window);
+            } else {
+                new.extend(in_window);
+            }
+        }
+        let last_day = tx.all().map(|t| day_of(t.ts)).max().unwrap_or(i64::MIN);
+        Ok(SummaryStats {
+            cutoff: s.cutoff.clone(),
+            horizon_days: p.horizon_days,
+            unit,
+            customers: s.rows.len(),
+            repeat_buyers: repeaters.len(),
+            excluded_after_cutoff: s.excluded_after_cutoff,
+            excluded_no_purchase: s.excluded_no_purchase,
+            mean_frequency: mean(|r| f64::from(r.frequency)),
+            mean_recency: mean(|r| r.recency),
+            mean_t: mean(|r| r.t),
+            mean_monetary_repeaters: if repeaters.is_empty() {
+                0.0
+            } else {
+                crate::total(repeaters.iter().copied()) / repeaters.len() as f64
+            },
+            label_revenue: crate::total(known),
+            new_customer_revenue: crate::total(new),
+            label_window_complete: last_day >= p.cutoff.day + p.horizon_days,
+            preview: s
+                .rows
+                .iter()
+                .take(PREVIEW_ROWS)
+                .map(|r| SummaryPreviewRow {
+                    user_id: tx.id(r.customer).to_string(),
+                    frequency: r.frequency,
+                    recency: r.recency,
+                    t: r.t,
+                    monetary_value: r.monetary_value,
+                })
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{Cutoff, FeatureTable};
+    use crate::ingest::Txn;
+    use crate::time::CohortGrain;
+
+    const DAY: i64 = 86_400;
+
+    #[test]
+    fn label_revenue_is_the_feature_tables_label_and_newcomers_are_apart() {
+        let tx = Transactions::from_pairs([
+            ("a", Txn { ts: 0, amount: 1.0 }),
+            ("a", Txn { ts: 4 * DAY, amount: 3.0 }),
+            ("b", Txn { ts: 2 * DAY, amount: 5.0 }),
+            ("b", Txn { ts: 9 * DAY, amount: 7.0 }),
+            ("b", Txn { ts: 16 * DAY, amount: 100.0 }), // after the window
+            ("c", Txn { ts: 8 * DAY, amount: 50.0 }),   // first buys after the cutoff
+        ]);
+        let p = FeatureParams::new(Cutoff::day(5), 10, CohortGrain::Month).unwrap();
+        let s = SummaryStats::build(&tx, &p, TimeUnit::Day).unwrap();
+        assert_eq!((s.customers, s.repeat_buyers), (2, 1));
+        assert_eq!((s.mean_frequency, s.mean_recency, s.mean_t), (0.5, 2.0, (5.0 + 3.0) / 2.0));
+        assert_eq!(s.mean_monetary_repeaters, 3.0);
+        // Window (day 5, day 15]: b's 7; c's 50 is a newcomer's; b's 100 is past it.
+        assert_eq!((s.label_revenue, s.new_customer_revenue), (7.0, 50.0));
+        let table = FeatureTable::build(&tx, None, p);
+        assert_eq!(crate::total(table.rows.iter().map(|r| r.label_y)), s.label_revenue);
+        assert!(s.label_window_complete);
+        let late = FeatureParams::new(Cutoff::day(5), 30, CohortGrain::Month).unwrap();
+        assert!(!SummaryStats::build(&tx, &late, TimeUnit::Day).unwrap().label_window_complete);
+        let early = FeatureParams::new(Cutoff::day(-10), 10, CohortGrain::Month).unwrap();
+        assert!(SummaryStats::build(&tx, &early, TimeUnit::Day).unwrap_err().contains("choose a later cutoff"));
+    }
+}
