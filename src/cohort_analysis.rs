@@ -4,19 +4,14 @@
 //! its backtest. Pure functions over the core, tested natively.
 
 use crate::analysis::ModelSession;
-use crate::protocol::{CohortCurves, CohortRequest, CohortsView, DailyForecast, ExportFile};
+use crate::protocol::{CohortCurves, CohortRequest, CohortsView, ExportFile};
 use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
+use clv_core::cohorts::daily::daily_forecast;
 use clv_core::cohorts::{build, CohortParams, CohortTable};
 use clv_core::export::CsvSafety;
 use clv_core::features::Users;
-use clv_core::forecast::{forecast_series, Backtest, Method};
 use clv_core::ingest::Transactions;
-use clv_core::time::format_day;
-
-/// Days of history shown before the daily forecast.
-const SHOWN_HISTORY: usize = 56;
-const DAILY_HORIZON: usize = 28;
 
 fn table(tx: &Transactions, users: Option<&Users>, req: &CohortRequest) -> Result<CohortTable, String> {
     let cutoff = crate::analysis::checked_cutoff(tx, &req.cutoff, "cutoff")?;
@@ -56,7 +51,7 @@ pub fn cohorts(
         values: report.values,
         btyd,
         btyd_note,
-        daily: daily(&table, req.level, prefer_damped(report.backtest.as_ref())),
+        daily: daily_forecast(&table, req.level, report.backtest.as_ref()),
         backtest: report.backtest,
         backtest_note: report.backtest_note,
         notes: report.notes,
@@ -77,34 +72,6 @@ fn btyd(
     let (model, spend, unit) = session.fitted_at(kind, table.params.cutoff)?;
     let values = btyd_by_cohort(tx, users, &table.params, model.as_count(), spend, unit).map_err(|e| e.to_string())?;
     Ok(Some((kind, values)))
-}
-
-/// Damped trend when the backtest scored it better than the plain trend.
-fn prefer_damped(b: Option<&Backtest>) -> bool {
-    let mase = |m: Method| b.and_then(|b| b.scores.iter().find(|s| s.method == m)).and_then(|s| s.overall.mase);
-    matches!((mase(Method::DampedHoltWinters), mase(Method::HoltWinters)), (Some(d), Some(h)) if d < h)
-}
-
-fn daily(table: &CohortTable, level: f64, damped: bool) -> DailyForecast {
-    let y = &table.daily_revenue;
-    let from = y.len().saturating_sub(SHOWN_HISTORY);
-    let start = format_day(table.first_day + from as i64);
-    match forecast_series(y, 7, DAILY_HORIZON, level, true, damped) {
-        Ok(f) => DailyForecast {
-            start,
-            history: y[from..].to_vec(),
-            forecast: Some(f.forecast),
-            method: f.method.name().to_string(),
-            note: if damped { "the damped trend scored better in the backtest".into() } else { f.note },
-        },
-        Err(e) => DailyForecast {
-            start,
-            history: y[from..].to_vec(),
-            forecast: None,
-            method: String::new(),
-            note: e.to_string(),
-        },
-    }
 }
 
 /// The CLI's `clv cohorts` output (or `--table`) for the same settings.
@@ -164,8 +131,8 @@ mod tests {
         assert_eq!(view.matrix.len(), 3);
         assert_eq!(view.matrix[2].retention[0], 1.0);
         assert!(view.values.iter().all(|v| v.forecast.is_empty() && v.clv_per_user.is_finite()));
-        assert_eq!(view.daily.history.len(), SHOWN_HISTORY);
-        assert_eq!(view.daily.forecast.as_ref().map(|f| f.mean.len()), Some(DAILY_HORIZON));
+        assert_eq!(view.daily.history.len(), clv_core::cohorts::daily::SHOWN_HISTORY);
+        assert_eq!(view.daily.forecast.as_ref().map(|f| f.mean.len()), Some(clv_core::cohorts::daily::DAILY_HORIZON));
         assert!(view.backtest.is_some(), "{}", view.backtest_note);
         // Asked for a BTYD comparison without fitted models: said, not faked.
         let v = cohorts(&tx, None, &req(Some(clv_core::pipeline::ModelKind::Bgnbd)), None).unwrap();

@@ -4,7 +4,7 @@
 
 use clv_core::cohorts::btyd::BtydCohortValue;
 use clv_core::cohorts::clv::CohortValue;
-use clv_core::forecast::{Backtest, Forecast};
+use clv_core::forecast::Backtest;
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
 use clv_core::models::FitReport;
@@ -98,16 +98,8 @@ pub struct CohortCurves {
     pub cumulative_per_user: Vec<f64>,
 }
 
-/// The last weeks of daily net revenue and the next four, with a band.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DailyForecast {
-    /// First day of `history`.
-    pub start: String,
-    pub history: Vec<f64>,
-    pub forecast: Option<Forecast>,
-    pub method: String,
-    pub note: String,
-}
+/// The last weeks of daily net revenue and the next four, with a band: the core's.
+pub use clv_core::cohorts::daily::DailyForecast;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

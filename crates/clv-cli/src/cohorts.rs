@@ -3,6 +3,7 @@
 use crate::{open, print_json, write_export, CliResult, Format};
 use clv_core::cohorts::btyd::{btyd_by_cohort, BtydCohortValue};
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
+use clv_core::cohorts::daily::daily_forecast;
 use clv_core::cohorts::{build, CohortParams};
 use clv_core::export::CsvSafety;
 use clv_core::features::RfmSummary;
@@ -23,6 +24,8 @@ pub struct CohortArgs<'a> {
     pub age_unit: TimeUnit,
     pub level: f64,
     pub table: bool,
+    /// Print the daily revenue forecast (the page's chart) instead.
+    pub daily: bool,
     /// The model, the unit it is fitted in and the fit's options.
     pub btyd: Option<(ModelKind, TimeUnit, FitOptions)>,
     pub format: Format,
@@ -47,6 +50,17 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
         };
     }
     let report = value_cohorts(&table).map_err(|e| e.to_string())?;
+    if a.daily {
+        let daily = daily_forecast(&table, a.level, report.backtest.as_ref());
+        eprintln!("note: {} {}", daily.method, daily.note);
+        return match a.format {
+            Format::Csv => {
+                print!("{}", daily.to_csv());
+                Ok(())
+            }
+            Format::Json => print_json(&daily),
+        };
+    }
     let btyd = a.btyd.map(|(kind, unit, opts)| btyd_values(tx, users, &params, kind, unit, &opts)).transpose()?;
     match a.format {
         Format::Csv => write_export(&values_csv(&report, btyd.as_deref(), a.safety), a.safety),

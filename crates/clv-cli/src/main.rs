@@ -150,6 +150,9 @@ enum Command {
         /// Print the cohort × age table (users, active, revenue, retention) instead.
         #[arg(long)]
         table: bool,
+        /// Print the daily revenue forecast the page charts (date,kind,value,lower,upper) instead.
+        #[arg(long, conflicts_with = "table")]
+        daily: bool,
         /// Also value each cohort bottom-up with this BTYD model (+ Gamma–Gamma).
         #[arg(long)]
         btyd: Option<ModelKind>,
@@ -402,6 +405,7 @@ fn run(cli: Cli) -> CliResult {
             age_unit,
             level,
             table,
+            daily,
             btyd,
             btyd_unit,
             penalizer,
@@ -417,6 +421,7 @@ fn run(cli: Cli) -> CliResult {
                 age_unit,
                 level,
                 table,
+                daily,
                 btyd: btyd.map(|kind| Ok::<_, String>((kind, btyd_unit, fit_options(penalizer)?))).transpose()?,
                 format,
                 safety,

@@ -625,3 +625,52 @@ fn summary_stats_are_the_pages_and_equal_the_features_label() {
     let sum: f64 = features.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap()).sum();
     assert_eq!(sum, 9.5);
 }
+
+#[test]
+fn cohorts_daily_is_the_pages_revenue_forecast() {
+    use clv_core::cohorts::{build, clv::value_cohorts, daily, CohortParams};
+    use clv_core::features::Cutoff;
+    use clv_core::ingest::{ingest, IngestOptions};
+    use clv_core::time::{parse_day, CohortGrain, TimeUnit};
+    let path = data("cdnow_sample_transactions.csv");
+    let json = ok(&[
+        "cohorts",
+        "--input",
+        &path,
+        "--horizon-days",
+        "365",
+        "--cutoff",
+        "1997-06-30",
+        "--daily",
+        "--format",
+        "json",
+    ]);
+    let cli: daily::DailyForecast = serde_json::from_str(&json).unwrap();
+    // The page's path (src/cohort_analysis.rs): table → values (backtest) → daily_forecast.
+    let tx = ingest(std::fs::File::open(&path).unwrap(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+    let cutoff = Cutoff::day(parse_day("1997-06-30").unwrap());
+    let params = CohortParams::new(CohortGrain::Month, TimeUnit::Week, cutoff, 365, 0.9, None).unwrap();
+    let table = build(&tx, None, &params).unwrap();
+    let report = value_cohorts(&table).unwrap();
+    let page = daily::daily_forecast(&table, 0.9, report.backtest.as_ref());
+    // Equal up to serde_json's last-bit float parsing.
+    let same = |a: &[f64], b: &[f64]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= 1e-12 * y.abs().max(1.0))
+    };
+    let (f, g) = (cli.forecast.as_ref().unwrap(), page.forecast.as_ref().unwrap());
+    assert!(
+        same(&cli.history, &page.history)
+            && same(&f.mean, &g.mean)
+            && same(&f.lower, &g.lower)
+            && same(&f.upper, &g.upper)
+    );
+    assert_eq!((&cli.start, &cli.method, &cli.note), (&page.start, &page.method, &page.note));
+    assert_eq!(
+        (cli.history.len(), cli.forecast.as_ref().map(|f| f.mean.len())),
+        (daily::SHOWN_HISTORY, Some(daily::DAILY_HORIZON))
+    );
+    assert_eq!(cli.start, "1997-05-06"); // 56 days ending on the cutoff
+    let csv = ok(&["cohorts", "--input", &path, "--horizon-days", "365", "--cutoff", "1997-06-30", "--daily"]);
+    assert_eq!(csv.lines().count(), 1 + 56 + 28);
+    assert!(csv.lines().nth(57).unwrap().starts_with("1997-07-01,forecast,"), "{csv}");
+}

@@ -12,6 +12,7 @@
 
 pub mod btyd;
 pub mod clv;
+pub mod daily;
 
 use crate::export::CsvSafety;
 use crate::features::Cutoff;

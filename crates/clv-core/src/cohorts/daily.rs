@@ -1,0 +1,69 @@
+//! The daily revenue forecast of the Cohorts tab: the last weeks of daily
+//! net revenue and the next four with a band — Holt–Winters with weekly
+//! seasonality, its trend damped when the cohort backtest scored the damped
+//! trend better. The page's chart and `clv cohorts --daily` are this.
+
+use super::CohortTable;
+use crate::forecast::{forecast_series, Backtest, Forecast, Method};
+use crate::time::format_day;
+use serde::{Deserialize, Serialize};
+
+/// Days of history shown before the forecast.
+pub const SHOWN_HISTORY: usize = 56;
+/// Days forecast.
+pub const DAILY_HORIZON: usize = 28;
+
+/// The last [`SHOWN_HISTORY`] days of net revenue and the next [`DAILY_HORIZON`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DailyForecast {
+    /// First day of `history`.
+    pub start: String,
+    pub history: Vec<f64>,
+    /// `None` when the series cannot be forecast (`note` says why).
+    pub forecast: Option<Forecast>,
+    pub method: String,
+    pub note: String,
+}
+
+/// Damped trend when the backtest scored it better than the plain trend.
+pub fn prefer_damped(b: Option<&Backtest>) -> bool {
+    let mase = |m: Method| b.and_then(|b| b.scores.iter().find(|s| s.method == m)).and_then(|s| s.overall.mase);
+    matches!((mase(Method::DampedHoltWinters), mase(Method::HoltWinters)), (Some(d), Some(h)) if d < h)
+}
+
+/// The forecast of `table`'s daily revenue at `level`.
+pub fn daily_forecast(table: &CohortTable, level: f64, backtest: Option<&Backtest>) -> DailyForecast {
+    let damped = prefer_damped(backtest);
+    let y = &table.daily_revenue;
+    let from = y.len().saturating_sub(SHOWN_HISTORY);
+    let start = format_day(table.first_day + from as i64);
+    let history = y[from..].to_vec();
+    match forecast_series(y, 7, DAILY_HORIZON, level, true, damped) {
+        Ok(f) => DailyForecast {
+            start,
+            history,
+            forecast: Some(f.forecast),
+            method: f.method.name().to_string(),
+            note: if damped { "the damped trend scored better in the backtest".into() } else { f.note },
+        },
+        Err(e) => DailyForecast { start, history, forecast: None, method: String::new(), note: e.to_string() },
+    }
+}
+
+impl DailyForecast {
+    /// `date,kind,value,lower,upper`: history rows, then forecast rows with their band.
+    pub fn to_csv(&self) -> String {
+        let first = crate::time::parse_day(&self.start).unwrap_or(0);
+        let mut out = String::from("date,kind,value,lower,upper\n");
+        for (i, v) in self.history.iter().enumerate() {
+            out += &format!("{},history,{v},,\n", format_day(first + i as i64));
+        }
+        if let Some(f) = &self.forecast {
+            let after = first + self.history.len() as i64;
+            for (i, ((m, lo), hi)) in f.mean.iter().zip(&f.lower).zip(&f.upper).enumerate() {
+                out += &format!("{},forecast,{m},{lo},{hi}\n", format_day(after + i as i64));
+            }
+        }
+        out
+    }
+}
