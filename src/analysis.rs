@@ -103,20 +103,16 @@ pub fn fit_models(
         return Err(format!("no customer bought on or before {}: choose a later cutoff", req.summary.cutoff));
     }
     let customers_n = customers.rfm.len();
-    let set = pipeline::fit_models(&req.models, true, &customers, &opts, &mut |code, i, n| {
-        status(match code {
-            "gg" => format!("Fitting Gamma–Gamma ({i} of {n})…"),
-            _ => format!("Fitting {code} ({i} of {n}) on {customers_n} customers…"),
-        })
+    let set = pipeline::fit_models(&req.models, true, &customers, &opts, &mut |id, i, n| {
+        status(format!("Fitting {} ({i} of {n}) on {customers_n} customers…", id.label()))
     });
-    let frequency =
-        set.fitted.iter().map(|(k, m)| (k.code().to_string(), frequency_fit(m.as_count(), &customers, 7))).collect();
+    let frequency = set.fitted.iter().map(|(k, m)| (k.id(), frequency_fit(m.as_count(), &customers, 7))).collect();
     let spend = set.spend.clone().unwrap_or_default();
     let result = ModelsResult {
         fits: set.reports.clone(),
         frequency,
         spend: spend.report,
-        failed: set.failed.iter().map(|(k, why)| (k.code().to_string(), why.clone())).collect(),
+        failed: set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect(),
         spend_error: spend.error,
         customers: customers.rfm.len(),
         months: clv.months,

@@ -7,7 +7,7 @@ use clv_core::cohorts::clv::CohortValue;
 use clv_core::forecast::Backtest;
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
-use clv_core::models::FitReport;
+use clv_core::models::{FitReport, ModelId};
 use clv_core::pipeline::{FrequencyBin, ModelKind, PredictionRow};
 use clv_core::time::{CohortGrain, TimeUnit};
 use serde::{Deserialize, Serialize};
@@ -177,10 +177,10 @@ pub struct ModelRequest {
 pub struct ModelsResult {
     pub fits: Vec<FitReport>,
     /// Per converged count model: expected vs actual customers by repeat purchases.
-    pub frequency: Vec<(String, Vec<FrequencyBin>)>,
+    pub frequency: Vec<(ModelId, Vec<FrequencyBin>)>,
     pub spend: Option<FitReport>,
     /// (model, reason) for fits that failed outright or did not converge.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<(ModelId, String)>,
     pub spend_error: Option<String>,
     pub customers: usize,
     /// Months of the CLV horizon and the monthly discount used.

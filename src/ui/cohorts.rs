@@ -5,7 +5,6 @@
 
 use super::charts::{BandChart, LineChart};
 use super::format;
-use super::models::model_label;
 use super::summary::{Settings, HORIZONS};
 use super::OutageNote;
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
@@ -13,6 +12,7 @@ use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::forecast::backtest::MethodScore;
 use clv_core::ingest::Role;
+use clv_core::models::ModelId;
 use clv_core::pipeline::ModelKind;
 use clv_core::time::{CohortGrain, TimeUnit};
 use leptos::prelude::*;
@@ -71,8 +71,8 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                 .map(|m| {
                     m.fits
                         .iter()
-                        .filter(|f| f.convergence.converged && f.model != "gg")
-                        .map(|f| f.model.clone())
+                        .filter(|f| f.convergence.converged && f.model != ModelId::Gg)
+                        .map(|f| f.model)
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
@@ -104,7 +104,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                     </select></label>
                     <label>"Compare with " <select id="cohort-btyd" on:change=move |ev| btyd.set(event_target_value(&ev).parse().ok())>
                         <option value="">"—"</option>
-                        {move || fitted().into_iter().map(|m| view! { <option value=m.clone()>{model_label(&m)}</option> }).collect_view()}
+                        {move || fitted().into_iter().map(|m| view! { <option value=m.code()>{m.label()}</option> }).collect_view()}
                     </select></label>
                     <button id="build-cohorts" class="button" on:click=move |_| session.cohorts(request()) disabled=move || session.work.with(Option::is_some)>"Build cohorts"</button>
                 </div>
@@ -167,7 +167,7 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
         .take(5)
         .map(|c| (c.cohort.clone(), c.cumulative_per_user.iter().take(SHOWN_AGES).copied().collect()))
         .collect();
-    let btyd_head = v.btyd.as_ref().map(|(k, _)| view! { <th>{format!("{} per user", model_label(k.code()))}</th> });
+    let btyd_head = v.btyd.as_ref().map(|(k, _)| view! { <th>{format!("{} per user", k.id().label())}</th> });
     let values = v.values[v.values.len().saturating_sub(SHOWN_COHORTS * 5)..]
         .iter()
         .map(|x| {

@@ -3,7 +3,6 @@
 //! CSV/JSON export equal to `clv predict`.
 
 use super::format;
-use super::models::model_label;
 use super::OutageNote;
 use crate::protocol::{ExportFormat, SortKey, TableQuery};
 use crate::recovery::Panel;
@@ -46,7 +45,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                 r.fits
                     .iter()
                     .filter(|f| f.convergence.converged)
-                    .filter_map(|f| f.model.parse::<ModelKind>().ok())
+                    .filter_map(|f| ModelKind::from_id(f.model))
                     .collect::<Vec<_>>()
             })
         })
@@ -85,7 +84,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                             if let Ok(k) = event_target_value(&ev).parse() { model.set(k); page.set(0); refresh(); }
                         }>
                             {move || available().into_iter().map(|k| view! {
-                                <option value=k.code() selected=model.get_untracked() == k>{model_label(k.code())}</option>
+                                <option value=k.code() selected=model.get_untracked() == k>{k.id().label()}</option>
                             }).collect_view()}
                         </select>
                     </label>

@@ -4,13 +4,13 @@
 
 use super::charts::{LineChart, PairedBars};
 use super::format;
-use super::models::model_label;
 use super::summary::Settings;
 use super::OutageNote;
 use crate::protocol::HoldoutRequest;
 use crate::recovery::Panel;
 use crate::session::Session;
 use clv_core::holdout::HoldoutReport;
+use clv_core::models::ModelId;
 use leptos::prelude::*;
 
 #[component]
@@ -55,8 +55,8 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         .map(|m| {
             let flag = if m.converged { "" } else { " (did not converge)" };
             view! {
-                <tr data-model=m.model.clone()>
-                    <td>{model_label(&m.model)}{flag}</td>
+                <tr data-model=m.model.code()>
+                    <td>{m.model.label()}{flag}</td>
                     <td class="num">{format::fixed(m.predicted_total, 1)}</td>
                     <td class="num">{opt(m.bias, 1)}</td>
                     <td class="num">{format::fixed(m.mae, 4)}</td>
@@ -72,13 +72,13 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         .collect_view();
     let mut series = vec![("actual".to_string(), r.tracking.iter().map(|p| p.actual).collect::<Vec<_>>())];
     for (i, m) in r.models.iter().enumerate() {
-        series.push((model_label(&m.model).to_string(), r.tracking.iter().map(|p| p.predicted[i].1).collect()));
+        series.push((m.model.label().to_string(), r.tracking.iter().map(|p| p.predicted[i].1).collect()));
     }
-    let best = r.models.iter().filter(|m| m.model != "naive").max_by(|a, b| a.log_score.total_cmp(&b.log_score));
+    let best = r.models.iter().filter(|m| m.model != ModelId::Naive).max_by(|a, b| a.log_score.total_cmp(&b.log_score));
     let deciles = best.map(|m| {
         let groups = m.deciles.iter().map(|d| (d.decile.to_string(), d.predicted, d.actual)).collect();
         view! {
-            <h3>{format!("Deciles of {} (customers ranked by prediction)", model_label(&m.model))}</h3>
+            <h3>{format!("Deciles of {} (customers ranked by prediction)", m.model.label())}</h3>
             <PairedBars id="decile-chart" groups names=("predicted (mean)".to_string(), "actual (mean)".to_string()) />
         }
     });

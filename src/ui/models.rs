@@ -9,21 +9,9 @@ use super::OutageNote;
 use crate::protocol::ModelRequest;
 use crate::recovery::Panel;
 use crate::session::Session;
-use clv_core::models::{FitReport, LimitingFit, ParamEstimate};
+use clv_core::models::{FitReport, LimitingFit, ModelId, ParamEstimate};
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
-
-pub fn model_label(code: &str) -> &'static str {
-    match code {
-        "bgnbd" => "BG/NBD",
-        "pnbd" => "Pareto/NBD",
-        "mbgnbd" => "MBG/NBD",
-        "bgbb" => "BG/BB",
-        "gg" => "Gamma–Gamma (spend)",
-        "naive" => "Naive (past rate)",
-        _ => "model",
-    }
-}
 
 #[component]
 pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
@@ -61,14 +49,14 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f /> }).collect_view();
                     // Models refused before any fit (too little data…): said, not dropped.
                     let refused = r.failed.iter().filter(|(m, _)| !r.fits.iter().any(|f| f.model == *m)).map(|(m, why)| {
-                        view! { <NotFitted model=m.clone() why=why.clone() /> }
+                        view! { <NotFitted model=*m why=why.clone() /> }
                     }).collect_view();
                     let spend = r.spend.clone().map(|f| view! { <FitCard f /> });
                     let spend_error = r.spend_error.clone().map(|e| view! { <p class="warning">{e}</p> });
-                    let frequency = r.frequency.iter().find(|(m, _)| m == "pnbd").or(r.frequency.first()).map(|(m, bins)| {
+                    let frequency = r.frequency.iter().find(|(m, _)| *m == ModelId::Pnbd).or(r.frequency.first()).map(|(m, bins)| {
                         let groups = bins.iter().map(|b| (b.repeat_purchases.clone(), b.expected, b.actual)).collect();
                         view! {
-                            <h3>{format!("Does {} reproduce who bought how often? (calibration period)", model_label(m))}</h3>
+                            <h3>{format!("Does {} reproduce who bought how often? (calibration period)", m.label())}</h3>
                             <PairedBars id="frequency-chart" groups names=("expected customers".to_string(), "actual customers".to_string()) />
                         }
                     });
@@ -87,10 +75,10 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
 }
 
 #[component]
-fn NotFitted(model: String, why: String) -> impl IntoView {
+fn NotFitted(model: ModelId, why: String) -> impl IntoView {
     view! {
-        <div class="fit failed" data-model=model.clone()>
-            <h3>{model_label(&model)} " " <span class="badge">"not fitted"</span></h3>
+        <div class="fit failed" data-model=model.code()>
+            <h3>{model.label()} " " <span class="badge">"not fitted"</span></h3>
             <p class="warning">{format!("Not a result: {why}")}</p>
         </div>
     }
@@ -102,8 +90,8 @@ fn FitCard(f: FitReport) -> impl IntoView {
     let warnings = f.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
     let limiting = f.limiting.clone().map(|l| view! { <LimitingCard l=*l /> });
     view! {
-        <div class="fit" class:failed=!ok data-model=f.model.clone()>
-            <h3>{model_label(&f.model)} " "
+        <div class="fit" class:failed=!ok data-model=f.model.code()>
+            <h3>{f.model.label()} " "
                 <span class="badge">{f.convergence.status()}</span>
             </h3>
             {if ok {

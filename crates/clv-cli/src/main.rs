@@ -11,7 +11,7 @@ use clv_core::holdout;
 use clv_core::ingest::{
     self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role, Transactions,
 };
-use clv_core::models::{FitOptions, FitReport};
+use clv_core::models::{FitOptions, FitReport, ModelId};
 use clv_core::pipeline::{
     check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
 };
@@ -83,7 +83,7 @@ enum Command {
         data: ModelInput,
         /// bgnbd, pnbd, mbgnbd, bgbb (count models) or gg (Gamma–Gamma spend).
         #[arg(long)]
-        model: String,
+        model: ModelId,
         #[arg(long, default_value_t = 0.0)]
         penalizer: f64,
         #[arg(long)]
@@ -97,7 +97,7 @@ enum Command {
         model: ModelKind,
         /// Spend model: gg (Gamma–Gamma). Without it each purchase is worth 1.
         #[arg(long)]
-        spend_model: Option<String>,
+        spend_model: Option<ModelId>,
         #[arg(long)]
         horizon_days: f64,
         /// Annual discount rate (0.10 = 10%), applied monthly.
@@ -190,7 +190,7 @@ enum Command {
     /// Synthetic transactions from known BG/NBD (+ Gamma–Gamma) parameters.
     Simulate {
         #[arg(long, default_value = "bgnbd")]
-        model: String,
+        model: ModelId,
         #[arg(long)]
         customers: u64,
         /// r=…,alpha=…,a=…,b=… (rates per --unit).
@@ -329,10 +329,12 @@ fn run(cli: Cli) -> CliResult {
             let customers = load_customers(&data)?;
             let input = data.input;
             let name = input.input.display().to_string();
-            let (report, frequency) = if model == "gg" {
+            let (report, frequency) = if model == ModelId::Gg {
                 (fit_spend(&customers, &opts).map_err(|e| format!("{name}: {e}"))?.1, None)
             } else {
-                let kind: ModelKind = model.parse().map_err(|e| format!("--model: {e}"))?;
+                let kind = ModelKind::from_id(model).ok_or_else(|| {
+                    format!("--model {model}: expected a count model (bgnbd, pnbd, mbgnbd, bgbb) or gg")
+                })?;
                 let (m, r) = fit_count(kind, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
                 let bins = r.convergence.converged.then(|| frequency_fit(m.as_count(), &customers, 7));
                 (r, bins)
@@ -355,10 +357,10 @@ fn run(cli: Cli) -> CliResult {
             let input = data.input;
             let name = input.input.display().to_string();
             check_sizes(model, &customers, Some(&clv)).map_err(|e| format!("{name}: {e}"))?;
-            let spend = match spend_model.as_deref() {
+            let spend = match spend_model {
                 None => false,
-                Some("gg") => true,
-                Some(other) => return Err(format!("--spend-model {other:?}: expected gg")),
+                Some(ModelId::Gg) => true,
+                Some(other) => return Err(format!("--spend-model {other}: expected gg")),
             };
             let set = fit_models(&[model], spend, &customers, &opts, &mut |_, _, _| {});
             let m = set.model(model).map_err(|e| format!("{name}: {e}"))?;
@@ -453,7 +455,7 @@ fn run(cli: Cli) -> CliResult {
             observation_days,
             output,
         } => {
-            if model != "bgnbd" {
+            if model != ModelId::Bgnbd {
                 return Err(format!("--model {model}: only bgnbd can be simulated"));
             }
             let kv = parse_kv(&params, &["r", "alpha", "a", "b"]).map_err(|e| format!("--params: {e}"))?;

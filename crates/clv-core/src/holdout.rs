@@ -9,6 +9,7 @@ use crate::evaluate::{bias_percent, gini, mae, pearson, rmse, spearman};
 use crate::features::HoldoutSplit;
 use crate::ingest::Transactions;
 use crate::models::special::ln_gamma;
+use crate::models::ModelId;
 use crate::models::{summarise_pmf, CountModel, FitOptions, FitReport, ModelError, Rfm};
 use crate::pipeline::{fit_models, Customers, ModelKind};
 use rustc_hash::FxHashMap;
@@ -27,7 +28,7 @@ pub struct Decile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelScore {
-    pub model: String,
+    pub model: ModelId,
     pub converged: bool,
     /// MAE of the mean forecast (what `lifetimes` users compare).
     pub mae: f64,
@@ -53,7 +54,7 @@ pub struct TrackingPoint {
     pub period: usize,
     pub actual: f64,
     /// (model, cumulative predicted) in the order of `models`.
-    pub predicted: Vec<(String, f64)>,
+    pub predicted: Vec<(ModelId, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +66,7 @@ pub struct HoldoutReport {
     pub tracking: Vec<TrackingPoint>,
     pub guide: String,
     /// Models whose fit failed outright, with the reason.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<(ModelId, String)>,
 }
 
 /// A forecast for one customer: mean, predictive pmf (long enough to hold
@@ -109,7 +110,13 @@ fn naive_forecast(c: &Rfm, duration: f64, n_max: usize) -> Forecast {
     Forecast { mean, pmf, cumulative: period_ends(duration).iter().map(|t| rate * t).collect() }
 }
 
-fn score(name: &str, forecasts: &[&Forecast], actual: &[f64], weights: &[f64], fit: Option<FitReport>) -> ModelScore {
+fn score(
+    name: ModelId,
+    forecasts: &[&Forecast],
+    actual: &[f64],
+    weights: &[f64],
+    fit: Option<FitReport>,
+) -> ModelScore {
     // Expand weights (integral in practice) by repeating pairs: metrics stay
     // exactly the per-customer definitions.
     let mut pred = Vec::new();
@@ -132,7 +139,7 @@ fn score(name: &str, forecasts: &[&Forecast], actual: &[f64], weights: &[f64], f
     let tracking =
         (0..periods).map(|k| crate::total(forecasts.iter().zip(weights).map(|(f, w)| w * f.cumulative[k]))).collect();
     ModelScore {
-        model: name.to_string(),
+        model: name,
         converged: fit.as_ref().is_none_or(|f| f.convergence.converged),
         mae: mae(&pred, &act),
         mae_median: mae(&med, &act),
@@ -202,13 +209,13 @@ pub fn evaluate(
         .map(|(kind, m)| {
             let fc: Vec<Forecast> =
                 rows.iter().zip(&actual).map(|(r, a)| model_forecast(m.as_count(), r, d, *a as usize)).collect();
-            let report = set.reports.iter().find(|r| r.model == kind.code()).cloned();
-            score(kind.code(), &fc.iter().collect::<Vec<_>>(), &actual, &weights, report)
+            let report = set.reports.iter().find(|r| r.model == kind.id()).cloned();
+            score(kind.id(), &fc.iter().collect::<Vec<_>>(), &actual, &weights, report)
         })
         .collect();
-    let failed = set.failed.iter().map(|(k, why)| (k.code().to_string(), why.clone())).collect();
+    let failed = set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect();
     let naive: Vec<Forecast> = rows.iter().zip(&actual).map(|(r, a)| naive_forecast(r, d, *a as usize)).collect();
-    models.push(score("naive", &naive.iter().collect::<Vec<_>>(), &actual, &weights, None));
+    models.push(score(ModelId::Naive, &naive.iter().collect::<Vec<_>>(), &actual, &weights, None));
     let mut cumulative = 0.0;
     let tracking = split
         .per_period
@@ -219,10 +226,7 @@ pub fn evaluate(
             TrackingPoint {
                 period: k + 1,
                 actual: cumulative,
-                predicted: models
-                    .iter()
-                    .map(|m| (m.model.clone(), m.tracking.get(k).copied().unwrap_or(0.0)))
-                    .collect(),
+                predicted: models.iter().map(|m| (m.model, m.tracking.get(k).copied().unwrap_or(0.0))).collect(),
             }
         })
         .collect();

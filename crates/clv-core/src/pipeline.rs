@@ -9,8 +9,8 @@ use crate::ingest::Transactions;
 use crate::limits::MAX_PERIODS;
 use crate::models::gamma_gamma::{frequency_spend_correlation, Spend};
 use crate::models::{
-    fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd, ModelError, ParetoNbd, Rfm,
-    Weighted,
+    fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd, ModelError, ModelId,
+    ParetoNbd, Rfm, Weighted,
 };
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -29,26 +29,32 @@ impl ModelKind {
     /// The continuous-time models, in the order the page shows them.
     pub const CONTINUOUS: [ModelKind; 3] = [ModelKind::Bgnbd, ModelKind::Pnbd, ModelKind::Mbgnbd];
 
-    pub fn code(self) -> &'static str {
+    /// The model's [`ModelId`].
+    pub fn id(self) -> ModelId {
         match self {
-            ModelKind::Bgnbd => "bgnbd",
-            ModelKind::Pnbd => "pnbd",
-            ModelKind::Mbgnbd => "mbgnbd",
-            ModelKind::Bgbb => "bgbb",
+            ModelKind::Bgnbd => ModelId::Bgnbd,
+            ModelKind::Pnbd => ModelId::Pnbd,
+            ModelKind::Mbgnbd => ModelId::Mbgnbd,
+            ModelKind::Bgbb => ModelId::Bgbb,
         }
+    }
+
+    /// The count model `id` names, if it names one.
+    pub fn from_id(id: ModelId) -> Option<ModelKind> {
+        [ModelKind::Bgnbd, ModelKind::Pnbd, ModelKind::Mbgnbd, ModelKind::Bgbb].into_iter().find(|k| k.id() == id)
+    }
+
+    pub fn code(self) -> &'static str {
+        self.id().code()
     }
 }
 
 impl FromStr for ModelKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "bgnbd" | "bg/nbd" => Ok(ModelKind::Bgnbd),
-            "pnbd" | "pareto" | "pareto/nbd" => Ok(ModelKind::Pnbd),
-            "mbgnbd" | "mbg/nbd" => Ok(ModelKind::Mbgnbd),
-            "bgbb" | "bg/bb" => Ok(ModelKind::Bgbb),
-            other => Err(format!("unknown model {other:?}: expected bgnbd, pnbd, mbgnbd or bgbb")),
-        }
+        let id: ModelId = s.parse()?;
+        ModelKind::from_id(id)
+            .ok_or_else(|| format!("{} is not a count model: expected bgnbd, pnbd, mbgnbd or bgbb", id.label()))
     }
 }
 
@@ -246,8 +252,8 @@ pub struct SpendFit {
     pub error: Option<String>,
 }
 
-/// Which fit is running: (model code, position from 1, how many in all).
-pub type FitProgress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+/// Which fit is running: (model, position from 1, how many in all).
+pub type FitProgress<'a> = &'a mut dyn FnMut(ModelId, usize, usize);
 
 /// Fit `kinds` (and Gamma–Gamma when `spend`) on `c`, each under the same
 /// rules, calling `progress` before each fit.
@@ -261,7 +267,7 @@ pub fn fit_models(
     let steps = kinds.len() + usize::from(spend);
     let mut set = ModelSet { reports: Vec::new(), fitted: Vec::new(), failed: Vec::new(), spend: None };
     for (i, &kind) in kinds.iter().enumerate() {
-        progress(kind.code(), i + 1, steps);
+        progress(kind.id(), i + 1, steps);
         match fit_count(kind, c, opts) {
             Ok((m, report)) => {
                 if report.convergence.converged {
@@ -275,7 +281,7 @@ pub fn fit_models(
         }
     }
     if spend {
-        progress("gg", steps, steps);
+        progress(ModelId::Gg, steps, steps);
         set.spend = Some(match fit_spend(c, opts) {
             Ok((g, r)) if r.convergence.converged => SpendFit { model: Some(g), report: Some(r), error: None },
             Ok((_, r)) => {

@@ -82,7 +82,7 @@ where
     M::Row: Send + std::fmt::Debug + 'static,
 {
     let owned = data.clone();
-    let input = format!("{} on {:?}", M::NAME, data.rows);
+    let input = format!("{} on {:?}", M::ID, data.rows);
     let fitted = match fuzz_common::within(FIT_BUDGET, input, move || fit::<M>(&owned, &FitOptions::default())) {
         Ok(f) => f,
         Err(e) => {
@@ -91,14 +91,14 @@ where
         }
     };
     let r = &fitted.report;
-    prop_assert!(r.log_likelihood.is_finite(), "{}: ln L = {}", M::NAME, r.log_likelihood);
+    prop_assert!(r.log_likelihood.is_finite(), "{}: ln L = {}", M::ID, r.log_likelihood);
     for p in &r.params {
-        prop_assert!(p.value.is_finite() && p.value > 0.0, "{}: {} = {}", M::NAME, p.name, p.value);
+        prop_assert!(p.value.is_finite() && p.value > 0.0, "{}: {} = {}", M::ID, p.name, p.value);
     }
     if r.convergence.converged {
-        prop_assert!(r.convergence.boundary.is_none(), "{}: converged at a boundary", M::NAME);
+        prop_assert!(r.convergence.boundary.is_none(), "{}: converged at a boundary", M::ID);
         let ll = ln_l(&fitted.model, data);
-        prop_assert!(ll.is_finite(), "{}: row sum ln L = {}", M::NAME, ll);
+        prop_assert!(ll.is_finite(), "{}: row sum ln L = {}", M::ID, ll);
         let slack = 1e-9 * ll.abs().max(1.0);
         let p = fitted.model.params();
         for i in 0..p.len() {
@@ -110,7 +110,7 @@ where
                 prop_assert!(
                     moved <= ll + slack,
                     "{}: \"converged\" at {:?} (ln L {}) but ln L rises to {} with {} × e^{}",
-                    M::NAME,
+                    M::ID,
                     p,
                     ll,
                     moved,

@@ -173,7 +173,7 @@ fn the_holdout_report_scores_only_converged_fits() {
     for (model, why) in &report.failed {
         assert!(why.starts_with("at a boundary") || why.starts_with("did not converge"), "{model}: {why}");
     }
-    assert!(report.models.iter().any(|m| m.model == "naive"));
+    assert!(report.models.iter().any(|m| m.model == clv_core::models::ModelId::Naive));
 }
 
 /// The limiting models written out by hand, independently of the code that

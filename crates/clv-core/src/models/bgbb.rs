@@ -46,7 +46,7 @@ fn no_dropout(_: &[f64]) -> String {
 
 impl Likelihood for BgBb {
     type Row = Rfm;
-    const NAME: &'static str = "bgbb";
+    const ID: super::ModelId = super::ModelId::Bgbb;
     const PARAMS: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

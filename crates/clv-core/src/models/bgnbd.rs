@@ -33,7 +33,7 @@ impl BgNbd {
 
 impl Likelihood for BgNbd {
     type Row = Rfm;
-    const NAME: &'static str = "bgnbd";
+    const ID: super::ModelId = super::ModelId::Bgnbd;
     const PARAMS: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

@@ -93,7 +93,7 @@ fn same_mean_spend(p: &[f64]) -> String {
 
 impl Likelihood for GammaGamma {
     type Row = Spend;
-    const NAME: &'static str = "gg";
+    const ID: super::ModelId = super::ModelId::Gg;
     const PARAMS: &'static [&'static str] = &["p", "q", "gamma"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

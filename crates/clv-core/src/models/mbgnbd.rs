@@ -35,7 +35,7 @@ impl MbgNbd {
 
 impl Likelihood for MbgNbd {
     type Row = Rfm;
-    const NAME: &'static str = "mbgnbd";
+    const ID: super::ModelId = super::ModelId::Mbgnbd;
     const PARAMS: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

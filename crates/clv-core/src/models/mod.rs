@@ -26,6 +26,7 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
+pub mod id;
 pub mod limiting;
 pub mod mbgnbd;
 pub mod optimize;
@@ -37,6 +38,7 @@ pub mod validity;
 pub use bgbb::BgBb;
 pub use bgnbd::BgNbd;
 pub use gamma_gamma::GammaGamma;
+pub use id::ModelId;
 pub use limiting::LimitingFit;
 pub use mbgnbd::MbgNbd;
 pub use optimize::Convergence;
@@ -173,7 +175,8 @@ pub type Prepared = Box<dyn std::any::Any>;
 /// A parametric model fitted by maximum likelihood.
 pub trait Likelihood: Sized + Sync {
     type Row: Copy + Sync;
-    const NAME: &'static str;
+    /// Which model this is.
+    const ID: ModelId;
     /// Parameter names in order, as the CLI and the page print them.
     const PARAMS: &'static [&'static str];
     /// Build from natural (positive) parameters, validating them.
@@ -265,7 +268,7 @@ pub struct ParamEstimate {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
-    pub model: String,
+    pub model: ModelId,
     pub params: Vec<ParamEstimate>,
     pub log_likelihood: f64,
     pub convergence: Convergence,
@@ -417,7 +420,7 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
         ));
     }
     let report = FitReport {
-        model: M::NAME.to_string(),
+        model: M::ID,
         params,
         log_likelihood,
         convergence: best.convergence,
@@ -528,7 +531,7 @@ pub(crate) fn assert_closed_form_gradient<M: Likelihood>(m: &M, data: &Weighted<
             data.iter().map(|(r, w)| w * m.ln_likelihood(r)).sum::<f64>()
         };
         let fd = (at(h) - at(-h)) / (2.0 * h);
-        assert!((g[i] - fd).abs() < 1e-6 * fd.abs().max(1.0), "{} {}: {} vs {fd}", M::NAME, M::PARAMS[i], g[i]);
+        assert!((g[i] - fd).abs() < 1e-6 * fd.abs().max(1.0), "{} {}: {} vs {fd}", M::ID, M::PARAMS[i], g[i]);
     }
 }
 

@@ -182,7 +182,7 @@ fn same_dropout_rate(p: &[f64]) -> String {
 
 impl Likelihood for ParetoNbd {
     type Row = Rfm;
-    const NAME: &'static str = "pnbd";
+    const ID: super::ModelId = super::ModelId::Pnbd;
     const PARAMS: &'static [&'static str] = &["r", "alpha", "s", "beta"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

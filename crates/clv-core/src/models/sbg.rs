@@ -69,7 +69,7 @@ impl ShiftedBetaGeometric {
 
 impl Likelihood for ShiftedBetaGeometric {
     type Row = SbgRow;
-    const NAME: &'static str = "sbg";
+    const ID: super::ModelId = super::ModelId::Sbg;
     const PARAMS: &'static [&'static str] = &["gamma", "delta"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {
