@@ -82,9 +82,9 @@ fn probe(c: &Customers) {
     let m = ParetoNbd::new(0.55, 10.6, 0.61, 11.7).unwrap();
     let prepared = ParetoNbd::prepare(&data);
     let t = Instant::now();
-    let ll = m.ln_likelihood_sum(&data, prepared.as_ref()).unwrap();
+    let ll = m.ln_likelihood_sum(&data, &prepared).unwrap();
     let t2 = Instant::now();
-    let _ = m.ln_likelihood_sum(&data, prepared.as_ref()).unwrap();
+    let _ = m.ln_likelihood_sum(&data, &prepared).unwrap();
     println!("probe: again {:.1} ms", t2.elapsed().as_secs_f64() * 1e3);
     println!("probe: one cached Pareto/NBD likelihood sum {:.1} ms (ll {ll:.1})", t.elapsed().as_secs_f64() * 1e3);
     let t = Instant::now();

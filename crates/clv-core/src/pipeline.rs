@@ -59,7 +59,7 @@ impl FromStr for ModelKind {
 }
 
 /// A fitted count model of any kind.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "model", rename_all = "lowercase")]
 pub enum AnyModel {
     Bgnbd(BgNbd),

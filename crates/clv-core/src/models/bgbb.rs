@@ -7,14 +7,14 @@
 
 use super::special::{ln_beta_ratio, ln_gamma_ratio, LogSum};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BgBb {
-    pub alpha: f64,
-    pub beta: f64,
-    pub gamma: f64,
-    pub delta: f64,
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    delta: f64,
 }
 
 impl BgBb {
@@ -47,6 +47,7 @@ fn no_dropout(_: &[f64]) -> String {
 impl Likelihood for BgBb {
     type Row = Rfm;
     const ID: super::ModelId = super::ModelId::Bgbb;
+    type Cache = ();
     const PARAMS: &'static [&'static str] = &["alpha", "beta", "gamma", "delta"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

@@ -9,14 +9,14 @@
 
 use super::special::{digamma_diff, ln_beta_ratio, ln_gamma, ln_gamma_ratio, ln_hyp2f1, log_add_exp};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BgNbd {
-    pub r: f64,
-    pub alpha: f64,
-    pub a: f64,
-    pub b: f64,
+    pub(super) r: f64,
+    pub(super) alpha: f64,
+    pub(super) a: f64,
+    pub(super) b: f64,
 }
 
 impl BgNbd {
@@ -34,6 +34,7 @@ impl BgNbd {
 impl Likelihood for BgNbd {
     type Row = Rfm;
     const ID: super::ModelId = super::ModelId::Bgnbd;
+    type Cache = ();
     const PARAMS: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

@@ -17,11 +17,11 @@ pub struct Spend {
     pub mean: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GammaGamma {
-    pub p: f64,
-    pub q: f64,
-    pub gamma: f64,
+    p: f64,
+    q: f64,
+    gamma: f64,
 }
 
 impl GammaGamma {
@@ -94,6 +94,7 @@ fn same_mean_spend(p: &[f64]) -> String {
 impl Likelihood for GammaGamma {
     type Row = Spend;
     const ID: super::ModelId = super::ModelId::Gg;
+    type Cache = ();
     const PARAMS: &'static [&'static str] = &["p", "q", "gamma"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

@@ -6,14 +6,14 @@
 
 use super::bgnbd::check_rfm;
 use super::{alive_mixture, finite_or, positive, BgNbd, CountModel, Likelihood, ModelError, Rfm};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MbgNbd {
-    pub r: f64,
-    pub alpha: f64,
-    pub a: f64,
-    pub b: f64,
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
 }
 
 impl MbgNbd {
@@ -36,6 +36,7 @@ impl MbgNbd {
 impl Likelihood for MbgNbd {
     type Row = Rfm;
     const ID: super::ModelId = super::ModelId::Mbgnbd;
+    type Cache = ();
     const PARAMS: &'static [&'static str] = &["r", "alpha", "a", "b"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {

@@ -169,9 +169,6 @@ pub(crate) fn chunked_sum<R: Sync, const N: usize>(
 /// pin the parameter down (e.g. Pareto/NBD's s and β running off together).
 const UNIDENTIFIED_SPAN: f64 = 1e4;
 
-/// What [`Likelihood::prepare`] built; each model knows its own type.
-pub type Prepared = Box<dyn std::any::Any>;
-
 /// A parametric model fitted by maximum likelihood.
 pub trait Likelihood: Sized + Sync {
     type Row: Copy + Sync;
@@ -199,14 +196,17 @@ pub trait Likelihood: Sized + Sync {
         None
     }
     /// Work a model can do once per fit instead of once per evaluation
-    /// (e.g. index the distinct sub-keys of the rows), handed back to
-    /// [`Likelihood::ln_likelihood_sum`].
-    fn prepare(_data: &Weighted<Self::Row>) -> Option<Prepared> {
-        None
+    /// (Pareto/NBD: the distinct (x, t) of the rows), built by
+    /// [`Likelihood::prepare`] and handed to [`Likelihood::ln_likelihood_sum`];
+    /// `()` for models without.
+    type Cache: Default + Sync;
+    fn prepare(_data: &Weighted<Self::Row>) -> Self::Cache {
+        Self::Cache::default()
     }
     /// Σ w·ln L over the data, for models that share work between rows;
-    /// `None` means "sum [`Likelihood::ln_likelihood`] row by row".
-    fn ln_likelihood_sum(&self, _data: &Weighted<Self::Row>, _prepared: Option<&Prepared>) -> Option<f64> {
+    /// `None` means "sum [`Likelihood::ln_likelihood`] row by row". `data`
+    /// must be what `cache` was prepared from.
+    fn ln_likelihood_sum(&self, _data: &Weighted<Self::Row>, _cache: &Self::Cache) -> Option<f64> {
         None
     }
     fn sort_key(_row: &Self::Row) -> f64 {
@@ -297,7 +297,7 @@ pub struct Fitted<M> {
 
 struct MeanNll<'a, M: Likelihood> {
     data: &'a Weighted<M::Row>,
-    prepared: Option<Prepared>,
+    cache: M::Cache,
     total: f64,
     penalizer: f64,
     /// The last (log-params, cost, gradient) from the closed-form path: the
@@ -315,7 +315,7 @@ impl<M: Likelihood> MeanNll<'_, M> {
             Ok(m) => match m.ln_likelihood_and_gradient(self.data) {
                 Some((ll, _)) => ll,
                 None => m
-                    .ln_likelihood_sum(self.data, self.prepared.as_ref())
+                    .ln_likelihood_sum(self.data, &self.cache)
                     .unwrap_or_else(|| crate::total(self.data.iter().map(|(r, w)| w * m.ln_likelihood(r)))),
             },
             Err(_) => f64::NEG_INFINITY,
@@ -380,8 +380,8 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
         rows: order.iter().map(|&i| data.rows[i]).collect(),
         weights: order.iter().map(|&i| data.weights[i]).collect(),
     };
-    let prepared = M::prepare(&sorted);
-    let nll = MeanNll::<M> { data: &sorted, prepared, total, penalizer: opts.penalizer, last: Default::default() };
+    let cache = M::prepare(&sorted);
+    let nll = MeanNll::<M> { data: &sorted, cache, total, penalizer: opts.penalizer, last: Default::default() };
     let starts: Vec<Vec<f64>> = M::starts().iter().map(|s| s.iter().map(|v| v.ln()).collect()).collect();
     let mut best = minimise(&nll, &starts, opts.max_iters).map_err(ModelError::Optimisation)?;
     let natural: Vec<f64> = best.log_params.iter().map(|v| v.exp()).collect();

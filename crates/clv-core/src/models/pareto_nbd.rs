@@ -9,17 +9,17 @@
 
 use super::bgnbd::check_rfm;
 use super::special::{gauss_legendre, ln_gamma_ratio, ln_hyp2f1_c_a1_scaled, log_add_exp};
-use super::{finite_or, positive, CountModel, Likelihood, ModelError, Prepared, Rfm, Weighted};
+use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm, Weighted};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ParetoNbd {
-    pub r: f64,
-    pub alpha: f64,
-    pub s: f64,
-    pub beta: f64,
+    r: f64,
+    alpha: f64,
+    s: f64,
+    beta: f64,
 }
 
 /// ln(1 − eᵈ) for d ≤ 0 (−∞ at d = 0), accurate at both ends.
@@ -33,8 +33,10 @@ fn ln_one_minus_exp(d: f64) -> f64 {
     }
 }
 
-/// Each row's distinct x, T and (x, t) pairs, found once per fit.
-struct PairIndex {
+/// Each row's distinct x, T and (x, t) pairs, found once per fit: the
+/// cache of Pareto/NBD's likelihood sum.
+#[derive(Debug, Default)]
+pub struct PairIndex {
     xs: Vec<f64>,
     ts: Vec<f64>,
     pairs: Vec<(f64, f64)>,
@@ -183,6 +185,7 @@ fn same_dropout_rate(p: &[f64]) -> String {
 impl Likelihood for ParetoNbd {
     type Row = Rfm;
     const ID: super::ModelId = super::ModelId::Pnbd;
+    type Cache = PairIndex;
     const PARAMS: &'static [&'static str] = &["r", "alpha", "s", "beta"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {
@@ -204,15 +207,18 @@ impl Likelihood for ParetoNbd {
         }
     }
 
-    fn prepare(data: &Weighted<Rfm>) -> Option<Prepared> {
-        Some(Box::new(PairIndex::new(data)))
+    fn prepare(data: &Weighted<Rfm>) -> PairIndex {
+        PairIndex::new(data)
     }
 
     /// The sum over the data with ₂F₁ terms computed once per distinct
     /// (x, t) and ln Γ once per distinct x — 38× fewer ₂F₁ evaluations on
     /// 1M simulated customers than row by row.
-    fn ln_likelihood_sum(&self, data: &Weighted<Rfm>, prepared: Option<&Prepared>) -> Option<f64> {
-        let index = prepared?.downcast_ref::<PairIndex>()?;
+    fn ln_likelihood_sum(&self, data: &Weighted<Rfm>, index: &PairIndex) -> Option<f64> {
+        // Prepared for other rows (or the empty default): the plain sum.
+        if index.rows.len() != data.rows.len() {
+            return None;
+        }
         let f: Vec<f64> = index.pairs.par_iter().map(|&(x, t)| self.ln_f(x, t).unwrap_or(f64::NAN)).collect();
         if f.iter().any(|v| v.is_nan()) {
             return Some(f64::NEG_INFINITY);

@@ -20,10 +20,10 @@ pub struct SbgRow {
     pub survived: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ShiftedBetaGeometric {
-    pub gamma: f64,
-    pub delta: f64,
+    gamma: f64,
+    delta: f64,
 }
 
 impl ShiftedBetaGeometric {
@@ -70,6 +70,7 @@ impl ShiftedBetaGeometric {
 impl Likelihood for ShiftedBetaGeometric {
     type Row = SbgRow;
     const ID: super::ModelId = super::ModelId::Sbg;
+    type Cache = ();
     const PARAMS: &'static [&'static str] = &["gamma", "delta"];
 
     fn from_params(p: &[f64]) -> Result<Self, ModelError> {
