@@ -261,4 +261,76 @@ mod tests {
         assert!(f.notes.is_empty());
         assert_eq!(f.csv, "user_id,frequency,recency,T,monetary_value\na,1,4,5,3\nb,0,0,3,0\n");
     }
+
+    const CDNOW: &str = include_str!("../tests/data/cdnow_sample_transactions.csv");
+
+    fn cdnow_session() -> (Transactions, ModelSession, ModelsResult) {
+        let tx = clv_core::ingest::ingest(CDNOW.as_bytes(), &Default::default(), &mut |_| {}).unwrap().transactions;
+        let req = ModelRequest {
+            summary: SummaryRequest { cutoff: "1997-09-30".into(), horizon_days: 90, unit: TimeUnit::Week },
+            models: vec![ModelKind::Bgnbd, ModelKind::Pnbd],
+            penalizer: 0.0,
+            annual_discount_rate: 0.1,
+        };
+        let mut said = Vec::new();
+        let (session, result) = fit_models(&tx, &req, &mut |s| said.push(s)).unwrap();
+        assert_eq!(said.len(), 3, "{said:?}"); // two count models, then Gamma–Gamma
+        assert!(said[1].starts_with("Fitting Pareto/NBD (2 of 3) on 2357 customers"), "{said:?}");
+        (tx, session, result)
+    }
+
+    fn query(sort: SortKey, descending: bool, search: &str, page: usize) -> TableQuery {
+        TableQuery { model: ModelKind::Pnbd, search: search.into(), sort, descending, page, page_size: 25 }
+    }
+
+    #[test]
+    fn the_customer_table_pages_sorts_and_searches_in_the_worker() {
+        let (tx, mut session, result) = cdnow_session();
+        assert!(result.fits.iter().all(|f| f.convergence.converged) && result.failed.is_empty());
+        let first = session.table(&query(SortKey::Clv, true, "", 0)).unwrap();
+        assert_eq!((first.total, first.matching, first.page, first.rows.len()), (2357, 2357, 0, 25));
+        let second = session.table(&query(SortKey::Clv, true, "", 1)).unwrap();
+        let clv: Vec<f64> = first.rows.iter().chain(&second.rows).map(|r| r.value.clv).collect();
+        assert!(clv.windows(2).all(|w| w[0] >= w[1]), "descending across the page boundary");
+        // A page past the end is the last page, not an empty one.
+        let last = session.table(&query(SortKey::Clv, true, "", 10_000)).unwrap();
+        assert_eq!((last.page, last.rows.len()), (94, 2357 - 94 * 25));
+        // Search is a substring of the id; the count is of matches.
+        let found = session.table(&query(SortKey::UserId, false, "111", 0)).unwrap();
+        assert!(found.rows.iter().all(|r| r.user_id.contains("111")));
+        assert!(found.rows.windows(2).all(|w| w[0].user_id < w[1].user_id));
+        let expected = (0..tx.customers()).filter(|&c| tx.id(c).contains("111")).count();
+        assert!(expected > 0);
+        assert_eq!((found.matching, found.rows.len()), (expected, expected.min(25)));
+    }
+
+    #[test]
+    fn predictions_are_computed_once_and_equal_the_cli_path() {
+        let (tx, mut session, _) = cdnow_session();
+        let a = session.export(ModelKind::Pnbd, ExportFormat::Csv).unwrap();
+        let b = session.export(ModelKind::Pnbd, ExportFormat::Csv).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(session.predictions.len(), 1, "cached per model");
+        // `clv predict`'s path: the same customers, models and CLV settings.
+        let cutoff = checked_cutoff(&tx, "1997-09-30", "cutoff").unwrap();
+        let customers = Customers::from_summary(&RfmSummary::build(&tx, cutoff, TimeUnit::Week), &tx);
+        let set = pipeline::fit_models(&[ModelKind::Pnbd], true, &customers, &FitOptions::default(), &mut |_, _, _| {});
+        let clv = ClvParams::new(90.0, 0.1, TimeUnit::Week).unwrap();
+        let rows = predict(set.model(ModelKind::Pnbd).unwrap(), set.spend_model(), &customers, &clv);
+        assert_eq!(a.csv, predictions_csv(&rows, &mut CsvSafety::default()));
+        assert_eq!(a.file_name, "predictions_pnbd.csv");
+    }
+
+    #[test]
+    fn the_models_answer_only_at_the_cutoff_they_were_fitted_at() {
+        let (tx, session, _) = cdnow_session();
+        let at = checked_cutoff(&tx, "1997-09-30", "cutoff").unwrap();
+        let (_, spend, unit) = session.fitted_at(ModelKind::Pnbd, at).unwrap();
+        assert!(spend.is_some() && unit == TimeUnit::Week);
+        let other = checked_cutoff(&tx, "1997-12-31", "cutoff").unwrap();
+        let err = session.fitted_at(ModelKind::Pnbd, other).unwrap_err();
+        assert!(err.contains("fitted at cutoff 1997-09-30"), "{err}");
+        let err = session.fitted_at(ModelKind::Mbgnbd, at).unwrap_err();
+        assert!(err.contains("mbgnbd: it was not fitted"), "{err}");
+    }
 }
