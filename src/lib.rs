@@ -1,22 +1,19 @@
 //! The browser app: a thin Leptos page and a Web Worker around `clv-core`.
 //!
-//! - [`ui`] — components (page side, main thread);
-//! - [`session`] — the page's handle on the worker and the signals its replies feed;
-//! - [`protocol`] — the messages crossing the worker boundary;
-//! - [`recovery`] — what the page keeps to rebuild a worker that died, and how it says so;
-//! - [`worker`], [`blob_reader`] — the worker side: reads the `File` in slices, runs the core;
-//! - [`analysis`], [`cohort_analysis`] — pure functions the worker runs over the core (tested natively).
+//! Each file's side of the boundary is in its path:
+//! - [`page`] — the main thread: [`page::ui`] components, [`page::session`] (the page's handle on the
+//!   worker and the signals its replies feed), [`page::recovery`] (what the page keeps to rebuild a
+//!   worker that died, and how it says so);
+//! - [`protocol`] — the messages crossing the boundary, shared by both sides;
+//! - [`worker`] — the Web Worker: [`worker::blob_reader`] reads the `File` in slices,
+//!   [`worker::analysis`] and [`worker::cohort_analysis`] are the pure functions it runs over the core
+//!   (tested natively).
 
-pub mod analysis;
-pub mod blob_reader;
-pub mod cohort_analysis;
+pub mod page;
 pub mod protocol;
-pub mod recovery;
-pub mod session;
-pub mod ui;
 pub mod worker;
 
-pub use ui::App;
+pub use page::ui::App;
 
 /// Show panics in the page (and the console), so a bug never looks like a frozen page.
 pub fn install_panic_hook() {

@@ -11,7 +11,7 @@ fn app_mounts_with_its_promise() {
     leptos::mount::mount_to_body(clv_app::App);
     let doc = web_sys::window().unwrap().document().unwrap();
     let h1 = doc.query_selector("h1").unwrap().unwrap();
-    assert_eq!(h1.text_content().unwrap(), clv_app::ui::PRODUCT);
+    assert_eq!(h1.text_content().unwrap(), clv_app::page::ui::PRODUCT);
     let tagline = doc.query_selector(".tagline").unwrap().unwrap();
     assert_eq!(tagline.text_content().unwrap(), "Your data never leaves this browser tab.");
     assert!(doc.get_element_by_id("csv").is_some());

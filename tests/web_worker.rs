@@ -7,7 +7,7 @@
 #[path = "../crates/clv-core/tests/common/published.rs"]
 mod published;
 
-use clv_app::blob_reader::BlobReader;
+use clv_app::worker::blob_reader::BlobReader;
 use clv_core::features::{Cutoff, RfmSummary};
 use clv_core::ingest::{ingest, IngestOptions};
 use clv_core::time::{parse_day, TimeUnit};

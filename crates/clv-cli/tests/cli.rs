@@ -646,7 +646,7 @@ fn cohorts_daily_is_the_pages_revenue_forecast() {
         "json",
     ]);
     let cli: daily::DailyForecast = serde_json::from_str(&json).unwrap();
-    // The page's path (src/cohort_analysis.rs): table → values (backtest) → daily_forecast.
+    // The page's path (src/worker/cohort_analysis.rs): table → values (backtest) → daily_forecast.
     let tx = ingest(std::fs::File::open(&path).unwrap(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
     let cutoff = Cutoff::day(parse_day("1997-06-30").unwrap());
     let params = CohortParams::new(CohortGrain::Month, TimeUnit::Week, cutoff, 365, 0.9, None).unwrap();

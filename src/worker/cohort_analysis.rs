@@ -3,8 +3,8 @@
 //! a model is fitted at the same cutoff, and the daily revenue forecast with
 //! its backtest. Pure functions over the core, tested natively.
 
-use crate::analysis::ModelSession;
 use crate::protocol::{CohortCurves, CohortRequest, CohortsView, ExportFile};
+use crate::worker::analysis::ModelSession;
 use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::daily::daily_forecast;
@@ -14,7 +14,7 @@ use clv_core::features::Users;
 use clv_core::ingest::Transactions;
 
 fn table(tx: &Transactions, users: Option<&Users>, req: &CohortRequest) -> Result<CohortTable, String> {
-    let cutoff = crate::analysis::checked_cutoff(tx, &req.cutoff, "cutoff")?;
+    let cutoff = crate::worker::analysis::checked_cutoff(tx, &req.cutoff, "cutoff")?;
     let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon_days, req.level, req.segment.clone())
         .map_err(|e| e.to_string())?;
     build(tx, users, &params).map_err(|e| e.to_string())
@@ -108,7 +108,7 @@ mod tests {
     use clv_core::ingest::{ingest, IngestOptions};
     use clv_core::time::{CohortGrain, TimeUnit};
 
-    const CDNOW: &str = include_str!("../tests/data/cdnow_sample_transactions.csv");
+    const CDNOW: &str = include_str!("../../tests/data/cdnow_sample_transactions.csv");
 
     fn req(btyd: Option<clv_core::pipeline::ModelKind>) -> CohortRequest {
         CohortRequest {

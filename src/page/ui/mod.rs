@@ -12,8 +12,8 @@ mod progress;
 mod report;
 mod summary;
 
-use crate::recovery::Panel;
-use crate::session::Session;
+use crate::page::recovery::Panel;
+use crate::page::session::Session;
 use clv_core::ingest::Sniffed;
 use leptos::prelude::*;
 use web_sys::Blob;

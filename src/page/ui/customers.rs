@@ -4,9 +4,9 @@
 
 use super::format;
 use super::OutageNote;
+use crate::page::recovery::Panel;
+use crate::page::session::Session;
 use crate::protocol::{ExportFormat, SortKey, TableQuery};
-use crate::recovery::Panel;
-use crate::session::Session;
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
 

@@ -2,9 +2,12 @@
 //! posts [`Reply`]s. Ingested transactions stay here between requests; only
 //! reports, statistics and exports cross back to the page.
 
-use crate::blob_reader::BlobReader;
+pub mod analysis;
+pub mod blob_reader;
+pub mod cohort_analysis;
+
 use crate::protocol::{Reply, Request, TestCrash};
-use crate::{analysis, cohort_analysis};
+use crate::worker::blob_reader::BlobReader;
 use clv_core::ingest::{ingest, Ingested, Progress};
 use js_sys::Reflect;
 use serde::Serialize;

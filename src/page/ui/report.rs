@@ -2,7 +2,7 @@
 //! reason a row was not used.
 
 use super::format;
-use crate::session::Session;
+use crate::page::session::Session;
 use clv_core::ingest::IngestReport;
 use leptos::prelude::*;
 

@@ -1,7 +1,7 @@
 //! The running ingest: bytes read of total, percent, rows so far, Cancel.
 
 use super::format;
-use crate::session::Session;
+use crate::page::session::Session;
 use leptos::prelude::*;
 
 #[component]

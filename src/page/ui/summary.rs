@@ -2,9 +2,9 @@
 
 use super::format;
 use super::OutageNote;
+use crate::page::recovery::Panel;
+use crate::page::session::Session;
 use crate::protocol::{ExportKind, SummaryRequest, SummaryStats};
-use crate::recovery::Panel;
-use crate::session::Session;
 use clv_core::time::{format_day, parse_day, TimeUnit};
 use leptos::prelude::*;
 

@@ -2,8 +2,8 @@
 //! mapping the user confirms before the run.
 
 use super::{OutageNote, PendingFile};
-use crate::recovery::Panel;
-use crate::session::Session;
+use crate::page::recovery::Panel;
+use crate::page::session::Session;
 use clv_core::ingest::{sniff, ColumnMapping, DateOrder, IngestOptions, Role, Sniffed};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -6,14 +6,14 @@
 //! only way to stop synchronous work) — and its memory dies with it. The page
 //! then starts a fresh worker and replays what rebuilds that memory (the same
 //! `File` handles and options, the users file, the last model fit; see
-//! [`crate::recovery`]), and says next to the action what failed. Results
+//! [`crate::page::recovery`]), and says next to the action what failed. Results
 //! already shown live in page signals and are kept.
 
+use crate::page::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Outage, Panel, Reload};
 use crate::protocol::{
     CohortRequest, CohortsView, ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request,
     SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
 };
-use crate::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Outage, Panel, Reload};
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
 use clv_core::pipeline::ModelKind;

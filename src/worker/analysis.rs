@@ -256,7 +256,7 @@ mod tests {
         assert_eq!(f.csv, "user_id,frequency,recency,T,monetary_value\na,1,4,5,3\nb,0,0,3,0\n");
     }
 
-    const CDNOW: &str = include_str!("../tests/data/cdnow_sample_transactions.csv");
+    const CDNOW: &str = include_str!("../../tests/data/cdnow_sample_transactions.csv");
 
     fn cdnow_session() -> (Transactions, ModelSession, ModelsResult) {
         let tx = clv_core::ingest::ingest(CDNOW.as_bytes(), &Default::default(), &mut |_| {}).unwrap().transactions;
