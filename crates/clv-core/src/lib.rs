@@ -6,17 +6,26 @@
 //!
 //! Data flows through the modules in this order:
 //!
-//! 1. [`ingest`] — a transaction CSV, streamed, into per-customer histories
-//!    and a report of every row not used;
+//! 1. [`ingest`] — a transaction CSV (any encoding, delimiter, date and
+//!    decimal format), streamed, into per-customer histories and a report of
+//!    every row not used;
 //! 2. [`features`] — leakage-safe features at a cutoff: the BTYD summary
 //!    (`frequency, recency, T, monetary_value`), holdout counts, per-user
-//!    feature rows with labels;
-//! 3. [`models`] — BG/NBD, Pareto/NBD, MBG/NBD, BG/BB and Gamma–Gamma,
-//!    fitted by maximum likelihood with honest convergence reports;
-//! 4. [`evaluate`] — holdout accuracy metrics.
+//!    feature rows with labels, the summary figures the page shows;
+//! 3. [`models`] — BG/NBD, Pareto/NBD, MBG/NBD, BG/BB, Gamma–Gamma (and
+//!    sBG, not yet used by the page or the CLI), fitted by maximum
+//!    likelihood with honest convergence reports;
+//! 4. [`pipeline`] — what the page's worker and the CLI share: `fit_models`
+//!    under one convergence policy, predictions, their CSV; [`clv`] — the
+//!    discounted value; [`holdout`] and [`evaluate`] — accuracy on held-out time;
+//! 5. [`cohorts`] and [`forecast`] — signup cohorts, their value at a horizon
+//!    and the daily revenue forecast (Holt–Winters, backtests, reconciliation).
 //!
-//! [`simulate`] draws synthetic transactions from known parameters for tests,
-//! benchmarks and teaching; [`time`] holds the calendar and the time unit.
+//! [`limits`] bounds every size that comes from input; [`export`] writes CSV
+//! that a spreadsheet will not run; [`linalg`] solves the few small dense
+//! systems; [`simulate`] draws synthetic transactions from known parameters
+//! for tests, benchmarks and teaching; [`time`] holds the calendar and the
+//! time unit.
 
 pub mod clv;
 pub mod cohorts;

@@ -105,7 +105,7 @@ impl Likelihood for GammaGamma {
         vec![self.p, self.q, self.gamma]
     }
 
-    /// Note 025 eq. 4 in the form of [`spend_row`].
+    /// Note 025 eq. 4 in the form of `spend_row`.
     fn ln_likelihood(&self, s: &Spend) -> f64 {
         finite_or(spend_row([self.p, self.q, self.gamma], &SpendX::new(self.p, self.q, s.x), s).0, f64::NEG_INFINITY)
     }

@@ -1,5 +1,5 @@
-//! Maximum likelihood on log-parameters with argmin: L-BFGS (More–Thuente
-//! line search) from several starts, Nelder–Mead when L-BFGS stops on a
+//! Maximum likelihood on log-parameters with argmin: L-BFGS (backtracking
+//! line search with the Armijo condition) from several starts, Nelder–Mead when L-BFGS stops on a
 //! non-finite value, then standard errors from a finite-difference Hessian.
 //! Convergence is judged by the gradient at the end, not by the solver's
 //! say-so, and reported as it is.
@@ -240,7 +240,7 @@ fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>,
 /// judgement at the end calls such a point a boundary anyway.
 const WATCH: u64 = 40;
 
-/// The solver's reason when [`lbfgs_watched`] stopped at a limit.
+/// The solver's reason when `lbfgs_watched` stopped at a limit.
 pub const AT_LIMIT: &str = "stopped: heading for a limit of the parameter space";
 
 /// L-BFGS in two legs: after [`WATCH`] iterations a run that is not done

@@ -217,7 +217,7 @@ pub(crate) fn gauss_legendre() -> &'static [(f64, f64)] {
     NODES.get_or_init(|| gauss_legendre_rule(48))
 }
 
-/// 20-point rule for [`panel_integral`]: each panel is at least three
+/// 20-point rule for `panel_integral`: each panel is at least three
 /// half-widths from the integrand's singularity, where an n-point rule errs
 /// by ~(3 + √8)^(−2n) ≈ 10⁻³¹ — 48 points there only cost time (Pareto/NBD
 /// fits at the dropout boundary spend most of theirs in these panels).
@@ -271,7 +271,7 @@ pub const NEAR_ONE: f64 = 0.9;
 ///
 /// with the power taken inside: w^(b−1)(w + zE)^(−b) = (1 + zE/w)^(−b)/w. The
 /// integrand's only near-singularity is at y ≈ −a·w and it falls by e⁻¹ over
-/// y ≈ a·w/b, so graded panels ([`panel_integral`]) starting at that scale
+/// y ≈ a·w/b, so graded panels (`panel_integral`) starting at that scale
 /// stay three half-widths from it: ~10⁻¹⁵ relative. This keeps Pareto/NBD
 /// fast when a fit heads for a boundary (z → 1: a few hundred terms instead
 /// of 10⁵ per (x, t) pair).
@@ -317,7 +317,7 @@ fn panel_integral(ln_h: impl Fn(f64) -> f64, scale: f64) -> f64 {
     log_sum_exp(terms.iter().copied())
 }
 
-/// The narrowest first panel of [`panel_integral`].
+/// The narrowest first panel of `panel_integral`.
 const MIN_PANEL: f64 = 1e-280;
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub struct Reached {
 
 /// The limits the optimum is not distinguishable from. `cost` is the
 /// objective the optimiser minimised (mean NLL + penalty, so a penalised
-/// fit is never at a limit); `total` turns [`LIMIT_TOLERANCE`] into its scale.
+/// fit is never at a limit); `total` turns `LIMIT_TOLERANCE` into its scale.
 pub fn limits_reached(limits: &[Limit], log_params: &[f64], cost: impl Fn(&[f64]) -> f64, total: f64) -> Vec<Reached> {
     let c0 = cost(log_params);
     let tol = LIMIT_TOLERANCE / total.max(1.0);
