@@ -21,11 +21,9 @@ fn params(tx: &Transactions, req: &SummaryRequest) -> Result<FeatureParams, Stri
     FeatureParams::new(cutoff, req.horizon_days, CohortGrain::Month)
 }
 
-/// A cutoff the user typed, checked against the purchases (a typo'd year is
-/// an error naming the likely day); `what` names the field.
+/// A cutoff the user typed, checked against the purchases; `what` names the field.
 pub(crate) fn checked_cutoff(tx: &Transactions, text: &str, what: &str) -> Result<Cutoff, String> {
-    let day = parse_day(text).map_err(|e| format!("{what}: {e}"))?;
-    Cutoff::checked(day, tx).map_err(|e| format!("{what}: {e}"))
+    Cutoff::parse_checked(text, tx, what)
 }
 
 /// Fit settings (`FitOptions::new` bounds the penalizer: [`clv_core::limits::MAX_PENALIZER`]).

@@ -596,8 +596,7 @@ fn load_customers(data: &ModelInput) -> Result<Customers, String> {
 /// `--cutoff` read and checked against the purchases (a typo'd year is an
 /// error naming the likely day).
 pub(crate) fn checked_cutoff(s: &str, tx: &Transactions) -> Result<Cutoff, String> {
-    let day = parse_day(s).map_err(|e| format!("--cutoff: {e}"))?;
-    Cutoff::checked(day, tx).map_err(|e| format!("--cutoff: {e}"))
+    Cutoff::parse_checked(s, tx, "--cutoff")
 }
 
 /// `--penalizer` within [`clv_core::limits::MAX_PENALIZER`].

@@ -47,6 +47,15 @@ impl Cutoff {
         check_near_data("cutoff", day, tx).map(|()| Cutoff { day })
     }
 
+    /// A cutoff a person typed (`YYYY-MM-DD`), parsed and checked against the
+    /// purchases (a typo'd year is an error naming the likely day); errors
+    /// start with `what` — the field's name where it was typed (`--cutoff`,
+    /// "calibration end").
+    pub fn parse_checked(text: &str, tx: &Transactions, what: &str) -> Result<Cutoff, String> {
+        let day = crate::time::parse_day(text).map_err(|e| format!("{what}: {e}"))?;
+        Cutoff::checked(day, tx).map_err(|e| format!("{what}: {e}"))
+    }
+
     pub fn includes(self, ts: i64) -> bool {
         ts < (self.day + 1) * SECONDS_PER_DAY
     }
