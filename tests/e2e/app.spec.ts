@@ -93,8 +93,10 @@ test('a file without the needed columns gets a message a user can act on', async
 });
 
 test('progress, and Cancel really stops the worker', async ({ page }, testInfo) => {
+  // Big enough that an idle machine cannot read it before the test sees
+  // progress and clicks Cancel (3M rows, 64 MB, finished in under a second).
   const path = testInfo.outputPath('big.csv');
-  writeBigCsv(path, 3_000_000);
+  writeBigCsv(path, 12_000_000);
   await page.goto('/');
   await page.setInputFiles('#csv', path);
   await page.click('#analyse');
