@@ -16,8 +16,7 @@
 
 use super::optimize::{minimise, Convergence, Objective};
 use super::validity::{self, Limit};
-use super::{estimate, Likelihood, MeanNll, ParamEstimate};
-use crate::linalg::spd_inverse;
+use super::{covariance, estimate, Likelihood, MeanNll, ParamEstimate};
 use serde::{Deserialize, Serialize};
 
 /// How far along each reached limit the limiting model is evaluated: ×10⁸.
@@ -42,14 +41,14 @@ pub struct LimitingFit {
 }
 
 /// Each distinct sentence once, joined.
-pub(super) fn said_once<'a>(sentences: impl Iterator<Item = &'a str>) -> String {
-    let mut words: Vec<&str> = Vec::new();
+pub(super) fn said_once<S: AsRef<str>>(sentences: impl Iterator<Item = S>) -> String {
+    let mut words: Vec<S> = Vec::new();
     for s in sentences {
-        if !words.contains(&s) {
+        if !words.iter().any(|w| w.as_ref() == s.as_ref()) {
             words.push(s);
         }
     }
-    words.join("; and ")
+    words.iter().map(|w| w.as_ref()).collect::<Vec<_>>().join("; and ")
 }
 
 /// The full log-parameters `origin + Σ φ_k basis_k`: the model restricted to
@@ -171,44 +170,29 @@ pub(super) fn fit_limit<M: Likelihood>(nll: &MeanNll<'_, M>, end: &[f64], first:
         if further.is_empty() {
             let mut convergence = optimum.convergence.clone();
             convergence.iterations = iterations;
-            let cov = optimum.hessian.as_ref().and_then(|h| {
-                spd_inverse(&h.iter().map(|row| row.iter().map(|v| v * nll.total).collect()).collect::<Vec<_>>())
-            });
-            return Some(report::<M>(
-                nll,
-                &limits,
-                &reached,
-                &reduced,
-                &optimum.log_params,
-                cov,
-                convergence,
-                &further,
-            ));
+            let cov = optimum.hessian.as_ref().and_then(|h| covariance(h, nll.total));
+            return Some(report(&reduced, &limits, &reached, &optimum.log_params, cov, convergence));
         }
+        // Every round adds a limit, so the loop ends: at the latest when none remain.
         fresh = further.iter().map(|r| remaining[r.index].0).collect();
         reached.extend(&fresh);
         origin = at;
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn report<M: Likelihood>(
-    nll: &MeanNll<'_, M>,
+    reduced: &Reduced<'_, MeanNll<'_, M>>,
     limits: &[Limit],
     reached: &[usize],
-    reduced: &Reduced<'_, MeanNll<'_, M>>,
     phi: &[f64],
     cov: Option<Vec<Vec<f64>>>,
     mut convergence: Convergence,
-    further: &[validity::Reached],
 ) -> LimitingFit {
-    // `further` is empty unless the limits ran out (every round adds one).
+    let nll = reduced.inner;
     let at = reduced.full(phi);
     let natural: Vec<f64> = at.iter().map(|v| v.exp()).collect();
     let log_likelihood = nll.ll_at(&at);
-    let description = said_once(
-        reached.iter().map(|&i| (limits[i].describe)(&natural)).collect::<Vec<_>>().iter().map(|s| s.as_str()),
-    );
+    let description = said_once(reached.iter().map(|&i| (limits[i].describe)(&natural)));
     // The coordinates no limit moves are basis vectors of their own (see
     // `complement`): their reduced coordinate is the log-parameter.
     let kept: Vec<usize> = (0..at.len()).filter(|&i| reached.iter().all(|&l| limits[l].direction[i] == 0.0)).collect();
@@ -238,13 +222,7 @@ fn report<M: Likelihood>(
             params.push(estimate(fixed.name, (fixed.value)(&natural).ln(), None));
         }
     }
-    if !further.is_empty() {
-        convergence.converged = false;
-        convergence.message = format!(
-            "the limiting model is itself at a boundary: {}",
-            said_once(further.iter().map(|r| r.describe.as_str()))
-        );
-    } else if convergence.converged {
+    if convergence.converged {
         let model = M::from_params(&natural);
         if let Err(why) =
             model.map_err(|e| e.to_string()).and_then(|m| validity::check_numerics(&m, nll.data, log_likelihood))

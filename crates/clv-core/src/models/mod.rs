@@ -394,7 +394,7 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
     // at a limit, where they mean nothing (and cost 2n² + 1 likelihood passes).
     let cov = (!at_limit)
         .then(|| best.hessian.clone().unwrap_or_else(|| hessian(&nll, &best.log_params)))
-        .and_then(|h| spd_inverse(&h.iter().map(|row| row.iter().map(|v| v * total).collect()).collect::<Vec<_>>()));
+        .and_then(|h| covariance(&h, total));
     let mut warnings = Vec::new();
     if cov.is_none() && !at_limit {
         warnings.push("the Hessian at the optimum is not positive definite: standard errors are not available and the parameters may not be identified by this data".into());
@@ -433,6 +433,13 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
     Ok(Fitted { model, report })
 }
 
+/// The covariance of the log-parameters from the Hessian of the *mean* NLL
+/// (what the optimiser minimised) over `total` customers; `None` when it is
+/// not positive definite.
+fn covariance(mean_hessian: &[Vec<f64>], total: f64) -> Option<Vec<Vec<f64>>> {
+    spd_inverse(&mean_hessian.iter().map(|row| row.iter().map(|v| v * total).collect()).collect::<Vec<_>>())
+}
+
 /// A parameter's estimate from its log-scale value and variance: the
 /// standard error by the delta method, the 95% interval on the log scale
 /// (so it stays positive); none when the variance is not a valid one.
@@ -464,7 +471,7 @@ fn judge<M: Likelihood>(
     let reached = validity::limits_reached(&M::limits(), log_params, |p| nll.cost(p), nll.total);
     if !reached.is_empty() {
         let limit_ll = nll.ll_at(&reached[0].at);
-        let text = limiting::said_once(reached.iter().map(|r| r.describe.as_str()));
+        let text = limiting::said_once(reached.iter().map(|r| &r.describe));
         conv.converged = false;
         conv.message = format!(
             "at a boundary, not a maximum: {text}. The log-likelihood keeps rising toward {:.4} along that limit, so these parameters are a point on the way to it, not estimates",
