@@ -55,18 +55,21 @@ impl SummaryStats {
         let n = s.rows.len() as f64;
         let mean = |f: fn(&super::RfmRow) -> f64| crate::total(s.rows.iter().map(f)) / n;
         let repeaters: Vec<f64> = s.rows.iter().filter(|r| r.frequency > 0).map(|r| r.monetary_value).collect();
+        // One pass over the histories (time-sorted): the window's revenue by
+        // whether the customer was known at the cutoff, and the last day.
         let window = p.label_window();
-        let (mut known, mut new) = (Vec::new(), Vec::new());
+        let (mut known, mut new, mut last_ts) = (0.0, 0.0, i64::MIN);
         for c in 0..tx.customers() {
             let h = tx.history(c);
-            let in_window = h.iter().filter(|t| window.contains(&t.ts)).map(|t| t.amount);
+            let in_window = crate::total(h.iter().filter(|t| window.contains(&t.ts)).map(|t| t.amount));
             if h.first().is_some_and(|t| p.cutoff.includes(t.ts)) {
-                known.extend(in_window);
+                known += in_window;
             } else {
-                new.extend(in_window);
+                new += in_window;
             }
+            last_ts = last_ts.max(h.last().map_or(i64::MIN, |t| t.ts));
         }
-        let last_day = tx.all().map(|t| day_of(t.ts)).max().unwrap_or(i64::MIN);
+        let last_day = if last_ts == i64::MIN { i64::MIN } else { day_of(last_ts) };
         Ok(SummaryStats {
             cutoff: s.cutoff.clone(),
             horizon_days: p.horizon_days,
@@ -83,8 +86,8 @@ impl SummaryStats {
             } else {
                 crate::total(repeaters.iter().copied()) / repeaters.len() as f64
             },
-            label_revenue: crate::total(known),
-            new_customer_revenue: crate::total(new),
+            label_revenue: known,
+            new_customer_revenue: new,
             label_window_complete: last_day >= p.cutoff.day + p.horizon_days,
             preview: s
                 .rows
