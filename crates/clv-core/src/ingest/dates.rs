@@ -66,6 +66,24 @@ pub enum DateOrder {
     MonthFirst,
 }
 
+impl DateOrder {
+    /// "day-first" or "month-first", as reports say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DateOrder::DayFirst => "day-first",
+            DateOrder::MonthFirst => "month-first",
+        }
+    }
+
+    /// The other order.
+    pub fn other(self) -> DateOrder {
+        match self {
+            DateOrder::DayFirst => DateOrder::MonthFirst,
+            DateOrder::MonthFirst => DateOrder::DayFirst,
+        }
+    }
+}
+
 impl std::str::FromStr for DateOrder {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

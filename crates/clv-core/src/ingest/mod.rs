@@ -550,17 +550,15 @@ impl DateOrderDecision {
             DateOrder::DayFirst => (self.day_first_only, self.month_first_only),
             DateOrder::MonthFirst => (self.month_first_only, self.day_first_only),
         };
-        let name = |o: DateOrder| if o == DateOrder::DayFirst { "day-first" } else { "month-first" };
-        let other = if self.order == DateOrder::DayFirst { DateOrder::MonthFirst } else { DateOrder::DayFirst };
+        let (name, other) = (self.order.name(), self.order.other().name());
         if against > 0 {
             Some(format!(
-                "slash dates conflict: {deciding} only fit {} and {against} only fit {} — the column mixes formats; read as {} and the {against} rejected (date_order_conflict)",
-                name(self.order), name(other), name(self.order)
+                "slash dates conflict: {deciding} only fit {name} and {against} only fit {other} — the column mixes formats; read as {name} and the {against} rejected (date_order_conflict)"
             ))
         } else if (deciding as usize) < crate::ingest::amount::FEW_DECIDING_CELLS && self.ambiguous > deciding {
             Some(format!(
-                "slash dates read {} on thin evidence: {deciding} date(s) decide it for {} that fit either order; check the dates, or set the order",
-                name(self.order), self.ambiguous
+                "slash dates read {name} on thin evidence: {deciding} date(s) decide it for {} that fit either order; check the dates, or set the order",
+                self.ambiguous
             ))
         } else {
             None
@@ -590,10 +588,7 @@ fn resolve_slash_dates(
         (d, m) if m > d => (DateOrder::MonthFirst, "evidence"),
         _ => (setting, "setting (evidence tied)"),
     };
-    let (name, other) = match order {
-        DateOrder::DayFirst => ("day-first", "month-first"),
-        DateOrder::MonthFirst => ("month-first", "day-first"),
-    };
+    let (name, other) = (order.name(), order.other().name());
     for p in pieces.iter_mut() {
         for &(i, d) in &p.slash {
             let i = i as usize;
