@@ -17,13 +17,8 @@ use clv_core::pipeline::{
 use clv_core::time::{parse_day, CohortGrain, TimeUnit};
 
 fn params(tx: &Transactions, req: &SummaryRequest) -> Result<FeatureParams, String> {
-    let cutoff = checked_cutoff(tx, &req.cutoff, "cutoff")?;
+    let cutoff = Cutoff::parse_checked(&req.cutoff, tx, "cutoff")?;
     FeatureParams::new(cutoff, req.horizon_days, CohortGrain::Month)
-}
-
-/// A cutoff the user typed, checked against the purchases; `what` names the field.
-pub(crate) fn checked_cutoff(tx: &Transactions, text: &str, what: &str) -> Result<Cutoff, String> {
-    Cutoff::parse_checked(text, tx, what)
 }
 
 /// Fit settings (`FitOptions::new` bounds the penalizer: [`clv_core::limits::MAX_PENALIZER`]).
@@ -214,7 +209,7 @@ impl ModelSession {
 /// Holdout evaluation of every continuous-time model beside the naive baseline.
 pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport, String> {
     let opts = fit_options(req.penalizer)?;
-    let cutoff = checked_cutoff(tx, &req.cutoff, "calibration end")?;
+    let cutoff = Cutoff::parse_checked(&req.cutoff, tx, "calibration end")?;
     let end = parse_day(&req.holdout_end).map_err(|e| format!("holdout end: {e}"))?;
     if end <= cutoff.day {
         return Err("the holdout must end after the calibration period".into());
@@ -304,7 +299,7 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(session.predictions.len(), 1, "cached per model");
         // `clv predict`'s path: the same customers, models and CLV settings.
-        let cutoff = checked_cutoff(&tx, "1997-09-30", "cutoff").unwrap();
+        let cutoff = Cutoff::parse_checked("1997-09-30", &tx, "cutoff").unwrap();
         let customers = Customers::from_summary(&RfmSummary::build(&tx, cutoff, TimeUnit::Week), &tx);
         let set = pipeline::fit_models(&[ModelKind::Pnbd], true, &customers, &FitOptions::default(), &mut |_, _, _| {});
         let clv = ClvParams::new(90.0, 0.1, TimeUnit::Week).unwrap();
@@ -316,10 +311,10 @@ mod tests {
     #[test]
     fn the_models_answer_only_at_the_cutoff_they_were_fitted_at() {
         let (tx, session, _) = cdnow_session();
-        let at = checked_cutoff(&tx, "1997-09-30", "cutoff").unwrap();
+        let at = Cutoff::parse_checked("1997-09-30", &tx, "cutoff").unwrap();
         let (_, spend, unit) = session.fitted_at(ModelKind::Pnbd, at).unwrap();
         assert!(spend.is_some() && unit == TimeUnit::Week);
-        let other = checked_cutoff(&tx, "1997-12-31", "cutoff").unwrap();
+        let other = Cutoff::parse_checked("1997-12-31", &tx, "cutoff").unwrap();
         let err = session.fitted_at(ModelKind::Pnbd, other).unwrap_err();
         assert!(err.contains("fitted at cutoff 1997-09-30"), "{err}");
         let err = session.fitted_at(ModelKind::Mbgnbd, at).unwrap_err();

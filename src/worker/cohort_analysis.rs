@@ -10,11 +10,11 @@ use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::daily::daily_forecast;
 use clv_core::cohorts::{build, CohortParams, CohortTable};
 use clv_core::export::CsvSafety;
-use clv_core::features::Users;
+use clv_core::features::{Cutoff, Users};
 use clv_core::ingest::Transactions;
 
 fn table(tx: &Transactions, users: Option<&Users>, req: &CohortRequest) -> Result<CohortTable, String> {
-    let cutoff = crate::worker::analysis::checked_cutoff(tx, &req.cutoff, "cutoff")?;
+    let cutoff = Cutoff::parse_checked(&req.cutoff, tx, "cutoff")?;
     let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon_days, req.level, req.segment.clone())
         .map_err(|e| e.to_string())?;
     build(tx, users, &params).map_err(|e| e.to_string())
