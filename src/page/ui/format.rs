@@ -47,6 +47,17 @@ pub fn fixed(x: f64, digits: usize) -> String {
     }
 }
 
+/// Like [`fixed`], but a magnitude of a million or more (an interval a
+/// barely identified parameter gives) in scientific notation, so a table
+/// cell stays narrow: `1.716e11`, not `171606237107.993`.
+pub fn estimate(x: f64, digits: usize) -> String {
+    if x.is_finite() && x.abs() >= 1e6 {
+        format!("{x:.digits$e}")
+    } else {
+        fixed(x, digits)
+    }
+}
+
 pub fn percent(part: f64, whole: f64) -> f64 {
     if whole > 0.0 {
         (100.0 * part / whole).clamp(0.0, 100.0)
@@ -58,6 +69,15 @@ pub fn percent(part: f64, whole: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn estimates_stay_narrow() {
+        assert_eq!(estimate(171606237107.993, 3), "1.716e11");
+        assert_eq!(estimate(-2.5e6, 2), "-2.50e6");
+        assert_eq!(estimate(999_999.5, 1), "999999.5");
+        assert_eq!(estimate(0.0004, 3), "0.000");
+        assert_eq!(estimate(f64::NAN, 3), "—");
+    }
 
     #[test]
     fn formats() {

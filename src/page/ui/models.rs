@@ -129,12 +129,12 @@ fn ParamTable(params: Vec<ParamEstimate>) -> impl IntoView {
     let rows = params
         .iter()
         .map(|p| {
-            let se = p.std_error.map_or("n/a".to_string(), |s| format::fixed(s, 4));
+            let se = p.std_error.map_or("n/a".to_string(), |s| format::estimate(s, 4));
             let ci = match (p.ci_low, p.ci_high) {
-                (Some(a), Some(b)) => format!("[{}, {}]", format::fixed(a, 3), format::fixed(b, 3)),
+                (Some(a), Some(b)) => format!("[{}, {}]", format::estimate(a, 3), format::estimate(b, 3)),
                 _ => "—".into(),
             };
-            view! { <tr><td>{p.name.clone()}</td><td class="num">{format::fixed(p.value, 4)}</td><td class="num">{"± "}{se}</td><td class="num">{ci}</td></tr> }
+            view! { <tr><td>{p.name.clone()}</td><td class="num">{format::estimate(p.value, 4)}</td><td class="num">{"± "}{se}</td><td class="num">{ci}</td></tr> }
         })
         .collect_view();
     view! {
