@@ -9,11 +9,17 @@ use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
 use clv_core::models::{FitReport, ModelId};
 use clv_core::pipeline::{FrequencyBin, ModelKind, PredictionRow};
-use clv_core::time::{CohortGrain, TimeUnit};
+use clv_core::time::{CohortGrain, Day, Horizon, TimeUnit};
 use serde::{Deserialize, Serialize};
 
-/// Page → worker. An `Ingest` request travels with the `File`/`Blob` in a
-/// sibling property (`file`) of the posted object, since a `File` is not serde data.
+/// The number of a request, unique in a page's life (across workers): every
+/// reply that belongs to a request names it, so the page files each reply
+/// under the request it answers — never under whatever it asked last.
+pub type RequestId = u32;
+
+/// Page → worker. Posted as `{ id, request, file? }`: the [`RequestId`] in
+/// `id`; an `Ingest` request travels with the `File`/`Blob` in a sibling
+/// property (`file`) of the posted object, since a `File` is not serde data.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
@@ -49,9 +55,10 @@ pub enum Request {
 /// Cohort tables and cohort CLV at a horizon after signup.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CohortRequest {
-    /// Last day of data used, `YYYY-MM-DD`.
-    pub cutoff: String,
-    pub horizon_days: i64,
+    /// Last day of data used.
+    pub cutoff: Day,
+    /// Cohorts are valued this long after signup.
+    pub horizon: Horizon,
     pub grain: CohortGrain,
     pub age_unit: TimeUnit,
     pub level: f64,
@@ -108,11 +115,13 @@ pub enum ExportKind {
     Features,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The customers at a cutoff: the summary, the features and their label window.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct SummaryRequest {
-    /// `YYYY-MM-DD`, inclusive.
-    pub cutoff: String,
-    pub horizon_days: i64,
+    /// The last day of history (inclusive).
+    pub cutoff: Day,
+    /// The label window after the cutoff (and the CLV horizon of a fit).
+    pub horizon: Horizon,
     pub unit: TimeUnit,
 }
 
@@ -125,7 +134,16 @@ pub struct ExportFile {
     pub notes: Vec<String>,
 }
 
-/// Worker → page.
+/// Worker → page: a reply and the request it answers (`None` only for
+/// `Ready`, and for a panic outside any request).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Envelope {
+    pub id: Option<RequestId>,
+    pub reply: Reply,
+}
+
+/// Worker → page. `Progress` and `Status` are interim (any number per
+/// request); every other reply is the final one of its request.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reply {
@@ -190,8 +208,10 @@ pub struct ModelsResult {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HoldoutRequest {
-    pub cutoff: String,
-    pub holdout_end: String,
+    /// The last day of the calibration period.
+    pub cutoff: Day,
+    /// The last day of the holdout period.
+    pub holdout_end: Day,
     pub unit: TimeUnit,
     pub penalizer: f64,
 }

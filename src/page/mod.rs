@@ -3,4 +3,5 @@
 
 pub mod recovery;
 pub mod session;
+pub mod task;
 pub mod ui;

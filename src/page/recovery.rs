@@ -6,7 +6,7 @@
 //! to the action that caused it. Pure bookkeeping, generic over the file
 //! handle (`web_sys::Blob` in the page, anything in native tests).
 
-use crate::protocol::ModelRequest;
+use crate::protocol::{ModelRequest, RequestId};
 use clv_core::ingest::IngestOptions;
 use std::collections::VecDeque;
 
@@ -35,23 +35,79 @@ impl Panel {
     }
 }
 
+/// The piece of page state a request fills — one [`crate::page::task::Task`]
+/// each — so its reply, its progress and its failure go there and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Load,
+    Users,
+    Summary,
+    SummaryExport,
+    Models,
+    Table,
+    PredictionsExport,
+    Holdout,
+    Cohorts,
+    CohortsExport,
+}
+
+impl Slot {
+    /// The panel that shows it.
+    pub fn panel(self) -> Panel {
+        match self {
+            Slot::Load => Panel::Load,
+            Slot::Summary | Slot::SummaryExport => Panel::Summary,
+            Slot::Models => Panel::Models,
+            Slot::Table | Slot::PredictionsExport => Panel::Customers,
+            Slot::Holdout => Panel::Holdout,
+            Slot::Users | Slot::Cohorts | Slot::CohortsExport => Panel::Cohorts,
+        }
+    }
+
+    /// What else is shown from the worker memory this request builds, and
+    /// so is cleared when the request starts again, fails in a crash or is
+    /// cancelled: a new file replaces everything; a new fit, the customer
+    /// table computed from the old one.
+    pub fn dependents(self) -> &'static [Slot] {
+        match self {
+            Slot::Load => &[
+                Slot::Summary,
+                Slot::SummaryExport,
+                Slot::Models,
+                Slot::Table,
+                Slot::PredictionsExport,
+                Slot::Holdout,
+                Slot::Cohorts,
+                Slot::CohortsExport,
+            ],
+            Slot::Models => &[Slot::Table, Slot::PredictionsExport],
+            _ => &[],
+        }
+    }
+}
+
 /// A request sent to a worker, as much as the page needs to replay it or name it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job<F> {
     Ingest { name: String, file: F, options: IngestOptions },
     Users { name: String, file: F },
     Fit(ModelRequest),
-    Other { panel: Panel, label: &'static str },
+    Other { slot: Slot, label: &'static str },
 }
 
 impl<F> Job<F> {
-    pub fn panel(&self) -> Panel {
+    /// The page state its reply fills.
+    pub fn slot(&self) -> Slot {
         match self {
-            Job::Ingest { .. } => Panel::Load,
-            Job::Users { .. } => Panel::Cohorts,
-            Job::Fit(_) => Panel::Models,
-            Job::Other { panel, .. } => *panel,
+            Job::Ingest { .. } => Slot::Load,
+            Job::Users { .. } => Slot::Users,
+            Job::Fit(_) => Slot::Models,
+            Job::Other { slot, .. } => *slot,
         }
+    }
+
+    pub fn panel(&self) -> Panel {
+        self.slot().panel()
     }
 
     /// What the request was doing, as the start of a sentence.
@@ -68,6 +124,8 @@ impl<F> Job<F> {
 /// A request in flight in one worker; `restore` marks the replays.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InFlight<F> {
+    /// The number its replies carry.
+    pub id: RequestId,
     pub job: Job<F>,
     pub restore: bool,
 }
@@ -230,7 +288,7 @@ pub fn replay_in_flight<F>(in_flight: &VecDeque<InFlight<F>>) -> bool {
 mod tests {
     use super::*;
     use crate::protocol::SummaryRequest;
-    use clv_core::time::TimeUnit;
+    use clv_core::time::{Horizon, TimeUnit};
 
     fn ingest(name: &str) -> Job<&'static str> {
         Job::Ingest { name: name.into(), file: "blob", options: IngestOptions::default() }
@@ -238,7 +296,11 @@ mod tests {
 
     fn fit() -> Job<&'static str> {
         Job::Fit(ModelRequest {
-            summary: SummaryRequest { cutoff: "1997-09-30".into(), horizon_days: 90, unit: TimeUnit::Week },
+            summary: SummaryRequest {
+                cutoff: "1997-09-30".parse().unwrap(),
+                horizon: Horizon::days(90).unwrap(),
+                unit: TimeUnit::Week,
+            },
             models: Vec::new(),
             penalizer: 0.0,
             annual_discount_rate: 0.1,
@@ -282,7 +344,8 @@ mod tests {
     }
 
     fn running(jobs: &[(Job<&'static str>, bool)]) -> VecDeque<InFlight<&'static str>> {
-        jobs.iter().map(|(job, restore)| InFlight { job: job.clone(), restore: *restore }).collect()
+        let ids = 1..;
+        jobs.iter().zip(ids).map(|((job, restore), id)| InFlight { id, job: job.clone(), restore: *restore }).collect()
     }
 
     #[test]
@@ -300,7 +363,7 @@ mod tests {
 
     #[test]
     fn requests_queued_behind_the_lost_one_are_named_not_dropped() {
-        let summary = Job::Other { panel: Panel::Summary, label: "Computing the summary" };
+        let summary = Job::Other { slot: Slot::Summary, label: "Computing the summary" };
         let o = Outage::crashed(&running(&[(fit(), false), (summary.clone(), false)]), "x");
         assert_eq!(
             o.text(),
@@ -332,9 +395,9 @@ mod tests {
 
     #[test]
     fn a_crash_while_reloading_is_not_retried() {
-        let mut in_flight = VecDeque::from([InFlight { job: fit(), restore: false }]);
+        let mut in_flight = VecDeque::from([InFlight { id: 2, job: fit(), restore: false }]);
         assert!(!replay_in_flight(&in_flight));
-        in_flight.push_front(InFlight { job: ingest("a.csv"), restore: true });
+        in_flight.push_front(InFlight { id: 1, job: ingest("a.csv"), restore: true });
         assert!(replay_in_flight(&in_flight));
         let o = Outage { reload: Reload::Crashed("unreachable".into()), ..Outage::crashed(&in_flight, "x") };
         assert!(o.text().contains("crashed the worker too (unreachable), so it was not tried again"), "{}", o.text());

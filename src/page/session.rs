@@ -9,10 +9,11 @@
 //! [`crate::page::recovery`]), and says next to the action what failed. Results
 //! already shown live in page signals and are kept.
 
-use crate::page::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Outage, Panel, Reload};
+use crate::page::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Outage, Reload, Slot};
+use crate::page::task::{AnyTask, Task};
 use crate::protocol::{
-    CohortRequest, CohortsView, ExportFormat, HoldoutRequest, ModelRequest, ModelsResult, Reply, Request,
-    SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
+    CohortRequest, CohortsView, Envelope, ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, Reply,
+    Request, RequestId, SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -32,7 +33,7 @@ struct WorkerHandle {
     ready: bool,
     queue: Vec<JsValue>,
     /// Requests posted to this worker without their final reply yet, oldest
-    /// first: the worker answers them in order, one final reply each.
+    /// first (the worker runs them in order); replies find theirs by id.
     in_flight: VecDeque<InFlight<Blob>>,
     _on_message: Closure<dyn Fn(MessageEvent)>,
     _on_error: Closure<dyn Fn(ErrorEvent)>,
@@ -46,29 +47,35 @@ pub struct ProgressView {
     pub rows: f64,
 }
 
+/// The page's side of the worker, and one [`Task`] per kind of request: each
+/// panel reads its own (pending / value / error), so a failure is said next
+/// to its control and clears nothing elsewhere.
 #[derive(Clone, Copy)]
 pub struct Session {
     handle: StoredValue<Option<WorkerHandle>, LocalStorage>,
     /// What rebuilds the worker's memory if it dies.
     inputs: StoredValue<Inputs<Blob>, LocalStorage>,
+    /// The next request's id (ids are never reused, across workers too).
+    next_id: StoredValue<RequestId>,
     /// Test hook: (request kind, how) — the next such request makes the worker fail.
     test_crashes: StoredValue<Vec<(String, TestCrash)>, LocalStorage>,
-    pub running: RwSignal<bool>,
     pub progress: RwSignal<Option<ProgressView>>,
-    pub report: RwSignal<Option<(String, IngestReport)>>,
-    pub summary: RwSignal<Option<SummaryStats>>,
-    pub summary_busy: RwSignal<bool>,
+    pub load: Task<(String, IngestReport)>,
+    pub users: Task<UsersInfo>,
+    pub summary: Task<SummaryStats>,
+    pub summary_export: Task<()>,
+    pub models: Task<ModelsResult>,
+    pub table: Task<TablePage>,
+    pub predictions_export: Task<()>,
+    pub holdout: Task<HoldoutReport>,
+    pub cohorts: Task<CohortsView>,
+    pub cohorts_export: Task<()>,
+    /// A problem of the page itself (the worker cannot start, a download
+    /// cannot start), not of one request.
     pub error: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
     /// A request lost with its worker (crash or Cancel), shown next to its action.
     pub outage: RwSignal<Option<Outage>>,
-    /// A long job in the worker (model fits, evaluation) and what it is doing.
-    pub work: RwSignal<Option<String>>,
-    pub models: RwSignal<Option<ModelsResult>>,
-    pub holdout: RwSignal<Option<HoldoutReport>>,
-    pub table: RwSignal<Option<TablePage>>,
-    pub cohorts: RwSignal<Option<CohortsView>>,
-    pub users: RwSignal<Option<UsersInfo>>,
 }
 
 impl Session {
@@ -76,25 +83,48 @@ impl Session {
         let s = Session {
             handle: StoredValue::new_local(None),
             inputs: StoredValue::new_local(Inputs::default()),
+            next_id: StoredValue::new(1),
             test_crashes: StoredValue::new_local(Vec::new()),
-            running: RwSignal::new(false),
             progress: RwSignal::new(None),
-            report: RwSignal::new(None),
-            summary: RwSignal::new(None),
-            summary_busy: RwSignal::new(false),
+            load: Task::new(),
+            users: Task::new(),
+            summary: Task::new(),
+            summary_export: Task::new(),
+            models: Task::new(),
+            table: Task::new(),
+            predictions_export: Task::new(),
+            holdout: Task::new(),
+            cohorts: Task::new(),
+            cohorts_export: Task::new(),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             outage: RwSignal::new(None),
-            work: RwSignal::new(None),
-            models: RwSignal::new(None),
-            holdout: RwSignal::new(None),
-            table: RwSignal::new(None),
-            cohorts: RwSignal::new(None),
-            users: RwSignal::new(None),
         };
         s.spawn();
         s.install_test_hooks();
         s
+    }
+
+    /// The task a slot's replies fill.
+    fn task(self, slot: Slot) -> Box<dyn AnyTask> {
+        match slot {
+            Slot::Load => Box::new(self.load),
+            Slot::Users => Box::new(self.users),
+            Slot::Summary => Box::new(self.summary),
+            Slot::SummaryExport => Box::new(self.summary_export),
+            Slot::Models => Box::new(self.models),
+            Slot::Table => Box::new(self.table),
+            Slot::PredictionsExport => Box::new(self.predictions_export),
+            Slot::Holdout => Box::new(self.holdout),
+            Slot::Cohorts => Box::new(self.cohorts),
+            Slot::CohortsExport => Box::new(self.cohorts_export),
+        }
+    }
+
+    /// Whether a long job (a fit, an evaluation, cohorts) is running: one at
+    /// a time, since the worker runs requests in turn.
+    pub fn busy(self) -> bool {
+        self.models.is_pending() || self.holdout.is_pending() || self.cohorts.is_pending()
     }
 
     fn spawn(self) {
@@ -124,8 +154,14 @@ impl Session {
         }));
     }
 
+    /// The request in flight with this id (and whether it is a replay).
+    fn in_flight(self, id: Option<RequestId>) -> Option<(Slot, bool)> {
+        let id = id?;
+        self.handle.with_value(|h| h.as_ref()?.in_flight.iter().find(|j| j.id == id).map(|j| (j.job.slot(), j.restore)))
+    }
+
     fn on_reply(self, data: JsValue) {
-        let reply: Reply = match serde_wasm_bindgen::from_value(data) {
+        let Envelope { id, reply } = match serde_wasm_bindgen::from_value(data) {
             Ok(r) => r,
             Err(e) => {
                 self.error.set(Some(format!("Unexpected message from the worker: {e}")));
@@ -141,51 +177,62 @@ impl Session {
                     }
                 }
             }),
-            // A replay's progress is not the user's job: the outage note speaks for it.
-            Reply::Progress { .. } | Reply::Status { .. } if self.replaying_now() => {}
-            Reply::Progress { bytes, total, rows } => self.progress.set(Some(ProgressView { bytes, total, rows })),
-            Reply::Status { message } => self.work.set(Some(message)),
             Reply::Panicked { message } => self.worker_died(message),
-            reply => match self.handle.try_update_value(|h| h.as_mut().and_then(|h| h.in_flight.pop_front())).flatten()
-            {
-                Some(InFlight { job, restore: true }) => self.on_replayed(&job, reply),
-                job => {
-                    if let Some(InFlight { job, .. }) = job.filter(|_| !matches!(reply, Reply::Failed { .. })) {
-                        self.inputs.update_value(|i| i.succeeded(&job));
-                    }
-                    self.show(reply);
+            // A replay's progress is not the user's job: the outage note speaks for it.
+            Reply::Progress { bytes, total, rows } => {
+                if self.in_flight(id) == Some((Slot::Load, false)) {
+                    self.progress.set(Some(ProgressView { bytes, total, rows }));
                 }
-            },
+            }
+            Reply::Status { message } => {
+                if let (Some(id), Some((slot, false))) = (id, self.in_flight(id)) {
+                    self.task(slot).status(id, message);
+                }
+            }
+            reply => {
+                let Some(id) = id else { return };
+                let done = self.handle.try_update_value(|h| {
+                    let h = h.as_mut()?;
+                    let at = h.in_flight.iter().position(|j| j.id == id)?;
+                    h.in_flight.remove(at)
+                });
+                match done.flatten() {
+                    Some(InFlight { job, restore: true, .. }) => self.on_replayed(&job, reply),
+                    Some(InFlight { job, .. }) => {
+                        if !matches!(reply, Reply::Failed { .. }) {
+                            self.inputs.update_value(|i| i.succeeded(&job));
+                        }
+                        self.show(job.slot(), id, reply);
+                    }
+                    // Not this worker's request (one from before a restart).
+                    None => {}
+                }
+            }
         }
     }
 
-    /// The final reply to a request the user made.
-    fn show(self, reply: Reply) {
+    /// The final reply to request `id`, which fills `slot`.
+    fn show(self, slot: Slot, id: RequestId, reply: Reply) {
         match reply {
             Reply::Ingested { name, report } => {
-                self.running.set(false);
                 self.progress.set(None);
-                self.report.set(Some((name, *report)));
+                self.load.finish(id, (name, *report));
             }
-            Reply::Summary(stats) => {
-                self.summary_busy.set(false);
-                self.summary.set(Some(stats));
-            }
-            Reply::Models(result) => {
-                self.work.set(None);
-                self.models.set(Some(result));
-            }
-            Reply::Holdout(report) => {
-                self.work.set(None);
-                self.holdout.set(Some(*report));
-            }
-            Reply::Table(page) => self.table.set(Some(page)),
-            Reply::Users(info) => self.users.set(Some(info)),
-            Reply::Cohorts(view) => {
-                self.work.set(None);
-                self.cohorts.set(Some(*view));
-            }
+            Reply::Summary(stats) => _ = self.summary.finish(id, stats),
+            Reply::Models(result) => _ = self.models.finish(id, result),
+            Reply::Holdout(report) => _ = self.holdout.finish(id, *report),
+            Reply::Table(page) => _ = self.table.finish(id, page),
+            Reply::Users(info) => _ = self.users.finish(id, info),
+            Reply::Cohorts(view) => _ = self.cohorts.finish(id, *view),
             Reply::Exported(file) => {
+                let task = match slot {
+                    Slot::PredictionsExport => self.predictions_export,
+                    Slot::CohortsExport => self.cohorts_export,
+                    _ => self.summary_export,
+                };
+                if !task.finish(id, ()) {
+                    return;
+                }
                 if let Err(e) = download(&file.file_name, &file.csv) {
                     self.error.set(Some(format!("The download could not start: {e:?}")));
                 } else if !file.notes.is_empty() {
@@ -193,8 +240,10 @@ impl Session {
                 }
             }
             Reply::Failed { message } => {
-                self.stop_busy();
-                self.error.set(Some(message));
+                if slot == Slot::Load {
+                    self.progress.set(None);
+                }
+                self.task(slot).fail(id, message);
             }
             Reply::Ready | Reply::Progress { .. } | Reply::Status { .. } | Reply::Panicked { .. } => {}
         }
@@ -210,7 +259,7 @@ impl Session {
                 self.reload_ended(Some(job), Reload::Failed(format!("{}: {message}", job.label())));
             }
             // The customer table asks the fresh worker for its page again.
-            Reply::Models(result) if self.inputs.with_value(|i| i.models.is_some()) => self.models.set(Some(result)),
+            Reply::Models(result) if self.inputs.with_value(|i| i.models.is_some()) => self.models.refresh(result),
             _ => {}
         }
         if !self.replaying() {
@@ -221,11 +270,6 @@ impl Session {
     /// Whether a replayed request is still in flight.
     fn replaying(self) -> bool {
         self.handle.with_value(|h| h.as_ref().is_some_and(|h| replay_in_flight(&h.in_flight)))
-    }
-
-    /// Whether the request the worker is running now is a replay.
-    fn replaying_now(self) -> bool {
-        self.handle.with_value(|h| h.as_ref().and_then(|h| h.in_flight.front()).is_some_and(|j| j.restore))
     }
 
     /// Say how the reload ended, once, in the note of the outage that started
@@ -245,7 +289,7 @@ impl Session {
     /// into it — unless it was reloading when it died, which would loop.
     fn worker_died(self, message: String) {
         let Some((ready, in_flight)) = self.kill() else { return };
-        self.stop_busy();
+        self.stopped(&in_flight);
         if !ready {
             // It never started (e.g. its script failed to load): a restart would fail the same way.
             self.error.set(Some(format!("The background worker could not start: {message}")));
@@ -287,53 +331,76 @@ impl Session {
         Some((ready, in_flight))
     }
 
-    fn stop_busy(self) {
-        self.running.set(false);
-        self.summary_busy.set(false);
-        self.progress.set(None);
-        self.work.set(None);
+    /// These requests died with their worker: nothing waits for them any
+    /// more, and what was computed from the memory they were building (a new
+    /// file, a new fit) is cleared — the fresh worker does not hold it.
+    fn stopped(self, in_flight: &VecDeque<InFlight<Blob>>) {
+        for job in in_flight.iter().filter(|j| !j.restore) {
+            let slot = job.job.slot();
+            self.task(slot).stop();
+            for dependent in slot.dependents() {
+                self.task(*dependent).clear();
+            }
+            if slot == Slot::Load {
+                self.progress.set(None);
+            }
+        }
     }
 
-    /// Post a request that rebuilds worker memory (file, users file, fit).
-    fn send(self, job: Job<Blob>, restore: bool) {
+    /// Post a request that rebuilds worker memory (file, users file, fit);
+    /// `None` for any other job, which carries no request to rebuild.
+    fn send(self, job: Job<Blob>, restore: bool) -> Option<RequestId> {
         let (request, file) = match &job {
             Job::Ingest { name, file, options } => {
                 (Request::Ingest { name: name.clone(), options: options.clone() }, Some(file.clone()))
             }
             Job::Users { name, file } => (Request::LoadUsers { name: name.clone() }, Some(file.clone())),
             Job::Fit(req) => (Request::FitModels(req.clone()), None),
-            Job::Other { .. } => return,
+            Job::Other { .. } => return None,
         };
-        self.post(InFlight { job, restore }, &request, file.as_ref());
+        Some(self.post(job, restore, &request, file.as_ref()))
     }
 
-    /// A request on behalf of `panel`, rebuilding nothing if it is lost.
-    fn ask(self, panel: Panel, label: &'static str, request: &Request) {
-        self.post(InFlight { job: Job::Other { panel, label }, restore: false }, request, None);
+    /// A request the user made for `slot`, rebuilding nothing if it is lost:
+    /// the slot's task now waits for it (`keep`: its old value stays shown meanwhile).
+    fn ask(self, slot: Slot, label: &'static str, request: &Request, keep: bool) {
+        let id = self.post(Job::Other { slot, label }, false, request, None);
+        self.start(slot, id, label, keep);
     }
 
-    fn post(self, job: InFlight<Blob>, request: &Request, file: Option<&Blob>) {
+    /// The slot's task waits for request `id`; what depended on it is cleared.
+    fn start(self, slot: Slot, id: RequestId, status: &str, keep: bool) {
+        self.task(slot).start(id, status.to_string(), keep);
+        for dependent in slot.dependents() {
+            self.task(*dependent).clear();
+        }
+    }
+
+    fn post(self, job: Job<Blob>, restore: bool, request: &Request, file: Option<&Blob>) -> RequestId {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
         let msg = js_sys::Object::new();
         let serializer = serde_wasm_bindgen::Serializer::json_compatible();
         let request = match request.serialize(&serializer) {
             Ok(v) => v,
             Err(e) => {
                 self.error.set(Some(format!("Could not send the request: {e}")));
-                return;
+                return id;
             }
         };
         self.arm_test_crash(&request, &msg);
+        let _ = Reflect::set(&msg, &"id".into(), &JsValue::from(id));
         let _ = Reflect::set(&msg, &"request".into(), &request);
         if let Some(f) = file {
             let _ = Reflect::set(&msg, &"file".into(), f);
         }
-        if !job.restore {
-            self.inputs.update_value(|i| i.started(&job.job));
+        if !restore {
+            self.inputs.update_value(|i| i.started(&job));
         }
         let msg: JsValue = msg.into();
         self.handle.update_value(|h| match h {
             Some(h) => {
-                h.in_flight.push_back(job);
+                h.in_flight.push_back(InFlight { id, job, restore });
                 if h.ready {
                     let _ = h.worker.post_message(&msg);
                 } else {
@@ -342,86 +409,82 @@ impl Session {
             }
             None => self.error.set(Some("The background worker is not running: reload the page.".into())),
         });
+        id
     }
 
-    /// A new action by the user: earlier messages are about something else.
+    /// A new action by the user: an earlier outage note is about something else.
     fn clear_messages(self) {
-        self.error.set(None);
         self.outage.set(None);
     }
 
     pub fn ingest(self, name: String, file: &Blob, options: clv_core::ingest::IngestOptions) {
         self.clear_messages();
+        self.error.set(None);
         self.notice.set(None);
-        self.report.set(None);
-        self.summary.set(None);
-        self.models.set(None);
-        self.holdout.set(None);
-        self.table.set(None);
-        self.cohorts.set(None);
-        self.running.set(true);
         self.progress.set(Some(ProgressView { bytes: 0.0, total: file.size(), rows: 0.0 }));
-        self.send(Job::Ingest { name, file: file.clone(), options }, false);
+        let label = format!("Reading {name}…");
+        if let Some(id) = self.send(Job::Ingest { name, file: file.clone(), options }, false) {
+            self.start(Slot::Load, id, &label, false);
+        }
     }
 
     pub fn summarise(self, req: SummaryRequest) {
-        self.summary_busy.set(true);
         self.clear_messages();
-        self.ask(Panel::Summary, "Computing the summary", &Request::Summarise(req));
+        self.ask(Slot::Summary, "Computing the summary", &Request::Summarise(req), true);
     }
 
     pub fn fit_models(self, req: ModelRequest) {
         self.clear_messages();
-        self.models.set(None);
-        self.table.set(None);
-        self.work.set(Some("Fitting models…".into()));
-        self.send(Job::Fit(req), false);
+        if let Some(id) = self.send(Job::Fit(req), false) {
+            self.start(Slot::Models, id, "Fitting models…", false);
+        }
     }
 
     pub fn evaluate(self, req: HoldoutRequest) {
         self.clear_messages();
-        self.holdout.set(None);
-        self.work.set(Some("Evaluating on the holdout…".into()));
-        self.ask(Panel::Holdout, "Evaluating on the holdout", &Request::Evaluate(req));
+        self.ask(Slot::Holdout, "Evaluating on the holdout", &Request::Evaluate(req), false);
     }
 
     pub fn query_table(self, q: TableQuery) {
-        self.ask(Panel::Customers, "Updating the customer table", &Request::Table(q));
+        self.ask(Slot::Table, "Updating the customer table", &Request::Table(q), true);
     }
 
     pub fn export_predictions(self, model: ModelKind, format: ExportFormat) {
         let request = Request::ExportPredictions { model, format };
-        self.ask(Panel::Customers, "Preparing the predictions download", &request);
+        self.ask(Slot::PredictionsExport, "Preparing the predictions download", &request, false);
     }
 
-    pub fn export(self, what: crate::protocol::ExportKind, request: SummaryRequest) {
-        self.ask(Panel::Summary, "Preparing the download", &Request::Export { what, request });
+    pub fn export(self, what: ExportKind, request: SummaryRequest) {
+        self.ask(Slot::SummaryExport, "Preparing the download", &Request::Export { what, request }, false);
     }
 
     pub fn cohorts(self, req: CohortRequest) {
         self.clear_messages();
-        self.work.set(Some("Building cohorts…".into()));
-        self.ask(Panel::Cohorts, "Building the cohorts", &Request::Cohorts(req));
+        self.ask(Slot::Cohorts, "Building the cohorts", &Request::Cohorts(req), false);
     }
 
     pub fn load_users(self, name: String, file: &Blob) {
         self.clear_messages();
-        self.users.set(None);
-        self.send(Job::Users { name, file: file.clone() }, false);
+        let label = format!("Reading {name}…");
+        if let Some(id) = self.send(Job::Users { name, file: file.clone() }, false) {
+            self.start(Slot::Users, id, &label, false);
+        }
     }
 
     pub fn export_cohorts(self, request: CohortRequest, table: bool) {
-        self.ask(Panel::Cohorts, "Preparing the cohorts download", &Request::ExportCohorts { request, table });
+        let request = Request::ExportCohorts { request, table };
+        self.ask(Slot::CohortsExport, "Preparing the cohorts download", &request, false);
     }
 
     /// Stop the running job for real: the worker is terminated. A file being
     /// read is dropped; otherwise the loaded data is reloaded into the fresh worker.
     pub fn cancel(self) {
         let Some((_, in_flight)) = self.kill() else { return };
-        self.stop_busy();
+        self.stopped(&in_flight);
         let outage = Outage::cancelled(&in_flight);
-        if outage.as_ref().is_some_and(|o| o.panel == Panel::Load) {
+        if outage.as_ref().is_some_and(|o| o.panel == crate::page::recovery::Panel::Load) {
             // The file being read was not loaded yet: nothing of it to keep.
+            self.load.clear();
             self.notice.set(Some("Cancelled. Nothing was kept; load a file to start again.".into()));
             self.outage.set(None);
         } else {

@@ -7,18 +7,22 @@ use crate::protocol::{
 };
 use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
-use clv_core::features::{check_near_data, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary, Users};
+use clv_core::features::{
+    check_near_data, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, NoCustomers, RfmSummary, Users,
+};
 use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
 use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
     self, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, ModelSet, PredictionRow,
 };
-use clv_core::time::{parse_day, CohortGrain, TimeUnit};
+use clv_core::time::{CohortGrain, TimeUnit};
 
+/// The request's settings; its cutoff checked against this data (the types
+/// were checked where the user chose them).
 fn params(tx: &Transactions, req: &SummaryRequest) -> Result<FeatureParams, String> {
-    let cutoff = Cutoff::parse_checked(&req.cutoff, tx, "cutoff")?;
-    FeatureParams::new(cutoff, req.horizon_days, CohortGrain::Month)
+    let cutoff = Cutoff::checked(req.cutoff, tx, "cutoff").map_err(|e| e.to_string())?;
+    Ok(FeatureParams::new(cutoff, req.horizon, CohortGrain::Month))
 }
 
 /// Fit settings (`FitOptions::new` bounds the penalizer: [`clv_core::limits::MAX_PENALIZER`]).
@@ -27,7 +31,7 @@ fn fit_options(penalizer: f64) -> Result<FitOptions, String> {
 }
 
 pub fn summarise(tx: &Transactions, req: &SummaryRequest) -> Result<SummaryStats, String> {
-    SummaryStats::build(tx, &params(tx, req)?, req.unit)
+    SummaryStats::build(tx, &params(tx, req)?, req.unit).map_err(|e| e.to_string())
 }
 
 /// The CSV the page offers for download: byte-identical to the CLI's
@@ -44,10 +48,10 @@ pub fn export(
     let (file_name, csv) = match what {
         ExportKind::Summary => (
             format!("summary_{}_{}.csv", req.cutoff, req.unit),
-            RfmSummary::build(tx, p.cutoff, req.unit).to_csv(tx, &mut safety),
+            RfmSummary::build(tx, p.cutoff(), req.unit).to_csv(tx, &mut safety),
         ),
         ExportKind::Features => (
-            format!("features_{}_h{}.csv", req.cutoff, req.horizon_days),
+            format!("features_{}_h{}.csv", req.cutoff, req.horizon.in_days()),
             FeatureTable::build(tx, users, p).to_csv(&mut safety),
         ),
     };
@@ -89,11 +93,11 @@ pub fn fit_models(
 ) -> Result<(ModelSession, ModelsResult), String> {
     let p = params(tx, &req.summary)?;
     let opts = fit_options(req.penalizer)?;
-    let clv = ClvParams::new(req.summary.horizon_days as f64, req.annual_discount_rate, req.summary.unit)
-        .map_err(|e| e.to_string())?;
-    let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff, req.summary.unit), tx);
+    let clv =
+        ClvParams::new(req.summary.horizon, req.annual_discount_rate, req.summary.unit).map_err(|e| e.to_string())?;
+    let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff(), req.summary.unit), tx);
     if customers.rfm.is_empty() {
-        return Err(format!("no customer bought on or before {}: choose a later cutoff", req.summary.cutoff));
+        return Err(NoCustomers { cutoff: req.summary.cutoff.to_string() }.to_string());
     }
     let customers_n = customers.rfm.len();
     let set = pipeline::fit_models(&req.models, true, &customers, &opts, &mut |id, i, n| {
@@ -108,12 +112,12 @@ pub fn fit_models(
         failed: set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect(),
         spend_error: spend.error,
         customers: customers.rfm.len(),
-        months: clv.months,
-        monthly_discount: clv.monthly_discount,
+        months: clv.months(),
+        monthly_discount: clv.monthly_discount(),
     };
     let unit = req.summary.unit;
     let session =
-        ModelSession { cutoff: p.cutoff, unit, customers, models: set, clv, predictions: Vec::new(), order: None };
+        ModelSession { cutoff: p.cutoff(), unit, customers, models: set, clv, predictions: Vec::new(), order: None };
     Ok((session, result))
 }
 
@@ -209,8 +213,8 @@ impl ModelSession {
 /// Holdout evaluation of every continuous-time model beside the naive baseline.
 pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport, String> {
     let opts = fit_options(req.penalizer)?;
-    let cutoff = Cutoff::parse_checked(&req.cutoff, tx, "calibration end")?;
-    let end = parse_day(&req.holdout_end).map_err(|e| format!("holdout end: {e}"))?;
+    let cutoff = Cutoff::checked(req.cutoff, tx, "calibration end").map_err(|e| e.to_string())?;
+    let end = req.holdout_end.number();
     if end <= cutoff.day {
         return Err("the holdout must end after the calibration period".into());
     }
@@ -223,12 +227,12 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
 mod tests {
     use super::*;
     use clv_core::ingest::Txn;
-    use clv_core::time::TimeUnit;
+    use clv_core::time::{Horizon, TimeUnit};
 
     const DAY: i64 = 86_400;
 
     fn req(cutoff: &str) -> SummaryRequest {
-        SummaryRequest { cutoff: cutoff.into(), horizon_days: 10, unit: TimeUnit::Day }
+        SummaryRequest { cutoff: cutoff.parse().unwrap(), horizon: Horizon::days(10).unwrap(), unit: TimeUnit::Day }
     }
 
     /// The figures themselves are the core's (`SummaryStats`, tested there):
@@ -242,7 +246,12 @@ mod tests {
         ]);
         assert_eq!(summarise(&tx, &req("1970-01-06")).unwrap().customers, 2);
         assert!(summarise(&tx, &req("1969-12-01")).unwrap_err().contains("choose a later cutoff"));
-        assert!(summarise(&tx, &req("1970-02-30")).unwrap_err().starts_with("cutoff:"));
+        let far = summarise(&tx, &req("2204-01-06")).unwrap_err();
+        assert!(far.starts_with("cutoff: cutoff 2204-01-06 is") && far.contains("did you mean"), "{far}");
+        // A date or horizon that is not one never reaches the worker: the request does not deserialise.
+        let bad = |json: &str| serde_json::from_str::<SummaryRequest>(json).unwrap_err().to_string();
+        assert!(bad(r#"{"cutoff":"1970-02-30","horizon":10,"unit":"day"}"#).contains("expected a date as YYYY-MM-DD"));
+        assert!(bad(r#"{"cutoff":"1970-01-06","horizon":0,"unit":"day"}"#).contains("horizon must be 1 to 3650"));
         let f = export(&tx, None, ExportKind::Summary, &req("1970-01-06")).unwrap();
         assert_eq!(f.file_name, "summary_1970-01-06_day.csv");
         assert!(f.notes.is_empty());
@@ -254,7 +263,11 @@ mod tests {
     fn cdnow_session() -> (Transactions, ModelSession, ModelsResult) {
         let tx = clv_core::ingest::ingest(CDNOW.as_bytes(), &Default::default(), &mut |_| {}).unwrap().transactions;
         let req = ModelRequest {
-            summary: SummaryRequest { cutoff: "1997-09-30".into(), horizon_days: 90, unit: TimeUnit::Week },
+            summary: SummaryRequest {
+                cutoff: "1997-09-30".parse().unwrap(),
+                horizon: Horizon::days(90).unwrap(),
+                unit: TimeUnit::Week,
+            },
             models: vec![ModelKind::Bgnbd, ModelKind::Pnbd],
             penalizer: 0.0,
             annual_discount_rate: 0.1,
@@ -302,7 +315,7 @@ mod tests {
         let cutoff = Cutoff::parse_checked("1997-09-30", &tx, "cutoff").unwrap();
         let customers = Customers::from_summary(&RfmSummary::build(&tx, cutoff, TimeUnit::Week), &tx);
         let set = pipeline::fit_models(&[ModelKind::Pnbd], true, &customers, &FitOptions::default(), &mut |_, _, _| {});
-        let clv = ClvParams::new(90.0, 0.1, TimeUnit::Week).unwrap();
+        let clv = ClvParams::new(Horizon::days(90).unwrap(), 0.1, TimeUnit::Week).unwrap();
         let rows = predict(set.model(ModelKind::Pnbd).unwrap(), set.spend_model(), &customers, &clv);
         assert_eq!(a.csv, predictions_csv(&rows, &mut CsvSafety::default()));
         assert_eq!(a.file_name, "predictions_pnbd.csv");

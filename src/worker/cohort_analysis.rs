@@ -14,8 +14,8 @@ use clv_core::features::{Cutoff, Users};
 use clv_core::ingest::Transactions;
 
 fn table(tx: &Transactions, users: Option<&Users>, req: &CohortRequest) -> Result<CohortTable, String> {
-    let cutoff = Cutoff::parse_checked(&req.cutoff, tx, "cutoff")?;
-    let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon_days, req.level, req.segment.clone())
+    let cutoff = Cutoff::checked(req.cutoff, tx, "cutoff").map_err(|e| e.to_string())?;
+    let params = CohortParams::new(req.grain, req.age_unit, cutoff, req.horizon, req.level, req.segment.clone())
         .map_err(|e| e.to_string())?;
     build(tx, users, &params).map_err(|e| e.to_string())
 }
@@ -69,7 +69,7 @@ fn btyd(
 ) -> Result<BtydValues, String> {
     let Some(kind) = req.btyd else { return Ok(None) };
     let session = models.ok_or("fit the models first to compare with the per-customer view")?;
-    let (model, spend, unit) = session.fitted_at(kind, table.params.cutoff)?;
+    let (model, spend, unit) = session.fitted_at(kind, table.params.cutoff())?;
     let values = btyd_by_cohort(tx, users, &table.params, model.as_count(), spend, unit).map_err(|e| e.to_string())?;
     Ok(Some((kind, values)))
 }
@@ -98,7 +98,7 @@ pub fn export(
     let btyd = btyd(tx, users, &t, req, models).ok().flatten();
     let mut safety = CsvSafety::default();
     let csv = values_csv(&report, btyd.as_ref().map(|(_, v)| v.as_slice()), &mut safety);
-    let file_name = format!("cohort_clv_{grain}_{}d_{}.csv", req.horizon_days, req.cutoff);
+    let file_name = format!("cohort_clv_{grain}_{}d_{}.csv", req.horizon.in_days(), req.cutoff);
     Ok(ExportFile { file_name, csv, notes: safety.notes() })
 }
 
@@ -112,8 +112,8 @@ mod tests {
 
     fn req(btyd: Option<clv_core::pipeline::ModelKind>) -> CohortRequest {
         CohortRequest {
-            cutoff: "1997-06-30".into(),
-            horizon_days: 365,
+            cutoff: "1997-06-30".parse().unwrap(),
+            horizon: clv_core::time::Horizon::days(365).unwrap(),
             grain: CohortGrain::Month,
             age_unit: TimeUnit::Month,
             level: 0.9,

@@ -6,12 +6,12 @@ pub mod analysis;
 pub mod blob_reader;
 pub mod cohort_analysis;
 
-use crate::protocol::{Reply, Request, TestCrash};
+use crate::protocol::{Envelope, Reply, Request, RequestId, TestCrash};
 use crate::worker::blob_reader::BlobReader;
 use clv_core::ingest::{ingest, Ingested, Progress};
 use js_sys::Reflect;
 use serde::Serialize;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
@@ -20,15 +20,19 @@ thread_local! {
     static DATA: RefCell<Option<Ingested>> = const { RefCell::new(None) };
     static MODELS: RefCell<Option<analysis::ModelSession>> = const { RefCell::new(None) };
     static USERS: RefCell<Option<clv_core::features::Users>> = const { RefCell::new(None) };
+    /// The request being handled: every reply, and a panic's, names it.
+    static CURRENT: Cell<Option<RequestId>> = const { Cell::new(None) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-pub fn post(reply: &Reply) {
+/// Post a reply to the request being handled.
+pub fn post(reply: Reply) {
+    let envelope = Envelope { id: CURRENT.get(), reply };
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    match reply.serialize(&serializer) {
+    match envelope.serialize(&serializer) {
         Ok(v) => {
             let _ = scope().post_message(&v);
         }
@@ -40,16 +44,19 @@ pub fn post(reply: &Reply) {
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        post(&Reply::Panicked { message: info.to_string() });
+        post(Reply::Panicked { message: info.to_string() });
     }));
     let on_msg = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
+        let id = Reflect::get(&ev.data(), &"id".into()).ok().and_then(|v| v.as_f64()).map(|v| v as RequestId);
+        CURRENT.set(id);
         test_crash(&ev.data());
         let reply = handle(&ev.data()).unwrap_or_else(|message| Reply::Failed { message });
-        post(&reply);
+        post(reply);
+        CURRENT.set(None);
     });
     scope().set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
     on_msg.forget();
-    post(&Reply::Ready);
+    post(Reply::Ready);
 }
 
 /// The test hook (see [`TestCrash`]): fail the way a bug or exhausted memory would.
@@ -71,7 +78,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             let reader = BlobReader::new(attached_file(data)?)?;
             let total = reader.size();
             let mut progress = |p: Progress| {
-                post(&Reply::Progress { bytes: p.bytes as f64, total, rows: p.rows as f64 });
+                post(Reply::Progress { bytes: p.bytes as f64, total, rows: p.rows as f64 });
             };
             // Free the previous file and its models first.
             DATA.with(|d| d.borrow_mut().take());
@@ -90,13 +97,13 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
         }
         Request::Summarise(req) => with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary)),
         Request::FitModels(req) => with_data(|tx| {
-            let mut status = |message: String| post(&Reply::Status { message });
+            let mut status = |message: String| post(Reply::Status { message });
             let (session, result) = analysis::fit_models(tx, &req, &mut status)?;
             MODELS.with(|m| *m.borrow_mut() = Some(session));
             Ok(Reply::Models(result))
         }),
         Request::Evaluate(req) => with_data(|tx| {
-            post(&Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
+            post(Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
             analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
         }),
         Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
@@ -105,7 +112,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             USERS.with(|u| analysis::export(tx, u.borrow().as_ref(), what, &request)).map(Reply::Exported)
         }),
         Request::Cohorts(req) => with_data(|tx| {
-            post(&Reply::Status { message: "Building cohorts and forecasting their revenue…".into() });
+            post(Reply::Status { message: "Building cohorts and forecasting their revenue…".into() });
             with_context(|users, models| cohort_analysis::cohorts(tx, users, &req, models))
                 .map(|v| Reply::Cohorts(Box::new(v)))
         }),

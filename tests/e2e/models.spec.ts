@@ -18,11 +18,11 @@ test('models fit in the worker, with parameters, SEs and convergence', async ({ 
   const errors = watchErrors(page);
   await atPapersCutoff(page);
   await page.click('#fit-models');
-  await expect(page.locator('#work')).toBeVisible();
+  await expect(page.locator('#models-work')).toBeVisible();
   for (const m of ['bgnbd', 'pnbd', 'mbgnbd', 'gg']) {
     await expect(page.locator(`.fit[data-model="${m}"] .badge`)).toHaveText('converged', { timeout: 60_000 });
   }
-  await expect(page.locator('#work')).toHaveCount(0);
+  await expect(page.locator('#models-work')).toHaveCount(0);
   await expect(page.locator('.fit[data-model="bgnbd"] .warnings')).toContainText('P(alive) = 1 by construction');
   await expect(page.locator('.fit[data-model="gg"] .warnings')).toContainText('backfilled');
   await expect(page.locator('#frequency-chart rect')).toHaveCount(16); // 0…6 and 7+, expected and actual

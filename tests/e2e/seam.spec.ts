@@ -68,3 +68,52 @@ test('Cohorts uses the shared cutoff, so comparing with a fitted model works by 
   await expect(page.locator('#cohort-cutoff')).toHaveValue('1998-04-01');
   expect(errors).toEqual([]);
 });
+
+test('a failed request is said next to its control and clears no other panel', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  await expect(page.locator('.fit[data-model="bgnbd"] .badge')).toHaveText('converged', { timeout: 60_000 });
+  const customers = await page.locator('#sum-customers').textContent();
+  // A holdout that ends before the calibration does: refused by the worker.
+  await page.fill('#holdout-end', '1998-01-01');
+  await page.locator('#holdout-end').dispatchEvent('change');
+  await page.click('#evaluate');
+  await expect(page.locator('#holdout-error')).toContainText('the holdout must end after the calibration period');
+  await expect(page.locator('#holdout-error')).toHaveAttribute('role', 'alert');
+  // Nothing else was cleared or marked failed.
+  await expect(page.locator('#error, #summary-error, #models-error, #cohorts-error')).toHaveCount(0);
+  await expect(page.locator('#sum-customers')).toHaveText(customers!);
+  await expect(page.locator('.fit[data-model="bgnbd"] .badge')).toHaveText('converged');
+  await expect(page.locator('#customer-table tbody tr')).toHaveCount(25);
+  // The next request of that panel clears its error; the others keep their results.
+  await page.fill('#holdout-end', '1998-06-30');
+  await page.locator('#holdout-end').dispatchEvent('change');
+  await page.click('#evaluate');
+  await expect(page.locator('#holdout-error')).toHaveCount(0);
+  await expect(page.locator('#holdout-table')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('.fit[data-model="bgnbd"] .badge')).toHaveText('converged');
+  expect(errors).toEqual([]);
+});
+
+test('Cancel of a fit clears what the fit would have fed, and nothing else', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  await expect(page.locator('#customer-table tbody tr')).toHaveCount(25, { timeout: 60_000 });
+  const customers = await page.locator('#sum-customers').textContent();
+  await page.click('#fit-models');
+  await expect(page.locator('#models-work')).toBeVisible();
+  await page.click('#models-cancel');
+  await expect(page.locator('#outage-models')).toContainText('Fitting the models was cancelled.');
+  // The old fits and the customer table came from the worker memory the new
+  // fit replaced: gone, not shown as if current. The summary stays.
+  await expect(page.locator('#models-work')).toHaveCount(0);
+  await expect(page.locator('.fit')).toHaveCount(0);
+  await expect(page.locator('#customers')).toHaveCount(0);
+  await expect(page.locator('#sum-customers')).toHaveText(customers!);
+  await expect(page.locator('#outage-models')).toContainText('Your data was reloaded', { timeout: 20_000 });
+  await page.click('#fit-models');
+  await expect(page.locator('#customer-table tbody tr')).toHaveCount(25, { timeout: 60_000 });
+  expect(errors).toEqual([]);
+});

@@ -52,7 +52,7 @@ async function crashNext(page: Page, kind: string, how: 'panic' | 'out_of_memory
 async function fitConverges(page: Page) {
   await page.click('#fit-models');
   await expect(page.locator('.fit[data-model="bgnbd"] .badge')).toHaveText('converged', { timeout: 30_000 });
-  await expect(page.locator('#work')).toHaveCount(0);
+  await expect(page.locator('#models-work')).toHaveCount(0);
 }
 
 test('a worker panic while fitting: the data is reloaded, the results kept, every button works', async ({ page }, testInfo) => {
@@ -71,14 +71,14 @@ test('a worker panic while fitting: the data is reloaded, the results kept, ever
   // What was shown stays; nothing says "no data loaded".
   await expect(page.locator('#stat-rows')).toHaveText(rows!);
   await expect(page.locator('#sum-customers')).toHaveText(customers!);
-  await expect(page.locator('#error')).toHaveCount(0);
+  await expect(page.locator('#error, .panel-error')).toHaveCount(0);
   // The same buttons work without dropping the file again.
   await page.click('#compute');
   await expect(page.locator('#sum-customers')).toHaveText(customers!);
   await fitConverges(page);
   await expect(note).toHaveCount(0);
   await expect(page.locator('#customer-table tbody tr').first()).toBeVisible();
-  await expect(page.locator('#error')).toHaveCount(0);
+  await expect(page.locator('#error, .panel-error')).toHaveCount(0);
   expect(unexpected(errors)).toEqual([]);
 });
 
@@ -105,9 +105,9 @@ test('out of memory while building cohorts: the data, the users file and the fit
   await expect(page.locator('#page-info')).toContainText('page 2 of');
   await page.selectOption('#cohort-segment', 'tier'); // a column of the users file
   await page.click('#build-cohorts');
-  await expect(page.locator('#work')).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.locator('#cohorts-work')).toHaveCount(0, { timeout: 30_000 });
   await expect(page.locator('#cohort-clv tbody tr.segment').first()).toBeVisible();
-  await expect(page.locator('#error')).toHaveCount(0);
+  await expect(page.locator('#error, .panel-error')).toHaveCount(0);
   expect(unexpected(errors)).toEqual([]);
 });
 
@@ -118,7 +118,7 @@ test('Cancel of a fit keeps the data: it is reloaded into the fresh worker', asy
   await loadDemo(page);
   await expect(page.locator('#sum-customers')).toHaveText('23,570');
   await page.click('#fit-models');
-  await page.click('#cancel-work');
+  await page.click('#models-cancel');
   const note = page.locator('#outage-models');
   await expect(note).toContainText('Fitting the models was cancelled.');
   await expect(note).toContainText('Your data was reloaded', { timeout: 20_000 });
@@ -158,19 +158,19 @@ test('hostile small files: read, fitted where possible, explained in words, neve
       await page.click('#analyse');
       await expect(page.locator('#report, #error').first()).toBeVisible({ timeout: 10_000 });
       if (!(await page.locator('#error').count()) && (await page.locator('#summary').count())) {
-        await expect(page.locator('#summary-stats, #error').first()).toBeVisible({ timeout: 10_000 });
+        await expect(page.locator('#summary-stats, #summary-error, #error').first()).toBeVisible({ timeout: 10_000 });
         fit = await page.locator('#fit-models').isVisible();
       }
     }
     let outcome = (await page.locator('#error').count()) ? `error: ${await page.locator('#error').textContent()}` : 'read';
     if (fit) {
       await page.click('#fit-models');
-      await expect(page.locator('#work')).toHaveCount(0, { timeout: 20_000 });
+      await expect(page.locator('#models-work')).toHaveCount(0, { timeout: 20_000 });
       const badges = await page.locator('.fit .badge').allTextContents();
-      const said = await page.locator('#models .warning, #error').allTextContents();
+      const said = await page.locator('#models .warning, #models-error, #error').allTextContents();
       outcome += `; fit: ${badges.join('/') || 'none'}${said.length ? ` (${said.join(' | ').slice(0, 200)})` : ''}`;
       // Every count model has its card: numbers, or words saying why not.
-      await expect(page.locator('.fit[data-model="bgnbd"], #error').first()).toBeVisible();
+      await expect(page.locator('.fit[data-model="bgnbd"], #models-error, #error').first()).toBeVisible();
       for (const card of await page.locator('.fit.failed').all()) {
         await expect(card.locator('.warning')).toContainText('Not a result: ');
       }

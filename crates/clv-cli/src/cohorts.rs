@@ -12,15 +12,15 @@ use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
 use clv_core::ingest::{DateOrder, Transactions};
 use clv_core::models::FitOptions;
 use clv_core::pipeline::{fit_models, Customers, ModelKind};
-use clv_core::time::{day_of, format_day, CohortGrain, TimeUnit};
+use clv_core::time::{day_of, format_day, CohortGrain, Day, Horizon, TimeUnit};
 use serde_json::json;
 use std::path::Path;
 
 pub struct CohortArgs<'a> {
     pub cohort: CohortGrain,
     pub segment: Option<String>,
-    pub horizon_days: i64,
-    pub cutoff: Option<String>,
+    pub horizon_days: Horizon,
+    pub cutoff: Option<Day>,
     pub age_unit: TimeUnit,
     pub level: f64,
     pub table: bool,
@@ -33,8 +33,8 @@ pub struct CohortArgs<'a> {
 }
 
 pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliResult {
-    let cutoff = match a.cutoff.as_deref() {
-        Some(s) => crate::checked_cutoff(s, tx)?.day,
+    let cutoff = match a.cutoff {
+        Some(day) => crate::checked_cutoff(day, tx)?.day,
         None => tx.all().map(|t| day_of(t.ts)).max().ok_or("the file has no accepted transactions")?,
     };
     let params = CohortParams::new(a.cohort, a.age_unit, Cutoff::day(cutoff), a.horizon_days, a.level, a.segment)
@@ -89,7 +89,7 @@ fn btyd_values(
     unit: TimeUnit,
     opts: &FitOptions,
 ) -> Result<Vec<BtydCohortValue>, String> {
-    let customers = Customers::from_summary(&RfmSummary::build(tx, params.cutoff, unit), tx);
+    let customers = Customers::from_summary(&RfmSummary::build(tx, params.cutoff(), unit), tx);
     let set = fit_models(&[kind], true, &customers, opts, &mut |_, _, _| {});
     let model = set.model(kind).map_err(|e| format!("--btyd {e}"))?;
     if let Some(e) = set.spend.as_ref().and_then(|s| s.error.as_ref()) {

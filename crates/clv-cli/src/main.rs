@@ -16,7 +16,7 @@ use clv_core::pipeline::{
     check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
 };
 use clv_core::simulate::{write_csv, SimulationParams};
-use clv_core::time::{parse_day, CohortGrain, TimeUnit};
+use clv_core::time::{CohortGrain, Day, Horizon, TimeUnit};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -52,12 +52,12 @@ enum Command {
         input: InputArgs,
         /// Last day of history, YYYY-MM-DD (inclusive).
         #[arg(long)]
-        cutoff: String,
+        cutoff: Day,
         #[arg(long, default_value = "week")]
         unit: TimeUnit,
         /// Label window of the JSON output's `stats` (the page's Summary figures), in days.
-        #[arg(long, default_value_t = 90)]
-        horizon_days: i64,
+        #[arg(long, default_value = "90")]
+        horizon_days: Horizon,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
@@ -69,9 +69,10 @@ enum Command {
         #[arg(long)]
         users: Option<PathBuf>,
         #[arg(long)]
-        cutoff: String,
+        cutoff: Day,
+        /// Label window in days (1 to 3650).
         #[arg(long)]
-        horizon_days: i64,
+        horizon_days: Horizon,
         #[arg(long, default_value = "month")]
         cohort: CohortGrain,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
@@ -98,8 +99,9 @@ enum Command {
         /// Spend model: gg (Gamma–Gamma). Without it each purchase is worth 1.
         #[arg(long)]
         spend_model: Option<ModelId>,
+        /// CLV horizon in days (1 to 3650).
         #[arg(long)]
-        horizon_days: f64,
+        horizon_days: Horizon,
         /// Annual discount rate (0.10 = 10%), applied monthly.
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         discount_rate: f64,
@@ -113,9 +115,9 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
         #[arg(long)]
-        cutoff: String,
+        cutoff: Day,
         #[arg(long)]
-        holdout_end: String,
+        holdout_end: Day,
         #[arg(long, default_value = "week")]
         unit: TimeUnit,
         #[arg(long, default_value_t = 0.0)]
@@ -136,11 +138,12 @@ enum Command {
         /// A users-file column to cross the cohorts with (country, device, …).
         #[arg(long)]
         segment: Option<String>,
+        /// Value at this many days after signup (1 to 3650).
         #[arg(long)]
-        horizon_days: i64,
+        horizon_days: Horizon,
         /// Last day of data, YYYY-MM-DD (default: the last transaction's day).
         #[arg(long)]
-        cutoff: Option<String>,
+        cutoff: Option<Day>,
         /// Age unit of the cohort table.
         #[arg(long, default_value = "week")]
         age_unit: TimeUnit,
@@ -204,7 +207,7 @@ enum Command {
         #[arg(long, default_value = "week")]
         unit: TimeUnit,
         #[arg(long, default_value = "2020-01-01")]
-        start: String,
+        start: Day,
         #[arg(long, default_value_t = 90)]
         acquisition_days: i64,
         #[arg(long, default_value_t = 730)]
@@ -228,7 +231,7 @@ struct ModelInput {
     input: InputArgs,
     /// Cutoff for a transaction file (a summary file needs none).
     #[arg(long)]
-    cutoff: Option<String>,
+    cutoff: Option<Day>,
     #[arg(long, default_value = "week")]
     unit: TimeUnit,
 }
@@ -289,7 +292,7 @@ fn run(cli: Cli) -> CliResult {
         }
         Command::Summary { input, cutoff, unit, horizon_days, format } => {
             let out = read(&input)?;
-            let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
+            let cutoff = checked_cutoff(cutoff, &out.transactions)?;
             let summary = RfmSummary::build(&out.transactions, cutoff, unit);
             match format {
                 Format::Csv => write_export(&summary.to_csv(&out.transactions, safety), safety),
@@ -302,9 +305,8 @@ fn run(cli: Cli) -> CliResult {
                                 "recency": r.recency, "T": r.t, "monetary_value": r.monetary_value})
                         })
                         .collect();
-                    let params = FeatureParams::new(cutoff, horizon_days, CohortGrain::Month)
-                        .map_err(|e| format!("--horizon-days: {e}"))?;
-                    let stats = SummaryStats::build(&out.transactions, &params, unit)?;
+                    let params = FeatureParams::new(cutoff, horizon_days, CohortGrain::Month);
+                    let stats = SummaryStats::build(&out.transactions, &params, unit).map_err(|e| e.to_string())?;
                     print_json(
                         &serde_json::json!({"unit": unit, "cutoff": summary.cutoff, "stats": stats, "customers": rows,
                         "excluded_after_cutoff": summary.excluded_after_cutoff, "excluded_no_purchase": summary.excluded_no_purchase}),
@@ -315,9 +317,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Features { input, users, cutoff, horizon_days, cohort, format } => {
             let out = read(&input)?;
             let users = read_users(users.as_deref(), input.date_order)?;
-            let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
-            let params =
-                FeatureParams::new(cutoff, horizon_days, cohort).map_err(|e| format!("--horizon-days: {e}"))?;
+            let cutoff = checked_cutoff(cutoff, &out.transactions)?;
+            let params = FeatureParams::new(cutoff, horizon_days, cohort);
             let table = FeatureTable::build(&out.transactions, users.as_ref(), params);
             match format {
                 Format::Csv => write_export(&table.to_csv(safety), safety),
@@ -381,8 +382,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, json } => {
             let opts = fit_options(penalizer)?;
             let out = read(&input)?;
-            let cutoff = checked_cutoff(&cutoff, &out.transactions)?;
-            let end = parse_day(&holdout_end).map_err(|e| format!("--holdout-end: {e}"))?;
+            let cutoff = checked_cutoff(cutoff, &out.transactions)?;
+            let end = holdout_end.number();
             if end <= cutoff.day {
                 return Err("--holdout-end must be after --cutoff".into());
             }
@@ -474,7 +475,7 @@ fn run(cli: Cli) -> CliResult {
                 spend,
                 unit,
                 customers,
-                start_day: parse_day(&start).map_err(|e| format!("--start: {e}"))?,
+                start_day: start.number(),
                 acquisition_days,
                 observation_days,
                 seed,
@@ -576,7 +577,7 @@ fn ingest_file(args: &InputArgs) -> Result<Ingested, String> {
 
 /// Customers from a summary file, or from transactions summarised at --cutoff.
 fn load_customers(data: &ModelInput) -> Result<Customers, String> {
-    let (args, cutoff, unit) = (&data.input, data.cutoff.as_deref(), data.unit);
+    let (args, cutoff, unit) = (&data.input, data.cutoff, data.unit);
     let name = args.input.display().to_string();
     let mut head = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(open(&args.input)?, 64 * 1024), &mut head)
@@ -595,8 +596,8 @@ fn load_customers(data: &ModelInput) -> Result<Customers, String> {
 
 /// `--cutoff` read and checked against the purchases (a typo'd year is an
 /// error naming the likely day).
-pub(crate) fn checked_cutoff(s: &str, tx: &Transactions) -> Result<Cutoff, String> {
-    Cutoff::parse_checked(s, tx, "--cutoff")
+pub(crate) fn checked_cutoff(day: Day, tx: &Transactions) -> Result<Cutoff, String> {
+    Cutoff::checked(day, tx, "--cutoff").map_err(|e| e.to_string())
 }
 
 /// `--penalizer` within [`clv_core::limits::MAX_PENALIZER`].

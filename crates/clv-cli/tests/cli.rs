@@ -409,7 +409,12 @@ fn refused(args: &[&str], needles: &[&str]) {
 fn settings_beyond_their_limits_are_refused() {
     let summary = data("cdnow_customers_summary.csv");
     let tx = data("cdnow_sample_transactions.csv");
-    refused(&["predict", "--input", &summary, "--horizon-days", "1e6"], &["horizon must be 1 to 3650 days", "1000000"]);
+    refused(&["predict", "--input", &summary, "--horizon-days", "1e6"], &["horizon must be 1 to 3650 days", "1e6"]);
+    refused(&["predict", "--input", &summary, "--horizon-days", "3651"], &["--horizon-days", "got 3651"]);
+    refused(
+        &["summary", "--input", &tx, "--cutoff", "1997-02-30"],
+        &["--cutoff", "expected a date as YYYY-MM-DD", "1997-02"],
+    );
     refused(
         &["predict", "--input", &summary, "--horizon-days", "365", "--discount-rate", "1e300"],
         &["discount rate must be a number from -0.5 to 10", "1e300"],
@@ -649,7 +654,15 @@ fn cohorts_daily_is_the_pages_revenue_forecast() {
     // The page's path (src/worker/cohort_analysis.rs): table → values (backtest) → daily_forecast.
     let tx = ingest(std::fs::File::open(&path).unwrap(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
     let cutoff = Cutoff::day(parse_day("1997-06-30").unwrap());
-    let params = CohortParams::new(CohortGrain::Month, TimeUnit::Week, cutoff, 365, 0.9, None).unwrap();
+    let params = CohortParams::new(
+        CohortGrain::Month,
+        TimeUnit::Week,
+        cutoff,
+        clv_core::time::Horizon::days(365).unwrap(),
+        0.9,
+        None,
+    )
+    .unwrap();
     let table = build(&tx, None, &params).unwrap();
     let report = value_cohorts(&table).unwrap();
     let page = daily::daily_forecast(&table, 0.9, report.backtest.as_ref());

@@ -69,8 +69,15 @@ fn cohort_pipeline(series: &[Vec<f64>]) {
             table: Vec::new(),
         })
         .collect();
-    let params =
-        CohortParams::new(CohortGrain::Day, TimeUnit::Week, Cutoff::day(start + 2000), 1095, 0.9, None).unwrap();
+    let params = CohortParams::new(
+        CohortGrain::Day,
+        TimeUnit::Week,
+        Cutoff::day(start + 2000),
+        clv_core::time::Horizon::days(1095).unwrap(),
+        0.9,
+        None,
+    )
+    .unwrap();
     let table = CohortTable {
         params,
         total_revenue: 0.0,

@@ -36,7 +36,7 @@ fn main() {
         probe(&c);
         return;
     }
-    let clv = ClvParams::new(365.0, 0.1, TimeUnit::Week).unwrap();
+    let clv = ClvParams::new(clv_core::time::Horizon::days(365).unwrap(), 0.1, TimeUnit::Week).unwrap();
 
     let t = Instant::now();
     let (bg, bg_report) = fit_count(ModelKind::Bgnbd, &c, &opts).unwrap();

@@ -2,10 +2,10 @@
 //! spend model (how much each), discounted month by month exactly as
 //! `lifetimes`' `customer_lifetime_value` does, so numbers can be compared.
 
-use crate::limits::{DISCOUNT_RATE_RANGE, MAX_DISCRETE_HORIZON_PERIODS, MAX_HORIZON_DAYS};
+use crate::limits::{DISCOUNT_RATE_RANGE, MAX_DISCRETE_HORIZON_PERIODS};
 use crate::models::gamma_gamma::GammaGamma;
-use crate::models::{summarise_pmf, CountModel, ModelError, PmfSummary, Rfm};
-use crate::time::TimeUnit;
+use crate::models::{summarise_pmf, CountModel, PmfSummary, Rfm};
+use crate::time::{Horizon, TimeUnit};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -19,14 +19,36 @@ pub fn units_per_month(unit: TimeUnit) -> f64 {
     }
 }
 
-/// Checked CLV settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// CLV settings, valid by construction: the horizon is a checked
+/// [`Horizon`], the discount rate is checked by [`ClvParams::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ClvParams {
     /// Whole months summed (the horizon in days / 30, rounded, at least 1).
-    pub months: u32,
+    months: u32,
     /// Monthly discount rate, from the annual rate the user gives.
-    pub monthly_discount: f64,
-    pub unit: TimeUnit,
+    monthly_discount: f64,
+    unit: TimeUnit,
+}
+
+/// Why CLV settings were refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClvError {
+    /// The annual discount rate is not a number in [`DISCOUNT_RATE_RANGE`].
+    #[error("annual discount rate must be a number from {low} to {high} (e.g. 0.10 for 10% a year), got {rate:?}", low = DISCOUNT_RATE_RANGE.0, high = DISCOUNT_RATE_RANGE.1)]
+    DiscountRate {
+        /// The rate given.
+        rate: f64,
+    },
+    /// A discrete-time model would step through more periods than allowed.
+    #[error("BG/BB predicts period by period: a horizon of {months} months is {periods:.0} periods of a {unit}, more than the {MAX_DISCRETE_HORIZON_PERIODS} allowed; use a shorter horizon or a coarser unit")]
+    TooManyPeriods {
+        /// The horizon in months.
+        months: u32,
+        /// The horizon in periods of `unit`.
+        periods: f64,
+        /// The model's period.
+        unit: TimeUnit,
+    },
 }
 
 fn units_per_year(unit: TimeUnit) -> f64 {
@@ -34,35 +56,42 @@ fn units_per_year(unit: TimeUnit) -> f64 {
 }
 
 impl ClvParams {
-    pub fn new(horizon_days: f64, annual_discount_rate: f64, unit: TimeUnit) -> Result<ClvParams, ModelError> {
-        let max = MAX_HORIZON_DAYS as f64;
-        if !(horizon_days.is_finite() && horizon_days > 0.0 && horizon_days <= max) {
-            return Err(ModelError::InvalidOption(format!(
-                "horizon must be 1 to {MAX_HORIZON_DAYS} days (ten years), got {horizon_days:?}"
-            )));
-        }
+    /// CLV over `horizon`, discounted monthly at the equivalent of
+    /// `annual_discount_rate` (0.10 = 10% a year), for a model fitted in `unit`s.
+    pub fn new(horizon: Horizon, annual_discount_rate: f64, unit: TimeUnit) -> Result<ClvParams, ClvError> {
         let (low, high) = DISCOUNT_RATE_RANGE;
         if !(annual_discount_rate.is_finite() && (low..=high).contains(&annual_discount_rate)) {
-            return Err(ModelError::InvalidOption(format!(
-                "annual discount rate must be a number from {low} to {high} (e.g. 0.10 for 10% a year), got {annual_discount_rate:?}"
-            )));
+            return Err(ClvError::DiscountRate { rate: annual_discount_rate });
         }
         Ok(ClvParams {
-            months: ((horizon_days / 30.0).round() as u32).max(1),
+            months: ((horizon.in_days() as f64 / 30.0).round() as u32).max(1),
             monthly_discount: (1.0 + annual_discount_rate).powf(1.0 / 12.0) - 1.0,
             unit,
         })
     }
 
+    /// Whole months summed (the horizon in days / 30, rounded, at least 1),
+    /// as `lifetimes` does.
+    pub fn months(&self) -> u32 {
+        self.months
+    }
+
+    /// The monthly discount rate equivalent to the annual one given.
+    pub fn monthly_discount(&self) -> f64 {
+        self.monthly_discount
+    }
+
+    /// The time unit of the models valued.
+    pub fn unit(&self) -> TimeUnit {
+        self.unit
+    }
+
     /// Discrete-time models predict period by period: the horizon in
     /// periods is bounded by [`MAX_DISCRETE_HORIZON_PERIODS`].
-    pub fn check_discrete(&self) -> Result<(), ModelError> {
+    pub fn check_discrete(&self) -> Result<(), ClvError> {
         let periods = self.horizon_units();
         if periods > MAX_DISCRETE_HORIZON_PERIODS {
-            return Err(ModelError::InvalidOption(format!(
-                "BG/BB predicts period by period: a horizon of {} months is {periods:.0} periods of a {}, more than the {MAX_DISCRETE_HORIZON_PERIODS} allowed; use a shorter horizon or a coarser unit",
-                self.months, self.unit
-            )));
+            return Err(ClvError::TooManyPeriods { months: self.months, periods, unit: self.unit });
         }
         Ok(())
     }
@@ -197,37 +226,41 @@ mod tests {
     use super::*;
     use crate::models::BgNbd;
 
+    fn days(n: i64) -> Horizon {
+        Horizon::days(n).unwrap()
+    }
+
     #[test]
     fn undiscounted_clv_is_spend_times_expected_purchases() {
         let m = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
         let c = Rfm::new(2.0, 30.43, 38.86);
-        let p = ClvParams::new(365.0, 0.0, TimeUnit::Week).unwrap();
+        let p = ClvParams::new(days(365), 0.0, TimeUnit::Week).unwrap();
         assert_eq!(p.months, 12);
         let clv = discounted_clv(&m, &c, 10.0, &p);
         let e = m.expected_purchases(&c, 12.0 * 4.345);
         assert!((clv - 10.0 * e).abs() < 1e-9);
         // discounting lowers it, more for higher rates
-        let d10 = discounted_clv(&m, &c, 10.0, &ClvParams::new(365.0, 0.10, TimeUnit::Week).unwrap());
-        let d30 = discounted_clv(&m, &c, 10.0, &ClvParams::new(365.0, 0.30, TimeUnit::Week).unwrap());
+        let d10 = discounted_clv(&m, &c, 10.0, &ClvParams::new(days(365), 0.10, TimeUnit::Week).unwrap());
+        let d30 = discounted_clv(&m, &c, 10.0, &ClvParams::new(days(365), 0.30, TimeUnit::Week).unwrap());
         assert!(d30 < d10 && d10 < clv);
-        assert!(ClvParams::new(0.0, 0.1, TimeUnit::Week).is_err());
-        assert!(ClvParams::new(90.0, -1.5, TimeUnit::Week).is_err());
-        let monthly = ClvParams::new(90.0, 0.1268250301319698, TimeUnit::Day).unwrap().monthly_discount;
+        assert!(Horizon::days(0).is_err());
+        assert!(ClvParams::new(days(90), -1.5, TimeUnit::Week).is_err());
+        let monthly = ClvParams::new(days(90), 0.1268250301319698, TimeUnit::Day).unwrap().monthly_discount;
         assert!((monthly - 0.01).abs() < 1e-12);
     }
 
     #[test]
     fn horizon_and_rate_are_bounded() {
-        let e = ClvParams::new(1e6, 0.1, TimeUnit::Week).unwrap_err().to_string();
+        let e = Horizon::days(1_000_000).unwrap_err().to_string();
         assert!(e.contains("1 to 3650 days") && e.contains("1000000"), "{e}");
-        assert!(ClvParams::new(3650.0, 0.1, TimeUnit::Week).is_ok());
+        assert!(ClvParams::new(days(3650), 0.1, TimeUnit::Week).is_ok());
         for rate in [1e300, -0.999999, 10.5, f64::NAN] {
-            let e = ClvParams::new(365.0, rate, TimeUnit::Week).unwrap_err().to_string();
+            let e = ClvParams::new(days(365), rate, TimeUnit::Week).unwrap_err().to_string();
             assert!(e.contains("from -0.5 to 10"), "{rate}: {e}");
         }
         // BG/BB: a year in months is 12 periods, in days 360.
-        assert!(ClvParams::new(365.0, 0.0, TimeUnit::Month).unwrap().check_discrete().is_ok());
-        let e = ClvParams::new(365.0, 0.0, TimeUnit::Day).unwrap().check_discrete().unwrap_err().to_string();
+        assert!(ClvParams::new(days(365), 0.0, TimeUnit::Month).unwrap().check_discrete().is_ok());
+        let e = ClvParams::new(days(365), 0.0, TimeUnit::Day).unwrap().check_discrete().unwrap_err().to_string();
         assert!(e.contains("360 periods of a day") && e.contains("120"), "{e}");
     }
 }

@@ -137,7 +137,7 @@ pub fn check_sizes(kind: ModelKind, c: &Customers, clv: Option<&ClvParams>) -> R
             c.ids[i], r.t
         )));
     }
-    clv.map_or(Ok(()), ClvParams::check_discrete)
+    clv.map_or(Ok(()), |p| p.check_discrete().map_err(|e| ModelError::InvalidOption(e.to_string())))
 }
 
 fn fit_one<M: Likelihood<Row = Rfm>>(data: &Weighted<Rfm>, opts: &FitOptions) -> Result<(M, FitReport), ModelError> {
@@ -440,7 +440,7 @@ mod tests {
         assert!(check_sizes(ModelKind::Bgbb, &c(MAX_PERIODS), None).is_ok());
         // Continuous models take T as a number, not a loop length.
         assert!(check_sizes(ModelKind::Pnbd, &c(20_000.0), None).is_ok());
-        let year_in_days = ClvParams::new(365.0, 0.0, TimeUnit::Day).unwrap();
+        let year_in_days = ClvParams::new(crate::time::Horizon::days(365).unwrap(), 0.0, TimeUnit::Day).unwrap();
         assert!(check_sizes(ModelKind::Bgbb, &c(6.0), Some(&year_in_days)).is_err());
         assert!(check_sizes(ModelKind::Bgnbd, &c(6.0), Some(&year_in_days)).is_ok());
     }

@@ -7,6 +7,7 @@
 //! of ingest (one call per row); both are checked against `jiff` in the tests
 //! below.
 
+use crate::limits::MAX_HORIZON_DAYS;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -115,11 +116,146 @@ pub fn format_ts(ts: i64) -> String {
 
 /// Parse a calendar date given on the command line or in a form
 /// (`YYYY-MM-DD`), returning its day number.
-pub fn parse_day(s: &str) -> Result<i64, String> {
+pub fn parse_day(s: &str) -> Result<i64, DateError> {
     let d: jiff::civil::Date =
-        s.trim().parse().map_err(|e| format!("expected a date as YYYY-MM-DD, got {s:?} ({e})"))?;
+        s.trim().parse().map_err(|e: jiff::Error| DateError::Format { text: s.to_string(), why: e.to_string() })?;
     days_from_civil(i32::from(d.year()), d.month() as u32, d.day() as u32)
-        .ok_or_else(|| format!("{s:?} is not a calendar date"))
+        .ok_or_else(|| DateError::NotInCalendar(s.to_string()))
+}
+
+/// Why a typed date was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not of the form `YYYY-MM-DD`.
+    #[error("expected a date as YYYY-MM-DD, got {text:?} ({why})")]
+    Format {
+        /// What was typed.
+        text: String,
+        /// The date parser's reason.
+        why: String,
+    },
+    /// A well-formed date the calendar does not have (outside years ±9999).
+    #[error("{0:?} is not a calendar date")]
+    NotInCalendar(String),
+}
+
+/// A calendar day (UTC) a person chose — a cutoff, a holdout end — checked
+/// once where it is typed and carried as a day number since 1970-01-01; it
+/// is written and read as `YYYY-MM-DD` (CLI arguments, the page's date
+/// inputs, the messages to the worker), so a malformed date never travels.
+///
+/// ```
+/// use clv_core::time::Day;
+/// let d: Day = "1997-09-30".parse().unwrap();
+/// assert_eq!(d.to_string(), "1997-09-30");
+/// assert!("1997-02-30".parse::<Day>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Day(i64);
+
+impl Day {
+    /// The day with this number (days since 1970-01-01), `None` outside
+    /// the years the calendar functions cover (±9999).
+    pub fn from_number(day: i64) -> Option<Day> {
+        let (y, m, d) = civil_from_days(day);
+        (days_from_civil(y, m, d) == Some(day)).then_some(Day(day))
+    }
+
+    /// Days since 1970-01-01.
+    pub fn number(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromStr for Day {
+    type Err = DateError;
+    fn from_str(s: &str) -> Result<Day, DateError> {
+        parse_day(s).map(Day)
+    }
+}
+
+impl TryFrom<String> for Day {
+    type Error = DateError;
+    fn try_from(s: String) -> Result<Day, DateError> {
+        s.parse()
+    }
+}
+
+impl From<Day> for String {
+    fn from(d: Day) -> String {
+        d.to_string()
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_day(self.0))
+    }
+}
+
+/// How far ahead a forecast or a label window reaches: whole days, 1 to
+/// [`MAX_HORIZON_DAYS`] (ten years). Checked once where it enters (a CLI
+/// flag, the page's select, a message to the worker), so the code that uses
+/// it never re-checks, and a horizon that would overflow the label window's
+/// seconds cannot be built. Serialised as the bare number of days.
+///
+/// ```
+/// use clv_core::time::Horizon;
+/// assert_eq!(Horizon::days(90).unwrap().in_days(), 90);
+/// assert!(Horizon::days(0).is_err());
+/// assert!("3651".parse::<Horizon>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct Horizon(u32);
+
+/// A horizon outside 1 to [`MAX_HORIZON_DAYS`] days, or not a whole number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("horizon must be 1 to {MAX_HORIZON_DAYS} days (ten years), got {0}")]
+pub struct HorizonError(pub String);
+
+impl Horizon {
+    /// A horizon of `days` days.
+    pub fn days(days: i64) -> Result<Horizon, HorizonError> {
+        if (1..=MAX_HORIZON_DAYS).contains(&days) {
+            Ok(Horizon(days as u32))
+        } else {
+            Err(HorizonError(days.to_string()))
+        }
+    }
+
+    /// The horizon in days.
+    pub fn in_days(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
+impl FromStr for Horizon {
+    type Err = HorizonError;
+    fn from_str(s: &str) -> Result<Horizon, HorizonError> {
+        let days = s.trim().parse::<i64>().map_err(|_| HorizonError(format!("{s:?}")))?;
+        Horizon::days(days)
+    }
+}
+
+impl TryFrom<i64> for Horizon {
+    type Error = HorizonError;
+    fn try_from(days: i64) -> Result<Horizon, HorizonError> {
+        Horizon::days(days)
+    }
+}
+
+impl From<Horizon> for i64 {
+    fn from(h: Horizon) -> i64 {
+        h.in_days()
+    }
+}
+
+impl fmt::Display for Horizon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} days", self.0)
+    }
 }
 
 /// The unit in which recency, `T` and model rates are expressed. Changing it

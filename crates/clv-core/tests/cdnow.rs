@@ -12,7 +12,7 @@ use clv_core::forecast::Method;
 use clv_core::ingest::{ingest, IngestOptions, Ingested};
 use clv_core::models::FitOptions;
 use clv_core::pipeline::{fit_count, fit_spend, Customers, ModelKind};
-use clv_core::time::{parse_day, CohortGrain, TimeUnit};
+use clv_core::time::{parse_day, CohortGrain, Horizon, TimeUnit};
 use common::published::{assert_matches_published, SAMPLE_CSV};
 
 fn sample_with(keep_duplicates: bool) -> Ingested {
@@ -56,7 +56,7 @@ fn sample_holdout_total_is_the_papers_1882() {
 
 fn cohort_params(cutoff: &str) -> CohortParams {
     let cutoff = Cutoff::day(parse_day(cutoff).unwrap());
-    CohortParams::new(CohortGrain::Week, TimeUnit::Week, cutoff, 90, 0.9, None).unwrap()
+    CohortParams::new(CohortGrain::Week, TimeUnit::Week, cutoff, Horizon::days(90).unwrap(), 0.9, None).unwrap()
 }
 
 /// Cohort CLV judged against what happened: forecast 90-day value per user
@@ -93,7 +93,7 @@ fn weekly_cohort_forecasts_track_what_happened() {
 
     // The bottom-up view: BG/NBD + Gamma–Gamma fitted on the same 10 weeks.
     let p = cohort_params("1997-03-15");
-    let customers = Customers::from_summary(&RfmSummary::build(&tx, p.cutoff, TimeUnit::Week), &tx);
+    let customers = Customers::from_summary(&RfmSummary::build(&tx, p.cutoff(), TimeUnit::Week), &tx);
     let (model, report) = fit_count(ModelKind::Bgnbd, &customers, &FitOptions::default()).unwrap();
     assert!(report.convergence.converged);
     assert!(report.warnings.iter().any(|w| w.contains("first bought on the cutoff day")), "{:?}", report.warnings);

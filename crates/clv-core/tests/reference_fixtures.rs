@@ -5,7 +5,7 @@
 use clv_core::clv::{discounted_clv, ClvParams};
 use clv_core::models::special::ln_hyp2f1;
 use clv_core::models::{BgNbd, CountModel, GammaGamma, Likelihood, MbgNbd, ParetoNbd, Rfm};
-use clv_core::time::TimeUnit;
+use clv_core::time::{Horizon, TimeUnit};
 
 fn rows(name: &str) -> Vec<Vec<String>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/fixtures").join(name);
@@ -99,8 +99,10 @@ fn gamma_gamma_and_clv_match_lifetimes() {
         assert!(rel(got, want) < 1e-12, "x={x} m={m}: {got} vs {want}");
     }
     let bg = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
-    // lifetimes' discount_rate is monthly: set it directly rather than from an annual rate.
-    let p = ClvParams { months: 12, monthly_discount: 0.01, unit: TimeUnit::Week };
+    // lifetimes' discount_rate is monthly (0.01): the annual rate that compounds to it, over 12 months.
+    let p = ClvParams::new(Horizon::days(360).unwrap(), 1.01f64.powi(12) - 1.0, TimeUnit::Week).unwrap();
+    assert_eq!(p.months(), 12);
+    assert!((p.monthly_discount() - 0.01).abs() < 1e-15);
     for r in rows("lifetimes_clv.csv") {
         let c = Rfm::new(num(&r[0]), num(&r[1]), num(&r[2]));
         let spend = gg.expected_spend(c.x, num(&r[3])).unwrap();

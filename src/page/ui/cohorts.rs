@@ -5,8 +5,8 @@
 
 use super::charts::{BandChart, LineChart};
 use super::format;
-use super::summary::{Settings, HORIZONS};
-use super::OutageNote;
+use super::summary::{DateInput, HorizonSelect, Settings};
+use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
@@ -14,7 +14,7 @@ use clv_core::forecast::backtest::MethodScore;
 use clv_core::ingest::Role;
 use clv_core::models::ModelId;
 use clv_core::pipeline::ModelKind;
-use clv_core::time::{CohortGrain, TimeUnit};
+use clv_core::time::{CohortGrain, Day, TimeUnit};
 use leptos::prelude::*;
 use web_sys::HtmlInputElement;
 
@@ -28,23 +28,30 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
     let age_unit = RwSignal::new(TimeUnit::Month);
     // The shared cutoff (Summary, Models), unless the user sets another one
     // here — which the panel then says, with a way back.
-    let own_cutoff = RwSignal::new(None::<String>);
+    let own_cutoff = RwSignal::new(None::<Option<Day>>);
     let cutoff = Signal::derive(move || own_cutoff.get().unwrap_or_else(|| settings.cutoff.get()));
     let btyd = RwSignal::new(None::<ModelKind>);
     let segment = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        session.report.track();
+        session.load.track();
         own_cutoff.set(None);
     });
-    let set_cutoff = move |v: String| own_cutoff.set((v != settings.cutoff.get_untracked()).then_some(v));
-    let request = move || CohortRequest {
-        cutoff: cutoff.get_untracked(),
-        horizon_days: settings.horizon.get_untracked(),
-        grain: grain.get_untracked(),
-        age_unit: age_unit.get_untracked(),
-        level: 0.9,
-        btyd: btyd.get_untracked(),
-        segment: segment.get_untracked(),
+    let set_cutoff = move |d: Option<Day>| own_cutoff.set((d != settings.cutoff.get_untracked()).then_some(d));
+    let request = move || {
+        Some(CohortRequest {
+            cutoff: cutoff.get_untracked()?,
+            horizon: settings.horizon.get_untracked(),
+            grain: grain.get_untracked(),
+            age_unit: age_unit.get_untracked(),
+            level: 0.9,
+            btyd: btyd.get_untracked(),
+            segment: segment.get_untracked(),
+        })
+    };
+    let build_cohorts = move |_| {
+        if let Some(r) = request() {
+            session.cohorts(r)
+        }
     };
     let on_users = move |ev: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&ev);
@@ -57,7 +64,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
     // Users-file columns, then the transaction columns kept per customer.
     let attributes = move || {
         let mut names = session.users.with(|u| u.as_ref().map(|u| u.attributes.clone()).unwrap_or_default());
-        session.report.with(|r| {
+        session.load.with(|r| {
             if let Some((_, r)) = r {
                 let kept = r.columns.iter().filter(|c| c.role.is_some_and(|role| Role::SEGMENTS.contains(&role)));
                 names.extend(kept.map(|c| c.name.clone()).filter(|n| !names.contains(n)).collect::<Vec<_>>());
@@ -79,7 +86,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
         })
     };
     view! {
-        <Show when=move || session.report.with(Option::is_some)>
+        <Show when=move || session.load.has_value()>
             <section id="cohorts" class="panel">
                 <h2>"Cohorts"</h2>
                 <p class="hint">"Customers grouped by when they joined (first purchase). How many keep buying, what each is worth so far, and what a cohort will be worth a set number of days after joining."</p>
@@ -94,10 +101,8 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"Age in " <select id="cohort-age-unit" on:change=move |ev| age_unit.set(event_target_value(&ev).parse().unwrap_or_default())>
                         <option value="day">"days"</option><option value="week">"weeks"</option><option value="month" selected>"months"</option>
                     </select></label>
-                    <label>"Data up to " <input id="cohort-cutoff" type="date" prop:value=move || cutoff.get() on:change=move |ev| set_cutoff(event_target_value(&ev)) /></label>
-                    <label>"Value at " <select id="cohort-horizon" on:change=move |ev| settings.horizon.set(event_target_value(&ev).parse().unwrap_or(90))>
-                        {HORIZONS.iter().map(|h| view! { <option value=h.to_string() selected=move || settings.horizon.get() == *h>{format!("{h} days")}</option> }).collect_view()}
-                    </select>" after joining"</label>
+                    <label>"Data up to " <DateInput id="cohort-cutoff" value=cutoff set=Callback::new(set_cutoff) /></label>
+                    <label>"Value at " <HorizonSelect settings id="cohort-horizon" />" after joining"</label>
                     <label>"Segment " <select id="cohort-segment" on:change=move |ev| { let v = event_target_value(&ev); segment.set((!v.is_empty()).then_some(v)) }>
                         <option value="">"—"</option>
                         {move || attributes().into_iter().map(|a| view! { <option value=a.clone()>{a.clone()}</option> }).collect_view()}
@@ -106,19 +111,26 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                         <option value="">"—"</option>
                         {move || fitted().into_iter().map(|m| view! { <option value=m.code()>{m.label()}</option> }).collect_view()}
                     </select></label>
-                    <button id="build-cohorts" class="button" on:click=move |_| session.cohorts(request()) disabled=move || session.work.with(Option::is_some)>"Build cohorts"</button>
+                    <button id="build-cohorts" class="button" on:click=build_cohorts disabled=move || session.busy() || cutoff.with(Option::is_none)>"Build cohorts"</button>
                 </div>
                 {move || own_cutoff.get().map(|own| view! {
                     <p id="cohort-cutoff-note" class="hint">
-                        {format!("Cohorts use data up to {own}, not the cutoff {} that Summary and Models use. ", settings.cutoff.get())}
+                        {format!("Cohorts use data up to {}, not the cutoff {} that Summary and Models use. ", shown(own), shown(settings.cutoff.get()))}
                         <button id="cohort-cutoff-reset" class="button secondary" on:click=move |_| own_cutoff.set(None)>"Use the shared cutoff"</button>
                     </p>
                 })}
+                <TaskNote session task=session.users name="users" />
+                <TaskNote session task=session.cohorts name="cohorts" cancel=true />
                 <OutageNote session panel=Panel::Cohorts />
                 {move || session.cohorts.get().map(|v| view! { <CohortsView v session /> })}
             </section>
         </Show>
     }
+}
+
+/// A day as the page writes it, or that none is chosen.
+fn shown(day: Option<Day>) -> String {
+    day.map_or_else(|| "(none)".to_string(), |d| d.to_string())
 }
 
 #[component]
@@ -207,7 +219,7 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
         </table></div>
         <h3>"Cumulative net revenue per acquired user"</h3>
         <LineChart id="cumulative-chart" series=curves x_label=format!("{unit}s since joining") y_label="revenue per user".to_string() />
-        <h3>{format!("Value per user {} days after joining", v.request.horizon_days)}</h3>
+        <h3>{format!("Value per user {} days after joining", v.request.horizon.in_days())}</h3>
         <p class="hint">"Observed where the cohort is old enough; otherwise its own daily revenue is extended by Holt–Winters (additive damped trend, weekly season), or — for short or sparse histories — by the per-user revenue of older cohorts at the same ages. The 90% band covers day-to-day noise around the fitted model, not uncertainty in the model itself. Undiscounted."</p>
         {btyd_note}
         <div class="scroll"><table id="cohort-clv">

@@ -3,7 +3,7 @@
 //! CSV/JSON export equal to `clv predict`.
 
 use super::format;
-use super::OutageNote;
+use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{ExportFormat, SortKey, TableQuery};
@@ -94,6 +94,8 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                     <button id="export-predictions-csv" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Csv)>"Download CSV"</button>
                     <button id="export-predictions-json" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Json)>"Download JSON"</button>
                 </div>
+                <TaskNote session task=session.predictions_export name="predictions-export" />
+                <TaskNote session task=session.table name="table" />
                 <OutageNote session panel=Panel::Customers />
                 <table id="customer-table">
                     <thead><tr>{header()}<th>"80% range"</th></tr></thead>

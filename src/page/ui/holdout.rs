@@ -4,41 +4,48 @@
 
 use super::charts::{LineChart, PairedBars};
 use super::format;
-use super::summary::Settings;
-use super::OutageNote;
+use super::summary::{DateInput, Settings};
+use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::HoldoutRequest;
 use clv_core::holdout::HoldoutReport;
 use clv_core::models::ModelId;
+use clv_core::time::Day;
 use leptos::prelude::*;
 
 #[component]
 pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
-    let end = RwSignal::new(String::new());
+    let end = RwSignal::new(None::<Day>);
     Effect::new(move |_| {
-        if let Some((_, r)) = session.report.get() {
-            end.set(r.last_ts.as_deref().map(|t| t[..10].to_string()).unwrap_or_default());
+        if let Some((_, r)) = session.load.get() {
+            end.set(r.last_ts.as_deref().and_then(|t| t.get(..10)?.parse().ok()));
         }
     });
-    let run = move |_| {
-        session.evaluate(HoldoutRequest {
-            cutoff: settings.cutoff.get_untracked(),
-            holdout_end: end.get_untracked(),
-            unit: settings.unit.get_untracked(),
+    let request = move || {
+        Some(HoldoutRequest {
+            cutoff: settings.cutoff.get()?,
+            holdout_end: end.get()?,
+            unit: settings.unit.get(),
             penalizer: 0.0,
         })
     };
+    let run = move |_| {
+        if let Some(r) = request() {
+            session.evaluate(r)
+        }
+    };
     view! {
-        <Show when=move || session.summary.with(Option::is_some)>
+        <Show when=move || session.summary.has_value()>
             <section id="holdout" class="panel">
                 <h2>"How accurate is it on your data?"</h2>
                 <p class="hint">"Fit on transactions up to the cutoff, predict each customer's purchases from the cutoff to the holdout end, and compare with what they actually did."</p>
                 <div class="controls">
-                    <label>"Calibration ends " <strong>{move || settings.cutoff.get()}</strong></label>
-                    <label>"Holdout ends " <input id="holdout-end" type="date" prop:value=move || end.get() on:change=move |ev| end.set(event_target_value(&ev)) /></label>
-                    <button id="evaluate" class="button" on:click=run disabled=move || session.work.with(Option::is_some)>"Evaluate"</button>
+                    <label>"Calibration ends " <strong>{move || settings.cutoff.get().map(|d| d.to_string()).unwrap_or_else(|| "(no cutoff)".into())}</strong></label>
+                    <label>"Holdout ends " <DateInput id="holdout-end" value=end.into() set=Callback::new(move |d| end.set(d)) /></label>
+                    <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
+                <TaskNote session task=session.holdout name="holdout" cancel=true />
                 <OutageNote session panel=Panel::Holdout />
                 {move || session.holdout.get().map(|r| view! { <HoldoutView r unit=settings.unit.get_untracked().name() /> })}
             </section>

@@ -99,7 +99,7 @@ pub fn LoadPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Optio
                 <input id="csv" type="file" accept=".csv,.tsv,.txt,text/csv" on:change=on_pick />
                 <p class="hint">"One row per order, charge or refund: a customer id, a date and an amount."</p>
             </div>
-            <button id="demo" class="button secondary" on:click=demo disabled=move || session.running.get()>
+            <button id="demo" class="button secondary" on:click=demo disabled=move || session.load.is_pending()>
                 "Try the demo data"
             </button>
             <p class="hint">"Demo: CDNOW, 69,659 purchases by 23,570 customers, 1997–1998 (the data of the BG/NBD paper)."</p>

@@ -14,6 +14,7 @@ mod summary;
 
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
+use crate::page::task::TaskStatus;
 use clv_core::ingest::Sniffed;
 use leptos::prelude::*;
 use web_sys::Blob;
@@ -42,7 +43,6 @@ pub fn App() -> impl IntoView {
             <Messages session />
             <report::ReportPanel session />
             <summary::SummaryPanel session settings />
-            <WorkBanner session />
             <models::ModelsPanel session settings />
             <customers::CustomerTable session />
             <holdout::HoldoutPanel session settings />
@@ -54,19 +54,33 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// A long job in the worker: what it is doing, and a way to stop it.
+/// A panel's request, next to the control that made it: while it runs,
+/// what the worker is doing (and, for a long job, a way to stop it —
+/// `#<name>-work`, `#<name>-cancel`); when it failed, why (`#<name>-error`).
+///
+/// Takes any [`Task`] (`task=session.models`) through [`TaskStatus`], so the
+/// component is compiled once, not once per result type.
 #[component]
-fn WorkBanner(session: Session) -> impl IntoView {
-    move || {
-        session.work.get().map(|w| {
+pub fn TaskNote(
+    session: Session,
+    #[prop(into)] task: TaskStatus,
+    name: &'static str,
+    #[prop(optional)] cancel: bool,
+) -> impl IntoView {
+    view! {
+        {move || task.pending.get().map(|status| {
+            let stop = cancel.then(|| view! {
+                <button id=format!("{name}-cancel") class="button secondary" on:click=move |_| session.cancel()>"Cancel"</button>
+            });
             view! {
-                <div id="work" class="notice work">
+                <div id=format!("{name}-work") class="notice work" role="status">
                     <span class="spinner"></span>
-                    <span id="work-text">{w}</span>
-                    <button id="cancel-work" class="button secondary" on:click=move |_| session.cancel()>"Cancel"</button>
+                    <span class="work-text">{status}</span>
+                    {stop}
                 </div>
             }
-        })
+        })}
+        {move || task.error.get().map(|e| view! { <p id=format!("{name}-error") class="error panel-error" role="alert">{e}</p> })}
     }
 }
 
@@ -85,7 +99,8 @@ pub fn OutageNote(session: Session, panel: Panel) -> impl IntoView {
 #[component]
 fn Messages(session: Session) -> impl IntoView {
     view! {
-        {move || session.error.get().map(|e| view! { <div id="error" class="error" role="alert">{e}</div> })}
+        // The page's own problems, and a file that could not be read.
+        {move || session.error.get().or_else(|| session.load.error()).map(|e| view! { <div id="error" class="error" role="alert">{e}</div> })}
         {move || session.notice.get().map(|n| view! { <div id="notice" class="notice">{n}</div> })}
     }
 }

@@ -5,7 +5,7 @@
 use super::charts::PairedBars;
 use super::format;
 use super::summary::Settings;
-use super::OutageNote;
+use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::ModelRequest;
@@ -18,15 +18,17 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
     let discount = RwSignal::new(10.0f64);
     let penalizer = RwSignal::new(0.0f64);
     let fit = move |_| {
-        session.fit_models(ModelRequest {
-            summary: settings.request(),
-            models: ModelKind::CONTINUOUS.to_vec(),
-            penalizer: penalizer.get_untracked(),
-            annual_discount_rate: discount.get_untracked() / 100.0,
-        })
+        if let Some(summary) = settings.request() {
+            session.fit_models(ModelRequest {
+                summary,
+                models: ModelKind::CONTINUOUS.to_vec(),
+                penalizer: penalizer.get_untracked(),
+                annual_discount_rate: discount.get_untracked() / 100.0,
+            })
+        }
     };
     view! {
-        <Show when=move || session.summary.with(Option::is_some)>
+        <Show when=move || session.summary.has_value()>
             <section id="models" class="panel">
                 <h2>"Models"</h2>
                 <p class="hint">
@@ -42,8 +44,9 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         <input id="penalizer" type="number" min="0" step="0.001" prop:value=move || penalizer.get().to_string()
                             on:change=move |ev| penalizer.set(event_target_value(&ev).parse().unwrap_or(0.0)) />
                     </label>
-                    <button id="fit-models" class="button" on:click=fit disabled=move || session.work.with(Option::is_some)>"Fit models"</button>
+                    <button id="fit-models" class="button" on:click=fit disabled=move || session.busy()>"Fit models"</button>
                 </div>
+                <TaskNote session task=session.models name="models" cancel=true />
                 <OutageNote session panel=Panel::Models />
                 {move || session.models.get().map(|r| {
                     let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f /> }).collect_view();

@@ -19,7 +19,7 @@ pub fn ProgressPanel(session: Session) -> impl IntoView {
         })
     };
     view! {
-        <Show when=move || session.running.get()>
+        <Show when=move || session.load.is_pending()>
             <section id="progress" class="panel progress">
                 <progress max="100" value=move || pct().to_string()></progress>
                 <span id="progress-text">{text}</span>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ReportPanel(session: Session) -> impl IntoView {
-    move || session.report.get().map(|(name, r)| view! { <Report name r /> })
+    move || session.load.get().map(|(name, r)| view! { <Report name r /> })
 }
 
 fn stat(id: &'static str, label: &'static str, value: String) -> impl IntoView {

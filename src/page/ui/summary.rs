@@ -1,47 +1,50 @@
 //! Cutoff, horizon and time unit; the BTYD summary they give; exports.
 
 use super::format;
-use super::OutageNote;
+use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{ExportKind, SummaryRequest, SummaryStats};
-use clv_core::time::{format_day, parse_day, TimeUnit};
+use clv_core::time::{Day, Horizon, TimeUnit};
 use leptos::prelude::*;
 
+/// The horizons offered, in days.
 pub const HORIZONS: [i64; 4] = [30, 90, 180, 365];
 
 /// Default cutoff: the last day of data minus the horizon, so the label
 /// window is fully observed (never before the first day).
-pub fn default_cutoff(first: &str, last: &str, horizon_days: i64) -> Option<String> {
-    let first = parse_day(first.get(..10)?).ok()?;
-    let last = parse_day(last.get(..10)?).ok()?;
-    Some(format_day((last - horizon_days).max(first)))
+pub fn default_cutoff(first: &str, last: &str, horizon: Horizon) -> Option<Day> {
+    let first: Day = first.get(..10)?.parse().ok()?;
+    let last: Day = last.get(..10)?.parse().ok()?;
+    Day::from_number((last.number() - horizon.in_days()).max(first.number()))
 }
 
-/// Cutoff, horizon and unit: chosen here, used by the summary, the models
-/// and the holdout panels.
+/// Cutoff, horizon and unit: the one copy every panel reads and sets. Values
+/// are typed where they are chosen: no cutoff is `None` (the date input was
+/// cleared), never a string that might not be a date.
 #[derive(Clone, Copy)]
 pub struct Settings {
-    pub cutoff: RwSignal<String>,
-    pub horizon: RwSignal<i64>,
+    pub cutoff: RwSignal<Option<Day>>,
+    pub horizon: RwSignal<Horizon>,
     pub unit: RwSignal<TimeUnit>,
 }
 
 impl Settings {
     pub fn new() -> Settings {
         Settings {
-            cutoff: RwSignal::new(String::new()),
-            horizon: RwSignal::new(90),
+            cutoff: RwSignal::new(None),
+            horizon: RwSignal::new(Horizon::days(90).expect("90 days is a horizon")),
             unit: RwSignal::new(TimeUnit::Week),
         }
     }
 
-    pub fn request(&self) -> SummaryRequest {
-        SummaryRequest {
-            cutoff: self.cutoff.get_untracked(),
-            horizon_days: self.horizon.get_untracked(),
+    /// The request the settings make, once a cutoff is chosen.
+    pub fn request(&self) -> Option<SummaryRequest> {
+        Some(SummaryRequest {
+            cutoff: self.cutoff.get_untracked()?,
+            horizon: self.horizon.get_untracked(),
             unit: self.unit.get_untracked(),
-        }
+        })
     }
 }
 
@@ -51,21 +54,49 @@ impl Default for Settings {
     }
 }
 
+/// The one horizon control, shown in Summary and Cohorts: both show and set
+/// the same [`Settings::horizon`].
+#[component]
+pub fn HorizonSelect(settings: Settings, id: &'static str) -> impl IntoView {
+    let horizon = settings.horizon;
+    let options = HORIZONS.iter().filter_map(|&d| Horizon::days(d).ok()).map(|h| {
+        view! { <option value=h.in_days().to_string() prop:selected=move || horizon.get() == h>{h.to_string()}</option> }
+    });
+    view! {
+        <select id=id on:change=move |ev| {
+            if let Ok(h) = event_target_value(&ev).parse() {
+                horizon.set(h);
+            }
+        }>
+            {options.collect_view()}
+        </select>
+    }
+}
+
+/// A date input bound to a typed day: an empty or cleared input is `None`.
+#[component]
+pub fn DateInput(id: &'static str, value: Signal<Option<Day>>, set: Callback<Option<Day>>) -> impl IntoView {
+    view! {
+        <input id=id type="date" prop:value=move || value.get().map(|d| d.to_string()).unwrap_or_default()
+            on:change=move |ev| set.run(event_target_value(&ev).parse().ok()) />
+    }
+}
+
 #[component]
 pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
     let Settings { cutoff, horizon, unit } = settings;
-    let request = move || settings.request();
+    let summarise = move || {
+        if let Some(r) = settings.request() {
+            session.summarise(r);
+        }
+    };
     // A new report: propose a cutoff and compute once.
     Effect::new(move |_| {
-        if let Some((_, r)) = session.report.get() {
-            if let Some(c) = r
-                .first_ts
-                .as_deref()
-                .zip(r.last_ts.as_deref())
-                .and_then(|(a, b)| default_cutoff(a, b, horizon.get_untracked()))
-            {
-                cutoff.set(c);
-                session.summarise(request());
+        if let Some((_, r)) = session.load.get() {
+            let proposed = r.first_ts.as_deref().zip(r.last_ts.as_deref());
+            if let Some(c) = proposed.and_then(|(a, b)| default_cutoff(a, b, horizon.get_untracked())) {
+                cutoff.set(Some(c));
+                summarise();
             }
         }
     });
@@ -76,25 +107,26 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
         cutoff.track();
         horizon.track();
         unit.track();
-        if first.is_some() && !cutoff.get_untracked().is_empty() && session.summary.with_untracked(Option::is_some) {
-            session.summarise(request());
+        if first.is_some() && session.summary.has_value_untracked() {
+            summarise();
         }
     });
-    let compute = move |_| session.summarise(request());
+    let export = move |what| {
+        if let Some(r) = settings.request() {
+            session.export(what, r);
+        }
+    };
+    let no_cutoff = move || cutoff.with(Option::is_none);
     view! {
-        <Show when=move || session.report.with(|r| r.as_ref().is_some_and(|(_, r)| r.accepted > 0))>
+        <Show when=move || session.load.with(|r| r.is_some_and(|(_, r)| r.accepted > 0))>
             <section id="summary" class="panel">
                 <h2>"Customers at a cutoff"</h2>
                 <p class="hint">
                     "Features use only transactions on or before the cutoff; the label is net revenue in the horizon after it."
                 </p>
                 <div class="controls">
-                    <label>"Cutoff " <input id="cutoff" type="date" prop:value=move || cutoff.get() on:change=move |ev| cutoff.set(event_target_value(&ev)) /></label>
-                    <label>"Horizon "
-                        <select id="horizon" on:change=move |ev| horizon.set(event_target_value(&ev).parse().unwrap_or(90))>
-                            {HORIZONS.map(|h| view! { <option value=h.to_string() prop:selected=move || horizon.get() == h>{format!("{h} days")}</option> })}
-                        </select>
-                    </label>
+                    <label>"Cutoff " <DateInput id="cutoff" value=cutoff.into() set=Callback::new(move |d| cutoff.set(d)) /></label>
+                    <label>"Horizon " <HorizonSelect settings id="horizon" /></label>
                     <label>"Time unit "
                         <select id="unit" on:change=move |ev| unit.set(event_target_value(&ev).parse().unwrap_or_default())>
                             <option value="day" prop:selected=move || unit.get() == TimeUnit::Day>"days"</option>
@@ -102,14 +134,17 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
                             <option value="month" prop:selected=move || unit.get() == TimeUnit::Month>"months"</option>
                         </select>
                     </label>
-                    <button id="compute" class="button" on:click=compute disabled=move || session.summary_busy.get()>"Compute"</button>
+                    <button id="compute" class="button" on:click=move |_| summarise() disabled=move || session.summary.is_pending() || no_cutoff()>"Compute"</button>
                 </div>
+                <Show when=no_cutoff><p id="cutoff-missing" class="warning" role="alert">"Choose a cutoff date: the last day of history the models may see."</p></Show>
+                <TaskNote session task=session.summary name="summary" />
                 <OutageNote session panel=Panel::Summary />
                 {move || session.summary.get().map(|s| view! { <Stats s /> })}
                 <div class="exports">
-                    <button id="export-summary" class="button secondary" on:click=move |_| session.export(ExportKind::Summary, request())>"Download summary CSV"</button>
-                    <button id="export-features" class="button secondary" on:click=move |_| session.export(ExportKind::Features, request())>"Download features CSV"</button>
+                    <button id="export-summary" class="button secondary" on:click=move |_| export(ExportKind::Summary) disabled=move || session.summary_export.is_pending() || no_cutoff()>"Download summary CSV"</button>
+                    <button id="export-features" class="button secondary" on:click=move |_| export(ExportKind::Features) disabled=move || session.summary_export.is_pending() || no_cutoff()>"Download features CSV"</button>
                 </div>
+                <TaskNote session task=session.summary_export name="summary-export" />
             </section>
         </Show>
     }
@@ -162,8 +197,10 @@ mod tests {
 
     #[test]
     fn default_cutoff_leaves_room_for_the_horizon() {
-        assert_eq!(default_cutoff("1997-01-01T00:00:00Z", "1998-06-30T00:00:00Z", 90).as_deref(), Some("1998-04-01"));
-        assert_eq!(default_cutoff("1998-06-01T00:00:00Z", "1998-06-30T00:00:00Z", 90).as_deref(), Some("1998-06-01"));
-        assert_eq!(default_cutoff("x", "y", 90), None);
+        let h = Horizon::days(90).unwrap();
+        let day = |s: &str| s.parse::<Day>().ok();
+        assert_eq!(default_cutoff("1997-01-01T00:00:00Z", "1998-06-30T00:00:00Z", h), day("1998-04-01"));
+        assert_eq!(default_cutoff("1998-06-01T00:00:00Z", "1998-06-30T00:00:00Z", h), day("1998-06-01"));
+        assert_eq!(default_cutoff("x", "y", h), None);
     }
 }

@@ -18,8 +18,8 @@ use crate::export::CsvSafety;
 use crate::features::Cutoff;
 use crate::features::Users;
 use crate::ingest::Transactions;
-use crate::limits::{MAX_COHORT_DAYS, MAX_HORIZON_DAYS, MAX_SPAN_DAYS};
-use crate::time::{day_of, format_day, CohortGrain, TimeUnit};
+use crate::limits::{MAX_COHORT_DAYS, MAX_SPAN_DAYS};
+use crate::time::{day_of, format_day, CohortGrain, Horizon, TimeUnit};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -34,8 +34,6 @@ pub enum CohortError {
         "a segment needs a users file with that column (--users FILE), or a channel/country column in the transactions"
     )]
     SegmentWithoutUsers,
-    #[error("horizon must be 1 to {MAX_HORIZON_DAYS} days, got {0}")]
-    Horizon(i64),
     #[error("the data run from {first} to the cutoff {cutoff}, {years:.0} years: cohorts are built over at most {max} years. Check the dates (year 1, 1900 or 9999 are often placeholders) or give a cutoff", max = MAX_SPAN_DAYS / 365)]
     Span { first: String, cutoff: String, years: f64 },
     #[error("the cohort table would hold {days} cohort-days ({groups} cohorts and segments, the oldest {oldest}): at most {MAX_COHORT_DAYS}. Use a coarser --cohort (week, month), fewer segments, or check the oldest dates")]
@@ -46,35 +44,67 @@ pub enum CohortError {
     Forecast(#[from] crate::forecast::ForecastError),
 }
 
-/// Checked cohort settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Cohort settings, valid by construction ([`CohortParams::new`] checks the
+/// one thing its types do not: the interval level).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CohortParams {
-    pub grain: CohortGrain,
+    pub(crate) grain: CohortGrain,
     /// Unit of the age axis of the cohort table.
-    pub age_unit: TimeUnit,
-    pub cutoff: Cutoff,
+    pub(crate) age_unit: TimeUnit,
+    pub(crate) cutoff: Cutoff,
     /// CLV horizon in days after signup.
-    pub horizon_days: usize,
+    pub(crate) horizon_days: usize,
     /// Central prediction-interval level, e.g. 0.9.
-    pub level: f64,
+    pub(crate) level: f64,
     /// Users-file column to cross the cohorts with.
-    pub segment: Option<String>,
+    pub(crate) segment: Option<String>,
 }
 
 impl CohortParams {
+    /// Cohorts by signup `grain`, ages in `age_unit`s, data up to `cutoff`,
+    /// valued `horizon` after signup with `level` intervals (0 < level < 1),
+    /// optionally crossed with a users-file column `segment`.
     pub fn new(
         grain: CohortGrain,
         age_unit: TimeUnit,
         cutoff: Cutoff,
-        horizon_days: i64,
+        horizon: Horizon,
         level: f64,
         segment: Option<String>,
     ) -> Result<CohortParams, CohortError> {
-        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
-            return Err(CohortError::Horizon(horizon_days));
-        }
         crate::forecast::holt_winters::z_score(level)?;
-        Ok(CohortParams { grain, age_unit, cutoff, horizon_days: horizon_days as usize, level, segment })
+        let horizon_days = horizon.in_days() as usize;
+        Ok(CohortParams { grain, age_unit, cutoff, horizon_days, level, segment })
+    }
+
+    /// Calendar grain of the cohort key (signup day, week or month).
+    pub fn grain(&self) -> CohortGrain {
+        self.grain
+    }
+
+    /// Unit of the age axis.
+    pub fn age_unit(&self) -> TimeUnit {
+        self.age_unit
+    }
+
+    /// The last day of data used.
+    pub fn cutoff(&self) -> Cutoff {
+        self.cutoff
+    }
+
+    /// Days after signup at which cohorts are valued.
+    pub fn horizon_days(&self) -> usize {
+        self.horizon_days
+    }
+
+    /// Central prediction-interval level.
+    pub fn level(&self) -> f64 {
+        self.level
+    }
+
+    /// The users-file column the cohorts are crossed with, if any.
+    pub fn segment(&self) -> Option<&str> {
+        self.segment.as_deref()
     }
 }
 
@@ -108,7 +138,7 @@ pub struct Cohort {
     pub table: Vec<AgeCell>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CohortTable {
     pub params: CohortParams,
     /// Cohort totals in time order, each followed by its segments.

@@ -14,7 +14,15 @@ fn txn(d: i64, amount: f64) -> Txn {
 }
 
 fn params(grain: CohortGrain, unit: TimeUnit, cutoff: i64, horizon: i64, segment: Option<&str>) -> CohortParams {
-    CohortParams::new(grain, unit, Cutoff::day(cutoff), horizon, 0.9, segment.map(str::to_string)).unwrap()
+    CohortParams::new(
+        grain,
+        unit,
+        Cutoff::day(cutoff),
+        crate::time::Horizon::days(horizon).unwrap(),
+        0.9,
+        segment.map(str::to_string),
+    )
+    .unwrap()
 }
 
 /// Three buyers in the March 2024 cohort, one in April; cutoff 2024-04-30.

@@ -11,7 +11,7 @@ mod summary_input;
 mod table;
 mod users;
 
-pub use stats::{SummaryPreviewRow, SummaryStats, PREVIEW_ROWS};
+pub use stats::{NoCustomers, SummaryPreviewRow, SummaryStats, PREVIEW_ROWS};
 pub use summary::{HoldoutRow, HoldoutSplit, RfmRow, RfmSummary};
 pub use summary_input::{looks_like_summary, parse_summary, SummaryInput, SummaryRow};
 pub use table::{FeatureParams, FeatureRow, FeatureTable};
@@ -19,7 +19,7 @@ pub use users::{parse_users, UserRow, Users};
 
 use crate::ingest::{Transactions, Txn};
 use crate::limits::{check_day_near_data, LimitError};
-use crate::time::{day_of, SECONDS_PER_DAY};
+use crate::time::{day_of, DateError, Day, SECONDS_PER_DAY};
 use serde::{Deserialize, Serialize};
 
 /// The cutoff `t0`: the whole calendar day (UTC) is history.
@@ -36,24 +36,47 @@ pub struct LeakageError {
     pub cutoff: i64,
 }
 
+/// Why a cutoff the user gave was refused; the message starts with the
+/// field where it was given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CutoffError {
+    /// Not a `YYYY-MM-DD` calendar date.
+    #[error("{what}: {source}")]
+    Date {
+        /// The field (`--cutoff`, "calibration end").
+        what: &'static str,
+        /// Why the text is not a date.
+        source: DateError,
+    },
+    /// A date too far from the purchases to be meant (see [`check_near_data`]).
+    #[error("{what}: {source}")]
+    FarFromData {
+        /// The field (`--cutoff`, "calibration end").
+        what: &'static str,
+        /// The limit it broke, with the likely intended day.
+        source: LimitError,
+    },
+}
+
 impl Cutoff {
     pub fn day(day: i64) -> Cutoff {
         Cutoff { day }
     }
 
     /// A cutoff the user gave, refused when it is far from the purchases
-    /// (see [`check_near_data`]).
-    pub fn checked(day: i64, tx: &Transactions) -> Result<Cutoff, LimitError> {
-        check_near_data("cutoff", day, tx).map(|()| Cutoff { day })
+    /// (see [`check_near_data`]): a typo'd year is an error naming the likely
+    /// day. Errors name `what` — the field where it was given (`--cutoff`,
+    /// "calibration end").
+    pub fn checked(day: Day, tx: &Transactions, what: &'static str) -> Result<Cutoff, CutoffError> {
+        check_near_data("cutoff", day.number(), tx)
+            .map(|()| Cutoff { day: day.number() })
+            .map_err(|source| CutoffError::FarFromData { what, source })
     }
 
-    /// A cutoff a person typed (`YYYY-MM-DD`), parsed and checked against the
-    /// purchases (a typo'd year is an error naming the likely day); errors
-    /// start with `what` — the field's name where it was typed (`--cutoff`,
-    /// "calibration end").
-    pub fn parse_checked(text: &str, tx: &Transactions, what: &str) -> Result<Cutoff, String> {
-        let day = crate::time::parse_day(text).map_err(|e| format!("{what}: {e}"))?;
-        Cutoff::checked(day, tx).map_err(|e| format!("{what}: {e}"))
+    /// A cutoff a person typed (`YYYY-MM-DD`), parsed and then [`Cutoff::checked`].
+    pub fn parse_checked(text: &str, tx: &Transactions, what: &'static str) -> Result<Cutoff, CutoffError> {
+        let day = text.parse::<Day>().map_err(|source| CutoffError::Date { what, source })?;
+        Cutoff::checked(day, tx, what)
     }
 
     pub fn includes(self, ts: i64) -> bool {

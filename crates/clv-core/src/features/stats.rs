@@ -45,12 +45,20 @@ pub struct SummaryPreviewRow {
     pub monetary_value: f64,
 }
 
+/// Nobody had bought on or before the cutoff: there is no customer to describe.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no customer bought on or before the cutoff {cutoff}: choose a later cutoff")]
+pub struct NoCustomers {
+    /// The cutoff, `YYYY-MM-DD`.
+    pub cutoff: String,
+}
+
 impl SummaryStats {
-    /// The figures at `p.cutoff` in `unit`; `Err` when nobody bought by then.
-    pub fn build(tx: &Transactions, p: &FeatureParams, unit: TimeUnit) -> Result<SummaryStats, String> {
-        let s = RfmSummary::build(tx, p.cutoff, unit);
+    /// The figures at `p.cutoff()` in `unit`; `Err` when nobody bought by then.
+    pub fn build(tx: &Transactions, p: &FeatureParams, unit: TimeUnit) -> Result<SummaryStats, NoCustomers> {
+        let s = RfmSummary::build(tx, p.cutoff(), unit);
         if s.rows.is_empty() {
-            return Err(format!("no customer bought on or before the cutoff {}: choose a later cutoff", s.cutoff));
+            return Err(NoCustomers { cutoff: s.cutoff });
         }
         let n = s.rows.len() as f64;
         let mean = |f: fn(&super::RfmRow) -> f64| crate::total(s.rows.iter().map(f)) / n;
@@ -62,7 +70,7 @@ impl SummaryStats {
         for c in 0..tx.customers() {
             let h = tx.history(c);
             let in_window = crate::total(h.iter().filter(|t| window.contains(&t.ts)).map(|t| t.amount));
-            if h.first().is_some_and(|t| p.cutoff.includes(t.ts)) {
+            if h.first().is_some_and(|t| p.cutoff().includes(t.ts)) {
                 known += in_window;
             } else {
                 new += in_window;
@@ -72,7 +80,7 @@ impl SummaryStats {
         let last_day = if last_ts == i64::MIN { i64::MIN } else { day_of(last_ts) };
         Ok(SummaryStats {
             cutoff: s.cutoff.clone(),
-            horizon_days: p.horizon_days,
+            horizon_days: p.horizon().in_days(),
             unit,
             customers: s.rows.len(),
             repeat_buyers: repeaters.len(),
@@ -88,7 +96,7 @@ impl SummaryStats {
             },
             label_revenue: known,
             new_customer_revenue: new,
-            label_window_complete: last_day >= p.cutoff.day + p.horizon_days,
+            label_window_complete: last_day >= p.cutoff().day + p.horizon().in_days(),
             preview: s
                 .rows
                 .iter()
@@ -110,7 +118,11 @@ mod tests {
     use super::*;
     use crate::features::{Cutoff, FeatureTable};
     use crate::ingest::Txn;
-    use crate::time::CohortGrain;
+    use crate::time::{CohortGrain, Horizon};
+
+    fn days(n: i64) -> Horizon {
+        Horizon::days(n).unwrap()
+    }
 
     const DAY: i64 = 86_400;
 
@@ -124,7 +136,7 @@ mod tests {
             ("b", Txn { ts: 16 * DAY, amount: 100.0 }), // after the window
             ("c", Txn { ts: 8 * DAY, amount: 50.0 }),   // first buys after the cutoff
         ]);
-        let p = FeatureParams::new(Cutoff::day(5), 10, CohortGrain::Month).unwrap();
+        let p = FeatureParams::new(Cutoff::day(5), days(10), CohortGrain::Month);
         let s = SummaryStats::build(&tx, &p, TimeUnit::Day).unwrap();
         assert_eq!((s.customers, s.repeat_buyers), (2, 1));
         assert_eq!((s.mean_frequency, s.mean_recency, s.mean_t), (0.5, 2.0, (5.0 + 3.0) / 2.0));
@@ -134,9 +146,12 @@ mod tests {
         let table = FeatureTable::build(&tx, None, p);
         assert_eq!(crate::total(table.rows.iter().map(|r| r.label_y)), s.label_revenue);
         assert!(s.label_window_complete);
-        let late = FeatureParams::new(Cutoff::day(5), 30, CohortGrain::Month).unwrap();
+        let late = FeatureParams::new(Cutoff::day(5), days(30), CohortGrain::Month);
         assert!(!SummaryStats::build(&tx, &late, TimeUnit::Day).unwrap().label_window_complete);
-        let early = FeatureParams::new(Cutoff::day(-10), 10, CohortGrain::Month).unwrap();
-        assert!(SummaryStats::build(&tx, &early, TimeUnit::Day).unwrap_err().contains("choose a later cutoff"));
+        let early = FeatureParams::new(Cutoff::day(-10), days(10), CohortGrain::Month);
+        assert!(SummaryStats::build(&tx, &early, TimeUnit::Day)
+            .unwrap_err()
+            .to_string()
+            .contains("choose a later cutoff"));
     }
 }

@@ -3,34 +3,49 @@
 use super::{Cutoff, HistoryView, Users};
 use crate::export::CsvSafety;
 use crate::ingest::Transactions;
-use crate::time::{day_of, format_ts, CohortGrain, SECONDS_PER_DAY};
+use crate::time::{day_of, format_ts, CohortGrain, Horizon, SECONDS_PER_DAY};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Checked parameters of the feature builder.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Parameters of the feature builder. Every value is valid by construction:
+/// the horizon is a checked [`Horizon`] and any day can be a cutoff (a cutoff
+/// far from the data is refused where the user gives it, [`Cutoff::checked`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FeatureParams {
-    pub cutoff: Cutoff,
-    /// Label window length in days: the label is net revenue in `(t0, t0 + H]`.
-    pub horizon_days: i64,
-    pub cohort: CohortGrain,
+    cutoff: Cutoff,
+    /// Label window length: the label is net revenue in `(t0, t0 + H]`.
+    #[serde(rename = "horizon_days")]
+    horizon: Horizon,
+    cohort: CohortGrain,
 }
 
 impl FeatureParams {
-    pub fn new(cutoff: Cutoff, horizon_days: i64, cohort: CohortGrain) -> Result<FeatureParams, String> {
-        use crate::limits::MAX_HORIZON_DAYS;
-        // The label window end is computed in seconds: an unbounded horizon overflows.
-        if !(1..=MAX_HORIZON_DAYS).contains(&horizon_days) {
-            return Err(format!("horizon must be 1 to {MAX_HORIZON_DAYS} days, got {horizon_days}"));
-        }
-        Ok(FeatureParams { cutoff, horizon_days, cohort })
+    /// Features at `cutoff`, labels over the `horizon` after it, users
+    /// grouped into `cohort`s by signup.
+    pub fn new(cutoff: Cutoff, horizon: Horizon, cohort: CohortGrain) -> FeatureParams {
+        FeatureParams { cutoff, horizon, cohort }
+    }
+
+    /// The last day of history (`t0`).
+    pub fn cutoff(&self) -> Cutoff {
+        self.cutoff
+    }
+
+    /// The label window's length.
+    pub fn horizon(&self) -> Horizon {
+        self.horizon
+    }
+
+    /// The calendar grain of the `cohort` column.
+    pub fn cohort(&self) -> CohortGrain {
+        self.cohort
     }
 
     /// The label window `(t0, t0 + H]` as UTC seconds `[start, end)`: the
     /// one definition behind `label_y` and every "revenue in the next H
     /// days" figure.
     pub fn label_window(&self) -> std::ops::Range<i64> {
-        (self.cutoff.day + 1) * SECONDS_PER_DAY..(self.cutoff.day + 1 + self.horizon_days) * SECONDS_PER_DAY
+        (self.cutoff.day + 1) * SECONDS_PER_DAY..(self.cutoff.day + 1 + self.horizon.in_days()) * SECONDS_PER_DAY
     }
 }
 
@@ -57,7 +72,7 @@ pub struct FeatureRow {
     pub attributes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeatureTable {
     pub params: FeatureParams,
     pub attribute_names: Vec<String>,
@@ -104,7 +119,7 @@ impl FeatureTable {
             }
             None => {
                 for c in 0..tx.customers() {
-                    let known = tx.history(c).first().is_some_and(|t| params.cutoff.includes(t.ts));
+                    let known = tx.history(c).first().is_some_and(|t| params.cutoff().includes(t.ts));
                     if known {
                         row_for(tx.id(c), Some(c), None, Vec::new());
                     } else {
@@ -180,13 +195,13 @@ fn feature_row(
     attributes: Vec<String>,
     p: FeatureParams,
 ) -> FeatureRow {
-    let view = p.cutoff.history(h);
+    let view = p.cutoff().history(h);
     let hist = history_features(view);
     let window = p.label_window();
     let label_y = crate::total(h[view.rows().len()..].iter().take_while(|t| t.ts < window.end).map(|t| t.amount));
-    let recency = hist.last.map(|ts| p.cutoff.day - day_of(ts));
+    let recency = hist.last.map(|ts| p.cutoff().day - day_of(ts));
     let start = signup.or(hist.first.map(day_of));
-    let tenure = hist.first.map(|ts| p.cutoff.day - day_of(ts));
+    let tenure = hist.first.map(|ts| p.cutoff().day - day_of(ts));
     let aov = if hist.cnt > 0 { hist.revenue / hist.cnt as f64 } else { 0.0 };
     let months = tenure.map_or(0.0, |d| d as f64 / 30.0);
     FeatureRow {
@@ -204,7 +219,7 @@ fn feature_row(
         rfm_monetary: hist.revenue.max(0.0),
         arpu: hist.revenue / months.max(1.0),
         log_hist_revenue: hist.revenue.max(0.0).ln_1p(),
-        cohort: start.map(|d| p.cohort.label(d)),
+        cohort: start.map(|d| p.cohort().label(d)),
         attributes,
     }
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::ingest::{Transactions, Txn};
-use crate::time::{CohortGrain, TimeUnit};
+use crate::time::{CohortGrain, Horizon, TimeUnit};
 use proptest::prelude::*;
 
 const DAY: i64 = 86_400;
@@ -80,7 +80,7 @@ fn feature_table_values() {
         ("a", txn(100, 99.0)), // beyond the horizon
         ("b", txn(65, 3.0)),   // first purchase after the cutoff
     ]);
-    let p = FeatureParams::new(Cutoff::day(60), 30, CohortGrain::Month).unwrap();
+    let p = FeatureParams::new(Cutoff::day(60), Horizon::days(30).unwrap(), CohortGrain::Month);
     let t = FeatureTable::build(&tx, None, p);
     assert_eq!((t.rows.len(), t.excluded_after_cutoff), (1, 1));
     let r = &t.rows[0];
@@ -90,8 +90,8 @@ fn feature_table_values() {
     assert_eq!(r.arpu, 35.0 / 2.0);
     assert!((r.log_hist_revenue - 36f64.ln()).abs() < 1e-12);
     assert_eq!(r.cohort.as_deref(), Some("1970-01"));
-    assert!(FeatureParams::new(Cutoff::day(1), 0, CohortGrain::Day).is_err());
-    assert!(FeatureParams::new(Cutoff::day(1), i64::MAX, CohortGrain::Day).unwrap_err().contains("1 to 3650 days"));
+    assert!(Horizon::days(0).is_err());
+    assert!(Horizon::days(i64::MAX).unwrap_err().to_string().contains("1 to 3650 days"));
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn users_file_left_joins() {
     assert_eq!(users.attribute_names, vec!["country", "emb_0"]);
     assert_eq!(users.rejected.len(), 1);
     let tx = Transactions::from_pairs([("a", txn(3, 10.0)), ("q", txn(3, 1.0))]);
-    let p = FeatureParams::new(Cutoff::day(60), 30, CohortGrain::Day).unwrap();
+    let p = FeatureParams::new(Cutoff::day(60), Horizon::days(30).unwrap(), CohortGrain::Day);
     let t = FeatureTable::build(&tx, Some(&users), p);
     assert_eq!(t.rows.len(), 2);
     assert_eq!(t.rows[1].user_id, "z");
@@ -154,7 +154,7 @@ proptest! {
         for row in after_edit.iter_mut().filter(|r| r.1 > cutoff) { row.2 += 1; }
         let a = Transactions::from_pairs(to_pairs(&base));
         let b = Transactions::from_pairs(to_pairs(&after_edit));
-        let p = FeatureParams::new(cut, 30, CohortGrain::Week).unwrap();
+        let p = FeatureParams::new(cut, Horizon::days(30).unwrap(), CohortGrain::Week);
         let strip = |t: FeatureTable| {
             let mut rows: Vec<FeatureRow> = t.rows.into_iter().map(|mut r| { r.label_y = 0.0; r }).collect();
             rows.sort_by(|x, y| x.user_id.cmp(&y.user_id));
