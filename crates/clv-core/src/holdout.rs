@@ -18,52 +18,81 @@ use serde::{Deserialize, Serialize};
 /// The two sentences the report shows beside the metrics.
 pub const METRIC_GUIDE: &str = "MAE is smallest for the median of each customer's predicted count, RMSE and the total for its mean, so a model can win on MAE while predicting far too few purchases overall. For budget totals look at bias (mean forecast); for ranking customers at Spearman and Gini; for a typical customer's count at the MAE of the median.";
 
+/// One tenth of the customers, ranked by predicted holdout purchases (mean forecast), with the mean
+/// prediction and the mean actual count of the group: a check of ranking and calibration at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decile {
+    /// 1 to 10; 1 is the tenth with the highest predictions.
     pub decile: u32,
+    /// Customers in the group (a tenth of all, give or take one).
     pub customers: usize,
+    /// Mean predicted purchases per customer in the holdout.
     pub predicted: f64,
+    /// Mean actual purchases (purchase days) per customer in the holdout.
     pub actual: f64,
 }
 
+/// One model's (or the naive baseline's) accuracy on the holdout, per customer unless said otherwise.
+/// Counts are purchase occasions (customer-days with a purchase) in the holdout period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelScore {
+    /// The model scored, or [`ModelId::Naive`]: x/T continued as a Poisson rate.
     pub model: ModelId,
+    /// Whether its fit converged; the naive baseline, fitting nothing, counts as converged. [`evaluate`]
+    /// scores converged fits only.
     pub converged: bool,
     /// MAE of the mean forecast (what `lifetimes` users compare).
     pub mae: f64,
     /// MAE of the median of the predictive distribution.
     pub mae_median: f64,
+    /// Root mean squared error of the mean forecast.
     pub rmse: f64,
     /// 100 (predicted total − actual total) / actual total, mean forecast.
     pub bias: Option<f64>,
+    /// Pearson correlation of forecast and actual counts; `None` when either is constant.
     pub pearson: Option<f64>,
+    /// Spearman rank correlation of forecast and actual counts: how well the model ranks customers.
     pub spearman: Option<f64>,
+    /// Gini of the actual counts with customers ordered by forecast (see [`crate::evaluate::gini`]).
     pub gini: Option<f64>,
     /// Mean ln P(X = actual) under the predictive distribution (higher is better).
     pub log_score: f64,
+    /// Σ mean forecasts: the expected holdout purchases of all customers (compare
+    /// [`HoldoutReport::actual_total`]).
     pub predicted_total: f64,
+    /// Customers in ten groups by forecast, highest first.
     pub deciles: Vec<Decile>,
     /// Cumulative predicted purchases at the end of each holdout period.
     pub tracking: Vec<f64>,
+    /// The calibration fit's report; `None` for the naive baseline.
     pub fit: Option<FitReport>,
 }
 
+/// Cumulative purchases of all customers at the end of one holdout period: the tracking curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackingPoint {
+    /// The holdout period, from 1; periods are one time unit long, the last possibly shorter.
     pub period: usize,
+    /// Actual purchase occasions from the cutoff through the end of this period.
     pub actual: f64,
     /// (model, cumulative predicted) in the order of `models`.
     pub predicted: Vec<(ModelId, f64)>,
 }
 
+/// The holdout evaluation: every model's scores and the tracking curve, as the page and the CLI show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldoutReport {
+    /// Length of the holdout, in the summary's time unit.
     pub duration: f64,
+    /// Calibration customers scored.
     pub customers: usize,
+    /// Their actual purchase occasions in the holdout, all together.
     pub actual_total: f64,
+    /// The scores of the converged models in request order, then the naive baseline.
     pub models: Vec<ModelScore>,
+    /// Actual and predicted cumulative purchases per holdout period.
     pub tracking: Vec<TrackingPoint>,
+    /// [`METRIC_GUIDE`]: which metric answers which question.
     pub guide: String,
     /// Models whose fit failed outright, with the reason.
     pub failed: Vec<(ModelId, String)>,

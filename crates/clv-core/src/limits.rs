@@ -151,6 +151,9 @@ pub fn check_penalizer(p: f64) -> Result<f64, LimitError> {
 pub struct LineTooLong(pub u64);
 
 impl LineTooLong {
+    /// What a [`LineTooLong`] says after its line number. It names the size of
+    /// [`MAX_LINE_BYTES`] in KB, spelled out here because a `const` string cannot be
+    /// formatted; a test keeps the two in step.
     pub const MESSAGE: &str =
         "longer than 1024 KB: is this a CSV file? (a row of a summary or series is a few numbers)";
 }
@@ -164,6 +167,8 @@ pub struct LineLimit<R> {
 }
 
 impl<R: std::io::Read> LineLimit<R> {
+    /// Wrap `inner`; lines are counted from 1, so the error's line number is the
+    /// physical line of the file (header = 1).
     pub fn new(inner: R) -> Self {
         LineLimit { inner, line: 1, len: 0 }
     }

@@ -14,15 +14,28 @@ use rand_distr::{Beta, Distribution, Exp, Gamma};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 
+/// Everything a simulation needs: the BG/NBD population (r, α, a, b), the
+/// optional Gamma–Gamma spend, the time unit the rates are in, how many
+/// customers, when they arrive and for how long they are watched, and the seed.
+/// [`simulate`] checks them with [`SimulationParams::validate`] first.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SimulationParams {
+    /// Shape r of the Gamma distribution of purchase rates λ across customers (> 0).
     pub r: f64,
+    /// Rate α of that Gamma, in [`unit`](Self::unit)s of time (> 0): λ ~ Gamma(r, α)
+    /// has mean r/α purchases per unit.
     pub alpha: f64,
+    /// First shape a of the Beta distribution of the dropout probability p (> 0);
+    /// p has mean a / (a + b).
     pub a: f64,
+    /// Second shape b of the dropout Beta (> 0).
     pub b: f64,
     /// Gamma–Gamma `(p, q, γ)`; a constant spend of 1 when `None`.
     pub spend: Option<(f64, f64, f64)>,
+    /// The time unit λ and α refer to, and in which [`simulate_summary`] gives
+    /// recency and `T`.
     pub unit: TimeUnit,
+    /// Number of customers to draw; they are numbered `0..customers`.
     pub customers: u64,
     /// Day number of the first possible acquisition.
     pub start_day: i64,
@@ -30,10 +43,15 @@ pub struct SimulationParams {
     pub acquisition_days: i64,
     /// Purchases are observed up to this many days after `start_day`.
     pub observation_days: i64,
+    /// Seed of the random generator (`StdRng`): the same parameters and seed give
+    /// the same transactions (for a given version of the `rand` crate).
     pub seed: u64,
 }
 
 impl SimulationParams {
+    /// Check that r, α, a, b (and p, q, γ when given) are finite and positive and
+    /// that 1 ≤ `acquisition_days` ≤ `observation_days`; the error names the
+    /// offending parameter.
     pub fn validate(&self) -> Result<(), String> {
         let positive = [("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)];
         let spend = self.spend.map(|(p, q, g)| [("p", p), ("q", q), ("gamma", g)]).unwrap_or_default();
@@ -52,8 +70,15 @@ impl SimulationParams {
 /// One simulated purchase.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimTxn {
+    /// The customer's number, `0..customers` in the order they were drawn
+    /// ([`write_csv`] writes it as `c{customer}`).
     pub customer: u64,
+    /// Time of the purchase in seconds since the Unix epoch (UTC); always before the
+    /// end of the observation window. The first purchase is at a uniformly random
+    /// second of the customer's acquisition day.
     pub ts: i64,
+    /// Spend of this purchase: a Gamma–Gamma draw for the customer, or exactly 1
+    /// when `spend` is `None`.
     pub amount: f64,
 }
 

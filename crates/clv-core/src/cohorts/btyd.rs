@@ -17,10 +17,15 @@ use crate::time::{day_of, TimeUnit};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+/// One cohort's (or cohort × segment's) value at the horizon from a per-user BTYD model, to set beside
+/// [`super::clv::CohortValue::clv_per_user`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BtydCohortValue {
+    /// The cohort's label, as in [`super::clv::CohortValue::cohort`].
     pub cohort: String,
+    /// The segment value, or `None` for the cohort's total over all segments.
     pub segment: Option<String>,
+    /// Members acquired in the cohort, those who never bought included (they add nothing to the value).
     pub users: u32,
     /// Observed (ages < H) + expected future revenue, per acquired user.
     pub clv_per_user: f64,

@@ -34,34 +34,56 @@ const MIN_HISTORY: usize = 28;
 /// Older cohorts needed for an empirical interval around a pooled forecast.
 const MIN_COHORTS_FOR_INTERVAL: usize = 5;
 
+/// One cohort's (or cohort × segment's) value per acquired user at the horizon: what it has earned so
+/// far plus, when it is younger than the horizon, a forecast of the rest. Money in the data's currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CohortValue {
+    /// The cohort's label: its first day `YYYY-MM-DD` (day and week cohorts; weeks start on Monday), or
+    /// `YYYY-MM` for month cohorts.
     pub cohort: String,
+    /// The segment value, or `None` for the cohort's total over all segments.
     pub segment: Option<String>,
+    /// Users acquired in the cohort (signed up on or before the cutoff).
     pub users: u32,
+    /// All net revenue of the members up to the cutoff, at any age (not only below the horizon).
     pub observed_revenue: f64,
     /// Revenue per user over the observed ages below the horizon.
     pub observed_per_user: f64,
+    /// Value per acquired user at the horizon: `observed_per_user` plus the forecast revenue of ages
+    /// `observed_days` .. H per user (divided by at least 1 user).
     pub clv_per_user: f64,
     /// `None` when there is nothing to base an interval on (said in `note`).
     pub clv_lower: Option<f64>,
+    /// Upper end of the interval at [`CohortReport::level`]; `None` exactly when `clv_lower` is.
     pub clv_upper: Option<f64>,
+    /// How the value was obtained: observed outright, damped Holt–Winters, or the pooled curve.
     pub method: Method,
+    /// How the forecasts of a cohort's total and its segments were made to add up; `None` without
+    /// segments or when nothing was forecast.
     pub reconciliation: Option<Reconciliation>,
+    /// The method and its caveats in words (e.g. too little history for Holt–Winters, no interval).
     pub note: String,
     /// Forecast daily revenue (whole cohort) for ages observed_days .. H.
     pub forecast: Vec<f64>,
+    /// Ages in days, from signup, that every member has lived through, capped at the horizon: the first
+    /// `observed_days` are observed, the rest forecast. Shared by a cohort's total and its segments.
     pub observed_days: usize,
 }
 
+/// Every cohort valued at one horizon, with a backtest of the daily revenue forecast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CohortReport {
+    /// H: the horizon, in days after signup.
     pub horizon_days: usize,
+    /// Central level of the prediction intervals, e.g. 0.9.
     pub level: f64,
+    /// One per cohort and segment: each cohort's total followed by its segments, cohorts in time order.
     pub values: Vec<CohortValue>,
     /// Rolling-origin backtest of the daily total revenue (calendar days).
     pub backtest: Option<Backtest>,
+    /// Why there is no backtest (e.g. too short a daily history); empty when there is one.
     pub backtest_note: String,
+    /// Things the user should know about the cohort table (e.g. purchases before signup).
     pub notes: Vec<String>,
 }
 

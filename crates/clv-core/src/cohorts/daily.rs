@@ -18,10 +18,14 @@ pub const DAILY_HORIZON: usize = 28;
 pub struct DailyForecast {
     /// First day of `history`.
     pub start: String,
+    /// Daily net revenue of all users, one value per calendar day from `start` to the cutoff.
     pub history: Vec<f64>,
     /// `None` when the series cannot be forecast (`note` says why).
     pub forecast: Option<Forecast>,
+    /// The forecast method's name (e.g. `damped-holt-winters`, `mean`); empty when there is no forecast.
     pub method: String,
+    /// In words: why the trend is damped, the forecaster's caveat (e.g. a flat-mean fallback), or why
+    /// there is no forecast.
     pub note: String,
 }
 

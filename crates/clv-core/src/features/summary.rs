@@ -13,21 +13,32 @@ use crate::time::{format_day, TimeUnit};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// One customer's BTYD summary at the cutoff (conventions in the module docs); times in the
+/// summary's [`TimeUnit`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RfmRow {
     /// Index into the [`Transactions`] the summary was built from.
     pub customer: usize,
+    /// Repeat purchase occasions (purchase days after the first) up to the cutoff: x.
     pub frequency: u32,
+    /// Time from the first to the last purchase occasion: t_x (0 when `frequency` is 0).
     pub recency: f64,
+    /// T: time from the first purchase to the cutoff day.
     #[serde(rename = "T")]
     pub t: f64,
+    /// Mean net amount of the repeat occasions (refunds netted in), in the data's currency; 0 without
+    /// repeat purchases.
     pub monetary_value: f64,
 }
 
+/// The calibration summary of every customer with a purchase up to the cutoff.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RfmSummary {
+    /// The time unit of `recency` and `T`.
     pub unit: TimeUnit,
+    /// The cutoff day as `YYYY-MM-DD`.
     pub cutoff: String,
+    /// One row per customer with a purchase up to the cutoff, in [`Transactions`] order.
     pub rows: Vec<RfmRow>,
     /// Customers whose first purchase is after the cutoff: not in `rows`.
     pub excluded_after_cutoff: usize,
@@ -119,6 +130,8 @@ impl RfmSummary {
         String::from_utf8(w.into_inner().expect("in-memory flush")).expect("csv of UTF-8 is UTF-8")
     }
 
+    /// Customers with at least one repeat purchase (`frequency` > 0): what the count models learn
+    /// dropout from.
     pub fn repeat_buyers(&self) -> usize {
         self.rows.iter().filter(|r| r.frequency > 0).count()
     }
@@ -140,18 +153,25 @@ fn summarise(occ: &[Occasion], cutoff_day: i64, unit: TimeUnit) -> Option<(u32, 
 /// what a model evaluation compares predictions with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldoutRow {
+    /// The customer's calibration summary (its fields inline when serialised).
     #[serde(flatten)]
     pub calibration: RfmRow,
+    /// Purchase occasions (days with a purchase) in the holdout period.
     pub holdout_frequency: u32,
+    /// Net revenue in the holdout period (refunds included), in the data's currency.
     pub holdout_revenue: f64,
 }
 
+/// A calibration/holdout split: the summary at the cutoff and what each of those customers did after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoldoutSplit {
+    /// The summary at the cutoff.
     pub calibration: RfmSummary,
+    /// Per calibration customer, in the same order as `calibration.rows`.
     pub rows: Vec<HoldoutRow>,
     /// Length of the holdout period in the summary's unit.
     pub duration: f64,
+    /// Last day of the holdout period as `YYYY-MM-DD`.
     pub holdout_end: String,
     /// Purchase occasions of calibration customers in each holdout period
     /// (unit-long, the last one possibly shorter): the tracking curve's actuals.
@@ -159,6 +179,8 @@ pub struct HoldoutSplit {
 }
 
 impl HoldoutSplit {
+    /// Split at `cutoff` (the calibration period ends with that day) with the holdout running to
+    /// `holdout_end_day` (a day number, included), times in `unit`.
     pub fn build(tx: &Transactions, cutoff: Cutoff, holdout_end_day: i64, unit: TimeUnit) -> HoldoutSplit {
         let calibration = RfmSummary::build(tx, cutoff, unit);
         let end = Cutoff::day(holdout_end_day);

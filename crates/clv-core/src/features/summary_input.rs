@@ -11,19 +11,31 @@ use crate::limits::{
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 
+/// One customer (or, weighted, one group of identical customers) of a summary file, as read. Times
+/// are in whatever unit the file was written in; the file does not say which.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
+    /// The id column's value, or the 1-based row number when the file has no id column.
     pub user_id: String,
+    /// x: repeat transactions (0 to [`MAX_SUMMARY_VALUE`]).
     pub frequency: f64,
+    /// t_x: time from the first to the last purchase (0 to [`MAX_SUMMARY_VALUE`]).
     pub recency: f64,
+    /// T (time from the first purchase to the end of the data), or in the discrete form the number of
+    /// periods n (then at most [`MAX_PERIODS`]: it is a loop length of the BG/BB likelihood).
     pub t: f64,
+    /// Mean value of the repeat transactions (0 to [`MAX_MONEY`]); 0 when the file has no such column.
     pub monetary_value: f64,
+    /// How many customers the row stands for (0 to [`MAX_WEIGHT`]); 1 when the file has no weight column.
     pub weight: f64,
 }
 
+/// A parsed summary file: its rows and which optional columns it had.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryInput {
+    /// The rows in file order.
     pub rows: Vec<SummaryRow>,
+    /// Whether the file has a monetary-value column (without one there is nothing to fit Gamma–Gamma on).
     pub has_monetary: bool,
     /// The weighted `periods, weights` form (discrete time).
     pub weighted: bool,

@@ -9,17 +9,24 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Read;
 
+/// One accepted row of the users file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRow {
+    /// The user id as written; unique within the file and never empty or a placeholder like "NULL".
     pub id: String,
+    /// Signup day (days since 1970-01-01, UTC); `None` when there is no signup column, the cell is empty
+    /// or a slash date does not exist in the file's date order.
     pub signup_day: Option<i64>,
     /// One value per entry of [`Users::attribute_names`], as written.
     pub attributes: Vec<String>,
 }
 
+/// The users file: attribute columns, the rows used and the rows not used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Users {
+    /// Header names of every column except the id and the signup date, in file order.
     pub attribute_names: Vec<String>,
+    /// The rows used, in file order (the first one of each id).
     pub rows: Vec<UserRow>,
     /// `(line, why)` for rows not used.
     pub rejected: Vec<(u64, String)>,

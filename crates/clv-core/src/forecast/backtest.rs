@@ -10,12 +10,21 @@
 use super::{flat_mean, seasonal_naive, ForecastError, HoltWintersParams};
 use serde::{Deserialize, Serialize};
 
+/// A forecasting method, named in output and on the command line in kebab-case
+/// (`holt-winters`, `seasonal-naive`, …). The first four forecast a series
+/// ([`Method::point`]); `Pooled` and `Observed` say how a cohort's value was
+/// obtained (as series methods they give the flat mean).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
+    /// Additive Holt–Winters with an undamped trend (φ = 1).
     HoltWinters,
+    /// Additive Holt–Winters with a damped trend (φ fitted in [0.8, 0.98]).
     DampedHoltWinters,
+    /// The value one season earlier ([`seasonal_naive`]), the baseline to beat.
     SeasonalNaive,
+    /// The mean of the history, flat ([`flat_mean`]); also the fallback of a series
+    /// Holt–Winters cannot fit.
     Mean,
     /// Per-user revenue curve pooled over cohorts (cohort fallback).
     Pooled,
@@ -24,6 +33,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// The kebab-case name, the same as the serde name.
     pub fn name(self) -> &'static str {
         match self {
             Method::HoltWinters => "holt-winters",
@@ -49,30 +59,43 @@ impl Method {
     }
 }
 
+/// Accuracy of a set of forecasts against the actual values (definitions in the
+/// module doc); zero, with no MASE, when there was nothing to score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct Metrics {
+    /// Mean absolute error, in the series' units.
     pub mae: f64,
+    /// Root mean squared error, in the series' units.
     pub rmse: f64,
     /// `None` when every training window was all zeros (no scale to divide by).
     pub mase: Option<f64>,
+    /// Symmetric mean absolute percentage error, 0–200 (a step where actual and
+    /// forecast are both zero counts as 0).
     pub smape: f64,
 }
 
+/// The backtest scores of one method.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodScore {
+    /// The method scored.
     pub method: Method,
     /// Index h−1: metrics of the h-step-ahead forecasts over all origins.
     pub by_horizon: Vec<Metrics>,
+    /// Metrics over every step of every origin.
     pub overall: Metrics,
     /// Overall MASE worse than the seasonal naive forecast's.
     pub loses_to_seasonal_naive: bool,
 }
 
+/// The result of [`rolling_origin`]: every method scored on the same origins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backtest {
+    /// Steps forecast from each origin.
     pub horizon: usize,
     /// Number of values before each origin (training lengths).
     pub origins: Vec<usize>,
+    /// One score per method: the requested ones in the order given, then seasonal
+    /// naive and mean unless they were requested.
     pub scores: Vec<MethodScore>,
 }
 

@@ -52,27 +52,42 @@ pub struct HoltWintersParams {
 /// `smoothing_trend`, `smoothing_seasonal`, `damping_trend`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Smoothing {
+    /// α, level smoothing, in (0, 1): how much of each one-step error moves the level.
     pub alpha: f64,
+    /// β*, trend smoothing, in (0, 1): the trend moves by α β* of each error
+    /// (statsmodels' `smoothing_trend` is this β*, not α β*).
     pub beta: f64,
+    /// γ, seasonal smoothing, in (0, 1 − α) as in statsmodels.
     pub gamma: f64,
+    /// φ, trend damping: fitted in [0.8, 0.98] for a damped trend, exactly 1 (no
+    /// damping) otherwise.
     pub phi: f64,
 }
 
 /// A fitted model: parameters, initial and final states, fit quality.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HoltWinters {
+    /// The smoothing parameters the model was fitted (or given) with.
     pub smoothing: Smoothing,
+    /// Season length m in steps (7 for daily data with a weekly pattern).
     pub season_length: usize,
+    /// Initial level ℓ₀, in the series' units.
     pub initial_level: f64,
+    /// Initial trend b₀, in the series' units per step.
     pub initial_trend: f64,
     /// Seasonal states for t = 0 … m−1 (they sum to zero).
     pub initial_season: Vec<f64>,
     /// Sum of squared one-step errors over the whole series.
     pub sse: f64,
+    /// Innovation variance σ² = SSE / (n − k), k the number of parameters
+    /// (smoothing parameters and free initial states); it scales every interval.
     pub sigma2: f64,
+    /// In-sample one-step errors e_t = y_t − ŷ_t, one per value of the series
+    /// (what MinT reconciliation needs).
     pub residuals: Vec<f64>,
     /// Nelder–Mead stopped on its tolerance (not on the iteration cap).
     pub converged: bool,
+    /// Nelder–Mead iterations used (at most 400; 0 for [`HoltWinters::with_states`]).
     pub iterations: u64,
     pub(super) level: f64,
     pub(super) trend: f64,
@@ -84,6 +99,8 @@ pub struct HoltWinters {
 const DAMPING_RANGE: (f64, f64) = (0.8, 0.98);
 
 impl HoltWintersParams {
+    /// Settings for season length m (2–400 steps, else [`ForecastError::Season`]),
+    /// with a damped trend if `damped`.
     pub fn new(season_length: usize, damped: bool) -> Result<Self, ForecastError> {
         if !(2..=400).contains(&season_length) {
             return Err(ForecastError::Season(season_length));
@@ -91,10 +108,12 @@ impl HoltWintersParams {
         Ok(HoltWintersParams { season_length, damped })
     }
 
+    /// Season length m, in steps.
     pub fn season_length(&self) -> usize {
         self.season_length
     }
 
+    /// Whether the trend is damped (φ fitted) or not (φ = 1).
     pub fn damped(&self) -> bool {
         self.damped
     }
@@ -109,6 +128,11 @@ impl HoltWintersParams {
         (2 * self.season_length).max(self.parameter_count() + 2)
     }
 
+    /// Fit to `y` (oldest first, evenly spaced, at least [`min_len`](Self::min_len)
+    /// finite values): Nelder–Mead over the smoothing parameters from the best of a
+    /// small grid, with the least-squares initial states at each point (see the
+    /// module doc). Not converging within 400 iterations is not an error: it is
+    /// reported in [`HoltWinters::converged`].
     pub fn fit(&self, y: &[f64]) -> Result<HoltWinters, ForecastError> {
         if y.len() < self.min_len() {
             return Err(ForecastError::TooShort { len: y.len(), needed: self.min_len() });

@@ -22,22 +22,43 @@ pub use series::{parse_series, DatedSeries, SeriesError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Why a forecast, a backtest or a reconciliation could not be made.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ForecastError {
+    /// The series is shorter than the method needs ([`HoltWintersParams::min_len`],
+    /// plus the horizon in a backtest).
     #[error("the series has {len} values; this method needs at least {needed} (two full seasons and more points than parameters)")]
-    TooShort { len: usize, needed: usize },
+    TooShort {
+        /// Values in the series.
+        len: usize,
+        /// Values needed: the method's minimum (plus the horizon in a backtest).
+        needed: usize,
+    },
+    /// A value of the series is NaN or infinite.
     #[error("value {index} of the series is not a finite number")]
-    NonFinite { index: usize },
+    NonFinite {
+        /// 0-based position of the first such value.
+        index: usize,
+    },
+    /// Season length outside 2–400 (reported as 0 when [`HoltWinters::with_states`]
+    /// gets fewer than two seasonal states).
     #[error("season length {0} is not supported: use 2 to 400 (7 for daily data with a weekly pattern)")]
     Season(usize),
+    /// Interval level not strictly between 0 and 1.
     #[error("interval level {0} must be between 0 and 1 (e.g. 0.9)")]
     Level(f64),
+    /// The least-squares initial states have no solution at the fitted smoothing
+    /// parameters (a singular system).
     #[error("the initial states could not be estimated (the series is constant or degenerate)")]
     Singular,
+    /// Nelder–Mead (argmin) could not be set up or run; holds argmin's message.
     #[error("optimiser failed: {0}")]
     Optimiser(String),
+    /// The inputs of [`reconcile()`] do not fit together, or a covariance matrix it
+    /// needs is singular; the message says which.
     #[error("{0}")]
     Reconcile(String),
+    /// More forecast steps than [`MAX_FORECAST_STEPS`](crate::limits::MAX_FORECAST_STEPS).
     #[error("a forecast of {0} steps is too long: at most {max} (27 years of days)", max = crate::limits::MAX_FORECAST_STEPS)]
     Horizon(usize),
 }
@@ -45,9 +66,16 @@ pub enum ForecastError {
 /// Point forecast with a central prediction interval at `level`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Forecast {
+    /// Point forecast for steps h = 1 … horizon after the last value, in the
+    /// series' units.
     pub mean: Vec<f64>,
+    /// Lower bound of the central `level` interval at each step (normal quantiles
+    /// around `mean`).
     pub lower: Vec<f64>,
+    /// Upper bound of the central `level` interval at each step.
     pub upper: Vec<f64>,
+    /// Coverage probability of the interval, strictly between 0 and 1 (0.9 for a
+    /// 90% interval).
     pub level: f64,
 }
 
@@ -72,6 +100,8 @@ pub fn seasonal_naive(y: &[f64], season: usize, horizon: usize) -> Vec<f64> {
     (0..horizon).map(|h| y[n - season + h % season]).collect()
 }
 
+/// The mean of `y` repeated `horizon` times (0 for an empty series): the
+/// simplest baseline, and the fallback when Holt–Winters cannot be fitted.
 pub fn flat_mean(y: &[f64], horizon: usize) -> Vec<f64> {
     let mean = if y.is_empty() { 0.0 } else { y.iter().sum::<f64>() / y.len() as f64 };
     vec![mean; horizon]
@@ -89,10 +119,13 @@ pub fn zero_share(y: &[f64]) -> f64 {
 /// The method a series forecast used, and why when it is a fallback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesForecast {
+    /// The method that produced `forecast`.
     pub method: Method,
     /// Why the preferred Holt–Winters was not used (empty when it was).
     pub note: String,
+    /// The fitted Holt–Winters model; `None` when the flat mean was used.
     pub model: Option<HoltWinters>,
+    /// The forecast itself (clamped at zero if `non_negative` was asked for).
     pub forecast: Forecast,
     /// Steps whose mean forecast was negative and was clamped to zero.
     pub clamped: usize,

@@ -15,15 +15,24 @@ use super::ForecastError;
 use crate::linalg::{cholesky, cholesky_solve, spd_inverse};
 use serde::{Deserialize, Serialize};
 
+/// How [`reconcile`] makes the parts add up to the total (formulas in the
+/// module doc); named in kebab-case in output and on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reconciliation {
+    /// Keep the parts' forecasts; the total becomes their sum (its own forecast is
+    /// not used).
     BottomUp,
+    /// OLS (W = I): the gap between the total and the sum of the parts is shared
+    /// equally by the k + 1 series.
     Ols,
+    /// MinT with the shrunk covariance of in-sample one-step residuals: series that
+    /// forecast worse are adjusted more. Needs the residuals.
     MintShrink,
 }
 
 impl Reconciliation {
+    /// The kebab-case name, the same as the serde name.
     pub fn name(self) -> &'static str {
         match self {
             Reconciliation::BottomUp => "bottom-up",
@@ -33,10 +42,14 @@ impl Reconciliation {
     }
 }
 
+/// Coherent forecasts: at every step `total` is the sum of `parts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reconciled {
+    /// The reconciled total, per step.
     pub total: Vec<f64>,
+    /// The reconciled parts, in the order given, each with one value per step.
     pub parts: Vec<Vec<f64>>,
+    /// The method used.
     pub method: Reconciliation,
     /// MinT's shrinkage intensity.
     pub lambda: Option<f64>,

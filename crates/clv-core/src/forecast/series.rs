@@ -9,12 +9,21 @@ use crate::time::day_of;
 use std::io::Read;
 use thiserror::Error;
 
+/// Why a `date,value` series could not be read.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SeriesError {
+    /// A row cannot be used, or the dates are not evenly spaced and increasing.
     #[error("line {line}: {message}")]
-    Line { line: u64, message: String },
+    Line {
+        /// 1-based physical line of the file (header = 1; 0 when unknown).
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Fewer than two data rows: the step between dates is unknown.
     #[error("the series needs a header and at least two rows (date,value)")]
     TooShort,
+    /// More than [`MAX_SERIES_ROWS`] data rows.
     #[error("the series has more than {max} rows (2,700 years of days): is this a daily series?", max = MAX_SERIES_ROWS)]
     TooLong,
 }
@@ -22,8 +31,11 @@ pub enum SeriesError {
 /// Values at `start_day + i · step_days`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatedSeries {
+    /// Day number (days since 1970-01-01, UTC) of the first value.
     pub start_day: i64,
+    /// Days between consecutive values, ≥ 1 (1 for a daily series, 7 for a weekly one).
     pub step_days: i64,
+    /// The values, oldest first (the second column, read with a decimal point).
     pub values: Vec<f64>,
 }
 

@@ -7,12 +7,22 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// The customer id: rows with the same id (byte-exact) are one customer. Required.
     UserId,
+    /// When the transaction happened, in any shape [`dates`](super::dates) reads. Required.
     Timestamp,
+    /// The row's money, negative for a refund. Required unless both `Quantity` and
+    /// `UnitPrice` are mapped.
     Amount,
+    /// Units sold; with `UnitPrice`, gives the amount (quantity × unit price) when
+    /// there is no amount column.
     Quantity,
+    /// Price per unit; see `Quantity`.
     UnitPrice,
+    /// A flag (1/0, true/false, yes/no) marking the row as a refund, netted as −|amount|.
     IsRefund,
+    /// The currency code of the row's amount: a file holds one currency unless a
+    /// rates table converts them.
     Currency,
     /// An invoice number; ids starting with `C` mark cancellations (UCI Online Retail).
     Invoice,
@@ -25,6 +35,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in declaration order. Header detection gives roles their columns
+    /// in this order (exact matches first, then partial ones), and a column goes
+    /// to the first role that claims it.
     pub const ALL: [Role; 11] = [
         Role::UserId,
         Role::Timestamp,
@@ -42,6 +55,8 @@ impl Role {
     /// Roles whose value is kept per customer (from the first purchase).
     pub const SEGMENTS: [Role; 2] = [Role::Channel, Role::Country];
 
+    /// The snake_case name (the serde name) used in JSON, on the command line and
+    /// in reports; `str::parse` reads it back.
     pub fn name(self) -> &'static str {
         match self {
             Role::UserId => "user_id",
@@ -152,6 +167,8 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// A header as aliases are compared: ASCII letters and digits only, lower-cased
+/// (`Order Date (UTC)` → `orderdateutc`; other characters are dropped).
 pub fn normalise_header(h: &str) -> String {
     h.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
@@ -160,23 +177,37 @@ pub fn normalise_header(h: &str) -> String {
 /// `amount` or both `quantity` and `unit_price`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnMapping {
+    /// 0-based column of the customer id ([`Role::UserId`]); required.
     pub user_id: Option<usize>,
+    /// 0-based column of the date or time ([`Role::Timestamp`]); required.
     pub timestamp: Option<usize>,
+    /// 0-based column of the amount ([`Role::Amount`]); required unless quantity and unit
+    /// price are both mapped.
     pub amount: Option<usize>,
+    /// 0-based column of the quantity ([`Role::Quantity`]); used only without an amount column.
     pub quantity: Option<usize>,
+    /// 0-based column of the unit price ([`Role::UnitPrice`]); used only without an amount
+    /// column.
     pub unit_price: Option<usize>,
+    /// 0-based column of the refund flag ([`Role::IsRefund`]).
     pub is_refund: Option<usize>,
+    /// 0-based column of the currency code ([`Role::Currency`]).
     pub currency: Option<usize>,
+    /// 0-based column of the invoice number ([`Role::Invoice`]).
     pub invoice: Option<usize>,
+    /// 0-based column of the variable cost ([`Role::VariableCost`]); used only for margins.
     #[serde(default)]
     pub variable_cost: Option<usize>,
+    /// 0-based column of the sales channel ([`Role::Channel`]).
     #[serde(default)]
     pub channel: Option<usize>,
+    /// 0-based column of the country ([`Role::Country`]).
     #[serde(default)]
     pub country: Option<usize>,
 }
 
 impl ColumnMapping {
+    /// The column mapped to `role`, if any.
     pub fn get(&self, role: Role) -> Option<usize> {
         match role {
             Role::UserId => self.user_id,
@@ -193,6 +224,7 @@ impl ColumnMapping {
         }
     }
 
+    /// Map `role` to column `col`, or unmap it with `None`.
     pub fn set(&mut self, role: Role, col: Option<usize>) {
         let slot = match role {
             Role::UserId => &mut self.user_id,
@@ -216,6 +248,9 @@ impl ColumnMapping {
         RoleMatch::mapping(&RoleMatch::detect(headers))
     }
 
+    /// Check the mapping against the header: user id and timestamp mapped, an
+    /// amount (or both quantity and unit price), and no column past the header's
+    /// last. The error names what is missing, with the header, or the bad column.
     pub fn validate(&self, headers: &[String]) -> Result<(), IngestError> {
         let missing = |what: &str| IngestError::MissingColumn { role: what.to_string(), headers: headers.to_vec() };
         if self.user_id.is_none() {
@@ -251,7 +286,9 @@ impl ColumnMapping {
 /// How a role's column was found from its header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleMatch {
+    /// The role found.
     pub role: Role,
+    /// The column (0-based) that got it.
     pub column: usize,
     /// The alias (lower case, letters and digits) that matched.
     pub alias: String,
@@ -288,6 +325,7 @@ impl RoleMatch {
         found
     }
 
+    /// The mapping these matches give; roles without a match stay unmapped.
     pub fn mapping(found: &[RoleMatch]) -> ColumnMapping {
         let mut m = ColumnMapping::default();
         for f in found {

@@ -20,13 +20,21 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum DateShape {
+    /// `YYYY-MM-DD` (or `YYYY/MM/DD`), no time: midnight UTC.
     IsoDate,
+    /// ISO date with a time and no offset, read as UTC.
     IsoDateTime,
+    /// ISO date with a time and `Z`, `UTC` or an offset `±HH[:MM]`, converted to UTC.
     IsoDateTimeOffset,
+    /// `YYYYMMDD`, eight digits.
     CompactYmd,
+    /// Seconds since the Unix epoch, 9–11 digits.
     UnixSeconds,
+    /// Milliseconds since the Unix epoch, 12–14 digits (rounded down to seconds).
     UnixMillis,
+    /// `DD.MM.YYYY[ HH:MM[:SS]]`, always day-first.
     DottedDayFirst,
+    /// `A/B/YYYY[ HH:MM[:SS][ AM|PM]]`, read in the order decided for its column.
     Slash,
 }
 
@@ -43,6 +51,7 @@ impl DateShape {
         DateShape::Slash,
     ];
 
+    /// The shape in words for the report (`YYYY-MM-DD`, `Unix seconds`, …).
     pub fn describe(self) -> &'static str {
         match self {
             DateShape::IsoDate => "YYYY-MM-DD",
@@ -61,7 +70,9 @@ impl DateShape {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DateOrder {
+    /// `DD/MM/YYYY`, as in most of Europe.
     DayFirst,
+    /// `MM/DD/YYYY`, as in the US; the default when the column gives no evidence.
     #[default]
     MonthFirst,
 }
@@ -98,13 +109,19 @@ impl std::str::FromStr for DateOrder {
 /// A slash date before its column's order is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlashDate {
+    /// The first number: the day if day-first, the month if month-first.
     pub first: u8,
+    /// The second number: the month if day-first, the day if month-first.
     pub second: u8,
+    /// The four-digit year.
     pub year: u16,
+    /// Seconds since midnight (0 without a time; AM/PM already applied).
     pub seconds_of_day: u32,
 }
 
 impl SlashDate {
+    /// The time in seconds since the Unix epoch (UTC) when read in `order`, or
+    /// `None` if that is no calendar date (`13/01/2024` month-first).
     pub fn resolve(self, order: DateOrder) -> Option<i64> {
         let (month, day) = match order {
             DateOrder::DayFirst => (self.second, self.first),
@@ -119,21 +136,30 @@ impl SlashDate {
     }
 }
 
+/// A date cell as read: exact, or a slash date whose day/month order is not yet
+/// known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell {
+    /// A time in seconds since the Unix epoch (UTC), and the shape it was read as.
     Exact(i64, DateShape),
+    /// A slash date whose order waits for the whole column.
     Slash(SlashDate),
 }
 
 /// Why a date cell was not read; the message says what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateError {
+    /// Empty, or a missing-value marker (`NULL`, `NA`, `-`, …).
     Missing,
+    /// A known shape that is no real date or time (Feb 30, hour 25, offset +19:00,
+    /// a two-digit year); holds what was impossible.
     Impossible(String),
+    /// In no shape that is read.
     Unrecognised,
 }
 
 impl DateError {
+    /// The error in words; for an unrecognised date, the shapes that are read.
     pub fn message(&self) -> String {
         match self {
             DateError::Missing => "date is empty".into(),
@@ -166,6 +192,8 @@ pub fn placeholder(ts: i64) -> Option<&'static str> {
     .find_map(|(hit, why)| hit.then_some(why))
 }
 
+/// Whether a cell stands for no value: empty (after trimming) or `null`, `na`,
+/// `n/a`, `nan`, `none`, `-` in any case. Dates and amounts share this list.
 pub fn is_missing(s: &str) -> bool {
     let t = s.trim();
     // Every missing marker is short and starts with a letter or '-': the
@@ -194,6 +222,11 @@ pub fn iso_day(b: &[u8]) -> Option<Cell> {
     Some(Cell::Exact(day * 86_400, DateShape::IsoDate))
 }
 
+/// Read a date or timestamp cell in any of the shapes of the module doc.
+/// Slash dates come back as [`Cell::Slash`], to be resolved once the column's
+/// order is known; a slash date valid in neither order is
+/// [`DateError::Impossible`]. Placeholder dates are not refused here (see
+/// [`placeholder`]).
 pub fn parse_date(raw: &str) -> Result<Cell, DateError> {
     if let Some(cell) = iso_day(raw.as_bytes()) {
         return Ok(cell);

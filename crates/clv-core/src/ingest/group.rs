@@ -59,6 +59,9 @@ pub struct CustomerAttribute {
 }
 
 impl CustomerAttribute {
+    /// The customer's value of this column on their first purchase (customer index
+    /// as in [`Transactions`]); `None` when that cell was blank or the index is out
+    /// of range.
     pub fn value(&self, customer: usize) -> Option<&str> {
         let v = *self.of_customer.get(customer)? as usize;
         (v < self.values.len()).then(|| self.values.get(v))
@@ -165,6 +168,8 @@ impl Transactions {
         self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name) || a.role.eq_ignore_ascii_case(name))
     }
 
+    /// Number of customers; indices `0..customers()`, in order of first appearance
+    /// in the file.
     pub fn customers(&self) -> usize {
         self.ids.len()
     }
@@ -174,10 +179,13 @@ impl Transactions {
         self.len
     }
 
+    /// No transaction at all.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// The user id of a customer, byte-exact as in the file. Panics when
+    /// `customer >= customers()`.
     pub fn id(&self, customer: usize) -> &str {
         self.ids.get(customer)
     }
@@ -188,6 +196,7 @@ impl Transactions {
         &self.chunks[s.chunk as usize][s.start as usize..(s.start + s.len) as usize]
     }
 
+    /// Each customer's id and history, in customer order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Txn])> {
         (0..self.customers()).map(|c| (self.id(c), self.history(c)))
     }

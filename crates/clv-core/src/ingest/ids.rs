@@ -19,28 +19,36 @@ pub struct IdList {
 }
 
 impl IdList {
+    /// Number of ids.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
+    /// No ids.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
+    /// Id `i` (0-based, in the order pushed), byte-exact. Panics when
+    /// `i >= len()`.
     pub fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.text[start..self.ends[i]]
     }
 
+    /// The id pushed last; `None` when empty.
     pub fn last(&self) -> Option<&str> {
         self.len().checked_sub(1).map(|i| self.get(i))
     }
 
+    /// Append `id` as the next index. Duplicates are not checked: an id pushed twice
+    /// has two indices.
     pub fn push(&mut self, id: &str) {
         self.text.push_str(id);
         self.ends.push(self.text.len());
     }
 
+    /// The ids in index order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + Clone + '_ {
         (0..self.len()).map(|i| self.get(i))
     }

@@ -43,20 +43,49 @@ use std::io::Read;
 /// A fatal problem: nothing sensible can be computed from the file as given.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// Reading the input failed.
     #[error("could not read the file: {0}")]
     Io(#[from] std::io::Error),
+    /// The file is empty or only whitespace, or its header has no names.
     #[error("the file is empty: expected a header line such as user_id,ts,amount")]
     Empty,
+    /// A required role has no column (or margins were asked for without a
+    /// variable-cost column).
     #[error("no {role} column found; the header has: {}. Map the column by hand.", headers.join(", "))]
-    MissingColumn { role: String, headers: Vec<String> },
+    MissingColumn {
+        /// The missing role, in words with example headers.
+        role: String,
+        /// The file's header names, to map the column from by hand.
+        headers: Vec<String>,
+    },
+    /// A column mapping points past the last column of the header.
     #[error("column mapping: {0}")]
     BadMapping(String),
+    /// The CSV reader failed, or the header is longer than the 1 MB sample.
     #[error("line {line}: {message}")]
-    Csv { line: u64, message: String },
+    Csv {
+        /// 1-based physical line (header = 1; 0 when unknown).
+        line: u64,
+        /// What the reader reported.
+        message: String,
+    },
+    /// A quoted field is still open at the end of the file: every line after the quote
+    /// would silently become one field, so the ingest stops.
     #[error("a quote (\") opened at line {line}, column {column}, is never closed: {} would be read as one field, so the file is not read. Close the quote, or, if the quote is part of the value, double it (\"\") and quote the whole value", line_range(*line, *last_line))]
-    UnclosedQuote { line: u64, column: String, last_line: u64 },
+    UnclosedQuote {
+        /// 1-based physical line where the quote opens.
+        line: u64,
+        /// The column it opens in: its 1-based number and, if the header has it, its name (`4 ("note")`).
+        column: String,
+        /// The file's last line (not counting trailing blank lines): the field would run to it.
+        last_line: u64,
+    },
+    /// The currency column holds more than one currency and no rates table was given.
     #[error("the file mixes currencies ({}) and no conversion table was given: supply one as currency,rate lines", seen.iter().map(|(c, n)| format!("{c}: {n} rows")).collect::<Vec<_>>().join(", "))]
-    MixedCurrencies { seen: Vec<(String, u64)> },
+    MixedCurrencies {
+        /// Each currency code as written, with its number of rows, in alphabetical order.
+        seen: Vec<(String, u64)>,
+    },
 }
 
 /// Settings the user can change; the defaults follow the evidence in the file.
@@ -85,34 +114,46 @@ pub struct IngestOptions {
 /// One accepted transaction: net amount (refunds negative) at a UTC time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Txn {
+    /// Time of the transaction, in seconds since the Unix epoch (UTC).
     pub ts: i64,
+    /// Net amount, negative for a refund (and, with margins, for a sale below cost);
+    /// converted with the rates table if one was given, a margin if margins were asked for.
     pub amount: f64,
 }
 
 /// The result of a successful ingest.
 #[derive(Debug, Clone)]
 pub struct Ingested {
+    /// The accepted transactions, grouped by customer.
     pub transactions: Transactions,
+    /// What was read, how, and every row not used.
     pub report: IngestReport,
 }
 
 /// Progress of a running ingest.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Progress {
+    /// Bytes of text read so far, header included (of the UTF-8 text, so after
+    /// decoding when the file was in another encoding).
     pub bytes: u64,
+    /// Data rows read so far, accepted or not.
     pub rows: u64,
 }
 
 /// What the first bytes of a file say: delimiter, header, a proposed mapping.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sniffed {
+    /// The field delimiter: the one given, or detected from the sample.
     pub delimiter: char,
+    /// The header's column names, trimmed.
     pub headers: Vec<String>,
+    /// The roles proposed from the header, less those the sampled values ruled out.
     pub mapping: ColumnMapping,
     /// How each role of `mapping` was found from the header.
     pub matches: Vec<RoleMatch>,
     /// Roles a header suggested but the sampled values ruled out, and why.
     pub notes: Vec<(Role, String)>,
+    /// The first five data rows, field by field, to show the user.
     pub preview: Vec<Vec<String>>,
 }
 
@@ -166,22 +207,45 @@ fn csv_error(e: &csv::Error) -> IngestError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
+    /// More or fewer fields than the header (extra empty fields are allowed): an
+    /// unquoted delimiter, most likely.
     FieldCount,
+    /// A field that is used is not valid UTF-8 (in a file the sample showed to be
+    /// UTF-8).
     InvalidUtf8,
+    /// The user id is empty or stands for none (`NULL`, `-`, `unknown`, …): as one
+    /// id, every guest would be a single customer.
     MissingUserId,
+    /// The date is empty or a missing-value marker (`NULL`, `NA`, `-`, …).
     MissingDate,
+    /// The date stands for none: year 0000, or midnight of 1970-01-01, 1900-01-01,
+    /// 1899-12-30 or 0001-01-01.
     PlaceholderDate,
+    /// The date is in none of the shapes that are read (see [`dates`]).
     BadDate,
+    /// The date has a known shape but does not exist (Feb 30, hour 25, a two-digit
+    /// year, a slash date valid in neither order).
     ImpossibleDate,
+    /// A slash date that exists only in the order the column is not read in
+    /// (`13/01/2024` in a month-first column).
     DateOrderConflict,
+    /// The amount (or quantity, unit price, variable cost) is empty or a
+    /// missing-value marker: never read as 0.
     MissingAmount,
+    /// The amount (or quantity, unit price, variable cost) is not a number, or the
+    /// row's net amount is beyond ±[`MAX_AMOUNT`](amount::MAX_AMOUNT).
     BadAmount,
+    /// The refund flag is not 1/0, true/false, yes/no (or y/n, t/f).
     BadRefundFlag,
+    /// The currency is empty, or missing from the rates table given.
     BadCurrency,
+    /// A quote that is never closed. No row is rejected with it at present: an
+    /// unclosed quote stops the ingest with [`IngestError::UnclosedQuote`].
     UnclosedQuote,
 }
 
 impl Reason {
+    /// The stable snake_case code (the serde name), as the report and JSON give it.
     pub fn code(self) -> &'static str {
         match self {
             Reason::FieldCount => "field_count",
@@ -526,10 +590,13 @@ impl Segments {
 /// How the slash-date order of the timestamp column was decided.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DateOrderDecision {
+    /// The order the column's slash dates were read in.
     pub order: DateOrder,
     /// "evidence" when some value only fits one order, "setting" when none did.
     pub decided_by: String,
+    /// Slash dates that are dates only day-first (`13/01/2024`).
     pub day_first_only: u64,
+    /// Slash dates that are dates only month-first (`01/13/2024`).
     pub month_first_only: u64,
     /// Slash dates that fit both orders (e.g. 03/04/2024): what the decision decides.
     #[serde(default)]

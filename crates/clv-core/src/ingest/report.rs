@@ -11,54 +11,109 @@ pub const MAX_LISTED_REJECTIONS: usize = 1000;
 /// Line numbers kept per reason for the summary.
 pub const FIRST_LINES_PER_REASON: usize = 5;
 
+/// One row that was not used. The report lists the first 1,000 of a file
+/// (`MAX_LISTED_REJECTIONS`); beyond that only the counts grow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {
+    /// 1-based physical line where the row starts (header = 1).
     pub line: u64,
+    /// The stable code of its [`Reason`] (`bad_date`, …).
     pub reason: String,
+    /// Header of the column at fault (`#n`, 1-based, for a column past the
+    /// header); `None` when the row as a whole is at fault (its field count).
     pub column: Option<String>,
+    /// What is wrong, for people; starts with `column "name": ` when a column is at
+    /// fault.
     pub message: String,
 }
 
+/// The rows rejected for one reason: how many, and where to look first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReasonSummary {
+    /// The stable code of the [`Reason`] (`bad_date`, …).
     pub reason: String,
+    /// Rows rejected for it, all of them (not only those listed).
     pub count: u64,
+    /// Lines of the first rows rejected for it, at most 5
+    /// (`FIRST_LINES_PER_REASON`).
     pub first_lines: Vec<u64>,
     /// The first row's message, as an example.
     pub example: String,
 }
 
+/// How one column of the header was used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnReport {
+    /// 0-based position in the header.
     pub index: usize,
+    /// Header name, trimmed.
     pub name: String,
+    /// The role the column was read in; `None` when it was not used.
     pub role: Option<Role>,
+    /// How its values were read, in words (decimal separator, date shapes, …), and
+    /// why it got its role when only part of its header matched.
     pub read_as: String,
 }
 
+/// Everything a user should know about an ingest: counts, how the file was
+/// read, what was not used and why, the span of the data, and warnings.
+/// `rows` = `accepted` + `rejected` + `duplicates`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestReport {
     /// Data rows: the header and blank lines are not rows.
     pub rows: u64,
+    /// Rows kept as transactions; rows found later to be duplicates, or refused
+    /// once the slash-date order was known, are taken out again.
     pub accepted: u64,
+    /// Rows not used, for any [`Reason`] (duplicates are counted apart).
     pub rejected: u64,
+    /// Exact duplicate rows dropped (0 when duplicates are kept): same raw row,
+    /// hence same customer and time, after its first occurrence.
     pub duplicates: u64,
     /// First line numbers (1-based physical lines, header = 1) of duplicates.
     pub duplicate_lines: Vec<u64>,
+    /// Rejections per reason, in the order [`Reason`] declares them.
     pub reasons: Vec<ReasonSummary>,
+    /// The first 1,000 rejected rows (`MAX_LISTED_REJECTIONS`), in file order,
+    /// except that rows refused once the slash-date order was known come last.
     pub rejections: Vec<Rejection>,
+    /// More rows were rejected than `rejections` lists.
     pub rejections_truncated: bool,
+    /// One entry per header column, in header order.
     pub columns: Vec<ColumnReport>,
+    /// How the file was read, in words, by aspect: `delimiter`, `encoding`,
+    /// `decimal_separator` and `date` (the date shapes seen, with counts).
     pub formats: BTreeMap<String, String>,
+    /// How the day/month order of slash dates was decided; `None` when the file has
+    /// none.
     pub date_order: Option<DateOrderDecision>,
+    /// Customers with at least one accepted transaction.
     pub customers: u64,
+    /// Earliest accepted transaction, `YYYY-MM-DDTHH:MM:SSZ` (UTC); `None` when
+    /// nothing was accepted.
     pub first_ts: Option<String>,
+    /// Latest accepted transaction, `YYYY-MM-DDTHH:MM:SSZ` (UTC); `None` when
+    /// nothing was accepted.
     pub last_ts: Option<String>,
+    /// Whole days (of 86,400 s, rounded down) from the first to the last accepted
+    /// transaction; 0 when nothing was accepted.
     pub days_spanned: i64,
+    /// Sum of the accepted net amounts (refunds negative): margins if margins were
+    /// asked for, converted if a rates table was given.
     pub net_revenue: f64,
+    /// Accepted rows counted as refunds: a negative amount, a refund flag, or an
+    /// invoice number starting with `C` (a cancellation).
     pub refunds: u64,
+    /// Sum of the refunds' net amounts, already part of `net_revenue` (negative,
+    /// except for margin refunds of sales below cost).
     pub refund_total: f64,
+    /// The code in the currency column (`None` without one): the file's single
+    /// currency, or, when a rates table converted several, the first seen in
+    /// alphabetical order, which is not the currency of the converted amounts.
     pub currency: Option<String>,
+    /// What the user should check, in words: roles found from part of a header,
+    /// thin evidence for the decimal separator or date order, placeholder or
+    /// look-alike ids, quoted fields over many lines, …
     pub warnings: Vec<String>,
 }
 

@@ -9,6 +9,10 @@ use super::special::{ln_beta_ratio, ln_gamma_ratio, LogSum};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::Serialize;
 
+/// A BG/BB model (Fader, Hardie & Shang 2010) for discrete transaction opportunities (periods):
+/// `alpha`, `beta` are the beta distribution of the probability p that a living customer transacts in
+/// a period; `gamma`, `delta` the beta distribution of the probability θ of dying at the start of a
+/// period (mean γ/(γ+δ)).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BgBb {
     alpha: f64,
@@ -18,6 +22,8 @@ pub struct BgBb {
 }
 
 impl BgBb {
+    /// The model from α, β, γ, δ; each must be a positive finite number, else
+    /// [`ModelError::InvalidParameter`].
     pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<BgBb, ModelError> {
         Ok(BgBb {
             alpha: positive("alpha", alpha)?,

@@ -11,6 +11,10 @@ use super::special::{digamma_diff, ln_beta_ratio, ln_gamma, ln_gamma_ratio, ln_h
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm};
 use serde::Serialize;
 
+/// A BG/NBD model (Fader, Hardie & Lee 2005) with validated parameters: `r`, `alpha` are the shape and
+/// rate of the gamma distribution of purchase rates λ across customers (α in the fit's time unit, so
+/// r/α is the mean number of purchases per unit while alive); `a`, `b` are the beta distribution of
+/// the probability p of dropping out after each repeat purchase (mean a/(a+b)).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BgNbd {
     pub(super) r: f64,
@@ -20,6 +24,8 @@ pub struct BgNbd {
 }
 
 impl BgNbd {
+    /// The model from r, α, a, b; each must be a positive finite number, else
+    /// [`ModelError::InvalidParameter`].
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<BgNbd, ModelError> {
         Ok(BgNbd { r: positive("r", r)?, alpha: positive("alpha", alpha)?, a: positive("a", a)?, b: positive("b", b)? })
     }

@@ -13,10 +13,16 @@ use serde::{Deserialize, Serialize};
 /// One repeat customer's spend: `x` repeat transactions with mean value `mean`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spend {
+    /// Repeat transactions the mean is over (≥ 1 for the fit).
     pub x: f64,
+    /// Mean value of those repeat transactions, in the data's currency (> 0 and finite for the fit).
     pub mean: f64,
 }
 
+/// A Gamma–Gamma spend model (Fader, Hardie & Lee 2005; Fader & Hardie 2013) with validated
+/// parameters: each transaction value is Gamma(`p`, ν), so a customer's mean spend is p/ν; ν varies
+/// across customers as Gamma(`q`, `gamma`) (shape q, rate γ in currency units). Assumes spend is
+/// independent of the purchase process, so it pairs with any count model for CLV.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GammaGamma {
     p: f64,
@@ -25,6 +31,8 @@ pub struct GammaGamma {
 }
 
 impl GammaGamma {
+    /// The model from p, q, γ; each must be a positive finite number, else
+    /// [`ModelError::InvalidParameter`].
     pub fn new(p: f64, q: f64, gamma: f64) -> Result<GammaGamma, ModelError> {
         Ok(GammaGamma { p: positive("p", p)?, q: positive("q", q)?, gamma: positive("gamma", gamma)? })
     }

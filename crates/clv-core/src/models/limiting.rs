@@ -34,6 +34,8 @@ pub struct LimitingFit {
     /// The parameters no reached limit moves, at the limiting optimum (the
     /// others run to 0 or ∞ and are summed up by `description`).
     pub params: Vec<ParamEstimate>,
+    /// Σ w·ln L at the limiting optimum (evaluated far out along the limits), on the scale of
+    /// [`super::FitReport::log_likelihood`].
     pub log_likelihood: f64,
     /// Judged as every fit is: a small gradient in the remaining
     /// directions, no further limit, a numerically valid likelihood.

@@ -8,6 +8,10 @@ use super::bgnbd::check_rfm;
 use super::{alive_mixture, finite_or, positive, BgNbd, CountModel, Likelihood, ModelError, Rfm};
 use serde::Serialize;
 
+/// An MBG/NBD model (Batislam, Denizel & Filiztekin 2007): BG/NBD's parameters with the same roles —
+/// `r`, `alpha` the gamma shape and rate of purchase rates λ (α in the fit's time unit), `a`, `b` the
+/// beta distribution of the dropout probability p — but a customer may also drop out right after the
+/// first purchase, not only after repeat ones.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MbgNbd {
     r: f64,
@@ -17,6 +21,8 @@ pub struct MbgNbd {
 }
 
 impl MbgNbd {
+    /// The model from r, α, a, b; each must be a positive finite number, else
+    /// [`ModelError::InvalidParameter`].
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<MbgNbd, ModelError> {
         Ok(MbgNbd {
             r: positive("r", r)?,

@@ -54,13 +54,19 @@ use serde::{Deserialize, Serialize};
 /// `t_x`, observed for `T` (all in one time unit).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Rfm {
+    /// Repeat purchases in the calibration period (the first purchase not counted): a whole number ≥ 0.
+    /// For BG/BB, transactions in the `t` periods.
     pub x: f64,
+    /// Recency: time from the first purchase to the last repeat purchase, 0 ≤ `t_x` ≤ `T`, and 0 when
+    /// `x` = 0 (BG/BB: the last period with a transaction).
     pub t_x: f64,
+    /// `T`: time from the first purchase to the end of calibration, > 0 (BG/BB: the number of periods n).
     #[serde(rename = "T")]
     pub t: f64,
 }
 
 impl Rfm {
+    /// A row from `x`, `t_x` and `T`, unchecked: [`fit`] checks rows against each model's constraints.
     pub fn new(x: f64, t_x: f64, t: f64) -> Rfm {
         Rfm { x, t_x, t }
     }
@@ -74,7 +80,10 @@ impl Rfm {
 /// distinct rows, not with the customers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weighted<R> {
+    /// The distinct rows.
     pub rows: Vec<R>,
+    /// How many customers each row stands for, index for index with `rows`; finite and ≥ 0 (fractional
+    /// weights are allowed), which [`fit`] checks.
     pub weights: Vec<f64>,
 }
 
@@ -85,20 +94,25 @@ impl<R> Default for Weighted<R> {
 }
 
 impl<R> Weighted<R> {
+    /// Σ weights: the number of customers the data stand for (+0.0 when empty).
     pub fn total_weight(&self) -> f64 {
         crate::total(self.weights.iter().copied())
     }
 
+    /// Each distinct row with its weight.
     pub fn iter(&self) -> impl Iterator<Item = (&R, f64)> {
         self.rows.iter().zip(self.weights.iter().copied())
     }
 }
 
 impl Weighted<Rfm> {
+    /// One customer per row; identical rows are merged (their weight is their count).
     pub fn from_rows(rows: impl IntoIterator<Item = Rfm>) -> Self {
         Self::from_weighted(rows.into_iter().map(|r| (r, 1.0)))
     }
 
+    /// Rows with weights; rows with bit-identical (`x`, `t_x`, `T`) are merged by adding their weights,
+    /// kept in the order they first appear.
     pub fn from_weighted(rows: impl IntoIterator<Item = (Rfm, f64)>) -> Self {
         let mut index: FxHashMap<(u64, u64, u64), usize> = FxHashMap::default();
         let mut out = Weighted::default();
@@ -116,18 +130,35 @@ impl Weighted<Rfm> {
     }
 }
 
+/// Why a model could not be built or fitted. The messages are meant for the user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
+    /// [`fit`] was given no rows (or a holdout evaluation no customers).
     #[error("no customers to fit")]
     NoData,
+    /// A model parameter that is not allowed, from a model's constructor (every parameter must be a
+    /// positive finite number).
     #[error("invalid parameter {name} = {value}: {why}")]
-    InvalidParameter { name: &'static str, value: f64, why: &'static str },
+    InvalidParameter {
+        /// The parameter's name, as in [`Likelihood::PARAMS`].
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What the value must be.
+        why: &'static str,
+    },
+    /// Rows a model cannot use (e.g. `t_x > T`, a negative weight, a cohort count that rises); the text
+    /// names the offending values.
     #[error("invalid data: {0}")]
     InvalidData(String),
+    /// The data are valid but cannot identify the model (e.g. fewer than
+    /// [`validity::MIN_CUSTOMERS`] customers); the text says what is missing.
     #[error("not enough data: {0}")]
     NotEnoughData(String),
+    /// A setting out of range ([`FitOptions`], or the discounting options of a CLV computation).
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// No start of the optimiser reached a finite likelihood; the text lists each start's failure.
     #[error("the optimiser found no usable optimum: {0}")]
     Optimisation(String),
 }
@@ -171,6 +202,8 @@ const UNIDENTIFIED_SPAN: f64 = 1e4;
 
 /// A parametric model fitted by maximum likelihood.
 pub trait Likelihood: Sized + Sync {
+    /// One customer's data as the model reads it: [`Rfm`] for the count models,
+    /// [`gamma_gamma::Spend`] for Gamma–Gamma, [`sbg::SbgRow`] for sBG.
     type Row: Copy + Sync;
     /// Which model this is.
     const ID: ModelId;
@@ -178,6 +211,7 @@ pub trait Likelihood: Sized + Sync {
     const PARAMS: &'static [&'static str];
     /// Build from natural (positive) parameters, validating them.
     fn from_params(p: &[f64]) -> Result<Self, ModelError>;
+    /// The natural parameters in [`Likelihood::PARAMS`] order (the inverse of [`Likelihood::from_params`]).
     fn params(&self) -> Vec<f64>;
     /// ln L for one row (a guarded value: −∞ rather than NaN when impossible).
     fn ln_likelihood(&self, row: &Self::Row) -> f64;
@@ -200,6 +234,8 @@ pub trait Likelihood: Sized + Sync {
     /// [`Likelihood::prepare`] and handed to [`Likelihood::ln_likelihood_sum`];
     /// `()` for models without.
     type Cache: Default + Sync;
+    /// Build the [`Likelihood::Cache`] once per fit, from the data already sorted by
+    /// [`Likelihood::sort_key`]; the default builds nothing.
     fn prepare(_data: &Weighted<Self::Row>) -> Self::Cache {
         Self::Cache::default()
     }
@@ -209,6 +245,9 @@ pub trait Likelihood: Sized + Sync {
     fn ln_likelihood_sum(&self, _data: &Weighted<Self::Row>, _cache: &Self::Cache) -> Option<f64> {
         None
     }
+    /// Rows are sorted by this key before a fit, so that terms depending only on it can be shared
+    /// between neighbouring rows (the BG/NBD family and Gamma–Gamma sort by x); the default leaves
+    /// the order alone.
     fn sort_key(_row: &Self::Row) -> f64 {
         0.0
     }
@@ -234,6 +273,8 @@ pub struct FitOptions {
     /// L2 penalty on the parameters, added to the mean negative
     /// log-likelihood as `lifetimes`' `penalizer_coef` is.
     pub penalizer: f64,
+    /// Iteration budget of each solver run (Nelder–Mead fallbacks get ten times as many), ≥ 1;
+    /// 500 by default.
     pub max_iters: u64,
 }
 
@@ -244,6 +285,8 @@ impl Default for FitOptions {
 }
 
 impl FitOptions {
+    /// Validated settings: `penalizer` a finite number from 0 to [`crate::limits::MAX_PENALIZER`]
+    /// (0 = plain maximum likelihood), `max_iters` ≥ 1; otherwise [`ModelError::InvalidOption`].
     pub fn new(penalizer: f64, max_iters: u64) -> Result<FitOptions, ModelError> {
         let penalizer =
             crate::limits::check_penalizer(penalizer).map_err(|e| ModelError::InvalidOption(e.to_string()))?;
@@ -254,28 +297,43 @@ impl FitOptions {
     }
 }
 
+/// One fitted parameter, as the page and the CLI report it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamEstimate {
+    /// The parameter's name, as in [`Likelihood::PARAMS`] (for a limiting fit, also a quantity that
+    /// stays finite along the limit, e.g. `r/alpha`).
     pub name: String,
+    /// The maximum-likelihood estimate, on the natural (positive) scale.
     pub value: f64,
     /// From the inverse Hessian at the optimum (delta method from log scale);
     /// `None` when the Hessian is not positive definite.
     pub std_error: Option<f64>,
     /// 95% interval computed on the log scale (so it stays positive).
     pub ci_low: Option<f64>,
+    /// Upper end of the 95% interval (see `ci_low`).
     pub ci_high: Option<f64>,
 }
 
+/// Everything a fit reports besides the model itself: estimates, standard errors, convergence and
+/// caveats, as the page and the CLI show them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
+    /// Which model was fitted.
     pub model: ModelId,
+    /// The estimates in [`Likelihood::PARAMS`] order.
     pub params: Vec<ParamEstimate>,
+    /// Σ w·ln L over the customers at the estimates (the total, not the mean, and without the penalty).
     pub log_likelihood: f64,
+    /// How the optimisation ended, judged by the common policy (gradient, boundary, numerical validity).
     pub convergence: Convergence,
     /// Customers (total weight) and distinct rows actually evaluated.
     pub n_customers: f64,
+    /// Distinct rows after merging identical customers: what each likelihood pass costs.
     pub n_unique: usize,
+    /// The L2 penalty the fit used ([`FitOptions::penalizer`]); `log_likelihood` does not include it.
     pub penalizer: f64,
+    /// Plain-language caveats to show with the result (no standard errors; parameters the data barely
+    /// identify).
     pub warnings: Vec<String>,
     /// At a boundary: the simpler model the fit tends to, fitted.
     #[serde(default)]
@@ -283,6 +341,7 @@ pub struct FitReport {
 }
 
 impl FitReport {
+    /// The estimate of the parameter called `name` (see [`Likelihood::PARAMS`]), if the model has one.
     pub fn param(&self, name: &str) -> Option<f64> {
         self.params.iter().find(|p| p.name == name).map(|p| p.value)
     }
@@ -291,7 +350,9 @@ impl FitReport {
 /// A fitted model with its report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fitted<M> {
+    /// The model at the estimates, ready for predictions.
     pub model: M,
+    /// How the estimates were obtained and how far they can be trusted.
     pub report: FitReport,
 }
 
@@ -489,6 +550,7 @@ fn judge<M: Likelihood>(
 
 /// Predictions of a count model for one customer, in the fit's time unit.
 pub trait CountModel: Sync {
+    /// The model's display name, e.g. "BG/NBD".
     fn name(&self) -> &'static str;
     /// P(alive at T | x, t_x, T).
     fn p_alive(&self, c: &Rfm) -> f64;
@@ -545,11 +607,16 @@ pub(crate) fn assert_closed_form_gradient<M: Likelihood>(m: &M, data: &Weighted<
 /// Median and 80% interval (10th–90th percentile) of a pmf over 0..n.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PmfSummary {
+    /// Median number of transactions: the smallest n with P(N ≤ n) ≥ 0.5.
     pub median: u32,
+    /// Lower end of the 80% interval: the 10th percentile.
     pub lower80: u32,
+    /// Upper end of the 80% interval: the 90th percentile.
     pub upper80: u32,
 }
 
+/// [`PmfSummary`] of a pmf over 0..n: each quantile is the smallest n whose cumulative probability
+/// reaches it (to within 10⁻¹²), or the last n when the pmf (truncated) never does.
 pub fn summarise_pmf(pmf: &[f64]) -> PmfSummary {
     let quantile = |q: f64| {
         let mut acc = 0.0;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// The objective: negative mean log-likelihood (+ penalty) at log-parameters.
 pub trait Objective {
+    /// The cost to minimise at `log_params`; non-finite where the model cannot be evaluated.
     fn cost(&self, log_params: &[f64]) -> f64;
     /// A closed-form gradient, when the model has one.
     fn analytic_gradient(&self, _log_params: &[f64]) -> Option<Vec<f64>> {
@@ -162,6 +163,8 @@ fn cost_hessian<O: Objective + ?Sized>(f: &O, x: &[f64]) -> Vec<Vec<f64>> {
 /// How an optimisation ended, reported to the user as is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Convergence {
+    /// Whether the fit counts as a result: gradient max-norm below [`GRADIENT_TOLERANCE`], and (as judged
+    /// by [`super::fit`]) not at a boundary and with a numerically valid likelihood.
     pub converged: bool,
     /// Solver iterations, all starts and fallbacks together.
     pub iterations: u64,
@@ -169,6 +172,7 @@ pub struct Convergence {
     pub gradient_norm: f64,
     /// e.g. "L-BFGS", "Nelder–Mead then L-BFGS".
     pub method: String,
+    /// The solver's reason for stopping and the final gradient, or why the fit is not converged, in words.
     pub message: String,
     /// When the optimum is a limit of the parameter space: what the model
     /// reduces to there, in words (then `converged` is false).
@@ -203,9 +207,14 @@ impl Convergence {
 /// Gradient max-norm below which a fit counts as converged (mean NLL scale).
 pub const GRADIENT_TOLERANCE: f64 = 1e-5;
 
+/// What [`minimise`] found: the best point over all starts, with its diagnostics.
 pub struct Optimum {
+    /// The best point, in the objective's coordinates: for [`super::fit`], the ln of the natural
+    /// parameters in [`super::Likelihood::PARAMS`] order.
     pub log_params: Vec<f64>,
+    /// The objective there (for a fit: mean negative log-likelihood plus penalty).
     pub cost: f64,
+    /// How the search ended; `converged` here is only the gradient test (see [`super::fit`] for the rest).
     pub convergence: Convergence,
     /// The Hessian the Newton polish used (at the point it started from).
     pub hessian: Option<Vec<Vec<f64>>>,

@@ -14,6 +14,10 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+/// A Pareto/NBD model (Schmittlein, Morrison & Colombo 1987) with validated parameters: `r`, `alpha`
+/// are the shape and rate of the gamma distribution of purchase rates λ (r/α purchases per time unit
+/// on average while alive); `s`, `beta` the shape and rate of the gamma distribution of dropout rates
+/// μ, a customer's lifetime being exponential with rate μ (mean lifetime β/(s−1) units when s > 1).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ParetoNbd {
     r: f64,
@@ -85,6 +89,8 @@ fn a0_from(f_tx: f64, f_t: f64) -> f64 {
 }
 
 impl ParetoNbd {
+    /// The model from r, α, s, β; each must be a positive finite number, else
+    /// [`ModelError::InvalidParameter`].
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<ParetoNbd, ModelError> {
         Ok(ParetoNbd {
             r: positive("r", r)?,

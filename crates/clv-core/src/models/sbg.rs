@@ -16,10 +16,15 @@ use serde::{Deserialize, Serialize};
 /// `survived`) who were still active at the end of `period`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SbgRow {
+    /// The period, 1-based, in which the customers churned, or at whose end they were still active.
     pub period: f64,
+    /// `true`: still active at the end of `period` (censored); `false`: churned in `period`.
     pub survived: bool,
 }
 
+/// A shifted-beta-geometric retention model (Fader & Hardie 2007) of one cohort: `gamma`, `delta` (the
+/// paper's α, β) are the beta distribution of the per-period churn probability θ across customers.
+/// Not yet used by the page or the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ShiftedBetaGeometric {
     gamma: f64,
@@ -27,6 +32,7 @@ pub struct ShiftedBetaGeometric {
 }
 
 impl ShiftedBetaGeometric {
+    /// The model from γ, δ (both positive finite numbers, else [`ModelError::InvalidParameter`]).
     pub fn new(gamma: f64, delta: f64) -> Result<Self, ModelError> {
         Ok(ShiftedBetaGeometric { gamma: positive("gamma", gamma)?, delta: positive("delta", delta)? })
     }

@@ -95,10 +95,12 @@ pub struct LogSum {
 }
 
 impl LogSum {
+    /// A sum whose first term is e^`first` (`first` may be −∞: an empty sum).
     pub fn new(first: f64) -> LogSum {
         LogSum { max: first, scaled: 1.0 }
     }
 
+    /// Add the term eˣ. −∞ adds nothing; NaN, or +∞ once a finite term is in, makes the value NaN.
     pub fn add(&mut self, x: f64) {
         if x == f64::NEG_INFINITY {
             return;
@@ -113,6 +115,7 @@ impl LogSum {
         }
     }
 
+    /// ln of the sum so far (−∞ when every term was −∞).
     pub fn value(&self) -> f64 {
         if self.max == f64::NEG_INFINITY {
             return f64::NEG_INFINITY;
@@ -121,14 +124,48 @@ impl LogSum {
     }
 }
 
+/// Why [`ln_hyp2f1`] has no answer; each variant carries the arguments of ₂F₁(a, b; c; z).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Hyp2f1Error {
+    /// Outside the domain the series is computed on: z not in [0, 1), c ≤ 0 or NaN, or a or b
+    /// not finite.
     #[error("2F1({a}, {b}; {c}; {z}): z must be in [0, 1)")]
-    Domain { a: f64, b: f64, c: f64, z: f64 },
+    Domain {
+        /// First upper parameter.
+        a: f64,
+        /// Second upper parameter.
+        b: f64,
+        /// Lower parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+    },
+    /// The series had not reached full precision after `terms` terms (z very close to 1).
     #[error("2F1({a}, {b}; {c}; {z}): series did not converge in {terms} terms")]
-    NotConverged { a: f64, b: f64, c: f64, z: f64, terms: usize },
+    NotConverged {
+        /// First upper parameter.
+        a: f64,
+        /// Second upper parameter.
+        b: f64,
+        /// Lower parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+        /// Terms summed before giving up.
+        terms: usize,
+    },
+    /// The sum is ≤ 0 (possible only with negative a or b), so it has no logarithm.
     #[error("2F1({a}, {b}; {c}; {z}) is not positive; its logarithm is undefined")]
-    NotPositive { a: f64, b: f64, c: f64, z: f64 },
+    NotPositive {
+        /// First upper parameter.
+        a: f64,
+        /// Second upper parameter.
+        b: f64,
+        /// Lower parameter.
+        c: f64,
+        /// Argument.
+        z: f64,
+    },
 }
 
 /// Terms before giving up (z = 0.9999 needs ~4·10⁵ for full precision).

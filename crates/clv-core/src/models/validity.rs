@@ -27,7 +27,9 @@ pub struct Limit {
 /// common purchase rate r/α.
 #[derive(Clone, Copy)]
 pub struct Fixed {
+    /// The name it is reported under in the limiting fit's parameters, e.g. `r/alpha`.
     pub name: &'static str,
+    /// Its value from the natural parameters.
     pub value: fn(&[f64]) -> f64,
 }
 
