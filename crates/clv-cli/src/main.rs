@@ -286,8 +286,7 @@ fn run(cli: Cli) -> CliResult {
             if json {
                 print_json(&out.report)
             } else {
-                print_report(&out.report);
-                Ok(())
+                write_stdout(&report_text(&out.report))
             }
         }
         Command::Summary { input, cutoff, unit, horizon_days, format } => {
@@ -347,8 +346,7 @@ fn run(cli: Cli) -> CliResult {
                 }
                 print_json(&v)
             } else {
-                print_fit(&report);
-                Ok(())
+                write_stdout(&fit_text(&report))
             }
         }
         Command::Predict { data, model, spend_model, horizon_days, discount_rate, penalizer, format } => {
@@ -394,8 +392,7 @@ fn run(cli: Cli) -> CliResult {
             if json {
                 print_json(&report)
             } else {
-                print_holdout(&report);
-                Ok(())
+                write_stdout(&holdout_text(&report))
             }
         }
         Command::Cohorts {
@@ -627,43 +624,61 @@ fn fit_json(r: &FitReport) -> serde_json::Value {
     })
 }
 
-fn print_fit(r: &FitReport) {
+fn fit_text(r: &FitReport) -> String {
+    let mut out = String::new();
     let status = match r.convergence.converged {
         true => "converged".to_string(),
         false => format!("{} — not a result", r.convergence.status().to_uppercase()),
     };
-    println!("{}: {status} ({})", r.model, r.convergence.message);
+    say!(out, "{}: {status} ({})", r.model, r.convergence.message);
     for p in &r.params {
         let se = p.std_error.map_or("n/a".to_string(), |s| format!("{s:.6}"));
-        println!("  {:<6} {:>14.6}  ± {se}", p.name, p.value);
+        say!(out, "  {:<6} {:>14.6}  ± {se}", p.name, p.value);
     }
-    println!(
+    say!(
+        out,
         "log-likelihood {:.4}  customers {}  distinct rows {}  iterations {}",
-        r.log_likelihood, r.n_customers, r.n_unique, r.convergence.iterations
+        r.log_likelihood,
+        r.n_customers,
+        r.n_unique,
+        r.convergence.iterations
     );
     if let Some(l) = &r.limiting {
-        println!("limiting model ({}): {}", l.convergence.message, l.description);
+        say!(out, "limiting model ({}): {}", l.convergence.message, l.description);
         for p in &l.params {
             let se = p.std_error.map_or("n/a".to_string(), |s| format!("{s:.6}"));
-            println!("  {:<6} {:>14.6}  ± {se}", p.name, p.value);
+            say!(out, "  {:<6} {:>14.6}  ± {se}", p.name, p.value);
         }
-        println!("  log-likelihood {:.4}", l.log_likelihood);
+        say!(out, "  log-likelihood {:.4}", l.log_likelihood);
     }
     for w in &r.warnings {
-        println!("warning: {w}");
+        say!(out, "warning: {w}");
     }
+    out
 }
 
-fn print_holdout(r: &holdout::HoldoutReport) {
-    println!("{} customers, holdout {:.2} periods, actual purchases {}", r.customers, r.duration, r.actual_total);
-    println!(
+fn holdout_text(r: &holdout::HoldoutReport) -> String {
+    let mut out = String::new();
+    say!(out, "{} customers, holdout {:.2} periods, actual purchases {}", r.customers, r.duration, r.actual_total);
+    say!(
+        out,
         "{:<8} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10}",
-        "model", "MAE", "MAE(med)", "RMSE", "bias%", "pearson", "spearman", "gini", "logscore", "total"
+        "model",
+        "MAE",
+        "MAE(med)",
+        "RMSE",
+        "bias%",
+        "pearson",
+        "spearman",
+        "gini",
+        "logscore",
+        "total"
     );
     let opt = |v: Option<f64>| v.map_or("—".to_string(), |x| format!("{x:.3}"));
     for m in &r.models {
         let flag = if m.converged { "" } else { " (not converged)" };
-        println!(
+        say!(
+            out,
             "{:<8} {:>9.4} {:>9.4} {:>9.4} {:>8} {:>8} {:>8} {:>7} {:>9.4} {:>10.1}{flag}",
             m.model,
             m.mae,
@@ -677,7 +692,8 @@ fn print_holdout(r: &holdout::HoldoutReport) {
             m.predicted_total
         );
     }
-    println!("{}", r.guide);
+    say!(out, "{}", r.guide);
+    out
 }
 
 fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Result<ColumnMapping, String> {
@@ -704,6 +720,17 @@ fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Resu
     Ok(m)
 }
 
+/// `println!` into a `String`: text reports are built whole and written by
+/// [`write_stdout`], so a closed pipe (`clv fit … | head -c 10`) is an error
+/// message, not a panic.
+macro_rules! say {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+use say;
+
 /// A CSV export: what the cell guard changed goes to stderr, the CSV to stdout.
 pub(crate) fn write_export(s: &str, safety: &CsvSafety) -> CliResult {
     for note in safety.notes() {
@@ -713,7 +740,7 @@ pub(crate) fn write_export(s: &str, safety: &CsvSafety) -> CliResult {
 }
 
 pub(crate) fn write_stdout(s: &str) -> CliResult {
-    io::stdout().lock().write_all(s.as_bytes()).map_err(|e| e.to_string())
+    io::stdout().lock().write_all(s.as_bytes()).map_err(|e| format!("standard output: {e}"))
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
@@ -721,26 +748,32 @@ pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
     write_stdout(&(s + "\n"))
 }
 
-fn print_report(r: &IngestReport) {
-    println!("rows {}  accepted {}  rejected {}  duplicates {}", r.rows, r.accepted, r.rejected, r.duplicates);
-    println!(
+fn report_text(r: &IngestReport) -> String {
+    let mut out = String::new();
+    say!(out, "rows {}  accepted {}  rejected {}  duplicates {}", r.rows, r.accepted, r.rejected, r.duplicates);
+    say!(
+        out,
         "customers {}  net revenue {:.2}  refunds {} ({:.2})",
-        r.customers, r.net_revenue, r.refunds, r.refund_total
+        r.customers,
+        r.net_revenue,
+        r.refunds,
+        r.refund_total
     );
     if let (Some(a), Some(b)) = (&r.first_ts, &r.last_ts) {
-        println!("from {a} to {b} ({} days)", r.days_spanned);
+        say!(out, "from {a} to {b} ({} days)", r.days_spanned);
     }
-    println!("columns:");
+    say!(out, "columns:");
     for c in &r.columns {
-        println!("  {:>2} {:<20} {}", c.index + 1, c.name, c.read_as);
+        say!(out, "  {:>2} {:<20} {}", c.index + 1, c.name, c.read_as);
     }
     for (k, v) in &r.formats {
-        println!("{k}: {v}");
+        say!(out, "{k}: {v}");
     }
     for s in &r.reasons {
-        println!("rejected {} × {} (lines {:?}…): {}", s.count, s.reason, s.first_lines, s.example);
+        say!(out, "rejected {} × {} (lines {:?}…): {}", s.count, s.reason, s.first_lines, s.example);
     }
     for w in &r.warnings {
-        println!("warning: {w}");
+        say!(out, "warning: {w}");
     }
+    out
 }

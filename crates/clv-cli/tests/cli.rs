@@ -687,3 +687,31 @@ fn cohorts_daily_is_the_pages_revenue_forecast() {
     assert_eq!(csv.lines().count(), 1 + 56 + 28);
     assert!(csv.lines().nth(57).unwrap().starts_with("1997-07-01,forecast,"), "{csv}");
 }
+
+/// `clv … | head -c 10`: the reader is gone before the report is written.
+/// Every output — text reports included — ends with an error message, not a panic.
+#[test]
+fn a_closed_pipe_is_an_error_not_a_panic() {
+    let summary = data("cdnow_customers_summary.csv");
+    let tx = data("cdnow_sample_transactions.csv");
+    // Commands that work for a while before writing, so the reader is surely gone by then.
+    let runs: [&[&str]; 3] = [
+        &["fit", "--input", &summary, "--model", "bgnbd"],
+        &["evaluate", "--input", &tx, "--cutoff", "1997-09-30", "--holdout-end", "1998-06-30"],
+        &["fit", "--input", &summary, "--model", "bgnbd", "--json"],
+    ];
+    for args in runs {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clv"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("standard output") && err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}

@@ -139,16 +139,25 @@ pub fn spend_per_purchase(spend: Option<&GammaGamma>, x: f64, mean: f64) -> Opti
     })
 }
 
+/// One customer's prediction at the cutoff, as made by [`value_customers`]: purchases over the
+/// horizon of [`ClvParams::months`] whole months after the cutoff; money in the currency of the input
+/// amounts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CustomerValue {
+    /// P(alive at T | x, t_x, T): probability, in [0, 1], that the customer is still active at the cutoff.
     pub p_alive: f64,
     /// E[Y(H)]: expected purchases over the horizon.
     pub expected_txn: f64,
     /// Median and 80% interval of the purchase count over the horizon.
     pub txn: PmfSummary,
+    /// Expected net value of one purchase: Gamma–Gamma's conditional mean for a repeat buyer, its
+    /// population mean when `spend_backfilled`; 1 when no spend model is given (CLV then counts
+    /// discounted purchases), 0 when the spend model cannot produce a value.
     pub expected_spend: f64,
     /// True when the spend is the population mean (no repeat purchase to learn from).
     pub spend_backfilled: bool,
+    /// Discounted lifetime value over the horizon: `expected_spend × p_alive × discounted purchases if alive`,
+    /// the same sum as [`discounted_clv`] (`lifetimes`' `customer_lifetime_value`).
     pub clv: f64,
 }
 

@@ -94,7 +94,8 @@ pub struct HoldoutReport {
     pub tracking: Vec<TrackingPoint>,
     /// [`METRIC_GUIDE`]: which metric answers which question.
     pub guide: String,
-    /// Models whose fit failed outright, with the reason.
+    /// Models that are not scored — their fit failed outright or did not
+    /// converge — with the reason.
     pub failed: Vec<(ModelId, String)>,
 }
 

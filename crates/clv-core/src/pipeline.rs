@@ -19,9 +19,14 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
+    /// BG/NBD (Fader, Hardie & Lee 2005): continuous time, dropout only right after a repeat purchase.
     Bgnbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987): continuous time, dropout at any time.
     Pnbd,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD that may also drop out at the first purchase.
     Mbgnbd,
+    /// BG/BB (Fader, Hardie & Shang 2010): discrete time, one purchase opportunity per period of the
+    /// time unit; `T` is the number of periods.
     Bgbb,
 }
 
@@ -44,6 +49,7 @@ impl ModelKind {
         [ModelKind::Bgnbd, ModelKind::Pnbd, ModelKind::Mbgnbd, ModelKind::Bgbb].into_iter().find(|k| k.id() == id)
     }
 
+    /// The model's code (`bgnbd`, `pnbd`, `mbgnbd`, `bgbb`): the CLI's `--model`, exports and file names.
     pub fn code(self) -> &'static str {
         self.id().code()
     }
@@ -62,13 +68,18 @@ impl FromStr for ModelKind {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "model", rename_all = "lowercase")]
 pub enum AnyModel {
+    /// A fitted BG/NBD.
     Bgnbd(BgNbd),
+    /// A fitted Pareto/NBD.
     Pnbd(ParetoNbd),
+    /// A fitted MBG/NBD.
     Mbgnbd(MbgNbd),
+    /// A fitted BG/BB.
     Bgbb(BgBb),
 }
 
 impl AnyModel {
+    /// The model behind the common prediction interface, whatever its kind.
     pub fn as_count(&self) -> &dyn CountModel {
         match self {
             AnyModel::Bgnbd(m) => m,
@@ -82,13 +93,20 @@ impl AnyModel {
 /// Customers ready for modelling, from transactions or a summary file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Customers {
+    /// Customer ids (a summary file's row number when it has no id column); the other fields are index
+    /// for index with this.
     pub ids: Vec<String>,
+    /// Each customer's `(x, t_x, T)` in the model's time unit (BG/BB: transactions, last period, periods).
     pub rfm: Vec<Rfm>,
+    /// Mean net amount of the repeat purchases (`monetary_value`), 0 without repeats: what Gamma–Gamma
+    /// learns from.
     pub monetary: Vec<f64>,
+    /// How many customers each entry stands for: 1 from transactions, a summary file's weight column.
     pub weights: Vec<f64>,
 }
 
 impl Customers {
+    /// The customers of a BTYD summary built from `tx` (the ids looked up there), each of weight 1.
     pub fn from_summary(s: &RfmSummary, tx: &Transactions) -> Customers {
         Customers {
             ids: s.rows.iter().map(|r| tx.id(r.customer).to_string()).collect(),
@@ -98,6 +116,7 @@ impl Customers {
         }
     }
 
+    /// The rows of a summary file as read, with its weights; times stay in the file's unit.
     pub fn from_input(s: &SummaryInput) -> Customers {
         Customers {
             ids: s.rows.iter().map(|r| r.user_id.clone()).collect(),
@@ -107,10 +126,12 @@ impl Customers {
         }
     }
 
+    /// The `(x, t_x, T)` rows with their weights, identical rows merged: what a count model is fitted on.
     pub fn weighted(&self) -> Weighted<Rfm> {
         Weighted::from_weighted(self.rfm.iter().copied().zip(self.weights.iter().copied()))
     }
 
+    /// How many customers in all: the sum of the weights.
     pub fn total(&self) -> f64 {
         crate::total(self.weights.iter().copied())
     }
@@ -245,6 +266,7 @@ pub struct ModelSet {
 /// The spend model's outcome: the model only when its fit converged.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SpendFit {
+    /// The fitted Gamma–Gamma; `None` when the fit failed or did not converge.
     pub model: Option<GammaGamma>,
     /// Absent when the fit could not start (no repeat buyer with a positive spend).
     pub report: Option<FitReport>,
@@ -315,7 +337,9 @@ impl ModelSet {
 pub struct FrequencyBin {
     /// "0", "1", …, or "7+" for the last bin.
     pub repeat_purchases: String,
+    /// Customers (weighted) with this many repeat purchases in the calibration period.
     pub actual: f64,
+    /// Customers the model expects with this many: Σᵢ P(X(Tᵢ) = x) for a new customer observed for `Tᵢ`.
     pub expected: f64,
 }
 
@@ -345,13 +369,20 @@ pub fn frequency_fit(model: &dyn CountModel, c: &Customers, last: usize) -> Vec<
         .collect()
 }
 
+/// One customer's prediction: the calibration summary it was made from and the value, as exported
+/// (columns [`PREDICTION_COLUMNS`]). Times are in the model's time unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionRow {
+    /// The customer id.
     pub user_id: String,
+    /// x: repeat purchases (BG/BB: transactions in the periods).
     pub frequency: f64,
+    /// t_x: time from the first to the last purchase (BG/BB: the last period with a transaction).
     pub recency: f64,
+    /// `T`: time from the first purchase to the cutoff (BG/BB: the number of periods).
     #[serde(rename = "T")]
     pub t: f64,
+    /// P(alive), expected purchases and their interval, spend per purchase and CLV over the horizon.
     #[serde(flatten)]
     pub value: CustomerValue,
     /// Pareto/NBD only, with a positive discount rate: discounted expected
@@ -359,6 +390,9 @@ pub struct PredictionRow {
     pub dert: Option<f64>,
 }
 
+/// Predict every customer of `c` with a fitted count model over `p`'s horizon, in `c`'s order. Each
+/// purchase is valued by `spend` (Gamma–Gamma), or at 1 without it, so `clv` is then discounted
+/// purchases. For BG/BB, [`check_sizes`] with `Some(p)` first: the horizon's periods are looped over.
 pub fn predict(model: &AnyModel, spend: Option<&GammaGamma>, c: &Customers, p: &ClvParams) -> Vec<PredictionRow> {
     let rows: Vec<(Rfm, f64)> = c.rfm.iter().copied().zip(c.monetary.iter().copied()).collect();
     let dert = |r: &Rfm| match (model, p.continuous_rate()) {
@@ -379,6 +413,8 @@ pub fn predict(model: &AnyModel, spend: Option<&GammaGamma>, c: &Customers, p: &
         .collect()
 }
 
+/// Header of [`predictions_csv`]: the [`PredictionRow`] fields with its `value` flattened and `txn`
+/// split into `txn_median`, `txn_lower80` and `txn_upper80`; a `dert` cell is empty when there is none.
 pub const PREDICTION_COLUMNS: [&str; 13] = [
     "user_id",
     "frequency",

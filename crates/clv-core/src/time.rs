@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Seconds in a UTC day (no leap seconds, as in Unix time): a timestamp's day number is
+/// `ts.div_euclid(SECONDS_PER_DAY)`.
 pub const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Days since 1970-01-01 for a proleptic Gregorian date, or `None` when the
@@ -264,7 +266,9 @@ impl fmt::Display for Horizon {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeUnit {
+    /// One calendar day.
     Day,
+    /// Seven days; the default, as in the BTYD literature (the CDNOW results are in weeks).
     #[default]
     Week,
     /// An average Gregorian month, 365.25 / 12 days.
@@ -272,6 +276,8 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
+    /// Length of one unit in days (1, 7 or 365.25 / 12 ≈ 30.44); divide a span in days by
+    /// this to express it in the unit.
     pub fn days(self) -> f64 {
         match self {
             TimeUnit::Day => 1.0,
@@ -280,6 +286,8 @@ impl TimeUnit {
         }
     }
 
+    /// Singular lowercase name (`day`, `week`, `month`), as shown to the user and as
+    /// serialised; `Display` writes the same and `FromStr` accepts it back.
     pub fn name(self) -> &'static str {
         match self {
             TimeUnit::Day => "day",
@@ -311,9 +319,11 @@ impl FromStr for TimeUnit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CohortGrain {
+    /// One cohort per calendar day.
     Day,
     /// ISO weeks, starting Monday.
     Week,
+    /// Calendar months; the default.
     #[default]
     Month,
 }
@@ -332,6 +342,8 @@ impl CohortGrain {
         }
     }
 
+    /// The name of the cohort containing `day` (a day number): `YYYY-MM` for a month,
+    /// otherwise the `YYYY-MM-DD` of its first day (the Monday for a week).
     pub fn label(self, day: i64) -> String {
         let start = self.start_of(day);
         match self {

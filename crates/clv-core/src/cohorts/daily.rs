@@ -48,7 +48,13 @@ pub fn daily_forecast(table: &CohortTable, level: f64, backtest: Option<&Backtes
             history,
             forecast: Some(f.forecast),
             method: f.method.name().to_string(),
-            note: if damped { "the damped trend scored better in the backtest".into() } else { f.note },
+            // Said only when the damped trend is what was used: a series that fell back
+            // to the flat mean keeps the note that says why.
+            note: if f.method == Method::DampedHoltWinters {
+                "the damped trend scored better in the backtest".into()
+            } else {
+                f.note
+            },
         },
         Err(e) => DailyForecast { start, history, forecast: None, method: String::new(), note: e.to_string() },
     }
@@ -69,5 +75,63 @@ impl DailyForecast {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cohorts::CohortParams;
+    use crate::features::Cutoff;
+    use crate::forecast::backtest::{MethodScore, Metrics};
+    use crate::time::{CohortGrain, Horizon, TimeUnit};
+
+    fn backtest_preferring_damped() -> Backtest {
+        let score = |method, mase| MethodScore {
+            method,
+            by_horizon: Vec::new(),
+            overall: Metrics { mase: Some(mase), ..Default::default() },
+            loses_to_seasonal_naive: false,
+        };
+        let scores = vec![score(Method::DampedHoltWinters, 0.5), score(Method::HoltWinters, 0.9)];
+        Backtest { horizon: 28, origins: vec![100], scores }
+    }
+
+    fn table(daily_revenue: Vec<f64>) -> CohortTable {
+        let params = CohortParams::new(
+            CohortGrain::Month,
+            TimeUnit::Week,
+            Cutoff::day(daily_revenue.len() as i64 - 1),
+            Horizon::days(90).unwrap(),
+            0.9,
+            None,
+        )
+        .unwrap();
+        CohortTable {
+            params,
+            cohorts: Vec::new(),
+            total_revenue: daily_revenue.iter().sum(),
+            daily_revenue,
+            first_day: 0,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_damped_note_is_said_only_when_the_damped_trend_was_used() {
+        let b = backtest_preferring_damped();
+        assert!(prefer_damped(Some(&b)));
+        // Mostly zeros: the forecast falls back to the flat mean, and says so.
+        let sparse = (0..200).map(|d| if d % 10 == 0 { 50.0 } else { 0.0 }).collect();
+        let f = daily_forecast(&table(sparse), 0.9, Some(&b));
+        assert_eq!(f.method, Method::Mean.name());
+        assert!(f.note.contains("of the values are zero: flat mean"), "{}", f.note);
+        // A busy series: the damped trend is used, and the note says why.
+        let busy = (0..200).map(|d| 100.0 + (d % 7) as f64 * 10.0 + d as f64 * 0.1).collect();
+        let f = daily_forecast(&table(busy), 0.9, Some(&b));
+        assert_eq!(
+            (f.method.as_str(), f.note.as_str()),
+            (Method::DampedHoltWinters.name(), "the damped trend scored better in the backtest")
+        );
     }
 }

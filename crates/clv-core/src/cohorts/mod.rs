@@ -24,22 +24,53 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Why a cohort table or its valuation could not be built.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum CohortError {
+    /// The segment column is neither a users-file column nor a transaction column kept per customer
+    /// (names are compared ignoring ASCII case).
     #[error(
         "segment column {column:?} is neither in the users file nor a kept transaction column; available: {available}"
     )]
-    UnknownSegment { column: String, available: String },
+    UnknownSegment {
+        /// The column asked for.
+        column: String,
+        /// The columns that could be used, comma-separated: the users file's, then the transactions'.
+        available: String,
+    },
     #[error(
         "a segment needs a users file with that column (--users FILE), or a channel/country column in the transactions"
     )]
+    /// A segment was asked for, but there is no column to take it from: no users file (or one with only
+    /// the id and signup columns) and no kept transaction column.
     SegmentWithoutUsers,
+    /// The calendar from the earliest signup or purchase to the cutoff is longer than [`MAX_SPAN_DAYS`].
     #[error("the data run from {first} to the cutoff {cutoff}, {years:.0} years: cohorts are built over at most {max} years. Check the dates (year 1, 1900 or 9999 are often placeholders) or give a cutoff", max = MAX_SPAN_DAYS / 365)]
-    Span { first: String, cutoff: String, years: f64 },
+    Span {
+        /// Earliest signup or purchase, `YYYY-MM-DD`.
+        first: String,
+        /// The cutoff, `YYYY-MM-DD`.
+        cutoff: String,
+        /// Years (of 365.25 days) from `first` to `cutoff`.
+        years: f64,
+    },
+    /// The table would hold more than [`MAX_COHORT_DAYS`] cohort-days (summed over the cohorts and the
+    /// cohort × segment groups, each from its earliest signup to the cutoff); refused before allocating.
     #[error("the cohort table would hold {days} cohort-days ({groups} cohorts and segments, the oldest {oldest}): at most {MAX_COHORT_DAYS}. Use a coarser --cohort (week, month), fewer segments, or check the oldest dates")]
-    TooLarge { days: u64, groups: usize, oldest: String },
+    TooLarge {
+        /// Cohort-days the table would hold.
+        days: u64,
+        /// Cohorts plus cohort × segment groups.
+        groups: usize,
+        /// Earliest signup of any group, `YYYY-MM-DD`.
+        oldest: String,
+    },
+    /// No user signed up (or, without a signup date, first bought) on or before the cutoff, given as
+    /// `YYYY-MM-DD`.
     #[error("no user signed up on or before the cutoff {0}")]
     Empty(String),
+    /// An interval level not strictly between 0 and 1 (from [`CohortParams::new`]), or a failure of
+    /// the forecasts that extend the cohorts' revenue-by-age series or of their reconciliation.
     #[error(transparent)]
     Forecast(#[from] crate::forecast::ForecastError),
 }
@@ -113,7 +144,11 @@ impl CohortParams {
 pub struct AgeCell {
     /// Age in `age_unit`s since signup (0 = the signup bucket).
     pub age: u32,
+    /// Members with at least one transaction (refunds included) on or before the cutoff in this age;
+    /// purchases dated before signup count at age 0.
     pub active_users: u32,
+    /// Net revenue of the members in this age: days `⌈age·u⌉` up to but not including `⌈(age + 1)·u⌉`
+    /// after signup, `u` the age unit in days; in the currency of the input amounts.
     pub revenue: f64,
     /// Net revenue in ages 0 ..= age per acquired user.
     pub cumulative_per_user: f64,
@@ -124,10 +159,15 @@ pub struct AgeCell {
 /// A cohort, or a cohort × segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cohort {
+    /// The cohort's name: `YYYY-MM` for a monthly cohort, else the `YYYY-MM-DD` of its first day
+    /// ([`CohortGrain::label`]).
     pub cohort: String,
+    /// First day of the cohort's signup period, in days since 1970-01-01 (a Monday for weekly cohorts).
     pub start_day: i64,
     /// `None` for the cohort's total over all segments.
     pub segment: Option<String>,
+    /// Members: users signed up in the cohort's period on or before the cutoff, including users-file
+    /// users who never bought.
     pub users: u32,
     /// All net revenue of the members up to the cutoff.
     pub observed_revenue: f64,
@@ -135,11 +175,16 @@ pub struct Cohort {
     pub observed_days: usize,
     /// Net revenue per age day over the fully observed ages.
     pub revenue_by_age: Vec<f64>,
+    /// One cell per age (in the age unit) that every member has fully lived through by the cutoff,
+    /// from age 0 upwards.
     pub table: Vec<AgeCell>,
 }
 
+/// The cohort analysis at a cutoff, as made by [`build`]: the cohorts with their age tables and
+/// revenue-by-age series, and the calendar daily revenue of all users.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CohortTable {
+    /// The settings the table was built with.
     pub params: CohortParams,
     /// Cohort totals in time order, each followed by its segments.
     pub cohorts: Vec<Cohort>,
@@ -147,6 +192,7 @@ pub struct CohortTable {
     pub total_revenue: f64,
     /// Calendar daily net revenue of all users, first_day ..= cutoff.
     pub daily_revenue: Vec<f64>,
+    /// Day of `daily_revenue[0]`, in days since 1970-01-01: the earliest signup or purchase of any member.
     pub first_day: i64,
     /// Things the user should know (e.g. purchases before signup).
     pub notes: Vec<String>,

@@ -25,14 +25,20 @@ use serde::{Deserialize, Serialize};
 /// The cutoff `t0`: the whole calendar day (UTC) is history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cutoff {
+    /// The cutoff day, in days since 1970-01-01: history is every transaction up to the end of it.
     pub day: i64,
 }
 
+/// A row after the cutoff was handed to feature code ([`Cutoff::view`]): a bug in the caller, since
+/// features may only see history up to and including the cutoff day.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("leakage: a transaction at {ts} (day {day}) is after the cutoff day {cutoff}; features may only use data up to and including the cutoff")]
 pub struct LeakageError {
+    /// The first offending transaction's time, in seconds since the Unix epoch (UTC).
     pub ts: i64,
+    /// Its day, in days since 1970-01-01.
     pub day: i64,
+    /// The cutoff day, in days since 1970-01-01.
     pub cutoff: i64,
 }
 
@@ -59,6 +65,8 @@ pub enum CutoffError {
 }
 
 impl Cutoff {
+    /// The cutoff at the end of `day` (days since 1970-01-01), unchecked: for a day from the data or
+    /// the code; a day a person gave goes through [`Cutoff::checked`].
     pub fn day(day: i64) -> Cutoff {
         Cutoff { day }
     }
@@ -79,6 +87,8 @@ impl Cutoff {
         Cutoff::checked(day, tx, what)
     }
 
+    /// Whether a timestamp (seconds since the Unix epoch, UTC) is history: on or before the cutoff
+    /// day, i.e. before 00:00 UTC of the next day.
     pub fn includes(self, ts: i64) -> bool {
         ts < (self.day + 1) * SECONDS_PER_DAY
     }
@@ -123,9 +133,11 @@ pub struct HistoryView<'a> {
 }
 
 impl<'a> HistoryView<'a> {
+    /// The transactions, time-sorted, all on or before the cutoff day.
     pub fn rows(&self) -> &'a [Txn] {
         self.rows
     }
+    /// The cutoff the rows were checked against.
     pub fn cutoff(&self) -> Cutoff {
         self.cutoff
     }
@@ -134,7 +146,10 @@ impl<'a> HistoryView<'a> {
 /// A purchase occasion: one customer-day with at least one purchase.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Occasion {
+    /// The purchase day, in days since 1970-01-01 (UTC).
     pub day: i64,
+    /// Net amount of the day's rows plus any later refunds netted into it (see [`occasions`]); may be
+    /// zero or negative when refunds outweigh the purchase.
     pub amount: f64,
 }
 

@@ -14,16 +14,28 @@ pub const PREVIEW_ROWS: usize = 10;
 /// What is said about the BTYD summary and the label window at a cutoff.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct SummaryStats {
+    /// The cutoff day, `YYYY-MM-DD`: the last day of history.
     pub cutoff: String,
+    /// Length of the label window `(cutoff, cutoff + horizon]`, in days.
     pub horizon_days: i64,
+    /// Time unit of the recency and `T` figures.
     pub unit: TimeUnit,
+    /// Customers with a purchase on or before the cutoff: the rows of the BTYD summary.
     pub customers: usize,
+    /// Of those, customers with at least one repeat purchase occasion (`frequency` > 0).
     pub repeat_buyers: usize,
+    /// Customers whose first transaction is after the cutoff: left out of the summary.
     pub excluded_after_cutoff: usize,
+    /// Customers with only refunds on or before the cutoff: left out of the summary.
     pub excluded_no_purchase: usize,
+    /// Mean `frequency` (repeat purchase occasions) over `customers`.
     pub mean_frequency: f64,
+    /// Mean `recency` (first to last purchase) over `customers`, in `unit`s.
     pub mean_recency: f64,
+    /// Mean `T` (first purchase to the cutoff) over `customers`, in `unit`s.
     pub mean_t: f64,
+    /// Mean `monetary_value` over the repeat buyers only (one-time buyers have none); 0 without repeat
+    /// buyers.
     pub mean_monetary_repeaters: f64,
     /// Net revenue in the label window from the customers at the cutoff:
     /// Σ `label_y` of the feature table (without a users file).
@@ -33,15 +45,23 @@ pub struct SummaryStats {
     pub new_customer_revenue: f64,
     /// Whether the file's data reaches the end of the label window.
     pub label_window_complete: bool,
+    /// The first [`PREVIEW_ROWS`] rows of the BTYD summary, in the transactions' customer order.
     pub preview: Vec<SummaryPreviewRow>,
 }
 
+/// One customer's BTYD summary as previewed: the columns of the summary export, times in the
+/// [`SummaryStats::unit`].
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SummaryPreviewRow {
+    /// The customer id as written in the transactions.
     pub user_id: String,
+    /// Repeat purchase occasions: distinct purchase days after the first, up to the cutoff.
     pub frequency: u32,
+    /// Time from the first to the last purchase occasion (0 without repeats).
     pub recency: f64,
+    /// `T`: time from the first purchase to the cutoff day.
     pub t: f64,
+    /// Mean net amount of the repeat occasions (`lifetimes`' convention); 0 without repeats.
     pub monetary_value: f64,
 }
 

@@ -49,33 +49,57 @@ impl FeatureParams {
     }
 }
 
+/// One user's leakage-safe features at the cutoff and label. History features use transactions on or
+/// before the cutoff day only; the label uses only `(t0, t0 + H]`. Money is net, in the currency of the
+/// input amounts. A users-file user with no transaction up to the cutoff has `None` times and day
+/// counts and zero counts and sums.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureRow {
+    /// The user id, as written in the users file or, without one, in the transactions.
     pub user_id: String,
     /// Purchase rows (refund rows excluded) on or before the cutoff.
     pub hist_txn_cnt: u64,
     /// Net revenue (refunds netted) on or before the cutoff.
     pub hist_revenue: f64,
+    /// Average order value: `hist_revenue / hist_txn_cnt`, 0 without a purchase row.
     pub hist_aov: f64,
+    /// First transaction (refunds included) on or before the cutoff, `YYYY-MM-DDTHH:MM:SSZ`.
     pub first_txn_ts: Option<String>,
+    /// Last transaction (refunds included) on or before the cutoff, `YYYY-MM-DDTHH:MM:SSZ`.
     pub last_txn_ts: Option<String>,
+    /// Whole days from the last transaction's day to the cutoff day (0 = on the cutoff day).
     pub recency_days: Option<i64>,
+    /// Whole days from the first transaction's day to the cutoff day (not from signup).
     pub tenure_days: Option<i64>,
     /// `y_clv_h`: net revenue in `(t0, t0 + H]`, 0 when none.
     pub label_y: f64,
+    /// RFM recency: `recency_days`, floored at 0.
     pub rfm_recency: Option<i64>,
+    /// RFM frequency: purchase rows, as `hist_txn_cnt` (not the BTYD frequency of repeat purchase days).
     pub rfm_frequency: u64,
+    /// RFM monetary: `hist_revenue` floored at 0.
     pub rfm_monetary: f64,
+    /// Net revenue per month of tenure: `hist_revenue / max(tenure_days / 30, 1)`.
     pub arpu: f64,
+    /// `ln(1 + max(hist_revenue, 0))`: the revenue on a log scale for linear models.
     pub log_hist_revenue: f64,
+    /// Label of the signup period ([`CohortGrain::label`] at [`FeatureParams::cohort`]): from the
+    /// users-file signup day, else the first transaction's day; `None` with neither.
     pub cohort: Option<String>,
+    /// Users-file attribute values, one per [`FeatureTable::attribute_names`]; empty without a users file.
     pub attributes: Vec<String>,
 }
 
+/// The per-user feature table at a cutoff, as made by [`FeatureTable::build`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeatureTable {
+    /// The cutoff, label horizon and cohort grain the table was built with.
     pub params: FeatureParams,
+    /// Users-file columns other than the id and the signup date, in file order; empty without a users
+    /// file. Exported after [`FeatureTable::COLUMNS`].
     pub attribute_names: Vec<String>,
+    /// One row per user: the users file's rows in file order, else the customers with a transaction up
+    /// to the cutoff in the transactions' order.
     pub rows: Vec<FeatureRow>,
     /// Customers with no transaction up to the cutoff (and not in a users file).
     pub excluded_after_cutoff: usize,
@@ -136,6 +160,8 @@ impl FeatureTable {
         }
     }
 
+    /// The fixed CSV columns of [`FeatureTable::to_csv`], in order: one per [`FeatureRow`] field
+    /// except `attributes`, whose columns follow, named by `attribute_names`.
     pub const COLUMNS: [&'static str; 15] = [
         "user_id",
         "hist_txn_cnt",

@@ -404,10 +404,11 @@ impl Reader {
                     0
                 }
             };
+            // ISO 4217 codes are case-insensitive: `usd` is `USD`, counted and shown upper-case.
             if let Some(code) = row.currency {
-                match out.currencies.iter_mut().find(|(c, _)| c == code) {
+                match out.currencies.iter_mut().find(|(c, _)| c.eq_ignore_ascii_case(code)) {
                     Some((_, n)) => *n += 1,
-                    None => out.currencies.push((code.to_string(), 1)),
+                    None => out.currencies.push((code.to_ascii_uppercase(), 1)),
                 }
             }
             out.tally.accept(row.net, row.refund);

@@ -153,6 +153,19 @@ fn currencies_need_a_table() {
 }
 
 #[test]
+fn currency_codes_are_case_insensitive() {
+    // One currency written two ways is one currency (ISO 4217 codes ignore case).
+    let csv = "user_id,ts,amount,currency\na,2024-01-01,10,USD\nb,2024-01-02,5,usd\nc,2024-01-03,1, Usd \n";
+    let out = run(csv);
+    assert_eq!((out.report.accepted, out.report.currency.as_deref()), (3, Some("USD")));
+    assert!((out.report.net_revenue - 16.0).abs() < 1e-12);
+    // Two currencies in any case are still two.
+    let csv = "user_id,ts,amount,currency\na,2024-01-01,10,usd\nb,2024-01-01,10,eur\nc,2024-01-01,1,EUR\n";
+    let err = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("EUR: 2 rows") && err.contains("USD: 1 rows"), "{err}");
+}
+
+#[test]
 fn duplicates_can_be_kept() {
     let csv = "user_id,ts,amount\na,2024-01-01,10\na,2024-01-01,10\n";
     assert_eq!(run(csv).report.duplicates, 1);

@@ -1,5 +1,5 @@
 //! Gamma–Gamma spend model: Fader, Hardie & Lee (2005), "RFM and CLV: using
-//! iso-value curves for customer base analysis", JMR 42(4); Hardie (2013),
+//! iso-value curves for customer base analysis", JMR 42(4); Fader & Hardie (2013),
 //! "The Gamma-Gamma model of monetary value" (note 025).
 //!
 //! Transaction values z ~ Gamma(p, ν) with ν ~ Gamma(q, γ) across customers;

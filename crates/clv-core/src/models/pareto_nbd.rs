@@ -1,6 +1,6 @@
 //! Pareto/NBD: Schmittlein, Morrison & Colombo (1987), "Counting your
 //! customers: who are they and what will they do next?", Management Science
-//! 33(1); likelihood and predictions as derived in Fader, Hardie & Lee
+//! 33(1); likelihood and predictions as derived in Fader & Hardie
 //! (2005), "A note on deriving the Pareto/NBD model and related expressions"
 //! (eqs. 22, 18, 19 there).
 //!
