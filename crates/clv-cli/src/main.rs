@@ -477,7 +477,7 @@ fn run(cli: Cli) -> CliResult {
                 observation_days,
                 seed,
             };
-            p.validate()?;
+            p.validate().map_err(|e| e.to_string())?;
             let result = match output {
                 Some(path) => {
                     let f = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;

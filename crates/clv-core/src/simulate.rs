@@ -14,6 +14,31 @@ use rand_distr::{Beta, Distribution, Exp, Gamma};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 
+/// Why simulation settings were refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimulationError {
+    /// A model parameter that must be a positive number is not.
+    #[error("parameter {name} must be a positive number, got {value}")]
+    NotPositive {
+        /// The parameter's name (r, alpha, a, b, p, q, gamma).
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// The acquisition window is empty or longer than the observation window.
+    #[error("need 1 ≤ acquisition days ≤ observation days, got {acquisition} and {observation}")]
+    Windows {
+        /// Days over which first purchases are spread.
+        acquisition: i64,
+        /// Days observed from the start.
+        observation: i64,
+    },
+    /// A rate the sampler could not use (an exponential waiting time whose
+    /// rate underflowed, …): the parameters are too extreme to simulate.
+    #[error("cannot simulate with these parameters: {0}")]
+    Sampler(String),
+}
+
 /// Everything a simulation needs: the BG/NBD population (r, α, a, b), the
 /// optional Gamma–Gamma spend, the time unit the rates are in, how many
 /// customers, when they arrive and for how long they are watched, and the seed.
@@ -52,16 +77,19 @@ impl SimulationParams {
     /// Check that r, α, a, b (and p, q, γ when given) are finite and positive and
     /// that 1 ≤ `acquisition_days` ≤ `observation_days`; the error names the
     /// offending parameter.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SimulationError> {
         let positive = [("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)];
         let spend = self.spend.map(|(p, q, g)| [("p", p), ("q", q), ("gamma", g)]).unwrap_or_default();
-        for (name, v) in positive.iter().chain(spend.iter()) {
-            if !(v.is_finite() && *v > 0.0) {
-                return Err(format!("parameter {name} must be a positive number, got {v}"));
+        for &(name, value) in positive.iter().chain(spend.iter()) {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(SimulationError::NotPositive { name, value });
             }
         }
         if self.acquisition_days < 1 || self.observation_days < self.acquisition_days {
-            return Err("need 1 ≤ acquisition days ≤ observation days".into());
+            return Err(SimulationError::Windows {
+                acquisition: self.acquisition_days,
+                observation: self.observation_days,
+            });
         }
         Ok(())
     }
@@ -82,15 +110,19 @@ pub struct SimTxn {
     pub amount: f64,
 }
 
+fn sampler(e: impl std::fmt::Display) -> SimulationError {
+    SimulationError::Sampler(e.to_string())
+}
+
 /// Draw transactions customer by customer, calling `emit` for each, in time
 /// order within a customer. Deterministic for a given seed.
-pub fn simulate(p: &SimulationParams, mut emit: impl FnMut(SimTxn)) -> Result<(), String> {
+pub fn simulate(p: &SimulationParams, mut emit: impl FnMut(SimTxn)) -> Result<(), SimulationError> {
     p.validate()?;
     let mut rng = StdRng::seed_from_u64(p.seed);
-    let lambda = Gamma::new(p.r, 1.0 / p.alpha).map_err(|e| e.to_string())?;
-    let drop = Beta::new(p.a, p.b).map_err(|e| e.to_string())?;
+    let lambda = Gamma::new(p.r, 1.0 / p.alpha).map_err(sampler)?;
+    let drop = Beta::new(p.a, p.b).map_err(sampler)?;
     let nu = match p.spend {
-        Some((_, q, g)) => Some(Gamma::new(q, 1.0 / g).map_err(|e| e.to_string())?),
+        Some((_, q, g)) => Some(Gamma::new(q, 1.0 / g).map_err(sampler)?),
         None => None,
     };
     let unit_secs = p.unit.days() * SECONDS_PER_DAY as f64;
@@ -102,14 +134,14 @@ pub fn simulate(p: &SimulationParams, mut emit: impl FnMut(SimTxn)) -> Result<()
         let dropout = drop.sample(&mut rng);
         let spend = match (p.spend, nu) {
             (Some((shape, _, _)), Some(nu)) => {
-                Some(Gamma::new(shape, 1.0 / nu.sample(&mut rng).max(1e-300)).map_err(|e| e.to_string())?)
+                Some(Gamma::new(shape, 1.0 / nu.sample(&mut rng).max(1e-300)).map_err(sampler)?)
             }
             _ => None,
         };
         let amount = |rng: &mut StdRng| spend.map_or(1.0, |g| g.sample(rng));
         let a0 = amount(&mut rng);
         emit(SimTxn { customer, ts: first, amount: a0 });
-        let wait = Exp::new(l).map_err(|e| e.to_string())?;
+        let wait = Exp::new(l).map_err(sampler)?;
         let mut t = first as f64;
         loop {
             t += wait.sample(&mut rng) * unit_secs;
@@ -129,7 +161,7 @@ pub fn simulate(p: &SimulationParams, mut emit: impl FnMut(SimTxn)) -> Result<()
 /// Simulate straight to the calibration summary at the end of the
 /// observation window, with times measured in whole days (as real data
 /// is): `(x, t_x, T)` in the model's unit and the mean repeat spend.
-pub fn simulate_summary(p: &SimulationParams) -> Result<Vec<(crate::models::Rfm, f64)>, String> {
+pub fn simulate_summary(p: &SimulationParams) -> Result<Vec<(crate::models::Rfm, f64)>, SimulationError> {
     let day = |ts: i64| ts.div_euclid(SECONDS_PER_DAY);
     let end = p.start_day + p.observation_days;
     // per customer: first day, last day, repeat count, repeat spend
@@ -232,7 +264,7 @@ mod tests {
     fn bad_parameters_are_refused() {
         let mut p = params(1);
         p.alpha = -1.0;
-        assert!(simulate(&p, |_| {}).unwrap_err().contains("alpha"));
+        assert!(simulate(&p, |_| {}).unwrap_err().to_string().contains("alpha"));
     }
 
     #[test]
