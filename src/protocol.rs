@@ -2,6 +2,7 @@
 //! models) runs in the worker; the page only sends requests and renders
 //! replies. Both sides (de)serialise with `serde-wasm-bindgen`.
 
+use clv_core::clv::Discounting;
 use clv_core::cohorts::btyd::BtydCohortValue;
 use clv_core::cohorts::clv::CohortValue;
 use clv_core::forecast::Backtest;
@@ -187,8 +188,11 @@ pub struct ModelRequest {
     pub summary: SummaryRequest,
     pub models: Vec<ModelKind>,
     pub penalizer: f64,
-    /// Annual discount rate (0.10 = 10%), applied monthly.
+    /// Annual discount rate (0.10 = 10%).
     pub annual_discount_rate: f64,
+    /// How CLV discounts: period by period over the exact horizon, or as `lifetimes`.
+    #[serde(default)]
+    pub discounting: Discounting,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -201,9 +205,13 @@ pub struct ModelsResult {
     pub failed: Vec<(ModelId, String)>,
     pub spend_error: Option<String>,
     pub customers: usize,
-    /// Months of the CLV horizon and the monthly discount used.
+    /// The horizon in the models' unit (every prediction is at exactly this time).
+    pub horizon_units: f64,
+    pub unit: TimeUnit,
+    pub annual_discount_rate: f64,
+    pub discounting: Discounting,
+    /// `lifetimes`' whole months, when its discounting was chosen.
     pub months: u32,
-    pub monthly_discount: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -304,6 +304,7 @@ mod tests {
             models: Vec::new(),
             penalizer: 0.0,
             annual_discount_rate: 0.1,
+            discounting: Default::default(),
         })
     }
 

@@ -93,8 +93,8 @@ pub fn fit_models(
 ) -> Result<(ModelSession, ModelsResult), String> {
     let p = params(tx, &req.summary)?;
     let opts = fit_options(req.penalizer)?;
-    let clv =
-        ClvParams::new(req.summary.horizon, req.annual_discount_rate, req.summary.unit).map_err(|e| e.to_string())?;
+    let (horizon, unit) = (req.summary.horizon.into(), req.summary.unit);
+    let clv = ClvParams::new(horizon, req.annual_discount_rate, unit, req.discounting).map_err(|e| e.to_string())?;
     let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff(), req.summary.unit), tx);
     if customers.rfm.is_empty() {
         return Err(NoCustomers { cutoff: req.summary.cutoff.to_string() }.to_string());
@@ -112,10 +112,12 @@ pub fn fit_models(
         failed: set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect(),
         spend_error: spend.error,
         customers: customers.rfm.len(),
+        horizon_units: clv.horizon_units(),
+        unit,
+        annual_discount_rate: req.annual_discount_rate,
+        discounting: req.discounting,
         months: clv.months(),
-        monthly_discount: clv.monthly_discount(),
     };
-    let unit = req.summary.unit;
     let session =
         ModelSession { cutoff: p.cutoff(), unit, customers, models: set, clv, predictions: Vec::new(), order: None };
     Ok((session, result))
@@ -271,6 +273,7 @@ mod tests {
             models: vec![ModelKind::Bgnbd, ModelKind::Pnbd],
             penalizer: 0.0,
             annual_discount_rate: 0.1,
+            discounting: Default::default(),
         };
         let mut said = Vec::new();
         let (session, result) = fit_models(&tx, &req, &mut |s| said.push(s)).unwrap();
@@ -315,7 +318,7 @@ mod tests {
         let cutoff = Cutoff::parse_checked("1997-09-30", &tx, "cutoff").unwrap();
         let customers = Customers::from_summary(&RfmSummary::build(&tx, cutoff, TimeUnit::Week), &tx);
         let set = pipeline::fit_models(&[ModelKind::Pnbd], true, &customers, &FitOptions::default(), &mut |_, _, _| {});
-        let clv = ClvParams::new(Horizon::days(90).unwrap(), 0.1, TimeUnit::Week).unwrap();
+        let clv = ClvParams::new(Horizon::days(90).unwrap().into(), 0.1, TimeUnit::Week, Default::default()).unwrap();
         let rows = predict(set.model(ModelKind::Pnbd).unwrap(), set.spend_model(), &customers, &clv);
         assert_eq!(a.csv, predictions_csv(&rows, &mut CsvSafety::default()));
         assert_eq!(a.file_name, "predictions_pnbd.csv");

@@ -1,7 +1,7 @@
 //! `clv`: the native command line over the same core the browser app runs.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clv_core::clv::ClvParams;
+use clv_core::clv::{ClvParams, Discounting};
 use clv_core::export::CsvSafety;
 use clv_core::features::{
     check_near_data, looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit,
@@ -11,12 +11,14 @@ use clv_core::holdout;
 use clv_core::ingest::{
     self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role, Transactions,
 };
-use clv_core::models::{FitOptions, FitReport, ModelId};
+use clv_core::models::given::{GivenParams, ModelCard};
+use clv_core::models::{FitOptions, FitReport, GammaGamma, ModelId};
 use clv_core::pipeline::{
-    check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, Customers, ModelKind,
+    check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, AnyModel, Customers,
+    ModelKind,
 };
 use clv_core::simulate::{write_csv, SimulationParams};
-use clv_core::time::{CohortGrain, Day, Horizon, TimeUnit};
+use clv_core::time::{CohortGrain, Day, Horizon, HorizonUnit, PredictionHorizon, TimeUnit};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -99,12 +101,31 @@ enum Command {
         /// Spend model: gg (Gamma–Gamma). Without it each purchase is worth 1.
         #[arg(long)]
         spend_model: Option<ModelId>,
-        /// CLV horizon in days (1 to 3650).
+        /// Horizon in days (1 to 3650), or give --horizon and --horizon-unit.
+        #[arg(long, conflicts_with = "horizon", required_unless_present = "horizon")]
+        horizon_days: Option<Horizon>,
+        /// Horizon length in --horizon-unit: predictions are at exactly this time.
         #[arg(long)]
-        horizon_days: Horizon,
-        /// Annual discount rate (0.10 = 10%), applied monthly.
+        horizon: Option<f64>,
+        /// day, week, month, or period (the model's own unit: a BG/BB period).
+        #[arg(long, default_value = "day")]
+        horizon_unit: HorizonUnit,
+        /// Annual discount rate (0.10 = 10%).
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         discount_rate: f64,
+        /// per-period (over the exact horizon) or lifetimes (whole months, as the Python package).
+        #[arg(long, default_value = "per-period")]
+        discounting: Discounting,
+        /// Evaluate --model at these parameters instead of fitting it, e.g. r=0.24,alpha=4.4,a=0.79,b=2.4.
+        #[arg(long, conflicts_with = "model_card")]
+        params: Option<GivenParams>,
+        /// Gamma–Gamma at these parameters instead of fitting it, e.g. p=6.25,q=3.74,gamma=15.44.
+        #[arg(long)]
+        spend_params: Option<GivenParams>,
+        /// A model card (`clv fit --json` output, or the page's download): its model at its
+        /// parameters, no fit. Give a second one of Gamma–Gamma for spend.
+        #[arg(long, num_args = 1)]
+        model_card: Vec<PathBuf>,
         #[arg(long, default_value_t = 0.0)]
         penalizer: f64,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
@@ -340,7 +361,7 @@ fn run(cli: Cli) -> CliResult {
                 (r, bins)
             };
             if json {
-                let mut v = fit_json(&report);
+                let mut v = fit_json(&report, data.unit);
                 if let Some(bins) = frequency {
                     v["frequency_fit"] = serde_json::to_value(bins).map_err(|e| e.to_string())?;
                 }
@@ -349,20 +370,44 @@ fn run(cli: Cli) -> CliResult {
                 write_stdout(&fit_text(&report))
             }
         }
-        Command::Predict { data, model, spend_model, horizon_days, discount_rate, penalizer, format } => {
+        Command::Predict {
+            data,
+            model,
+            spend_model,
+            horizon_days,
+            horizon,
+            horizon_unit,
+            discount_rate,
+            discounting,
+            params,
+            spend_params,
+            model_card,
+            penalizer,
+            format,
+        } => {
             let opts = fit_options(penalizer)?;
-            let clv = ClvParams::new(horizon_days, discount_rate, data.unit).map_err(|e| e.to_string())?;
+            let horizon = match (horizon_days, horizon) {
+                (Some(days), _) => PredictionHorizon::from(days),
+                (None, Some(amount)) => {
+                    PredictionHorizon::new(amount, horizon_unit).map_err(|e| format!("--horizon: {e}"))?
+                }
+                (None, None) => return Err("give --horizon-days, or --horizon with --horizon-unit".into()),
+            };
+            let clv = ClvParams::new(horizon, discount_rate, data.unit, discounting).map_err(|e| e.to_string())?;
             let customers = load_customers(&data)?;
-            let input = data.input;
-            let name = input.input.display().to_string();
+            let name = data.input.input.display().to_string();
+            let given = Given::read(model, params, spend_params, &model_card, data.unit)?;
+            let model = given.count.as_ref().map_or(model, |(kind, _)| *kind);
             check_sizes(model, &customers, Some(&clv)).map_err(|e| format!("{name}: {e}"))?;
             let spend = match spend_model {
-                None => false,
+                None => given.spend.is_some(),
                 Some(ModelId::Gg) => true,
                 Some(other) => return Err(format!("--spend-model {other}: expected gg")),
             };
-            let set = fit_models(&[model], spend, &customers, &opts, &mut |_, _, _| {});
-            let m = set.model(model).map_err(|e| format!("{name}: {e}"))?;
+            // What was given is used as given; what was not is fitted, by the one rule.
+            let fit_kinds: &[ModelKind] = if given.count.is_some() { &[] } else { &[model] };
+            let fit_spend = spend && given.spend.is_none();
+            let set = fit_models(fit_kinds, fit_spend, &customers, &opts, &mut |_, _, _| {});
             // The fits' warnings travel with their predictions (stdout stays the CSV/JSON).
             set.reports.iter().for_each(|r| r.warnings.iter().for_each(|w| eprintln!("warning: {}: {w}", r.model)));
             if let Some(s) = &set.spend {
@@ -371,7 +416,12 @@ fn run(cli: Cli) -> CliResult {
                 }
                 s.report.iter().flat_map(|r| &r.warnings).for_each(|w| eprintln!("warning: gg: {w}"));
             }
-            let rows = predict(m, set.spend_model(), &customers, &clv);
+            let m = match &given.count {
+                Some((_, m)) => m,
+                None => set.model(model).map_err(|e| format!("{name}: {e}"))?,
+            };
+            let spend_model = given.spend.as_ref().or(set.spend_model());
+            let rows = predict(m, spend_model, &customers, &clv);
             match format {
                 Format::Csv => write_export(&predictions_csv(&rows, safety), safety),
                 Format::Json => print_json(&rows),
@@ -597,12 +647,54 @@ pub(crate) fn checked_cutoff(day: Day, tx: &Transactions) -> Result<Cutoff, Stri
     Cutoff::checked(day, tx, "--cutoff").map_err(|e| e.to_string())
 }
 
+/// The models `clv predict` was given rather than asked to fit.
+struct Given {
+    count: Option<(ModelKind, AnyModel)>,
+    spend: Option<GammaGamma>,
+}
+
+impl Given {
+    /// From `--params` (for `--model`), `--spend-params` and `--model-card` files.
+    fn read(
+        model: ModelKind,
+        params: Option<GivenParams>,
+        spend_params: Option<GivenParams>,
+        cards: &[PathBuf],
+        unit: TimeUnit,
+    ) -> Result<Given, String> {
+        let mut given = Given {
+            count: params
+                .map(|p| AnyModel::at(model, &p).map(|m| (model, m)))
+                .transpose()
+                .map_err(|e| format!("--params: {e}"))?,
+            spend: spend_params.map(|p| p.model()).transpose().map_err(|e| format!("--spend-params: {e}"))?,
+        };
+        for path in cards {
+            let name = path.display();
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+            let card: ModelCard = serde_json::from_str(&text)
+                .map_err(|e| format!("{name}: not a model card (the JSON `clv fit --json` writes): {e}"))?;
+            let p = card.params_for(unit).map_err(|e| format!("{name}: {e}"))?;
+            match ModelKind::from_id(card.model) {
+                Some(kind) if given.count.is_none() => {
+                    given.count = Some((kind, AnyModel::at(kind, &p).map_err(|e| format!("{name}: {e}"))?));
+                }
+                None if card.model == ModelId::Gg && given.spend.is_none() => {
+                    given.spend = Some(p.model().map_err(|e| format!("{name}: {e}"))?);
+                }
+                _ => return Err(format!("{name}: a second {} model: give one count model and one gg", card.model)),
+            }
+        }
+        Ok(given)
+    }
+}
+
 /// `--penalizer` within [`clv_core::limits::MAX_PENALIZER`].
 fn fit_options(penalizer: f64) -> Result<FitOptions, String> {
     FitOptions::new(penalizer, 500).map_err(|e| format!("--penalizer: {e}"))
 }
 
-fn fit_json(r: &FitReport) -> serde_json::Value {
+fn fit_json(r: &FitReport, unit: TimeUnit) -> serde_json::Value {
     let params: serde_json::Map<String, serde_json::Value> =
         r.params.iter().map(|p| (p.name.clone(), p.value.into())).collect();
     let se: serde_json::Map<String, serde_json::Value> =
@@ -610,7 +702,7 @@ fn fit_json(r: &FitReport) -> serde_json::Value {
     let ci: serde_json::Map<String, serde_json::Value> =
         r.params.iter().map(|p| (p.name.clone(), serde_json::json!([p.ci_low, p.ci_high]))).collect();
     serde_json::json!({
-        "model": r.model, "params": params, "log_likelihood": r.log_likelihood,
+        "model": r.model, "unit": unit, "params": params, "log_likelihood": r.log_likelihood,
         "converged": r.convergence.converged, "iterations": r.convergence.iterations,
         "gradient_norm": r.convergence.gradient_norm, "method": r.convergence.method,
         "message": r.convergence.message, "std_errors": se, "ci95": ci,

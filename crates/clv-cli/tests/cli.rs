@@ -435,7 +435,7 @@ fn settings_beyond_their_limits_are_refused() {
     );
     refused(
         &["predict", "--input", &data("donations.csv"), "--model", "bgbb", "--unit", "day", "--horizon-days", "3650"],
-        &["3660 periods of a day", "120"],
+        &["3650 periods of a day", "120"],
     );
 }
 
@@ -714,4 +714,88 @@ fn a_closed_pipe_is_an_error_not_a_panic() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("standard output") && err.contains("Broken pipe"), "{args:?}: {err}");
     }
+}
+
+/// The `lifetimes` fixture's customers at t = 39 weeks: (model, x, t_x, T, P(alive), E[Y(39)]).
+fn lifetimes_at_39_weeks() -> Vec<(String, [f64; 5])> {
+    let text = std::fs::read_to_string(data("fixtures/lifetimes_predictions.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| (f[0] == "bgnbd" || f[0] == "pnbd") && f[4] == "39.0")
+        .map(|f| {
+            let n = |i: usize| f[i].parse::<f64>().unwrap();
+            (f[0].to_string(), [n(1), n(2), n(3), n(5), n(6)])
+        })
+        .collect()
+}
+
+fn json_rows(out: &str) -> Vec<serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(out).unwrap().as_array().unwrap().clone()
+}
+
+/// `--horizon-days 273` on weekly data is 39 weeks exactly (it was 9 months × 4.345
+/// weeks), and a model at given parameters is evaluated without a fit: the
+/// predictions equal `lifetimes`' at the published CDNOW parameters to 1e-9.
+#[test]
+fn exact_horizons_and_models_at_given_parameters_match_lifetimes() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-given-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = lifetimes_at_39_weeks();
+    assert_eq!(cases.len(), 12);
+    for (model, params) in [
+        ("bgnbd", "r=0.242593,alpha=4.413532,a=0.792886,b=2.425754"),
+        ("pnbd", "r=0.553276,alpha=10.577613,s=0.606214,beta=11.667915"),
+    ] {
+        let rows: Vec<_> = cases.iter().filter(|(m, _)| m == model).map(|(_, v)| *v).collect();
+        let mut csv = String::from("ID,frequency,recency,T\n");
+        for (i, v) in rows.iter().enumerate() {
+            csv += &format!("c{i},{},{},{}\n", v[0], v[1], v[2]);
+        }
+        let file = dir.join(format!("{model}.csv"));
+        std::fs::write(&file, csv).unwrap();
+        let f = file.display().to_string();
+        let base = ["predict", "--input", &f, "--model", model, "--params", params, "--format", "json"];
+        let in_weeks = ok(&[&base[..], &["--horizon", "39", "--horizon-unit", "week"]].concat());
+        let in_days = ok(&[&base[..], &["--horizon-days", "273"]].concat());
+        let as_periods = ok(&[&base[..], &["--horizon", "39", "--horizon-unit", "period"]].concat());
+        assert_eq!(in_weeks, in_days, "{model}: 273 days are 39 weeks");
+        assert_eq!(in_weeks, as_periods, "{model}: 39 periods of a weekly model are 39 weeks");
+        for (v, want) in json_rows(&in_weeks).iter().zip(&rows) {
+            let (pa, e) = (v["p_alive"].as_f64().unwrap(), v["expected_txn"].as_f64().unwrap());
+            assert!((pa - want[3]).abs() <= 1e-9 * want[3], "{model} {want:?}: P(alive) {pa}");
+            assert!((e - want[4]).abs() <= 1e-9 * want[4], "{model} {want:?}: E[Y(39)] {e}");
+            // Undiscounted, without a spend model, CLV counts the purchases over the same horizon.
+            assert!((v["clv"].as_f64().unwrap() - e).abs() <= 1e-12 * e.max(1.0), "{model}: {v}");
+        }
+    }
+}
+
+/// `clv fit --json` is a model card: predicting with it equals fitting again.
+#[test]
+fn a_fit_s_json_is_a_model_card_for_predict() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-card-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let summary = data("cdnow_customers_summary.csv");
+    let card = dir.join("bgnbd.json");
+    std::fs::write(&card, ok(&["fit", "--input", &summary, "--model", "pnbd", "--json"])).unwrap();
+    let card = card.display().to_string();
+    let predict =
+        ["predict", "--input", &summary, "--model", "pnbd", "--horizon-days", "365", "--discount-rate", "0.1"];
+    let fitted = ok(&predict);
+    let carded = ok(&[&predict[..], &["--model-card", &card]].concat());
+    // The same numbers (to the last digits a different evaluation order may move).
+    let cells =
+        |csv: &str| csv.lines().flat_map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>()).collect::<Vec<_>>();
+    let (a, b) = (cells(&fitted), cells(&carded));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        match (x.parse::<f64>(), y.parse::<f64>()) {
+            (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{x} vs {y}"),
+            _ => assert_eq!(x, y),
+        }
+    }
+    // A card of another unit than the data is refused, saying which.
+    refused(&[&predict[..], &["--model-card", &card, "--unit", "day"]].concat(), &["per week", "use --unit week"]);
+    refused(&[&predict[..], &["--params", "r=1,alpha=2"]].concat(), &["--params", "pnbd needs s"]);
 }

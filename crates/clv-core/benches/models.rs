@@ -36,7 +36,9 @@ fn main() {
         probe(&c);
         return;
     }
-    let clv = ClvParams::new(clv_core::time::Horizon::days(365).unwrap(), 0.1, TimeUnit::Week).unwrap();
+    let clv =
+        ClvParams::new(clv_core::time::Horizon::days(365).unwrap().into(), 0.1, TimeUnit::Week, Default::default())
+            .unwrap();
 
     let t = Instant::now();
     let (bg, bg_report) = fit_count(ModelKind::Bgnbd, &c, &opts).unwrap();

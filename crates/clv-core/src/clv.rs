@@ -1,14 +1,16 @@
 //! Per-customer lifetime value: a count model (how many purchases) times a
-//! spend model (how much each), discounted month by month exactly as
+//! spend model (how much each), over the exact horizon the user asked for,
+//! discounted period by period — or, as an option, month by month exactly as
 //! `lifetimes`' `customer_lifetime_value` does, so numbers can be compared.
 
-use crate::limits::{DISCOUNT_RATE_RANGE, MAX_DISCRETE_HORIZON_PERIODS};
+use crate::limits::{DISCOUNT_RATE_RANGE, MAX_DISCRETE_HORIZON_PERIODS, MAX_HORIZON_DAYS};
 use crate::models::gamma_gamma::GammaGamma;
 use crate::models::{summarise_pmf, CountModel, PmfSummary, Rfm};
-use crate::time::{Horizon, TimeUnit};
+use crate::time::{PredictionHorizon, TimeUnit};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 
 /// Time units per month in `lifetimes`' CLV loop (`freq` D/W/M: 30, 4.345, 1).
 pub fn units_per_month(unit: TimeUnit) -> f64 {
@@ -19,15 +21,50 @@ pub fn units_per_month(unit: TimeUnit) -> f64 {
     }
 }
 
-/// CLV settings, valid by construction: the horizon is a checked
-/// [`Horizon`], the discount rate is checked by [`ClvParams::new`].
+/// How future purchases are discounted in CLV. Every other prediction
+/// (P(alive), expected purchases, their distribution) uses the exact horizon
+/// whichever is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Discounting {
+    /// Over the exact horizon, one model period at a time (the last one
+    /// partial), at the per-period rate equivalent to the annual one: with
+    /// no discount, CLV = spend × expected purchases over the horizon.
+    #[default]
+    PerPeriod,
+    /// `lifetimes`' `customer_lifetime_value`: whole months (the horizon in
+    /// days / 30, rounded, at least 1) of `units_per_month` model units
+    /// each (30 days, 4.345 weeks), discounted at the monthly rate. Its
+    /// horizon is not the exact one: kept to compare with `lifetimes`.
+    LifetimesMonthly,
+}
+
+impl FromStr for Discounting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "per-period" | "period" => Ok(Discounting::PerPeriod),
+            "lifetimes" | "lifetimes-monthly" | "monthly" => Ok(Discounting::LifetimesMonthly),
+            other => Err(format!("unknown discounting {other:?}: expected per-period or lifetimes")),
+        }
+    }
+}
+
+/// At most this many discounting steps: a ten-year horizon in days is
+/// discounted in steps of 3.65 days, not 3,650 evaluations per customer.
+const MAX_STEPS: f64 = 1_000.0;
+
+/// CLV settings, valid by construction ([`ClvParams::new`] checks the
+/// discount rate and the horizon's length once the model's unit is known).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ClvParams {
-    /// Whole months summed (the horizon in days / 30, rounded, at least 1).
-    months: u32,
-    /// Monthly discount rate, from the annual rate the user gives.
-    monthly_discount: f64,
+    /// The horizon in model units, exactly as asked.
+    horizon: f64,
     unit: TimeUnit,
+    annual_discount_rate: f64,
+    discounting: Discounting,
+    /// `lifetimes`' whole months (for [`Discounting::LifetimesMonthly`]).
+    months: u32,
 }
 
 /// Why CLV settings were refused.
@@ -39,11 +76,21 @@ pub enum ClvError {
         /// The rate given.
         rate: f64,
     },
+    /// The horizon is longer than ten years once its periods are known.
+    #[error(
+        "horizon must be at most {MAX_HORIZON_DAYS} days (ten years): {horizon} of a {unit} model is {days:.0} days"
+    )]
+    TooLong {
+        /// The horizon as given.
+        horizon: PredictionHorizon,
+        /// The model's unit.
+        unit: TimeUnit,
+        /// Its length in days.
+        days: f64,
+    },
     /// A discrete-time model would step through more periods than allowed.
-    #[error("BG/BB predicts period by period: a horizon of {months} months is {periods:.0} periods of a {unit}, more than the {MAX_DISCRETE_HORIZON_PERIODS} allowed; use a shorter horizon or a coarser unit")]
+    #[error("BG/BB predicts period by period: a horizon of {periods:.0} periods of a {unit} is more than the {MAX_DISCRETE_HORIZON_PERIODS} allowed; use a shorter horizon or a coarser unit")]
     TooManyPeriods {
-        /// The horizon in months.
-        months: u32,
         /// The horizon in periods of `unit`.
         periods: f64,
         /// The model's period.
@@ -56,29 +103,35 @@ fn units_per_year(unit: TimeUnit) -> f64 {
 }
 
 impl ClvParams {
-    /// CLV over `horizon`, discounted monthly at the equivalent of
-    /// `annual_discount_rate` (0.10 = 10% a year), for a model fitted in `unit`s.
-    pub fn new(horizon: Horizon, annual_discount_rate: f64, unit: TimeUnit) -> Result<ClvParams, ClvError> {
+    /// CLV over `horizon` for a model fitted in `unit`s, discounted at the
+    /// equivalent of `annual_discount_rate` (0.10 = 10% a year) as `discounting` says.
+    pub fn new(
+        horizon: PredictionHorizon,
+        annual_discount_rate: f64,
+        unit: TimeUnit,
+        discounting: Discounting,
+    ) -> Result<ClvParams, ClvError> {
         let (low, high) = DISCOUNT_RATE_RANGE;
         if !(annual_discount_rate.is_finite() && (low..=high).contains(&annual_discount_rate)) {
             return Err(ClvError::DiscountRate { rate: annual_discount_rate });
         }
+        let days = horizon.in_days(unit);
+        if days > MAX_HORIZON_DAYS as f64 {
+            return Err(ClvError::TooLong { horizon, unit, days });
+        }
         Ok(ClvParams {
-            months: ((horizon.in_days() as f64 / 30.0).round() as u32).max(1),
-            monthly_discount: (1.0 + annual_discount_rate).powf(1.0 / 12.0) - 1.0,
+            horizon: horizon.in_units(unit),
             unit,
+            annual_discount_rate,
+            discounting,
+            months: ((days / 30.0).round() as u32).max(1),
         })
     }
 
-    /// Whole months summed (the horizon in days / 30, rounded, at least 1),
-    /// as `lifetimes` does.
-    pub fn months(&self) -> u32 {
-        self.months
-    }
-
-    /// The monthly discount rate equivalent to the annual one given.
-    pub fn monthly_discount(&self) -> f64 {
-        self.monthly_discount
+    /// The horizon in model time units: every prediction but a
+    /// [`Discounting::LifetimesMonthly`] CLV is at exactly this time.
+    pub fn horizon_units(&self) -> f64 {
+        self.horizon
     }
 
     /// The time unit of the models valued.
@@ -86,12 +139,41 @@ impl ClvParams {
         self.unit
     }
 
+    /// The annual discount rate given.
+    pub fn annual_discount_rate(&self) -> f64 {
+        self.annual_discount_rate
+    }
+
+    /// How CLV discounts.
+    pub fn discounting(&self) -> Discounting {
+        self.discounting
+    }
+
+    /// The monthly discount rate equivalent to the annual one.
+    pub fn monthly_discount(&self) -> f64 {
+        (1.0 + self.annual_discount_rate).powf(1.0 / 12.0) - 1.0
+    }
+
+    /// The discount rate per model time unit equivalent to the annual one.
+    pub fn period_discount(&self) -> f64 {
+        (1.0 + self.annual_discount_rate).powf(1.0 / units_per_year(self.unit)) - 1.0
+    }
+
+    /// `lifetimes`' whole months, used by [`Discounting::LifetimesMonthly`].
+    pub fn months(&self) -> u32 {
+        self.months
+    }
+
     /// Discrete-time models predict period by period: the horizon in
     /// periods is bounded by [`MAX_DISCRETE_HORIZON_PERIODS`].
     pub fn check_discrete(&self) -> Result<(), ClvError> {
-        let periods = self.horizon_units();
+        let lifetimes_end = f64::from(self.months) * units_per_month(self.unit);
+        let periods = match self.discounting {
+            Discounting::PerPeriod => self.horizon,
+            Discounting::LifetimesMonthly => self.horizon.max(lifetimes_end),
+        };
         if periods > MAX_DISCRETE_HORIZON_PERIODS {
-            return Err(ClvError::TooManyPeriods { months: self.months, periods, unit: self.unit });
+            return Err(ClvError::TooManyPeriods { periods, unit: self.unit });
         }
         Ok(())
     }
@@ -99,28 +181,42 @@ impl ClvParams {
     /// The same rate as a continuous rate per time unit (for DERT); `None`
     /// without discounting, where DERT is infinite.
     pub fn continuous_rate(&self) -> Option<f64> {
-        let annual = (1.0 + self.monthly_discount).powi(12);
+        let annual = 1.0 + self.annual_discount_rate;
         (annual > 1.0).then(|| annual.ln() / units_per_year(self.unit))
     }
 
-    /// The horizon in model time units.
-    pub fn horizon_units(&self) -> f64 {
-        f64::from(self.months) * units_per_month(self.unit)
+    /// The times (model units) at which the cumulative expectation is read,
+    /// each with the discount factor of the purchases up to it.
+    fn cumulative_steps(&self) -> Vec<(f64, f64)> {
+        match self.discounting {
+            Discounting::LifetimesMonthly => {
+                let (k, d) = (units_per_month(self.unit), self.monthly_discount());
+                (1..=self.months).map(|m| (f64::from(m) * k, (1.0 + d).powi(-(m as i32)))).collect()
+            }
+            Discounting::PerPeriod => {
+                let step = (self.horizon / MAX_STEPS).max(1.0);
+                let n = (self.horizon / step).ceil().max(1.0) as usize;
+                let d = self.period_discount();
+                (1..=n).map(|i| (i as f64 * step).min(self.horizon)).map(|t| (t, (1.0 + d).powf(-t))).collect()
+            }
+        }
     }
 }
 
-/// Σ_{m=1..M} spend · (E[Y(m·k)] − E[Y((m−1)·k)]) / (1 + d)^m, with k units per month.
+/// spend · Σ_k (E[Y(t_k)] − E[Y(t_{k−1})]) · discount(t_k): with
+/// [`Discounting::LifetimesMonthly`], t_m = m·k for k units per month and
+/// discount (1 + d)^−m — `lifetimes`' `customer_lifetime_value`.
 pub fn discounted_clv(model: &dyn CountModel, c: &Rfm, spend: f64, p: &ClvParams) -> f64 {
     spend * discounted_purchases(p, |t| model.expected_purchases(c, t))
 }
 
-/// Σ_{m=1..M} (E(m·k) − E((m−1)·k)) / (1 + d)^m for a cumulative expectation E.
+/// Σ_k (E(t_k) − E(t_{k−1})) · discount(t_k) for a cumulative expectation E
+/// over the steps of [`ClvParams`]'s discounting.
 fn discounted_purchases(p: &ClvParams, expected: impl Fn(f64) -> f64) -> f64 {
-    let k = units_per_month(p.unit);
     let (mut prev, mut sum) = (0.0, 0.0);
-    for m in 1..=p.months {
-        let e = expected(f64::from(m) * k);
-        sum += (e - prev) / (1.0 + p.monthly_discount).powi(m as i32);
+    for (t, factor) in p.cumulative_steps() {
+        let e = expected(t);
+        sum += (e - prev) * factor;
         prev = e;
     }
     sum
@@ -234,42 +330,95 @@ pub fn value_customers(
 mod tests {
     use super::*;
     use crate::models::BgNbd;
+    use crate::time::HorizonUnit;
 
-    fn days(n: i64) -> Horizon {
-        Horizon::days(n).unwrap()
+    fn days(n: f64) -> PredictionHorizon {
+        PredictionHorizon::new(n, HorizonUnit::Day).unwrap()
+    }
+
+    fn params(h: PredictionHorizon, rate: f64, unit: TimeUnit, d: Discounting) -> ClvParams {
+        ClvParams::new(h, rate, unit, d).unwrap()
+    }
+
+    fn paper() -> (BgNbd, Rfm) {
+        (BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap(), Rfm::new(2.0, 30.43, 38.86))
     }
 
     #[test]
-    fn undiscounted_clv_is_spend_times_expected_purchases() {
-        let m = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
-        let c = Rfm::new(2.0, 30.43, 38.86);
-        let p = ClvParams::new(days(365), 0.0, TimeUnit::Week).unwrap();
-        assert_eq!(p.months, 12);
+    fn the_horizon_is_exact_and_undiscounted_clv_is_spend_times_expected_purchases() {
+        let (m, c) = paper();
+        // 273 days in weeks is 39 weeks, not 9 months × 4.345 (39.105).
+        let p = params(days(273.0), 0.0, TimeUnit::Week, Discounting::PerPeriod);
+        assert_eq!(p.horizon_units(), 39.0);
+        let e39 = m.expected_purchases(&c, 39.0);
+        assert!((discounted_clv(&m, &c, 10.0, &p) - 10.0 * e39).abs() < 1e-12 * e39);
+        // The same horizon given in weeks or as periods of a weekly model.
+        for h in [PredictionHorizon::new(39.0, HorizonUnit::Week), PredictionHorizon::new(39.0, HorizonUnit::Period)] {
+            assert_eq!(params(h.unwrap(), 0.0, TimeUnit::Week, Discounting::PerPeriod).horizon_units(), 39.0);
+        }
+        // A partial last period: 90 days = 12 6/7 weeks, read at exactly that time.
+        let p = params(days(90.0), 0.0, TimeUnit::Week, Discounting::PerPeriod);
+        let e = m.expected_purchases(&c, 90.0 / 7.0);
+        assert!((discounted_clv(&m, &c, 1.0, &p) - e).abs() < 1e-12);
+    }
+
+    #[test]
+    fn discounting_lowers_clv_more_for_higher_rates_and_per_period_steps_are_the_rate() {
+        let (m, c) = paper();
+        let at =
+            |rate| discounted_clv(&m, &c, 10.0, &params(days(365.0), rate, TimeUnit::Week, Discounting::PerPeriod));
+        let (d0, d10, d30) = (at(0.0), at(0.10), at(0.30));
+        assert!(d30 < d10 && d10 < d0, "{d30} {d10} {d0}");
+        // By hand: Σ_k ΔE(k) / 1.1^(k/52.18) over 52 whole weeks and a last 1/7 week.
+        let p = params(days(365.0), 0.10, TimeUnit::Week, Discounting::PerPeriod);
+        let per_week = 1.1f64.powf(7.0 / 365.25);
+        let mut ts: Vec<f64> = (1..=52).map(f64::from).collect();
+        ts.push(365.0 / 7.0);
+        let (mut prev, mut sum) = (0.0, 0.0);
+        for t in ts {
+            let e = m.expected_purchases(&c, t);
+            sum += (e - prev) / per_week.powf(t);
+            prev = e;
+        }
+        assert!((d10 - 10.0 * sum).abs() < 1e-10, "{d10} vs {}", 10.0 * sum);
+        assert!((p.period_discount() - (per_week - 1.0)).abs() < 1e-15);
+        // Ten years in days is discounted in 1,000 steps, and still telescopes without a discount.
+        let long = params(days(3650.0), 0.0, TimeUnit::Day, Discounting::PerPeriod);
+        assert_eq!(long.cumulative_steps().len(), 1000);
+        assert!((discounted_clv(&m, &c, 1.0, &long) - m.expected_purchases(&c, 3650.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lifetimes_monthly_discounting_is_kept_as_an_option() {
+        let (m, c) = paper();
+        let p = params(days(365.0), 0.0, TimeUnit::Week, Discounting::LifetimesMonthly);
+        assert_eq!(p.months(), 12);
+        // lifetimes sums 12 months of 4.345 weeks: its CLV is at 52.14 weeks, not 52.14…3.
         let clv = discounted_clv(&m, &c, 10.0, &p);
-        let e = m.expected_purchases(&c, 12.0 * 4.345);
-        assert!((clv - 10.0 * e).abs() < 1e-9);
-        // discounting lowers it, more for higher rates
-        let d10 = discounted_clv(&m, &c, 10.0, &ClvParams::new(days(365), 0.10, TimeUnit::Week).unwrap());
-        let d30 = discounted_clv(&m, &c, 10.0, &ClvParams::new(days(365), 0.30, TimeUnit::Week).unwrap());
-        assert!(d30 < d10 && d10 < clv);
-        assert!(Horizon::days(0).is_err());
-        assert!(ClvParams::new(days(90), -1.5, TimeUnit::Week).is_err());
-        let monthly = ClvParams::new(days(90), 0.1268250301319698, TimeUnit::Day).unwrap().monthly_discount;
-        assert!((monthly - 0.01).abs() < 1e-12);
+        assert!((clv - 10.0 * m.expected_purchases(&c, 12.0 * 4.345)).abs() < 1e-9);
+        assert_eq!(p.horizon_units(), 365.0 / 7.0, "the other predictions stay exact");
+        let monthly = params(days(90.0), 0.1268250301319698, TimeUnit::Day, Discounting::LifetimesMonthly);
+        assert!((monthly.monthly_discount() - 0.01).abs() < 1e-12);
+        assert_eq!("lifetimes".parse(), Ok(Discounting::LifetimesMonthly));
+        assert_eq!("per-period".parse(), Ok(Discounting::PerPeriod));
     }
 
     #[test]
     fn horizon_and_rate_are_bounded() {
-        let e = Horizon::days(1_000_000).unwrap_err().to_string();
-        assert!(e.contains("1 to 3650 days") && e.contains("1000000"), "{e}");
-        assert!(ClvParams::new(days(3650), 0.1, TimeUnit::Week).is_ok());
+        let ten_years = ClvParams::new(days(3650.0), 0.1, TimeUnit::Week, Discounting::PerPeriod);
+        assert!(ten_years.is_ok());
+        // 600 periods of a weekly model is 4,200 days: refused once the period is known.
+        let periods = PredictionHorizon::new(600.0, HorizonUnit::Period).unwrap();
+        let e = ClvParams::new(periods, 0.1, TimeUnit::Week, Discounting::PerPeriod).unwrap_err().to_string();
+        assert!(e.contains("at most 3650 days") && e.contains("600 periods of a week model is 4200 days"), "{e}");
         for rate in [1e300, -0.999999, 10.5, f64::NAN] {
-            let e = ClvParams::new(days(365), rate, TimeUnit::Week).unwrap_err().to_string();
+            let e = ClvParams::new(days(365.0), rate, TimeUnit::Week, Discounting::PerPeriod).unwrap_err().to_string();
             assert!(e.contains("from -0.5 to 10"), "{rate}: {e}");
         }
-        // BG/BB: a year in months is 12 periods, in days 360.
-        assert!(ClvParams::new(days(365), 0.0, TimeUnit::Month).unwrap().check_discrete().is_ok());
-        let e = ClvParams::new(days(365), 0.0, TimeUnit::Day).unwrap().check_discrete().unwrap_err().to_string();
-        assert!(e.contains("360 periods of a day") && e.contains("120"), "{e}");
+        // BG/BB: a year in months is 12.0 periods, in days 365.
+        let year = |unit| params(days(365.0), 0.0, unit, Discounting::PerPeriod);
+        assert!(year(TimeUnit::Month).check_discrete().is_ok());
+        let e = year(TimeUnit::Day).check_discrete().unwrap_err().to_string();
+        assert!(e.contains("365 periods of a day") && e.contains("120"), "{e}");
     }
 }

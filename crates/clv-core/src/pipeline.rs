@@ -8,6 +8,7 @@ use crate::features::{RfmSummary, SummaryInput};
 use crate::ingest::Transactions;
 use crate::limits::MAX_PERIODS;
 use crate::models::gamma_gamma::{frequency_spend_correlation, Spend};
+use crate::models::given::{GivenError, GivenParams};
 use crate::models::{
     fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd, ModelError, ModelId,
     ParetoNbd, Rfm, Weighted,
@@ -79,6 +80,16 @@ pub enum AnyModel {
 }
 
 impl AnyModel {
+    /// A `kind` model at parameters the user gives (no fit): see [`crate::models::given`].
+    pub fn at(kind: ModelKind, given: &GivenParams) -> Result<AnyModel, GivenError> {
+        Ok(match kind {
+            ModelKind::Bgnbd => AnyModel::Bgnbd(given.model()?),
+            ModelKind::Pnbd => AnyModel::Pnbd(given.model()?),
+            ModelKind::Mbgnbd => AnyModel::Mbgnbd(given.model()?),
+            ModelKind::Bgbb => AnyModel::Bgbb(given.model()?),
+        })
+    }
+
     /// The model behind the common prediction interface, whatever its kind.
     pub fn as_count(&self) -> &dyn CountModel {
         match self {
@@ -476,7 +487,8 @@ mod tests {
         assert!(check_sizes(ModelKind::Bgbb, &c(MAX_PERIODS), None).is_ok());
         // Continuous models take T as a number, not a loop length.
         assert!(check_sizes(ModelKind::Pnbd, &c(20_000.0), None).is_ok());
-        let year_in_days = ClvParams::new(crate::time::Horizon::days(365).unwrap(), 0.0, TimeUnit::Day).unwrap();
+        let year = crate::time::PredictionHorizon::new(365.0, crate::time::HorizonUnit::Day).unwrap();
+        let year_in_days = ClvParams::new(year, 0.0, TimeUnit::Day, crate::clv::Discounting::PerPeriod).unwrap();
         assert!(check_sizes(ModelKind::Bgbb, &c(6.0), Some(&year_in_days)).is_err());
         assert!(check_sizes(ModelKind::Bgnbd, &c(6.0), Some(&year_in_days)).is_ok());
     }

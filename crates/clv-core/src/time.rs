@@ -260,6 +260,117 @@ impl fmt::Display for Horizon {
     }
 }
 
+/// The unit a prediction horizon is given in: calendar lengths, or the
+/// model's own period (a BG/BB period is whatever the data's period is — a
+/// year for annual donations — so "5 periods" is exact where days are not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum HorizonUnit {
+    /// Calendar days.
+    #[default]
+    Day,
+    /// Weeks of 7 days.
+    Week,
+    /// Average Gregorian months, 365.25 / 12 days.
+    Month,
+    /// The model's time unit, whatever it is.
+    Period,
+}
+
+impl FromStr for HorizonUnit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "day" | "days" | "d" => Ok(HorizonUnit::Day),
+            "week" | "weeks" | "w" => Ok(HorizonUnit::Week),
+            "month" | "months" | "m" => Ok(HorizonUnit::Month),
+            "period" | "periods" | "p" => Ok(HorizonUnit::Period),
+            other => Err(format!("unknown horizon unit {other:?}: expected day, week, month or period")),
+        }
+    }
+}
+
+/// How far ahead predictions reach, exactly as the user gave it: 39 weeks
+/// is 39 weeks (not 9 months of 30.44 days), 5 periods of an annual model
+/// are 5 years. Converted to the model's unit only where it is used
+/// ([`PredictionHorizon::in_units`]); the ten-year limit is checked then,
+/// when the length of a period is known.
+///
+/// ```
+/// use clv_core::time::{HorizonUnit, PredictionHorizon, TimeUnit};
+/// let h = PredictionHorizon::new(273.0, HorizonUnit::Day).unwrap();
+/// assert_eq!(h.in_units(TimeUnit::Week), 39.0);
+/// assert_eq!(PredictionHorizon::new(5.0, HorizonUnit::Period).unwrap().in_units(TimeUnit::Week), 5.0);
+/// assert!(PredictionHorizon::new(0.0, HorizonUnit::Week).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PredictionHorizon {
+    amount: f64,
+    unit: HorizonUnit,
+}
+
+impl PredictionHorizon {
+    /// `amount` (positive, finite) `unit`s.
+    pub fn new(amount: f64, unit: HorizonUnit) -> Result<PredictionHorizon, HorizonError> {
+        if amount.is_finite() && amount > 0.0 {
+            Ok(PredictionHorizon { amount, unit })
+        } else {
+            Err(HorizonError(format!("{amount}")))
+        }
+    }
+
+    /// The horizon in the model's time unit, exactly.
+    pub fn in_units(self, model: TimeUnit) -> f64 {
+        match self.unit {
+            HorizonUnit::Period => self.amount,
+            HorizonUnit::Day if model == TimeUnit::Day => self.amount,
+            HorizonUnit::Week if model == TimeUnit::Week => self.amount,
+            HorizonUnit::Month if model == TimeUnit::Month => self.amount,
+            _ => self.in_days(model) / model.days(),
+        }
+    }
+
+    /// The horizon in days (a period lasts one `model` unit).
+    pub fn in_days(self, model: TimeUnit) -> f64 {
+        let unit_days = match self.unit {
+            HorizonUnit::Day => 1.0,
+            HorizonUnit::Week => 7.0,
+            HorizonUnit::Month => TimeUnit::Month.days(),
+            HorizonUnit::Period => model.days(),
+        };
+        self.amount * unit_days
+    }
+
+    /// The number given.
+    pub fn amount(self) -> f64 {
+        self.amount
+    }
+
+    /// The unit it was given in.
+    pub fn unit(self) -> HorizonUnit {
+        self.unit
+    }
+}
+
+impl From<Horizon> for PredictionHorizon {
+    fn from(h: Horizon) -> PredictionHorizon {
+        PredictionHorizon { amount: h.in_days() as f64, unit: HorizonUnit::Day }
+    }
+}
+
+impl fmt::Display for PredictionHorizon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.unit {
+            HorizonUnit::Day => "day",
+            HorizonUnit::Week => "week",
+            HorizonUnit::Month => "month",
+            HorizonUnit::Period => "period",
+        };
+        let plural = if self.amount == 1.0 { "" } else { "s" };
+        write!(f, "{} {name}{plural}", self.amount)
+    }
+}
+
 /// The unit in which recency, `T` and model rates are expressed. Changing it
 /// changes fitted parameters (CDNOW: r 0.243 in weeks vs 0.283 bucketed by
 /// day), so it is carried explicitly everywhere and shown to the user.

@@ -2,7 +2,7 @@
 //! 0.11.3: see tests/data/fixtures/README.md and make_fixtures.py. These
 //! files are committed data; the tests never need Python.
 
-use clv_core::clv::{discounted_clv, ClvParams};
+use clv_core::clv::{discounted_clv, ClvParams, Discounting};
 use clv_core::models::special::ln_hyp2f1;
 use clv_core::models::{BgNbd, CountModel, GammaGamma, Likelihood, MbgNbd, ParetoNbd, Rfm};
 use clv_core::time::{Horizon, TimeUnit};
@@ -100,7 +100,8 @@ fn gamma_gamma_and_clv_match_lifetimes() {
     }
     let bg = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
     // lifetimes' discount_rate is monthly (0.01): the annual rate that compounds to it, over 12 months.
-    let p = ClvParams::new(Horizon::days(360).unwrap(), 1.01f64.powi(12) - 1.0, TimeUnit::Week).unwrap();
+    let year = Horizon::days(360).unwrap().into();
+    let p = ClvParams::new(year, 1.01f64.powi(12) - 1.0, TimeUnit::Week, Discounting::LifetimesMonthly).unwrap();
     assert_eq!(p.months(), 12);
     assert!((p.monthly_discount() - 0.01).abs() < 1e-15);
     for r in rows("lifetimes_clv.csv") {

@@ -8,7 +8,8 @@ use super::summary::Settings;
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
-use crate::protocol::ModelRequest;
+use crate::protocol::{ModelRequest, ModelsResult};
+use clv_core::clv::Discounting;
 use clv_core::models::{FitReport, LimitingFit, ModelId, ParamEstimate};
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
@@ -17,6 +18,7 @@ use leptos::prelude::*;
 pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
     let discount = RwSignal::new(10.0f64);
     let penalizer = RwSignal::new(0.0f64);
+    let discounting = RwSignal::new(Discounting::PerPeriod);
     let fit = move |_| {
         if let Some(summary) = settings.request() {
             session.fit_models(ModelRequest {
@@ -24,6 +26,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                 models: ModelKind::CONTINUOUS.to_vec(),
                 penalizer: penalizer.get_untracked(),
                 annual_discount_rate: discount.get_untracked() / 100.0,
+                discounting: discounting.get_untracked(),
             })
         }
     };
@@ -39,6 +42,12 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"Annual discount rate (%) "
                         <input id="discount" type="number" min="0" step="1" prop:value=move || discount.get().to_string()
                             on:change=move |ev| discount.set(event_target_value(&ev).parse().unwrap_or(10.0)) />
+                    </label>
+                    <label>"Discounting "
+                        <select id="discounting" on:change=move |ev| discounting.set(event_target_value(&ev).parse().unwrap_or_default())>
+                            <option value="per-period" prop:selected=move || discounting.get() == Discounting::PerPeriod>"each period, over the exact horizon"</option>
+                            <option value="lifetimes" prop:selected=move || discounting.get() == Discounting::LifetimesMonthly>"monthly, as the Python lifetimes package"</option>
+                        </select>
                     </label>
                     <label>"L2 penalizer "
                         <input id="penalizer" type="number" min="0" step="0.001" prop:value=move || penalizer.get().to_string()
@@ -65,7 +74,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     });
                     view! {
                         <p class="hint" id="models-summary">
-                            {format!("{} customers. CLV over {} months, discounted {:.3}% a month.", format::int(r.customers as u64), r.months, 100.0 * r.monthly_discount)}
+                            {horizon_sentence(&r)}
                         </p>
                         <div class="fits">{cards}{refused}{spend}</div>
                         {spend_error}
@@ -75,6 +84,26 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
             </section>
         </Show>
     }
+}
+
+/// What the predictions are over and how CLV was discounted, in words.
+fn horizon_sentence(r: &ModelsResult) -> String {
+    let unit = r.unit.name();
+    let rate = format!("{}% a year", format::fixed(100.0 * r.annual_discount_rate, 1));
+    let value = match r.discounting {
+        Discounting::PerPeriod => format!("CLV discounted at {rate}, {unit} by {unit}"),
+        Discounting::LifetimesMonthly => {
+            format!(
+                "CLV over {} whole months as the lifetimes package sums it, discounted at {rate} month by month",
+                r.months
+            )
+        }
+    };
+    format!(
+        "{} customers. Predictions over the next {} {unit}s; {value}.",
+        format::int(r.customers as u64),
+        format::fixed(r.horizon_units, 2)
+    )
 }
 
 #[component]

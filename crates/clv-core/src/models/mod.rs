@@ -26,6 +26,7 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
+pub mod given;
 pub mod id;
 pub mod limiting;
 pub mod mbgnbd;
