@@ -202,7 +202,7 @@ impl ModelSession {
         let rows = self.predictions(kind)?;
         let mut safety = CsvSafety::default();
         let (file_name, csv) = match format {
-            ExportFormat::Csv => (format!("predictions_{}.csv", kind.code()), predictions_csv(rows, &mut safety)),
+            ExportFormat::Csv => (format!("predictions_{}.csv", kind.code()), predictions_csv(rows, None, &mut safety)),
             ExportFormat::Json => (
                 format!("predictions_{}.json", kind.code()),
                 serde_json::to_string_pretty(rows).map_err(|e| e.to_string())? + "\n",
@@ -320,7 +320,7 @@ mod tests {
         let set = pipeline::fit_models(&[ModelKind::Pnbd], true, &customers, &FitOptions::default(), &mut |_, _, _| {});
         let clv = ClvParams::new(Horizon::days(90).unwrap().into(), 0.1, TimeUnit::Week, Default::default()).unwrap();
         let rows = predict(set.model(ModelKind::Pnbd).unwrap(), set.spend_model(), &customers, &clv);
-        assert_eq!(a.csv, predictions_csv(&rows, &mut CsvSafety::default()));
+        assert_eq!(a.csv, predictions_csv(&rows, None, &mut CsvSafety::default()));
         assert_eq!(a.file_name, "predictions_pnbd.csv");
     }
 

@@ -14,8 +14,8 @@ use clv_core::ingest::{
 use clv_core::models::given::{GivenParams, ModelCard};
 use clv_core::models::{FitOptions, FitReport, GammaGamma, ModelId};
 use clv_core::pipeline::{
-    check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, AnyModel, Customers,
-    ModelKind,
+    check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, purchase_pmfs, with_tail,
+    AnyModel, Customers, ModelKind, PredictionRow,
 };
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{CohortGrain, Day, Horizon, HorizonUnit, PredictionHorizon, TimeUnit};
@@ -84,7 +84,8 @@ enum Command {
     Fit {
         #[command(flatten)]
         data: ModelInput,
-        /// bgnbd, pnbd, mbgnbd, bgbb (count models) or gg (Gamma–Gamma spend).
+        /// bgnbd, pnbd, mbgnbd, bgbb (count models), gg (Gamma–Gamma spend), or sbg (contract
+        /// retention: --input is then one cohort's active counts per period, see `clv retention`).
         #[arg(long)]
         model: ModelId,
         #[arg(long, default_value_t = 0.0)]
@@ -101,15 +102,11 @@ enum Command {
         /// Spend model: gg (Gamma–Gamma). Without it each purchase is worth 1.
         #[arg(long)]
         spend_model: Option<ModelId>,
-        /// Horizon in days (1 to 3650), or give --horizon and --horizon-unit.
-        #[arg(long, conflicts_with = "horizon", required_unless_present = "horizon")]
-        horizon_days: Option<Horizon>,
-        /// Horizon length in --horizon-unit: predictions are at exactly this time.
+        #[command(flatten)]
+        horizon: HorizonArgs,
+        /// Also print each customer's P(Y = n) for n = 0..N over the horizon (columns p_0…p_N, p_more).
         #[arg(long)]
-        horizon: Option<f64>,
-        /// day, week, month, or period (the model's own unit: a BG/BB period).
-        #[arg(long, default_value = "day")]
-        horizon_unit: HorizonUnit,
+        pmf: Option<usize>,
         /// Annual discount rate (0.10 = 10%).
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         discount_rate: f64,
@@ -128,6 +125,47 @@ enum Command {
         model_card: Vec<PathBuf>,
         #[arg(long, default_value_t = 0.0)]
         penalizer: f64,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// Contract retention (sBG, Fader & Hardie 2007) from one cohort's active counts per
+    /// period (`period,active`, period 0 = the cohort size): γ, δ with SEs, then the
+    /// projected survivors, survival and retention rate per period.
+    Retention {
+        /// CSV of active counts (a column `active`/`survivors`, optionally `period`).
+        #[arg(long)]
+        input: PathBuf,
+        /// Fit on periods 1..=K only (default: all in the file); later ones are compared.
+        #[arg(long)]
+        fit_periods: Option<usize>,
+        /// Project this many periods.
+        #[arg(long, default_value_t = 12)]
+        horizon: usize,
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// A new customer's distribution of purchases, P(X(t) = n), under a model at given
+    /// parameters (no data needed): `n,probability` for n = 0..max-n, then `more`.
+    Pmf {
+        /// bgnbd, pnbd, mbgnbd or bgbb.
+        #[arg(long)]
+        model: ModelKind,
+        /// The model's parameters, e.g. r=0.24,alpha=4.4,a=0.79,b=2.4.
+        #[arg(long, required_unless_present = "model_card", conflicts_with = "model_card")]
+        params: Option<GivenParams>,
+        /// A model card (`clv fit --json`) instead of --params; its model is used.
+        #[arg(long)]
+        model_card: Option<PathBuf>,
+        /// The time unit the parameters' rates are per.
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        #[command(flatten)]
+        horizon: HorizonArgs,
+        /// List P(X = n) up to this n; the rest is the `more` row.
+        #[arg(long, default_value_t = 10)]
+        max_n: usize,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
@@ -345,6 +383,30 @@ fn run(cli: Cli) -> CliResult {
                 Format::Json => print_json(&table),
             }
         }
+        Command::Fit { data, model: ModelId::Sbg, penalizer, json } => {
+            // Contract retention: the input is one cohort's active counts, not customers.
+            let r = retention_fit(&data.input.input, None, 0, penalizer)?;
+            if json {
+                print_json(&fit_json(&r.report, data.unit))
+            } else {
+                write_stdout(&fit_text(&r.report))
+            }
+        }
+        Command::Retention { input, fit_periods, horizon, penalizer, format } => {
+            let r = retention_fit(&input, fit_periods, horizon, penalizer)?;
+            match format {
+                Format::Json => print_json(&r),
+                Format::Csv => {
+                    let mut out = fit_text(&r.report);
+                    say!(out, "period,fitted,actual,expected,survival,retention");
+                    for p in &r.projection {
+                        let actual = p.actual.map_or(String::new(), |a| a.to_string());
+                        say!(out, "{},{},{actual},{},{},{}", p.period, p.fitted, p.expected, p.survival, p.retention);
+                    }
+                    write_stdout(&out)
+                }
+            }
+        }
         Command::Fit { data, model, penalizer, json } => {
             let opts = fit_options(penalizer)?;
             let customers = load_customers(&data)?;
@@ -374,9 +436,8 @@ fn run(cli: Cli) -> CliResult {
             data,
             model,
             spend_model,
-            horizon_days,
             horizon,
-            horizon_unit,
+            pmf,
             discount_rate,
             discounting,
             params,
@@ -386,14 +447,8 @@ fn run(cli: Cli) -> CliResult {
             format,
         } => {
             let opts = fit_options(penalizer)?;
-            let horizon = match (horizon_days, horizon) {
-                (Some(days), _) => PredictionHorizon::from(days),
-                (None, Some(amount)) => {
-                    PredictionHorizon::new(amount, horizon_unit).map_err(|e| format!("--horizon: {e}"))?
-                }
-                (None, None) => return Err("give --horizon-days, or --horizon with --horizon-unit".into()),
-            };
-            let clv = ClvParams::new(horizon, discount_rate, data.unit, discounting).map_err(|e| e.to_string())?;
+            let clv =
+                ClvParams::new(horizon.resolve()?, discount_rate, data.unit, discounting).map_err(|e| e.to_string())?;
             let customers = load_customers(&data)?;
             let name = data.input.input.display().to_string();
             let given = Given::read(model, params, spend_params, &model_card, data.unit)?;
@@ -422,9 +477,40 @@ fn run(cli: Cli) -> CliResult {
             };
             let spend_model = given.spend.as_ref().or(set.spend_model());
             let rows = predict(m, spend_model, &customers, &clv);
+            let pmfs = match pmf {
+                Some(n) => Some(purchase_pmfs(m, &customers, clv.horizon_units(), checked_max_n(n)?)),
+                None => None,
+            };
             match format {
-                Format::Csv => write_export(&predictions_csv(&rows, safety), safety),
-                Format::Json => print_json(&rows),
+                Format::Csv => write_export(&predictions_csv(&rows, pmfs.as_deref(), safety), safety),
+                Format::Json => match pmfs {
+                    None => print_json(&rows),
+                    Some(p) => {
+                        print_json(&rows.iter().zip(p).map(|(r, pmf)| PmfRow { row: r, pmf }).collect::<Vec<_>>())
+                    }
+                },
+            }
+        }
+        Command::Pmf { model, params, model_card, unit, horizon, max_n, format } => {
+            let cards: Vec<PathBuf> = model_card.into_iter().collect();
+            let given = Given::read(model, params, None, &cards, unit)?;
+            let (kind, m) = given.count.ok_or("give --params or a --model-card of a count model")?;
+            let t = horizon.resolve()?.in_units(unit);
+            let pmf = with_tail(m.as_count().unconditional_pmf(t, checked_max_n(max_n)?));
+            let mean = m.as_count().expected_unconditional(t);
+            match format {
+                Format::Csv => {
+                    let mut out = String::from("n,probability\n");
+                    for (n, p) in pmf.iter().enumerate() {
+                        let n = if n + 1 == pmf.len() { "more".to_string() } else { n.to_string() };
+                        say!(out, "{n},{p}");
+                    }
+                    write_stdout(&out)
+                }
+                Format::Json => print_json(&serde_json::json!({
+                    "model": kind.id(), "unit": unit, "t": t, "mean": mean,
+                    "pmf": &pmf[..pmf.len() - 1], "more": pmf[pmf.len() - 1],
+                })),
             }
         }
         Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, json } => {
@@ -645,6 +731,65 @@ fn load_customers(data: &ModelInput) -> Result<Customers, String> {
 /// error naming the likely day).
 pub(crate) fn checked_cutoff(day: Day, tx: &Transactions) -> Result<Cutoff, String> {
     Cutoff::checked(day, tx, "--cutoff").map_err(|e| e.to_string())
+}
+
+/// A prediction horizon on the command line: `--horizon-days N`, or `--horizon N --horizon-unit U`.
+#[derive(Args)]
+struct HorizonArgs {
+    /// Horizon in days (1 to 3650), or give --horizon and --horizon-unit.
+    #[arg(long, conflicts_with = "horizon", required_unless_present = "horizon")]
+    horizon_days: Option<Horizon>,
+    /// Horizon length in --horizon-unit: predictions are at exactly this time.
+    #[arg(long)]
+    horizon: Option<f64>,
+    /// day, week, month, or period (the model's own unit: a BG/BB period).
+    #[arg(long, default_value = "day")]
+    horizon_unit: HorizonUnit,
+}
+
+impl HorizonArgs {
+    fn resolve(&self) -> Result<PredictionHorizon, String> {
+        match (self.horizon_days, self.horizon) {
+            (Some(days), _) => Ok(PredictionHorizon::from(days)),
+            (None, Some(amount)) => {
+                PredictionHorizon::new(amount, self.horizon_unit).map_err(|e| format!("--horizon: {e}"))
+            }
+            (None, None) => Err("give --horizon-days, or --horizon with --horizon-unit".into()),
+        }
+    }
+}
+
+/// sBG fitted to the survivor counts in `path` (see [`clv_core::retention`]).
+fn retention_fit(
+    path: &std::path::Path,
+    fit_periods: Option<usize>,
+    horizon: usize,
+    penalizer: f64,
+) -> Result<clv_core::retention::RetentionFit, String> {
+    let name = path.display();
+    let active = clv_core::retention::parse_survivors(open(path)?).map_err(|e| format!("{name}: {e}"))?;
+    let k = fit_periods.unwrap_or(active.len().saturating_sub(1));
+    clv_core::retention::fit_retention(&active, k, horizon, &fit_options(penalizer)?)
+        .map_err(|e| format!("{name}: {e}"))
+}
+
+/// The largest count a printed distribution lists one by one.
+const MAX_PMF_N: usize = 1_000;
+
+fn checked_max_n(n: usize) -> Result<usize, String> {
+    if n > MAX_PMF_N {
+        return Err(format!("--pmf/--max-n: at most {MAX_PMF_N} counts are listed (the rest is p_more), got {n}"));
+    }
+    Ok(n)
+}
+
+/// A prediction row with its purchase-count distribution (`predict --pmf N --format json`).
+#[derive(serde::Serialize)]
+struct PmfRow<'a> {
+    #[serde(flatten)]
+    row: &'a PredictionRow,
+    /// P(Y = 0), …, P(Y = N), then P(Y > N).
+    pmf: Vec<f64>,
 }
 
 /// The models `clv predict` was given rather than asked to fit.

@@ -799,3 +799,77 @@ fn a_fit_s_json_is_a_model_card_for_predict() {
     refused(&[&predict[..], &["--model-card", &card, "--unit", "day"]].concat(), &["per week", "use --unit week"]);
     refused(&[&predict[..], &["--params", "r=1,alpha=2"]].concat(), &["--params", "pnbd needs s"]);
 }
+
+/// sBG is reachable: Fader & Hardie (2007) fit the regular cohort's years 1–7
+/// (α̂ = 0.704, β̂ = 1.182; γ, δ here) and project years 8–12.
+#[test]
+fn contract_retention_reproduces_fader_hardie_2007() {
+    let file = data("sbg_regular.csv");
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "retention",
+        "--input",
+        &file,
+        "--fit-periods",
+        "7",
+        "--horizon",
+        "12",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let params = json["report"]["params"].as_array().unwrap();
+    let value = |i: usize| params[i]["value"].as_f64().unwrap();
+    assert!((value(0) - 0.704).abs() < 0.0005 && (value(1) - 1.182).abs() < 0.0005, "{params:?}");
+    let rows = json["projection"].as_array().unwrap();
+    assert_eq!(rows.len(), 12);
+    // Projected years 8–12 against the survivors the paper reports (within 2%).
+    for row in &rows[7..] {
+        let (expected, actual) = (row["expected"].as_f64().unwrap(), row["actual"].as_f64().unwrap());
+        assert!((expected - actual).abs() < 0.02 * actual, "{row}");
+        assert_eq!(row["fitted"], false);
+    }
+    // `clv fit --model sbg` fits every period of the file.
+    let text = ok(&["fit", "--model", "sbg", "--input", &file]);
+    assert!(text.starts_with("sbg: converged") && text.contains("gamma") && text.contains("delta"), "{text}");
+    refused(&["retention", "--input", &data("cdnow_customers_summary.csv")], &["expected a column `active`"]);
+}
+
+/// A new customer's P(X(t) = n) from a model at given parameters: a distribution
+/// (sums to 1) whose mean is the model's E[X(t)] — `lifetimes`' 1.1 at 39 weeks
+/// for BG/NBD on CDNOW (the fixture's unconditional row).
+#[test]
+fn the_unconditional_pmf_is_a_distribution_with_the_models_mean() {
+    let out = ok(&[
+        "pmf",
+        "--model",
+        "bgnbd",
+        "--params",
+        "r=0.242593,alpha=4.413532,a=0.792886,b=2.425754",
+        "--horizon",
+        "39",
+        "--horizon-unit",
+        "week",
+        "--max-n",
+        "200",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let pmf: Vec<f64> = v["pmf"].as_array().unwrap().iter().map(|p| p.as_f64().unwrap()).collect();
+    let total: f64 = pmf.iter().sum::<f64>() + v["more"].as_f64().unwrap();
+    assert!((total - 1.0).abs() < 1e-12, "{total}");
+    let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+    let fixture = std::fs::read_to_string(data("fixtures/lifetimes_predictions.csv")).unwrap();
+    let want: f64 = fixture
+        .lines()
+        .find(|l| l.starts_with("bgnbd_uncond,") && l.contains(",39.0,"))
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((mean - want).abs() < 1e-9 * want, "mean {mean} vs lifetimes {want}");
+    assert!((v["mean"].as_f64().unwrap() - want).abs() < 1e-9 * want);
+    refused(&["pmf", "--model", "bgnbd", "--params", "r=1", "--horizon-days", "10"], &["bgnbd needs alpha"]);
+}

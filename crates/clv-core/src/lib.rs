@@ -39,6 +39,7 @@ pub mod limits;
 pub mod linalg;
 pub mod models;
 pub mod pipeline;
+pub mod retention;
 pub mod simulate;
 pub mod time;
 

@@ -13,6 +13,8 @@ use crate::models::{
     fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, Likelihood, MbgNbd, ModelError, ModelId,
     ParetoNbd, Rfm, Weighted,
 };
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -442,28 +444,63 @@ pub const PREDICTION_COLUMNS: [&str; 13] = [
     "dert",
 ];
 
+/// Each customer's distribution of purchases over the next `t` model units
+/// (in `c`'s order): P(Y = 0), …, P(Y = n_max), then P(Y > n_max), so every
+/// row sums to 1. Computed once per distinct (x, t_x, T).
+pub fn purchase_pmfs(model: &AnyModel, c: &Customers, t: f64, n_max: usize) -> Vec<Vec<f64>> {
+    let mut index: FxHashMap<[u64; 3], usize> = FxHashMap::default();
+    let mut keys: Vec<Rfm> = Vec::new();
+    let slot: Vec<usize> = c
+        .rfm
+        .iter()
+        .map(|r| {
+            *index.entry([r.x.to_bits(), r.t_x.to_bits(), r.t.to_bits()]).or_insert_with(|| {
+                keys.push(*r);
+                keys.len() - 1
+            })
+        })
+        .collect();
+    let pmfs: Vec<Vec<f64>> = keys.par_iter().map(|r| with_tail(model.as_count().purchase_pmf(r, t, n_max))).collect();
+    slot.into_iter().map(|k| pmfs[k].clone()).collect()
+}
+
+/// A pmf over 0..=N with P(> N) appended (clamped at 0 against rounding).
+pub fn with_tail(mut pmf: Vec<f64>) -> Vec<f64> {
+    let listed = crate::total(pmf.iter().copied());
+    pmf.push((1.0 - listed).max(0.0));
+    pmf
+}
+
 /// Per-customer predictions as CSV, full precision (the CLI's `predict
-/// --format csv` and the page's export); cells through `safety`.
-pub fn predictions_csv(rows: &[PredictionRow], safety: &mut CsvSafety) -> String {
+/// --format csv` and the page's export); cells through `safety`. With
+/// `pmfs` (from [`purchase_pmfs`]), columns `p_0 … p_N, p_more` follow.
+pub fn predictions_csv(rows: &[PredictionRow], pmfs: Option<&[Vec<f64>]>, safety: &mut CsvSafety) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(PREDICTION_COLUMNS).expect("in-memory write");
-    for r in rows {
+    let n = pmfs.and_then(|p| p.first()).map_or(0, Vec::len);
+    let pmf_header = (0..n).map(|i| if i + 1 == n { "p_more".to_string() } else { format!("p_{i}") });
+    w.write_record(PREDICTION_COLUMNS.iter().map(|c| c.to_string()).chain(pmf_header)).expect("in-memory write");
+    for (i, r) in rows.iter().enumerate() {
         let v = &r.value;
-        w.write_record([
-            safety.text(&r.user_id).into_owned(),
-            safety.num(r.frequency),
-            safety.num(r.recency),
-            safety.num(r.t),
-            safety.num(v.p_alive),
-            safety.num(v.expected_txn),
-            safety.num(v.expected_spend),
-            safety.num(v.clv),
-            v.txn.median.to_string(),
-            v.txn.lower80.to_string(),
-            v.txn.upper80.to_string(),
-            v.spend_backfilled.to_string(),
-            safety.opt(r.dert),
-        ])
+        let pmf: Vec<String> = pmfs.and_then(|p| p.get(i)).into_iter().flatten().map(|&p| safety.num(p)).collect();
+        w.write_record(
+            [
+                safety.text(&r.user_id).into_owned(),
+                safety.num(r.frequency),
+                safety.num(r.recency),
+                safety.num(r.t),
+                safety.num(v.p_alive),
+                safety.num(v.expected_txn),
+                safety.num(v.expected_spend),
+                safety.num(v.clv),
+                v.txn.median.to_string(),
+                v.txn.lower80.to_string(),
+                v.txn.upper80.to_string(),
+                v.spend_backfilled.to_string(),
+                safety.opt(r.dert),
+            ]
+            .into_iter()
+            .chain(pmf),
+        )
         .expect("in-memory write");
     }
     String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
@@ -506,7 +543,7 @@ mod tests {
         let row =
             |id: &str| PredictionRow { user_id: id.into(), frequency: 1.0, recency: 2.0, t: 3.0, value, dert: None };
         let mut safety = crate::export::CsvSafety::default();
-        let csv = predictions_csv(&[row("=1+1"), row("b")], &mut safety);
+        let csv = predictions_csv(&[row("=1+1"), row("b")], None, &mut safety);
         assert_eq!(csv.lines().nth(1), Some("'=1+1,1,2,3,0.5,-0,,,0,0,1,true,"));
         assert_eq!((safety.neutralised, safety.non_finite), (1, 4));
     }
