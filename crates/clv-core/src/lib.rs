@@ -12,9 +12,10 @@
 //! 2. [`features`] — leakage-safe features at a cutoff: the BTYD summary
 //!    (`frequency, recency, T, monetary_value`), holdout counts, per-user
 //!    feature rows with labels, the summary figures the page shows;
-//! 3. [`models`] — BG/NBD, Pareto/NBD, MBG/NBD, BG/BB, Gamma–Gamma (and
-//!    sBG, not yet used by the page or the CLI), fitted by maximum
-//!    likelihood with honest convergence reports;
+//! 3. [`models`] — BG/NBD, Pareto/NBD, MBG/NBD, BG/BB, Gamma–Gamma and
+//!    sBG, fitted by maximum likelihood with honest convergence reports, or
+//!    taken at given parameters ([`models::given`]); [`retention`] — sBG on a
+//!    cohort's active counts;
 //! 4. [`pipeline`] — what the page's worker and the CLI share: `fit_models`
 //!    under one convergence policy, predictions, their CSV; [`clv`] — the
 //!    discounted value; [`holdout`] and [`evaluate`] — accuracy on held-out time;
