@@ -873,3 +873,30 @@ fn the_unconditional_pmf_is_a_distribution_with_the_models_mean() {
     assert!((v["mean"].as_f64().unwrap() - want).abs() < 1e-9 * want);
     refused(&["pmf", "--model", "bgnbd", "--params", "r=1", "--horizon-days", "10"], &["bgnbd needs alpha"]);
 }
+
+/// A file of ids and dates (no amount) fits the count models — to the same
+/// parameters as with the amounts, which they never read — and says why spend
+/// cannot be estimated.
+#[test]
+fn count_only_data_fits_the_count_models() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-counts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let full = data("cdnow_sample_transactions.csv");
+    let text = std::fs::read_to_string(&full).unwrap();
+    let counts: String = text.lines().map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",") + "\n").collect();
+    assert!(counts.starts_with("user_id,ts\n"));
+    let file = dir.join("counts.csv");
+    std::fs::write(&file, counts).unwrap();
+    let file = file.display().to_string();
+    let inspect: serde_json::Value = serde_json::from_str(&ok(&["inspect", "--input", &file, "--json"])).unwrap();
+    assert_eq!(inspect["counts_only"], true);
+    let fit = |input: &str| {
+        let out = ok(&["fit", "--input", input, "--cutoff", "1997-09-30", "--model", "pnbd", "--json"]);
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["params"].clone()
+    };
+    assert_eq!(fit(&file), fit(&full));
+    refused(
+        &["predict", "--input", &file, "--cutoff", "1997-09-30", "--spend-model", "gg", "--horizon-days", "90"],
+        &["without an amount column counts purchases only", "cannot be estimated"],
+    );
+}

@@ -232,9 +232,14 @@ pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitRep
         }
     }
     if rows.is_empty() {
-        return Err(ModelError::InvalidData(
-            "no repeat buyer with a positive mean spend: Gamma–Gamma has nothing to learn from".into(),
-        ));
+        // Every mean spend 0 is what a file of counts only (no amount column) gives.
+        let why = if c.monetary.iter().all(|m| *m == 0.0) {
+            "no spend to learn from: every customer's mean spend is 0 (a file without an amount column counts \
+             purchases only), so Gamma–Gamma, spend and CLV in money cannot be estimated"
+        } else {
+            "no repeat buyer with a positive mean spend: Gamma–Gamma has nothing to learn from"
+        };
+        return Err(ModelError::InvalidData(why.into()));
     }
     let corr = frequency_spend_correlation(&rows);
     let f = fit::<GammaGamma>(&Weighted { rows, weights }, opts)?;

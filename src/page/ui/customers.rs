@@ -59,6 +59,17 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
         }
     });
     let refresh = move || session.query_table(query());
+    // Without a spend model (a file of counts only, or a Gamma–Gamma that is not a
+    // result) spend and CLV are not money: shown empty, and the reason said.
+    let no_spend = move || {
+        session.models.with(|m| {
+            m.and_then(|r| match &r.spend {
+                Some(f) if f.convergence.converged => None,
+                Some(f) => Some(f.convergence.message.clone()),
+                None => Some(r.spend_error.clone().unwrap_or_else(|| "no spend model was fitted".into())),
+            })
+        })
+    };
     let header = move || {
         COLUMNS
         .iter()
@@ -103,6 +114,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                         {move || session.table.get().map(|t| t.rows.into_iter().map(|r| {
                             let v = r.value;
                             let spend = if v.spend_backfilled { format!("{} *", format::money(v.expected_spend)) } else { format::money(v.expected_spend) };
+                            let (spend, clv) = if no_spend().is_some() { ("—".to_string(), "—".to_string()) } else { (spend, format::money(v.clv)) };
                             view! {
                                 <tr>
                                     <td>{r.user_id}</td>
@@ -112,7 +124,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                                     <td class="num">{format::fixed(v.p_alive, 3)}</td>
                                     <td class="num">{format::fixed(v.expected_txn, 3)}</td>
                                     <td class="num">{spend}</td>
-                                    <td class="num">{format::money(v.clv)}</td>
+                                    <td class="num">{clv}</td>
                                     <td class="num">{format!("{}–{} (median {})", v.txn.lower80, v.txn.upper80, v.txn.median)}</td>
                                 </tr>
                             }
@@ -127,6 +139,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                     })}</span>
                     <button id="next-page" class="button secondary" on:click=move |_| { page.update(|p| *p += 1); refresh(); }>"Next ›"</button>
                 </div>
+                {move || no_spend().map(|why| view! { <p id="no-spend" class="warning">{format!("Spend and CLV are not estimated: {why}.")}</p> })}
                 <p class="hint">"* no repeat purchase yet: spend is the population mean (backfilled). The 80% range is the 10th–90th percentile of the customer's predicted purchase count."</p>
             </section>
         </Show>

@@ -249,8 +249,8 @@ impl ColumnMapping {
     }
 
     /// Check the mapping against the header: user id and timestamp mapped, an
-    /// amount (or both quantity and unit price), and no column past the header's
-    /// last. The error names what is missing, with the header, or the bad column.
+    /// amount, both quantity and unit price, or neither (counts only), and no
+    /// column past the header's last. The error names what is missing, with the header, or the bad column.
     pub fn validate(&self, headers: &[String]) -> Result<(), IngestError> {
         let missing = |what: &str| IngestError::MissingColumn { role: what.to_string(), headers: headers.to_vec() };
         if self.user_id.is_none() {
@@ -259,8 +259,10 @@ impl ColumnMapping {
         if self.timestamp.is_none() {
             return Err(missing("timestamp (e.g. ts, date, InvoiceDate, order_date)"));
         }
-        if self.amount.is_none() && (self.quantity.is_none() || self.unit_price.is_none()) {
-            return Err(missing("amount (e.g. amount, revenue, total, sales), or quantity and unit_price"));
+        // No amount and no price at all is a file of counts (id and date): the
+        // count models fit it; half of quantity × price is a mistake.
+        if self.amount.is_none() && self.unit_price.is_some() && self.quantity.is_none() {
+            return Err(missing("quantity (to multiply unit_price by), or an amount (e.g. amount, revenue, total)"));
         }
         for role in Role::ALL {
             if let Some(i) = self.get(role) {
@@ -277,9 +279,15 @@ impl ColumnMapping {
         Ok(())
     }
 
+    /// Neither an amount nor a unit price: the file counts purchases only
+    /// (each row is worth 0), so spend and value cannot be estimated.
+    pub fn counts_only(&self) -> bool {
+        self.amount.is_none() && self.unit_price.is_none()
+    }
+
     /// Amount is derived from quantity × unit price only when there is no amount column.
     pub fn amount_from_parts(&self) -> bool {
-        self.amount.is_none()
+        self.amount.is_none() && self.unit_price.is_some()
     }
 }
 

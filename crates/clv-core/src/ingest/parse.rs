@@ -294,13 +294,14 @@ impl Reader {
     fn parse<'r>(&self, rec: &Record<'r>) -> Result<ParsedRow<'r>, RowError> {
         let m = &self.map;
         let when = self.date(rec, m.timestamp.expect("validated"))?;
-        let mut amount = match m.amount {
-            Some(ac) => self.number(rec, ac, "amount")?,
-            None => {
+        let mut amount = match (m.amount, m.unit_price) {
+            (Some(ac), _) => self.number(rec, ac, "amount")?,
+            (None, Some(pc)) => {
                 let q = self.number(rec, m.quantity.expect("validated"), "quantity")?;
-                let p = self.number(rec, m.unit_price.expect("validated"), "unit price")?;
-                q * p
+                q * self.number(rec, pc, "unit price")?
             }
+            // Counts only: a purchase with no value.
+            (None, None) => 0.0,
         };
         let mut refund = amount < 0.0;
         if let Some(rc) = m.is_refund {
@@ -345,7 +346,7 @@ impl Reader {
         // Also catches what no single cell shows: quantity × price or a
         // conversion rate overflowing.
         if net.is_nan() || net.abs() > MAX_AMOUNT {
-            let col = m.amount.or(m.unit_price).expect("validated");
+            let col = m.amount.or(m.unit_price).unwrap_or_default();
             let why =
                 format!("{net:e} is beyond ±{MAX_AMOUNT:e}, the largest amount accepted (totals must stay finite)");
             return Err(row_err(Reason::BadAmount, col, why));

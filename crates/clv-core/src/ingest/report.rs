@@ -111,6 +111,10 @@ pub struct IngestReport {
     /// currency, or, when a rates table converted several, the first seen in
     /// alphabetical order, which is not the currency of the converted amounts.
     pub currency: Option<String>,
+    /// No amount column (nor quantity × price): purchases are counted, each
+    /// worth 0 — the count models fit, spend and value are not estimated.
+    #[serde(default)]
+    pub counts_only: bool,
     /// What the user should check, in words: roles found from part of a header,
     /// thin evidence for the decimal separator or date order, placeholder or
     /// look-alike ids, quoted fields over many lines, …
@@ -396,6 +400,13 @@ impl ReportBuilder {
             .collect::<Vec<_>>()
             .join(", ");
         formats.insert("date".into(), date_desc.clone());
+        if info.mapping.counts_only() {
+            self.warnings.push(
+                "no amount column: purchases are counted only — the purchase models (BG/NBD, Pareto/NBD, …) fit, \
+                 but spend per purchase and lifetime value cannot be estimated; map an amount column to get them"
+                    .into(),
+            );
+        }
         if let Some(w) = info.date_order.as_ref().and_then(|d| d.warning()) {
             self.warnings.push(w);
         }
@@ -435,6 +446,7 @@ impl ReportBuilder {
             refunds: t.refunds,
             refund_total: t.refund_total,
             currency: info.currency.clone(),
+            counts_only: info.mapping.counts_only(),
             warnings: self.warnings,
         }
     }

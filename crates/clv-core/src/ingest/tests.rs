@@ -153,6 +153,20 @@ fn currencies_need_a_table() {
 }
 
 #[test]
+fn a_file_of_ids_and_dates_counts_purchases() {
+    let out = run("user_id,date\na,2024-01-01\na,2024-02-01\nb,2024-01-05\n");
+    let r = &out.report;
+    assert_eq!((r.accepted, r.customers, r.net_revenue, r.counts_only), (3, 2, 0.0, true));
+    assert!(r.warnings.iter().any(|w| w.starts_with("no amount column: purchases are counted only")), "{r:?}");
+    assert_eq!(out.transactions.history(0).len(), 2);
+    // A quantity without a price is still counts only; a price without a quantity is a mistake.
+    assert!(run("user_id,date,quantity\na,2024-01-01,2\n").report.counts_only);
+    let err = ingest("user_id,date,unit_price\na,2024-01-01,2\n".as_bytes(), &IngestOptions::default(), &mut |_| {});
+    assert!(err.unwrap_err().to_string().contains("no quantity (to multiply unit_price by)"));
+    assert!(!run("user_id,ts,amount\na,2024-01-01,1\n").report.counts_only);
+}
+
+#[test]
 fn currency_codes_are_case_insensitive() {
     // One currency written two ways is one currency (ISO 4217 codes ignore case).
     let csv = "user_id,ts,amount,currency\na,2024-01-01,10,USD\nb,2024-01-02,5,usd\nc,2024-01-03,1, Usd \n";

@@ -1,0 +1,39 @@
+import { test, expect } from '@playwright/test';
+import * as fs from 'fs';
+import { watchErrors } from './helpers';
+
+// What the peer packages compute, in the page too (issue 14).
+
+test('a file of ids and dates fits the count models and says why spend and CLV are empty', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  // The demo data without its amount and quantity columns.
+  const rows = fs.readFileSync('www/demo/cdnow.csv', 'utf8').trim().split('\n');
+  const path = testInfo.outputPath('counts.csv');
+  fs.writeFileSync(path, rows.map(r => r.split(',').slice(0, 2).join(',')).join('\n') + '\n');
+  await page.goto('/');
+  await page.setInputFiles('#csv', path);
+  await page.click('#analyse');
+  await expect(page.locator('#report')).toContainText('no amount column: purchases are counted only');
+  await page.click('#fit-models');
+  await expect(page.locator('.fit[data-model="pnbd"] .badge')).toHaveText('converged', { timeout: 60_000 });
+  await expect(page.locator('#no-spend')).toContainText('Spend and CLV are not estimated');
+  await expect(page.locator('#no-spend')).toContainText('without an amount column');
+  // The table still ranks by purchases; money columns say nothing rather than a count dressed as money.
+  const first = page.locator('#customer-table tbody tr').first();
+  await expect(first.locator('td').nth(7)).toHaveText('—');
+  expect(errors).toEqual([]);
+});
+
+test('predictions are over the exact horizon, and lifetimes-style discounting is a stated choice', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await page.click('#demo');
+  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
+  await page.click('#fit-models');
+  await expect(page.locator('#models-summary')).toContainText('Predictions over the next 12.86 weeks', { timeout: 60_000 });
+  await expect(page.locator('#models-summary')).toContainText('week by week');
+  await page.selectOption('#discounting', 'lifetimes');
+  await page.click('#fit-models');
+  await expect(page.locator('#models-summary')).toContainText('3 whole months as the lifetimes package sums it', { timeout: 60_000 });
+  expect(errors).toEqual([]);
+});
