@@ -133,9 +133,9 @@ fn features_with_users() {
     ]);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 4);
-    assert!(lines[0].ends_with("cohort,country"));
+    assert!(lines[0].ends_with("cohort,hist_purchase_days,label_orders,label_purchase_days,label_mean_spend,country"));
     assert!(lines[1].starts_with("a,1,10,10,2024-01-01T00:00:00Z,2024-01-01T00:00:00Z,30,30,5,"), "{}", lines[1]);
-    assert!(lines[1].ends_with(",2023-12,DE"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",2023-12,1,1,1,5,DE"), "{}", lines[1]);
     assert!(lines[2].starts_with("b,0,0,0,,,,,7,"), "{}", lines[2]);
 }
 

@@ -7,7 +7,7 @@ mod common;
 use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::value_cohorts;
 use clv_core::cohorts::{build, CohortParams};
-use clv_core::features::{Cutoff, HoldoutSplit, RfmSummary};
+use clv_core::features::{Cutoff, FeatureParams, FeatureTable, HoldoutSplit, RfmSummary};
 use clv_core::forecast::Method;
 use clv_core::ingest::{ingest, IngestOptions, Ingested};
 use clv_core::models::FitOptions;
@@ -52,6 +52,21 @@ fn sample_holdout_total_is_the_papers_1882() {
     let total: u32 = split.rows.iter().map(|r| r.holdout_frequency).sum();
     assert_eq!(total, 1882);
     assert!((split.duration - 39.0).abs() < 1e-9);
+    // The features export carries the same holdout, per customer: its label window
+    // (1997-09-30, +273 days] is the paper's weeks 40–78, and its purchase days sum to 1,882.
+    let params = FeatureParams::new(cutoff(), Horizon::days(273).unwrap(), CohortGrain::Month);
+    let table = FeatureTable::build(&out.transactions, None, params);
+    let label_days: u64 = table.rows.iter().map(|r| r.label_purchase_days).sum();
+    assert_eq!(label_days, 1882);
+    let by_id: std::collections::HashMap<&str, &clv_core::features::FeatureRow> =
+        table.rows.iter().map(|r| (r.user_id.as_str(), r)).collect();
+    for h in &split.rows {
+        let f = by_id[out.transactions.id(h.calibration.customer)];
+        assert_eq!(f.label_purchase_days, u64::from(h.holdout_frequency));
+        let spent = f.label_mean_spend * f.label_purchase_days as f64;
+        assert!((spent - h.holdout_revenue).abs() < 1e-9 * h.holdout_revenue.abs().max(1.0), "{f:?}");
+        assert!(f.label_orders >= f.label_purchase_days);
+    }
 }
 
 fn cohort_params(cutoff: &str) -> CohortParams {

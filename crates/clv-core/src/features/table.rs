@@ -1,6 +1,6 @@
 //! The per-user feature table: users LEFT JOIN history LEFT JOIN label.
 
-use super::{Cutoff, HistoryView, Users};
+use super::{occasions, Cutoff, HistoryView, Users};
 use crate::export::CsvSafety;
 use crate::ingest::Transactions;
 use crate::time::{day_of, format_ts, CohortGrain, Horizon, SECONDS_PER_DAY};
@@ -86,6 +86,16 @@ pub struct FeatureRow {
     /// Label of the signup period ([`CohortGrain::label`] at [`FeatureParams::cohort`]): from the
     /// users-file signup day, else the first transaction's day; `None` with neither.
     pub cohort: Option<String>,
+    /// Days with a purchase on or before the cutoff (the BTYD count: same-day orders are one
+    /// purchase occasion), beside `hist_txn_cnt`, which counts order rows.
+    pub hist_purchase_days: u64,
+    /// Order rows (refund rows excluded) in the label window `(t0, t0 + H]`.
+    pub label_orders: u64,
+    /// Days with a purchase in the label window: the holdout `frequency` of `lifetimes`'
+    /// calibration/holdout frame (refunds netted into the day they return, as in the summary).
+    pub label_purchase_days: u64,
+    /// Mean net amount per purchase day in the label window (`monetary_value_holdout`), 0 without one.
+    pub label_mean_spend: f64,
     /// Users-file attribute values, one per [`FeatureTable::attribute_names`]; empty without a users file.
     pub attributes: Vec<String>,
 }
@@ -162,7 +172,7 @@ impl FeatureTable {
 
     /// The fixed CSV columns of [`FeatureTable::to_csv`], in order: one per [`FeatureRow`] field
     /// except `attributes`, whose columns follow, named by `attribute_names`.
-    pub const COLUMNS: [&'static str; 15] = [
+    pub const COLUMNS: [&'static str; 19] = [
         "user_id",
         "hist_txn_cnt",
         "hist_revenue",
@@ -178,6 +188,10 @@ impl FeatureTable {
         "arpu",
         "log_hist_revenue",
         "cohort",
+        "hist_purchase_days",
+        "label_orders",
+        "label_purchase_days",
+        "label_mean_spend",
     ];
 
     /// One row per user; ids and users-file attributes are user text,
@@ -206,6 +220,10 @@ impl FeatureTable {
                 safety.num(r.arpu),
                 safety.num(r.log_hist_revenue),
                 r.cohort.clone().unwrap_or_default(),
+                r.hist_purchase_days.to_string(),
+                r.label_orders.to_string(),
+                r.label_purchase_days.to_string(),
+                safety.num(r.label_mean_spend),
             ];
             let attributes: Vec<String> = r.attributes.iter().map(|a| safety.text(a).into_owned()).collect();
             w.write_record(fixed.into_iter().chain(attributes)).expect("in-memory write");
@@ -224,7 +242,15 @@ fn feature_row(
     let view = p.cutoff().history(h);
     let hist = history_features(view);
     let window = p.label_window();
-    let label_y = crate::total(h[view.rows().len()..].iter().take_while(|t| t.ts < window.end).map(|t| t.amount));
+    let after = &h[view.rows().len()..];
+    let label = &after[..after.partition_point(|t| t.ts < window.end)];
+    let label_y = crate::total(label.iter().map(|t| t.amount));
+    let mut days = Vec::new();
+    occasions(view.rows(), &mut days);
+    let hist_purchase_days = days.len() as u64;
+    occasions(label, &mut days);
+    let label_mean_spend =
+        if days.is_empty() { 0.0 } else { crate::total(days.iter().map(|o| o.amount)) / days.len() as f64 };
     let recency = hist.last.map(|ts| p.cutoff().day - day_of(ts));
     let start = signup.or(hist.first.map(day_of));
     let tenure = hist.first.map(|ts| p.cutoff().day - day_of(ts));
@@ -246,6 +272,10 @@ fn feature_row(
         arpu: hist.revenue / months.max(1.0),
         log_hist_revenue: hist.revenue.max(0.0).ln_1p(),
         cohort: start.map(|d| p.cohort().label(d)),
+        hist_purchase_days,
+        label_orders: label.iter().filter(|t| t.amount >= 0.0).count() as u64,
+        label_purchase_days: days.len() as u64,
+        label_mean_spend,
         attributes,
     }
 }

@@ -87,6 +87,7 @@ fn feature_table_values() {
     assert_eq!((r.hist_txn_cnt, r.hist_revenue, r.hist_aov), (2, 35.0, 17.5));
     assert_eq!((r.recency_days, r.tenure_days), (Some(19), Some(60)));
     assert_eq!(r.label_y, 8.0);
+    assert_eq!((r.hist_purchase_days, r.label_orders, r.label_purchase_days, r.label_mean_spend), (2, 1, 1, 8.0));
     assert_eq!(r.arpu, 35.0 / 2.0);
     assert!((r.log_hist_revenue - 36f64.ln()).abs() < 1e-12);
     assert_eq!(r.cohort.as_deref(), Some("1970-01"));
@@ -111,7 +112,12 @@ fn users_file_left_joins() {
     assert_eq!((t.rows[1].hist_txn_cnt, t.rows[1].label_y, t.rows[1].recency_days), (0, 0.0, None));
     assert_eq!(t.rows[1].cohort.as_deref(), Some("1970-02-10"));
     assert!(t.to_csv(&mut Default::default()).starts_with("user_id,hist_txn_cnt,"));
-    assert!(t.to_csv(&mut Default::default()).lines().next().unwrap().ends_with(",cohort,country,emb_0"));
+    assert!(t
+        .to_csv(&mut Default::default())
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(",cohort,hist_purchase_days,label_orders,label_purchase_days,label_mean_spend,country,emb_0"));
 }
 
 #[test]
@@ -156,7 +162,7 @@ proptest! {
         let b = Transactions::from_pairs(to_pairs(&after_edit));
         let p = FeatureParams::new(cut, Horizon::days(30).unwrap(), CohortGrain::Week);
         let strip = |t: FeatureTable| {
-            let mut rows: Vec<FeatureRow> = t.rows.into_iter().map(|mut r| { r.label_y = 0.0; r }).collect();
+            let mut rows: Vec<FeatureRow> = t.rows.into_iter().map(|mut r| { r.label_y = 0.0; r.label_orders = 0; r.label_purchase_days = 0; r.label_mean_spend = 0.0; r }).collect();
             rows.sort_by(|x, y| x.user_id.cmp(&y.user_id));
             rows
         };
