@@ -406,6 +406,10 @@ pub struct PredictionRow {
     /// Pareto/NBD only, with a positive discount rate: discounted expected
     /// residual transactions over the customer's whole remaining life.
     pub dert: Option<f64>,
+    /// BG/BB only: P(alive at the start of the next period), beside `p_alive`
+    /// (alive at the end of the last observed one) — BTYD's `bgbb.PAlive`.
+    #[serde(default)]
+    pub p_alive_next: Option<f64>,
 }
 
 /// Predict every customer of `c` with a fitted count model over `p`'s horizon, in `c`'s order. Each
@@ -427,13 +431,17 @@ pub fn predict(model: &AnyModel, spend: Option<&GammaGamma>, c: &Customers, p: &
             t: r.t,
             value,
             dert: dert(r),
+            p_alive_next: match model {
+                AnyModel::Bgbb(m) => Some(m.p_alive_next(r)),
+                _ => None,
+            },
         })
         .collect()
 }
 
 /// Header of [`predictions_csv`]: the [`PredictionRow`] fields with its `value` flattened and `txn`
 /// split into `txn_median`, `txn_lower80` and `txn_upper80`; a `dert` cell is empty when there is none.
-pub const PREDICTION_COLUMNS: [&str; 13] = [
+pub const PREDICTION_COLUMNS: [&str; 14] = [
     "user_id",
     "frequency",
     "recency",
@@ -447,6 +455,7 @@ pub const PREDICTION_COLUMNS: [&str; 13] = [
     "txn_upper80",
     "spend_backfilled",
     "dert",
+    "p_alive_next",
 ];
 
 /// Each customer's distribution of purchases over the next `t` model units
@@ -502,6 +511,7 @@ pub fn predictions_csv(rows: &[PredictionRow], pmfs: Option<&[Vec<f64>]>, safety
                 v.txn.upper80.to_string(),
                 v.spend_backfilled.to_string(),
                 safety.opt(r.dert),
+                safety.opt(r.p_alive_next),
             ]
             .into_iter()
             .chain(pmf),
@@ -545,11 +555,18 @@ mod tests {
             spend_backfilled: true,
             clv: f64::NAN,
         };
-        let row =
-            |id: &str| PredictionRow { user_id: id.into(), frequency: 1.0, recency: 2.0, t: 3.0, value, dert: None };
+        let row = |id: &str| PredictionRow {
+            user_id: id.into(),
+            frequency: 1.0,
+            recency: 2.0,
+            t: 3.0,
+            value,
+            dert: None,
+            p_alive_next: None,
+        };
         let mut safety = crate::export::CsvSafety::default();
         let csv = predictions_csv(&[row("=1+1"), row("b")], None, &mut safety);
-        assert_eq!(csv.lines().nth(1), Some("'=1+1,1,2,3,0.5,-0,,,0,0,1,true,"));
+        assert_eq!(csv.lines().nth(1), Some("'=1+1,1,2,3,0.5,-0,,,0,0,1,true,,"));
         assert_eq!((safety.neutralised, safety.non_finite), (1, 4));
     }
 }

@@ -44,6 +44,14 @@ impl BgBb {
     fn ln_alive_term(&self, c: &Rfm) -> f64 {
         self.ln_purchases(c.x, c.t) + ln_beta_ratio(self.gamma, self.delta, c.t)
     }
+
+    /// P(alive at the start of the next period | x, t_x, n): alive after period
+    /// n *and* surviving its end, P(alive) · E[1 − θ | alive] = P(alive) ·
+    /// (δ + n)/(γ + δ + n) — what BTYD's `bgbb.PAlive` reports, beside
+    /// [`CountModel::p_alive`] (alive at the end of the last observed period).
+    pub fn p_alive_next(&self, c: &Rfm) -> f64 {
+        self.p_alive(c) * (self.delta + c.t) / (self.gamma + self.delta + c.t)
+    }
 }
 
 fn no_dropout(_: &[f64]) -> String {
@@ -235,6 +243,22 @@ mod tests {
 
     fn fhs() -> BgBb {
         BgBb::new(1.204, 0.750, 0.657, 2.783).unwrap()
+    }
+
+    /// Against numerical integration over p and θ (mpmath, the fixture's script).
+    #[test]
+    fn p_alive_now_and_next_period_match_an_independent_integration() {
+        let m = fhs();
+        let text = include_str!("../../../../tests/data/fixtures/bgbb_palive_mpmath.csv");
+        let mut rows = 0;
+        for line in text.lines().skip(1) {
+            let v: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
+            let c = Rfm::new(v[0], v[1], v[2]);
+            assert!((m.p_alive(&c) - v[3]).abs() < 1e-12, "{line}: {}", m.p_alive(&c));
+            assert!((m.p_alive_next(&c) - v[4]).abs() < 1e-12, "{line}: {}", m.p_alive_next(&c));
+            rows += 1;
+        }
+        assert_eq!(rows, 8);
     }
 
     #[test]
