@@ -19,6 +19,7 @@ use clv_core::pipeline::{
 };
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{CohortGrain, Day, Horizon, HorizonUnit, PredictionHorizon, TimeUnit};
+use clv_core::tracking::{increments, TrackingFrame};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -166,6 +167,24 @@ enum Command {
         /// List P(X = n) up to this n; the rest is the `more` row.
         #[arg(long, default_value_t = 10)]
         max_n: usize,
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+    },
+    /// The tracking plot from acquisition: repeat purchases per period since the first
+    /// customer's first purchase, actual beside what each model (fitted at --cutoff)
+    /// expects, calibration and holdout on one axis.
+    Tracking {
+        #[command(flatten)]
+        input: InputArgs,
+        #[arg(long)]
+        cutoff: Day,
+        /// Last day tracked (default: the last purchase day).
+        #[arg(long)]
+        holdout_end: Option<Day>,
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        #[arg(long, default_value_t = 0.0)]
+        penalizer: f64,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
@@ -511,6 +530,50 @@ fn run(cli: Cli) -> CliResult {
                     "model": kind.id(), "unit": unit, "t": t, "mean": mean,
                     "pmf": &pmf[..pmf.len() - 1], "more": pmf[pmf.len() - 1],
                 })),
+            }
+        }
+        Command::Tracking { input, cutoff, holdout_end, unit, penalizer, format } => {
+            let opts = fit_options(penalizer)?;
+            let out = read(&input)?;
+            let cutoff = checked_cutoff(cutoff, &out.transactions)?;
+            let last = out.transactions.all().map(|t| clv_core::time::day_of(t.ts)).max().unwrap_or(cutoff.day);
+            let end = holdout_end.map_or(last, |d| d.number());
+            if end < cutoff.day {
+                return Err("--holdout-end must not be before --cutoff".into());
+            }
+            check_near_data("holdout end", end, &out.transactions).map_err(|e| format!("--holdout-end: {e}"))?;
+            let frame = TrackingFrame::build(&out.transactions, cutoff, end, unit);
+            let customers =
+                Customers::from_summary(&RfmSummary::build(&out.transactions, cutoff, unit), &out.transactions);
+            let set = fit_models(&ModelKind::CONTINUOUS, false, &customers, &opts, &mut |_, _, _| {});
+            for (kind, why) in &set.failed {
+                eprintln!("note: {}: not tracked: {why}", kind.code());
+            }
+            let models: Vec<(ModelKind, Vec<f64>)> =
+                set.fitted.iter().map(|(k, m)| (*k, frame.expected_cumulative(m.as_count()))).collect();
+            match format {
+                Format::Json => print_json(&serde_json::json!({
+                    "unit": unit, "customers": frame.customers(), "periods": frame.periods,
+                    "expected_cumulative": models.iter().map(|(k, e)| (k.code().to_string(), serde_json::json!(e))).collect::<serde_json::Map<_, _>>(),
+                })),
+                Format::Csv => {
+                    let mut out = String::from("period,start,end,phase,actual,cumulative_actual");
+                    for (k, _) in &models {
+                        out += &format!(",{0},{0}_cumulative", k.code());
+                    }
+                    out.push('\n');
+                    let incs: Vec<Vec<f64>> = models.iter().map(|(_, e)| increments(e)).collect();
+                    for (i, p) in frame.periods.iter().enumerate() {
+                        let phase = if p.holdout { "holdout" } else { "calibration" };
+                        out +=
+                            &format!("{},{},{},{phase},{},{}", p.period, p.start, p.end, p.actual, p.cumulative_actual);
+                        for (m, (_, e)) in models.iter().enumerate() {
+                            out += &format!(",{},{}", incs[m][i], e[i]);
+                        }
+                        out.push('\n');
+                    }
+                    write_stdout(&out)
+                }
             }
         }
         Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, json } => {

@@ -926,3 +926,18 @@ fn bgbb_predicts_over_periods_with_p_alive_next() {
     assert!((p_alive - 0.11610).abs() < 2e-3 && (p_next - 0.10802).abs() < 2e-3, "{first:?}");
     assert!(p_next < p_alive);
 }
+
+/// `clv tracking`: the FHL (2005) tracking plot's data, every continuous model.
+#[test]
+fn tracking_from_acquisition_has_the_papers_totals_and_every_model() {
+    let tx = data("cdnow_sample_transactions.csv");
+    let csv = ok(&["tracking", "--input", &tx, "--cutoff", "1997-09-30", "--holdout-end", "1998-06-30"]);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0].join(","), "period,start,end,phase,actual,cumulative_actual,bgnbd,bgnbd_cumulative,pnbd,pnbd_cumulative,mbgnbd,mbgnbd_cumulative");
+    assert_eq!(rows.len(), 79);
+    assert_eq!((rows[39][3], rows[39][5]), ("calibration", "2457"));
+    assert_eq!((rows[40][3], rows[78][5]), ("holdout", "4339"));
+    // BG/NBD fitted here is the published fit to 5 digits: its expected cumulative at week 78 too.
+    let bgnbd: f64 = rows[78][7].parse().unwrap();
+    assert!((bgnbd - 4160.6).abs() < 0.5, "{bgnbd}");
+}

@@ -43,6 +43,7 @@ pub mod pipeline;
 pub mod retention;
 pub mod simulate;
 pub mod time;
+pub mod tracking;
 
 /// Sum starting from +0.0: `Iterator::sum` of no floats is −0.0, which
 /// would print as "-0" in a result table.
