@@ -81,6 +81,10 @@ test('holdout evaluation: metrics beside the naive baseline, the guide, and the 
   await expect(page.locator('#metric-guide')).toContainText('median');
   await expect(page.locator('#tracking-chart path.line')).toHaveCount(5);
   await expect(page.locator('#decile-chart rect')).toHaveCount(20);
+  // From acquisition: actual and the three models over 78 weeks, the cutoff marked at week 39.
+  await expect(page.locator('#acquisition-chart path.line')).toHaveCount(4);
+  await expect(page.locator('#acquisition-chart line.marker')).toHaveCount(1);
+  await expect(page.locator('#acquisition-chart')).toContainText('cutoff');
   await page.screenshot({ path: testInfo.outputPath('holdout.png'), fullPage: true });
   expect(errors).toEqual([]);
 });

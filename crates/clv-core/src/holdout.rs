@@ -97,6 +97,20 @@ pub struct HoldoutReport {
     /// Models that are not scored — their fit failed outright or did not
     /// converge — with the reason.
     pub failed: Vec<(ModelId, String)>,
+    /// The tracking plot from acquisition (calibration and holdout on one axis).
+    #[serde(default)]
+    pub from_acquisition: AcquisitionTracking,
+}
+
+/// The tracking plot from acquisition ([`crate::tracking`]): per period since
+/// the first acquisition, actual repeat purchases and each converged model's
+/// expected cumulative curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AcquisitionTracking {
+    /// Actual repeat purchase days per period, with which periods are holdout.
+    pub periods: Vec<crate::tracking::TrackingPeriod>,
+    /// Per converged model, the expected cumulative repeat purchases at each period's end.
+    pub expected: Vec<(ModelId, Vec<f64>)>,
 }
 
 /// A forecast for one customer: mean, predictive pmf (long enough to hold
@@ -246,6 +260,11 @@ pub fn evaluate(
     let failed = set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect();
     let naive: Vec<Forecast> = rows.iter().zip(&actual).map(|(r, a)| naive_forecast(r, d, *a as usize)).collect();
     models.push(score(ModelId::Naive, &naive.iter().collect::<Vec<_>>(), &actual, &weights, None));
+    let frame = crate::tracking::TrackingFrame::build(tx, split.cutoff, split.holdout_end_day, split.calibration.unit);
+    let from_acquisition = AcquisitionTracking {
+        expected: set.fitted.iter().map(|(k, m)| (k.id(), frame.expected_cumulative(m.as_count()))).collect(),
+        periods: frame.periods,
+    };
     let mut cumulative = 0.0;
     let tracking = split
         .per_period
@@ -268,5 +287,6 @@ pub fn evaluate(
         tracking,
         guide: METRIC_GUIDE.to_string(),
         failed,
+        from_acquisition,
     })
 }

@@ -112,3 +112,31 @@ fn gamma_gamma_and_clv_match_lifetimes() {
         assert!(rel(got, want) < 1e-9, "{c:?}: CLV {got} vs {want}");
     }
 }
+
+/// P(Y(t) = n | x, t_x, T) and a new customer's P(X(t) = n), against mpmath's
+/// integration of the individual-level models over their mixing distributions
+/// (`make_pmf_fixtures.py`): an independent check of the closed forms.
+#[test]
+fn purchase_pmfs_match_an_independent_integration() {
+    let bg = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
+    let pn = ParetoNbd::new(0.553276, 10.577613, 0.606214, 11.667915).unwrap();
+    let (mut checked, mut worst) = (0, 0.0f64);
+    for r in rows("pmf_mpmath.csv") {
+        let model: &dyn CountModel = match r[0].as_str() {
+            "bgnbd" => &bg,
+            "pnbd" => &pn,
+            other => panic!("{other}"),
+        };
+        let (t, n, want) = (num(&r[5]), num(&r[6]) as usize, num(&r[7]));
+        let got = match r[1].as_str() {
+            "conditional" => model.purchase_pmf(&Rfm::new(num(&r[2]), num(&r[3]), num(&r[4])), t, n)[n],
+            _ => model.unconditional_pmf(t, n)[n],
+        };
+        let e = rel(got, want);
+        worst = worst.max(e);
+        assert!(e < 1e-9, "{r:?}: {got} vs {want}");
+        checked += 1;
+    }
+    assert_eq!(checked, 180);
+    assert!(worst < 1e-9, "{worst}");
+}

@@ -89,9 +89,16 @@ fn y_grid(f: &Frame) -> impl IntoView {
         .collect_view()
 }
 
-/// Lines over periods 1..n with a legend; `series`: (name, values).
+/// Lines over periods 1..n with a legend; `series`: (name, values);
+/// `marker`: a labelled vertical line at that period (e.g. the cutoff).
 #[component]
-pub fn LineChart(id: &'static str, series: Vec<(String, Vec<f64>)>, x_label: String, y_label: String) -> impl IntoView {
+pub fn LineChart(
+    id: &'static str,
+    series: Vec<(String, Vec<f64>)>,
+    x_label: String,
+    y_label: String,
+    #[prop(optional)] marker: Option<(f64, &'static str)>,
+) -> impl IntoView {
     let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
     let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
     let f = Frame { width: 640.0, height: 280.0, left: 56.0, bottom: 36.0, x_max: n as f64, y_max: nice_max(top) };
@@ -117,6 +124,10 @@ pub fn LineChart(id: &'static str, series: Vec<(String, Vec<f64>)>, x_label: Str
                 {grid}
                 {xt}
                 {lines}
+                {marker.map(|(at, label)| view! {
+                    <line x1=f.x(at) x2=f.x(at) y1=f.y(f.y_max) y2=f.y(0.0) class="marker" stroke-dasharray="4 3" />
+                    <text x=f.x(at) + 4.0 y=f.y(f.y_max) + 12.0 class="tick">{label}</text>
+                })}
                 <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
                 <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label}</text>
             </svg>

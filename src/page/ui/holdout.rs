@@ -81,6 +81,18 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
     for (i, m) in r.models.iter().enumerate() {
         series.push((m.model.label().to_string(), r.tracking.iter().map(|p| p.predicted[i].1).collect()));
     }
+    // From the first acquisition: how the models describe the calibration period and forecast the holdout.
+    let acquisition = (!r.from_acquisition.periods.is_empty()).then(|| {
+        let a = &r.from_acquisition;
+        let mut series = vec![("actual".to_string(), a.periods.iter().map(|p| p.cumulative_actual).collect::<Vec<_>>())];
+        series.extend(a.expected.iter().map(|(m, e)| (m.label().to_string(), e.clone())));
+        let cutoff = a.periods.iter().filter(|p| !p.holdout).count() as f64;
+        view! {
+            <h3>"Repeat purchases since the first customer joined: calibration, then holdout"</h3>
+            <p class="hint">"Each line adds up, period by period, the repeat purchases of the customers who had joined by the cutoff; a model's line is what it expects of them from their own first purchase. Left of the dashed line the model was fitted; right of it, it forecasts."</p>
+            <LineChart id="acquisition-chart" series x_label=format!("{unit}s since the first purchase in the data") y_label="cumulative repeat purchases".to_string() marker=(cutoff, "cutoff") />
+        }
+    });
     let best = r.models.iter().filter(|m| m.model != ModelId::Naive).max_by(|a, b| a.log_score.total_cmp(&b.log_score));
     let deciles = best.map(|m| {
         let groups = m.deciles.iter().map(|d| (d.decile.to_string(), d.predicted, d.actual)).collect();
@@ -100,6 +112,7 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         <p id="metric-guide" class="guide">{r.guide.clone()}</p>
         <h3>"Cumulative repeat purchases in the holdout"</h3>
         <LineChart id="tracking-chart" series x_label=format!("{unit}s after the cutoff") y_label="cumulative purchases".to_string() />
+        {acquisition}
         {deciles}
     }
 }

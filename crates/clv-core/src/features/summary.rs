@@ -176,6 +176,16 @@ pub struct HoldoutSplit {
     /// Purchase occasions of calibration customers in each holdout period
     /// (unit-long, the last one possibly shorter): the tracking curve's actuals.
     pub per_period: Vec<u64>,
+    /// The cutoff (the calibration period's last day).
+    #[serde(default = "no_day")]
+    pub cutoff: Cutoff,
+    /// The holdout's last day, as a day number.
+    #[serde(default)]
+    pub holdout_end_day: i64,
+}
+
+fn no_day() -> Cutoff {
+    Cutoff::day(0)
 }
 
 impl HoldoutSplit {
@@ -207,6 +217,14 @@ impl HoldoutSplit {
                 }
             })
             .collect();
-        HoldoutSplit { calibration, rows, duration, holdout_end: format_day(holdout_end_day), per_period }
+        HoldoutSplit {
+            calibration,
+            rows,
+            duration,
+            holdout_end: format_day(holdout_end_day),
+            per_period,
+            cutoff,
+            holdout_end_day,
+        }
     }
 }
