@@ -5,7 +5,7 @@ use clv_core::clv::{ClvParams, Discounting};
 use clv_core::export::CsvSafety;
 use clv_core::features::{
     check_near_data, looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit,
-    RfmSummary, SummaryStats, Users,
+    Periods, RfmSummary, SummaryStats, Users,
 };
 use clv_core::holdout;
 use clv_core::ingest::{
@@ -58,6 +58,10 @@ enum Command {
         cutoff: Day,
         #[arg(long, default_value = "week")]
         unit: TimeUnit,
+        /// Count calendar weeks (Monday–Sunday) or months instead of elapsed time, as lifetimes'
+        /// freq="W"/"M": purchases in one period are one transaction (overrides --unit).
+        #[arg(long)]
+        calendar: Option<CohortGrain>,
         /// Label window of the JSON output's `stats` (the page's Summary figures), in days.
         #[arg(long, default_value = "90")]
         horizon_days: Horizon,
@@ -312,6 +316,21 @@ struct ModelInput {
     cutoff: Option<Day>,
     #[arg(long, default_value = "week")]
     unit: TimeUnit,
+    /// Summarise a transaction file in calendar weeks or months (see `clv summary --calendar`).
+    #[arg(long)]
+    calendar: Option<CohortGrain>,
+}
+
+impl ModelInput {
+    /// How a transaction file is summarised: elapsed `--unit`s or `--calendar` periods.
+    fn periods(&self) -> Periods {
+        self.calendar.map_or(Periods::Elapsed(self.unit), Periods::Calendar)
+    }
+
+    /// The unit the models' rates are per.
+    fn time_unit(&self) -> TimeUnit {
+        self.periods().unit()
+    }
 }
 
 #[derive(Args)]
@@ -367,10 +386,12 @@ fn run(cli: Cli) -> CliResult {
                 write_stdout(&report_text(&out.report))
             }
         }
-        Command::Summary { input, cutoff, unit, horizon_days, format } => {
+        Command::Summary { input, cutoff, unit, calendar, horizon_days, format } => {
             let out = read(&input)?;
             let cutoff = checked_cutoff(cutoff, &out.transactions)?;
-            let summary = RfmSummary::build(&out.transactions, cutoff, unit);
+            let periods = calendar.map_or(Periods::Elapsed(unit), Periods::Calendar);
+            let unit = periods.unit();
+            let summary = RfmSummary::build_in(&out.transactions, cutoff, periods);
             match format {
                 Format::Csv => write_export(&summary.to_csv(&out.transactions, safety), safety),
                 Format::Json => {
@@ -406,7 +427,7 @@ fn run(cli: Cli) -> CliResult {
             // Contract retention: the input is one cohort's active counts, not customers.
             let r = retention_fit(&data.input.input, None, 0, penalizer)?;
             if json {
-                print_json(&fit_json(&r.report, data.unit))
+                print_json(&fit_json(&r.report, data.time_unit()))
             } else {
                 write_stdout(&fit_text(&r.report))
             }
@@ -429,8 +450,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Fit { data, model, penalizer, json } => {
             let opts = fit_options(penalizer)?;
             let customers = load_customers(&data)?;
-            let input = data.input;
-            let name = input.input.display().to_string();
+            let name = data.input.input.display().to_string();
             let (report, frequency) = if model == ModelId::Gg {
                 (fit_spend(&customers, &opts).map_err(|e| format!("{name}: {e}"))?.1, None)
             } else {
@@ -442,7 +462,7 @@ fn run(cli: Cli) -> CliResult {
                 (r, bins)
             };
             if json {
-                let mut v = fit_json(&report, data.unit);
+                let mut v = fit_json(&report, data.time_unit());
                 if let Some(bins) = frequency {
                     v["frequency_fit"] = serde_json::to_value(bins).map_err(|e| e.to_string())?;
                 }
@@ -466,11 +486,11 @@ fn run(cli: Cli) -> CliResult {
             format,
         } => {
             let opts = fit_options(penalizer)?;
-            let clv =
-                ClvParams::new(horizon.resolve()?, discount_rate, data.unit, discounting).map_err(|e| e.to_string())?;
+            let clv = ClvParams::new(horizon.resolve()?, discount_rate, data.time_unit(), discounting)
+                .map_err(|e| e.to_string())?;
             let customers = load_customers(&data)?;
             let name = data.input.input.display().to_string();
-            let given = Given::read(model, params, spend_params, &model_card, data.unit)?;
+            let given = Given::read(model, params, spend_params, &model_card, data.time_unit())?;
             let model = given.count.as_ref().map_or(model, |(kind, _)| *kind);
             check_sizes(model, &customers, Some(&clv)).map_err(|e| format!("{name}: {e}"))?;
             let spend = match spend_model {
@@ -773,7 +793,7 @@ fn ingest_file(args: &InputArgs) -> Result<Ingested, String> {
 
 /// Customers from a summary file, or from transactions summarised at --cutoff.
 fn load_customers(data: &ModelInput) -> Result<Customers, String> {
-    let (args, cutoff, unit) = (&data.input, data.cutoff, data.unit);
+    let (args, cutoff, periods) = (&data.input, data.cutoff, data.periods());
     let name = args.input.display().to_string();
     let mut head = Vec::new();
     std::io::Read::read_to_end(&mut std::io::Read::take(open(&args.input)?, 64 * 1024), &mut head)
@@ -787,7 +807,7 @@ fn load_customers(data: &ModelInput) -> Result<Customers, String> {
         .ok_or_else(|| format!("{name} holds transactions: give --cutoff YYYY-MM-DD (the last day of history)"))?;
     let out = read(args)?;
     let cutoff = checked_cutoff(cutoff, &out.transactions)?;
-    Ok(Customers::from_summary(&RfmSummary::build(&out.transactions, cutoff, unit), &out.transactions))
+    Ok(Customers::from_summary(&RfmSummary::build_in(&out.transactions, cutoff, periods), &out.transactions))
 }
 
 /// `--cutoff` read and checked against the purchases (a typo'd year is an

@@ -941,3 +941,29 @@ fn tracking_from_acquisition_has_the_papers_totals_and_every_model() {
     let bgnbd: f64 = rows[78][7].parse().unwrap();
     assert!((bgnbd - 4160.6).abs() < 0.5, "{bgnbd}");
 }
+
+/// `--calendar week|month`: lifetimes' `freq="W"`/`"M"` summaries — purchases in
+/// one calendar period are one transaction, times count period boundaries.
+#[test]
+fn calendar_periods_summarise_as_lifetimes_freq() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-cal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tx.csv");
+    // 2024-01-01 is a Monday; the cutoff 2024-03-03 a Sunday.
+    std::fs::write(&file, "user_id,ts,amount\na,2024-01-01,10\na,2024-01-03,5\na,2024-01-08,7\na,2024-02-20,4\n")
+        .unwrap();
+    let f = file.display().to_string();
+    let summary = |extra: &[&str]| {
+        let out = ok(&[&["summary", "--input", &f, "--cutoff", "2024-03-03"][..], extra].concat());
+        out.lines().nth(1).unwrap().to_string()
+    };
+    assert_eq!(summary(&["--calendar", "week"]), "a,2,7,8,5.5");
+    assert_eq!(summary(&["--calendar", "month"]), "a,1,1,2,4");
+    assert_eq!(summary(&["--unit", "day"]), "a,3,50,62,5.333333333333333");
+    // The models take the same option (and their rates are then per calendar period).
+    let cdnow = data("cdnow_sample_transactions.csv");
+    let fit =
+        ok(&["fit", "--input", &cdnow, "--cutoff", "1997-09-30", "--calendar", "week", "--model", "bgnbd", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&fit).unwrap();
+    assert_eq!((v["unit"].as_str(), v["converged"].as_bool()), (Some("week"), Some(true)));
+}

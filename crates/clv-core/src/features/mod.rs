@@ -12,7 +12,7 @@ mod table;
 mod users;
 
 pub use stats::{NoCustomers, SummaryPreviewRow, SummaryStats, PREVIEW_ROWS};
-pub use summary::{HoldoutRow, HoldoutSplit, RfmRow, RfmSummary};
+pub use summary::{HoldoutRow, HoldoutSplit, Periods, RfmRow, RfmSummary};
 pub use summary_input::{looks_like_summary, parse_summary, SummaryInput, SummaryRow};
 pub use table::{FeatureParams, FeatureRow, FeatureTable};
 pub use users::{parse_users, UserRow, Users};

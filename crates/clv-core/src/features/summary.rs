@@ -9,7 +9,7 @@
 use super::{occasions, Cutoff, Occasion};
 use crate::export::CsvSafety;
 use crate::ingest::Transactions;
-use crate::time::{format_day, TimeUnit};
+use crate::time::{civil_from_days, format_day, CohortGrain, TimeUnit};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +66,15 @@ impl RfmSummary {
     /// assert_eq!((r.frequency, r.recency, r.t, r.monetary_value), (1, 1.0, 2.0, 4.0));
     /// ```
     pub fn build(tx: &Transactions, cutoff: Cutoff, unit: TimeUnit) -> RfmSummary {
+        Self::build_in(tx, cutoff, Periods::Elapsed(unit))
+    }
+
+    /// The summary with times counted in `periods`: elapsed time in a unit
+    /// ([`RfmSummary::build`]), or whole calendar periods as `lifetimes`'
+    /// `freq="W"`/`"M"` — purchases in one calendar week (Monday–Sunday) or
+    /// month are one transaction, and recency and `T` count period boundaries.
+    pub fn build_in(tx: &Transactions, cutoff: Cutoff, periods: Periods) -> RfmSummary {
+        let unit = periods.unit();
         // Customers are independent: summarised in parallel blocks, whose
         // rows are then copied into place in parallel too (a million
         // customers' rows are 40 MB; one thread would copy them alone).
@@ -81,7 +90,7 @@ impl RfmSummary {
                         continue;
                     }
                     occasions(cutoff.history(h).rows(), &mut buf);
-                    if let Some((frequency, recency, t, monetary_value)) = summarise(&buf, cutoff.day, unit) {
+                    if let Some((frequency, recency, t, monetary_value)) = summarise(&mut buf, cutoff.day, periods) {
                         rows.push(RfmRow { customer: c, frequency, recency, t, monetary_value });
                     }
                 }
@@ -139,14 +148,64 @@ impl RfmSummary {
 
 /// `(x, t_x, T, m)` from the purchase occasions up to the cutoff; `None` when
 /// there is no purchase.
-fn summarise(occ: &[Occasion], cutoff_day: i64, unit: TimeUnit) -> Option<(u32, f64, f64, f64)> {
+/// How the summary counts time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Periods {
+    /// Elapsed time in a unit: one transaction per purchase day; recency and `T` in days / unit length.
+    Elapsed(TimeUnit),
+    /// Calendar periods (`CohortGrain::Week`: Monday–Sunday weeks, `Month`: calendar months; a day
+    /// grain is elapsed days): one transaction per period with a purchase; recency and `T` are whole
+    /// periods between the first purchase's period and the last's, or the cutoff's.
+    Calendar(CohortGrain),
+}
+
+impl Periods {
+    /// The time unit the summary's values are in.
+    pub fn unit(self) -> TimeUnit {
+        match self {
+            Periods::Elapsed(u) => u,
+            Periods::Calendar(CohortGrain::Day) => TimeUnit::Day,
+            Periods::Calendar(CohortGrain::Week) => TimeUnit::Week,
+            Periods::Calendar(CohortGrain::Month) => TimeUnit::Month,
+        }
+    }
+
+    /// Time from day `a` to day `b`: elapsed days / unit length, or the
+    /// number of calendar-period boundaries crossed.
+    fn span(self, a: i64, b: i64) -> f64 {
+        let month = |day: i64| {
+            let (y, m, _) = civil_from_days(day);
+            i64::from(y) * 12 + i64::from(m)
+        };
+        match self {
+            Periods::Elapsed(u) => (b - a) as f64 / u.days(),
+            Periods::Calendar(CohortGrain::Day) => (b - a) as f64,
+            Periods::Calendar(CohortGrain::Week) => {
+                ((CohortGrain::Week.start_of(b) - CohortGrain::Week.start_of(a)) / 7) as f64
+            }
+            Periods::Calendar(CohortGrain::Month) => (month(b) - month(a)) as f64,
+        }
+    }
+}
+
+fn summarise(occ: &mut Vec<Occasion>, cutoff_day: i64, periods: Periods) -> Option<(u32, f64, f64, f64)> {
+    if let Periods::Calendar(grain) = periods {
+        // Purchase days of one calendar period become one transaction (amounts summed).
+        occ.dedup_by(|later, kept| {
+            let same = grain.start_of(later.day) == grain.start_of(kept.day);
+            if same {
+                kept.amount += later.amount;
+            }
+            same
+        });
+    }
     let first = occ.first()?;
     let last = occ.last()?;
     let x = (occ.len() - 1) as u32;
     let repeat_total = crate::total(occ[1..].iter().map(|o| o.amount));
     let m = if x > 0 { repeat_total / f64::from(x) } else { 0.0 };
-    let per = unit.days();
-    Some((x, (last.day - first.day) as f64 / per, (cutoff_day - first.day) as f64 / per, m))
+    Some((x, periods.span(first.day, last.day), periods.span(first.day, cutoff_day), m))
 }
 
 /// Calibration summary plus what each customer did in `(cutoff, holdout_end]`:
@@ -226,5 +285,34 @@ impl HoldoutSplit {
             cutoff,
             holdout_end_day,
         }
+    }
+}
+
+#[cfg(test)]
+mod calendar_tests {
+    use super::*;
+    use crate::ingest::Txn;
+    use crate::time::days_from_civil;
+
+    #[test]
+    fn calendar_periods_count_weeks_and_months_as_lifetimes_freq_does() {
+        let day = |m: u32, d: u32| days_from_civil(2024, m, d).unwrap();
+        let at = |m: u32, d: u32, amount: f64| Txn { ts: day(m, d) * 86_400 + 3_600, amount };
+        // 2024-01-01 is a Monday: the 1st and 3rd are one calendar week; the 8th the next.
+        let tx = Transactions::from_pairs([
+            ("a", at(1, 1, 10.0)),
+            ("a", at(1, 3, 5.0)),
+            ("a", at(1, 8, 7.0)),
+            ("a", at(2, 20, 4.0)),
+        ]);
+        let cutoff = Cutoff::day(day(3, 3)); // a Sunday: the week of Feb 26, and March
+        let week = RfmSummary::build_in(&tx, cutoff, Periods::Calendar(CohortGrain::Week)).rows[0];
+        assert_eq!((week.frequency, week.recency, week.t), (2, 7.0, 8.0));
+        assert_eq!(week.monetary_value, (7.0 + 4.0) / 2.0);
+        let month = RfmSummary::build_in(&tx, cutoff, Periods::Calendar(CohortGrain::Month)).rows[0];
+        assert_eq!((month.frequency, month.recency, month.t, month.monetary_value), (1, 1.0, 2.0, 4.0));
+        // Elapsed weeks, as before: three purchase days after the first.
+        let elapsed = RfmSummary::build(&tx, cutoff, TimeUnit::Week).rows[0];
+        assert_eq!((elapsed.frequency, elapsed.recency), (3, (day(2, 20) - day(1, 1)) as f64 / 7.0));
     }
 }
