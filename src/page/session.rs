@@ -536,7 +536,7 @@ impl Default for Session {
 
 /// Offer `text` as a file download; the data goes from memory to disk via a
 /// `blob:` URL, never over the network.
-fn download(file_name: &str, text: &str) -> Result<(), JsValue> {
+pub fn download(file_name: &str, text: &str) -> Result<(), JsValue> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(if file_name.ends_with(".json") { "application/json" } else { "text/csv" });

@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import * as fs from 'fs';
+import { execFileSync } from 'child_process';
 import { watchErrors } from './helpers';
 
 // What the peer packages compute, in the page too (issue 14).
@@ -35,5 +36,36 @@ test('predictions are over the exact horizon, and lifetimes-style discounting is
   await page.selectOption('#discounting', 'lifetimes');
   await page.click('#fit-models');
   await expect(page.locator('#models-summary')).toContainText('3 whole months as the lifetimes package sums it', { timeout: 60_000 });
+  expect(errors).toEqual([]);
+});
+
+test('a fit downloads as a model card that the CLI predicts with', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await page.click('#demo');
+  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
+  await page.fill('#cutoff', '1997-09-30');
+  await page.locator('#cutoff').dispatchEvent('change');
+  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  await page.click('#fit-models');
+  const button = page.locator('.card-download[data-model="bgnbd"]');
+  await expect(button).toBeVisible({ timeout: 60_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  expect(download.suggestedFilename()).toBe('model_card_bgnbd.json');
+  const path = testInfo.outputPath('card.json');
+  await download.saveAs(path);
+  const card = JSON.parse(fs.readFileSync(path, 'utf8'));
+  expect(card.model).toBe('bgnbd');
+  expect(card.unit).toBe('week');
+  expect(card.converged).toBe(true);
+  expect(Object.keys(card.params).sort()).toEqual(['a', 'alpha', 'b', 'r']);
+  // The same estimates as the CLI's fit of the same file and cutoff (the binary `./dev test` built).
+  const clv = (args: string[]) => execFileSync('target/debug/clv', args, { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString();
+  const base = ['--input', 'www/demo/cdnow.csv', '--cutoff', '1997-09-30'];
+  const cli = JSON.parse(clv(['fit', ...base, '--model', 'bgnbd', '--json']));
+  for (const k of ['r', 'alpha', 'a', 'b']) expect(Math.abs(card.params[k] / cli.params[k] - 1)).toBeLessThan(1e-9);
+  // And the CLI predicts with the card as it is.
+  const out = clv(['predict', ...base, '--model-card', path, '--horizon-days', '90']);
+  expect(out.trim().split('\n').length).toBe(1 + 23570);
   expect(errors).toEqual([]);
 });

@@ -7,11 +7,14 @@ use super::format;
 use super::summary::Settings;
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
+use crate::page::session::download;
 use crate::page::session::Session;
 use crate::protocol::{ModelRequest, ModelsResult};
 use clv_core::clv::Discounting;
+use clv_core::models::given::ModelCard;
 use clv_core::models::{FitReport, LimitingFit, ModelId, ParamEstimate};
 use clv_core::pipeline::ModelKind;
+use clv_core::time::TimeUnit;
 use leptos::prelude::*;
 
 #[component]
@@ -58,12 +61,13 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                 <TaskNote session task=session.models name="models" cancel=true />
                 <OutageNote session panel=Panel::Models />
                 {move || session.models.get().map(|r| {
-                    let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f /> }).collect_view();
+                    let unit = r.unit;
+                    let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f unit /> }).collect_view();
                     // Models refused before any fit (too little data…): said, not dropped.
                     let refused = r.failed.iter().filter(|(m, _)| !r.fits.iter().any(|f| f.model == *m)).map(|(m, why)| {
                         view! { <NotFitted model=*m why=why.clone() /> }
                     }).collect_view();
-                    let spend = r.spend.clone().map(|f| view! { <FitCard f /> });
+                    let spend = r.spend.clone().map(|f| view! { <FitCard f unit /> });
                     let spend_error = r.spend_error.clone().map(|e| view! { <p class="warning">{e}</p> });
                     let frequency = r.frequency.iter().find(|(m, _)| *m == ModelId::Pnbd).or(r.frequency.first()).map(|(m, bins)| {
                         let groups = bins.iter().map(|b| (b.repeat_purchases.clone(), b.expected, b.actual)).collect();
@@ -117,8 +121,16 @@ fn NotFitted(model: ModelId, why: String) -> impl IntoView {
 }
 
 #[component]
-fn FitCard(f: FitReport) -> impl IntoView {
+fn FitCard(f: FitReport, unit: TimeUnit) -> impl IntoView {
     let ok = f.convergence.converged;
+    // The model card: what `clv predict --model-card` reads; made and saved in the tab.
+    let card = serde_json::to_string_pretty(&ModelCard::of_fit(&f, unit)).unwrap_or_default() + "\n";
+    let file = format!("model_card_{}.json", f.model.code());
+    let save = move |_| {
+        if let Err(e) = download(&file, &card) {
+            web_sys::console::error_1(&e);
+        }
+    };
     let warnings = f.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view();
     let limiting = f.limiting.clone().map(|l| view! { <LimitingCard l=*l /> });
     view! {
@@ -129,6 +141,7 @@ fn FitCard(f: FitReport) -> impl IntoView {
             {if ok {
                 view! {
                     <ParamTable params=f.params.clone() />
+                    <button class="button secondary card-download" data-model=f.model.code() on:click=save>"Download model card (JSON)"</button>
                     <p class="hint">{format!("log-likelihood {:.4} · {} iterations ({}) · gradient {:.1e} · {} customers, {} distinct",
                         f.log_likelihood, f.convergence.iterations, f.convergence.method, f.convergence.gradient_norm,
                         format::int(f.n_customers as u64), format::int(f.n_unique as u64))}</p>

@@ -151,6 +151,17 @@ pub enum CardError {
 }
 
 impl ModelCard {
+    /// The card of a fit whose rates are per `unit`: its model, estimates and
+    /// whether it converged (a card of a fit that did not is refused on use).
+    pub fn of_fit(report: &super::FitReport, unit: TimeUnit) -> ModelCard {
+        ModelCard {
+            model: report.model,
+            unit: Some(unit),
+            params: report.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
+            converged: Some(report.convergence.converged),
+        }
+    }
+
     /// The card's parameters, if it may be used with data in `unit`s.
     pub fn params_for(&self, unit: TimeUnit) -> Result<GivenParams, CardError> {
         if self.converged == Some(false) {
