@@ -338,9 +338,7 @@ impl Session {
         for job in in_flight.iter().filter(|j| !j.restore) {
             let slot = job.job.slot();
             self.task(slot).stop();
-            for dependent in slot.dependents() {
-                self.task(*dependent).clear();
-            }
+            self.clear_dependents(slot);
             if slot == Slot::Load {
                 self.progress.set(None);
             }
@@ -358,36 +356,48 @@ impl Session {
             Job::Fit(req) => (Request::FitModels(req.clone()), None),
             Job::Other { .. } => return None,
         };
-        Some(self.post(job, restore, &request, file.as_ref()))
+        self.post(job, restore, &request, file.as_ref())
     }
 
     /// A request the user made for `slot`, rebuilding nothing if it is lost:
     /// the slot's task now waits for it (`keep`: its old value stays shown meanwhile).
     fn ask(self, slot: Slot, label: &'static str, request: &Request, keep: bool) {
-        let id = self.post(Job::Other { slot, label }, false, request, None);
-        self.start(slot, id, label, keep);
+        if let Some(id) = self.post(Job::Other { slot, label }, false, request, None) {
+            self.start(slot, id, label, keep);
+        }
     }
 
     /// The slot's task waits for request `id`; what depended on it is cleared.
     fn start(self, slot: Slot, id: RequestId, status: &str, keep: bool) {
         self.task(slot).start(id, status.to_string(), keep);
+        self.clear_dependents(slot);
+    }
+
+    /// What was shown from the worker memory `slot`'s request rebuilds is gone.
+    fn clear_dependents(self, slot: Slot) {
         for dependent in slot.dependents() {
             self.task(*dependent).clear();
         }
     }
 
-    fn post(self, job: Job<Blob>, restore: bool, request: &Request, file: Option<&Blob>) -> RequestId {
-        let id = self.next_id.get_value();
-        self.next_id.set_value(id + 1);
+    /// Post a request; `None` (and the reason in `error`) when it could not be
+    /// sent, so no task waits for a reply that will never come.
+    fn post(self, job: Job<Blob>, restore: bool, request: &Request, file: Option<&Blob>) -> Option<RequestId> {
         let msg = js_sys::Object::new();
         let serializer = serde_wasm_bindgen::Serializer::json_compatible();
         let request = match request.serialize(&serializer) {
             Ok(v) => v,
             Err(e) => {
                 self.error.set(Some(format!("Could not send the request: {e}")));
-                return id;
+                return None;
             }
         };
+        if self.handle.with_value(Option::is_none) {
+            self.error.set(Some("The background worker is not running: reload the page.".into()));
+            return None;
+        }
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
         self.arm_test_crash(&request, &msg);
         let _ = Reflect::set(&msg, &"id".into(), &JsValue::from(id));
         let _ = Reflect::set(&msg, &"request".into(), &request);
@@ -398,8 +408,8 @@ impl Session {
             self.inputs.update_value(|i| i.started(&job));
         }
         let msg: JsValue = msg.into();
-        self.handle.update_value(|h| match h {
-            Some(h) => {
+        self.handle.update_value(|h| {
+            if let Some(h) = h {
                 h.in_flight.push_back(InFlight { id, job, restore });
                 if h.ready {
                     let _ = h.worker.post_message(&msg);
@@ -407,9 +417,8 @@ impl Session {
                     h.queue.push(msg);
                 }
             }
-            None => self.error.set(Some("The background worker is not running: reload the page.".into())),
         });
-        id
+        Some(id)
     }
 
     /// A new action by the user: an earlier outage note is about something else.

@@ -7,12 +7,12 @@ use clv_core::cohorts::daily::daily_forecast;
 use clv_core::cohorts::{build, CohortParams};
 use clv_core::export::CsvSafety;
 use clv_core::features::RfmSummary;
-use clv_core::features::{Cutoff, Users};
+use clv_core::features::{purchase_days, Cutoff, Users};
 use clv_core::forecast::{forecast_series, parse_series, rolling_origin, Method};
 use clv_core::ingest::{DateOrder, Transactions};
 use clv_core::models::FitOptions;
 use clv_core::pipeline::{fit_models, Customers, ModelKind};
-use clv_core::time::{day_of, format_day, CohortGrain, Day, Horizon, TimeUnit};
+use clv_core::time::{format_day, CohortGrain, Day, Horizon, TimeUnit};
 use serde_json::json;
 use std::path::Path;
 
@@ -35,7 +35,7 @@ pub struct CohortArgs<'a> {
 pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliResult {
     let cutoff = match a.cutoff {
         Some(day) => crate::checked_cutoff(day, tx)?.day,
-        None => tx.all().map(|t| day_of(t.ts)).max().ok_or("the file has no accepted transactions")?,
+        None => purchase_days(tx).map(|(_, last)| last).ok_or("the file has no accepted transactions")?,
     };
     let params = CohortParams::new(a.cohort, a.age_unit, Cutoff::day(cutoff), a.horizon_days, a.level, a.segment)
         .map_err(|e| e.to_string())?;

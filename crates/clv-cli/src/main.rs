@@ -4,8 +4,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clv_core::clv::{ClvParams, Discounting};
 use clv_core::export::CsvSafety;
 use clv_core::features::{
-    check_near_data, looks_like_summary, parse_summary, parse_users, Cutoff, FeatureParams, FeatureTable, HoldoutSplit,
-    Periods, RfmSummary, SummaryStats, Users,
+    check_near_data, looks_like_summary, parse_summary, parse_users, purchase_days, Cutoff, FeatureParams,
+    FeatureTable, HoldoutSplit, Periods, RfmSummary, SummaryStats, Users,
 };
 use clv_core::holdout;
 use clv_core::ingest::{
@@ -556,7 +556,7 @@ fn run(cli: Cli) -> CliResult {
             let opts = fit_options(penalizer)?;
             let out = read(&input)?;
             let cutoff = checked_cutoff(cutoff, &out.transactions)?;
-            let last = out.transactions.all().map(|t| clv_core::time::day_of(t.ts)).max().unwrap_or(cutoff.day);
+            let last = purchase_days(&out.transactions).map_or(cutoff.day, |(_, last)| last);
             let end = holdout_end.map_or(last, |d| d.number());
             if end < cutoff.day {
                 return Err("--holdout-end must not be before --cutoff".into());

@@ -8,7 +8,6 @@ use crate::models::gamma_gamma::GammaGamma;
 use crate::models::{summarise_pmf, CountModel, PmfSummary, Rfm};
 use crate::time::{PredictionHorizon, TimeUnit};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -296,18 +295,8 @@ pub fn value_customers(
     rows: &[(Rfm, f64)],
     p: &ClvParams,
 ) -> Vec<CustomerValue> {
-    let mut index: FxHashMap<[u64; 2], u32> = FxHashMap::default();
-    let mut keys: Vec<Rfm> = Vec::new();
-    let slot: Vec<u32> = rows
-        .iter()
-        .map(|(c, _)| {
-            *index.entry([c.x.to_bits(), c.t.to_bits()]).or_insert_with(|| {
-                keys.push(*c);
-                keys.len() as u32 - 1
-            })
-        })
-        .collect();
-    let alive: Vec<IfAlive> = keys.par_iter().map(|c| if_alive(model, c, p)).collect();
+    let (keys, slot) = crate::distinct(rows, |(c, _)| [c.x.to_bits(), c.t.to_bits()]);
+    let alive: Vec<IfAlive> = keys.par_iter().map(|(c, _)| if_alive(model, c, p)).collect();
     rows.par_iter()
         .zip(&slot)
         .map(|((c, m), &k)| {

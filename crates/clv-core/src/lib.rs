@@ -45,6 +45,24 @@ pub mod simulate;
 pub mod time;
 pub mod tracking;
 
+/// The distinct items of `items` by `key`, in first-seen order, and each
+/// item's index into them: work that depends on a row only through its key
+/// (a customer's predictions through (x, T), say) is done once per key.
+pub(crate) fn distinct<T: Copy, K: std::hash::Hash + Eq>(items: &[T], key: impl Fn(&T) -> K) -> (Vec<T>, Vec<u32>) {
+    let mut index: rustc_hash::FxHashMap<K, u32> = Default::default();
+    let mut keys = Vec::new();
+    let slot = items
+        .iter()
+        .map(|item| {
+            *index.entry(key(item)).or_insert_with(|| {
+                keys.push(*item);
+                keys.len() as u32 - 1
+            })
+        })
+        .collect();
+    (keys, slot)
+}
+
 /// Sum starting from +0.0: `Iterator::sum` of no floats is −0.0, which
 /// would print as "-0" in a result table.
 pub fn total(values: impl IntoIterator<Item = f64>) -> f64 {

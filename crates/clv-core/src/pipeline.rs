@@ -14,7 +14,6 @@ use crate::models::{
     ParetoNbd, Rfm, Weighted,
 };
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -462,20 +461,9 @@ pub const PREDICTION_COLUMNS: [&str; 14] = [
 /// (in `c`'s order): P(Y = 0), …, P(Y = n_max), then P(Y > n_max), so every
 /// row sums to 1. Computed once per distinct (x, t_x, T).
 pub fn purchase_pmfs(model: &AnyModel, c: &Customers, t: f64, n_max: usize) -> Vec<Vec<f64>> {
-    let mut index: FxHashMap<[u64; 3], usize> = FxHashMap::default();
-    let mut keys: Vec<Rfm> = Vec::new();
-    let slot: Vec<usize> = c
-        .rfm
-        .iter()
-        .map(|r| {
-            *index.entry([r.x.to_bits(), r.t_x.to_bits(), r.t.to_bits()]).or_insert_with(|| {
-                keys.push(*r);
-                keys.len() - 1
-            })
-        })
-        .collect();
+    let (keys, slot) = crate::distinct(&c.rfm, Rfm::key);
     let pmfs: Vec<Vec<f64>> = keys.par_iter().map(|r| with_tail(model.as_count().purchase_pmf(r, t, n_max))).collect();
-    slot.into_iter().map(|k| pmfs[k].clone()).collect()
+    slot.into_iter().map(|k| pmfs[k as usize].clone()).collect()
 }
 
 /// A pmf over 0..=N with P(> N) appended (clamped at 0 against rounding).

@@ -277,15 +277,29 @@ pub enum HorizonUnit {
     Period,
 }
 
+impl HorizonUnit {
+    /// The calendar length it stands for; `None` for the model's own period.
+    fn calendar(self) -> Option<TimeUnit> {
+        match self {
+            HorizonUnit::Day => Some(TimeUnit::Day),
+            HorizonUnit::Week => Some(TimeUnit::Week),
+            HorizonUnit::Month => Some(TimeUnit::Month),
+            HorizonUnit::Period => None,
+        }
+    }
+}
+
 impl FromStr for HorizonUnit {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "day" | "days" | "d" => Ok(HorizonUnit::Day),
-            "week" | "weeks" | "w" => Ok(HorizonUnit::Week),
-            "month" | "months" | "m" => Ok(HorizonUnit::Month),
             "period" | "periods" | "p" => Ok(HorizonUnit::Period),
-            other => Err(format!("unknown horizon unit {other:?}: expected day, week, month or period")),
+            other => match other.parse::<TimeUnit>() {
+                Ok(TimeUnit::Day) => Ok(HorizonUnit::Day),
+                Ok(TimeUnit::Week) => Ok(HorizonUnit::Week),
+                Ok(TimeUnit::Month) => Ok(HorizonUnit::Month),
+                Err(_) => Err(format!("unknown horizon unit {other:?}: expected day, week, month or period")),
+            },
         }
     }
 }
@@ -319,26 +333,18 @@ impl PredictionHorizon {
         }
     }
 
-    /// The horizon in the model's time unit, exactly.
+    /// The horizon in the model's time unit, exactly (no conversion when
+    /// it was given in that unit).
     pub fn in_units(self, model: TimeUnit) -> f64 {
-        match self.unit {
-            HorizonUnit::Period => self.amount,
-            HorizonUnit::Day if model == TimeUnit::Day => self.amount,
-            HorizonUnit::Week if model == TimeUnit::Week => self.amount,
-            HorizonUnit::Month if model == TimeUnit::Month => self.amount,
-            _ => self.in_days(model) / model.days(),
+        match self.unit.calendar() {
+            Some(unit) if unit != model => self.in_days(model) / model.days(),
+            _ => self.amount,
         }
     }
 
     /// The horizon in days (a period lasts one `model` unit).
     pub fn in_days(self, model: TimeUnit) -> f64 {
-        let unit_days = match self.unit {
-            HorizonUnit::Day => 1.0,
-            HorizonUnit::Week => 7.0,
-            HorizonUnit::Month => TimeUnit::Month.days(),
-            HorizonUnit::Period => model.days(),
-        };
-        self.amount * unit_days
+        self.amount * self.unit.calendar().unwrap_or(model).days()
     }
 
     /// The number given.
@@ -360,12 +366,7 @@ impl From<Horizon> for PredictionHorizon {
 
 impl fmt::Display for PredictionHorizon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self.unit {
-            HorizonUnit::Day => "day",
-            HorizonUnit::Week => "week",
-            HorizonUnit::Month => "month",
-            HorizonUnit::Period => "period",
-        };
+        let name = self.unit.calendar().map_or("period", TimeUnit::name);
         let plural = if self.amount == 1.0 { "" } else { "s" };
         write!(f, "{} {name}{plural}", self.amount)
     }

@@ -111,10 +111,10 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                 <table id="customer-table">
                     <thead><tr>{header()}<th>"80% range"</th></tr></thead>
                     <tbody>
-                        {move || session.table.get().map(|t| t.rows.into_iter().map(|r| {
+                        {move || session.table.get().map(|t| { let money = no_spend().is_none(); t.rows.into_iter().map(move |r| {
                             let v = r.value;
                             let spend = if v.spend_backfilled { format!("{} *", format::money(v.expected_spend)) } else { format::money(v.expected_spend) };
-                            let (spend, clv) = if no_spend().is_some() { ("—".to_string(), "—".to_string()) } else { (spend, format::money(v.clv)) };
+                            let (spend, clv) = if money { (spend, format::money(v.clv)) } else { ("—".to_string(), "—".to_string()) };
                             view! {
                                 <tr>
                                     <td>{r.user_id}</td>
@@ -128,7 +128,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                                     <td class="num">{format!("{}–{} (median {})", v.txn.lower80, v.txn.upper80, v.txn.median)}</td>
                                 </tr>
                             }
-                        }).collect_view())}
+                        }).collect_view() })}
                     </tbody>
                 </table>
                 <div class="pager">

@@ -1,6 +1,6 @@
 //! The per-user feature table: users LEFT JOIN history LEFT JOIN label.
 
-use super::{occasions, Cutoff, HistoryView, Users};
+use super::{occasions, Cutoff, HistoryView, Occasion, Users};
 use crate::export::CsvSafety;
 use crate::ingest::Transactions;
 use crate::time::{day_of, format_ts, CohortGrain, Horizon, SECONDS_PER_DAY};
@@ -141,9 +141,11 @@ impl FeatureTable {
         let index: HashMap<&str, usize> = (0..tx.customers()).map(|c| (tx.id(c), c)).collect();
         let mut rows = Vec::new();
         let mut excluded = 0;
+        // One buffer of purchase days for every row (a million customers, a million rows).
+        let mut days = Vec::new();
         let mut row_for = |id: &str, customer: Option<usize>, signup: Option<i64>, attrs: Vec<String>| {
             let h = customer.map_or(&[][..], |c| tx.history(c));
-            rows.push(feature_row(id, h, signup, attrs, params));
+            rows.push(feature_row(id, h, signup, attrs, params, &mut days));
         };
         match users {
             Some(u) => {
@@ -238,6 +240,7 @@ fn feature_row(
     signup: Option<i64>,
     attributes: Vec<String>,
     p: FeatureParams,
+    days: &mut Vec<Occasion>,
 ) -> FeatureRow {
     let view = p.cutoff().history(h);
     let hist = history_features(view);
@@ -245,10 +248,9 @@ fn feature_row(
     let after = &h[view.rows().len()..];
     let label = &after[..after.partition_point(|t| t.ts < window.end)];
     let label_y = crate::total(label.iter().map(|t| t.amount));
-    let mut days = Vec::new();
-    occasions(view.rows(), &mut days);
+    occasions(view.rows(), days);
     let hist_purchase_days = days.len() as u64;
-    occasions(label, &mut days);
+    occasions(label, days);
     let label_mean_spend =
         if days.is_empty() { 0.0 } else { crate::total(days.iter().map(|o| o.amount)) / days.len() as f64 };
     let recency = hist.last.map(|ts| p.cutoff().day - day_of(ts));

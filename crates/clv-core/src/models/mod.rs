@@ -72,7 +72,8 @@ impl Rfm {
         Rfm { x, t_x, t }
     }
 
-    fn key(&self) -> (u64, u64, u64) {
+    /// The row's exact bits: equal keys are identical rows.
+    pub(crate) fn key(&self) -> (u64, u64, u64) {
         (self.x.to_bits(), self.t_x.to_bits(), self.t.to_bits())
     }
 }
