@@ -68,7 +68,8 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         view! { <NotFitted model=*m why=why.clone() /> }
                     }).collect_view();
                     let spend = r.spend.clone().map(|f| view! { <FitCard f unit /> });
-                    let spend_error = r.spend_error.clone().map(|e| view! { <p class="warning">{e}</p> });
+                    // A spend fit that ran says its diagnosis on its card; only one refused before fitting needs words here.
+                    let spend_error = r.spend_error.clone().filter(|_| r.spend.is_none()).map(|e| view! { <p class="warning">{e}</p> });
                     let frequency = r.frequency.iter().find(|(m, _)| *m == ModelId::Pnbd).or(r.frequency.first()).map(|(m, bins)| {
                         let groups = bins.iter().map(|b| (b.repeat_purchases.clone(), b.expected, b.actual)).collect();
                         view! {
