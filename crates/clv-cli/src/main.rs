@@ -89,7 +89,7 @@ enum Command {
     Fit {
         #[command(flatten)]
         data: ModelInput,
-        /// bgnbd, pnbd, mbgnbd, bgbb (count models), gg (Gamma–Gamma spend), or sbg (contract
+        /// bgnbd, pnbd, mbgnbd, ggomnbd, bgbb (count models), gg (Gamma–Gamma spend), or sbg (contract
         /// retention: --input is then one cohort's active counts per period, see `clv retention`).
         #[arg(long)]
         model: ModelId,
@@ -154,7 +154,7 @@ enum Command {
     /// A new customer's distribution of purchases, P(X(t) = n), under a model at given
     /// parameters (no data needed): `n,probability` for n = 0..max-n, then `more`.
     Pmf {
-        /// bgnbd, pnbd, mbgnbd or bgbb.
+        /// bgnbd, pnbd, mbgnbd, ggomnbd or bgbb.
         #[arg(long)]
         model: ModelKind,
         /// The model's parameters, e.g. r=0.24,alpha=4.4,a=0.79,b=2.4.
@@ -455,7 +455,7 @@ fn run(cli: Cli) -> CliResult {
                 (fit_spend(&customers, &opts).map_err(|e| format!("{name}: {e}"))?.1, None)
             } else {
                 let kind = ModelKind::from_id(model).ok_or_else(|| {
-                    format!("--model {model}: expected a count model (bgnbd, pnbd, mbgnbd, bgbb) or gg")
+                    format!("--model {model}: expected a count model (bgnbd, pnbd, mbgnbd, ggomnbd, bgbb) or gg")
                 })?;
                 let (m, r) = fit_count(kind, &customers, &opts).map_err(|e| format!("{name}: {e}"))?;
                 let bins = r.convergence.converged.then(|| frequency_fit(m.as_count(), &customers, 7));

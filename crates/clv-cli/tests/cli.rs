@@ -967,3 +967,52 @@ fn calendar_periods_summarise_as_lifetimes_freq() {
     let v: serde_json::Value = serde_json::from_str(&fit).unwrap();
     assert_eq!((v["unit"].as_str(), v["converged"].as_bool()), (Some("week"), Some(true)));
 }
+
+/// Gamma–Gompertz/NBD from the CLI: at given parameters its predictions equal an independent
+/// mpmath integration (tests/data/fixtures/ggomnbd_mpmath.csv); fitted on CDNOW it says the
+/// optimum is Pareto/NBD's edge and fits that model.
+#[test]
+fn gamma_gompertz_nbd_predicts_at_given_parameters_and_says_where_cdnow_s_optimum_is() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-ggomnbd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = std::fs::read_to_string(data("fixtures/ggomnbd_mpmath.csv")).unwrap();
+    let value = |x: &str, quantity: &str, t: &str| -> f64 {
+        fixture
+            .lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| f[0] == "ageing" && f[1] == x && f[4] == quantity && f[5] == t)
+            .unwrap_or_else(|| panic!("no fixture row for x={x} {quantity}"))[7]
+            .parse()
+            .unwrap()
+    };
+    let file = dir.join("customers.csv");
+    std::fs::write(&file, "ID,frequency,recency,T\nc2,2,30.43,38.86\nc7,7,29.43,38.86\nc50,50,20,78\n").unwrap();
+    let f = file.display().to_string();
+    let out = ok(&[
+        "predict",
+        "--input",
+        &f,
+        "--model",
+        "ggomnbd",
+        "--params",
+        "r=0.55,alpha=10.58,b=0.05,s=0.6,beta=2",
+        "--horizon",
+        "39",
+        "--horizon-unit",
+        "week",
+        "--format",
+        "json",
+    ]);
+    for (v, x) in json_rows(&out).iter().zip(["2.0", "7.0", "50.0"]) {
+        let (pa, e) = (v["p_alive"].as_f64().unwrap(), v["expected_txn"].as_f64().unwrap());
+        let (want_pa, want_e) = (value(x, "p_alive", ""), value(x, "expected_purchases", "39.0"));
+        assert!((pa - want_pa).abs() <= 1e-9, "x={x}: P(alive) {pa} vs {want_pa}");
+        assert!((e - want_e).abs() <= 1e-9 * want_e.max(1.0), "x={x}: E[Y(39)] {e} vs {want_e}");
+    }
+    let fit = ok(&["fit", "--input", &data("cdnow_customers_summary.csv"), "--model", "ggomnbd"]);
+    assert!(fit.contains("AT A BOUNDARY") && fit.contains("lifetimes do not age"), "{fit}");
+    assert!(
+        fit.contains("limiting model (converged") && fit.contains("11.6679") && fit.contains("-9594.9739"),
+        "{fit}"
+    );
+}

@@ -30,6 +30,7 @@ fn total_ll(kind: ModelKind, p: &[f64], rows: &[Rfm]) -> f64 {
         ModelKind::Bgnbd => ll::<BgNbd>(p, rows),
         ModelKind::Pnbd => ll::<ParetoNbd>(p, rows),
         ModelKind::Mbgnbd => ll::<MbgNbd>(p, rows),
+        ModelKind::Ggomnbd => ll::<clv_core::models::GammaGompertzNbd>(p, rows),
         ModelKind::Bgbb => unreachable!(),
     }
 }

@@ -3,7 +3,8 @@
 
 use clv_core::models::gamma_gamma::Spend;
 use clv_core::models::{
-    fit, BgBb, BgNbd, CountModel, FitOptions, Fitted, GammaGamma, Likelihood, MbgNbd, ParetoNbd, Rfm, Weighted,
+    fit, BgBb, BgNbd, CountModel, FitOptions, Fitted, GammaGamma, GammaGompertzNbd, Likelihood, MbgNbd, ParetoNbd, Rfm,
+    Weighted,
 };
 
 fn data(name: &str) -> String {
@@ -136,4 +137,35 @@ fn fit_options_bound_the_penalizer() {
     assert!(e.contains("penalizer must be a number from 0 to 100"), "{e}");
     assert!(FitOptions::new(f64::NAN, 500).is_err());
     assert!(FitOptions::new(100.0, 500).is_ok());
+}
+
+#[test]
+fn ggomnbd_cdnow_is_pareto_nbd_at_its_edge() {
+    // Bemmaor & Glady (2012), Table 2: r 0.553, alpha 10.578, b 0.0002, s 0.603, beta 0.0026,
+    // LL −9594.98; CLVTools' estimate: r 0.55313, alpha 10.5758, b 0.0000011, s 0.60682,
+    // beta 0.000013, LL −9594.9762. Both sit on the ridge b, beta → 0 with beta/b fixed, where
+    // the model is Pareto/NBD: the fit must say it reached that edge, not call (b, beta) estimates.
+    let f = fit::<GammaGompertzNbd>(&cdnow(), &FitOptions::default()).unwrap();
+    let r = &f.report;
+    assert!(!r.convergence.converged, "{:?}", r.convergence);
+    let boundary = r.convergence.boundary.as_deref().unwrap();
+    assert!(boundary.contains("lifetimes do not age"), "{boundary}");
+    let lim = r.limiting.as_ref().expect("the limiting model is fitted");
+    assert!(lim.convergence.converged, "{:?}", lim.convergence);
+    let p = |name: &str| lim.params.iter().find(|p| p.name == name).unwrap().value;
+    assert!(sig(p("r"), 0.553, 3) && sig(p("r"), 0.55313, 3), "r {}", p("r"));
+    assert!(sig(p("alpha"), 10.578, 5) && sig(p("alpha"), 10.5758, 4), "alpha {}", p("alpha"));
+    assert!(sig(p("s"), 0.60682, 3) && (p("s") - 0.603).abs() < 0.005, "s {}", p("s"));
+    // At the edge the model is Pareto/NBD: its published CDNOW optimum (s, beta) = (0.606, 11.67).
+    assert!(sig(p("beta/b"), 11.669, 4), "beta/b {}", p("beta/b"));
+    // The supremum: no lower than either published point, and within the paper's rounding.
+    assert!(lim.log_likelihood >= -9594.9762 && (lim.log_likelihood - -9594.98).abs() < 0.01, "{}", lim.log_likelihood);
+    // Our likelihood at their points gives their log-likelihoods (to the digits their rounded
+    // parameters carry).
+    let at = |p: [f64; 5]| {
+        let m = GammaGompertzNbd::from_params(&p).unwrap();
+        cdnow().iter().map(|(c, w)| w * m.ln_likelihood(c)).sum::<f64>()
+    };
+    let clvtools = at([0.55313, 10.5758, 0.0000011, 0.60682, 0.000013]);
+    assert!((clvtools - -9594.9762).abs() < 0.01, "{clvtools}");
 }

@@ -22,11 +22,16 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
     let discount = RwSignal::new(10.0f64);
     let penalizer = RwSignal::new(0.0f64);
     let discounting = RwSignal::new(Discounting::PerPeriod);
+    let ageing = RwSignal::new(false);
     let fit = move |_| {
         if let Some(summary) = settings.request() {
+            let mut models = ModelKind::CONTINUOUS.to_vec();
+            if ageing.get_untracked() {
+                models.push(ModelKind::Ggomnbd);
+            }
             session.fit_models(ModelRequest {
                 summary,
-                models: ModelKind::CONTINUOUS.to_vec(),
+                models,
                 penalizer: penalizer.get_untracked(),
                 annual_discount_rate: discount.get_untracked() / 100.0,
                 discounting: discounting.get_untracked(),
@@ -38,7 +43,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
             <section id="models" class="panel">
                 <h2>"Models"</h2>
                 <p class="hint">
-                    "Fits BG/NBD, Pareto/NBD and MBG/NBD (how many purchases) and Gamma–Gamma (how much each) on the customers at the cutoff, by maximum likelihood. Times are in "
+                    "Fits BG/NBD, Pareto/NBD and MBG/NBD (how many purchases; Gamma–Gompertz/NBD too if you tick it) and Gamma–Gamma (how much each) on the customers at the cutoff, by maximum likelihood. Times are in "
                     {move || settings.unit.get().name()} "s."
                 </p>
                 <div class="controls">
@@ -55,6 +60,11 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"L2 penalizer "
                         <input id="penalizer" type="number" min="0" step="0.001" prop:value=move || penalizer.get().to_string()
                             on:change=move |ev| penalizer.set(event_target_value(&ev).parse().unwrap_or(0.0)) />
+                    </label>
+                    <label>
+                        <input id="fit-ggomnbd" type="checkbox" prop:checked=move || ageing.get()
+                            on:change=move |ev| ageing.set(event_target_checked(&ev)) />
+                        " Also fit Gamma–Gompertz/NBD (the risk of leaving may grow with a customer's age; slower)"
                     </label>
                     <button id="fit-models" class="button" on:click=fit disabled=move || session.busy()>"Fit models"</button>
                 </div>

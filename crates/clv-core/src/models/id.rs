@@ -16,6 +16,8 @@ pub enum ModelId {
     Pnbd,
     /// MBG/NBD (Batislam, Denizel & Filiztekin 2007).
     Mbgnbd,
+    /// Gamma–Gompertz/NBD (Bemmaor & Glady 2012).
+    Ggomnbd,
     /// BG/BB, discrete time (Fader, Hardie & Shang 2010).
     Bgbb,
     /// Gamma–Gamma spend per purchase (Fader, Hardie & Lee 2005b).
@@ -28,8 +30,16 @@ pub enum ModelId {
 
 impl ModelId {
     /// Every model, in the order the page lists them.
-    pub const ALL: [ModelId; 7] =
-        [ModelId::Bgnbd, ModelId::Pnbd, ModelId::Mbgnbd, ModelId::Bgbb, ModelId::Gg, ModelId::Sbg, ModelId::Naive];
+    pub const ALL: [ModelId; 8] = [
+        ModelId::Bgnbd,
+        ModelId::Pnbd,
+        ModelId::Mbgnbd,
+        ModelId::Ggomnbd,
+        ModelId::Bgbb,
+        ModelId::Gg,
+        ModelId::Sbg,
+        ModelId::Naive,
+    ];
 
     /// The code of the CLI's `--model`, the exports and file names.
     pub fn code(self) -> &'static str {
@@ -37,6 +47,7 @@ impl ModelId {
             ModelId::Bgnbd => "bgnbd",
             ModelId::Pnbd => "pnbd",
             ModelId::Mbgnbd => "mbgnbd",
+            ModelId::Ggomnbd => "ggomnbd",
             ModelId::Bgbb => "bgbb",
             ModelId::Gg => "gg",
             ModelId::Sbg => "sbg",
@@ -50,6 +61,7 @@ impl ModelId {
             ModelId::Bgnbd => "BG/NBD",
             ModelId::Pnbd => "Pareto/NBD",
             ModelId::Mbgnbd => "MBG/NBD",
+            ModelId::Ggomnbd => "Gamma–Gompertz/NBD",
             ModelId::Bgbb => "BG/BB",
             ModelId::Gg => "Gamma–Gamma (spend)",
             ModelId::Sbg => "sBG (contract retention)",
@@ -72,6 +84,7 @@ impl FromStr for ModelId {
             "bg/nbd" => "bgnbd",
             "pareto" | "pareto/nbd" => "pnbd",
             "mbg/nbd" => "mbgnbd",
+            "ggompertz/nbd" | "gamma-gompertz" | "gamma-gompertz/nbd" | "gamma–gompertz/nbd" => "ggomnbd",
             "bg/bb" => "bgbb",
             "gamma-gamma" | "gammagamma" => "gg",
             other => other,

@@ -1,7 +1,7 @@
 //! Buy-'til-you-die models and the Gamma–Gamma spend model.
 //!
 //! Every model is a type of validated parameters (`BgNbd`, `ParetoNbd`,
-//! `MbgNbd`, `BgBb`, `GammaGamma`) implementing [`Likelihood`], fitted by
+//! `MbgNbd`, `GammaGompertzNbd`, `BgBb`, `GammaGamma`) implementing [`Likelihood`], fitted by
 //! [`fit`] (maximum likelihood on log-parameters, identical customers
 //! weighted once), and — for the count models — [`CountModel`] for
 //! predictions. A fit returns the model and a [`FitReport`] that says
@@ -26,6 +26,7 @@
 pub mod bgbb;
 pub mod bgnbd;
 pub mod gamma_gamma;
+pub mod gamma_gompertz;
 pub mod given;
 pub mod id;
 pub mod limiting;
@@ -39,6 +40,7 @@ pub mod validity;
 pub use bgbb::BgBb;
 pub use bgnbd::BgNbd;
 pub use gamma_gamma::GammaGamma;
+pub use gamma_gompertz::GammaGompertzNbd;
 pub use id::ModelId;
 pub use limiting::LimitingFit;
 pub use mbgnbd::MbgNbd;

@@ -27,7 +27,7 @@ pub struct ParetoNbd {
 }
 
 /// ln(1 − eᵈ) for d ≤ 0 (−∞ at d = 0), accurate at both ends.
-fn ln_one_minus_exp(d: f64) -> f64 {
+pub(super) fn ln_one_minus_exp(d: f64) -> f64 {
     if d >= 0.0 {
         f64::NEG_INFINITY
     } else if d > -std::f64::consts::LN_2 {
@@ -300,22 +300,10 @@ impl CountModel for ParetoNbd {
     /// computed with Gauss–Legendre on u = ln(β + τ), where the integrand is smooth.
     fn unconditional_pmf(&self, t: f64, n_max: usize) -> Vec<f64> {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let nb = |tau: f64, out: &mut Vec<f64>, scale: f64| {
-            // ln(α/(α+τ)) via ln_1p: with α ~ 10²² the ratio rounds to 1, and
-            // r ~ 10²³ times the lost −τ/α made the pmf sum to 3.5.
-            let mut ln_term = -r * (tau / alpha).ln_1p();
-            let ln_q = if tau > 0.0 { (tau / (alpha + tau)).ln() } else { f64::NEG_INFINITY };
-            for (n, slot) in out.iter_mut().enumerate() {
-                if n > 0 {
-                    ln_term += ((r + n as f64 - 1.0) / n as f64).ln() + ln_q;
-                }
-                *slot += scale * ln_term.exp();
-            }
-        };
         let mut pmf = vec![0.0; n_max + 1];
         // Alive at t with probability (β/(β+t))ˢ; dead before t otherwise.
         let ln_alive = -s * (t / beta).ln_1p();
-        nb(t, &mut pmf, ln_alive.exp());
+        add_nbd_pmf(r, alpha, t, &mut pmf, ln_alive.exp());
         let (u0, u1) = (beta.ln(), (beta + t).ln());
         let nodes: Vec<(f64, f64)> = gauss_legendre()
             .iter()
@@ -331,9 +319,24 @@ impl CountModel for ParetoNbd {
         let mass: f64 = nodes.iter().map(|&(_, w)| w).sum();
         let scale = if mass > 0.0 { -ln_alive.exp_m1() / mass } else { 0.0 };
         for (tau, weight) in nodes {
-            nb(tau, &mut pmf, weight * scale);
+            add_nbd_pmf(r, alpha, tau, &mut pmf, weight * scale);
         }
         pmf.iter().map(|p| finite_or(*p, 0.0)).collect()
+    }
+}
+
+/// Adds `scale` × NB(n; r, α/(α+τ)) for n = 0..out.len() to `out`: the
+/// purchases in τ of a customer alive throughout, λ ~ Gamma(r, α).
+pub(super) fn add_nbd_pmf(r: f64, alpha: f64, tau: f64, out: &mut [f64], scale: f64) {
+    // ln(α/(α+τ)) via ln_1p: with α ~ 10²² the ratio rounds to 1, and
+    // r ~ 10²³ times the lost −τ/α made the pmf sum to 3.5.
+    let mut ln_term = -r * (tau / alpha).ln_1p();
+    let ln_q = if tau > 0.0 { (tau / (alpha + tau)).ln() } else { f64::NEG_INFINITY };
+    for (n, slot) in out.iter_mut().enumerate() {
+        if n > 0 {
+            ln_term += ((r + n as f64 - 1.0) / n as f64).ln() + ln_q;
+        }
+        *slot += scale * ln_term.exp();
     }
 }
 

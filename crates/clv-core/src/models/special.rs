@@ -265,7 +265,7 @@ fn gauss_legendre_20() -> &'static [(f64, f64)] {
 }
 
 /// n-point Gauss–Legendre nodes and weights on [−1, 1] (Newton on Pₙ).
-fn gauss_legendre_rule(n: usize) -> Vec<(f64, f64)> {
+pub(super) fn gauss_legendre_rule(n: usize) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();

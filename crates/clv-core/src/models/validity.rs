@@ -155,7 +155,7 @@ pub fn rate_and_dropout_limits(
     ]
 }
 
-fn same_rate(p: &[f64]) -> String {
+pub(crate) fn same_rate(p: &[f64]) -> String {
     format!(
         "the customers' purchase rates do not differ: r and alpha grow together without bound, so the model reduces to one purchase rate for everyone ({:.4} per time unit while alive)",
         p[0] / p[1]
