@@ -69,3 +69,27 @@ test('a fit downloads as a model card that the CLI predicts with', async ({ page
   expect(out.trim().split('\n').length).toBe(1 + 23570);
   expect(errors).toEqual([]);
 });
+
+test('Gamma–Gompertz/NBD is one tick away, and says that on CDNOW it is Pareto/NBD at its edge', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
+  await page.click('#analyse');
+  await expect(page.locator('#sum-customers')).toHaveText('2,357');
+  await page.fill('#cutoff', '1997-09-30');
+  await page.locator('#cutoff').dispatchEvent('change');
+  await page.click('#compute');
+  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  await page.check('#fit-ggomnbd');
+  await page.click('#fit-models');
+  const card = page.locator('.fit[data-model="ggomnbd"]');
+  await expect(card.locator('.badge')).toHaveText('at a boundary', { timeout: 120_000 });
+  await expect(card).toContainText('lifetimes do not age');
+  // The limiting model is Pareto/NBD at the published CDNOW optimum (Bemmaor & Glady 2012, Table 2).
+  await expect(card.locator('.limiting')).toContainText('0.5533');
+  await expect(card.locator('.limiting')).toContainText('10.57');
+  await expect(card.locator('.limiting')).toContainText('beta/b');
+  await expect(card.locator('.limiting')).toContainText('log-likelihood -9594.97');
+  await card.screenshot({ path: testInfo.outputPath('ggomnbd.png') });
+  expect(errors).toEqual([]);
+});
