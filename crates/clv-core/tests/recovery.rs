@@ -97,19 +97,15 @@ fn gamma_gompertz_nbd_recovers_ageing_lifetimes() {
     use clv_core::models::{GammaGompertzNbd, Likelihood};
     // Strong ageing: the hazard doubles every ln 2/0.06 ≈ 12 weeks.
     let truth = [0.8, 4.0, 0.06, 2.0, 6.0];
-    let rows = simulated_ggomnbd(7, 3000, truth);
-    let f = fit::<GammaGompertzNbd>(&Weighted::from_rows(rows), &FitOptions::default()).unwrap();
+    let data = Weighted::from_rows(simulated_ggomnbd(7, 3000, truth));
+    let f = fit::<GammaGompertzNbd>(&data, &FitOptions::default()).unwrap();
     assert!(f.report.convergence.converged, "{:?}", f.report.convergence);
     for (p, want) in f.report.params.iter().zip(truth) {
         let se = p.std_error.unwrap();
         assert!((p.value - want).abs() < 3.0 * se, "{}: {} ± {se} vs {want}", p.name, p.value);
     }
     // Pareto/NBD (constant hazard) fits these data worse: ageing is identified.
-    let pareto = fit::<clv_core::models::ParetoNbd>(
-        &Weighted::from_rows(simulated_ggomnbd(7, 3000, truth)),
-        &FitOptions::default(),
-    )
-    .unwrap();
+    let pareto = fit::<clv_core::models::ParetoNbd>(&data, &FitOptions::default()).unwrap();
     assert!(
         f.report.log_likelihood > pareto.report.log_likelihood + 5.0,
         "{} vs {}",

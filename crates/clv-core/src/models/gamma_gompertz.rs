@@ -19,7 +19,7 @@
 use super::bgnbd::check_rfm;
 use super::pareto_nbd::add_nbd_pmf;
 use super::pareto_nbd::ln_one_minus_exp;
-use super::special::{ln_gamma_ratio, log_add_exp, LogSum};
+use super::special::{gauss_legendre_10, ln_gamma_ratio, log_add_exp, LogSum};
 use super::validity::{Fixed, Limit};
 use super::{finite_or, positive, CountModel, Likelihood, ModelError, Rfm, Weighted};
 use rayon::prelude::*;
@@ -134,13 +134,12 @@ impl GammaGompertzNbd {
         let g = |tau: f64| self.ln_rate_term(x, tau) + self.ln_density(tau);
         let Some(nodes) = self.nodes(a, b, self.r + x, 0.0, g) else { return f64::NAN };
         let mut sum = LogSum::new(f64::NEG_INFINITY);
-        for (tau, w) in nodes {
-            sum.add(g(tau) + w.ln());
-        }
+        nodes.into_iter().for_each(|(_, term)| sum.add(term));
         sum.value()
     }
 
-    /// Gauss–Legendre nodes and weights on [a, b] for an integrand e^g(τ) = f(τ)·(α+τ)^(−k)·τⁿ
+    /// Gauss–Legendre nodes τᵢ on [a, b], each with ln(wᵢ·e^g(τᵢ)) — its term of the integral of
+    /// e^g — for an integrand e^g(τ) = f(τ)·(α+τ)^(−k)·τⁿ
     /// (n ≤ `n_max`; `g` without the τⁿ): 10 points on each piece of a split that halves a
     /// piece while the log of the integrand moves by more than [`PIECE_VARIATION`] on it (its
     /// parts are monotone, so their end-to-end changes bound it) or it is wider than half its
@@ -175,8 +174,9 @@ impl GammaGompertzNbd {
             let half = 0.5 * (hi - lo);
             for &(node, w) in gauss_legendre_10() {
                 let tau = lo + half * (node + 1.0);
-                sum.add(g(tau) + (half * w).ln());
-                out.push((tau, half * w));
+                let term = g(tau) + (half * w).ln();
+                sum.add(term);
+                out.push((tau, term));
             }
         }
         Some(out)
@@ -222,13 +222,6 @@ const NEGLIGIBLE: f64 = 40.0;
 /// Halvings of a range at most (a piece 2⁻⁴⁰ of it wide): where the log-integrand still moves
 /// by more than [`PIECE_VARIATION`] there, it is a jump no double-precision sum resolves anyway.
 const MAX_DEPTH: u32 = 40;
-
-/// 10-point Gauss–Legendre nodes and weights on [−1, 1].
-fn gauss_legendre_10() -> &'static [(f64, f64)] {
-    use std::sync::OnceLock;
-    static NODES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
-    NODES.get_or_init(|| super::special::gauss_legendre_rule(10))
-}
 
 /// The data's distinct x and, per x, its distinct times (every t_x and T), found once per fit:
 /// the cache of the Gamma–Gompertz/NBD likelihood sum.
@@ -432,7 +425,7 @@ impl CountModel for GammaGompertzNbd {
                 .nodes(0.0, t, self.r + n_max as f64, n_max as f64, density)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(tau, w)| (tau, w * self.ln_density(tau).exp()))
+                .map(|(tau, term)| (tau, term.exp()))
                 .collect();
             let mass: f64 = nodes.iter().map(|&(_, w)| w).sum();
             let scale = if mass > 0.0 { -ln_s_t.exp_m1() / mass } else { 0.0 };

@@ -264,8 +264,16 @@ fn gauss_legendre_20() -> &'static [(f64, f64)] {
     NODES.get_or_init(|| gauss_legendre_rule(20))
 }
 
+/// 10-point rule for Gamma–Gompertz/NBD's pieces, each sized so that 10 points suffice (see
+/// `gamma_gompertz`).
+pub(crate) fn gauss_legendre_10() -> &'static [(f64, f64)] {
+    use std::sync::OnceLock;
+    static NODES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    NODES.get_or_init(|| gauss_legendre_rule(10))
+}
+
 /// n-point Gauss–Legendre nodes and weights on [−1, 1] (Newton on Pₙ).
-pub(super) fn gauss_legendre_rule(n: usize) -> Vec<(f64, f64)> {
+fn gauss_legendre_rule(n: usize) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
