@@ -968,6 +968,39 @@ fn calendar_periods_summarise_as_lifetimes_freq() {
     assert_eq!((v["unit"].as_str(), v["converged"].as_bool()), (Some("week"), Some(true)));
 }
 
+/// `--calendar` against lifetimes 0.11.3 itself (tests/data/fixtures/lifetimes_calendar.csv,
+/// made by make_calendar_fixtures.py): every CDNOW sample customer's calendar-week summary
+/// equals `summary_data_from_transaction_data(freq="W")`; in months, frequency and spend are
+/// equal and recency/T are lifetimes' fractional months (day differences / 30.436875) rounded.
+#[test]
+fn calendar_summaries_of_cdnow_equal_lifetimes_freq_w_and_m() {
+    let fixture = std::fs::read_to_string(data("fixtures/lifetimes_calendar.csv")).unwrap();
+    let cdnow = data("cdnow_sample_transactions.csv");
+    for (calendar, freq, cutoff) in [("week", "W", "1997-09-28"), ("month", "M", "1998-06-30")] {
+        // lifetimes keeps exact duplicate rows; so must we, to see the same purchases.
+        let ours = ok(&["summary", "--input", &cdnow, "--calendar", calendar, "--cutoff", cutoff, "--keep-duplicates"]);
+        let ours: std::collections::HashMap<&str, Vec<f64>> = ours
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let (id, rest) = l.split_once(',').unwrap();
+                (id, rest.split(',').map(|v| v.parse().unwrap()).collect())
+            })
+            .collect();
+        let mut compared = 0;
+        for line in fixture.lines().skip(1).filter(|l| l.starts_with(&format!("{freq},"))) {
+            let f: Vec<&str> = line.split(',').collect();
+            let theirs: Vec<f64> = f[3..7].iter().map(|v| v.parse().unwrap()).collect();
+            let mine = &ours[f[2]];
+            let (recency, t) = if freq == "M" { (theirs[1].round(), theirs[2].round()) } else { (theirs[1], theirs[2]) };
+            assert_eq!((mine[0], mine[1], mine[2]), (theirs[0], recency, t), "{calendar} customer {}", f[2]);
+            assert!((mine[3] - theirs[3]).abs() <= 1e-12 * theirs[3].max(1.0), "{calendar} {}: {mine:?} {theirs:?}", f[2]);
+            compared += 1;
+        }
+        assert_eq!((compared, ours.len()), (2357, 2357));
+    }
+}
+
 /// Gamma–Gompertz/NBD from the CLI: at given parameters its predictions equal an independent
 /// mpmath integration (tests/data/fixtures/ggomnbd_mpmath.csv); fitted on CDNOW it says the
 /// optimum is Pareto/NBD's edge and fits that model.
