@@ -8,6 +8,7 @@ use clv_core::cohorts::clv::CohortValue;
 use clv_core::forecast::Backtest;
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
+use clv_core::models::given::ModelCard;
 use clv_core::models::{FitReport, ModelId};
 use clv_core::pipeline::{FrequencyBin, ModelKind, PredictionRow};
 use clv_core::time::{CohortGrain, Day, Horizon, TimeUnit};
@@ -193,6 +194,27 @@ pub struct ModelRequest {
     /// How CLV discounts: period by period over the exact horizon, or as `lifetimes`.
     #[serde(default)]
     pub discounting: Discounting,
+    /// Model cards the user loaded: their models are used as given, not
+    /// fitted (any count card replaces fitting `models`; a Gamma–Gamma card,
+    /// fitting the spend model).
+    #[serde(default)]
+    pub cards: Vec<NamedCard>,
+}
+
+/// A model card and the file it came from (read and parsed in the tab).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NamedCard {
+    pub file_name: String,
+    pub card: ModelCard,
+}
+
+/// A model used at a card's parameters: what the Models panel shows of it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GivenReport {
+    pub model: ModelId,
+    pub file_name: String,
+    /// Parameter values by name, in the model's order.
+    pub params: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -212,6 +234,37 @@ pub struct ModelsResult {
     pub discounting: Discounting,
     /// `lifetimes`' whole months, when its discounting was chosen.
     pub months: u32,
+    /// Models used at a loaded card's parameters (not fitted to this data).
+    #[serde(default)]
+    pub given: Vec<GivenReport>,
+}
+
+impl ModelsResult {
+    /// The count models predictions can be made with: converged fits, then given ones.
+    pub fn usable_count_models(&self) -> Vec<ModelId> {
+        let fitted = self.fits.iter().filter(|f| f.convergence.converged && f.model != ModelId::Gg).map(|f| f.model);
+        let given = self.given.iter().map(|g| g.model).filter(|m| *m != ModelId::Gg);
+        let mut out: Vec<ModelId> = Vec::new();
+        for m in fitted.chain(given) {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// Why spend and CLV are empty, or `None` when a spend model (fitted and
+    /// converged, or given) is there.
+    pub fn no_spend_reason(&self) -> Option<String> {
+        if self.given.iter().any(|g| g.model == ModelId::Gg) {
+            return None;
+        }
+        match &self.spend {
+            Some(f) if f.convergence.converged => None,
+            Some(f) => Some(f.convergence.message.clone()),
+            None => Some(self.spend_error.clone().unwrap_or_else(|| "no spend model was fitted".into())),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -305,6 +305,7 @@ mod tests {
             penalizer: 0.0,
             annual_discount_rate: 0.1,
             discounting: Default::default(),
+            cards: Vec::new(),
         })
     }
 

@@ -2,8 +2,8 @@
 //! functions over the core, so they are tested natively like the core.
 
 use crate::protocol::{
-    ExportFile, ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, SortKey, SummaryRequest,
-    SummaryStats, TablePage, TableQuery, UsersInfo,
+    ExportFile, ExportFormat, ExportKind, GivenReport, HoldoutRequest, ModelRequest, ModelsResult, SortKey,
+    SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo,
 };
 use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
@@ -14,7 +14,7 @@ use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
 use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
-    self, frequency_fit, predict, predictions_csv, AnyModel, Customers, ModelKind, ModelSet, PredictionRow,
+    self, frequency_fit, predict, predictions_csv, AnyModel, Customers, GivenModels, ModelKind, ModelSet, PredictionRow,
 };
 use clv_core::time::{CohortGrain, TimeUnit};
 
@@ -100,9 +100,24 @@ pub fn fit_models(
         return Err(NoCustomers { cutoff: req.summary.cutoff.to_string() }.to_string());
     }
     let customers_n = customers.rfm.len();
-    let set = pipeline::fit_models(&req.models, true, &customers, &opts, &mut |id, i, n| {
+    // What a card gives is used as given; the rest is fitted, as `clv predict --model-card` does.
+    let mut given = GivenModels::default();
+    for c in &req.cards {
+        given.add_card(&c.file_name, &c.card, unit)?;
+    }
+    let given_reports: Vec<GivenReport> = req
+        .cards
+        .iter()
+        .filter_map(|c| {
+            let params = given.named_params(c.card.model)?;
+            Some(GivenReport { model: c.card.model, file_name: c.file_name.clone(), params })
+        })
+        .collect();
+    let kinds: &[ModelKind] = if given.count.is_empty() { &req.models } else { &[] };
+    let fitted = pipeline::fit_models(kinds, given.spend.is_none(), &customers, &opts, &mut |id, i, n| {
         status(format!("Fitting {} ({i} of {n}) on {customers_n} customers…", id.label()))
     });
+    let set = given.into_set(fitted);
     let frequency = set.fitted.iter().map(|(k, m)| (k.id(), frequency_fit(m.as_count(), &customers, 7))).collect();
     let spend = set.spend.clone().unwrap_or_default();
     let result = ModelsResult {
@@ -117,6 +132,7 @@ pub fn fit_models(
         annual_discount_rate: req.annual_discount_rate,
         discounting: req.discounting,
         months: clv.months(),
+        given: given_reports,
     };
     let session =
         ModelSession { cutoff: p.cutoff(), unit, customers, models: set, clv, predictions: Vec::new(), order: None };
@@ -228,7 +244,10 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::NamedCard;
     use clv_core::ingest::Txn;
+    use clv_core::models::given::ModelCard;
+    use clv_core::models::ModelId;
     use clv_core::time::{Horizon, TimeUnit};
 
     const DAY: i64 = 86_400;
@@ -274,6 +293,7 @@ mod tests {
             penalizer: 0.0,
             annual_discount_rate: 0.1,
             discounting: Default::default(),
+            cards: Vec::new(),
         };
         let mut said = Vec::new();
         let (session, result) = fit_models(&tx, &req, &mut |s| said.push(s)).unwrap();
@@ -335,5 +355,70 @@ mod tests {
         assert!(err.contains("fitted at cutoff 1997-09-30"), "{err}");
         let err = session.fitted_at(ModelKind::Mbgnbd, at).unwrap_err();
         assert!(err.contains("mbgnbd: it was not fitted"), "{err}");
+    }
+
+    fn card(model: ModelId, unit: Option<TimeUnit>, params: &[(&str, f64)]) -> NamedCard {
+        let params = params.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        NamedCard {
+            file_name: format!("{}.json", model.code()),
+            card: ModelCard { model, unit, params, converged: Some(true) },
+        }
+    }
+
+    /// Loaded model cards are used as given: nothing they cover is fitted, and the table,
+    /// exports and frequency chart are computed from their parameters.
+    #[test]
+    fn model_cards_are_used_as_given_and_checked_against_the_data() {
+        let tx = clv_core::ingest::ingest(CDNOW.as_bytes(), &Default::default(), &mut |_| {}).unwrap().transactions;
+        // Fader, Hardie & Lee (2005) on CDNOW, and lifetimes' documented Gamma–Gamma.
+        let fhl = [("r", 0.242593), ("alpha", 4.413532), ("a", 0.792886), ("b", 2.425754)];
+        let gg = card(ModelId::Gg, Some(TimeUnit::Week), &[("p", 6.25), ("q", 3.74), ("gamma", 15.44)]);
+        let request = |cards: Vec<NamedCard>| ModelRequest {
+            summary: SummaryRequest {
+                cutoff: "1997-09-30".parse().unwrap(),
+                horizon: Horizon::days(273).unwrap(),
+                unit: TimeUnit::Week,
+            },
+            models: vec![ModelKind::Bgnbd, ModelKind::Pnbd],
+            penalizer: 0.0,
+            annual_discount_rate: 0.0,
+            discounting: Default::default(),
+            cards,
+        };
+        let mut said = Vec::new();
+        let bgnbd = card(ModelId::Bgnbd, Some(TimeUnit::Week), &fhl);
+        let (mut session, r) =
+            fit_models(&tx, &request(vec![gg.clone(), bgnbd.clone()]), &mut |s| said.push(s)).unwrap();
+        assert!(said.is_empty() && r.fits.is_empty() && r.spend.is_none(), "nothing is fitted: {said:?}");
+        assert_eq!(r.usable_count_models(), vec![ModelId::Bgnbd]);
+        assert_eq!(r.no_spend_reason(), None);
+        let names: Vec<&str> = r.given.iter().flat_map(|g| g.params.iter().map(|(n, _)| n.as_str())).collect();
+        assert_eq!(names, ["p", "q", "gamma", "r", "alpha", "a", "b"], "each model's own order");
+        assert_eq!(r.frequency.len(), 1, "the calibration chart of the given model");
+        let model: clv_core::models::BgNbd = "r=0.242593,alpha=4.413532,a=0.792886,b=2.425754"
+            .parse::<clv_core::models::given::GivenParams>()
+            .unwrap()
+            .model()
+            .unwrap();
+        let page = session.table(&TableQuery { model: ModelKind::Bgnbd, ..query(SortKey::Clv, true, "", 0) }).unwrap();
+        for row in &page.rows {
+            let rfm = clv_core::models::Rfm::new(row.frequency, row.recency, row.t);
+            let e = clv_core::models::CountModel::expected_purchases(&model, &rfm, 39.0);
+            assert!((row.value.expected_txn - e).abs() < 1e-12, "{row:?}: {e}");
+            assert!(row.value.clv > 0.0 && row.value.expected_spend > 0.0);
+        }
+        // A count card replaces the count fits only: Gamma–Gamma is still fitted without one.
+        let (_, r) = fit_models(&tx, &request(vec![bgnbd.clone()]), &mut |_| {}).unwrap();
+        assert!(r.fits.is_empty() && r.spend.as_ref().is_some_and(|f| f.convergence.converged));
+        // Cards that do not fit the data or each other are refused, naming the file.
+        let e = |cards| fit_models(&tx, &request(cards), &mut |_| {}).map(|_| ()).unwrap_err();
+        let daily = card(ModelId::Bgnbd, Some(TimeUnit::Day), &fhl);
+        assert!(e(vec![daily]).contains("bgnbd.json: the card's bgnbd parameters are per day"));
+        let mut failed = bgnbd.clone();
+        failed.card.converged = Some(false);
+        assert!(e(vec![failed]).contains("did not converge"));
+        assert!(e(vec![bgnbd.clone(), bgnbd]).contains("a second bgnbd model card"));
+        let wrong = card(ModelId::Pnbd, None, &fhl);
+        assert!(e(vec![wrong]).contains("pnbd.json: pnbd has no parameter"));
     }
 }

@@ -70,6 +70,56 @@ test('a fit downloads as a model card that the CLI predicts with', async ({ page
   expect(errors).toEqual([]);
 });
 
+test('saved model cards load in the tab and are used as given, as the CLI uses them', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
+  await page.click('#analyse');
+  await expect(page.locator('#sum-customers')).toHaveText('2,357');
+  await page.fill('#cutoff', '1997-09-30');
+  await page.locator('#cutoff').dispatchEvent('change');
+  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  // Fader, Hardie & Lee's (2005) CDNOW estimates and lifetimes' documented Gamma–Gamma, as cards.
+  const write = (name: string, card: object) => {
+    const path = testInfo.outputPath(name);
+    fs.writeFileSync(path, JSON.stringify(card));
+    return path;
+  };
+  const bgnbd = write('fhl.json', { model: 'bgnbd', unit: 'week', converged: true, params: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425754 } });
+  const gg = write('gg.json', { model: 'gg', params: { p: 6.25, q: 3.74, gamma: 15.44 } });
+  // A file that is not a card is refused next to the control, and nothing runs.
+  await page.setInputFiles('#model-cards', [write('notes.json', { hello: 1 })]);
+  await expect(page.locator('#model-cards-error')).toContainText('notes.json: not a model card');
+  await page.setInputFiles('#model-cards', [bgnbd, gg]);
+  const given = page.locator('.fit.given[data-model="bgnbd"]');
+  await expect(given).toContainText('from a model card', { timeout: 60_000 });
+  await expect(given).toContainText('fhl.json, rates per week');
+  await expect(given).toContainText('0.2426');
+  await expect(page.locator('#model-cards-error')).toBeHidden();
+  await expect(page.locator('.fit[data-model="pnbd"]')).toHaveCount(0); // not fitted
+  await expect(page.locator('.fit.given[data-model="gg"]')).toContainText('15.44');
+  // The predictions download equals `clv predict --model-card` with the same cards.
+  await page.selectOption('#table-model', 'bgnbd');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-predictions-csv')]);
+  const ours = Buffer.concat(await (await download.createReadStream()).toArray()).toString('utf8').trim().split('\n');
+  const cli = execFileSync('target/debug/clv', ['predict', '--input', 'tests/data/cdnow_sample_transactions.csv', '--cutoff', '1997-09-30',
+    '--model-card', bgnbd, '--model-card', gg, '--horizon-days', '90', '--discount-rate', '0.1'],
+    { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split('\n');
+  expect(ours.length).toBe(2358);
+  expect(ours[0]).toBe(cli[0]);
+  let worst = 0;
+  for (let i = 1; i < cli.length; i++) {
+    const a = ours[i].split(','), b = cli[i].split(',');
+    expect(a[0]).toBe(b[0]);
+    for (let j = 1; j < a.length; j++) {
+      const x = Number(a[j]), y = Number(b[j]);
+      if (Number.isFinite(y)) worst = Math.max(worst, Math.abs(x - y) / Math.max(1, Math.abs(y)));
+    }
+  }
+  expect(worst).toBeLessThan(1e-12);
+  expect(errors).toEqual([]);
+});
+
 test('Gamma–Gompertz/NBD is one tick away, and says that on CDNOW it is Pareto/NBD at its edge', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
   await page.goto('/');

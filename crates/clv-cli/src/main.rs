@@ -12,10 +12,10 @@ use clv_core::ingest::{
     self, parse_rates, ColumnMapping, DateOrder, IngestOptions, IngestReport, Ingested, Role, Transactions,
 };
 use clv_core::models::given::{GivenParams, ModelCard};
-use clv_core::models::{FitOptions, FitReport, GammaGamma, ModelId};
+use clv_core::models::{FitOptions, FitReport, ModelId};
 use clv_core::pipeline::{
     check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, purchase_pmfs, with_tail,
-    AnyModel, Customers, ModelKind, PredictionRow,
+    AnyModel, Customers, GivenModels, ModelKind, PredictionRow,
 };
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{CohortGrain, Day, Horizon, HorizonUnit, PredictionHorizon, TimeUnit};
@@ -490,8 +490,8 @@ fn run(cli: Cli) -> CliResult {
                 .map_err(|e| e.to_string())?;
             let customers = load_customers(&data)?;
             let name = data.input.input.display().to_string();
-            let given = Given::read(model, params, spend_params, &model_card, data.time_unit())?;
-            let model = given.count.as_ref().map_or(model, |(kind, _)| *kind);
+            let given = read_given(model, params, spend_params, &model_card, data.time_unit())?;
+            let model = given.count.first().map_or(model, |(kind, _)| *kind);
             check_sizes(model, &customers, Some(&clv)).map_err(|e| format!("{name}: {e}"))?;
             let spend = match spend_model {
                 None => given.spend.is_some(),
@@ -499,7 +499,7 @@ fn run(cli: Cli) -> CliResult {
                 Some(other) => return Err(format!("--spend-model {other}: expected gg")),
             };
             // What was given is used as given; what was not is fitted, by the one rule.
-            let fit_kinds: &[ModelKind] = if given.count.is_some() { &[] } else { &[model] };
+            let fit_kinds: &[ModelKind] = if given.count.is_empty() { &[model] } else { &[] };
             let fit_spend = spend && given.spend.is_none();
             let set = fit_models(fit_kinds, fit_spend, &customers, &opts, &mut |_, _, _| {});
             // The fits' warnings travel with their predictions (stdout stays the CSV/JSON).
@@ -510,7 +510,7 @@ fn run(cli: Cli) -> CliResult {
                 }
                 s.report.iter().flat_map(|r| &r.warnings).for_each(|w| eprintln!("warning: gg: {w}"));
             }
-            let m = match &given.count {
+            let m = match given.count.first() {
                 Some((_, m)) => m,
                 None => set.model(model).map_err(|e| format!("{name}: {e}"))?,
             };
@@ -532,8 +532,8 @@ fn run(cli: Cli) -> CliResult {
         }
         Command::Pmf { model, params, model_card, unit, horizon, max_n, format } => {
             let cards: Vec<PathBuf> = model_card.into_iter().collect();
-            let given = Given::read(model, params, None, &cards, unit)?;
-            let (kind, m) = given.count.ok_or("give --params or a --model-card of a count model")?;
+            let given = read_given(model, params, None, &cards, unit)?;
+            let (kind, m) = given.count.into_iter().next().ok_or("give --params or a --model-card of a count model")?;
             let t = horizon.resolve()?.in_units(unit);
             let pmf = with_tail(m.as_count().unconditional_pmf(t, checked_max_n(max_n)?));
             let mean = m.as_count().expected_unconditional(t);
@@ -875,46 +875,32 @@ struct PmfRow<'a> {
     pmf: Vec<f64>,
 }
 
-/// The models `clv predict` was given rather than asked to fit.
-struct Given {
-    count: Option<(ModelKind, AnyModel)>,
-    spend: Option<GammaGamma>,
-}
-
-impl Given {
-    /// From `--params` (for `--model`), `--spend-params` and `--model-card` files.
-    fn read(
-        model: ModelKind,
-        params: Option<GivenParams>,
-        spend_params: Option<GivenParams>,
-        cards: &[PathBuf],
-        unit: TimeUnit,
-    ) -> Result<Given, String> {
-        let mut given = Given {
-            count: params
-                .map(|p| AnyModel::at(model, &p).map(|m| (model, m)))
-                .transpose()
-                .map_err(|e| format!("--params: {e}"))?,
-            spend: spend_params.map(|p| p.model()).transpose().map_err(|e| format!("--spend-params: {e}"))?,
-        };
-        for path in cards {
-            let name = path.display();
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-            let card: ModelCard = serde_json::from_str(&text)
-                .map_err(|e| format!("{name}: not a model card (the JSON `clv fit --json` writes): {e}"))?;
-            let p = card.params_for(unit).map_err(|e| format!("{name}: {e}"))?;
-            match ModelKind::from_id(card.model) {
-                Some(kind) if given.count.is_none() => {
-                    given.count = Some((kind, AnyModel::at(kind, &p).map_err(|e| format!("{name}: {e}"))?));
-                }
-                None if card.model == ModelId::Gg && given.spend.is_none() => {
-                    given.spend = Some(p.model().map_err(|e| format!("{name}: {e}"))?);
-                }
-                _ => return Err(format!("{name}: a second {} model: give one count model and one gg", card.model)),
-            }
-        }
-        Ok(given)
+/// The models `clv predict` and `clv pmf` were given rather than asked to
+/// fit: `--params` (for `--model`), `--spend-params` and `--model-card` files,
+/// at most one count model.
+fn read_given(
+    model: ModelKind,
+    params: Option<GivenParams>,
+    spend_params: Option<GivenParams>,
+    cards: &[PathBuf],
+    unit: TimeUnit,
+) -> Result<GivenModels, String> {
+    let mut given = GivenModels::default();
+    if let Some(p) = params {
+        given.count.push((model, AnyModel::at(model, &p).map_err(|e| format!("--params: {e}"))?));
     }
+    given.spend = spend_params.map(|p| p.model()).transpose().map_err(|e| format!("--spend-params: {e}"))?;
+    for path in cards {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+        let card: ModelCard = serde_json::from_str(&text)
+            .map_err(|e| format!("{name}: not a model card (the JSON `clv fit --json` writes): {e}"))?;
+        given.add_card(&name, &card, unit)?;
+    }
+    if given.count.len() > 1 {
+        return Err("give one count model (--params or a card) and at most one gg".into());
+    }
+    Ok(given)
 }
 
 /// `--penalizer` within [`clv_core::limits::MAX_PENALIZER`].

@@ -796,7 +796,7 @@ fn a_fit_s_json_is_a_model_card_for_predict() {
         }
     }
     // A card of another unit than the data is refused, saying which.
-    refused(&[&predict[..], &["--model-card", &card, "--unit", "day"]].concat(), &["per week", "use --unit week"]);
+    refused(&[&predict[..], &["--model-card", &card, "--unit", "day"]].concat(), &["per week", "--unit week"]);
     refused(&[&predict[..], &["--params", "r=1,alpha=2"]].concat(), &["--params", "pnbd needs s"]);
 }
 
@@ -992,9 +992,14 @@ fn calendar_summaries_of_cdnow_equal_lifetimes_freq_w_and_m() {
             let f: Vec<&str> = line.split(',').collect();
             let theirs: Vec<f64> = f[3..7].iter().map(|v| v.parse().unwrap()).collect();
             let mine = &ours[f[2]];
-            let (recency, t) = if freq == "M" { (theirs[1].round(), theirs[2].round()) } else { (theirs[1], theirs[2]) };
+            let (recency, t) =
+                if freq == "M" { (theirs[1].round(), theirs[2].round()) } else { (theirs[1], theirs[2]) };
             assert_eq!((mine[0], mine[1], mine[2]), (theirs[0], recency, t), "{calendar} customer {}", f[2]);
-            assert!((mine[3] - theirs[3]).abs() <= 1e-12 * theirs[3].max(1.0), "{calendar} {}: {mine:?} {theirs:?}", f[2]);
+            assert!(
+                (mine[3] - theirs[3]).abs() <= 1e-12 * theirs[3].max(1.0),
+                "{calendar} {}: {mine:?} {theirs:?}",
+                f[2]
+            );
             compared += 1;
         }
         assert_eq!((compared, ours.len()), (2357, 2357));

@@ -8,11 +8,12 @@ use crate::features::{RfmSummary, SummaryInput};
 use crate::ingest::Transactions;
 use crate::limits::MAX_PERIODS;
 use crate::models::gamma_gamma::{frequency_spend_correlation, Spend};
-use crate::models::given::{GivenError, GivenParams};
+use crate::models::given::{GivenError, GivenParams, ModelCard};
 use crate::models::{
     fit, BgBb, BgNbd, CountModel, FitOptions, FitReport, GammaGamma, GammaGompertzNbd, Likelihood, MbgNbd, ModelError,
     ModelId, ParetoNbd, Rfm, Weighted,
 };
+use crate::time::TimeUnit;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -104,6 +105,17 @@ impl AnyModel {
         })
     }
 
+    /// The parameters by name, in the model's order.
+    pub fn named_params(&self) -> Vec<(String, f64)> {
+        match self {
+            AnyModel::Bgnbd(m) => named_params(m),
+            AnyModel::Pnbd(m) => named_params(m),
+            AnyModel::Mbgnbd(m) => named_params(m),
+            AnyModel::Ggomnbd(m) => named_params(m),
+            AnyModel::Bgbb(m) => named_params(m),
+        }
+    }
+
     /// The model behind the common prediction interface, whatever its kind.
     pub fn as_count(&self) -> &dyn CountModel {
         match self {
@@ -114,6 +126,11 @@ impl AnyModel {
             AnyModel::Bgbb(m) => m,
         }
     }
+}
+
+/// A model's parameters by name, in its order.
+pub fn named_params<M: Likelihood>(m: &M) -> Vec<(String, f64)> {
+    M::PARAMS.iter().map(|n| n.to_string()).zip(m.params()).collect()
 }
 
 /// Customers ready for modelling, from transactions or a summary file.
@@ -346,6 +363,62 @@ pub fn fit_models(
         });
     }
     set
+}
+
+/// Models a person supplies instead of fitting them (`clv predict
+/// --model-card`, the page's "Use model cards"): count models, one per kind,
+/// and Gamma–Gamma. What is given is used as given; the rest is fitted.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GivenModels {
+    /// Count models at given parameters, in the order given.
+    pub count: Vec<(ModelKind, AnyModel)>,
+    /// Gamma–Gamma at given parameters.
+    pub spend: Option<GammaGamma>,
+}
+
+impl GivenModels {
+    /// Add the model on `card` for data in `unit`s; `source` (a file name)
+    /// begins every error. A card of a fit that did not converge, of another
+    /// time unit, or a second card of one model is refused.
+    pub fn add_card(&mut self, source: &str, card: &ModelCard, unit: TimeUnit) -> Result<(), String> {
+        let p = card.params_for(unit).map_err(|e| format!("{source}: {e}"))?;
+        match ModelKind::from_id(card.model) {
+            Some(kind) if !self.count.iter().any(|(k, _)| *k == kind) => {
+                self.count.push((kind, AnyModel::at(kind, &p).map_err(|e| format!("{source}: {e}"))?));
+            }
+            None if card.model == ModelId::Gg && self.spend.is_none() => {
+                self.spend = Some(p.model().map_err(|e| format!("{source}: {e}"))?);
+            }
+            _ => return Err(format!("{source}: a second {} model card: give one card per model", card.model)),
+        }
+        Ok(())
+    }
+
+    /// Whether nothing was given.
+    pub fn is_empty(&self) -> bool {
+        self.count.is_empty() && self.spend.is_none()
+    }
+
+    /// The parameters of the given `model`, by name in the model's order.
+    pub fn named_params(&self, model: ModelId) -> Option<Vec<(String, f64)>> {
+        match ModelKind::from_id(model) {
+            Some(kind) => self.count.iter().find(|(k, _)| *k == kind).map(|(_, m)| m.named_params()),
+            None => self.spend.as_ref().filter(|_| model == ModelId::Gg).map(named_params),
+        }
+    }
+
+    /// `set` with the given models added: given count models beside the
+    /// fitted ones (a kind fitted too is replaced), a given Gamma–Gamma instead of any fitted one.
+    pub fn into_set(self, mut set: ModelSet) -> ModelSet {
+        for (kind, m) in self.count {
+            set.fitted.retain(|(k, _)| *k != kind);
+            set.fitted.push((kind, m));
+        }
+        if let Some(g) = self.spend {
+            set.spend = Some(SpendFit { model: Some(g), report: None, error: None });
+        }
+        set
+    }
 }
 
 impl ModelSet {

@@ -12,7 +12,6 @@ use crate::page::session::Session;
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
 use clv_core::forecast::backtest::MethodScore;
 use clv_core::ingest::Role;
-use clv_core::models::ModelId;
 use clv_core::pipeline::ModelKind;
 use clv_core::time::{CohortGrain, Day, TimeUnit};
 use leptos::prelude::*;
@@ -72,19 +71,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
         });
         names
     };
-    let fitted = move || {
-        session.models.with(|m| {
-            m.as_ref()
-                .map(|m| {
-                    m.fits
-                        .iter()
-                        .filter(|f| f.convergence.converged && f.model != ModelId::Gg)
-                        .map(|f| f.model)
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    };
+    let fitted = move || session.models.with(|m| m.as_ref().map(|m| m.usable_count_models()).unwrap_or_default());
     view! {
         <Show when=move || session.load.has_value()>
             <section id="cohorts" class="panel">

@@ -42,11 +42,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
     let available = move || {
         session.models.with(|m| {
             m.as_ref().map_or(Vec::new(), |r| {
-                r.fits
-                    .iter()
-                    .filter(|f| f.convergence.converged)
-                    .filter_map(|f| ModelKind::from_id(f.model))
-                    .collect::<Vec<_>>()
+                r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect::<Vec<_>>()
             })
         })
     };
@@ -61,15 +57,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
     let refresh = move || session.query_table(query());
     // Without a spend model (a file of counts only, or a Gamma–Gamma that is not a
     // result) spend and CLV are not money: shown empty, and the reason said.
-    let no_spend = move || {
-        session.models.with(|m| {
-            m.and_then(|r| match &r.spend {
-                Some(f) if f.convergence.converged => None,
-                Some(f) => Some(f.convergence.message.clone()),
-                None => Some(r.spend_error.clone().unwrap_or_else(|| "no spend model was fitted".into())),
-            })
-        })
-    };
+    let no_spend = move || session.models.with(|m| m.as_ref().and_then(|r| r.no_spend_reason()));
     let header = move || {
         COLUMNS
         .iter()

@@ -9,13 +9,16 @@ use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::download;
 use crate::page::session::Session;
-use crate::protocol::{ModelRequest, ModelsResult};
+use crate::protocol::{GivenReport, ModelRequest, ModelsResult, NamedCard};
 use clv_core::clv::Discounting;
 use clv_core::models::given::ModelCard;
 use clv_core::models::{FitReport, LimitingFit, ModelId, ParamEstimate};
 use clv_core::pipeline::ModelKind;
 use clv_core::time::TimeUnit;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{File, HtmlInputElement};
 
 #[component]
 pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
@@ -23,7 +26,8 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
     let penalizer = RwSignal::new(0.0f64);
     let discounting = RwSignal::new(Discounting::PerPeriod);
     let ageing = RwSignal::new(false);
-    let fit = move |_| {
+    let card_error = RwSignal::new(None::<String>);
+    let run = move |cards: Vec<NamedCard>| {
         if let Some(summary) = settings.request() {
             let mut models = ModelKind::CONTINUOUS.to_vec();
             if ageing.get_untracked() {
@@ -35,8 +39,36 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                 penalizer: penalizer.get_untracked(),
                 annual_discount_rate: discount.get_untracked() / 100.0,
                 discounting: discounting.get_untracked(),
+                cards,
             })
         }
+    };
+    let fit = move |_| {
+        card_error.set(None);
+        run(Vec::new())
+    };
+    // Model cards are read and parsed here, in the tab; the worker checks them against the data.
+    let on_cards = move |ev: leptos::ev::Event| {
+        let input: HtmlInputElement = event_target(&ev);
+        let files: Vec<File> =
+            input.files().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+        input.set_value("");
+        card_error.set(None);
+        spawn_local(async move {
+            let mut cards = Vec::new();
+            for f in files {
+                match read_card(&f).await {
+                    Ok(c) => cards.push(c),
+                    Err(e) => {
+                        card_error.set(Some(e));
+                        return;
+                    }
+                }
+            }
+            if !cards.is_empty() {
+                run(cards)
+            }
+        });
     };
     view! {
         <Show when=move || session.summary.has_value()>
@@ -67,12 +99,20 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         " Also fit Gamma–Gompertz/NBD (the risk of leaving may grow with a customer's age; slower)"
                     </label>
                     <button id="fit-models" class="button" on:click=fit disabled=move || session.busy()>"Fit models"</button>
+                    <label class="file-button">"Or use saved model cards (JSON) instead of fitting "
+                        <input id="model-cards" type="file" accept=".json,application/json" multiple
+                            disabled=move || session.busy() on:change=on_cards aria-describedby="model-cards-error" />
+                    </label>
                 </div>
+                <p id="model-cards-error" class="warning" role="alert" hidden=move || card_error.with(Option::is_none)>
+                    {move || card_error.get()}
+                </p>
                 <TaskNote session task=session.models name="models" cancel=true />
                 <OutageNote session panel=Panel::Models />
                 {move || session.models.get().map(|r| {
                     let unit = r.unit;
                     let cards = r.fits.iter().cloned().map(|f| view! { <FitCard f unit /> }).collect_view();
+                    let given = r.given.iter().cloned().map(|g| view! { <GivenCard g unit /> }).collect_view();
                     // Models refused before any fit (too little data…): said, not dropped.
                     let refused = r.failed.iter().filter(|(m, _)| !r.fits.iter().any(|f| f.model == *m)).map(|(m, why)| {
                         view! { <NotFitted model=*m why=why.clone() /> }
@@ -91,7 +131,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         <p class="hint" id="models-summary">
                             {horizon_sentence(&r)}
                         </p>
-                        <div class="fits">{cards}{refused}{spend}</div>
+                        <div class="fits">{given}{cards}{refused}{spend}</div>
                         {spend_error}
                         {frequency}
                     }
@@ -119,6 +159,48 @@ fn horizon_sentence(r: &ModelsResult) -> String {
         format::int(r.customers as u64),
         format::fixed(r.horizon_units, 2)
     )
+}
+
+/// The largest model card read: a card is a few hundred bytes, so a bigger
+/// file is a wrong pick, refused before it is read into the page.
+const MAX_CARD_BYTES: f64 = 64.0 * 1024.0;
+
+async fn read_card(file: &File) -> Result<NamedCard, String> {
+    let name = file.name();
+    if file.size() > MAX_CARD_BYTES {
+        return Err(format!("{name}: {} bytes is not a model card (a card is a small JSON file)", file.size()));
+    }
+    let text = JsFuture::from(file.text()).await.map_err(|e| format!("{name}: could not read the file: {e:?}"))?;
+    parse_card(&name, &text.as_string().unwrap_or_default())
+}
+
+/// A card file's text as a card, or what is wrong with it.
+fn parse_card(file_name: &str, text: &str) -> Result<NamedCard, String> {
+    let card: ModelCard = serde_json::from_str(text).map_err(|e| {
+        format!("{file_name}: not a model card (the JSON that \"Download model card\" or `clv fit --json` writes): {e}")
+    })?;
+    Ok(NamedCard { file_name: file_name.to_string(), card })
+}
+
+/// A model used at a card's parameters: said to be given, never shown as a fit.
+#[component]
+fn GivenCard(g: GivenReport, unit: TimeUnit) -> impl IntoView {
+    let per = if g.model == ModelId::Gg { String::new() } else { format!(", rates per {}", unit.name()) };
+    let rows = g
+        .params
+        .iter()
+        .map(|(name, value)| view! { <tr><td>{name.clone()}</td><td class="num">{format::estimate(*value, 4)}</td></tr> })
+        .collect_view();
+    view! {
+        <div class="fit given" data-model=g.model.code()>
+            <h3>{g.model.label()} " " <span class="badge">"from a model card"</span></h3>
+            <p class="hint">{format!("Parameters from {}{per}, used as given: not fitted to this data, so there are no standard errors.", g.file_name)}</p>
+            <table class="params">
+                <thead><tr><th>"parameter"</th><th>"value"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
 }
 
 #[component]

@@ -139,7 +139,7 @@ pub enum CardError {
     #[error("the card is of a {0} fit that did not converge: it holds no estimate to predict with")]
     NotConverged(ModelId),
     /// The card's rates are per another unit than the data.
-    #[error("the card's {model} parameters are per {card}, the data are in {data}s: use --unit {card}")]
+    #[error("the card's {model} parameters are per {card}, the data are in {data}s: summarise the data in {card}s (--unit {card})")]
     Unit {
         /// The model.
         model: ModelId,
@@ -208,7 +208,7 @@ mod tests {
         let m: BgNbd = card.params_for(TimeUnit::Week).unwrap().model().unwrap();
         assert_eq!(Likelihood::params(&m), vec![0.2426, 4.4135, 0.7929, 2.4258]);
         let e = card.params_for(TimeUnit::Day).unwrap_err().to_string();
-        assert!(e.contains("per week, the data are in days: use --unit week"), "{e}");
+        assert!(e.contains("per week, the data are in days: summarise the data in weeks (--unit week)"), "{e}");
         let failed = ModelCard { converged: Some(false), ..card };
         assert!(failed.params_for(TimeUnit::Week).unwrap_err().to_string().contains("did not converge"));
     }
