@@ -4,7 +4,7 @@ use crate::{open, print_json, write_export, CliResult, Format};
 use clv_core::cohorts::btyd::{btyd_by_cohort, BtydCohortValue};
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::daily::daily_forecast;
-use clv_core::cohorts::{build, CohortParams};
+use clv_core::cohorts::{build, survival, CohortParams};
 use clv_core::export::CsvSafety;
 use clv_core::features::RfmSummary;
 use clv_core::features::{purchase_days, Cutoff, Users};
@@ -26,6 +26,8 @@ pub struct CohortArgs<'a> {
     pub table: bool,
     /// Print the daily revenue forecast (the page's chart) instead.
     pub daily: bool,
+    /// Print each cohort's sBG retention projection instead.
+    pub retention: bool,
     /// The model, the unit it is fitted in and the fit's options.
     pub btyd: Option<(ModelKind, TimeUnit, FitOptions)>,
     pub format: Format,
@@ -47,6 +49,26 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
         return match a.format {
             Format::Csv => write_export(&table.to_csv(a.safety), a.safety),
             Format::Json => print_json(&table.cohorts),
+        };
+    }
+    if a.retention {
+        let periods = (a.horizon_days.in_days() as f64 / a.age_unit.days()).ceil() as usize;
+        let rows = survival::project(&table, periods, &FitOptions::default());
+        for r in &rows {
+            if let Some(note) = &r.note {
+                eprintln!("note: cohort {}: {note}", r.cohort);
+            } else if let Some(f) = r.fit.as_ref().filter(|f| f.projection.is_empty()) {
+                eprintln!(
+                    "note: cohort {}: sBG {}: {}",
+                    r.cohort,
+                    f.report.convergence.status(),
+                    f.report.convergence.message
+                );
+            }
+        }
+        return match a.format {
+            Format::Csv => write_export(&survival::to_csv(&rows, a.safety), a.safety),
+            Format::Json => print_json(&rows),
         };
     }
     let report = value_cohorts(&table).map_err(|e| e.to_string())?;

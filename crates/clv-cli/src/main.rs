@@ -238,6 +238,11 @@ enum Command {
         /// Print the daily revenue forecast the page charts (date,kind,value,lower,upper) instead.
         #[arg(long, conflicts_with = "table")]
         daily: bool,
+        /// Print each cohort's retention extrapolated by sBG instead: survivors are the members with
+        /// a purchase at an age or later (for a subscription, those still subscribed), fitted over the
+        /// fully observed ages and projected to the horizon (or the oldest cohort's age).
+        #[arg(long, conflicts_with_all = ["table", "daily"])]
+        retention: bool,
         /// Also value each cohort bottom-up with this BTYD model (+ Gamma–Gamma).
         #[arg(long)]
         btyd: Option<ModelKind>,
@@ -625,6 +630,7 @@ fn run(cli: Cli) -> CliResult {
             level,
             table,
             daily,
+            retention,
             btyd,
             btyd_unit,
             penalizer,
@@ -641,6 +647,7 @@ fn run(cli: Cli) -> CliResult {
                 level,
                 table,
                 daily,
+                retention,
                 btyd: btyd.map(|kind| Ok::<_, String>((kind, btyd_unit, fit_options(penalizer)?))).transpose()?,
                 format,
                 safety,

@@ -310,7 +310,9 @@ fn cohorts_of_the_cdnow_sample() {
     assert_eq!(methods, ["holt-winters", "damped-holt-winters", "seasonal-naive", "mean"]);
 
     let table = ok(&["cohorts", "--input", &input, "--horizon-days", "90", "--table", "--age-unit", "month"]);
-    assert!(table.starts_with("cohort,segment,users,age_months,active_users,revenue,cumulative_per_user,retention\n"));
+    assert!(table.starts_with(
+        "cohort,segment,users,age_months,active_users,revenue,cumulative_per_user,retention,retained_users\n"
+    ));
     // Month 0 of the January cohort: every user is active by definition.
     let first: Vec<&str> = table.lines().nth(1).unwrap().split(',').collect();
     assert_eq!((first[0], first[3], first[2], first[4], first[7]), ("1997-01", "0", first[2], first[2], "1"));
@@ -798,6 +800,52 @@ fn a_fit_s_json_is_a_model_card_for_predict() {
     // A card of another unit than the data is refused, saying which.
     refused(&[&predict[..], &["--model-card", &card, "--unit", "day"]].concat(), &["per week", "--unit week"]);
     refused(&[&predict[..], &["--params", "r=1,alpha=2"]].concat(), &["--params", "pnbd needs s"]);
+}
+
+/// `clv cohorts --retention`: a monthly subscription whose members pay until they leave, with
+/// Fader & Hardie's (2007) regular cohort as the payers per month, gives their sBG estimates
+/// (α̂ = 0.704, β̂ = 1.182) from transactions, and projects the months not yet observed.
+#[test]
+fn cohort_retention_is_extrapolated_by_sbg_from_transactions() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-cohort-sbg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paying = [1000, 631, 468, 382, 326, 289, 262, 241];
+    let mut csv = String::from("user_id,date,amount\n");
+    // Every 31 days from 2001-01-01: age k in months of 365.25 / 12 days (calendar months
+    // are not: March 1 is 1.94 such months after January 1).
+    let dates = [
+        "2001-01-01",
+        "2001-02-01",
+        "2001-03-04",
+        "2001-04-04",
+        "2001-05-05",
+        "2001-06-05",
+        "2001-07-06",
+        "2001-08-06",
+    ];
+    for i in 0..1000 {
+        for (date, _) in dates.iter().zip(paying).take_while(|(_, n)| i < *n) {
+            csv.push_str(&format!("u{i},{date},9.99\n"));
+        }
+    }
+    let file = dir.join("subscriptions.csv");
+    std::fs::write(&file, csv).unwrap();
+    let f = file.display().to_string();
+    let args = ["cohorts", "--input", &f, "--cutoff", "2001-09-05", "--age-unit", "month", "--horizon-days", "365"];
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&[&args[..], &["--retention", "--format", "json"]].concat())).unwrap();
+    let cohort = &v[0];
+    assert_eq!(cohort["survivors"].as_array().unwrap().len(), 8, "{cohort}");
+    let params = cohort["fit"]["report"]["params"].as_array().unwrap();
+    let value = |i: usize| params[i]["value"].as_f64().unwrap();
+    assert!((value(0) - 0.704).abs() < 0.0005 && (value(1) - 1.182).abs() < 0.0005, "{params:?}");
+    let projection = cohort["fit"]["projection"].as_array().unwrap();
+    assert_eq!(projection.len(), 12, "to the 365-day horizon in months");
+    assert_eq!(projection[11]["fitted"], false);
+    // The CSV has the same rows.
+    let text = ok(&[&args[..], &["--retention"]].concat());
+    assert!(text.starts_with("cohort,segment,users,gamma,delta,age,fitted,observed_survivors"), "{text}");
+    assert_eq!(text.lines().count(), 13);
 }
 
 /// sBG is reachable: Fader & Hardie (2007) fit the regular cohort's years 1–7

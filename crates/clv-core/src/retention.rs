@@ -98,7 +98,7 @@ pub struct RetentionRow {
 }
 
 /// An sBG fit to a cohort and what it projects.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetentionFit {
     /// The fit (γ, δ: the paper's α, β), judged by the one convergence rule.
     pub report: FitReport,

@@ -13,6 +13,7 @@
 pub mod btyd;
 pub mod clv;
 pub mod daily;
+pub mod survival;
 
 use crate::export::CsvSafety;
 use crate::features::Cutoff;
@@ -154,6 +155,10 @@ pub struct AgeCell {
     pub cumulative_per_user: f64,
     /// active_users / users.
     pub retention: f64,
+    /// Members with a transaction in this age or a later one (by the cutoff): for a subscription
+    /// paid every period, those still subscribed — the survivors [`survival`] fits sBG to. Never rises with age.
+    #[serde(default)]
+    pub retained_users: u32,
 }
 
 /// A cohort, or a cohort × segment.
@@ -213,6 +218,7 @@ impl CohortTable {
             "revenue",
             "cumulative_per_user",
             "retention",
+            "retained_users",
         ])
         .expect("in-memory write");
         for c in &self.cohorts {
@@ -226,6 +232,7 @@ impl CohortTable {
                     safety.num(cell.revenue),
                     safety.num(cell.cumulative_per_user),
                     safety.num(cell.retention),
+                    cell.retained_users.to_string(),
                 ])
                 .expect("in-memory write");
             }
@@ -250,6 +257,8 @@ struct Acc {
     last_signup: i64,
     revenue_by_age: Vec<f64>,
     active_by_bucket: Vec<u32>,
+    /// Members by the age bucket of their last transaction.
+    last_by_bucket: Vec<u32>,
 }
 
 const UNKNOWN_SEGMENT: &str = "(not in users file)";
@@ -304,6 +313,13 @@ pub fn build(tx: &Transactions, users: Option<&Users>, params: &CohortParams) ->
                     acc.active_by_bucket.resize(b + 1, 0);
                 }
                 acc.active_by_bucket[b] += 1;
+            }
+            if let Some(&b) = buckets.last() {
+                let b = b as usize;
+                if acc.last_by_bucket.len() <= b {
+                    acc.last_by_bucket.resize(b + 1, 0);
+                }
+                acc.last_by_bucket[b] += 1;
             }
         };
         add(groups.entry((start, None)).or_default(), &mut buckets, true);
@@ -368,6 +384,17 @@ fn finish(start: i64, segment: Option<&str>, acc: Acc, params: &CohortParams) ->
     let complete = (observed_days as f64 / unit).floor() as usize;
     let users = f64::from(acc.users);
     let mut cumulative = 0.0;
+    // Members whose last transaction is at this age or later: a suffix sum.
+    let mut retained: Vec<u32> = acc
+        .last_by_bucket
+        .iter()
+        .rev()
+        .scan(0, |n, &k| {
+            *n += k;
+            Some(*n)
+        })
+        .collect();
+    retained.reverse();
     let table = (0..complete)
         .map(|b| {
             let days = (b as f64 * unit).ceil() as usize..((b + 1) as f64 * unit).ceil() as usize;
@@ -380,6 +407,7 @@ fn finish(start: i64, segment: Option<&str>, acc: Acc, params: &CohortParams) ->
                 revenue,
                 cumulative_per_user: cumulative / users,
                 retention: f64::from(active_users) / users,
+                retained_users: retained.get(b).copied().unwrap_or(0),
             }
         })
         .collect();
