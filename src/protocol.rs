@@ -5,6 +5,7 @@
 use clv_core::clv::Discounting;
 use clv_core::cohorts::btyd::BtydCohortValue;
 use clv_core::cohorts::clv::CohortValue;
+use clv_core::cohorts::survival::CohortRetention;
 use clv_core::forecast::Backtest;
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
@@ -97,6 +98,9 @@ pub struct CohortsView {
     pub backtest: Option<Backtest>,
     pub backtest_note: String,
     pub notes: Vec<String>,
+    /// Each cohort's survivors and their sBG projection (cohort totals).
+    #[serde(default)]
+    pub retention: Vec<CohortRetention>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -8,10 +8,11 @@ use crate::worker::analysis::ModelSession;
 use clv_core::cohorts::btyd::btyd_by_cohort;
 use clv_core::cohorts::clv::{value_cohorts, values_csv};
 use clv_core::cohorts::daily::daily_forecast;
-use clv_core::cohorts::{build, CohortParams, CohortTable};
+use clv_core::cohorts::{build, survival, CohortParams, CohortTable};
 use clv_core::export::CsvSafety;
 use clv_core::features::{Cutoff, Users};
 use clv_core::ingest::Transactions;
+use clv_core::models::FitOptions;
 
 fn table(tx: &Transactions, users: Option<&Users>, req: &CohortRequest) -> Result<CohortTable, String> {
     let cutoff = Cutoff::checked(req.cutoff, tx, "cutoff").map_err(|e| e.to_string())?;
@@ -55,6 +56,10 @@ pub fn cohorts(
         backtest: report.backtest,
         backtest_note: report.backtest_note,
         notes: report.notes,
+        retention: survival::project(&table, &FitOptions::default())
+            .into_iter()
+            .filter(|r| r.segment.is_none())
+            .collect(),
     })
 }
 

@@ -72,3 +72,34 @@ test('a users file adds segments; segments add up to their cohort', async ({ pag
   expect((await users(4)) + (await users(5))).toBe(8477);
   expect(errors).toEqual([]);
 });
+
+test('each cohort\'s retention is extrapolated by sBG: a subscription cohort gives Fader & Hardie\'s estimates', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  // Members pay every 31 days from 2001-01-01 until they leave; payers per month are the
+  // paper's regular cohort (1000, 631, …, 241), whose sBG estimates are α 0.704, β 1.182.
+  const paying = [1000, 631, 468, 382, 326, 289, 262, 241];
+  const dates = ['2001-01-01', '2001-02-01', '2001-03-04', '2001-04-04', '2001-05-05', '2001-06-05', '2001-07-06', '2001-08-06'];
+  let csv = 'user_id,date,amount\n';
+  for (let i = 0; i < 1000; i++) for (let k = 0; k < 8 && i < paying[k]; k++) csv += `u${i},${dates[k]},9.99\n`;
+  const path = testInfo.outputPath('subscriptions.csv');
+  fs.writeFileSync(path, csv);
+  await page.goto('/');
+  await page.setInputFiles('#csv', path);
+  await page.click('#analyse');
+  await expect(page.locator('#sum-customers')).not.toHaveText('', { timeout: 30_000 });
+  await page.fill('#cohort-cutoff', '2001-09-05');
+  await page.locator('#cohort-cutoff').dispatchEvent('change');
+  await page.selectOption('#cohort-horizon', '365');
+  await page.click('#build-cohorts');
+  const row = page.locator('#retention-projection tbody tr').first();
+  await expect(row).toContainText('2001-01', { timeout: 60_000 });
+  const cells = row.locator('td');
+  await expect(cells.nth(2)).toHaveText('7');      // months observed after joining
+  await expect(cells.nth(3)).toHaveText('24%');    // 241 of 1000 still paying
+  await expect(cells.nth(4)).toHaveText('0.704');  // γ = the paper's α
+  await expect(cells.nth(5)).toHaveText('1.182');  // δ = the paper's β
+  await expect(page.locator('#retention-chart')).toBeVisible();
+  await expect(page.locator('#retention-chart .legend')).toContainText('2001-01 sBG');
+  await page.locator('#cohorts').screenshot({ path: testInfo.outputPath('retention.png') });
+  expect(errors).toEqual([]);
+});

@@ -52,8 +52,7 @@ pub fn cohorts(tx: &Transactions, users: Option<&Users>, a: CohortArgs) -> CliRe
         };
     }
     if a.retention {
-        let periods = (a.horizon_days.in_days() as f64 / a.age_unit.days()).ceil() as usize;
-        let rows = survival::project(&table, periods, &FitOptions::default());
+        let rows = survival::project(&table, &FitOptions::default());
         for r in &rows {
             if let Some(note) = &r.note {
                 eprintln!("note: cohort {}: {note}", r.cohort);

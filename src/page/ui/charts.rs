@@ -90,7 +90,9 @@ fn y_grid(f: &Frame) -> impl IntoView {
 }
 
 /// Lines over periods 1..n with a legend; `series`: (name, values);
-/// `marker`: a labelled vertical line at that period (e.g. the cutoff).
+/// `marker`: a labelled vertical line at that period (e.g. the cutoff);
+/// `paired`: the series come as (observed, model) pairs, a pair in one
+/// colour with the model's line dashed.
 #[component]
 pub fn LineChart(
     id: &'static str,
@@ -98,7 +100,10 @@ pub fn LineChart(
     x_label: String,
     y_label: String,
     #[prop(optional)] marker: Option<(f64, &'static str)>,
+    #[prop(optional)] paired: bool,
 ) -> impl IntoView {
+    let colour = move |i: usize| if paired { i / 2 } else { i };
+    let dash = move |i: usize| (paired && i % 2 == 1).then_some("6 4");
     let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
     let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
     let f = Frame { width: 640.0, height: 280.0, left: 56.0, bottom: 36.0, x_max: n as f64, y_max: nice_max(top) };
@@ -111,12 +116,12 @@ pub fn LineChart(
     let lines = series
         .iter()
         .enumerate()
-        .map(|(i, (_, v))| view! { <path d=f.path(v) stroke=PALETTE[i % PALETTE.len()] class="line" /> })
+        .map(|(i, (_, v))| view! { <path d=f.path(v) stroke=PALETTE[colour(i) % PALETTE.len()] stroke-dasharray=dash(i) class="line" /> })
         .collect_view();
     let legend = series
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| view! { <span class="key"><i class=swatch(i)></i>{name.clone()}</span> })
+        .map(|(i, (name, _))| view! { <span class="key"><i class=swatch(colour(i))></i>{name.clone()}</span> })
         .collect_view();
     view! {
         <figure class="chart" id=id>

@@ -10,6 +10,7 @@ use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
+use clv_core::cohorts::survival::CohortRetention;
 use clv_core::forecast::backtest::MethodScore;
 use clv_core::ingest::Role;
 use clv_core::pipeline::ModelKind;
@@ -204,6 +205,7 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
             <thead><tr><th>"cohort"</th><th>"users"</th>{head}</tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
+        {retention_view(&v)}
         <h3>"Cumulative net revenue per acquired user"</h3>
         <LineChart id="cumulative-chart" series=curves x_label=format!("{unit}s since joining") y_label="revenue per user".to_string() />
         <h3>{format!("Value per user {} days after joining", v.request.horizon.in_days())}</h3>
@@ -219,6 +221,77 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
         </div>
         {daily}
         {backtest}
+    }
+}
+
+/// Each cohort's members still buying at an age or later, and sBG's projection of them.
+fn retention_view(v: &CohortsView) -> impl IntoView {
+    let unit = v.request.age_unit.name();
+    let shown: Vec<&CohortRetention> = v.retention.iter().rev().take(SHOWN_COHORTS).rev().collect();
+    let age = shown.iter().filter_map(|r| r.fit.as_ref()).map(|f| f.projection.len()).max().unwrap_or(0);
+    let share = |n: f64, users: u32| format!("{:.0}%", 100.0 * n / f64::from(users.max(1)));
+    let rows = shown
+        .iter()
+        .map(|r| {
+            let observed = r.survivors.len() - 1;
+            let now = r.survivors.last().map_or("—".into(), |&n| share(n, r.users));
+            let projection = r.fit.as_ref().filter(|f| !f.projection.is_empty());
+            let param = |i: usize| {
+                projection.and_then(|f| f.report.params.get(i)).map_or("—".into(), |p| format::estimate(p.value, 3))
+            };
+            let last = projection.and_then(|f| f.projection.last());
+            let note = match (&r.note, r.fit.as_ref()) {
+                (Some(n), _) => n.clone(),
+                (None, Some(f)) if f.projection.is_empty() => {
+                    format!("{}: {}", f.report.convergence.status(), f.report.convergence.message)
+                }
+                _ => String::new(),
+            };
+            view! {
+                <tr>
+                    <td>{r.cohort.clone()}</td>
+                    <td class="num">{format::int(u64::from(r.users))}</td>
+                    <td class="num">{observed.to_string()}</td>
+                    <td class="num">{now}</td>
+                    <td class="num">{param(0)}</td>
+                    <td class="num">{param(1)}</td>
+                    <td class="num">{last.map_or("—".into(), |p| format!("{:.0}%", 100.0 * p.survival))}</td>
+                    <td class="num">{last.map_or("—".into(), |p| format!("{:.0}%", 100.0 * p.retention))}</td>
+                    <td class="note">{note}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    // Up to three cohorts, oldest to newest: what was observed and what sBG projects.
+    let step = (shown.len() / 3).max(1);
+    let series: Vec<(String, Vec<f64>)> = shown
+        .iter()
+        .rev()
+        .step_by(step)
+        .take(3)
+        .filter_map(|r| r.fit.as_ref().filter(|f| !f.projection.is_empty()).map(|f| (r, f)))
+        .flat_map(|(r, f)| {
+            let users = f64::from(r.users.max(1));
+            let observed = r.survivors[1..].iter().map(|n| n / users).collect();
+            let projected = f.projection.iter().map(|p| p.survival).collect();
+            [(format!("{} observed", r.cohort), observed), (format!("{} sBG (dashed)", r.cohort), projected)]
+        })
+        .collect();
+    let chart = (!series.is_empty()).then(|| {
+        view! { <LineChart id="retention-chart" series paired=true x_label=format!("{unit}s since joining") y_label="share still buying".to_string() /> }
+    });
+    view! {
+        <h3>{format!("Retention projected to {age} {unit}s: members who buy at an age or later, and the sBG model")}</h3>
+        <p class="hint">
+            "A member counts as retained at an age if they buy then or later — for a subscription paid every "
+            {unit} ", those still subscribed. The shifted-beta-geometric model (Fader & Hardie 2007) assumes each member leaves for good at their own constant rate, rates differing between members (γ, δ), so the share kept each "
+            {unit} " rises as the quick leavers go. It is fitted to each cohort's observed ages; where members only buy now and then, the last ages look lower than they are (someone between purchases looks gone)."
+        </p>
+        <div class="scroll"><table id="retention-projection">
+            <thead><tr><th>"cohort"</th><th>"users"</th><th>{format!("{unit}s observed")}</th><th>"retained at last age"</th><th>"γ"</th><th>"δ"</th><th>{format!("retained at {unit} {age}")}</th><th>{format!("kept in {unit} {age}")}</th><th>"note"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table></div>
+        {chart}
     }
 }
 

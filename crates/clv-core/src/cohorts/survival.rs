@@ -46,11 +46,12 @@ pub fn survivors(c: &Cohort) -> Vec<f64> {
 }
 
 /// Fit sBG to each cohort with at least [`MIN_PERIODS`] observed periods after signup and
-/// project every cohort to the same age: `horizon_periods`, or the oldest cohort's observed
-/// age if that is later (so cohorts compare on one axis).
-pub fn project(table: &CohortTable, horizon_periods: usize, opts: &FitOptions) -> Vec<CohortRetention> {
+/// project every cohort to the same age: the table's horizon in age units, or the oldest
+/// cohort's observed age if that is later (so cohorts compare on one axis).
+pub fn project(table: &CohortTable, opts: &FitOptions) -> Vec<CohortRetention> {
+    let horizon = (table.params.horizon_days as f64 / table.params.age_unit.days()).ceil() as usize;
     let oldest = table.cohorts.iter().map(|c| c.table.len().saturating_sub(1)).max().unwrap_or(0);
-    let age = horizon_periods.max(oldest);
+    let age = horizon.max(oldest);
     table
         .cohorts
         .iter()
@@ -161,7 +162,7 @@ mod tests {
         let retained: Vec<u32> = cohort.table.iter().map(|a| a.retained_users).collect();
         let active: Vec<u32> = cohort.table.iter().map(|a| a.active_users).collect();
         assert_eq!(retained, active, "a subscription: paying at an age = still subscribed");
-        let projected = project(&table, 12, &FitOptions::default());
+        let projected = project(&table, &FitOptions::default());
         let fit = projected[0].fit.as_ref().unwrap();
         let p: Vec<f64> = fit.report.params.iter().map(|p| p.value).collect();
         assert!((p[0] - 0.704).abs() < 0.0005 && (p[1] - 1.182).abs() < 0.0005, "{p:?}");
@@ -197,7 +198,7 @@ mod tests {
         assert_eq!(retained, [3, 2, 1, 1]);
         assert_eq!(survivors(c), [3.0, 2.0, 1.0, 1.0]);
         let short = subscription(&[10, 8, 7], 3);
-        let p = project(&short, 12, &FitOptions::default());
+        let p = project(&short, &FitOptions::default());
         assert!(p[0].fit.is_none());
         assert!(p[0].note.as_deref().unwrap().contains("2 observed period(s) after signup"), "{:?}", p[0].note);
     }
