@@ -34,6 +34,11 @@ pub enum Request {
     FitModels(ModelRequest),
     Evaluate(HoldoutRequest),
     Table(TableQuery),
+    /// One customer's drill-down under a fitted (or given) model.
+    Customer {
+        model: ModelKind,
+        user_id: String,
+    },
     ExportPredictions {
         model: ModelKind,
         format: ExportFormat,
@@ -171,6 +176,7 @@ pub enum Reply {
     Models(ModelsResult),
     Holdout(Box<HoldoutReport>),
     Table(TablePage),
+    Customer(Box<CustomerDetail>),
     Exported(ExportFile),
     Cohorts(Box<CohortsView>),
     Users(UsersInfo),
@@ -312,6 +318,25 @@ pub struct TablePage {
     pub total: usize,
     pub page: usize,
     pub rows: Vec<PredictionRow>,
+}
+
+/// One customer under one model: the table's row and the distribution of
+/// their purchases over the horizon beside a new customer's.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CustomerDetail {
+    pub model: ModelKind,
+    pub row: PredictionRow,
+    /// The horizon in the model's unit.
+    pub horizon_units: f64,
+    pub unit: TimeUnit,
+    /// P(Y = 0), …, P(Y = N), then P(Y > N): this customer's purchases in the horizon.
+    pub pmf: Vec<f64>,
+    /// The same for a customer acquired now (P(X(t) = n), no history).
+    pub new_customer_pmf: Vec<f64>,
+    /// A new customer's expected purchases over the horizon.
+    pub new_customer_mean: f64,
+    /// Spend and CLV are money (a spend model is there).
+    pub money: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -45,6 +45,7 @@ pub enum Slot {
     SummaryExport,
     Models,
     Table,
+    Customer,
     PredictionsExport,
     Holdout,
     Cohorts,
@@ -58,7 +59,7 @@ impl Slot {
             Slot::Load => Panel::Load,
             Slot::Summary | Slot::SummaryExport => Panel::Summary,
             Slot::Models => Panel::Models,
-            Slot::Table | Slot::PredictionsExport => Panel::Customers,
+            Slot::Table | Slot::Customer | Slot::PredictionsExport => Panel::Customers,
             Slot::Holdout => Panel::Holdout,
             Slot::Users | Slot::Cohorts | Slot::CohortsExport => Panel::Cohorts,
         }
@@ -75,12 +76,13 @@ impl Slot {
                 Slot::SummaryExport,
                 Slot::Models,
                 Slot::Table,
+                Slot::Customer,
                 Slot::PredictionsExport,
                 Slot::Holdout,
                 Slot::Cohorts,
                 Slot::CohortsExport,
             ],
-            Slot::Models => &[Slot::Table, Slot::PredictionsExport],
+            Slot::Models => &[Slot::Table, Slot::Customer, Slot::PredictionsExport],
             _ => &[],
         }
     }

@@ -12,8 +12,8 @@
 use crate::page::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Outage, Reload, Slot};
 use crate::page::task::{AnyTask, Task};
 use crate::protocol::{
-    CohortRequest, CohortsView, Envelope, ExportFormat, ExportKind, HoldoutRequest, ModelRequest, ModelsResult, Reply,
-    Request, RequestId, SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
+    CohortRequest, CohortsView, CustomerDetail, Envelope, ExportFormat, ExportKind, HoldoutRequest, ModelRequest,
+    ModelsResult, Reply, Request, RequestId, SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -66,6 +66,7 @@ pub struct Session {
     pub summary_export: Task<()>,
     pub models: Task<ModelsResult>,
     pub table: Task<TablePage>,
+    pub customer: Task<CustomerDetail>,
     pub predictions_export: Task<()>,
     pub holdout: Task<HoldoutReport>,
     pub cohorts: Task<CohortsView>,
@@ -92,6 +93,7 @@ impl Session {
             summary_export: Task::new(),
             models: Task::new(),
             table: Task::new(),
+            customer: Task::new(),
             predictions_export: Task::new(),
             holdout: Task::new(),
             cohorts: Task::new(),
@@ -114,6 +116,7 @@ impl Session {
             Slot::SummaryExport => Box::new(self.summary_export),
             Slot::Models => Box::new(self.models),
             Slot::Table => Box::new(self.table),
+            Slot::Customer => Box::new(self.customer),
             Slot::PredictionsExport => Box::new(self.predictions_export),
             Slot::Holdout => Box::new(self.holdout),
             Slot::Cohorts => Box::new(self.cohorts),
@@ -222,6 +225,7 @@ impl Session {
             Reply::Models(result) => _ = self.models.finish(id, result),
             Reply::Holdout(report) => _ = self.holdout.finish(id, *report),
             Reply::Table(page) => _ = self.table.finish(id, page),
+            Reply::Customer(detail) => _ = self.customer.finish(id, *detail),
             Reply::Users(info) => _ = self.users.finish(id, info),
             Reply::Cohorts(view) => _ = self.cohorts.finish(id, *view),
             Reply::Exported(file) => {
@@ -456,6 +460,10 @@ impl Session {
 
     pub fn query_table(self, q: TableQuery) {
         self.ask(Slot::Table, "Updating the customer table", &Request::Table(q), true);
+    }
+
+    pub fn customer_detail(self, model: ModelKind, user_id: String) {
+        self.ask(Slot::Customer, "Computing the customer's forecast", &Request::Customer { model, user_id }, false);
     }
 
     pub fn export_predictions(self, model: ModelKind, format: ExportFormat) {

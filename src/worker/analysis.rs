@@ -2,8 +2,8 @@
 //! functions over the core, so they are tested natively like the core.
 
 use crate::protocol::{
-    ExportFile, ExportFormat, ExportKind, GivenReport, HoldoutRequest, ModelRequest, ModelsResult, SortKey,
-    SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo,
+    CustomerDetail, ExportFile, ExportFormat, ExportKind, GivenReport, HoldoutRequest, ModelRequest, ModelsResult,
+    SortKey, SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo,
 };
 use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
@@ -69,6 +69,10 @@ pub fn users_info(name: &str, users: &Users) -> UsersInfo {
         first_rejected: users.rejected.iter().take(5).cloned().collect(),
     }
 }
+
+/// Purchase counts a drill-down shows at least and at most (the rest is one bar).
+const MIN_PMF_SHOWN: usize = 5;
+const MAX_PMF_SHOWN: usize = 30;
 
 /// Fitted models at one cutoff, kept in the worker for the customer table
 /// and exports. Predictions are computed per model on first use.
@@ -174,6 +178,40 @@ impl ModelSession {
             self.predictions.push((kind, rows));
         }
         Ok(&self.predictions.iter().find(|(k, _)| *k == kind).expect("just inserted").1)
+    }
+
+    /// One customer's drill-down: their row and the distribution of their purchases over the
+    /// horizon beside a new customer's, both cut where both have ≥ 99% of their mass (5 to 30
+    /// counts shown, the rest as one "more" bar).
+    pub fn customer(&mut self, kind: ModelKind, user_id: &str) -> Result<CustomerDetail, String> {
+        let i = self.customers.ids.iter().position(|id| id == user_id).ok_or_else(|| {
+            format!("no customer {user_id:?} at the cutoff {}", clv_core::time::format_day(self.cutoff.day))
+        })?;
+        let t = self.clv.horizon_units();
+        let row = self.predictions(kind)?[i].clone();
+        let model = self.models.model(kind)?.as_count();
+        let rfm = self.customers.rfm[i];
+        let (full, new) = (model.purchase_pmf(&rfm, t, MAX_PMF_SHOWN), model.unconditional_pmf(t, MAX_PMF_SHOWN));
+        let reach = |p: &[f64]| {
+            p.iter()
+                .scan(0.0, |s, q| {
+                    *s += q;
+                    Some(*s)
+                })
+                .position(|s| s >= 0.99)
+        };
+        let n = reach(&full).max(reach(&new)).unwrap_or(MAX_PMF_SHOWN).clamp(MIN_PMF_SHOWN, MAX_PMF_SHOWN);
+        let money = self.models.spend_model().is_some();
+        Ok(CustomerDetail {
+            model: kind,
+            row,
+            horizon_units: t,
+            unit: self.unit,
+            pmf: pipeline::with_tail(full[..=n].to_vec()),
+            new_customer_mean: model.expected_unconditional(t),
+            new_customer_pmf: pipeline::with_tail(new[..=n].to_vec()),
+            money,
+        })
     }
 
     /// One page of the customer table: searched (substring of the id),
@@ -420,5 +458,47 @@ mod tests {
         assert!(e(vec![bgnbd.clone(), bgnbd]).contains("a second bgnbd model card"));
         let wrong = card(ModelId::Pnbd, None, &fhl);
         assert!(e(vec![wrong]).contains("pnbd.json: pnbd has no parameter"));
+    }
+
+    /// A drill-down is the table's row and two distributions over the horizon that sum to one,
+    /// whose means (with the cut-off tail) bracket the expected purchases shown beside them.
+    #[test]
+    fn a_customer_s_drill_down_is_their_row_and_two_distributions() {
+        let (_, mut session, _) = cdnow_session();
+        let page = session.table(&query(SortKey::ExpectedTxn, true, "", 0)).unwrap();
+        let top = page.rows[0].clone();
+        let d = session.customer(ModelKind::Pnbd, &top.user_id).unwrap();
+        assert_eq!(d.row, top);
+        assert_eq!((d.unit, d.horizon_units), (TimeUnit::Week, 90.0 / 7.0));
+        assert!(d.money);
+        for pmf in [&d.pmf, &d.new_customer_pmf] {
+            assert!((pmf.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{pmf:?}");
+            assert!(pmf.iter().all(|p| (0.0..=1.0).contains(p)));
+            assert!((MIN_PMF_SHOWN + 2..=MAX_PMF_SHOWN + 2).contains(&pmf.len()));
+        }
+        // The tail bar holds counts above the last one shown: Σ n·p with the tail at its least
+        // possible count is a lower bound of the mean, close to it when ≥ 99% of the mass is shown.
+        let lower_mean = |pmf: &[f64]| {
+            let n = pmf.len() - 1;
+            pmf[..n].iter().enumerate().map(|(k, p)| k as f64 * p).sum::<f64>() + pmf[n] * n as f64
+        };
+        for (pmf, mean) in [(&d.pmf, top.value.expected_txn), (&d.new_customer_pmf, d.new_customer_mean)] {
+            let low = lower_mean(pmf);
+            assert!(low <= mean + 1e-12 && mean - low < 0.01 * mean, "{low} vs {mean}");
+        }
+        // The 80% range shown in the table is the pmf's 10th–90th percentile.
+        let cdf: Vec<f64> = d
+            .pmf
+            .iter()
+            .scan(0.0, |s, p| {
+                *s += p;
+                Some(*s)
+            })
+            .collect();
+        let quantile = |q: f64| cdf.iter().position(|&c| c >= q).unwrap() as u32;
+        assert_eq!((top.value.txn.lower80, top.value.txn.upper80), (quantile(0.1), quantile(0.9)));
+        let e = session.customer(ModelKind::Pnbd, "no such id").unwrap_err();
+        assert!(e.contains("no customer \"no such id\" at the cutoff 1997-09-30"), "{e}");
+        assert!(session.customer(ModelKind::Mbgnbd, &top.user_id).unwrap_err().contains("not fitted"));
     }
 }

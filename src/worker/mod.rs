@@ -107,6 +107,9 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
         }),
         Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
+        Request::Customer { model, user_id } => {
+            with_models(|m| m.customer(model, &user_id).map(|d| Reply::Customer(Box::new(d))))
+        }
         Request::ExportPredictions { model, format } => with_models(|m| m.export(model, format).map(Reply::Exported)),
         Request::Export { what, request } => with_data(|tx| {
             USERS.with(|u| analysis::export(tx, u.borrow().as_ref(), what, &request)).map(Reply::Exported)

@@ -120,6 +120,45 @@ test('saved model cards load in the tab and are used as given, as the CLI uses t
   expect(errors).toEqual([]);
 });
 
+test('a customer\'s drill-down shows the distribution of their purchases, as clv predict --pmf computes it', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
+  await page.click('#analyse');
+  await expect(page.locator('#sum-customers')).toHaveText('2,357');
+  await page.fill('#cutoff', '1997-09-30');
+  await page.locator('#cutoff').dispatchEvent('change');
+  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  // Fader, Hardie & Lee's (2005) BG/NBD, so page and CLI evaluate the same model.
+  const card = testInfo.outputPath('fhl.json');
+  fs.writeFileSync(card, JSON.stringify({ model: 'bgnbd', unit: 'week', converged: true, params: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425754 } }));
+  await page.setInputFiles('#model-cards', [card]);
+  const open = page.locator('#customer-table .customer-open').first();
+  await expect(open).toBeVisible({ timeout: 60_000 });
+  const id = (await open.textContent())!.trim();
+  await open.focus();
+  await page.keyboard.press('Enter'); // by keyboard
+  const detail = page.locator('#customer-detail');
+  await expect(detail).toContainText(`Customer ${id} under BG/NBD`);
+  await expect(page.locator('#customer-sentence')).toContainText('the chance they are still a customer');
+  await expect(page.locator('#customer-pmf')).toBeVisible();
+  await page.locator('#customer-detail summary').click();
+  const rows = page.locator('#customer-pmf-table tbody tr');
+  const shown = await rows.count();
+  expect(shown).toBeGreaterThanOrEqual(7);
+  const cli = execFileSync('target/debug/clv', ['predict', '--input', 'tests/data/cdnow_sample_transactions.csv', '--cutoff', '1997-09-30',
+    '--model-card', card, '--horizon-days', '90', '--pmf', String(shown - 2)], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString().trim().split('\n');
+  const header = cli[0].split(',');
+  const row = cli.find(l => l.split(',')[0] === id)!.split(',');
+  for (let n = 0; n < shown; n++) {
+    const column = n === shown - 1 ? 'p_more' : `p_${n}`;
+    const expected = Number(row[header.indexOf(column)]).toFixed(4);
+    await expect(rows.nth(n).locator('td').nth(1)).toHaveText(expected);
+  }
+  await detail.screenshot({ path: testInfo.outputPath('drill.png') });
+  expect(errors).toEqual([]);
+});
+
 test('Gamma–Gompertz/NBD is one tick away, and says that on CDNOW it is Pareto/NBD at its edge', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
   await page.goto('/');

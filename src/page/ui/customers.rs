@@ -2,11 +2,12 @@
 //! (only one page crosses the boundary, so a million rows stay fast), with
 //! CSV/JSON export equal to `clv predict`.
 
+use super::charts::PairedBars;
 use super::format;
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
-use crate::protocol::{ExportFormat, SortKey, TableQuery};
+use crate::protocol::{CustomerDetail, ExportFormat, SortKey, TableQuery};
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
 
@@ -105,7 +106,8 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                             let (spend, clv) = if money { (spend, format::money(v.clv)) } else { ("—".to_string(), "—".to_string()) };
                             view! {
                                 <tr>
-                                    <td>{r.user_id}</td>
+                                    <td><button class="link customer-open" aria-label=format!("Details of customer {}", r.user_id)
+                                        on:click={ let id = r.user_id.clone(); move |_| session.customer_detail(model.get_untracked(), id.clone()) }>{r.user_id.clone()}</button></td>
                                     <td class="num">{r.frequency}</td>
                                     <td class="num">{format::fixed(r.recency, 2)}</td>
                                     <td class="num">{format::fixed(r.t, 2)}</td>
@@ -128,8 +130,66 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                     <button id="next-page" class="button secondary" on:click=move |_| { page.update(|p| *p += 1); refresh(); }>"Next ›"</button>
                 </div>
                 {move || no_spend().map(|why| view! { <p id="no-spend" class="warning">{format!("Spend and CLV are not estimated: {why}.")}</p> })}
-                <p class="hint">"* no repeat purchase yet: spend is the population mean (backfilled). The 80% range is the 10th–90th percentile of the customer's predicted purchase count."</p>
+                <p class="hint">"* no repeat purchase yet: spend is the population mean (backfilled). The 80% range is the 10th–90th percentile of the customer's predicted purchase count. Click an id for that customer's forecast."</p>
+                <TaskNote session task=session.customer name="customer" />
+                {move || session.customer.get().map(|d| view! { <CustomerDrill d /> })}
             </section>
         </Show>
+    }
+}
+
+/// One customer: what the model says of them in words, and the distribution of their purchases
+/// over the horizon beside a new customer's.
+#[component]
+fn CustomerDrill(d: CustomerDetail) -> impl IntoView {
+    let (r, v, unit) = (&d.row, &d.row.value, d.unit.name());
+    let horizon = format::fixed(d.horizon_units, 1);
+    let model = d.model.id().label();
+    let since_last = r.t - r.recency;
+    let sentence = format!(
+        "{} made {} repeat purchase{}; the last was {} {unit}s before the cutoff, {} {unit}s after their first. {model} puts the chance they are still a customer at {:.0}% and expects {} purchases from them in the next {horizon} {unit}s (a customer acquired today: {}).",
+        r.user_id,
+        r.frequency,
+        if r.frequency == 1.0 { "" } else { "s" },
+        format::fixed(since_last, 1),
+        format::fixed(r.recency, 1),
+        100.0 * v.p_alive,
+        format::fixed(v.expected_txn, 2),
+        format::fixed(d.new_customer_mean, 2),
+    );
+    let last = d.pmf.len().saturating_sub(1);
+    let label = move |n: usize| if n == last { format!("{}+", n) } else { n.to_string() };
+    let groups: Vec<(String, f64, f64)> =
+        d.pmf.iter().zip(&d.new_customer_pmf).enumerate().map(|(n, (a, b))| (label(n), *a, *b)).collect();
+    let rows = groups
+        .iter()
+        .map(|(n, a, b)| view! { <tr><td>{n.clone()}</td><td class="num">{format::fixed(*a, 4)}</td><td class="num">{format::fixed(*b, 4)}</td></tr> })
+        .collect_view();
+    let money = d.money.then(|| {
+        view! {
+            <div class="stat"><span class="label">"Spend per purchase"</span><span class="value">{format::money(v.expected_spend)}</span></div>
+            <div class="stat"><span class="label">{format!("CLV, next {horizon} {unit}s")}</span><span class="value">{format::money(v.clv)}</span></div>
+        }
+    });
+    view! {
+        <section id="customer-detail" class="drill" aria-live="polite">
+            <h3>{format!("Customer {} under {model}", r.user_id)}</h3>
+            <p id="customer-sentence">{sentence}</p>
+            <div class="stats">
+                <div class="stat"><span class="label">"P(still a customer)"</span><span class="value">{format::fixed(v.p_alive, 3)}</span></div>
+                <div class="stat"><span class="label">{format!("Expected purchases, next {horizon} {unit}s")}</span><span class="value">{format::fixed(v.expected_txn, 3)}</span></div>
+                <div class="stat"><span class="label">"80% range"</span><span class="value">{format!("{}–{}", v.txn.lower80, v.txn.upper80)}</span></div>
+                {money}
+            </div>
+            <h4>{format!("How many purchases in the next {horizon} {unit}s: the chance of each count")}</h4>
+            <PairedBars id="customer-pmf" groups names=("this customer".to_string(), "a customer acquired today".to_string()) />
+            <details>
+                <summary>"Show as a table"</summary>
+                <table id="customer-pmf-table">
+                    <thead><tr><th>"purchases"</th><th>"this customer"</th><th>"a customer acquired today"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </details>
+        </section>
     }
 }
