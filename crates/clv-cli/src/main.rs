@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clv_core::clv::{ClvParams, Discounting};
+use clv_core::cohorts::survival;
 use clv_core::export::CsvSafety;
 use clv_core::features::{
     check_near_data, looks_like_summary, parse_summary, parse_users, purchase_days, Cutoff, FeatureParams,
@@ -429,12 +430,34 @@ fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Fit { data, model: ModelId::Sbg, penalizer, json } => {
-            // Contract retention: the input is one cohort's active counts, not customers.
-            let r = retention_fit(&data.input.input, None, 0, penalizer)?;
+            // Contract retention: the input is active counts per period, not customers: one
+            // cohort's, or a cohort table's (then one γ, δ for all cohorts).
+            let path = &data.input.input;
+            let cohorts = read_cohort_survivors(path)?;
+            let counts: Vec<Vec<f64>> = cohorts.into_iter().map(|(_, c)| c).collect();
+            let report = clv_core::retention::fit_pooled(&counts, &fit_options(penalizer)?)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             if json {
-                print_json(&fit_json(&r.report, data.time_unit()))
+                print_json(&fit_json(&report, data.time_unit()))
             } else {
-                write_stdout(&fit_text(&r.report))
+                write_stdout(&fit_text(&report))
+            }
+        }
+        Command::Retention { input, fit_periods: None, horizon, penalizer, format }
+            if read_cohort_survivors(&input)?.len() > 1 =>
+        {
+            // A cohort table: each cohort fitted on all its periods and projected to `horizon`.
+            let opts = fit_options(penalizer)?;
+            let rows: Vec<_> = read_cohort_survivors(&input)?
+                .into_iter()
+                .map(|(name, counts)| survival::fit_cohort(&name, None, counts, horizon, &opts))
+                .collect();
+            for r in rows.iter().filter(|r| r.note.is_some()) {
+                eprintln!("note: cohort {}: {}", r.cohort, r.note.as_deref().unwrap_or_default());
+            }
+            match format {
+                Format::Csv => write_export(&survival::to_csv(&rows, safety), safety),
+                Format::Json => print_json(&rows),
             }
         }
         Command::Retention { input, fit_periods, horizon, penalizer, format } => {
@@ -861,6 +884,11 @@ fn retention_fit(
     let k = fit_periods.unwrap_or(active.len().saturating_sub(1));
     clv_core::retention::fit_retention(&active, k, horizon, &fit_options(penalizer)?)
         .map_err(|e| format!("{name}: {e}"))
+}
+
+/// Each cohort's active counts in a survivors file or cohort table.
+fn read_cohort_survivors(path: &std::path::Path) -> Result<Vec<(String, Vec<f64>)>, String> {
+    clv_core::retention::parse_cohort_survivors(open(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The largest count a printed distribution lists one by one.

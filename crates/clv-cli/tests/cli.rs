@@ -846,6 +846,50 @@ fn cohort_retention_is_extrapolated_by_sbg_from_transactions() {
     let text = ok(&[&args[..], &["--retention"]].concat());
     assert!(text.starts_with("cohort,segment,users,gamma,delta,age,fitted,observed_survivors"), "{text}");
     assert_eq!(text.lines().count(), 13);
+    // The cohort table `--table` writes is what `clv fit --model sbg` and `clv retention` read.
+    let table = dir.join("table.csv");
+    std::fs::write(&table, ok(&[&args[..], &["--table"]].concat())).unwrap();
+    let fit = ok(&["fit", "--model", "sbg", "--input", &table.display().to_string(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&fit).unwrap();
+    let (g, d) = (v["params"]["gamma"].as_f64().unwrap(), v["params"]["delta"].as_f64().unwrap());
+    assert!((g - 0.704).abs() < 0.0005 && (d - 1.182).abs() < 0.0005, "{fit}");
+}
+
+/// A long cohort table (`cohort,period,active`) with Fader & Hardie's (2007) two cohorts: each
+/// is fitted and projected on its own — regular α̂ 0.704, β̂ 1.182; high end 0.668, 3.806 — and
+/// `clv fit --model sbg` fits them together.
+#[test]
+fn a_cohort_table_is_fitted_cohort_by_cohort() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-sbg-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let regular = [1000, 631, 468, 382, 326, 289, 262, 241];
+    let high_end = [1000, 869, 743, 653, 593, 551, 517, 491];
+    let mut csv = String::from("cohort,period,active\n");
+    for (name, counts) in [("regular", regular), ("high end", high_end)] {
+        for (t, n) in counts.iter().enumerate() {
+            csv.push_str(&format!("{name},{t},{n}\n"));
+        }
+    }
+    let file = dir.join("cohorts.csv");
+    std::fs::write(&file, csv).unwrap();
+    let f = file.display().to_string();
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["retention", "--input", &f, "--horizon", "12", "--format", "json"])).unwrap();
+    let params = |i: usize| -> Vec<f64> {
+        v[i]["fit"]["report"]["params"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect()
+    };
+    assert_eq!((v[0]["cohort"].as_str(), v[1]["cohort"].as_str()), (Some("regular"), Some("high end")));
+    let (r, h) = (params(0), params(1));
+    assert!((r[0] - 0.704).abs() < 0.0005 && (r[1] - 1.182).abs() < 0.0005, "{r:?}");
+    assert!((h[0] - 0.668).abs() < 0.0005 && (h[1] - 3.806).abs() < 0.0005, "{h:?}");
+    assert_eq!(v[1]["fit"]["projection"].as_array().unwrap().len(), 12);
+    let text = ok(&["retention", "--input", &f]);
+    assert_eq!(text.lines().count(), 1 + 2 * 12);
+    // Together: one γ, δ between the two.
+    let pooled = ok(&["fit", "--model", "sbg", "--input", &f, "--json"]);
+    let p: serde_json::Value = serde_json::from_str(&pooled).unwrap();
+    assert_eq!(p["converged"], true, "{pooled}");
+    refused(&["retention", "--input", &f, "--fit-periods", "5"], &["the file has 2 cohorts"]);
 }
 
 /// sBG is reachable: Fader & Hardie (2007) fit the regular cohort's years 1–7

@@ -52,33 +52,38 @@ pub fn project(table: &CohortTable, opts: &FitOptions) -> Vec<CohortRetention> {
     let horizon = (table.params.horizon_days as f64 / table.params.age_unit.days()).ceil() as usize;
     let oldest = table.cohorts.iter().map(|c| c.table.len().saturating_sub(1)).max().unwrap_or(0);
     let age = horizon.max(oldest);
-    table
-        .cohorts
-        .iter()
-        .map(|c| {
-            let survivors = survivors(c);
-            let periods = survivors.len() - 1;
-            let (fit, note) = if periods < MIN_PERIODS {
-                let note = format!(
-                    "{periods} observed period(s) after signup: sBG needs at least {MIN_PERIODS} to estimate how fast members leave and how that slows"
-                );
-                (None, Some(note))
-            } else {
-                match fit_retention(&survivors, periods, age, opts) {
-                    Ok(f) => (Some(f), None),
-                    Err(e) => (None, Some(e.to_string())),
-                }
-            };
-            CohortRetention {
-                cohort: c.cohort.clone(),
-                segment: c.segment.clone(),
-                users: c.users,
-                survivors,
-                fit,
-                note,
-            }
-        })
-        .collect()
+    table.cohorts.iter().map(|c| fit_cohort(&c.cohort, c.segment.as_deref(), survivors(c), age, opts)).collect()
+}
+
+/// sBG fitted to one cohort's `survivors` (`[size, at the end of period 1, …]`) and projected to
+/// period `age`, or the reason it is not: fewer than [`MIN_PERIODS`] periods, or counts that rise.
+pub fn fit_cohort(
+    cohort: &str,
+    segment: Option<&str>,
+    survivors: Vec<f64>,
+    age: usize,
+    opts: &FitOptions,
+) -> CohortRetention {
+    let periods = survivors.len().saturating_sub(1);
+    let (fit, note) = if periods < MIN_PERIODS {
+        let note = format!(
+            "{periods} observed period(s) after signup: sBG needs at least {MIN_PERIODS} to estimate how fast members leave and how that slows"
+        );
+        (None, Some(note))
+    } else {
+        match fit_retention(&survivors, periods, age, opts) {
+            Ok(f) => (Some(f), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    CohortRetention {
+        cohort: cohort.to_string(),
+        segment: segment.map(str::to_string),
+        users: survivors.first().map_or(0, |&n| n as u32),
+        survivors,
+        fit,
+        note,
+    }
 }
 
 /// The projections as CSV: one row per cohort and age, observed and projected side by side.
