@@ -182,6 +182,20 @@ impl GammaGompertzNbd {
         Some(out)
     }
 
+    /// ∫₀ᵗ NB(n; r, α, τ) f(τ) dτ added to `pmf[n]` for each n, one tanh–sinh integral per count:
+    /// slower than the shared split of [`GammaGompertzNbd::nodes`], used when that split gives up.
+    fn add_death_pmf_by_quadrature(&self, t: f64, pmf: &mut [f64]) {
+        let ln_nb = |n: f64, tau: f64| {
+            let ln_q = if tau > 0.0 { (tau / (self.alpha + tau)).ln() } else { f64::NEG_INFINITY };
+            let ln_choose = ln_gamma_ratio(self.r, n) - statrs::function::gamma::ln_gamma(n + 1.0);
+            ln_choose - self.r * (tau / self.alpha).ln_1p() + if n > 0.0 { n * ln_q } else { 0.0 }
+        };
+        for (n, slot) in pmf.iter_mut().enumerate() {
+            let n = n as f64;
+            *slot += ln_integral(|tau| ln_nb(n, tau) + self.ln_density(tau), 0.0, t).exp();
+        }
+    }
+
     /// Distance from τ to the nearest complex singularity of the integrand: the pole of the rate
     /// term at −α, and the zeros of β − 1 + e^(bτ) (real at ln(1 − β)/b when β < 1, else π/b off
     /// the real axis).
@@ -421,16 +435,17 @@ impl CountModel for GammaGompertzNbd {
         add_nbd_pmf(self.r, self.alpha, t, &mut pmf, ln_s_t.exp());
         if t > 0.0 {
             let density = |tau: f64| self.ln_density(tau);
-            let nodes: Vec<(f64, f64)> = self
-                .nodes(0.0, t, self.r + n_max as f64, n_max as f64, density)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(tau, term)| (tau, term.exp()))
-                .collect();
-            let mass: f64 = nodes.iter().map(|&(_, w)| w).sum();
-            let scale = if mass > 0.0 { -ln_s_t.exp_m1() / mass } else { 0.0 };
-            for (tau, w) in nodes {
-                add_nbd_pmf(self.r, self.alpha, tau, &mut pmf, w * scale);
+            match self.nodes(0.0, t, self.r + n_max as f64, n_max as f64, density) {
+                Some(nodes) => {
+                    let nodes: Vec<(f64, f64)> = nodes.into_iter().map(|(tau, term)| (tau, term.exp())).collect();
+                    let mass: f64 = nodes.iter().map(|&(_, w)| w).sum();
+                    let scale = if mass > 0.0 { -ln_s_t.exp_m1() / mass } else { 0.0 };
+                    for (tau, w) in nodes {
+                        add_nbd_pmf(self.r, self.alpha, tau, &mut pmf, w * scale);
+                    }
+                }
+                // Too rough for the shared split: each count's integral on its own, by tanh–sinh.
+                None => self.add_death_pmf_by_quadrature(t, &mut pmf),
             }
         }
         pmf.iter().map(|p| finite_or(*p, 0.0)).collect()
@@ -456,6 +471,23 @@ mod tests {
                 let mean: f64 = pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
                 let want = m.expected_unconditional(t);
                 assert!((mean - want).abs() < 1e-7 * want.max(1.0), "t={t}: {mean} vs {want}");
+            }
+        }
+    }
+
+    /// The fallback for integrands too rough for the shared split (one tanh–sinh integral per
+    /// count) is the same distribution: checked where both run.
+    #[test]
+    fn the_per_count_fallback_equals_the_shared_split() {
+        for m in [aging(), GammaGompertzNbd::new(1.2, 4.0, 0.3, 3.0, 50.0).unwrap()] {
+            for t in [1.0, 39.0] {
+                let pmf = m.unconditional_pmf(t, 60);
+                let mut fallback = vec![0.0; 61];
+                add_nbd_pmf(m.r, m.alpha, t, &mut fallback, m.ln_survival(t).exp());
+                m.add_death_pmf_by_quadrature(t, &mut fallback);
+                for (n, (a, b)) in pmf.iter().zip(&fallback).enumerate() {
+                    assert!((a - b).abs() < 1e-9 * a.max(1e-12) + 1e-15, "t={t} n={n}: {a} vs {b}");
+                }
             }
         }
     }
