@@ -1,9 +1,26 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, Page, TestInfo } from '@playwright/test';
 import * as fs from 'fs';
 import { execFileSync } from 'child_process';
 import { watchErrors } from './helpers';
 
 // What the peer packages compute, in the page too (issue 14).
+
+/** The CDNOW sample transactions (2,357 customers) loaded, with the cutoff set. */
+async function cdnowSampleAt(page: Page, cutoff: string) {
+  await page.goto('/');
+  await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
+  await page.click('#analyse');
+  await expect(page.locator('#sum-customers')).toHaveText('2,357');
+  await page.fill('#cutoff', cutoff);
+  await page.locator('#cutoff').dispatchEvent('change');
+}
+
+/** Fader, Hardie & Lee's (2005) CDNOW BG/NBD as a model card file. */
+function fhlCard(testInfo: TestInfo): string {
+  const path = testInfo.outputPath('fhl.json');
+  fs.writeFileSync(path, JSON.stringify({ model: 'bgnbd', unit: 'week', converged: true, params: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425754 } }));
+  return path;
+}
 
 test('a file of ids and dates fits the count models and says why spend and CLV are empty', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
@@ -72,12 +89,7 @@ test('a fit downloads as a model card that the CLI predicts with', async ({ page
 
 test('saved model cards load in the tab and are used as given, as the CLI uses them', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
-  await page.goto('/');
-  await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
-  await page.click('#analyse');
-  await expect(page.locator('#sum-customers')).toHaveText('2,357');
-  await page.fill('#cutoff', '1997-09-30');
-  await page.locator('#cutoff').dispatchEvent('change');
+  await cdnowSampleAt(page, '1997-09-30');
   await expect(page.locator('#sum-repeat')).not.toHaveText('');
   // Fader, Hardie & Lee's (2005) CDNOW estimates and lifetimes' documented Gamma–Gamma, as cards.
   const write = (name: string, card: object) => {
@@ -85,7 +97,7 @@ test('saved model cards load in the tab and are used as given, as the CLI uses t
     fs.writeFileSync(path, JSON.stringify(card));
     return path;
   };
-  const bgnbd = write('fhl.json', { model: 'bgnbd', unit: 'week', converged: true, params: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425754 } });
+  const bgnbd = fhlCard(testInfo);
   const gg = write('gg.json', { model: 'gg', params: { p: 6.25, q: 3.74, gamma: 15.44 } });
   // A file that is not a card is refused next to the control, and nothing runs.
   await page.setInputFiles('#model-cards', [write('notes.json', { hello: 1 })]);
@@ -122,16 +134,10 @@ test('saved model cards load in the tab and are used as given, as the CLI uses t
 
 test('a customer\'s drill-down shows the distribution of their purchases, as clv predict --pmf computes it', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
-  await page.goto('/');
-  await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
-  await page.click('#analyse');
-  await expect(page.locator('#sum-customers')).toHaveText('2,357');
-  await page.fill('#cutoff', '1997-09-30');
-  await page.locator('#cutoff').dispatchEvent('change');
+  await cdnowSampleAt(page, '1997-09-30');
   await expect(page.locator('#sum-repeat')).not.toHaveText('');
   // Fader, Hardie & Lee's (2005) BG/NBD, so page and CLI evaluate the same model.
-  const card = testInfo.outputPath('fhl.json');
-  fs.writeFileSync(card, JSON.stringify({ model: 'bgnbd', unit: 'week', converged: true, params: { r: 0.242593, alpha: 4.413532, a: 0.792886, b: 2.425754 } }));
+  const card = fhlCard(testInfo);
   await page.setInputFiles('#model-cards', [card]);
   const open = page.locator('#customer-table .customer-open').first();
   await expect(open).toBeVisible({ timeout: 60_000 });
@@ -161,12 +167,7 @@ test('a customer\'s drill-down shows the distribution of their purchases, as clv
 
 test('Gamma–Gompertz/NBD is one tick away, and says that on CDNOW it is Pareto/NBD at its edge', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
-  await page.goto('/');
-  await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
-  await page.click('#analyse');
-  await expect(page.locator('#sum-customers')).toHaveText('2,357');
-  await page.fill('#cutoff', '1997-09-30');
-  await page.locator('#cutoff').dispatchEvent('change');
+  await cdnowSampleAt(page, '1997-09-30');
   await page.click('#compute');
   await expect(page.locator('#sum-repeat')).not.toHaveText('');
   await page.check('#fit-ggomnbd');
