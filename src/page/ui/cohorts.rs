@@ -5,7 +5,7 @@
 
 use super::charts::{BandChart, LineChart};
 use super::format;
-use super::summary::{DateInput, HorizonSelect, Settings};
+use super::settings::{DateInput, HorizonSelect, Settings};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;

@@ -4,7 +4,7 @@
 
 use super::charts::{LineChart, PairedBars};
 use super::format;
-use super::summary::{DateInput, Settings};
+use super::settings::{DateInput, Settings, StaleNote};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
@@ -30,11 +30,21 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
             penalizer: 0.0,
         })
     };
-    let run = move |_| {
+    // What the shown report was computed with: another cutoff or unit above makes it stale.
+    let evaluated = RwSignal::new(None::<HoldoutRequest>);
+    let evaluate = move || {
         if let Some(r) = request() {
+            evaluated.set(Some(r.clone()));
             session.evaluate(r)
         }
     };
+    let run = move |_| evaluate();
+    let stale = Signal::derive(move || {
+        let was = evaluated.get()?;
+        session.holdout.has_value().then_some(())?;
+        (settings.cutoff.get() != Some(was.cutoff) || settings.unit.get() != was.unit)
+            .then(|| format!("calibration to {}, times in {}s", was.cutoff, was.unit.name()))
+    });
     view! {
         <Show when=move || session.summary.has_value()>
             <section id="holdout" class="panel">
@@ -45,6 +55,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>"Holdout ends " <DateInput id="holdout-end" value=end.into() set=Callback::new(move |d| end.set(d)) /></label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
+                <StaleNote id="holdout-stale" stale=stale recompute=Callback::new(move |_| evaluate()) />
                 <TaskNote session task=session.holdout name="holdout" cancel=true />
                 <OutageNote session panel=Panel::Holdout />
                 {move || session.holdout.get().map(|r| view! { <HoldoutView r unit=settings.unit.get_untracked().name() /> })}

@@ -10,6 +10,7 @@ mod load;
 mod models;
 mod progress;
 mod report;
+pub mod settings;
 mod summary;
 
 use crate::page::recovery::Panel;
@@ -29,7 +30,19 @@ pub fn App() -> impl IntoView {
     let session = Session::new();
     let pending: PendingFile = StoredValue::new_local(None);
     let sniffed = RwSignal::new(None::<Sniffed>);
-    let settings = summary::Settings::new();
+    let settings = settings::Settings::from_url();
+    settings.sync_url();
+    // A link to a view: go there once the data's summary is shown.
+    let linked_view = settings.view.get_untracked();
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !session.summary.has_value() {
+            return done.unwrap_or(false);
+        }
+        if linked_view != settings::View::Data {
+            request_animation_frame(move || settings.go(linked_view));
+        }
+        true
+    });
     view! {
         <header class="top">
             <h1>{PRODUCT}</h1>
@@ -42,6 +55,7 @@ pub fn App() -> impl IntoView {
             <progress::ProgressPanel session />
             <Messages session />
             <report::ReportPanel session />
+            <settings::SettingsBar session settings />
             <summary::SummaryPanel session settings />
             <models::ModelsPanel session settings />
             <customers::CustomerTable session />

@@ -4,7 +4,7 @@
 
 use super::charts::PairedBars;
 use super::format;
-use super::summary::Settings;
+use super::settings::{describe, Settings, StaleNote};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::download;
@@ -22,7 +22,10 @@ use web_sys::{File, HtmlInputElement};
 
 #[component]
 pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
-    let discount = RwSignal::new(10.0f64);
+    let discount = settings.discount;
+    // What the shown fits were computed with (settings, discount rate, cards): a change above makes them stale.
+    let fitted_with = RwSignal::new(None::<(crate::protocol::SummaryRequest, f64)>);
+    let last_cards = StoredValue::new(Vec::<NamedCard>::new());
     let penalizer = RwSignal::new(0.0f64);
     let discounting = RwSignal::new(Discounting::PerPeriod);
     let ageing = RwSignal::new(false);
@@ -33,6 +36,8 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
             if ageing.get_untracked() {
                 models.push(ModelKind::Ggomnbd);
             }
+            fitted_with.set(Some((summary, discount.get_untracked())));
+            last_cards.set_value(cards.clone());
             session.fit_models(ModelRequest {
                 summary,
                 models,
@@ -70,6 +75,12 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
             }
         });
     };
+    let stale = Signal::derive(move || {
+        let (was, rate) = fitted_with.get()?;
+        session.models.has_value().then_some(())?;
+        let changed = settings.current() != Some(was) || discount.get() != rate;
+        changed.then(|| format!("{}, discount rate {}% a year", describe(&was), rate))
+    });
     view! {
         <Show when=move || session.summary.has_value()>
             <section id="models" class="panel">
@@ -79,10 +90,6 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     {move || settings.unit.get().name()} "s."
                 </p>
                 <div class="controls">
-                    <label>"Annual discount rate (%) "
-                        <input id="discount" type="number" min="0" step="1" prop:value=move || discount.get().to_string()
-                            on:change=move |ev| discount.set(event_target_value(&ev).parse().unwrap_or(10.0)) />
-                    </label>
                     <label>"Discounting "
                         <select id="discounting" on:change=move |ev| discounting.set(event_target_value(&ev).parse().unwrap_or_default())>
                             <option value="per-period" prop:selected=move || discounting.get() == Discounting::PerPeriod>"each period, over the exact horizon"</option>
@@ -107,6 +114,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                 <p id="model-cards-error" class="warning" role="alert" hidden=move || card_error.with(Option::is_none)>
                     {move || card_error.get()}
                 </p>
+                <StaleNote id="models-stale" stale=stale recompute=Callback::new(move |_| run(last_cards.get_value())) />
                 <TaskNote session task=session.models name="models" cancel=true />
                 <OutageNote session panel=Panel::Models />
                 {move || session.models.get().map(|r| {

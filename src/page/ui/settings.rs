@@ -1,0 +1,359 @@
+//! The settings bar: the data, cutoff, horizon, time unit and discount rate
+//! every view reads, and links to the views. The settings and the view live in
+//! the URL's fragment (`#/fit?cutoff=1997-09-30&horizon=90&unit=week&discount=10`),
+//! never the data: a link or a reload restores them and asks for the file again.
+
+use super::format;
+use crate::page::session::Session;
+use crate::protocol::SummaryRequest;
+use clv_core::time::{Day, Horizon, TimeUnit};
+use leptos::prelude::*;
+
+/// The horizons offered, in days.
+pub const HORIZONS: [i64; 4] = [30, 90, 180, 365];
+
+/// Default cutoff: the last day of data minus the horizon, so the label
+/// window is fully observed (never before the first day).
+pub fn default_cutoff(first: &str, last: &str, horizon: Horizon) -> Option<Day> {
+    let first: Day = first.get(..10)?.parse().ok()?;
+    let last: Day = last.get(..10)?.parse().ok()?;
+    Day::from_number((last.number() - horizon.in_days()).max(first.number()))
+}
+
+/// The views of the workbench, in the order of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Data,
+    Fit,
+    Accuracy,
+    Customers,
+    Cohorts,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [View::Data, View::Fit, View::Accuracy, View::Customers, View::Cohorts];
+
+    /// Its name in the URL.
+    pub fn code(self) -> &'static str {
+        match self {
+            View::Data => "data",
+            View::Fit => "fit",
+            View::Accuracy => "accuracy",
+            View::Customers => "customers",
+            View::Cohorts => "cohorts",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Data => "Data",
+            View::Fit => "Fit & compare",
+            View::Accuracy => "Accuracy",
+            View::Customers => "Customers",
+            View::Cohorts => "Cohorts",
+        }
+    }
+
+    /// The id of the section that shows it.
+    pub fn section(self) -> &'static str {
+        match self {
+            View::Data => "summary",
+            View::Fit => "models",
+            View::Accuracy => "holdout",
+            View::Customers => "customers",
+            View::Cohorts => "cohorts",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<View> {
+        View::ALL.into_iter().find(|v| v.code() == code)
+    }
+}
+
+/// What the URL's fragment holds: each part only when it is valid (a
+/// hand-edited link with a bad value keeps the default for that part).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct UrlState {
+    pub view: Option<View>,
+    pub cutoff: Option<Day>,
+    pub horizon: Option<Horizon>,
+    pub unit: Option<TimeUnit>,
+    /// Annual discount rate in percent.
+    pub discount: Option<f64>,
+}
+
+impl UrlState {
+    /// From a fragment such as `#/fit?cutoff=1997-09-30&horizon=90`.
+    pub fn parse(fragment: &str) -> UrlState {
+        let body = fragment.trim_start_matches('#').trim_start_matches('/');
+        let (view, query) = body.split_once('?').unwrap_or((body, ""));
+        let mut s = UrlState { view: View::from_code(view), ..UrlState::default() };
+        for (key, value) in query.split('&').filter_map(|p| p.split_once('=')) {
+            match key {
+                "cutoff" => s.cutoff = value.parse().ok(),
+                "horizon" => s.horizon = value.parse().ok(),
+                "unit" => s.unit = value.parse().ok(),
+                "discount" => {
+                    s.discount = value.parse().ok().filter(|d: &f64| d.is_finite() && (0.0..=100.0).contains(d))
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// The fragment, every part given.
+    pub fn fragment(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = self.cutoff {
+            parts.push(format!("cutoff={c}"));
+        }
+        if let Some(h) = self.horizon {
+            parts.push(format!("horizon={}", h.in_days()));
+        }
+        if let Some(u) = self.unit {
+            parts.push(format!("unit={}", u.name()));
+        }
+        if let Some(d) = self.discount {
+            parts.push(format!("discount={d}"));
+        }
+        format!("#/{}?{}", self.view.unwrap_or(View::Data).code(), parts.join("&"))
+    }
+}
+
+/// Cutoff, horizon, unit and discount rate: the one copy every view reads and
+/// sets. Values are typed where they are chosen: no cutoff is `None` (the date
+/// input was cleared), never a string that might not be a date.
+#[derive(Clone, Copy)]
+pub struct Settings {
+    pub cutoff: RwSignal<Option<Day>>,
+    pub horizon: RwSignal<Horizon>,
+    pub unit: RwSignal<TimeUnit>,
+    /// Annual discount rate in percent.
+    pub discount: RwSignal<f64>,
+    /// The view last chosen.
+    pub view: RwSignal<View>,
+    /// A cutoff that came with the link, to use once data arrive (if the data reach it).
+    pub linked_cutoff: StoredValue<Option<Day>>,
+}
+
+impl Settings {
+    pub fn new() -> Settings {
+        Settings {
+            cutoff: RwSignal::new(None),
+            horizon: RwSignal::new(Horizon::days(90).expect("90 days is a horizon")),
+            unit: RwSignal::new(TimeUnit::Week),
+            discount: RwSignal::new(10.0),
+            view: RwSignal::new(View::Data),
+            linked_cutoff: StoredValue::new(None),
+        }
+    }
+
+    /// Settings from the page's URL, falling back to the defaults part by part.
+    pub fn from_url() -> Settings {
+        let s = Settings::new();
+        let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+        let url = UrlState::parse(&fragment);
+        url.horizon.into_iter().for_each(|h| s.horizon.set(h));
+        url.unit.into_iter().for_each(|u| s.unit.set(u));
+        url.discount.into_iter().for_each(|d| s.discount.set(d));
+        url.view.into_iter().for_each(|v| s.view.set(v));
+        s.linked_cutoff.set_value(url.cutoff);
+        s
+    }
+
+    /// What the URL should say now.
+    fn url_state(&self) -> UrlState {
+        UrlState {
+            view: Some(self.view.get()),
+            cutoff: self.cutoff.get().or(self.linked_cutoff.get_value()),
+            horizon: Some(self.horizon.get()),
+            unit: Some(self.unit.get()),
+            discount: Some(self.discount.get()),
+        }
+    }
+
+    /// Keep the URL's fragment equal to the settings (replacing the entry: no
+    /// history step per change).
+    pub fn sync_url(self) {
+        Effect::new(move |_| {
+            let fragment = self.url_state().fragment();
+            if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&fragment));
+            }
+        });
+    }
+
+    /// The request the settings make, once a cutoff is chosen.
+    pub fn request(&self) -> Option<SummaryRequest> {
+        Some(SummaryRequest {
+            cutoff: self.cutoff.get_untracked()?,
+            horizon: self.horizon.get_untracked(),
+            unit: self.unit.get_untracked(),
+        })
+    }
+
+    /// The same, tracked: for views that compare their result with the settings shown.
+    pub fn current(&self) -> Option<SummaryRequest> {
+        Some(SummaryRequest { cutoff: self.cutoff.get()?, horizon: self.horizon.get(), unit: self.unit.get() })
+    }
+
+    /// Show a view: remember it (and so the URL) and bring its section into view, focus on its heading.
+    pub fn go(&self, view: View) {
+        self.view.set(view);
+        let doc = web_sys::window().and_then(|w| w.document());
+        if let Some(section) = doc.and_then(|d| d.get_element_by_id(view.section())) {
+            section.scroll_into_view();
+            if let Some(h) = section.query_selector("h2").ok().flatten() {
+                let _ = h.set_attribute("tabindex", "-1");
+                if let Ok(h) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h) {
+                    let _ = h.focus();
+                }
+            }
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::new()
+    }
+}
+
+/// Results computed with other settings than the bar shows: said, with a way
+/// to recompute, never relabelled as the current settings'.
+#[component]
+pub fn StaleNote(
+    id: &'static str,
+    /// The settings the result was computed with, if it differs from the bar.
+    stale: Signal<Option<String>>,
+    recompute: Callback<()>,
+) -> impl IntoView {
+    move || {
+        stale.get().map(|was| {
+            view! {
+                <p id=id class="notice stale" role="status">
+                    {format!("These results are for {was}, not the settings above. ")}
+                    <button class="button secondary" on:click=move |_| recompute.run(())>"Recompute"</button>
+                </p>
+            }
+        })
+    }
+}
+
+/// A summary request in words, for a stale note.
+pub fn describe(r: &SummaryRequest) -> String {
+    format!("cutoff {}, horizon {}, times in {}s", r.cutoff, r.horizon, r.unit.name())
+}
+
+/// The one horizon control, shown in the bar and in Cohorts: both show and set
+/// the same [`Settings::horizon`].
+#[component]
+pub fn HorizonSelect(settings: Settings, id: &'static str) -> impl IntoView {
+    let horizon = settings.horizon;
+    let options = HORIZONS.iter().filter_map(|&d| Horizon::days(d).ok()).map(|h| {
+        view! { <option value=h.in_days().to_string() prop:selected=move || horizon.get() == h>{h.to_string()}</option> }
+    });
+    view! {
+        <select id=id on:change=move |ev| {
+            if let Ok(h) = event_target_value(&ev).parse() {
+                horizon.set(h);
+            }
+        }>
+            {options.collect_view()}
+        </select>
+    }
+}
+
+/// A date input bound to a typed day: an empty or cleared input is `None`.
+#[component]
+pub fn DateInput(id: &'static str, value: Signal<Option<Day>>, set: Callback<Option<Day>>) -> impl IntoView {
+    view! {
+        <input id=id type="date" prop:value=move || value.get().map(|d| d.to_string()).unwrap_or_default()
+            on:change=move |ev| set.run(event_target_value(&ev).parse().ok()) />
+    }
+}
+
+/// The bar above the views: what data, which settings, and where to go.
+#[component]
+pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
+    let Settings { cutoff, unit, discount, view, .. } = settings;
+    let data = move || {
+        session.load.get().map(|(name, r)| {
+            let currency = r.currency.clone().map(|c| format!(" · {c}")).unwrap_or_default();
+            format!("{name} · {} customers{currency}", format::int(r.customers))
+        })
+    };
+    let links = move || {
+        View::ALL
+            .into_iter()
+            .map(|v| {
+                view! {
+                    <a href=format!("#/{}", v.code()) class="view-link" data-view=v.code()
+                        aria-current=move || (view.get() == v).then_some("true")
+                        on:click=move |ev| { ev.prevent_default(); settings.go(v) }>{v.label()}</a>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <Show when=move || session.load.with(|r| r.as_ref().is_some_and(|(_, r)| r.accepted > 0))>
+            <nav id="settings-bar" class="settings-bar" aria-label="Settings and views">
+                <p class="bar-data" id="bar-data">{data}</p>
+                <div class="controls">
+                    <label>"Cutoff " <DateInput id="cutoff" value=cutoff.into() set=Callback::new(move |d| cutoff.set(d)) /></label>
+                    <label>"Horizon " <HorizonSelect settings id="horizon" /></label>
+                    <label>"Time unit "
+                        <select id="unit" on:change=move |ev| unit.set(event_target_value(&ev).parse().unwrap_or_default())>
+                            <option value="day" prop:selected=move || unit.get() == TimeUnit::Day>"days"</option>
+                            <option value="week" prop:selected=move || unit.get() == TimeUnit::Week>"weeks"</option>
+                            <option value="month" prop:selected=move || unit.get() == TimeUnit::Month>"months"</option>
+                        </select>
+                    </label>
+                    <label>"Annual discount rate (%) "
+                        <input id="discount" type="number" min="0" max="100" step="1" prop:value=move || discount.get().to_string()
+                            on:change=move |ev| discount.set(event_target_value(&ev).parse().ok().filter(|d: &f64| d.is_finite() && (0.0..=100.0).contains(d)).unwrap_or(10.0)) />
+                    </label>
+                </div>
+                <Show when=move || cutoff.with(Option::is_none)>
+                    <p id="cutoff-missing" class="warning" role="alert">"Choose a cutoff date: the last day of history the models may see."</p>
+                </Show>
+                <div class="views" role="list">{links}</div>
+            </nav>
+        </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_cutoff_leaves_room_for_the_horizon() {
+        let h = Horizon::days(90).unwrap();
+        let day = |s: &str| s.parse::<Day>().ok();
+        assert_eq!(default_cutoff("1997-01-01T00:00:00Z", "1998-06-30T00:00:00Z", h), day("1998-04-01"));
+        assert_eq!(default_cutoff("1998-06-01T00:00:00Z", "1998-06-30T00:00:00Z", h), day("1998-06-01"));
+        assert_eq!(default_cutoff("x", "y", h), None);
+    }
+
+    #[test]
+    fn the_url_holds_the_view_and_settings_and_survives_bad_parts() {
+        let s = UrlState {
+            view: Some(View::Accuracy),
+            cutoff: "1997-09-30".parse().ok(),
+            horizon: Horizon::days(365).ok(),
+            unit: Some(TimeUnit::Month),
+            discount: Some(12.5),
+        };
+        let f = s.fragment();
+        assert_eq!(f, "#/accuracy?cutoff=1997-09-30&horizon=365&unit=month&discount=12.5");
+        assert_eq!(UrlState::parse(&f), s);
+        // A hand-edited link: each bad part falls back alone.
+        let bad = UrlState::parse("#/nowhere?cutoff=1997-02-30&horizon=0&unit=fortnight&discount=-5&x=1");
+        assert_eq!(bad, UrlState::default());
+        let partial = UrlState::parse("#/customers?unit=day");
+        assert_eq!((partial.view, partial.unit, partial.cutoff), (Some(View::Customers), Some(TimeUnit::Day), None));
+        assert_eq!(UrlState::parse(""), UrlState::default());
+    }
+}

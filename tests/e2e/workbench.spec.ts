@@ -1,0 +1,53 @@
+import { test, expect } from '@playwright/test';
+import { loadDemo, watchErrors } from './helpers';
+
+// The workbench (issue 15): one settings bar for every view, views reachable from it,
+// the URL holding the settings and the view (never the data), stale results said.
+
+test('the URL holds the view and the settings; a link restores them and asks for the file again', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#/fit?cutoff=1997-09-30&horizon=180&unit=week&discount=5');
+  // No data travels with a link: the page asks for the file, the settings wait for it.
+  await expect(page.locator('#demo')).toBeVisible();
+  await page.click('#demo');
+  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
+  await expect(page.locator('#cutoff')).toHaveValue('1997-09-30');
+  await expect(page.locator('#horizon')).toHaveValue('180');
+  await expect(page.locator('#discount')).toHaveValue('5');
+  await expect(page.locator('.view-link[data-view="fit"]')).toHaveAttribute('aria-current', 'true');
+  await expect(page.locator('#models h2')).toBeFocused();
+  // Settings and views chosen here are written back to the URL.
+  await page.selectOption('#unit', 'month');
+  await page.locator('.view-link[data-view="accuracy"]').click();
+  await expect(page.locator('#holdout h2')).toBeFocused();
+  await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/accuracy?cutoff=1997-09-30&horizon=180&unit=month&discount=5');
+  expect(errors).toEqual([]);
+});
+
+test('a link whose cutoff the data do not reach is said, and a cutoff inside the data is used', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#/data?cutoff=2030-01-01');
+  await page.click('#demo');
+  await expect(page.locator('#sum-customers')).not.toHaveText('', { timeout: 60_000 });
+  await expect(page.locator('#notice')).toContainText("The link's cutoff 2030-01-01 is outside this file's dates");
+  await expect(page.locator('#cutoff')).toHaveValue('1998-04-01');
+  expect(errors).toEqual([]);
+});
+
+test('fits made with other settings than the bar shows are marked stale, with a way to recompute', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  await expect(page.locator('#models-summary')).toContainText('Predictions over the next 12.86 weeks', { timeout: 60_000 });
+  await expect(page.locator('#models-stale')).toHaveCount(0);
+  await page.selectOption('#horizon', '365');
+  await expect(page.locator('#models-stale')).toContainText('These results are for cutoff 1998-04-01, horizon 90 days');
+  await page.locator('#models-stale button').click();
+  await expect(page.locator('#models-summary')).toContainText('Predictions over the next 52.14 weeks', { timeout: 60_000 });
+  await expect(page.locator('#models-stale')).toHaveCount(0);
+  // The discount rate is a setting of the bar too.
+  await page.fill('#discount', '20');
+  await page.locator('#discount').dispatchEvent('change');
+  await expect(page.locator('#models-stale')).toContainText('discount rate 10% a year');
+  expect(errors).toEqual([]);
+});
