@@ -51,3 +51,27 @@ test('fits made with other settings than the bar shows are marked stale, with a 
   await expect(page.locator('#models-stale')).toContainText('discount rate 10% a year');
   expect(errors).toEqual([]);
 });
+
+test('390 px wide: no view makes the page scroll sideways (tables scroll inside their containers)', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.setViewportSize({ width: 390, height: 900 });
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await loadDemo(page);
+  await expect(page.locator('#sum-customers')).toHaveText('23,570');
+  expect(await overflow()).toBe(0);
+  await page.click('#fit-models');
+  await expect(page.locator('.fit[data-model="pnbd"] .badge')).toHaveText('converged', { timeout: 60_000 });
+  await expect(page.locator('#customer-table tbody tr').first()).toBeVisible();
+  expect(await overflow()).toBe(0);
+  await page.locator('#customer-table .customer-open').first().click();
+  await page.locator('#customer-detail summary').click();
+  await expect(page.locator('#customer-pmf-table')).toBeVisible();
+  expect(await overflow()).toBe(0);
+  await page.click('#evaluate');
+  await expect(page.locator('#holdout-table')).toBeVisible({ timeout: 60_000 });
+  expect(await overflow()).toBe(0);
+  await page.click('#build-cohorts');
+  await expect(page.locator('#retention-projection')).toBeVisible({ timeout: 60_000 });
+  expect(await overflow()).toBe(0);
+  expect(errors).toEqual([]);
+});

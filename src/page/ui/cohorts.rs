@@ -347,10 +347,10 @@ fn backtest_view(v: &CohortsView) -> impl IntoView {
     view! {
         <h3>{format!("Backtest: {} forecasts of the daily revenue, {} days ahead each", b.origins.len(), b.horizon)}</h3>
         <p class="hint">"Rolling origin: cut the history at several points a week apart, forecast, compare with what happened. MASE below 1 beats last week's same weekday on average."</p>
-        <table id="backtest-table">
+        <div class="scroll"><table id="backtest-table">
             <thead><tr><th>"method"</th><th>"MAE"</th><th>"RMSE"</th><th>"MASE"</th><th>"sMAPE %"</th>{head}</tr></thead>
             <tbody>{rows}</tbody>
-        </table>
+        </table></div>
     }
     .into_any()
 }

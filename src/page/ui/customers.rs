@@ -97,7 +97,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                 <TaskNote session task=session.predictions_export name="predictions-export" />
                 <TaskNote session task=session.table name="table" />
                 <OutageNote session panel=Panel::Customers />
-                <table id="customer-table">
+                <div class="scroll"><table id="customer-table">
                     <thead><tr>{header()}<th>"80% range"</th></tr></thead>
                     <tbody>
                         {move || session.table.get().map(|t| { let money = no_spend().is_none(); t.rows.into_iter().map(move |r| {
@@ -120,7 +120,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                             }
                         }).collect_view() })}
                     </tbody>
-                </table>
+                </table></div>
                 <div class="pager">
                     <button id="prev-page" class="button secondary" on:click=move |_| { page.update(|p| *p = p.saturating_sub(1)); refresh(); }>"‹ Previous"</button>
                     <span id="page-info">{move || session.table.get().map(|t| {
@@ -185,10 +185,10 @@ fn CustomerDrill(d: CustomerDetail) -> impl IntoView {
             <PairedBars id="customer-pmf" groups names=("this customer".to_string(), "a customer acquired today".to_string()) />
             <details>
                 <summary>"Show as a table"</summary>
-                <table id="customer-pmf-table">
+                <div class="scroll"><table id="customer-pmf-table">
                     <thead><tr><th>"purchases"</th><th>"this customer"</th><th>"a customer acquired today"</th></tr></thead>
                     <tbody>{rows}</tbody>
-                </table>
+                </table></div>
             </details>
         </section>
     }

@@ -115,11 +115,11 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
     view! {
         <p id="holdout-summary">{format!("{} customers, holdout of {:.1} {unit}s, {} actual repeat purchases.",
             format::int(r.customers as u64), r.duration, format::fixed(r.actual_total, 0))}</p>
-        <table id="holdout-table">
+        <div class="scroll"><table id="holdout-table">
             <thead><tr><th>"model"</th><th>"predicted total"</th><th>"bias %"</th><th>"MAE (mean)"</th><th>"MAE (median)"</th>
                 <th>"RMSE"</th><th>"Pearson"</th><th>"Spearman"</th><th>"Gini"</th><th>"log score"</th></tr></thead>
             <tbody>{rows}</tbody>
-        </table>
+        </table></div>
         <p id="metric-guide" class="guide">{r.guide.clone()}</p>
         <h3>"Cumulative repeat purchases in the holdout"</h3>
         <LineChart id="tracking-chart" series x_label=format!("{unit}s after the cutoff") y_label="cumulative purchases".to_string() />

@@ -203,10 +203,10 @@ fn GivenCard(g: GivenReport, unit: TimeUnit) -> impl IntoView {
         <div class="fit given" data-model=g.model.code()>
             <h3>{g.model.label()} " " <span class="badge">"from a model card"</span></h3>
             <p class="hint">{format!("Parameters from {}{per}, used as given: not fitted to this data, so there are no standard errors.", g.file_name)}</p>
-            <table class="params">
+            <div class="scroll"><table class="params">
                 <thead><tr><th>"parameter"</th><th>"value"</th></tr></thead>
                 <tbody>{rows}</tbody>
-            </table>
+            </table></div>
         </div>
     }
 }
@@ -284,9 +284,9 @@ fn ParamTable(params: Vec<ParamEstimate>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <table class="params">
+        <div class="scroll"><table class="params">
             <thead><tr><th>"parameter"</th><th>"estimate"</th><th>"SE"</th><th>"95% CI"</th></tr></thead>
             <tbody>{rows}</tbody>
-        </table>
+        </table></div>
     }
 }

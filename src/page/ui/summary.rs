@@ -112,9 +112,9 @@ fn Stats(s: SummaryStats) -> impl IntoView {
             <div class="stat"><span class="label">{format!("Revenue in next {} days from new customers", s.horizon_days)}</span><span class="value" id="sum-new-revenue">{format::money(s.new_customer_revenue)}</span></div>
         </div>
         {incomplete}
-        <table id="summary-preview">
+        <div class="scroll"><table id="summary-preview">
             <thead><tr><th>"user"</th><th>"frequency"</th><th>{format!("recency ({u}s)")}</th><th>{format!("T ({u}s)")}</th><th>"monetary value"</th></tr></thead>
             <tbody>{preview}</tbody>
-        </table>
+        </table></div>
     }
 }
