@@ -9,6 +9,7 @@ use clv_core::cohorts::survival::CohortRetention;
 use clv_core::forecast::Backtest;
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::{IngestOptions, IngestReport};
+use clv_core::models::compare::Standing;
 use clv_core::models::given::ModelCard;
 use clv_core::models::{FitReport, ModelId};
 use clv_core::pipeline::{FrequencyBin, ModelKind, PredictionRow};
@@ -247,6 +248,9 @@ pub struct ModelsResult {
     /// Models used at a loaded card's parameters (not fitted to this data).
     #[serde(default)]
     pub given: Vec<GivenReport>,
+    /// The converged count models ranked by BIC.
+    #[serde(default)]
+    pub leaderboard: Vec<Standing>,
 }
 
 impl ModelsResult {

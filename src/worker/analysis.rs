@@ -137,6 +137,7 @@ pub fn fit_models(
         discounting: req.discounting,
         months: clv.months(),
         given: given_reports,
+        leaderboard: clv_core::models::compare::leaderboard(&set.reports),
     };
     let session =
         ModelSession { cutoff: p.cutoff(), unit, customers, models: set, clv, predictions: Vec::new(), order: None };

@@ -75,3 +75,29 @@ test('390 px wide: no view makes the page scroll sideways (tables scroll inside 
   expect(await overflow()).toBe(0);
   expect(errors).toEqual([]);
 });
+
+test('Fit & compare ranks the models by BIC, says which is best and why, and adds the holdout log score', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  const rows = page.locator('#leaderboard tbody tr');
+  await expect(rows).toHaveCount(3, { timeout: 60_000 });
+  await expect(rows.first()).toContainText('best on your data');
+  await expect(page.locator('#leaderboard-verdict')).toContainText('has the lowest BIC');
+  const num = async (r: number, c: number) => Number((await rows.nth(r).locator('td').nth(c).textContent())!.replace(/,/g, ''));
+  let last = -Infinity;
+  for (let r = 0; r < 3; r++) {
+    const [k, ll, aic, bic] = [await num(r, 2), await num(r, 3), await num(r, 4), await num(r, 5)];
+    // AIC = 2k − 2 ln L and BIC = k ln n − 2 ln L with n = 23,570 customers (to the 2 decimals shown).
+    expect(Math.abs(aic - (2 * k - 2 * ll))).toBeLessThan(0.03);
+    expect(Math.abs(bic - (k * Math.log(23570) - 2 * ll))).toBeLessThan(0.03);
+    expect(bic).toBeGreaterThanOrEqual(last);
+    last = bic;
+  }
+  expect(await num(0, 6)).toBe(0);
+  await expect(rows.first().locator('td').nth(7)).toHaveText('—');
+  await page.click('#evaluate');
+  await expect(page.locator('#holdout-table')).toBeVisible({ timeout: 60_000 });
+  await expect(rows.first().locator('td').nth(7)).toHaveText(/^-\d+\.\d{3}$/);
+  expect(errors).toEqual([]);
+});

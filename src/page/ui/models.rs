@@ -11,6 +11,7 @@ use crate::page::session::download;
 use crate::page::session::Session;
 use crate::protocol::{GivenReport, ModelRequest, ModelsResult, NamedCard};
 use clv_core::clv::Discounting;
+use clv_core::models::compare::{verdict, Standing};
 use clv_core::models::given::ModelCard;
 use clv_core::models::{FitReport, LimitingFit, ModelId, ParamEstimate};
 use clv_core::pipeline::ModelKind;
@@ -139,6 +140,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         <p class="hint" id="models-summary">
                             {horizon_sentence(&r)}
                         </p>
+                        <Leaderboard board=r.leaderboard.clone() session />
                         <div class="fits">{given}{cards}{refused}{spend}</div>
                         {spend_error}
                         {frequency}
@@ -167,6 +169,50 @@ fn horizon_sentence(r: &ModelsResult) -> String {
         format::int(r.customers as u64),
         format::fixed(r.horizon_units, 2)
     )
+}
+
+/// The converged count models ranked by BIC, with the Accuracy view's holdout log score when
+/// it has one, and why the first leads.
+#[component]
+fn Leaderboard(board: Vec<Standing>, session: Session) -> impl IntoView {
+    if board.len() < 2 {
+        return ().into_any();
+    }
+    let verdict = verdict(&board).unwrap_or_default();
+    let log_score = move |m: ModelId| {
+        session.holdout.with(|h| {
+            h.as_ref().and_then(|h| h.models.iter().find(|s| s.model == m)).map(|s| format::fixed(s.log_score, 3))
+        })
+    };
+    let rows = board
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let best = (i == 0).then(|| view! { " " <span class="badge">"best on your data"</span> });
+            view! {
+                <tr data-model=s.model.code() class:best=i == 0>
+                    <td class="num">{(i + 1).to_string()}</td>
+                    <td>{s.model.label()}{best}</td>
+                    <td class="num">{s.params.to_string()}</td>
+                    <td class="num">{format::fixed(s.log_likelihood, 2)}</td>
+                    <td class="num">{format::fixed(s.aic, 2)}</td>
+                    <td class="num">{format::fixed(s.bic, 2)}</td>
+                    <td class="num">{format::fixed(s.delta_bic, 2)}</td>
+                    <td class="num">{move || log_score(s.model).unwrap_or_else(|| "—".into())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>"Which model fits your data best?"</h3>
+        <p class="hint">"Lower AIC and BIC are better: each rewards a high log-likelihood and charges for every parameter, BIC more so on larger data. ΔBIC above 10 is very strong evidence, 2–6 positive, below 2 none. The holdout log score (higher is better) comes from the Accuracy view: how probable each customer's actual purchases after its own cutoff were."</p>
+        <div class="scroll"><table id="leaderboard">
+            <thead><tr><th>"rank"</th><th>"model"</th><th>"parameters"</th><th>"log-likelihood"</th><th>"AIC"</th><th>"BIC"</th><th>"ΔBIC"</th><th>"holdout log score"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table></div>
+        <p id="leaderboard-verdict">{verdict}</p>
+    }
+    .into_any()
 }
 
 /// The largest model card read: a card is a few hundred bytes, so a bigger

@@ -25,6 +25,7 @@
 
 pub mod bgbb;
 pub mod bgnbd;
+pub mod compare;
 pub mod gamma_gamma;
 pub mod gamma_gompertz;
 pub mod given;
