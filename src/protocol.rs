@@ -174,7 +174,7 @@ pub enum Reply {
     Status {
         message: String,
     },
-    Models(ModelsResult),
+    Models(Box<ModelsResult>),
     Holdout(Box<HoldoutReport>),
     Table(TablePage),
     Customer(Box<CustomerDetail>),

@@ -222,7 +222,7 @@ impl Session {
                 self.load.finish(id, (name, *report));
             }
             Reply::Summary(stats) => _ = self.summary.finish(id, stats),
-            Reply::Models(result) => _ = self.models.finish(id, result),
+            Reply::Models(result) => _ = self.models.finish(id, *result),
             Reply::Holdout(report) => _ = self.holdout.finish(id, *report),
             Reply::Table(page) => _ = self.table.finish(id, page),
             Reply::Customer(detail) => _ = self.customer.finish(id, *detail),
@@ -263,7 +263,7 @@ impl Session {
                 self.reload_ended(Some(job), Reload::Failed(format!("{}: {message}", job.label())));
             }
             // The customer table asks the fresh worker for its page again.
-            Reply::Models(result) if self.inputs.with_value(|i| i.models.is_some()) => self.models.refresh(result),
+            Reply::Models(result) if self.inputs.with_value(|i| i.models.is_some()) => self.models.refresh(*result),
             _ => {}
         }
         if !self.replaying() {

@@ -100,7 +100,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             let mut status = |message: String| post(Reply::Status { message });
             let (session, result) = analysis::fit_models(tx, &req, &mut status)?;
             MODELS.with(|m| *m.borrow_mut() = Some(session));
-            Ok(Reply::Models(result))
+            Ok(Reply::Models(Box::new(result)))
         }),
         Request::Evaluate(req) => with_data(|tx| {
             post(Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
