@@ -13,6 +13,7 @@ use clv_core::models::compare::Standing;
 use clv_core::models::given::ModelCard;
 use clv_core::models::{FitReport, ModelId};
 use clv_core::pipeline::{FrequencyBin, ModelKind, PredictionRow};
+use clv_core::portfolio::{Portfolio, Quadrant};
 use clv_core::time::{CohortGrain, Day, Horizon, TimeUnit};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,15 @@ pub enum Request {
     ExportPredictions {
         model: ModelKind,
         format: ExportFormat,
+    },
+    /// The customer base under a model: value, concentration, quadrants.
+    Value {
+        model: ModelKind,
+    },
+    /// One quadrant's customers, as the predictions CSV.
+    ExportQuadrant {
+        model: ModelKind,
+        quadrant: Quadrant,
     },
     Export {
         what: ExportKind,
@@ -178,6 +188,7 @@ pub enum Reply {
     Holdout(Box<HoldoutReport>),
     Table(TablePage),
     Customer(Box<CustomerDetail>),
+    Value(Box<ValueView>),
     Exported(ExportFile),
     Cohorts(Box<CohortsView>),
     Users(UsersInfo),
@@ -322,6 +333,18 @@ pub struct TablePage {
     pub total: usize,
     pub page: usize,
     pub rows: Vec<PredictionRow>,
+}
+
+/// The Value & segments view: the customer base under one model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ValueView {
+    pub model: ModelKind,
+    pub portfolio: Portfolio,
+    /// The horizon in the model's unit.
+    pub horizon_units: f64,
+    pub unit: TimeUnit,
+    /// CLV is money (a spend model is there); else the value is discounted expected purchases.
+    pub money: bool,
 }
 
 /// One customer under one model: the table's row and the distribution of

@@ -46,6 +46,7 @@ pub enum Slot {
     Models,
     Table,
     Customer,
+    Value,
     PredictionsExport,
     Holdout,
     Cohorts,
@@ -59,7 +60,7 @@ impl Slot {
             Slot::Load => Panel::Load,
             Slot::Summary | Slot::SummaryExport => Panel::Summary,
             Slot::Models => Panel::Models,
-            Slot::Table | Slot::Customer | Slot::PredictionsExport => Panel::Customers,
+            Slot::Table | Slot::Customer | Slot::Value | Slot::PredictionsExport => Panel::Customers,
             Slot::Holdout => Panel::Holdout,
             Slot::Users | Slot::Cohorts | Slot::CohortsExport => Panel::Cohorts,
         }
@@ -77,12 +78,13 @@ impl Slot {
                 Slot::Models,
                 Slot::Table,
                 Slot::Customer,
+                Slot::Value,
                 Slot::PredictionsExport,
                 Slot::Holdout,
                 Slot::Cohorts,
                 Slot::CohortsExport,
             ],
-            Slot::Models => &[Slot::Table, Slot::Customer, Slot::PredictionsExport],
+            Slot::Models => &[Slot::Table, Slot::Customer, Slot::Value, Slot::PredictionsExport],
             _ => &[],
         }
     }

@@ -14,6 +14,7 @@ use crate::page::task::{AnyTask, Task};
 use crate::protocol::{
     CohortRequest, CohortsView, CustomerDetail, Envelope, ExportFormat, ExportKind, HoldoutRequest, ModelRequest,
     ModelsResult, Reply, Request, RequestId, SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
+    ValueView,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -67,6 +68,7 @@ pub struct Session {
     pub models: Task<ModelsResult>,
     pub table: Task<TablePage>,
     pub customer: Task<CustomerDetail>,
+    pub value: Task<ValueView>,
     pub predictions_export: Task<()>,
     pub holdout: Task<HoldoutReport>,
     pub cohorts: Task<CohortsView>,
@@ -94,6 +96,7 @@ impl Session {
             models: Task::new(),
             table: Task::new(),
             customer: Task::new(),
+            value: Task::new(),
             predictions_export: Task::new(),
             holdout: Task::new(),
             cohorts: Task::new(),
@@ -117,6 +120,7 @@ impl Session {
             Slot::Models => Box::new(self.models),
             Slot::Table => Box::new(self.table),
             Slot::Customer => Box::new(self.customer),
+            Slot::Value => Box::new(self.value),
             Slot::PredictionsExport => Box::new(self.predictions_export),
             Slot::Holdout => Box::new(self.holdout),
             Slot::Cohorts => Box::new(self.cohorts),
@@ -226,6 +230,7 @@ impl Session {
             Reply::Holdout(report) => _ = self.holdout.finish(id, *report),
             Reply::Table(page) => _ = self.table.finish(id, page),
             Reply::Customer(detail) => _ = self.customer.finish(id, *detail),
+            Reply::Value(view) => _ = self.value.finish(id, *view),
             Reply::Users(info) => _ = self.users.finish(id, info),
             Reply::Cohorts(view) => _ = self.cohorts.finish(id, *view),
             Reply::Exported(file) => {
@@ -460,6 +465,15 @@ impl Session {
 
     pub fn query_table(self, q: TableQuery) {
         self.ask(Slot::Table, "Updating the customer table", &Request::Table(q), true);
+    }
+
+    pub fn value_view(self, model: ModelKind) {
+        self.ask(Slot::Value, "Summing up the customer base", &Request::Value { model }, true);
+    }
+
+    pub fn export_quadrant(self, model: ModelKind, quadrant: clv_core::portfolio::Quadrant) {
+        let request = Request::ExportQuadrant { model, quadrant };
+        self.ask(Slot::PredictionsExport, "Preparing the quadrant's download", &request, false);
     }
 
     pub fn customer_detail(self, model: ModelKind, user_id: String) {

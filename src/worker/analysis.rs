@@ -3,7 +3,7 @@
 
 use crate::protocol::{
     CustomerDetail, ExportFile, ExportFormat, ExportKind, GivenReport, HoldoutRequest, ModelRequest, ModelsResult,
-    SortKey, SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo,
+    SortKey, SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo, ValueView,
 };
 use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
@@ -16,6 +16,7 @@ use clv_core::models::{FitOptions, GammaGamma};
 use clv_core::pipeline::{
     self, frequency_fit, predict, predictions_csv, AnyModel, Customers, GivenModels, ModelKind, ModelSet, PredictionRow,
 };
+use clv_core::portfolio::{Portfolio, Quadrant};
 use clv_core::time::{CohortGrain, TimeUnit};
 
 /// The request's settings; its cutoff checked against this data (the types
@@ -179,6 +180,31 @@ impl ModelSession {
             self.predictions.push((kind, rows));
         }
         Ok(&self.predictions.iter().find(|(k, _)| *k == kind).expect("just inserted").1)
+    }
+
+    /// The customer base under `kind`: value, concentration and quadrants ([`Portfolio`]).
+    pub fn value(&mut self, kind: ModelKind) -> Result<ValueView, String> {
+        let (t, unit, money) = (self.clv.horizon_units(), self.unit, self.models.spend_model().is_some());
+        let rows = self.predictions(kind)?;
+        let pairs: Vec<(f64, f64)> = rows.iter().map(|r| (r.value.p_alive, r.value.clv)).collect();
+        Ok(ValueView { model: kind, portfolio: Portfolio::build(&pairs), horizon_units: t, unit, money })
+    }
+
+    /// The predictions CSV of one quadrant's customers (as `clv predict`, fewer rows).
+    pub fn export_quadrant(&mut self, kind: ModelKind, quadrant: Quadrant) -> Result<ExportFile, String> {
+        let rows = self.predictions(kind)?;
+        let pairs: Vec<(f64, f64)> = rows.iter().map(|r| (r.value.p_alive, r.value.clv)).collect();
+        let threshold = Portfolio::build(&pairs).median_clv;
+        let members: Vec<PredictionRow> = rows
+            .iter()
+            .filter(|r| Quadrant::of(r.value.p_alive, r.value.clv, threshold) == quadrant)
+            .cloned()
+            .collect();
+        let mut safety = CsvSafety::default();
+        let csv = predictions_csv(&members, None, &mut safety);
+        let file_name =
+            format!("predictions_{}_{}.csv", kind.code(), quadrant.label().to_lowercase().replace(' ', "_"));
+        Ok(ExportFile { file_name, csv, notes: safety.notes() })
     }
 
     /// One customer's drill-down: their row and the distribution of their purchases over the
@@ -501,5 +527,30 @@ mod tests {
         let e = session.customer(ModelKind::Pnbd, "no such id").unwrap_err();
         assert!(e.contains("no customer \"no such id\" at the cutoff 1997-09-30"), "{e}");
         assert!(session.customer(ModelKind::Mbgnbd, &top.user_id).unwrap_err().contains("not fitted"));
+    }
+
+    /// The base's total is the sum of the customers' CLV, and the four quadrant downloads
+    /// partition the customers of the predictions export.
+    #[test]
+    fn the_value_view_sums_the_customers_and_its_quadrants_partition_them() {
+        let (_, mut session, _) = cdnow_session();
+        let v = session.value(ModelKind::Pnbd).unwrap();
+        let rows = session.predictions(ModelKind::Pnbd).unwrap().to_vec();
+        let total: f64 = rows.iter().map(|r| r.value.clv).sum();
+        assert!((v.portfolio.total_clv - total).abs() < 1e-9 * total, "{} vs {total}", v.portfolio.total_clv);
+        assert_eq!(v.portfolio.customers, 2357);
+        assert!(v.money);
+        let mut ids: Vec<String> = Vec::new();
+        for q in Quadrant::ALL {
+            let f = session.export_quadrant(ModelKind::Pnbd, q).unwrap();
+            let lines: Vec<&str> = f.csv.lines().skip(1).collect();
+            let shown = v.portfolio.quadrants.iter().find(|c| c.quadrant == q).unwrap().customers;
+            assert_eq!(lines.len(), shown, "{q:?}");
+            ids.extend(lines.iter().map(|l| l.split(',').next().unwrap().to_string()));
+        }
+        ids.sort();
+        let mut all: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+        all.sort();
+        assert_eq!(ids, all);
     }
 }

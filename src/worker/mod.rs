@@ -107,6 +107,10 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
         }),
         Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
+        Request::Value { model } => with_models(|m| m.value(model).map(|v| Reply::Value(Box::new(v)))),
+        Request::ExportQuadrant { model, quadrant } => {
+            with_models(|m| m.export_quadrant(model, quadrant).map(Reply::Exported))
+        }
         Request::Customer { model, user_id } => {
             with_models(|m| m.customer(model, &user_id).map(|d| Reply::Customer(Box::new(d))))
         }

@@ -101,3 +101,31 @@ test('Fit & compare ranks the models by BIC, says which is best and why, and add
   await expect(rows.first().locator('td').nth(7)).toHaveText(/^-\d+\.\d{3}$/);
   expect(errors).toEqual([]);
 });
+
+test('Value & segments: the base\'s value, its concentration and the quadrants, each downloadable', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  await expect(page.locator('#kpi-customers')).toHaveText('23,570', { timeout: 60_000 });
+  // The total is the sum of the customers' CLV in the predictions download of the same model.
+  await page.selectOption('#value-model', 'pnbd');
+  await page.selectOption('#table-model', 'pnbd');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-predictions-csv')]);
+  const lines = Buffer.concat(await (await download.createReadStream()).toArray()).toString('utf8').trim().split('\n');
+  const col = lines[0].split(',').indexOf('clv');
+  const total = lines.slice(1).reduce((s, l) => s + Number(l.split(',')[col]), 0);
+  const shown = Number((await page.locator('#kpi-total').textContent())!.replace(/,/g, ''));
+  expect(Math.abs(shown - total)).toBeLessThan(0.006);
+  await expect(page.locator('#kpi-top-decile')).toHaveText(/^\d+\.\d%$/);
+  // Quadrants: four groups whose customers add up to all of them.
+  const counts = await page.locator('#quadrants tbody tr td:nth-child(2)').allTextContents();
+  expect(counts.length).toBe(4);
+  expect(counts.reduce((s, c) => s + Number(c.replace(/,/g, '')), 0)).toBe(23570);
+  const [q] = await Promise.all([page.waitForEvent('download'), page.locator('#quadrants tr[data-quadrant="At risk"] .quadrant-export').click()]);
+  expect(q.suggestedFilename()).toBe('predictions_pnbd_at_risk.csv');
+  const atRisk = Buffer.concat(await (await q.createReadStream()).toArray()).toString('utf8').trim().split('\n').length - 1;
+  await expect(page.locator('#quadrants tr[data-quadrant="At risk"] td').nth(1)).toHaveText(atRisk.toLocaleString('en-US'));
+  await expect(page.locator('#lorenz-chart')).toBeVisible();
+  await expect(page.locator('#value-histogram rect').first()).toBeAttached();
+  expect(errors).toEqual([]);
+});

@@ -40,6 +40,7 @@ pub mod limits;
 pub mod linalg;
 pub mod models;
 pub mod pipeline;
+pub mod portfolio;
 pub mod retention;
 pub mod simulate;
 pub mod time;

@@ -225,6 +225,69 @@ pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (Str
     }
 }
 
+/// One bar per group, labelled below (every `label_every`-th label, so many bars stay readable).
+#[component]
+pub fn Bars(
+    id: &'static str,
+    bars: Vec<(String, f64)>,
+    x_label: String,
+    y_label: String,
+    #[prop(default = 1)] label_every: usize,
+) -> impl IntoView {
+    let top = bars.iter().map(|b| b.1).fold(0.0, f64::max);
+    let n = bars.len().max(1) as f64;
+    let f = Frame { width: 640.0, height: 260.0, left: 56.0, bottom: 40.0, x_max: n, y_max: nice_max(top) };
+    let slot = (f.width - f.left - Frame::RIGHT) / n;
+    let rects = bars
+        .iter()
+        .enumerate()
+        .map(|(i, (name, v))| {
+            let x0 = f.left + slot * i as f64 + slot * 0.1;
+            let label = (i % label_every.max(1) == 0).then(|| {
+                view! { <text x=x0 + slot * 0.4 y=f.height - f.bottom + 14.0 text-anchor="middle" class="tick">{name.clone()}</text> }
+            });
+            view! { <rect x=x0 y=f.y(*v) width=slot * 0.8 height=f.y(0.0) - f.y(*v) fill=PALETTE[1]><title>{format!("{name}: {v}")}</title></rect>{label} }
+        })
+        .collect_view();
+    let grid = y_grid(&f);
+    view! {
+        <figure class="chart" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=y_label.clone()>
+                {grid}{rects}
+                <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
+                <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label.clone()}</text>
+            </svg>
+        </figure>
+    }
+}
+
+/// A curve through `points` with x and y in [0, 1], beside the diagonal y = x (a Lorenz curve).
+#[component]
+pub fn CurveChart(id: &'static str, points: Vec<(f64, f64)>, x_label: String, y_label: String) -> impl IntoView {
+    let f = Frame { width: 360.0, height: 320.0, left: 56.0, bottom: 40.0, x_max: 1.0, y_max: 1.0 };
+    let path = points
+        .iter()
+        .enumerate()
+        .map(|(i, &(x, y))| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { " L" }, f.x(x), f.y(y)))
+        .collect::<String>();
+    let grid = y_grid(&f);
+    let xt = ticks(1.0)
+        .into_iter()
+        .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{format!("{:.0}%", 100.0 * t)}</text> })
+        .collect_view();
+    view! {
+        <figure class="chart curve" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=y_label.clone()>
+                {grid}{xt}
+                <path d=format!("M{:.1},{:.1} L{:.1},{:.1}", f.x(0.0), f.y(0.0), f.x(1.0), f.y(1.0)) stroke=PALETTE[0] stroke-dasharray="4 3" class="line" />
+                <path d=path stroke=PALETTE[1] class="line" />
+                <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
+                <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label.clone()}</text>
+            </svg>
+        </figure>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

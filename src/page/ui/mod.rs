@@ -12,6 +12,7 @@ mod progress;
 mod report;
 pub mod settings;
 mod summary;
+mod value;
 
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
@@ -58,8 +59,9 @@ pub fn App() -> impl IntoView {
             <settings::SettingsBar session settings />
             <summary::SummaryPanel session settings />
             <models::ModelsPanel session settings />
-            <customers::CustomerTable session />
             <holdout::HoldoutPanel session settings />
+            <customers::CustomerTable session />
+            <value::ValuePanel session />
             <cohorts::CohortsPanel session settings />
         </main>
         <footer>

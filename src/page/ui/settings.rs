@@ -27,11 +27,12 @@ pub enum View {
     Fit,
     Accuracy,
     Customers,
+    Value,
     Cohorts,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [View::Data, View::Fit, View::Accuracy, View::Customers, View::Cohorts];
+    pub const ALL: [View; 6] = [View::Data, View::Fit, View::Accuracy, View::Customers, View::Value, View::Cohorts];
 
     /// Its name in the URL.
     pub fn code(self) -> &'static str {
@@ -40,6 +41,7 @@ impl View {
             View::Fit => "fit",
             View::Accuracy => "accuracy",
             View::Customers => "customers",
+            View::Value => "value",
             View::Cohorts => "cohorts",
         }
     }
@@ -50,6 +52,7 @@ impl View {
             View::Fit => "Fit & compare",
             View::Accuracy => "Accuracy",
             View::Customers => "Customers",
+            View::Value => "Value & segments",
             View::Cohorts => "Cohorts",
         }
     }
@@ -61,6 +64,7 @@ impl View {
             View::Fit => "models",
             View::Accuracy => "holdout",
             View::Customers => "customers",
+            View::Value => "value",
             View::Cohorts => "cohorts",
         }
     }
