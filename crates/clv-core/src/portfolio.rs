@@ -175,7 +175,7 @@ fn histogram(descending: &[f64]) -> Vec<ValueBin> {
     let low = descending[n - 1].min(0.0);
     let p99 = descending[(n as f64 * 0.01).floor() as usize];
     let width = (p99 - low) / 20.0;
-    if !(width > 0.0) {
+    if width.is_nan() || width <= 0.0 {
         return vec![ValueBin { low, high: descending[0], customers: n }];
     }
     let mut bins: Vec<ValueBin> = (0..20)
