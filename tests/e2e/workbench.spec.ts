@@ -129,3 +129,22 @@ test('Value & segments: the base\'s value, its concentration and the quadrants, 
   await expect(page.locator('#value-histogram rect').first()).toBeAttached();
   expect(errors).toEqual([]);
 });
+
+test('table headers say their unit and horizon and which way they sort; leaving during a fit asks first', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  const clv = page.locator('#customer-table th[aria-sort="descending"]');
+  await expect(clv).toContainText('CLV, next 12.9 weeks', { timeout: 60_000 });
+  await expect(page.locator('#customer-table th[aria-sort="none"]').filter({ hasText: 'recency (weeks)' })).toHaveCount(1);
+  await page.locator('#customer-table th button', { hasText: 'recency' }).click();
+  await expect(page.locator('#customer-table th[aria-sort="descending"]')).toContainText('recency (weeks)');
+  // A long fit is running: closing the tab asks first.
+  await page.check('#fit-ggomnbd');
+  await page.click('#fit-models');
+  await expect(page.locator('#models-work')).toBeVisible();
+  const dialog = new Promise<string>(resolve => page.once('dialog', d => { resolve(d.type()); d.accept(); }));
+  await page.close({ runBeforeUnload: true });
+  expect(await dialog).toBe('beforeunload');
+  expect(errors).toEqual([]);
+});

@@ -50,11 +50,16 @@ impl Frame {
 
     /// A polyline with the first value at x = `offset` + 1.
     pub fn path_from(&self, offset: usize, values: &[f64]) -> String {
+        self.path_at((offset + 1) as f64, values)
+    }
+
+    /// A polyline with the first value at x = `start`, one step per value.
+    pub fn path_at(&self, start: f64, values: &[f64]) -> String {
         values
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let x = self.x((offset + i + 1) as f64);
+                let x = self.x(start + i as f64);
                 format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x, self.y(*v))
             })
             .collect::<Vec<_>>()
@@ -101,22 +106,30 @@ pub fn LineChart(
     y_label: String,
     #[prop(optional)] marker: Option<(f64, &'static str)>,
     #[prop(optional)] paired: bool,
+    /// The first value is at x = 0 (an age), not period 1.
+    #[prop(optional)]
+    from_zero: bool,
 ) -> impl IntoView {
+    let start = if from_zero { 0.0 } else { 1.0 };
     let colour = move |i: usize| if paired { i / 2 } else { i };
     let dash = move |i: usize| (paired && i % 2 == 1).then_some("6 4");
     let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(1);
     let top = series.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
-    let f = Frame { width: 640.0, height: 280.0, left: 56.0, bottom: 36.0, x_max: n as f64, y_max: nice_max(top) };
+    let x_max = (start + n as f64 - 1.0).max(1.0);
+    let f = Frame { width: 640.0, height: 280.0, left: 56.0, bottom: 36.0, x_max, y_max: nice_max(top) };
     let grid = y_grid(&f);
-    let xt = ticks(n as f64)
-        .into_iter()
-        .filter(|t| *t >= 1.0)
+    // Ticks at whole periods, about four of them.
+    let step = (x_max / 4.0).ceil().max(1.0);
+    let xt = (0..)
+        .map(|k| k as f64 * step)
+        .take_while(|t| *t <= x_max)
+        .filter(|t| *t >= start)
         .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{format!("{t:.0}")}</text> })
         .collect_view();
     let lines = series
         .iter()
         .enumerate()
-        .map(|(i, (_, v))| view! { <path d=f.path(v) stroke=PALETTE[colour(i) % PALETTE.len()] stroke-dasharray=dash(i) class="line" /> })
+        .map(|(i, (_, v))| view! { <path d=f.path_at(start, v) stroke=PALETTE[colour(i) % PALETTE.len()] stroke-dasharray=dash(i) class="line" /> })
         .collect_view();
     let legend = series
         .iter()

@@ -207,7 +207,7 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
         </table></div>
         {retention_view(&v)}
         <h3>"Cumulative net revenue per acquired user"</h3>
-        <LineChart id="cumulative-chart" series=curves x_label=format!("{unit}s since joining") y_label="revenue per user".to_string() />
+        <LineChart id="cumulative-chart" series=curves from_zero=true x_label=format!("{unit}s since joining") y_label="revenue per user".to_string() />
         <h3>{format!("Value per user {} days after joining", v.request.horizon.in_days())}</h3>
         <p class="hint">"Observed where the cohort is old enough; otherwise its own daily revenue is extended by Holt–Winters (additive damped trend, weekly season), or — for short or sparse histories — by the per-user revenue of older cohorts at the same ages. The 90% band covers day-to-day noise around the fitted model, not uncertainty in the model itself. Undiscounted."</p>
         {btyd_note}

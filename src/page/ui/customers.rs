@@ -64,8 +64,23 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
         .iter()
         .map(|&(key, name)| {
             let arrow = move || if sort.get() == key { if descending.get() { " ▼" } else { " ▲" } } else { "" };
+            let aria_sort = move || match (sort.get() == key, descending.get()) {
+                (false, _) => "none",
+                (true, true) => "descending",
+                (true, false) => "ascending",
+            };
+            // The unit and the horizon where a column is in them ("CLV, next 12.9 weeks").
+            let name = move || {
+                session.models.with(|m| match (m, key) {
+                    (Some(r), SortKey::Recency | SortKey::T) => format!("{name} ({}s)", r.unit.name()),
+                    (Some(r), SortKey::ExpectedTxn | SortKey::Clv) => {
+                        format!("{name}, next {} {}s", format::fixed(r.horizon_units, 1), r.unit.name())
+                    }
+                    _ => name.to_string(),
+                })
+            };
             view! {
-                <th><button class="sort" data-sort=format!("{key:?}") on:click=move |_| {
+                <th aria-sort=aria_sort><button class="sort" data-sort=format!("{key:?}") on:click=move |_| {
                     if sort.get_untracked() == key { descending.update(|d| *d = !*d) } else { sort.set(key); descending.set(true) }
                     page.set(0);
                     refresh();

@@ -31,6 +31,7 @@ pub fn App() -> impl IntoView {
     let session = Session::new();
     let pending: PendingFile = StoredValue::new_local(None);
     let sniffed = RwSignal::new(None::<Sniffed>);
+    warn_before_leaving_while_working(session);
     let settings = settings::Settings::from_url();
     settings.sync_url();
     // A link to a view: go there once the data's summary is shown.
@@ -68,6 +69,24 @@ pub fn App() -> impl IntoView {
             "Everything runs in this tab: Rust compiled to WebAssembly, in a Web Worker. No uploads, no analytics, no network."
         </footer>
     }
+}
+
+/// Leaving (reload, close, another address) while a file is read or a fit runs loses that
+/// work: the browser asks first. Idle, the page leaves without asking (nothing is stored).
+fn warn_before_leaving_while_working(session: Session) {
+    use wasm_bindgen::JsCast;
+    let warn = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
+        move |ev: web_sys::BeforeUnloadEvent| {
+            if session.busy() || session.load.is_pending() {
+                ev.prevent_default();
+                ev.set_return_value("Work is running in this tab; leaving stops it.");
+            }
+        },
+    );
+    if let Some(w) = web_sys::window() {
+        let _ = w.add_event_listener_with_callback("beforeunload", warn.as_ref().unchecked_ref());
+    }
+    warn.forget();
 }
 
 /// A panel's request, next to the control that made it: while it runs,
