@@ -206,13 +206,17 @@ pub fn BandChart(
     }
 }
 
+/// The frame of a bar chart of `n` groups up to `top`, and each group's width in pixels.
+fn bar_frame(n: usize, top: f64, height: f64, bottom: f64) -> (Frame, f64) {
+    let n = n.max(1) as f64;
+    let f = Frame { width: 640.0, height, left: 56.0, bottom, x_max: n, y_max: nice_max(top) };
+    (f, (f.width - f.left - Frame::RIGHT) / n)
+}
+
 /// Paired bars per group (e.g. predicted vs actual by decile).
 #[component]
 pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (String, String)) -> impl IntoView {
-    let top = groups.iter().map(|g| g.1.max(g.2)).fold(0.0, f64::max);
-    let n = groups.len().max(1) as f64;
-    let f = Frame { width: 640.0, height: 240.0, left: 56.0, bottom: 30.0, x_max: n, y_max: nice_max(top) };
-    let slot = (f.width - f.left - Frame::RIGHT) / n;
+    let (f, slot) = bar_frame(groups.len(), groups.iter().map(|g| g.1.max(g.2)).fold(0.0, f64::max), 240.0, 30.0);
     let bars = groups
         .iter()
         .enumerate()
@@ -247,10 +251,7 @@ pub fn Bars(
     y_label: String,
     #[prop(default = 1)] label_every: usize,
 ) -> impl IntoView {
-    let top = bars.iter().map(|b| b.1).fold(0.0, f64::max);
-    let n = bars.len().max(1) as f64;
-    let f = Frame { width: 640.0, height: 260.0, left: 56.0, bottom: 40.0, x_max: n, y_max: nice_max(top) };
-    let slot = (f.width - f.left - Frame::RIGHT) / n;
+    let (f, slot) = bar_frame(bars.len(), bars.iter().map(|b| b.1).fold(0.0, f64::max), 260.0, 40.0);
     let rects = bars
         .iter()
         .enumerate()
