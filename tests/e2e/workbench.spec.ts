@@ -148,3 +148,21 @@ test('table headers say their unit and horizon and which way they sort; leaving 
   expect(await dialog).toBe('beforeunload');
   expect(errors).toEqual([]);
 });
+
+test('Data: purchases and new customers per week with the cutoff, the split, and customers by repeat purchases', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await expect(page.locator('#weekly-chart')).toBeVisible();
+  await expect(page.locator('#weekly-chart .marker')).toHaveCount(1);
+  await expect(page.locator('#split-timeline')).toContainText('cutoff 1998-04-01');
+  // Every customer of the file is new in exactly one week (the table behind the chart).
+  await page.locator('#summary details summary').click();
+  const newPerWeek = await page.locator('#weekly-table tbody tr td:nth-child(3)').allTextContents();
+  expect(newPerWeek.reduce((s, c) => s + Number(c.replace(/,/g, '')), 0)).toBe(23570);
+  // The histogram's bars add up to the customers at the cutoff.
+  const titles = await page.locator('#repeat-histogram rect title').allTextContents();
+  expect(titles.length).toBe(11);
+  const atCutoff = Number((await page.locator('#sum-customers').textContent())!.replace(/,/g, ''));
+  expect(titles.reduce((s, t) => s + Number(t.split(': ')[1]), 0)).toBe(atCutoff);
+  expect(errors).toEqual([]);
+});

@@ -1,11 +1,13 @@
 //! Cutoff, horizon and time unit; the BTYD summary they give; exports.
 
+use super::charts::{Bars, LineChart, PALETTE};
 use super::format;
 use super::settings::{default_cutoff, Settings};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{ExportKind, SummaryStats};
+use clv_core::features::REPEAT_BINS;
 use clv_core::time::Day;
 use leptos::prelude::*;
 
@@ -112,9 +114,79 @@ fn Stats(s: SummaryStats) -> impl IntoView {
             <div class="stat"><span class="label">{format!("Revenue in next {} days from new customers", s.horizon_days)}</span><span class="value" id="sum-new-revenue">{format::money(s.new_customer_revenue)}</span></div>
         </div>
         {incomplete}
+        <DataCharts s=s.clone() />
         <div class="scroll"><table id="summary-preview">
             <thead><tr><th>"user"</th><th>"frequency"</th><th>{format!("recency ({u}s)")}</th><th>{format!("T ({u}s)")}</th><th>"monetary value"</th></tr></thead>
             <tbody>{preview}</tbody>
         </table></div>
+    }
+}
+
+/// The Data view's pictures: purchases and new customers per week with the cutoff marked, the
+/// split of the file into history and label window, and customers by repeat purchases.
+#[component]
+fn DataCharts(s: SummaryStats) -> impl IntoView {
+    let w = &s.weekly;
+    if w.purchases.is_empty() {
+        return ().into_any();
+    }
+    let weeks = w.purchases.len();
+    let series = vec![
+        ("purchases (customer-days)".to_string(), w.purchases.iter().map(|&n| n as f64).collect()),
+        ("new customers".to_string(), w.new_customers.iter().map(|&n| n as f64).collect()),
+    ];
+    let last = REPEAT_BINS - 1;
+    let bars: Vec<(String, f64)> = s
+        .repeat_histogram
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| (if k == last { format!("{k}+") } else { k.to_string() }, n as f64))
+        .collect();
+    let rows = w
+        .purchases
+        .iter()
+        .zip(&w.new_customers)
+        .enumerate()
+        .map(|(i, (p, n))| view! { <tr><td class="num">{(i + 1).to_string()}</td><td class="num">{format::int(*p)}</td><td class="num">{format::int(*n)}</td></tr> })
+        .collect_view();
+    let window_weeks = s.horizon_days as f64 / 7.0;
+    view! {
+        <h3>"Purchases per week"</h3>
+        <p class="hint">{format!("Every customer-day with a purchase, and customers buying for the first time, per Monday–Sunday week from {}. The dashed line is the cutoff: the models learn from the weeks before it.", w.first_week)}</p>
+        <LineChart id="weekly-chart" series x_label=format!("weeks from {}", w.first_week) y_label="per week".to_string() marker=(w.cutoff_week as f64 + 1.0, "cutoff") />
+        <details>
+            <summary>"Show as a table"</summary>
+            <div class="scroll"><table id="weekly-table"><thead><tr><th>"week"</th><th>"purchases"</th><th>"new customers"</th></tr></thead><tbody>{rows}</tbody></table></div>
+        </details>
+        <h3>"How the file is split"</h3>
+        <SplitTimeline weeks cutoff=w.cutoff_week as f64 window=window_weeks first=w.first_week.clone() cutoff_day=s.cutoff.clone() />
+        <h3>"Customers by repeat purchases before the cutoff"</h3>
+        <p class="hint">"How many customers bought again on 0, 1, 2, … other days up to the cutoff: most CLV data sets are dominated by one-time buyers."</p>
+        <Bars id="repeat-histogram" bars x_label="repeat purchase days".to_string() y_label="customers".to_string() />
+    }
+    .into_any()
+}
+
+/// History up to the cutoff and the label window after it, on the file's weeks.
+#[component]
+fn SplitTimeline(weeks: usize, cutoff: f64, window: f64, first: String, cutoff_day: String) -> impl IntoView {
+    let (width, left, right) = (640.0, 8.0, 8.0);
+    let x = move |w: f64| left + (width - left - right) * (w / weeks.max(1) as f64).clamp(0.0, 1.0);
+    let end = cutoff + 1.0 + window;
+    let beyond = end > weeks as f64;
+    view! {
+        <figure class="chart" id="split-timeline">
+            <svg viewBox=format!("0 0 {width} 64") role="img" aria-label="history up to the cutoff, then the label window">
+                <rect x=x(0.0) y=8 width=x(cutoff + 1.0) - x(0.0) height=18 fill=PALETTE[1]><title>"history the models learn from"</title></rect>
+                <rect x=x(cutoff + 1.0) y=8 width=x(end) - x(cutoff + 1.0) height=18 fill=PALETTE[2]><title>"label window"</title></rect>
+                <text x=x(0.0) y=42 class="tick">{first}</text>
+                <text x=x(cutoff + 1.0) y=42 text-anchor="middle" class="tick">{format!("cutoff {cutoff_day}")}</text>
+                <text x=x(weeks as f64) y=58 text-anchor="end" class="tick">{if beyond { "the label window runs past the data" } else { "end of data" }}</text>
+            </svg>
+            <figcaption class="legend">
+                <span class="key"><i class="c1"></i>"history the models learn from"</span>
+                <span class="key"><i class="c2"></i>"label window (what the features predict)"</span>
+            </figcaption>
+        </figure>
     }
 }

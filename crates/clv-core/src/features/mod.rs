@@ -11,7 +11,7 @@ mod summary_input;
 mod table;
 mod users;
 
-pub use stats::{NoCustomers, SummaryPreviewRow, SummaryStats, PREVIEW_ROWS};
+pub use stats::{NoCustomers, SummaryPreviewRow, SummaryStats, WeeklyActivity, PREVIEW_ROWS, REPEAT_BINS};
 pub use summary::{HoldoutRow, HoldoutSplit, Periods, RfmRow, RfmSummary};
 pub use summary_input::{looks_like_summary, parse_summary, SummaryInput, SummaryRow};
 pub use table::{FeatureParams, FeatureRow, FeatureTable};

@@ -5,7 +5,7 @@
 
 use super::{FeatureParams, RfmSummary};
 use crate::ingest::Transactions;
-use crate::time::{day_of, TimeUnit};
+use crate::time::{day_of, format_day, CohortGrain, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 /// Rows of the summary previewed before export.
@@ -47,6 +47,65 @@ pub struct SummaryStats {
     pub label_window_complete: bool,
     /// The first [`PREVIEW_ROWS`] rows of the BTYD summary, in the transactions' customer order.
     pub preview: Vec<SummaryPreviewRow>,
+    /// Purchases and new customers per calendar week over the whole file.
+    #[serde(default)]
+    pub weekly: WeeklyActivity,
+    /// Customers at the cutoff by repeat purchases: 0, 1, …, [`REPEAT_BINS`] − 1, then that many or more.
+    #[serde(default)]
+    pub repeat_histogram: Vec<u64>,
+}
+
+/// Bars of the repeat-purchase histogram (the last one holds this many and more).
+pub const REPEAT_BINS: usize = 11;
+
+/// The file's activity per Monday–Sunday week, from the week of its first purchase to the week
+/// of its last: what the Data view charts beside the cutoff.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct WeeklyActivity {
+    /// The Monday the first week starts, `YYYY-MM-DD`.
+    pub first_week: String,
+    /// Purchase occasions (customer-days with a purchase) per week.
+    pub purchases: Vec<u64>,
+    /// Customers whose first purchase falls in the week.
+    pub new_customers: Vec<u64>,
+    /// The week (index) that holds the cutoff.
+    pub cutoff_week: usize,
+}
+
+impl WeeklyActivity {
+    /// Over every customer's purchase occasions, as the BTYD summary counts them
+    /// ([`super::occasions`]: a day with a purchase; a refund is not one).
+    pub fn build(tx: &Transactions, cutoff_day: i64) -> WeeklyActivity {
+        // Two passes (the first day, then the counts), so nothing per customer is kept.
+        let mut buf = Vec::new();
+        let first_occasion = |c: usize, buf: &mut Vec<super::Occasion>| {
+            super::occasions(tx.history(c), buf);
+            buf.first().map(|o| o.day)
+        };
+        let Some(first) = (0..tx.customers()).filter_map(|c| first_occasion(c, &mut buf)).min() else {
+            return WeeklyActivity::default();
+        };
+        let monday = CohortGrain::Week.start_of(first);
+        let mut out = WeeklyActivity { first_week: format_day(monday), ..WeeklyActivity::default() };
+        let add = |v: &mut Vec<u64>, day: i64| {
+            let w = ((day - monday) / 7) as usize;
+            if v.len() <= w {
+                v.resize(w + 1, 0);
+            }
+            v[w] += 1;
+        };
+        for c in 0..tx.customers() {
+            if let Some(f) = first_occasion(c, &mut buf) {
+                add(&mut out.new_customers, f);
+            }
+            buf.iter().for_each(|o| add(&mut out.purchases, o.day));
+        }
+        let weeks = out.purchases.len().max(out.new_customers.len());
+        out.purchases.resize(weeks, 0);
+        out.new_customers.resize(weeks, 0);
+        out.cutoff_week = ((cutoff_day - monday).max(0) / 7) as usize;
+        out
+    }
 }
 
 /// One customer's BTYD summary as previewed: the columns of the summary export, times in the
@@ -129,6 +188,11 @@ impl SummaryStats {
                     monetary_value: r.monetary_value,
                 })
                 .collect(),
+            weekly: WeeklyActivity::build(tx, p.cutoff().day),
+            repeat_histogram: s.rows.iter().fold(vec![0u64; REPEAT_BINS], |mut h, r| {
+                h[(r.frequency as usize).min(REPEAT_BINS - 1)] += 1;
+                h
+            }),
         })
     }
 }
@@ -145,6 +209,35 @@ mod tests {
     }
 
     const DAY: i64 = 86_400;
+
+    /// Hand-counted: 2024-01-01 is a Monday. a buys on Jan 1 (twice), Jan 3 and Jan 10; b on
+    /// Jan 9 and refunds on Jan 16; c first buys on Jan 17. Weeks: [Jan 1–7: a, a] →
+    /// purchases 2 (Jan 1, Jan 3), new 1; [Jan 8–14]: a Jan 10, b Jan 9 → 2, new 1 (b);
+    /// [Jan 15–21]: c → 1, new 1 (the refund is not a purchase).
+    #[test]
+    fn weekly_activity_and_the_repeat_histogram_by_hand() {
+        let day = |d: i64| crate::time::days_from_civil(2024, 1, 1).unwrap() + d - 1;
+        let at = |d: i64, amount: f64| Txn { ts: day(d) * DAY + 3_600, amount };
+        let tx = Transactions::from_pairs([
+            ("a", at(1, 5.0)),
+            ("a", at(1, 2.0)),
+            ("a", at(3, 1.0)),
+            ("a", at(10, 1.0)),
+            ("b", at(9, 4.0)),
+            ("b", at(16, -4.0)),
+            ("c", at(17, 3.0)),
+        ]);
+        let w = WeeklyActivity::build(&tx, day(10));
+        assert_eq!(w.first_week, "2024-01-01");
+        assert_eq!((w.purchases, w.new_customers, w.cutoff_week), (vec![2, 2, 1], vec![1, 1, 1], 1));
+        let p = FeatureParams::new(Cutoff::day(day(12)), days(30), CohortGrain::Month);
+        let s = SummaryStats::build(&tx, &p, TimeUnit::Week).unwrap();
+        // At Jan 12: a has 2 repeat purchase days (Jan 3, Jan 10), b none; c is not a customer yet.
+        let mut want = vec![0u64; REPEAT_BINS];
+        (want[0], want[2]) = (1, 1);
+        assert_eq!(s.repeat_histogram, want);
+        assert_eq!(s.repeat_histogram.iter().sum::<u64>(), s.customers as u64);
+    }
 
     #[test]
     fn label_revenue_is_the_feature_tables_label_and_newcomers_are_apart() {
