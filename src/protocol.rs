@@ -323,6 +323,12 @@ pub struct TableQuery {
     pub descending: bool,
     pub page: usize,
     pub page_size: usize,
+    /// Only customers with P(alive) at least this.
+    #[serde(default)]
+    pub min_p_alive: Option<f64>,
+    /// Only customers with CLV at least this.
+    #[serde(default)]
+    pub min_clv: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

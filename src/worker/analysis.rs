@@ -250,9 +250,12 @@ impl ModelSession {
         if !cached {
             let rows = self.predictions(q.model)?;
             let needle = q.search.trim();
-            let mut idx: Vec<u32> = (0..rows.len() as u32)
-                .filter(|&i| needle.is_empty() || rows[i as usize].user_id.contains(needle))
-                .collect();
+            let kept = |r: &PredictionRow| {
+                (needle.is_empty() || r.user_id.contains(needle))
+                    && q.min_p_alive.is_none_or(|p| r.value.p_alive >= p)
+                    && q.min_clv.is_none_or(|c| r.value.clv >= c)
+            };
+            let mut idx: Vec<u32> = (0..rows.len() as u32).filter(|&i| kept(&rows[i as usize])).collect();
             match q.sort {
                 SortKey::UserId => idx.sort_by(|&a, &b| rows[a as usize].user_id.cmp(&rows[b as usize].user_id)),
                 k => {
@@ -368,7 +371,16 @@ mod tests {
     }
 
     fn query(sort: SortKey, descending: bool, search: &str, page: usize) -> TableQuery {
-        TableQuery { model: ModelKind::Pnbd, search: search.into(), sort, descending, page, page_size: 25 }
+        TableQuery {
+            model: ModelKind::Pnbd,
+            search: search.into(),
+            sort,
+            descending,
+            page,
+            page_size: 25,
+            min_p_alive: None,
+            min_clv: None,
+        }
     }
 
     #[test]
@@ -552,5 +564,18 @@ mod tests {
         let mut all: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
         all.sort();
         assert_eq!(ids, all);
+    }
+
+    /// Filters keep the customers at or above both thresholds, and the count says how many.
+    #[test]
+    fn the_table_filters_by_p_alive_and_clv() {
+        let (_, mut session, _) = cdnow_session();
+        let rows = session.predictions(ModelKind::Pnbd).unwrap().to_vec();
+        let q = TableQuery { min_p_alive: Some(0.5), min_clv: Some(20.0), ..query(SortKey::Clv, true, "", 0) };
+        let page = session.table(&q).unwrap();
+        let expected = rows.iter().filter(|r| r.value.p_alive >= 0.5 && r.value.clv >= 20.0).count();
+        assert!(expected > 0 && expected < rows.len());
+        assert_eq!((page.matching, page.total), (expected, rows.len()));
+        assert!(page.rows.iter().all(|r| r.value.p_alive >= 0.5 && r.value.clv >= 20.0));
     }
 }

@@ -166,3 +166,25 @@ test('Data: purchases and new customers per week with the cutoff, the split, and
   expect(titles.reduce((s, t) => s + Number(t.split(': ')[1]), 0)).toBe(atCutoff);
   expect(errors).toEqual([]);
 });
+
+test('the customer table filters by P(alive) and CLV in the worker', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  await expect(page.locator('#page-info')).toContainText('23,570 of 23,570 customers', { timeout: 60_000 });
+  await page.fill('#filter-p-alive', '0.5');
+  await page.locator('#filter-p-alive').dispatchEvent('change');
+  await page.fill('#filter-clv', '20');
+  await page.locator('#filter-clv').dispatchEvent('change');
+  await expect(page.locator('#page-info')).not.toContainText('23,570 of 23,570');
+  const info = (await page.locator('#page-info').textContent())!;
+  const kept = Number(info.match(/· ([\d,]+) of/)![1].replace(/,/g, ''));
+  expect(kept).toBeGreaterThan(0);
+  const rows = page.locator('#customer-table tbody tr');
+  for (let i = 0; i < await rows.count(); i++) {
+    const cells = rows.nth(i).locator('td');
+    expect(Number(await cells.nth(4).textContent())).toBeGreaterThanOrEqual(0.5);
+    expect(Number((await cells.nth(7).textContent())!.replace(/,/g, ''))).toBeGreaterThanOrEqual(20);
+  }
+  expect(errors).toEqual([]);
+});

@@ -30,6 +30,8 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let sort = RwSignal::new(SortKey::Clv);
     let descending = RwSignal::new(true);
+    let min_p_alive = RwSignal::new(None::<f64>);
+    let min_clv = RwSignal::new(None::<f64>);
     let page = RwSignal::new(0usize);
     let query = move || TableQuery {
         model: model.get_untracked(),
@@ -38,6 +40,8 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
         descending: descending.get_untracked(),
         page: page.get_untracked(),
         page_size: PAGE_SIZE,
+        min_p_alive: min_p_alive.get_untracked(),
+        min_clv: min_clv.get_untracked(),
     };
     // Converged models only; ask for the first page when a fit arrives.
     let available = move || {
@@ -105,6 +109,14 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                     </label>
                     <label>"Search id "
                         <input id="table-search" type="search" on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); refresh(); } />
+                    </label>
+                    <label>"P(alive) at least "
+                        <input id="filter-p-alive" type="number" min="0" max="1" step="0.05" placeholder="any"
+                            on:change=move |ev| { min_p_alive.set(event_target_value(&ev).parse().ok().filter(|p: &f64| p.is_finite())); page.set(0); refresh(); } />
+                    </label>
+                    <label>"CLV at least "
+                        <input id="filter-clv" type="number" step="any" placeholder="any"
+                            on:change=move |ev| { min_clv.set(event_target_value(&ev).parse().ok().filter(|c: &f64| c.is_finite())); page.set(0); refresh(); } />
                     </label>
                     <button id="export-predictions-csv" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Csv)>"Download CSV"</button>
                     <button id="export-predictions-json" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Json)>"Download JSON"</button>
