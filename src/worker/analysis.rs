@@ -12,7 +12,7 @@ use clv_core::features::{
 };
 use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
-use clv_core::models::{FitOptions, GammaGamma};
+use clv_core::models::{pmf_quantile, FitOptions, GammaGamma};
 use clv_core::pipeline::{
     self, frequency_fit, predict, predictions_csv, AnyModel, Customers, GivenModels, ModelKind, ModelSet, PredictionRow,
 };
@@ -182,19 +182,22 @@ impl ModelSession {
         Ok(&self.predictions.iter().find(|(k, _)| *k == kind).expect("just inserted").1)
     }
 
-    /// The customer base under `kind`: value, concentration and quadrants ([`Portfolio`]).
+    /// The customer base under `kind` ([`Portfolio`]), from its predictions.
+    fn portfolio(&mut self, kind: ModelKind) -> Result<Portfolio, String> {
+        let rows = self.predictions(kind)?;
+        Ok(Portfolio::build(&rows.iter().map(|r| (r.value.p_alive, r.value.clv)).collect::<Vec<_>>()))
+    }
+
+    /// The customer base under `kind`: value, concentration and quadrants.
     pub fn value(&mut self, kind: ModelKind) -> Result<ValueView, String> {
         let (t, unit, money) = (self.clv.horizon_units(), self.unit, self.models.spend_model().is_some());
-        let rows = self.predictions(kind)?;
-        let pairs: Vec<(f64, f64)> = rows.iter().map(|r| (r.value.p_alive, r.value.clv)).collect();
-        Ok(ValueView { model: kind, portfolio: Portfolio::build(&pairs), horizon_units: t, unit, money })
+        Ok(ValueView { model: kind, portfolio: self.portfolio(kind)?, horizon_units: t, unit, money })
     }
 
     /// The predictions CSV of one quadrant's customers (as `clv predict`, fewer rows).
     pub fn export_quadrant(&mut self, kind: ModelKind, quadrant: Quadrant) -> Result<ExportFile, String> {
+        let threshold = self.portfolio(kind)?.median_clv;
         let rows = self.predictions(kind)?;
-        let pairs: Vec<(f64, f64)> = rows.iter().map(|r| (r.value.p_alive, r.value.clv)).collect();
-        let threshold = Portfolio::build(&pairs).median_clv;
         let members: Vec<PredictionRow> = rows
             .iter()
             .filter(|r| Quadrant::of(r.value.p_alive, r.value.clv, threshold) == quadrant)
@@ -219,15 +222,8 @@ impl ModelSession {
         let model = self.models.model(kind)?.as_count();
         let rfm = self.customers.rfm[i];
         let (full, new) = (model.purchase_pmf(&rfm, t, MAX_PMF_SHOWN), model.unconditional_pmf(t, MAX_PMF_SHOWN));
-        let reach = |p: &[f64]| {
-            p.iter()
-                .scan(0.0, |s, q| {
-                    *s += q;
-                    Some(*s)
-                })
-                .position(|s| s >= 0.99)
-        };
-        let n = reach(&full).max(reach(&new)).unwrap_or(MAX_PMF_SHOWN).clamp(MIN_PMF_SHOWN, MAX_PMF_SHOWN);
+        let reach = |p: &[f64]| pmf_quantile(p, 0.99);
+        let n = reach(&full).max(reach(&new)).clamp(MIN_PMF_SHOWN, MAX_PMF_SHOWN);
         let money = self.models.spend_model().is_some();
         Ok(CustomerDetail {
             model: kind,

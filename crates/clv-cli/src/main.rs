@@ -443,25 +443,31 @@ fn run(cli: Cli) -> CliResult {
                 write_stdout(&fit_text(&report))
             }
         }
-        Command::Retention { input, fit_periods: None, horizon, penalizer, format }
-            if read_cohort_survivors(&input)?.len() > 1 =>
-        {
-            // A cohort table: each cohort fitted on all its periods and projected to `horizon`.
-            let opts = fit_options(penalizer)?;
-            let rows: Vec<_> = read_cohort_survivors(&input)?
-                .into_iter()
-                .map(|(name, counts)| survival::fit_cohort(&name, None, counts, horizon, &opts))
-                .collect();
-            for r in rows.iter().filter(|r| r.note.is_some()) {
-                eprintln!("note: cohort {}: {}", r.cohort, r.note.as_deref().unwrap_or_default());
-            }
-            match format {
-                Format::Csv => write_export(&survival::to_csv(&rows, safety), safety),
-                Format::Json => print_json(&rows),
-            }
-        }
         Command::Retention { input, fit_periods, horizon, penalizer, format } => {
-            let r = retention_fit(&input, fit_periods, horizon, penalizer)?;
+            let name = input.display().to_string();
+            let opts = fit_options(penalizer)?;
+            let mut cohorts = read_cohort_survivors(&input)?;
+            if cohorts.len() > 1 && fit_periods.is_none() {
+                // A cohort table: each cohort fitted on all its periods and projected to `horizon`.
+                let rows: Vec<_> = cohorts
+                    .into_iter()
+                    .map(|(cohort, counts)| survival::fit_cohort(&cohort, None, counts, horizon, &opts))
+                    .collect();
+                for r in rows.iter().filter(|r| r.note.is_some()) {
+                    eprintln!("note: cohort {}: {}", r.cohort, r.note.as_deref().unwrap_or_default());
+                }
+                return match format {
+                    Format::Csv => write_export(&survival::to_csv(&rows, safety), safety),
+                    Format::Json => print_json(&rows),
+                };
+            }
+            if cohorts.len() != 1 {
+                return Err(format!("{name}: {}", clv_core::retention::SurvivorsError::Cohorts(cohorts.len())));
+            }
+            let active = cohorts.remove(0).1;
+            let k = fit_periods.unwrap_or(active.len().saturating_sub(1));
+            let r =
+                clv_core::retention::fit_retention(&active, k, horizon, &opts).map_err(|e| format!("{name}: {e}"))?;
             match format {
                 Format::Json => print_json(&r),
                 Format::Csv => {
@@ -870,20 +876,6 @@ impl HorizonArgs {
             (None, None) => Err("give --horizon-days, or --horizon with --horizon-unit".into()),
         }
     }
-}
-
-/// sBG fitted to the survivor counts in `path` (see [`clv_core::retention`]).
-fn retention_fit(
-    path: &std::path::Path,
-    fit_periods: Option<usize>,
-    horizon: usize,
-    penalizer: f64,
-) -> Result<clv_core::retention::RetentionFit, String> {
-    let name = path.display();
-    let active = clv_core::retention::parse_survivors(open(path)?).map_err(|e| format!("{name}: {e}"))?;
-    let k = fit_periods.unwrap_or(active.len().saturating_sub(1));
-    clv_core::retention::fit_retention(&active, k, horizon, &fit_options(penalizer)?)
-        .map_err(|e| format!("{name}: {e}"))
 }
 
 /// Each cohort's active counts in a survivors file or cohort table.

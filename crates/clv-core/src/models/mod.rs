@@ -620,20 +620,23 @@ pub struct PmfSummary {
     pub upper80: u32,
 }
 
-/// [`PmfSummary`] of a pmf over 0..n: each quantile is the smallest n whose cumulative probability
-/// reaches it (to within 10⁻¹²), or the last n when the pmf (truncated) never does.
+/// [`PmfSummary`] of a pmf over 0..n: each quantile by [`pmf_quantile`].
 pub fn summarise_pmf(pmf: &[f64]) -> PmfSummary {
-    let quantile = |q: f64| {
-        let mut acc = 0.0;
-        for (n, p) in pmf.iter().enumerate() {
-            acc += p;
-            if acc >= q - 1e-12 {
-                return n as u32;
-            }
-        }
-        pmf.len().saturating_sub(1) as u32
-    };
+    let quantile = |q: f64| pmf_quantile(pmf, q) as u32;
     PmfSummary { median: quantile(0.5), lower80: quantile(0.1), upper80: quantile(0.9) }
+}
+
+/// The smallest n whose cumulative probability reaches `q` (to within 10⁻¹²), or the last n
+/// when the pmf (truncated) never does.
+pub fn pmf_quantile(pmf: &[f64], q: f64) -> usize {
+    let mut acc = 0.0;
+    for (n, p) in pmf.iter().enumerate() {
+        acc += p;
+        if acc >= q - 1e-12 {
+            return n;
+        }
+    }
+    pmf.len().saturating_sub(1)
 }
 
 /// Guard for a result table: a finite value or an explicit error, never NaN.
