@@ -22,9 +22,15 @@ test('demo data: ingest report and customers at a cutoff', async ({ page }, test
   await expect(page.locator('#stat-range')).toHaveText('1997-01-01 → 1998-06-30');
   await expect(page.locator('#stat-revenue')).toHaveText('2,495,982.75');
   await expect(page.locator('#columns')).toContainText('YYYY-MM-DD');
-  // Summary at the default cutoff (last day − 90), then at the papers' cutoff.
-  await expect(page.locator('#cutoff')).toHaveValue('1998-04-01');
+  // Summary at the default cutoff: CLV from today (the last day of data, 12 months ahead),
+  // with the Accuracy view's own split; then at earlier cutoffs.
+  await expect(page.locator('#cutoff')).toHaveValue('1998-06-30');
+  await expect(page.locator('#horizon')).toHaveValue('365');
+  await expect(page.locator('#calibration-end')).toHaveValue('1997-09-30');
+  await expect(page.locator('#holdout-end')).toHaveValue('1998-06-30');
   await expect(page.locator('#sum-customers')).toHaveText('23,570');
+  await expect(page.locator('#from-today')).toContainText('CLV is forecast from today');
+  await expect(page.locator('#sum-label-revenue')).toHaveCount(0);
   await page.fill('#cutoff', '1997-03-31');
   await page.locator('#cutoff').dispatchEvent('change');
   await page.click('#compute');
@@ -41,7 +47,7 @@ test('summary export equals the CLI output format', async ({ page }) => {
   await loadDemo(page);
   await expect(page.locator('#sum-customers')).toHaveText('23,570');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-summary')]);
-  expect(download.suggestedFilename()).toBe('summary_1998-04-01_week.csv');
+  expect(download.suggestedFilename()).toBe('summary_1998-06-30_week.csv');
   const text = await (await download.createReadStream()).toArray();
   const csv = Buffer.concat(text).toString('utf8');
   const lines = csv.trim().split('\n');

@@ -1,13 +1,13 @@
 import { test, expect } from '@playwright/test';
 import * as fs from 'fs';
-import { loadDemo, watchErrors } from './helpers';
+import { APRIL, loadDemo, watchErrors } from './helpers';
 
 // Written by `./dev test` before Playwright runs: `clv cohorts` on the demo file.
 const EXPECTED = 'target/e2e-expected/cohorts_month_90.csv';
 
 test('cohorts: retention matrix, values per cohort, export equal to the CLI', async ({ page }, testInfo) => {
   const errors = watchErrors(page);
-  await loadDemo(page);
+  await loadDemo(page, APRIL);
   // By default Cohorts share the Summary's cutoff; all the data is asked for here.
   await expect(page.locator('#cohort-cutoff')).toHaveValue('1998-04-01');
   await page.fill('#cohort-cutoff', '1998-06-30');

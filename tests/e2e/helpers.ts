@@ -9,8 +9,13 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-export async function loadDemo(page: Page) {
-  await page.goto('/');
+/** The settings many comparisons with the CLI were written at: a cutoff 90 days before the
+ * demo's end and a 90-day horizon (the page's defaults are the end of data and 12 months). */
+export const APRIL = '#/data?cutoff=1998-04-01&horizon=90';
+
+/** The demo loaded; `fragment` is a link's settings (e.g. APRIL). */
+export async function loadDemo(page: Page, fragment = '') {
+  await page.goto('/' + fragment);
   await page.click('#demo');
   await expect(page.locator('#stat-rows')).toHaveText('69,659', { timeout: 60_000 });
 }

@@ -7,7 +7,7 @@ import { watchErrors } from './helpers';
 
 /** The CDNOW sample transactions (2,357 customers) loaded, with the cutoff set. */
 async function cdnowSampleAt(page: Page, cutoff: string) {
-  await page.goto('/');
+  await page.goto('/#/data?horizon=90');
   await page.setInputFiles('#csv', 'tests/data/cdnow_sample_transactions.csv');
   await page.click('#analyse');
   await expect(page.locator('#sum-customers')).toHaveText('2,357');
@@ -44,7 +44,7 @@ test('a file of ids and dates fits the count models and says why spend and CLV a
 
 test('predictions are over the exact horizon, and lifetimes-style discounting is a stated choice', async ({ page }) => {
   const errors = watchErrors(page);
-  await page.goto('/');
+  await page.goto('/#/data?horizon=90');
   await page.click('#demo');
   await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
   await page.click('#fit-models');

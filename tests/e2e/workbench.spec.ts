@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { loadDemo, watchErrors } from './helpers';
+import { APRIL, loadDemo, watchErrors } from './helpers';
 
 // The workbench (issue 15): one settings bar for every view, views reachable from it,
 // the URL holding the settings and the view (never the data), stale results said.
@@ -20,7 +20,7 @@ test('the URL holds the view and the settings; a link restores them and asks for
   await page.selectOption('#unit', 'month');
   await page.locator('.view-link[data-view="accuracy"]').click();
   await expect(page.locator('#holdout h2')).toBeFocused();
-  await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/accuracy?cutoff=1997-09-30&horizon=180&unit=month&discount=5');
+  await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/accuracy?cutoff=1997-09-30&horizon=180&unit=month&discount=5&calibration=1998-01-01&holdout_end=1998-06-30');
   expect(errors).toEqual([]);
 });
 
@@ -29,14 +29,14 @@ test('a link whose cutoff the data do not reach is said, and a cutoff inside the
   await page.goto('/#/data?cutoff=2030-01-01');
   await page.click('#demo');
   await expect(page.locator('#sum-customers')).not.toHaveText('', { timeout: 60_000 });
-  await expect(page.locator('#notice')).toContainText("The link's cutoff 2030-01-01 is outside this file's dates");
-  await expect(page.locator('#cutoff')).toHaveValue('1998-04-01');
+  await expect(page.locator('#notice')).toContainText("The link's cutoff is outside this file's dates (1997-01-01 to 1998-06-30): the default is used instead.");
+  await expect(page.locator('#cutoff')).toHaveValue('1998-06-30');
   expect(errors).toEqual([]);
 });
 
 test('fits made with other settings than the bar shows are marked stale, with a way to recompute', async ({ page }) => {
   const errors = watchErrors(page);
-  await loadDemo(page);
+  await loadDemo(page, APRIL);
   await page.click('#fit-models');
   await expect(page.locator('#models-summary')).toContainText('Predictions over the next 12.86 weeks', { timeout: 60_000 });
   await expect(page.locator('#models-stale')).toHaveCount(0);
@@ -135,7 +135,7 @@ test('table headers say their unit and horizon and which way they sort; leaving 
   await loadDemo(page);
   await page.click('#fit-models');
   const clv = page.locator('#customer-table th[aria-sort="descending"]');
-  await expect(clv).toContainText('CLV, next 12.9 weeks', { timeout: 60_000 });
+  await expect(clv).toContainText('CLV, next 52.1 weeks', { timeout: 60_000 });
   await expect(page.locator('#customer-table th[aria-sort="none"]').filter({ hasText: 'recency (weeks)' })).toHaveCount(1);
   await page.locator('#customer-table th button', { hasText: 'recency' }).click();
   await expect(page.locator('#customer-table th[aria-sort="descending"]')).toContainText('recency (weeks)');
@@ -154,7 +154,10 @@ test('Data: purchases and new customers per week with the cutoff, the split, and
   await loadDemo(page);
   await expect(page.locator('#weekly-chart')).toBeVisible();
   await expect(page.locator('#weekly-chart .marker')).toHaveCount(1);
-  await expect(page.locator('#split-timeline')).toContainText('cutoff 1998-04-01');
+  await expect(page.locator('#split-timeline')).toContainText('cutoff 1998-06-30');
+  await expect(page.locator('#split-timeline')).toContainText('calibration ends 1997-09-30');
+  await expect(page.locator('#split-timeline')).toContainText('holdout ends 1998-06-30');
+  await expect(page.locator('#split-timeline svg')).toHaveAttribute('aria-label', /looks 365 days ahead, past the end of the data/);
   // Every customer of the file is new in exactly one week (the table behind the chart).
   await page.locator('#summary details summary').click();
   const newPerWeek = await page.locator('#weekly-table tbody tr td:nth-child(3)').allTextContents();

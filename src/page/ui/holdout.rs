@@ -11,20 +11,14 @@ use crate::page::session::Session;
 use crate::protocol::HoldoutRequest;
 use clv_core::holdout::HoldoutReport;
 use clv_core::models::ModelId;
-use clv_core::time::Day;
 use leptos::prelude::*;
 
 #[component]
 pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
-    let end = RwSignal::new(None::<Day>);
-    Effect::new(move |_| {
-        if let Some((_, r)) = session.load.get() {
-            end.set(r.last_ts.as_deref().and_then(|t| t.get(..10)?.parse().ok()));
-        }
-    });
+    let (calibration, end) = (settings.calibration_end, settings.holdout_end);
     let request = move || {
         Some(HoldoutRequest {
-            cutoff: settings.cutoff.get()?,
+            cutoff: calibration.get()?,
             holdout_end: end.get()?,
             unit: settings.unit.get(),
             penalizer: 0.0,
@@ -42,16 +36,18 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
     let stale = Signal::derive(move || {
         let was = evaluated.get()?;
         session.holdout.has_value().then_some(())?;
-        (settings.cutoff.get() != Some(was.cutoff) || settings.unit.get() != was.unit)
-            .then(|| format!("calibration to {}, times in {}s", was.cutoff, was.unit.name()))
+        (calibration.get() != Some(was.cutoff) || end.get() != Some(was.holdout_end) || settings.unit.get() != was.unit)
+            .then(|| {
+                format!("calibration to {}, holdout to {}, times in {}s", was.cutoff, was.holdout_end, was.unit.name())
+            })
     });
     view! {
         <Show when=move || session.summary.has_value()>
             <section id="holdout" class="panel">
                 <h2>"How accurate is it on your data?"</h2>
-                <p class="hint">"Fit on transactions up to the cutoff, predict each customer's purchases from the cutoff to the holdout end, and compare with what they actually did."</p>
+                <p class="hint">"Pretend the calibration end is today: fit on transactions up to it, predict each customer's purchases from then to the holdout end, and compare with what they actually did. These dates are this view's own (see the timeline in Data); the forecast elsewhere starts at the cutoff above."</p>
                 <div class="controls">
-                    <label>"Calibration ends " <strong>{move || settings.cutoff.get().map(|d| d.to_string()).unwrap_or_else(|| "(no cutoff)".into())}</strong></label>
+                    <label>"Calibration ends " <DateInput id="calibration-end" value=calibration.into() set=Callback::new(move |d| calibration.set(d)) /></label>
                     <label>"Holdout ends " <DateInput id="holdout-end" value=end.into() set=Callback::new(move |d| end.set(d)) /></label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>

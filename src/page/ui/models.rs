@@ -192,7 +192,7 @@ fn Leaderboard(board: Vec<Standing>, session: Session) -> impl IntoView {
             view! {
                 <tr data-model=s.model.code() class:best=i == 0>
                     <td class="num">{(i + 1).to_string()}</td>
-                    <td>{s.model.label()}{best}</td>
+                    <td>{s.label()}{best}</td>
                     <td class="num">{s.params.to_string()}</td>
                     <td class="num">{format::fixed(s.log_likelihood, 2)}</td>
                     <td class="num">{format::fixed(s.aic, 2)}</td>

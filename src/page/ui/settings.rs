@@ -12,12 +12,54 @@ use leptos::prelude::*;
 /// The horizons offered, in days.
 pub const HORIZONS: [i64; 4] = [30, 90, 180, 365];
 
-/// Default cutoff: the last day of data minus the horizon, so the label
-/// window is fully observed (never before the first day).
-pub fn default_cutoff(first: &str, last: &str, horizon: Horizon) -> Option<Day> {
-    let first: Day = first.get(..10)?.parse().ok()?;
-    let last: Day = last.get(..10)?.parse().ok()?;
-    Day::from_number((last.number() - horizon.in_days()).max(first.number()))
+/// The dates the views start from on a new file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    /// CLV "from today": the last day of data, so the forecast starts where the data end.
+    pub cutoff: Day,
+    /// The Accuracy view's own calibration end: half way through the data, or one horizon
+    /// before its end when the data are longer than two horizons (so the holdout is as long
+    /// as the forecast it checks, and never longer than the history).
+    pub calibration_end: Day,
+    /// The holdout runs to the last day of data.
+    pub holdout_end: Day,
+}
+
+/// The first and last day of a load report's timestamps.
+pub fn data_days(first: &str, last: &str) -> Option<(Day, Day)> {
+    Some((first.get(..10)?.parse().ok()?, last.get(..10)?.parse().ok()?))
+}
+
+/// The default dates for data from `first` to `last`. CDNOW's sample (1997-01-01 to
+/// 1998-06-30) splits at 1997-09-30, Fader, Hardie & Lee's 39-week calibration.
+pub fn default_split(first: Day, last: Day, horizon: Horizon) -> Split {
+    let (a, b) = (first.number(), last.number());
+    let calibration = (a + (b - a) / 2).max(b - horizon.in_days());
+    Split { cutoff: last, calibration_end: Day::from_number(calibration).unwrap_or(first), holdout_end: last }
+}
+
+/// The dates a link asked for, each kept when the data reach it, else the default; and the
+/// names of those that were not (to say so).
+pub fn linked_split(link: &UrlState, first: Day, last: Day, horizon: Horizon) -> (Split, Vec<&'static str>) {
+    let default = default_split(first, last, horizon);
+    let mut outside = Vec::new();
+    let mut pick = |asked: Option<Day>, fallback: Day, name: &'static str| match asked {
+        Some(d) if first <= d && d <= last => d,
+        Some(_) => {
+            outside.push(name);
+            fallback
+        }
+        None => fallback,
+    };
+    let cutoff = pick(link.cutoff, default.cutoff, "cutoff");
+    let calibration_end = pick(link.calibration_end, default.calibration_end, "calibration end");
+    let holdout_end = pick(link.holdout_end, default.holdout_end, "holdout end");
+    let split = if calibration_end < holdout_end {
+        Split { cutoff, calibration_end, holdout_end }
+    } else {
+        Split { cutoff, ..default }
+    };
+    (split, outside)
 }
 
 /// The views of the workbench, in the order of the page.
@@ -84,6 +126,9 @@ pub struct UrlState {
     pub unit: Option<TimeUnit>,
     /// Annual discount rate in percent.
     pub discount: Option<f64>,
+    /// The Accuracy view's split.
+    pub calibration_end: Option<Day>,
+    pub holdout_end: Option<Day>,
 }
 
 impl UrlState {
@@ -97,6 +142,8 @@ impl UrlState {
                 "cutoff" => s.cutoff = value.parse().ok(),
                 "horizon" => s.horizon = value.parse().ok(),
                 "unit" => s.unit = value.parse().ok(),
+                "calibration" => s.calibration_end = value.parse().ok(),
+                "holdout_end" => s.holdout_end = value.parse().ok(),
                 "discount" => {
                     s.discount = value.parse().ok().filter(|d: &f64| d.is_finite() && (0.0..=100.0).contains(d))
                 }
@@ -121,6 +168,12 @@ impl UrlState {
         if let Some(d) = self.discount {
             parts.push(format!("discount={d}"));
         }
+        if let Some(c) = self.calibration_end {
+            parts.push(format!("calibration={c}"));
+        }
+        if let Some(h) = self.holdout_end {
+            parts.push(format!("holdout_end={h}"));
+        }
         format!("#/{}?{}", self.view.unwrap_or(View::Data).code(), parts.join("&"))
     }
 }
@@ -137,19 +190,26 @@ pub struct Settings {
     pub discount: RwSignal<f64>,
     /// The view last chosen.
     pub view: RwSignal<View>,
-    /// A cutoff that came with the link, to use once data arrive (if the data reach it).
-    pub linked_cutoff: StoredValue<Option<Day>>,
+    /// The Accuracy view's split: fit up to `calibration_end`, check the predictions against
+    /// what happened up to `holdout_end`. Its own dates, so the forecast can start at the end
+    /// of the data while the check still has a holdout.
+    pub calibration_end: RwSignal<Option<Day>>,
+    pub holdout_end: RwSignal<Option<Day>>,
+    /// The dates that came with the link, to use once data arrive (if the data reach them).
+    pub linked: StoredValue<Option<UrlState>>,
 }
 
 impl Settings {
     pub fn new() -> Settings {
         Settings {
             cutoff: RwSignal::new(None),
-            horizon: RwSignal::new(Horizon::days(90).expect("90 days is a horizon")),
+            horizon: RwSignal::new(Horizon::days(365).expect("365 days is a horizon")),
             unit: RwSignal::new(TimeUnit::Week),
             discount: RwSignal::new(10.0),
             view: RwSignal::new(View::Data),
-            linked_cutoff: StoredValue::new(None),
+            calibration_end: RwSignal::new(None),
+            holdout_end: RwSignal::new(None),
+            linked: StoredValue::new(None),
         }
     }
 
@@ -162,18 +222,39 @@ impl Settings {
         url.unit.into_iter().for_each(|u| s.unit.set(u));
         url.discount.into_iter().for_each(|d| s.discount.set(d));
         url.view.into_iter().for_each(|v| s.view.set(v));
-        s.linked_cutoff.set_value(url.cutoff);
+        s.linked.set_value(Some(url));
         s
+    }
+
+    /// Take a new file's dates: the link's where the data reach them, else the defaults (the
+    /// link is used once). A notice names the link's dates that were not used.
+    pub fn adopt_data(&self, first: Day, last: Day) -> Option<String> {
+        let link = self.linked.get_value().unwrap_or_default();
+        self.linked.set_value(None);
+        let (split, outside) = linked_split(&link, first, last, self.horizon.get_untracked());
+        self.cutoff.set(Some(split.cutoff));
+        self.calibration_end.set(Some(split.calibration_end));
+        self.holdout_end.set(Some(split.holdout_end));
+        (!outside.is_empty()).then(|| {
+            format!(
+                "The link's {} {} outside this file's dates ({first} to {last}): the default is used instead.",
+                outside.join(" and "),
+                if outside.len() == 1 { "is" } else { "are" }
+            )
+        })
     }
 
     /// What the URL should say now.
     fn url_state(&self) -> UrlState {
+        let link = self.linked.get_value().unwrap_or_default();
         UrlState {
             view: Some(self.view.get()),
-            cutoff: self.cutoff.get().or(self.linked_cutoff.get_value()),
+            cutoff: self.cutoff.get().or(link.cutoff),
             horizon: Some(self.horizon.get()),
             unit: Some(self.unit.get()),
             discount: Some(self.discount.get()),
+            calibration_end: self.calibration_end.get().or(link.calibration_end),
+            holdout_end: self.holdout_end.get().or(link.holdout_end),
         }
     }
 
@@ -256,7 +337,11 @@ pub fn describe(r: &SummaryRequest) -> String {
 pub fn HorizonSelect(settings: Settings, id: &'static str) -> impl IntoView {
     let horizon = settings.horizon;
     let options = HORIZONS.iter().filter_map(|&d| Horizon::days(d).ok()).map(|h| {
-        view! { <option value=h.in_days().to_string() prop:selected=move || horizon.get() == h>{h.to_string()}</option> }
+        let months = match h.in_days() {
+            365 => " (12 months)".to_string(),
+            d => format!(" ({} months)", d / 30),
+        };
+        view! { <option value=h.in_days().to_string() prop:selected=move || horizon.get() == h>{format!("{h}{months}")}</option> }
     });
     view! {
         <select id=id on:change=move |ev| {
@@ -332,13 +417,51 @@ pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
 mod tests {
     use super::*;
 
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    /// Hand-computed: CDNOW's sample spans 545 days; half is 272 (1997-09-30), later than one
+    /// horizon (365 days) before the end (1997-06-30). Four years of data: one horizon before.
     #[test]
-    fn default_cutoff_leaves_room_for_the_horizon() {
+    fn by_default_clv_is_from_the_end_of_data_and_the_holdout_has_its_own_split() {
+        let h = Horizon::days(365).unwrap();
+        let s = default_split(day("1997-01-01"), day("1998-06-30"), h);
+        assert_eq!(
+            s,
+            Split { cutoff: day("1998-06-30"), calibration_end: day("1997-09-30"), holdout_end: day("1998-06-30") }
+        );
+        let long = default_split(day("2020-01-01"), day("2023-12-31"), h);
+        assert_eq!((long.cutoff, long.calibration_end), (day("2023-12-31"), day("2022-12-31")));
+        let one_day = default_split(day("2020-01-01"), day("2020-01-01"), h);
+        assert_eq!(one_day.calibration_end, day("2020-01-01"));
+        assert_eq!(
+            data_days("1997-01-01T00:00:00Z", "1998-06-30T00:00:00Z"),
+            Some((day("1997-01-01"), day("1998-06-30")))
+        );
+        assert_eq!(data_days("x", "y"), None);
+    }
+
+    #[test]
+    fn a_link_s_dates_are_used_where_the_data_reach_them() {
         let h = Horizon::days(90).unwrap();
-        let day = |s: &str| s.parse::<Day>().ok();
-        assert_eq!(default_cutoff("1997-01-01T00:00:00Z", "1998-06-30T00:00:00Z", h), day("1998-04-01"));
-        assert_eq!(default_cutoff("1998-06-01T00:00:00Z", "1998-06-30T00:00:00Z", h), day("1998-06-01"));
-        assert_eq!(default_cutoff("x", "y", h), None);
+        let (a, b) = (day("1997-01-01"), day("1998-06-30"));
+        let link = UrlState {
+            cutoff: Some(day("1998-04-01")),
+            calibration_end: Some(day("1999-01-01")),
+            ..UrlState::default()
+        };
+        let (s, outside) = linked_split(&link, a, b, h);
+        // The calibration end asked for is past the data: the default, one 90-day horizon before the end.
+        assert_eq!((s.cutoff, s.calibration_end, s.holdout_end), (day("1998-04-01"), day("1998-04-01"), b));
+        assert_eq!(outside, ["calibration end"]);
+        // A holdout that would end before its calibration: the default split.
+        let crossed = UrlState {
+            calibration_end: Some(day("1998-02-01")),
+            holdout_end: Some(day("1998-01-01")),
+            ..UrlState::default()
+        };
+        assert_eq!(linked_split(&crossed, a, b, h).0, default_split(a, b, h));
     }
 
     #[test]
@@ -349,9 +472,11 @@ mod tests {
             horizon: Horizon::days(365).ok(),
             unit: Some(TimeUnit::Month),
             discount: Some(12.5),
+            calibration_end: "1997-06-30".parse().ok(),
+            holdout_end: "1998-06-30".parse().ok(),
         };
         let f = s.fragment();
-        assert_eq!(f, "#/accuracy?cutoff=1997-09-30&horizon=365&unit=month&discount=12.5");
+        assert_eq!(f, "#/accuracy?cutoff=1997-09-30&horizon=365&unit=month&discount=12.5&calibration=1997-06-30&holdout_end=1998-06-30");
         assert_eq!(UrlState::parse(&f), s);
         // A hand-edited link: each bad part falls back alone.
         let bad = UrlState::parse("#/nowhere?cutoff=1997-02-30&horizon=0&unit=fortnight&discount=-5&x=1");

@@ -2,7 +2,7 @@
 
 use super::charts::{Bars, LineChart, PALETTE};
 use super::format;
-use super::settings::{default_cutoff, Settings};
+use super::settings::{data_days, Settings};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
@@ -19,21 +19,15 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
             session.summarise(r);
         }
     };
-    // A new report: the link's cutoff if the data reach it (once), else propose one; compute once.
+    // A new report: the link's dates if the data reach them (once), else the defaults; compute once.
     Effect::new(move |_| {
         if let Some((_, r)) = session.load.get() {
-            let range = r.first_ts.as_deref().zip(r.last_ts.as_deref());
-            let day = |t: &str| t.get(..10).and_then(|d| d.parse::<Day>().ok());
-            let linked = settings.linked_cutoff.get_value();
-            settings.linked_cutoff.set_value(None);
-            let within = linked.filter(|c| range.is_some_and(|(a, b)| day(a) <= Some(*c) && Some(*c) <= day(b)));
-            if let (Some(c), None) = (linked, within) {
-                session.notice.set(Some(format!(
-                    "The link's cutoff {c} is outside this file's dates: a cutoff inside them is proposed instead."
-                )));
-            }
-            if let Some(c) = within.or_else(|| range.and_then(|(a, b)| default_cutoff(a, b, horizon.get_untracked()))) {
-                cutoff.set(Some(c));
+            if let Some((first, last)) =
+                r.first_ts.as_deref().zip(r.last_ts.as_deref()).and_then(|(a, b)| data_days(a, b))
+            {
+                if let Some(notice) = settings.adopt_data(first, last) {
+                    session.notice.set(Some(notice));
+                }
                 summarise();
             }
         }
@@ -55,6 +49,13 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
         }
     };
     let no_cutoff = move || cutoff.with(Option::is_none);
+    let data_end = move || {
+        session.load.with(|r| {
+            r.and_then(|(_, r)| r.first_ts.as_deref().zip(r.last_ts.as_deref()))
+                .and_then(|(a, b)| data_days(a, b))
+                .map(|d| d.1)
+        })
+    };
     view! {
         <Show when=move || session.load.with(|r| r.is_some_and(|(_, r)| r.accepted > 0))>
             <section id="summary" class="panel">
@@ -69,7 +70,7 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
                 </div>
                 <TaskNote session task=session.summary name="summary" />
                 <OutageNote session panel=Panel::Summary />
-                {move || session.summary.get().map(|s| view! { <Stats s /> })}
+                {move || session.summary.get().map(|s| view! { <Stats s data_end=data_end() settings /> })}
                 <div class="exports">
                     <button id="export-summary" class="button secondary" on:click=move |_| export(ExportKind::Summary) disabled=move || session.summary_export.is_pending() || no_cutoff()>"Download summary CSV"</button>
                     <button id="export-features" class="button secondary" on:click=move |_| export(ExportKind::Features) disabled=move || session.summary_export.is_pending() || no_cutoff()>"Download features CSV"</button>
@@ -81,7 +82,7 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
 }
 
 #[component]
-fn Stats(s: SummaryStats) -> impl IntoView {
+fn Stats(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> impl IntoView {
     let u = s.unit.name();
     let preview = s
         .preview
@@ -98,9 +99,19 @@ fn Stats(s: SummaryStats) -> impl IntoView {
             }
         })
         .collect_view();
-    let incomplete = (!s.label_window_complete).then(|| {
-        view! { <p class="warning">"The data ends before the horizon does: the label window is only partly observed."</p> }
+    // CLV "from today": nothing after the cutoff is observed, so there is no label to show.
+    let from_today = data_end.is_some_and(|end| s.cutoff.parse::<Day>().is_ok_and(|c| c >= end));
+    let label = (!from_today).then(|| {
+        view! {
+            <div class="stat"><span class="label">{format!("Revenue in next {} days from these customers", s.horizon_days)}</span><span class="value" id="sum-label-revenue">{format::money(s.label_revenue)}</span></div>
+            <div class="stat"><span class="label">{format!("Revenue in next {} days from new customers", s.horizon_days)}</span><span class="value" id="sum-new-revenue">{format::money(s.new_customer_revenue)}</span></div>
+        }
     });
+    let note = if from_today {
+        Some(view! { <p class="hint" id="from-today">"The cutoff is the last day of data: CLV is forecast from today, and nothing after it is observed yet. The Accuracy view checks the models on a split of its own."</p> }.into_any())
+    } else {
+        (!s.label_window_complete).then(|| view! { <p class="warning">"The data ends before the horizon does: the label window is only partly observed."</p> }.into_any())
+    };
     view! {
         <div class="stats" id="summary-stats">
             <div class="stat"><span class="label">"Customers at cutoff"</span><span class="value" id="sum-customers">{format::int(s.customers as u64)}</span></div>
@@ -110,11 +121,10 @@ fn Stats(s: SummaryStats) -> impl IntoView {
             <div class="stat"><span class="label">{format!("Mean recency ({u}s)")}</span><span class="value">{format::fixed(s.mean_recency, 2)}</span></div>
             <div class="stat"><span class="label">{format!("Mean T ({u}s)")}</span><span class="value">{format::fixed(s.mean_t, 2)}</span></div>
             <div class="stat"><span class="label">"Mean repeat spend"</span><span class="value">{format::money(s.mean_monetary_repeaters)}</span></div>
-            <div class="stat"><span class="label">{format!("Revenue in next {} days from these customers", s.horizon_days)}</span><span class="value" id="sum-label-revenue">{format::money(s.label_revenue)}</span></div>
-            <div class="stat"><span class="label">{format!("Revenue in next {} days from new customers", s.horizon_days)}</span><span class="value" id="sum-new-revenue">{format::money(s.new_customer_revenue)}</span></div>
+            {label}
         </div>
-        {incomplete}
-        <DataCharts s=s.clone() />
+        {note}
+        <DataCharts s=s.clone() data_end settings />
         <div class="scroll"><table id="summary-preview">
             <thead><tr><th>"user"</th><th>"frequency"</th><th>{format!("recency ({u}s)")}</th><th>{format!("T ({u}s)")}</th><th>"monetary value"</th></tr></thead>
             <tbody>{preview}</tbody>
@@ -125,7 +135,7 @@ fn Stats(s: SummaryStats) -> impl IntoView {
 /// The Data view's pictures: purchases and new customers per week with the cutoff marked, the
 /// split of the file into history and label window, and customers by repeat purchases.
 #[component]
-fn DataCharts(s: SummaryStats) -> impl IntoView {
+fn DataCharts(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> impl IntoView {
     let w = &s.weekly;
     if w.purchases.is_empty() {
         return ().into_any();
@@ -149,7 +159,17 @@ fn DataCharts(s: SummaryStats) -> impl IntoView {
         .enumerate()
         .map(|(i, (p, n))| view! { <tr><td class="num">{(i + 1).to_string()}</td><td class="num">{format::int(*p)}</td><td class="num">{format::int(*n)}</td></tr> })
         .collect_view();
-    let window_weeks = s.horizon_days as f64 / 7.0;
+    let first_week: Option<Day> = w.first_week.parse().ok();
+    let cutoff: Option<Day> = s.cutoff.parse().ok();
+    let horizon_days = s.horizon_days as i64;
+    let timeline = move || {
+        let (first_week, cutoff) = first_week.zip(cutoff)?;
+        let data_days = data_end.map_or(weeks as i64 * 7, |e| e.number() + 1 - first_week.number());
+        Some(view! {
+            <SplitTimeline first_week data_days cutoff horizon_days
+                calibration_end=settings.calibration_end.get() holdout_end=settings.holdout_end.get() />
+        })
+    };
     view! {
         <h3>"Purchases per week"</h3>
         <p class="hint">{format!("Every customer-day with a purchase, and customers buying for the first time, per Monday–Sunday week from {}. The dashed line is the cutoff: the models learn from the weeks before it.", w.first_week)}</p>
@@ -159,7 +179,8 @@ fn DataCharts(s: SummaryStats) -> impl IntoView {
             <div class="scroll"><table id="weekly-table"><thead><tr><th>"week"</th><th>"purchases"</th><th>"new customers"</th></tr></thead><tbody>{rows}</tbody></table></div>
         </details>
         <h3>"How the file is split"</h3>
-        <SplitTimeline weeks cutoff=w.cutoff_week as f64 window=window_weeks first=w.first_week.clone() cutoff_day=s.cutoff.clone() />
+        <p class="hint">"The forecast starts at the cutoff. To check how accurate it is, the Accuracy view pretends an earlier day is today: it fits on the calibration period and compares its predictions with what happened in the holdout."</p>
+        {timeline}
         <h3>"Customers by repeat purchases before the cutoff"</h3>
         <p class="hint">"How many customers bought again on 0, 1, 2, … other days up to the cutoff: most CLV data sets are dominated by one-time buyers."</p>
         <Bars id="repeat-histogram" bars x_label="repeat purchase days".to_string() y_label="customers".to_string() />
@@ -167,25 +188,60 @@ fn DataCharts(s: SummaryStats) -> impl IntoView {
     .into_any()
 }
 
-/// History up to the cutoff and the label window after it, on the file's weeks.
+/// The two ways the file is split, on one time axis: the forecast (history up to the cutoff,
+/// then the horizon, possibly past the data) and the Accuracy view's check (calibration, then
+/// holdout). Positions are in days from the first week's Monday.
 #[component]
-fn SplitTimeline(weeks: usize, cutoff: f64, window: f64, first: String, cutoff_day: String) -> impl IntoView {
+fn SplitTimeline(
+    first_week: Day,
+    data_days: i64,
+    cutoff: Day,
+    horizon_days: i64,
+    calibration_end: Option<Day>,
+    holdout_end: Option<Day>,
+) -> impl IntoView {
     let (width, left, right) = (640.0, 8.0, 8.0);
-    let x = move |w: f64| left + (width - left - right) * (w / weeks.max(1) as f64).clamp(0.0, 1.0);
-    let end = cutoff + 1.0 + window;
-    let beyond = end > weeks as f64;
+    let since = move |d: Day| (d.number() + 1 - first_week.number()) as f64;
+    let forecast_end = since(cutoff) + horizon_days as f64;
+    let span = forecast_end.max(data_days as f64).max(1.0);
+    let x = move |d: f64| left + (width - left - right) * (d / span).clamp(0.0, 1.0);
+    let beyond = forecast_end > data_days as f64;
+    let bar = move |from: f64, to: f64, y: f64, fill: &'static str, title: String| {
+        view! { <rect x=x(from) y=y width=(x(to) - x(from)).max(0.0) height=16 fill=fill><title>{title}</title></rect> }
+    };
+    let check = calibration_end.zip(holdout_end).filter(|(c, h)| c < h).map(|(c, h)| {
+        view! {
+            <text x=x(0.0) y=66 class="tick">"Accuracy check"</text>
+            {bar(0.0, since(c), 72.0, PALETTE[3], format!("calibration: the models are fitted on purchases up to {c}"))}
+            {bar(since(c), since(h), 72.0, PALETTE[4], format!("holdout: their predictions are compared with what customers did up to {h}"))}
+            <text x=x(since(c)) y=102 text-anchor="middle" class="tick">{format!("calibration ends {c}")}</text>
+            <text x=x(since(h)) y=116 text-anchor="end" class="tick">{format!("holdout ends {h}")}</text>
+        }
+    });
+    let label = format!(
+        "The forecast learns from purchases up to the cutoff {cutoff} and looks {horizon_days} days ahead{}.{}",
+        if beyond { ", past the end of the data" } else { "" },
+        calibration_end
+            .zip(holdout_end)
+            .map(|(c, h)| format!(" The accuracy check fits up to {c} and compares with {h}."))
+            .unwrap_or_default()
+    );
     view! {
         <figure class="chart" id="split-timeline">
-            <svg viewBox=format!("0 0 {width} 64") role="img" aria-label="history up to the cutoff, then the label window">
-                <rect x=x(0.0) y=8 width=x(cutoff + 1.0) - x(0.0) height=18 fill=PALETTE[1]><title>"history the models learn from"</title></rect>
-                <rect x=x(cutoff + 1.0) y=8 width=x(end) - x(cutoff + 1.0) height=18 fill=PALETTE[2]><title>"label window"</title></rect>
-                <text x=x(0.0) y=42 class="tick">{first}</text>
-                <text x=x(cutoff + 1.0) y=42 text-anchor="middle" class="tick">{format!("cutoff {cutoff_day}")}</text>
-                <text x=x(weeks as f64) y=58 text-anchor="end" class="tick">{if beyond { "the label window runs past the data" } else { "end of data" }}</text>
+            <svg viewBox=format!("0 0 {width} 124") role="img" aria-label=label>
+                <text x=x(0.0) y=10 class="tick">"Forecast"</text>
+                {bar(0.0, since(cutoff), 16.0, PALETTE[1], format!("history the models learn from, up to {cutoff}"))}
+                {bar(since(cutoff), forecast_end, 16.0, PALETTE[2], format!("the horizon: {horizon_days} days after the cutoff"))}
+                <line x1=x(data_days as f64) x2=x(data_days as f64) y1=4 y2=92 class="marker" />
+                <text x=x(since(cutoff)) y=46 text-anchor="middle" class="tick">{format!("cutoff {cutoff}")}</text>
+                <text x=x(data_days as f64) y=58 text-anchor="end" class="tick">"end of data"</text>
+                {check}
             </svg>
             <figcaption class="legend">
-                <span class="key"><i class="c1"></i>"history the models learn from"</span>
-                <span class="key"><i class="c2"></i>"label window (what the features predict)"</span>
+                <span class="key"><i class="c1"></i>"history (forecast)"</span>
+                <span class="key"><i class="c2"></i>{if beyond { "horizon (runs past the data: nothing there to compare with)" } else { "horizon (observed in the data)" }}</span>
+                <span class="key"><i class="c3"></i>"calibration (accuracy check)"</span>
+                <span class="key"><i class="c4"></i>"holdout (accuracy check)"</span>
             </figcaption>
         </figure>
     }

@@ -28,6 +28,20 @@ pub struct Standing {
     pub bic: f64,
     /// BIC minus the best model's BIC (0 for the best).
     pub delta_bic: f64,
+    /// Ranked as the simpler model its boundary optimum tends to (the fit's [`super::LimitingFit`]):
+    /// that model in words. `None` for an interior fit.
+    #[serde(default)]
+    pub limit: Option<String>,
+}
+
+impl Standing {
+    /// The model's name, with the limit it was ranked as.
+    pub fn label(&self) -> String {
+        match &self.limit {
+            None => self.model.label().to_string(),
+            Some(limit) => format!("{} in the limit ({limit})", self.model.label()),
+        }
+    }
 }
 
 /// How strongly a BIC difference favours the lower model (Kass & Raftery 1995, section 3.2).
@@ -66,24 +80,36 @@ pub fn evidence(delta_bic: f64) -> Evidence {
 }
 
 /// The converged count-model fits (Gamma–Gamma models spend, not the same data, and is left
-/// out), best BIC first. Fits on different customers are not comparable: only those on the
-/// most customers are kept.
+/// out), best BIC first. A fit whose optimum lies on a boundary is ranked as the simpler model it
+/// tends to when that limiting fit converged (its own parameter count and ln L): it is what the
+/// data support, and leaving it out would name a worse model best. Fits on different customers
+/// are not comparable: only those on the most customers are kept.
 pub fn leaderboard(fits: &[FitReport]) -> Vec<Standing> {
-    let comparable: Vec<&FitReport> =
-        fits.iter().filter(|f| f.convergence.converged && f.model != ModelId::Gg && f.model != ModelId::Sbg).collect();
-    let n = comparable.iter().map(|f| f.n_customers).fold(0.0, f64::max);
-    let mut board: Vec<Standing> = comparable
+    let ranked: Vec<(&FitReport, usize, f64, Option<String>)> = fits
+        .iter()
+        .filter(|f| f.model != ModelId::Gg && f.model != ModelId::Sbg)
+        .filter_map(|f| match &f.limiting {
+            _ if f.convergence.converged => Some((f, f.params.len(), f.log_likelihood, None)),
+            Some(l) if l.convergence.converged && l.free_params > 0 => {
+                Some((f, l.free_params, l.log_likelihood, Some(l.description.clone())))
+            }
+            _ => None,
+        })
+        .collect();
+    let n = ranked.iter().map(|(f, ..)| f.n_customers).fold(0.0, f64::max);
+    let mut board: Vec<Standing> = ranked
         .into_iter()
-        .filter(|f| f.n_customers == n && n > 0.0)
-        .map(|f| {
-            let k = f.params.len() as f64;
+        .filter(|(f, ..)| f.n_customers == n && n > 0.0)
+        .map(|(f, params, log_likelihood, limit)| {
+            let k = params as f64;
             Standing {
                 model: f.model,
-                params: f.params.len(),
-                log_likelihood: f.log_likelihood,
-                aic: 2.0 * k - 2.0 * f.log_likelihood,
-                bic: k * n.ln() - 2.0 * f.log_likelihood,
+                params,
+                log_likelihood,
+                aic: 2.0 * k - 2.0 * log_likelihood,
+                bic: k * n.ln() - 2.0 * log_likelihood,
                 delta_bic: 0.0,
+                limit,
             }
         })
         .collect();
@@ -97,11 +123,11 @@ pub fn leaderboard(fits: &[FitReport]) -> Vec<Standing> {
 pub fn verdict(board: &[Standing]) -> Option<String> {
     let best = board.first()?;
     Some(match board.get(1) {
-        None => format!("{} is the only converged model.", best.model.label()),
+        None => format!("{} is the only converged model.", best.label()),
         Some(next) => format!(
             "{} has the lowest BIC: it explains these customers best for its number of parameters. Against {} the BIC difference is {:.1}: {}.",
-            best.model.label(),
-            next.model.label(),
+            best.label(),
+            next.label(),
             next.delta_bic,
             evidence(next.delta_bic).words()
         ),
@@ -111,7 +137,7 @@ pub fn verdict(board: &[Standing]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{Convergence, ParamEstimate};
+    use crate::models::{Convergence, LimitingFit, ParamEstimate};
 
     fn fit(model: ModelId, ll: f64, k: usize, n: f64, converged: bool) -> FitReport {
         let p = ParamEstimate { name: "p".into(), value: 1.0, std_error: None, ci_low: None, ci_high: None };
@@ -156,5 +182,34 @@ mod tests {
         let v = verdict(&cdnow).unwrap();
         assert!(v.starts_with("BG/NBD has the lowest BIC") && v.contains("25.2: very strong evidence"), "{v}");
         assert_eq!(verdict(&[]), None);
+    }
+
+    /// A boundary fit is ranked as its converged limiting model (its own k and ln L) and named
+    /// as such; an unconverged limit is not ranked. Hand-computed: n = 90, ln n = 4.49981;
+    /// limit (−1345.47, k 3) BIC 2704.44; MBG/NBD (−1349.25, k 4) BIC 2716.50.
+    #[test]
+    fn a_boundary_fit_is_ranked_as_the_model_it_tends_to() {
+        let limit = |ll: f64, converged: bool| {
+            let mut c = fit(ModelId::Pnbd, ll, 3, 90.0, converged).convergence;
+            c.converged = converged;
+            Box::new(LimitingFit {
+                description: "one purchase rate for everyone (0.05 per time unit)".into(),
+                params: Vec::new(),
+                log_likelihood: ll,
+                convergence: c,
+                free_params: 3,
+            })
+        };
+        let mut pnbd = fit(ModelId::Pnbd, -1345.48, 4, 90.0, false);
+        pnbd.limiting = Some(limit(-1345.47, true));
+        let mbg = fit(ModelId::Mbgnbd, -1349.25, 4, 90.0, true);
+        let b = leaderboard(&[mbg.clone(), pnbd.clone()]);
+        assert_eq!(b.iter().map(|s| s.model).collect::<Vec<_>>(), [ModelId::Pnbd, ModelId::Mbgnbd]);
+        assert_eq!((b[0].params, b[0].log_likelihood), (3, -1345.47));
+        assert!((b[0].bic - 2704.4394).abs() < 1e-3 && (b[1].bic - 2716.4993).abs() < 1e-3, "{b:?}");
+        let v = verdict(&b).unwrap();
+        assert!(v.starts_with("Pareto/NBD in the limit (one purchase rate for everyone"), "{v}");
+        pnbd.limiting = Some(limit(-1345.47, false));
+        assert_eq!(leaderboard(&[mbg, pnbd]).len(), 1);
     }
 }

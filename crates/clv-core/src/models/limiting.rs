@@ -40,6 +40,11 @@ pub struct LimitingFit {
     /// Judged as every fit is: a small gradient in the remaining
     /// directions, no further limit, a numerically valid likelihood.
     pub convergence: Convergence,
+    /// The limiting model's free parameters (the directions the reduced fit moves in): what an
+    /// information criterion charges it for. `params` may list fewer (a quantity removed with its
+    /// process) or summarise a direction by a ratio.
+    #[serde(default)]
+    pub free_params: usize,
 }
 
 /// Each distinct sentence once, joined.
@@ -233,5 +238,5 @@ fn report<M: Likelihood>(
             convergence.message = format!("not converged: {why}");
         }
     }
-    LimitingFit { description, params, log_likelihood, convergence }
+    LimitingFit { description, params, log_likelihood, convergence, free_params: reduced.basis.len() }
 }
