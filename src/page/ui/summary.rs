@@ -161,7 +161,7 @@ fn DataCharts(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> imp
         .collect_view();
     let first_week: Option<Day> = w.first_week.parse().ok();
     let cutoff: Option<Day> = s.cutoff.parse().ok();
-    let horizon_days = s.horizon_days as i64;
+    let horizon_days = s.horizon_days;
     let timeline = move || {
         let (first_week, cutoff) = first_week.zip(cutoff)?;
         let data_days = data_end.map_or(weeks as i64 * 7, |e| e.number() + 1 - first_week.number());
