@@ -159,14 +159,31 @@ test('Data: purchases and new customers per week with the cutoff, the split, and
   await expect(page.locator('#split-timeline')).toContainText('holdout ends 1998-06-30');
   await expect(page.locator('#split-timeline svg')).toHaveAttribute('aria-label', /looks 365 days ahead, past the end of the data/);
   // Every customer of the file is new in exactly one week (the table behind the chart).
-  await page.locator('#summary details summary').click();
-  const newPerWeek = await page.locator('#weekly-table tbody tr td:nth-child(3)').allTextContents();
+  await page.locator('#weekly-chart details summary').click();
+  const newPerWeek = await page.locator('#weekly-chart-table tbody tr td:nth-child(3)').allTextContents();
   expect(newPerWeek.reduce((s, c) => s + Number(c.replace(/,/g, '')), 0)).toBe(23570);
   // The histogram's bars add up to the customers at the cutoff.
   const titles = await page.locator('#repeat-histogram rect title').allTextContents();
   expect(titles.length).toBe(11);
   const atCutoff = Number((await page.locator('#sum-customers').textContent())!.replace(/,/g, ''));
   expect(titles.reduce((s, t) => s + Number(t.split(': ')[1]), 0)).toBe(atCutoff);
+  // Every chart has a title, its data as a table and SVG/PNG downloads.
+  const charts = page.locator('figure.chart');
+  expect(await charts.count()).toBeGreaterThanOrEqual(3);
+  await expect(page.locator('figure.chart:not(:has(.chart-tools))')).toHaveCount(0);
+  await expect(page.locator('#weekly-chart svg title')).toHaveText('Purchases and new customers per week');
+  const [svg] = await Promise.all([page.waitForEvent('download'), page.locator('#weekly-chart .chart-svg').click()]);
+  expect(svg.suggestedFilename()).toBe('purchases-and-new-customers-per-week.svg');
+  const svgText = Buffer.concat(await (await svg.createReadStream()).toArray()).toString('utf8');
+  expect(svgText).toMatch(/^<\?xml/);
+  expect(svgText).toContain('Purchases and new customers per week</text>');
+  expect(svgText).toContain('new customers</text>'); // the legend travels with it
+  expect((svgText.match(/<path [^>]*class="line"/g) ?? []).length).toBe(2);
+  const [png] = await Promise.all([page.waitForEvent('download'), page.locator('#weekly-chart .chart-png').click()]);
+  expect(png.suggestedFilename()).toBe('purchases-and-new-customers-per-week.png');
+  const pngBytes = Buffer.concat(await (await png.createReadStream()).toArray());
+  expect(pngBytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+  expect(pngBytes.readUInt32BE(16)).toBe(1280); // drawn at twice the chart's 640 units
   expect(errors).toEqual([]);
 });
 

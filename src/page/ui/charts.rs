@@ -2,6 +2,7 @@
 //! components only place the strings. No chart crate: plotters measures
 //! text through the DOM and the charting crates pull a second framework.
 
+use super::chart_tools::{ChartTable, ChartTools};
 use leptos::prelude::*;
 
 pub const PALETTE: [&str; 5] = ["#1d2330", "#2f5bd3", "#d9822b", "#1b7f3b", "#8e44ad"];
@@ -101,6 +102,8 @@ fn y_grid(f: &Frame) -> impl IntoView {
 #[component]
 pub fn LineChart(
     id: &'static str,
+    /// What the chart shows, in words: its accessible name and the downloads' title.
+    title: String,
     series: Vec<(String, Vec<f64>)>,
     x_label: String,
     y_label: String,
@@ -136,9 +139,14 @@ pub fn LineChart(
         .enumerate()
         .map(|(i, (name, _))| view! { <span class="key"><i class=swatch(colour(i))></i>{name.clone()}</span> })
         .collect_view();
+    let keys: Vec<(String, usize)> =
+        series.iter().enumerate().map(|(i, (name, _))| (name.clone(), colour(i))).collect();
+    let first = if from_zero { 0 } else { 1 };
+    let table = ChartTable::new(x_label.clone(), (first..first + n).map(|p| p.to_string()).collect(), series.clone());
     view! {
         <figure class="chart" id=id>
-            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img">
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
                 {grid}
                 {xt}
                 {lines}
@@ -150,6 +158,7 @@ pub fn LineChart(
                 <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label}</text>
             </svg>
             <figcaption class="legend">{legend}</figcaption>
+            <ChartTools id title table size=(f.width, f.height) legend=keys />
         </figure>
     }
 }
@@ -169,6 +178,7 @@ pub fn band_path(f: &Frame, offset: usize, lower: &[f64], upper: &[f64]) -> Stri
 #[component]
 pub fn BandChart(
     id: &'static str,
+    title: String,
     history: Vec<f64>,
     mean: Vec<f64>,
     lower: Vec<f64>,
@@ -186,9 +196,24 @@ pub fn BandChart(
     let mut joined: Vec<f64> = history.last().copied().into_iter().collect();
     joined.extend(&mean);
     let forecast_line = f.path_from(history.len().saturating_sub(1), &joined);
+    // Observed up to the cutoff, then the forecast and its band (blank where a column has no value).
+    let pad =
+        |before: usize, v: &[f64]| std::iter::repeat_n(f64::NAN, before).chain(v.iter().copied()).collect::<Vec<f64>>();
+    let table = ChartTable::new(
+        x_label.clone(),
+        (1..=n).map(|p| p.to_string()).collect(),
+        vec![
+            ("observed".into(), history.clone()),
+            ("forecast".into(), pad(history.len(), &mean)),
+            (format!("{band_label}, lower"), pad(history.len(), &lower)),
+            (format!("{band_label}, upper"), pad(history.len(), &upper)),
+        ],
+    );
+    let keys = vec![("observed".to_string(), 0), ("forecast".to_string(), 1)];
     view! {
         <figure class="chart" id=id>
-            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img">
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
                 {grid}
                 <path d=band_path(&f, history.len(), &lower, &upper) class="band" />
                 <path d=f.path(&history) stroke=PALETTE[0] class="line" />
@@ -202,6 +227,7 @@ pub fn BandChart(
                 <span class="key"><i class=swatch(1)></i>"forecast"</span>
                 <span class="key"><i class="band-key"></i>{band_label}</span>
             </figcaption>
+            <ChartTools id title table size=(f.width, f.height) legend=keys />
         </figure>
     }
 }
@@ -215,7 +241,14 @@ fn bar_frame(n: usize, top: f64, height: f64, bottom: f64) -> (Frame, f64) {
 
 /// Paired bars per group (e.g. predicted vs actual by decile).
 #[component]
-pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (String, String)) -> impl IntoView {
+pub fn PairedBars(
+    id: &'static str,
+    title: String,
+    /// What the groups are (the table's first column).
+    group_label: String,
+    groups: Vec<(String, f64, f64)>,
+    names: (String, String),
+) -> impl IntoView {
     let (f, slot) = bar_frame(groups.len(), groups.iter().map(|g| g.1.max(g.2)).fold(0.0, f64::max), 240.0, 30.0);
     let bars = groups
         .iter()
@@ -231,13 +264,23 @@ pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (Str
         })
         .collect_view();
     let grid = y_grid(&f);
+    let table = ChartTable::new(
+        group_label,
+        groups.iter().map(|g| g.0.clone()).collect(),
+        vec![
+            (names.0.clone(), groups.iter().map(|g| g.1).collect()),
+            (names.1.clone(), groups.iter().map(|g| g.2).collect()),
+        ],
+    );
+    let keys = vec![(names.0.clone(), 1), (names.1.clone(), 2)];
     view! {
         <figure class="chart" id=id>
-            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img">{grid}{bars}</svg>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()><title>{title.clone()}</title>{grid}{bars}</svg>
             <figcaption class="legend">
                 <span class="key"><i class=swatch(1)></i>{names.0}</span>
                 <span class="key"><i class=swatch(2)></i>{names.1}</span>
             </figcaption>
+            <ChartTools id title table size=(f.width, f.height) legend=keys />
         </figure>
     }
 }
@@ -246,6 +289,7 @@ pub fn PairedBars(id: &'static str, groups: Vec<(String, f64, f64)>, names: (Str
 #[component]
 pub fn Bars(
     id: &'static str,
+    title: String,
     bars: Vec<(String, f64)>,
     x_label: String,
     y_label: String,
@@ -264,20 +308,33 @@ pub fn Bars(
         })
         .collect_view();
     let grid = y_grid(&f);
+    let table = ChartTable::new(
+        x_label.clone(),
+        bars.iter().map(|b| b.0.clone()).collect(),
+        vec![(y_label.clone(), bars.iter().map(|b| b.1).collect())],
+    );
     view! {
         <figure class="chart" id=id>
-            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=y_label.clone()>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
                 {grid}{rects}
                 <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
                 <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label.clone()}</text>
             </svg>
+            <ChartTools id title table size=(f.width, f.height) />
         </figure>
     }
 }
 
 /// A curve through `points` with x and y in [0, 1], beside the diagonal y = x (a Lorenz curve).
 #[component]
-pub fn CurveChart(id: &'static str, points: Vec<(f64, f64)>, x_label: String, y_label: String) -> impl IntoView {
+pub fn CurveChart(
+    id: &'static str,
+    title: String,
+    points: Vec<(f64, f64)>,
+    x_label: String,
+    y_label: String,
+) -> impl IntoView {
     let f = Frame { width: 360.0, height: 320.0, left: 56.0, bottom: 40.0, x_max: 1.0, y_max: 1.0 };
     let path = points
         .iter()
@@ -289,15 +346,22 @@ pub fn CurveChart(id: &'static str, points: Vec<(f64, f64)>, x_label: String, y_
         .into_iter()
         .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{format!("{:.0}%", 100.0 * t)}</text> })
         .collect_view();
+    let table = ChartTable::new(
+        x_label.clone(),
+        points.iter().map(|p| format!("{:.1}%", 100.0 * p.0)).collect(),
+        vec![(y_label.clone(), points.iter().map(|p| p.1).collect())],
+    );
     view! {
         <figure class="chart curve" id=id>
-            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=y_label.clone()>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
                 {grid}{xt}
                 <path d=format!("M{:.1},{:.1} L{:.1},{:.1}", f.x(0.0), f.y(0.0), f.x(1.0), f.y(1.0)) stroke=PALETTE[0] stroke-dasharray="4 3" class="line" />
                 <path d=path stroke=PALETTE[1] class="line" />
                 <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
                 <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label.clone()}</text>
             </svg>
+            <ChartTools id title table size=(f.width, f.height) legend=vec![("equal shares".to_string(), 0), ("your customers".to_string(), 1)] />
         </figure>
     }
 }

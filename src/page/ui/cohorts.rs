@@ -201,17 +201,17 @@ fn CohortsView(v: CohortsView, session: Session) -> impl IntoView {
         <p id="cohort-summary">{format!("{} cohorts, {} net revenue up to {}.", format::int(v.matrix.len() as u64), format::money(v.total_revenue), v.request.cutoff)}</p>
         <ul class="notes">{notes}</ul>
         <h3>"Retention: share of each cohort buying in each " {unit} " after joining"</h3>
-        <div class="scroll"><table id="retention-matrix" class="heat">
+        <div class="scroll" tabindex="0"><table id="retention-matrix" class="heat">
             <thead><tr><th>"cohort"</th><th>"users"</th>{head}</tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
         {retention_view(&v)}
         <h3>"Cumulative net revenue per acquired user"</h3>
-        <LineChart id="cumulative-chart" series=curves from_zero=true x_label=format!("{unit}s since joining") y_label="revenue per user".to_string() />
+        <LineChart id="cumulative-chart" title="Cumulative revenue per user by cohort, from joining".to_string() series=curves from_zero=true x_label=format!("{unit}s since joining") y_label="revenue per user".to_string() />
         <h3>{format!("Value per user {} days after joining", v.request.horizon.in_days())}</h3>
         <p class="hint">"Observed where the cohort is old enough; otherwise its own daily revenue is extended by Holt–Winters (additive damped trend, weekly season), or — for short or sparse histories — by the per-user revenue of older cohorts at the same ages. The 90% band covers day-to-day noise around the fitted model, not uncertainty in the model itself. Undiscounted."</p>
         {btyd_note}
-        <div class="scroll"><table id="cohort-clv">
+        <div class="scroll" tabindex="0"><table id="cohort-clv">
             <thead><tr><th>"cohort"</th><th>"segment"</th><th>"users"</th><th>"revenue so far"</th><th>"value per user"</th><th>"90% interval"</th>{btyd_head}<th>"method"</th><th>"note"</th></tr></thead>
             <tbody>{values}</tbody>
         </table></div>
@@ -278,7 +278,7 @@ fn retention_view(v: &CohortsView) -> impl IntoView {
         })
         .collect();
     let chart = (!series.is_empty()).then(|| {
-        view! { <LineChart id="retention-chart" series paired=true x_label=format!("{unit}s since joining") y_label="share still buying".to_string() /> }
+        view! { <LineChart id="retention-chart" title="Share of each cohort still buying: observed and the sBG fit".to_string() series paired=true x_label=format!("{unit}s since joining") y_label="share still buying".to_string() /> }
     });
     view! {
         <h3>{format!("Retention projected to {age} {unit}s: members who buy at an age or later, and the sBG model")}</h3>
@@ -287,7 +287,7 @@ fn retention_view(v: &CohortsView) -> impl IntoView {
             {unit} ", those still subscribed. The shifted-beta-geometric model (Fader & Hardie 2007) assumes each member leaves for good at their own constant rate, rates differing between members (γ, δ), so the share kept each "
             {unit} " rises as the quick leavers go. It is fitted to each cohort's observed ages; where members only buy now and then, the last ages look lower than they are (someone between purchases looks gone)."
         </p>
-        <div class="scroll"><table id="retention-projection">
+        <div class="scroll" tabindex="0"><table id="retention-projection">
             <thead><tr><th>"cohort"</th><th>"users"</th><th>{format!("{unit}s observed")}</th><th>"retained at last age"</th><th>"γ"</th><th>"δ"</th><th>{format!("retained at {unit} {age}")}</th><th>{format!("kept in {unit} {age}")}</th><th>"note"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
@@ -300,7 +300,7 @@ fn daily_view(v: &CohortsView) -> impl IntoView {
     let title = format!("Daily net revenue: the last {} days and the next four weeks", d.history.len());
     let chart = d.forecast.clone().map(|f| {
         view! {
-            <BandChart id="daily-forecast" history=d.history.clone() mean=f.mean lower=f.lower upper=f.upper
+            <BandChart id="daily-forecast" title="Revenue per period: observed and forecast with its band".to_string() history=d.history.clone() mean=f.mean lower=f.lower upper=f.upper
                 x_label=format!("days from {}", d.start) y_label="net revenue".to_string() band_label="90% interval".to_string() />
         }
     });
@@ -347,7 +347,7 @@ fn backtest_view(v: &CohortsView) -> impl IntoView {
     view! {
         <h3>{format!("Backtest: {} forecasts of the daily revenue, {} days ahead each", b.origins.len(), b.horizon)}</h3>
         <p class="hint">"Rolling origin: cut the history at several points a week apart, forecast, compare with what happened. MASE below 1 beats last week's same weekday on average."</p>
-        <div class="scroll"><table id="backtest-table">
+        <div class="scroll" tabindex="0"><table id="backtest-table">
             <thead><tr><th>"method"</th><th>"MAE"</th><th>"RMSE"</th><th>"MASE"</th><th>"sMAPE %"</th>{head}</tr></thead>
             <tbody>{rows}</tbody>
         </table></div>

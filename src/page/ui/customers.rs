@@ -124,7 +124,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                 <TaskNote session task=session.predictions_export name="predictions-export" />
                 <TaskNote session task=session.table name="table" />
                 <OutageNote session panel=Panel::Customers />
-                <div class="scroll"><table id="customer-table">
+                <div class="scroll" tabindex="0"><table id="customer-table">
                     <thead><tr>{header()}<th>"80% range"</th></tr></thead>
                     <tbody>
                         {move || session.table.get().map(|t| { let money = no_spend().is_none(); t.rows.into_iter().map(move |r| {
@@ -188,10 +188,6 @@ fn CustomerDrill(d: CustomerDetail) -> impl IntoView {
     let label = move |n: usize| if n == last { format!("{}+", n) } else { n.to_string() };
     let groups: Vec<(String, f64, f64)> =
         d.pmf.iter().zip(&d.new_customer_pmf).enumerate().map(|(n, (a, b))| (label(n), *a, *b)).collect();
-    let rows = groups
-        .iter()
-        .map(|(n, a, b)| view! { <tr><td>{n.clone()}</td><td class="num">{format::fixed(*a, 4)}</td><td class="num">{format::fixed(*b, 4)}</td></tr> })
-        .collect_view();
     let money = d.money.then(|| {
         view! {
             <div class="stat"><span class="label">"Spend per purchase"</span><span class="value">{format::money(v.expected_spend)}</span></div>
@@ -209,14 +205,7 @@ fn CustomerDrill(d: CustomerDetail) -> impl IntoView {
                 {money}
             </div>
             <h4>{format!("How many purchases in the next {horizon} {unit}s: the chance of each count")}</h4>
-            <PairedBars id="customer-pmf" groups names=("this customer".to_string(), "a customer acquired today".to_string()) />
-            <details>
-                <summary>"Show as a table"</summary>
-                <div class="scroll"><table id="customer-pmf-table">
-                    <thead><tr><th>"purchases"</th><th>"this customer"</th><th>"a customer acquired today"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table></div>
-            </details>
+            <PairedBars id="customer-pmf" title="Chance of each number of purchases in the horizon: this customer and a new one".to_string() group_label="purchases".to_string() groups names=("this customer".to_string(), "a customer acquired today".to_string()) />
         </section>
     }
 }

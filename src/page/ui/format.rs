@@ -39,6 +39,22 @@ pub fn bytes(b: f64) -> String {
     }
 }
 
+/// `digits` decimals and thousands separators: `-1234.5` → `-1,234.50` (2 digits).
+pub fn grouped(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return "—".into();
+    }
+    let text = format!("{:.digits$}", x.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+    let whole = whole.parse::<u64>().map(int).unwrap_or_else(|_| whole.to_string());
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
+}
+
 pub fn fixed(x: f64, digits: usize) -> String {
     if x.is_finite() {
         format!("{x:.digits$}")
@@ -69,6 +85,15 @@ pub fn percent(part: f64, whole: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_numbers_have_thousands_separators() {
+        assert_eq!(grouped(-1234.5, 2), "-1,234.50");
+        assert_eq!(grouped(1234567.0, 0), "1,234,567");
+        assert_eq!(grouped(0.12345, 4), "0.1235");
+        assert_eq!(grouped(-0.00001, 2), "0.00");
+        assert_eq!(grouped(f64::NAN, 2), "—");
+    }
 
     #[test]
     fn estimates_stay_narrow() {

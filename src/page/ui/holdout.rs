@@ -97,7 +97,7 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         view! {
             <h3>"Repeat purchases since the first customer joined: calibration, then holdout"</h3>
             <p class="hint">"Each line adds up, period by period, the repeat purchases of the customers who had joined by the cutoff; a model's line is what it expects of them from their own first purchase. Left of the dashed line the model was fitted; right of it, it forecasts."</p>
-            <LineChart id="acquisition-chart" series x_label=format!("{unit}s since the first purchase in the data") y_label="cumulative repeat purchases".to_string() marker=(cutoff, "cutoff") />
+            <LineChart id="acquisition-chart" title="Cumulative repeat purchases since the first purchase: actual and each model".to_string() series x_label=format!("{unit}s since the first purchase in the data") y_label="cumulative repeat purchases".to_string() marker=(cutoff, "cutoff") />
         }
     });
     let best = r.models.iter().filter(|m| m.model != ModelId::Naive).max_by(|a, b| a.log_score.total_cmp(&b.log_score));
@@ -105,20 +105,20 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         let groups = m.deciles.iter().map(|d| (d.decile.to_string(), d.predicted, d.actual)).collect();
         view! {
             <h3>{format!("Deciles of {} (customers ranked by prediction)", m.model.label())}</h3>
-            <PairedBars id="decile-chart" groups names=("predicted (mean)".to_string(), "actual (mean)".to_string()) />
+            <PairedBars id="decile-chart" title="Holdout purchases by decile of predicted purchases: predicted and actual means".to_string() group_label="decile".to_string() groups names=("predicted (mean)".to_string(), "actual (mean)".to_string()) />
         }
     });
     view! {
         <p id="holdout-summary">{format!("{} customers, holdout of {:.1} {unit}s, {} actual repeat purchases.",
             format::int(r.customers as u64), r.duration, format::fixed(r.actual_total, 0))}</p>
-        <div class="scroll"><table id="holdout-table">
+        <div class="scroll" tabindex="0"><table id="holdout-table">
             <thead><tr><th>"model"</th><th>"predicted total"</th><th>"bias %"</th><th>"MAE (mean)"</th><th>"MAE (median)"</th>
                 <th>"RMSE"</th><th>"Pearson"</th><th>"Spearman"</th><th>"Gini"</th><th>"log score"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
         <p id="metric-guide" class="guide">{r.guide.clone()}</p>
         <h3>"Cumulative repeat purchases in the holdout"</h3>
-        <LineChart id="tracking-chart" series x_label=format!("{unit}s after the cutoff") y_label="cumulative purchases".to_string() />
+        <LineChart id="tracking-chart" title="Cumulative purchases after the calibration end: actual and each model".to_string() series x_label=format!("{unit}s after the cutoff") y_label="cumulative purchases".to_string() />
         {acquisition}
         {deciles}
     }

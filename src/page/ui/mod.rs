@@ -1,6 +1,7 @@
 //! Page components. Each panel owns the signals it alone uses; the shared
 //! ones live in [`Session`] (what the worker reports) and are passed down.
 
+pub mod chart_tools;
 pub mod charts;
 mod cohorts;
 mod customers;

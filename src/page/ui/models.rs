@@ -133,7 +133,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         let groups = bins.iter().map(|b| (b.repeat_purchases.clone(), b.expected, b.actual)).collect();
                         view! {
                             <h3>{format!("Does {} reproduce who bought how often? (calibration period)", m.label())}</h3>
-                            <PairedBars id="frequency-chart" groups names=("expected customers".to_string(), "actual customers".to_string()) />
+                            <PairedBars id="frequency-chart" title="Customers by number of repeat purchases: the model's expectation and the data".to_string() group_label="repeat purchases".to_string() groups names=("expected customers".to_string(), "actual customers".to_string()) />
                         }
                     });
                     view! {
@@ -206,7 +206,7 @@ fn Leaderboard(board: Vec<Standing>, session: Session) -> impl IntoView {
     view! {
         <h3>"Which model fits your data best?"</h3>
         <p class="hint">"Lower AIC and BIC are better: each rewards a high log-likelihood and charges for every parameter, BIC more so on larger data. ΔBIC above 10 is very strong evidence, 2–6 positive, below 2 none. The holdout log score (higher is better) comes from the Accuracy view: how probable each customer's actual purchases after its own cutoff were."</p>
-        <div class="scroll"><table id="leaderboard">
+        <div class="scroll" tabindex="0"><table id="leaderboard">
             <thead><tr><th>"rank"</th><th>"model"</th><th>"parameters"</th><th>"log-likelihood"</th><th>"AIC"</th><th>"BIC"</th><th>"ΔBIC"</th><th>"holdout log score"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
@@ -249,7 +249,7 @@ fn GivenCard(g: GivenReport, unit: TimeUnit) -> impl IntoView {
         <div class="fit given" data-model=g.model.code()>
             <h3>{g.model.label()} " " <span class="badge">"from a model card"</span></h3>
             <p class="hint">{format!("Parameters from {}{per}, used as given: not fitted to this data, so there are no standard errors.", g.file_name)}</p>
-            <div class="scroll"><table class="params">
+            <div class="scroll" tabindex="0"><table class="params">
                 <thead><tr><th>"parameter"</th><th>"value"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table></div>
@@ -330,7 +330,7 @@ fn ParamTable(params: Vec<ParamEstimate>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="scroll"><table class="params">
+        <div class="scroll" tabindex="0"><table class="params">
             <thead><tr><th>"parameter"</th><th>"estimate"</th><th>"SE"</th><th>"95% CI"</th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>

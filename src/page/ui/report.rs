@@ -85,13 +85,13 @@ fn Report(name: String, r: IngestReport) -> impl IntoView {
             {dup_note}
             {has_rejections.then(|| view! {
                 <h3>"Rows not used"</h3>
-                <div class="scroll"><table id="rejections">
+                <div class="scroll" tabindex="0"><table id="rejections">
                     <thead><tr><th>"reason"</th><th>"rows"</th><th>"first lines"</th><th>"example"</th></tr></thead>
                     <tbody>{reasons}</tbody>
                 </table></div>
             })}
             <h3>"How each column was read"</h3>
-            <div class="scroll"><table id="columns">
+            <div class="scroll" tabindex="0"><table id="columns">
                 <thead><tr><th>"column"</th><th>"used as"</th><th>"read as"</th></tr></thead>
                 <tbody>{columns}</tbody>
             </table></div>

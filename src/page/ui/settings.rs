@@ -407,7 +407,7 @@ pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
                 <Show when=move || cutoff.with(Option::is_none)>
                     <p id="cutoff-missing" class="warning" role="alert">"Choose a cutoff date: the last day of history the models may see."</p>
                 </Show>
-                <div class="views" role="list">{links}</div>
+                <div class="views">{links}</div>
             </nav>
         </Show>
     }

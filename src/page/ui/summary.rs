@@ -1,5 +1,6 @@
 //! Cutoff, horizon and time unit; the BTYD summary they give; exports.
 
+use super::chart_tools::{ChartTable, ChartTools};
 use super::charts::{Bars, LineChart, PALETTE};
 use super::format;
 use super::settings::{data_days, Settings};
@@ -125,7 +126,7 @@ fn Stats(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> impl Int
         </div>
         {note}
         <DataCharts s=s.clone() data_end settings />
-        <div class="scroll"><table id="summary-preview">
+        <div class="scroll" tabindex="0"><table id="summary-preview">
             <thead><tr><th>"user"</th><th>"frequency"</th><th>{format!("recency ({u}s)")}</th><th>{format!("T ({u}s)")}</th><th>"monetary value"</th></tr></thead>
             <tbody>{preview}</tbody>
         </table></div>
@@ -152,13 +153,6 @@ fn DataCharts(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> imp
         .enumerate()
         .map(|(k, &n)| (if k == last { format!("{k}+") } else { k.to_string() }, n as f64))
         .collect();
-    let rows = w
-        .purchases
-        .iter()
-        .zip(&w.new_customers)
-        .enumerate()
-        .map(|(i, (p, n))| view! { <tr><td class="num">{(i + 1).to_string()}</td><td class="num">{format::int(*p)}</td><td class="num">{format::int(*n)}</td></tr> })
-        .collect_view();
     let first_week: Option<Day> = w.first_week.parse().ok();
     let cutoff: Option<Day> = s.cutoff.parse().ok();
     let horizon_days = s.horizon_days;
@@ -173,17 +167,13 @@ fn DataCharts(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> imp
     view! {
         <h3>"Purchases per week"</h3>
         <p class="hint">{format!("Every customer-day with a purchase, and customers buying for the first time, per Monday–Sunday week from {}. The dashed line is the cutoff: the models learn from the weeks before it.", w.first_week)}</p>
-        <LineChart id="weekly-chart" series x_label=format!("weeks from {}", w.first_week) y_label="per week".to_string() marker=(w.cutoff_week as f64 + 1.0, "cutoff") />
-        <details>
-            <summary>"Show as a table"</summary>
-            <div class="scroll"><table id="weekly-table"><thead><tr><th>"week"</th><th>"purchases"</th><th>"new customers"</th></tr></thead><tbody>{rows}</tbody></table></div>
-        </details>
+        <LineChart id="weekly-chart" title="Purchases and new customers per week".to_string() series x_label=format!("weeks from {}", w.first_week) y_label="per week".to_string() marker=(w.cutoff_week as f64 + 1.0, "cutoff") />
         <h3>"How the file is split"</h3>
         <p class="hint">"The forecast starts at the cutoff. To check how accurate it is, the Accuracy view pretends an earlier day is today: it fits on the calibration period and compares its predictions with what happened in the holdout."</p>
         {timeline}
         <h3>"Customers by repeat purchases before the cutoff"</h3>
         <p class="hint">"How many customers bought again on 0, 1, 2, … other days up to the cutoff: most CLV data sets are dominated by one-time buyers."</p>
-        <Bars id="repeat-histogram" bars x_label="repeat purchase days".to_string() y_label="customers".to_string() />
+        <Bars id="repeat-histogram" title="Customers by repeat purchase days before the cutoff".to_string() bars x_label="repeat purchase days".to_string() y_label="customers".to_string() />
     }
     .into_any()
 }
@@ -218,6 +208,16 @@ fn SplitTimeline(
             <text x=x(since(h)) y=116 text-anchor="end" class="tick">{format!("holdout ends {h}")}</text>
         }
     });
+    let day = |d: i64| Day::from_number(first_week.number() + d - 1).map_or(String::new(), |d| d.to_string());
+    let mut rows = vec![
+        vec!["history (forecast)".to_string(), day(1), cutoff.to_string()],
+        vec!["horizon (forecast)".to_string(), day(since(cutoff) as i64 + 1), day(forecast_end as i64)],
+    ];
+    if let Some((c, h)) = calibration_end.zip(holdout_end) {
+        rows.push(vec!["calibration (accuracy check)".to_string(), day(1), c.to_string()]);
+        rows.push(vec!["holdout (accuracy check)".to_string(), day(since(c) as i64 + 1), h.to_string()]);
+    }
+    let table = ChartTable { columns: vec!["part".into(), "from".into(), "to".into()], rows };
     let label = format!(
         "The forecast learns from purchases up to the cutoff {cutoff} and looks {horizon_days} days ahead{}.{}",
         if beyond { ", past the end of the data" } else { "" },
@@ -243,6 +243,8 @@ fn SplitTimeline(
                 <span class="key"><i class="c3"></i>"calibration (accuracy check)"</span>
                 <span class="key"><i class="c4"></i>"holdout (accuracy check)"</span>
             </figcaption>
+            <ChartTools id="split-timeline" title="How the file is split: the forecast and the accuracy check".to_string() table size=(width, 124.0)
+                legend=vec![("history".to_string(), 1), ("horizon".to_string(), 2), ("calibration".to_string(), 3), ("holdout".to_string(), 4)] />
         </figure>
     }
 }

@@ -106,19 +106,19 @@ fn ValueBody(v: ValueView, session: Session) -> impl IntoView {
         </div>
         <h3>"Who is worth what: likely still buying × value"</h3>
         <p class="hint">{format!("Likely still buying: P(alive) of at least {:.0}%. High value: at least the median, {}.", 100.0 * ACTIVE, amount(p.median_clv))}</p>
-        <div class="scroll"><table id="quadrants">
+        <div class="scroll" tabindex="0"><table id="quadrants">
             <thead><tr><th>"group"</th><th>"customers"</th><th>"share of customers"</th><th>{what.clone()}</th><th>"share of value"</th><th>"export"</th></tr></thead>
             <tbody>{quadrants}</tbody>
         </table></div>
         <TaskNote session task=session.predictions_export name="quadrant-export" />
         <h3>"How concentrated is the value? (Lorenz curve)"</h3>
         <p class="hint">"Customers from the most valuable down: the curve's height at 20% is the share of all value the top fifth holds. The dashed diagonal is a base where everyone is worth the same."</p>
-        <CurveChart id="lorenz-chart" points=p.lorenz.clone() x_label="share of customers, most valuable first".to_string() y_label="share of value".to_string() />
+        <CurveChart id="lorenz-chart" title="Lorenz curve: share of total CLV held by the most valuable customers".to_string() points=p.lorenz.clone() x_label="share of customers, most valuable first".to_string() y_label="share of value".to_string() />
         <details>
             <summary>"Show as a table"</summary>
             <table id="lorenz-table"><thead><tr><th>"customers"</th><th>"value"</th></tr></thead><tbody>{lorenz_rows}</tbody></table>
         </details>
         <h3>{format!("How {what} is spread over customers")}</h3>
-        <Bars id="value-histogram" bars=bins x_label=format!("{what} (bar start; the last bar: above the 99th percentile)") y_label="customers".to_string() label_every=4 />
+        <Bars id="value-histogram" title="Customers by expected value".to_string() bars=bins x_label=format!("{what} (bar start; the last bar: above the 99th percentile)") y_label="customers".to_string() label_every=4 />
     }
 }
