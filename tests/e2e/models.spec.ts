@@ -1,5 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'fs';
+import { execFileSync } from 'child_process';
 import { loadDemo, watchErrors } from './helpers';
 
 // Written by `./dev test` before Playwright runs: the native CLI's output for the demo file.
@@ -87,6 +88,24 @@ test('holdout evaluation: metrics beside the naive baseline, the guide, and the 
   await expect(page.locator('#acquisition-chart path.line')).toHaveCount(4);
   await expect(page.locator('#acquisition-chart line.marker')).toHaveCount(1);
   await expect(page.locator('#acquisition-chart')).toContainText('cutoff');
+  // Conditional expectations of the chosen model equal `clv evaluate` (the binary ./dev test built).
+  await page.selectOption('#accuracy-model', 'pnbd');
+  await expect(page.locator('#conditional-frequency svg title')).toContainText('Pareto/NBD');
+  const cli = JSON.parse(execFileSync('target/debug/clv', ['evaluate', '--input', 'www/demo/cdnow.csv', '--cutoff', '1997-09-30',
+    '--holdout-end', '1998-06-30', '--unit', 'week', '--json'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString());
+  const pnbd = cli.models.find((m: { model: string }) => m.model === 'pnbd');
+  for (const [chart, key] of [['conditional-frequency', 'by_frequency'], ['conditional-recency', 'by_recency']]) {
+    const rows = page.locator(`#${chart}-table tbody tr`);
+    await expect(rows).toHaveCount(pnbd[key].length);
+    for (let i = 0; i < pnbd[key].length; i++) {
+      const g = pnbd[key][i];
+      await expect(rows.nth(i).locator('th')).toHaveText(g.group);
+      const [predicted, actual] = (await rows.nth(i).locator('td').allTextContents()).map(t => Number(t.replace(/,/g, '')));
+      expect(Math.abs(predicted - g.predicted)).toBeLessThan(1.5e-4);
+      expect(Math.abs(actual - g.actual)).toBeLessThan(1.5e-4);
+    }
+  }
+  await expect(page.locator('#conditional-frequency-table tbody tr th').last()).toHaveText('7+');
   await page.screenshot({ path: testInfo.outputPath('holdout.png'), fullPage: true });
   expect(errors).toEqual([]);
 });

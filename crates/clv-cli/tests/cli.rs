@@ -263,7 +263,27 @@ fn evaluate_json_has_every_model_and_the_baseline() {
             assert!(m[k].as_f64().is_some_and(f64::is_finite), "{} {k}", m["model"]);
         }
         assert_eq!(m["deciles"].as_array().unwrap().len(), 10);
+        // Conditional expectations: the groups hold every customer, and their means add up to
+        // the totals. 1,411 of the 2,357 made no repeat purchase by 1997-09-30 (Fader, Hardie &
+        // Lee 2005): the first group of both views.
+        for (key, first) in [("by_frequency", "0"), ("by_recency", "no repeat purchase")] {
+            let groups = m[key].as_array().unwrap();
+            let sum = |f: &dyn Fn(&serde_json::Value) -> f64| groups.iter().map(f).sum::<f64>();
+            let n = |g: &serde_json::Value| g["customers"].as_f64().unwrap();
+            assert_eq!(sum(&n), 2357.0, "{key}");
+            assert_eq!((groups[0]["group"].as_str().unwrap(), n(&groups[0])), (first, 1411.0), "{key}");
+            assert!((sum(&|g| n(g) * g["actual"].as_f64().unwrap()) - 1882.0).abs() < 1e-6, "{key}");
+            let predicted = sum(&|g| n(g) * g["predicted"].as_f64().unwrap());
+            assert!((predicted - m["predicted_total"].as_f64().unwrap()).abs() < 1e-6, "{key}");
+        }
+        let by_frequency: Vec<&str> =
+            m["by_frequency"].as_array().unwrap().iter().map(|g| g["group"].as_str().unwrap()).collect();
+        assert_eq!(by_frequency, ["0", "1", "2", "3", "4", "5", "6", "7+"]);
     }
+    // Those who bought most in calibration buy most in the holdout, and BG/NBD follows them.
+    let bg = &models[0]["by_frequency"];
+    assert!(bg[7]["actual"].as_f64().unwrap() > 5.0 * bg[0]["actual"].as_f64().unwrap());
+    assert!(bg[7]["predicted"].as_f64().unwrap() > 5.0 * bg[0]["predicted"].as_f64().unwrap());
     let tracking = v["tracking"].as_array().unwrap();
     assert_eq!(tracking.len(), 39);
     assert_eq!(tracking[38]["actual"], 1882.0);

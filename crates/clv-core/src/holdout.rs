@@ -32,6 +32,69 @@ pub struct Decile {
     pub actual: f64,
 }
 
+/// Customers grouped by what they did in the calibration period, with their mean forecast and
+/// mean actual holdout purchases: Fader, Hardie & Lee's (2005) "conditional expectations" check
+/// (their figure 5: by calibration frequency, 0 to 7+), which shows *for whom* a model is wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conditional {
+    /// The group, in words: a repeat-purchase count ("0" … "7+") or a recency range ("0–12").
+    pub group: String,
+    /// Customers in it.
+    pub customers: f64,
+    /// Mean predicted holdout purchases (mean forecast).
+    pub predicted: f64,
+    /// Mean actual holdout purchases.
+    pub actual: f64,
+}
+
+/// Frequency groups 0 … 6 and 7+ (as Fader, Hardie & Lee's figure).
+const FREQUENCY_GROUPS: usize = 8;
+/// Recency groups: one-time buyers, then seven equal ranges of recency.
+const RECENCY_RANGES: usize = 7;
+
+/// Each customer's frequency group, and the groups' names.
+fn frequency_groups(rows: &[Rfm]) -> (Vec<usize>, Vec<String>) {
+    let last = FREQUENCY_GROUPS - 1;
+    let group = rows.iter().map(|r| (r.x.max(0.0) as usize).min(last)).collect();
+    let names = (0..FREQUENCY_GROUPS).map(|k| if k == last { format!("{k}+") } else { k.to_string() }).collect();
+    (group, names)
+}
+
+/// Each customer's recency group: one-time buyers (no recency) apart, the others in seven ranges
+/// of whole time units over 0 … the longest T.
+fn recency_groups(rows: &[Rfm]) -> (Vec<usize>, Vec<String>) {
+    let longest = rows.iter().map(|r| r.t).fold(0.0, f64::max);
+    let width = (longest / RECENCY_RANGES as f64).ceil().max(1.0);
+    let group = rows
+        .iter()
+        .map(|r| if r.x == 0.0 { 0 } else { 1 + ((r.t_x / width) as usize).min(RECENCY_RANGES - 1) })
+        .collect();
+    let names = std::iter::once("no repeat purchase".to_string())
+        .chain((0..RECENCY_RANGES).map(|k| format!("{}–{}", k as f64 * width, (k + 1) as f64 * width)))
+        .collect();
+    (group, names)
+}
+
+/// Weighted mean forecast and actual per group; empty groups left out.
+fn conditional(
+    group: &[usize],
+    names: &[String],
+    forecasts: &[&Forecast],
+    actual: &[f64],
+    weights: &[f64],
+) -> Vec<Conditional> {
+    let mut sums = vec![(0.0, 0.0, 0.0); names.len()];
+    for (((g, f), a), w) in group.iter().zip(forecasts).zip(actual).zip(weights) {
+        let s = &mut sums[*g];
+        *s = (s.0 + w, s.1 + w * f.mean, s.2 + w * a);
+    }
+    sums.iter()
+        .zip(names)
+        .filter(|(s, _)| s.0 > 0.0)
+        .map(|(&(n, p, a), name)| Conditional { group: name.clone(), customers: n, predicted: p / n, actual: a / n })
+        .collect()
+}
+
 /// One model's (or the naive baseline's) accuracy on the holdout, per customer unless said otherwise.
 /// Counts are purchase occasions (customer-days with a purchase) in the holdout period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +125,12 @@ pub struct ModelScore {
     pub predicted_total: f64,
     /// Customers in ten groups by forecast, highest first.
     pub deciles: Vec<Decile>,
+    /// Mean forecast and actual by calibration frequency (0 … 6, 7+).
+    #[serde(default)]
+    pub by_frequency: Vec<Conditional>,
+    /// Mean forecast and actual by calibration recency (one-time buyers, then seven ranges).
+    #[serde(default)]
+    pub by_recency: Vec<Conditional>,
     /// Cumulative predicted purchases at the end of each holdout period.
     pub tracking: Vec<f64>,
     /// The calibration fit's report; `None` for the naive baseline.
@@ -156,11 +225,14 @@ fn naive_forecast(c: &Rfm, duration: f64, n_max: usize) -> Forecast {
 
 fn score(
     name: ModelId,
+    rows: &[Rfm],
     forecasts: &[&Forecast],
     actual: &[f64],
     weights: &[f64],
     fit: Option<FitReport>,
 ) -> ModelScore {
+    let (by_f, f_names) = frequency_groups(rows);
+    let (by_r, r_names) = recency_groups(rows);
     // Expand weights (integral in practice) by repeating pairs: metrics stay
     // exactly the per-customer definitions.
     let mut pred = Vec::new();
@@ -195,6 +267,8 @@ fn score(
         log_score: log_score / n as f64,
         predicted_total: crate::total(pred.iter().copied()),
         deciles: deciles(&pred, &act),
+        by_frequency: conditional(&by_f, &f_names, forecasts, actual, weights),
+        by_recency: conditional(&by_r, &r_names, forecasts, actual, weights),
         tracking,
         fit,
     }
@@ -254,12 +328,12 @@ pub fn evaluate(
             let fc: Vec<Forecast> =
                 rows.iter().zip(&actual).map(|(r, a)| model_forecast(m.as_count(), r, d, *a as usize)).collect();
             let report = set.reports.iter().find(|r| r.model == kind.id()).cloned();
-            score(kind.id(), &fc.iter().collect::<Vec<_>>(), &actual, &weights, report)
+            score(kind.id(), &rows, &fc.iter().collect::<Vec<_>>(), &actual, &weights, report)
         })
         .collect();
     let failed = set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect();
     let naive: Vec<Forecast> = rows.iter().zip(&actual).map(|(r, a)| naive_forecast(r, d, *a as usize)).collect();
-    models.push(score(ModelId::Naive, &naive.iter().collect::<Vec<_>>(), &actual, &weights, None));
+    models.push(score(ModelId::Naive, &rows, &naive.iter().collect::<Vec<_>>(), &actual, &weights, None));
     let frame = crate::tracking::TrackingFrame::build(tx, split.cutoff, split.holdout_end_day, split.calibration.unit);
     let from_acquisition = AcquisitionTracking {
         expected: set.fitted.iter().map(|(k, m)| (k.id(), frame.expected_cumulative(m.as_count()))).collect(),
@@ -289,4 +363,40 @@ pub fn evaluate(
         failed,
         from_acquisition,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rfm(x: f64, t_x: f64, t: f64) -> Rfm {
+        Rfm { x, t_x, t }
+    }
+
+    /// Hand-computed: the longest T is 70, so recency ranges are 10 wide; weights count
+    /// customers; each group's means are weighted means.
+    #[test]
+    fn conditional_expectations_group_by_frequency_and_recency() {
+        let rows = [rfm(0.0, 0.0, 70.0), rfm(1.0, 5.0, 70.0), rfm(9.0, 69.0, 70.0), rfm(2.0, 12.0, 30.0)];
+        let (f, f_names) = frequency_groups(&rows);
+        assert_eq!(f, [0, 1, 7, 2]);
+        assert_eq!(f_names.last().unwrap(), "7+");
+        let (r, r_names) = recency_groups(&rows);
+        assert_eq!(r, [0, 1, 7, 2]);
+        assert_eq!(
+            (r_names[0].as_str(), r_names[1].as_str(), r_names[7].as_str()),
+            ("no repeat purchase", "0–10", "60–70")
+        );
+        let fc: Vec<Forecast> =
+            [0.1, 0.5, 4.0, 1.0].iter().map(|&mean| Forecast { mean, pmf: vec![], cumulative: vec![] }).collect();
+        let refs: Vec<&Forecast> = fc.iter().collect();
+        let c = conditional(&r, &r_names, &refs, &[0.0, 1.0, 5.0, 2.0], &[3.0, 1.0, 1.0, 1.0]);
+        assert_eq!(
+            c.iter().map(|g| g.group.as_str()).collect::<Vec<_>>(),
+            ["no repeat purchase", "0–10", "10–20", "60–70"]
+        );
+        assert_eq!((c[0].customers, c[0].actual), (3.0, 0.0));
+        assert!((c[0].predicted - 0.1).abs() < 1e-15);
+        assert_eq!((c[3].customers, c[3].predicted, c[3].actual), (1.0, 4.0, 5.0));
+    }
 }

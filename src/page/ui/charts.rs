@@ -12,13 +12,24 @@ fn swatch(i: usize) -> String {
     format!("c{}", i % PALETTE.len())
 }
 
-/// The smallest of 1, 2, 5 × 10ᵏ that is ≥ v (axis maximum).
-pub fn nice_max(v: f64) -> f64 {
+/// The smallest of 1, 2, 5 × 10ᵏ that is ≥ v.
+fn nice_step(v: f64) -> f64 {
     if !(v.is_finite() && v > 0.0) {
         return 1.0;
     }
     let k = 10f64.powf(v.log10().floor());
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * k).find(|&m| m >= v * (1.0 - 1e-12)).unwrap_or(10.0 * k)
+}
+
+/// The axis maximum for values up to `v`: a whole number of round steps (1, 2, 5 × 10ᵏ), at
+/// most four, so every grid line is at a round value. [`ticks`] of the result finds the same
+/// step: the step is the smallest round value ≥ v/4, and the maximum lies in (v, 4 steps].
+pub fn nice_max(v: f64) -> f64 {
+    if !(v.is_finite() && v > 0.0) {
+        return 1.0;
+    }
+    let step = nice_step(v / 4.0);
+    (v / step * (1.0 - 1e-12)).ceil().max(1.0) * step
 }
 
 /// Plot area of a chart: pixel size and data ranges.
@@ -68,9 +79,11 @@ impl Frame {
     }
 }
 
-/// Five evenly spaced ticks from 0 to `max`.
+/// Ticks at round values from 0 to `max` (a [`nice_max`]): 2 to 5 of them.
 pub fn ticks(max: f64) -> Vec<f64> {
-    (0..=4).map(|i| max * i as f64 / 4.0).collect()
+    let step = nice_step(max / 4.0);
+    let n = (max / step * (1.0 + 1e-12)).floor() as usize;
+    (0..=n).map(|k| k as f64 * step).collect()
 }
 
 fn label(v: f64) -> String {
@@ -152,7 +165,12 @@ pub fn LineChart(
                 {lines}
                 {marker.map(|(at, label)| view! {
                     <line x1=f.x(at) x2=f.x(at) y1=f.y(f.y_max) y2=f.y(0.0) class="marker" stroke-dasharray="4 3" />
-                    <text x=f.x(at) + 4.0 y=f.y(f.y_max) + 12.0 class="tick">{label}</text>
+                    // Near the right edge the label goes to the line's left, inside the chart.
+                    {if f.x(at) > f.width - 80.0 {
+                        view! { <text x=f.x(at) - 4.0 y=f.y(f.y_max) + 12.0 text-anchor="end" class="tick">{label}</text> }.into_any()
+                    } else {
+                        view! { <text x=f.x(at) + 4.0 y=f.y(f.y_max) + 12.0 class="tick">{label}</text> }.into_any()
+                    }}
                 })}
                 <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
                 <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label}</text>
@@ -375,8 +393,16 @@ mod tests {
         assert_eq!(nice_max(0.0), 1.0);
         assert_eq!(nice_max(1882.0), 2000.0);
         assert_eq!(nice_max(2000.0), 2000.0);
-        assert_eq!(nice_max(0.37), 0.5);
-        assert_eq!(nice_max(7.0), 10.0);
+        assert_eq!(nice_max(0.37), 0.4);
+        assert_eq!(nice_max(7.0), 8.0);
+        assert_eq!(nice_max(4200.0), 6000.0);
+        // Every grid line at a round value: 4,200 purchases a week → 0, 2,000, 4,000, 6,000.
+        assert_eq!(ticks(nice_max(4200.0)), vec![0.0, 2000.0, 4000.0, 6000.0]);
+        assert_eq!(ticks(1.0), vec![0.0, 0.5, 1.0]);
+        for v in [0.013, 0.37, 1.0, 7.0, 99.0, 101.0, 1882.0, 123_456.0] {
+            let (max, t) = (nice_max(v), ticks(nice_max(v)));
+            assert!(max >= v && *t.last().unwrap() == max && (2..=5).contains(&t.len()), "{v}: {max} {t:?}");
+        }
     }
 
     #[test]

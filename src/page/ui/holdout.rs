@@ -9,7 +9,7 @@ use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::HoldoutRequest;
-use clv_core::holdout::HoldoutReport;
+use clv_core::holdout::{Conditional, HoldoutReport};
 use clv_core::models::ModelId;
 use leptos::prelude::*;
 
@@ -100,14 +100,39 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
             <LineChart id="acquisition-chart" title="Cumulative repeat purchases since the first purchase: actual and each model".to_string() series x_label=format!("{unit}s since the first purchase in the data") y_label="cumulative repeat purchases".to_string() marker=(cutoff, "cutoff") />
         }
     });
+    // The per-group views show one model at a time: the best by log score unless one is chosen.
     let best = r.models.iter().filter(|m| m.model != ModelId::Naive).max_by(|a, b| a.log_score.total_cmp(&b.log_score));
-    let deciles = best.map(|m| {
-        let groups = m.deciles.iter().map(|d| (d.decile.to_string(), d.predicted, d.actual)).collect();
-        view! {
+    let chosen = RwSignal::new(best.map(|m| m.model));
+    let options = r
+        .models
+        .iter()
+        .map(|m| {
+            let id = m.model;
+            view! { <option value=id.code() prop:selected=move || chosen.get() == Some(id)>{id.label()}</option> }
+        })
+        .collect_view();
+    let models = r.models.clone();
+    let pick = move |ev| {
+        let code = event_target_value(&ev);
+        chosen.set(models.iter().map(|m| m.model).find(|m| m.code() == code));
+    };
+    let scores = r.models.clone();
+    let groups = move || {
+        let m = scores.iter().find(|m| Some(m.model) == chosen.get())?.clone();
+        let pairs = |g: &[Conditional]| g.iter().map(|c| (c.group.clone(), c.predicted, c.actual)).collect::<Vec<_>>();
+        let names = || ("predicted (mean)".to_string(), "actual (mean)".to_string());
+        Some(view! {
             <h3>{format!("Deciles of {} (customers ranked by prediction)", m.model.label())}</h3>
-            <PairedBars id="decile-chart" title="Holdout purchases by decile of predicted purchases: predicted and actual means".to_string() group_label="decile".to_string() groups names=("predicted (mean)".to_string(), "actual (mean)".to_string()) />
-        }
-    });
+            <PairedBars id="decile-chart" title="Holdout purchases by decile of predicted purchases: predicted and actual means".to_string() group_label="decile".to_string()
+                groups=m.deciles.iter().map(|d| (d.decile.to_string(), d.predicted, d.actual)).collect() names=names() />
+            <h3>"For whom is it right? Holdout purchases by what customers did before"</h3>
+            <p class="hint">{format!("Customers grouped by their repeat purchases in the calibration period (left) and by how long after their first purchase they last bought (recency, in {unit}s; right): the mean number of purchases {} predicted for the holdout beside the mean they made. A model that is right overall can be wrong for the most loyal or the lapsed.", m.model.label())}</p>
+            <PairedBars id="conditional-frequency" title=format!("Mean holdout purchases by calibration repeat purchases: {} and actual", m.model.label())
+                group_label="repeat purchases in calibration".to_string() groups=pairs(&m.by_frequency) names=names() />
+            <PairedBars id="conditional-recency" title=format!("Mean holdout purchases by calibration recency ({unit}s): {} and actual", m.model.label())
+                group_label=format!("recency ({unit}s)") groups=pairs(&m.by_recency) names=names() />
+        })
+    };
     view! {
         <p id="holdout-summary">{format!("{} customers, holdout of {:.1} {unit}s, {} actual repeat purchases.",
             format::int(r.customers as u64), r.duration, format::fixed(r.actual_total, 0))}</p>
@@ -120,6 +145,7 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         <h3>"Cumulative repeat purchases in the holdout"</h3>
         <LineChart id="tracking-chart" title="Cumulative purchases after the calibration end: actual and each model".to_string() series x_label=format!("{unit}s after the cutoff") y_label="cumulative purchases".to_string() />
         {acquisition}
-        {deciles}
+        <label class="controls">"Model in the charts below " <select id="accuracy-model" on:change=pick>{options}</select></label>
+        {groups}
     }
 }

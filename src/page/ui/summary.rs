@@ -233,8 +233,14 @@ fn SplitTimeline(
                 {bar(0.0, since(cutoff), 16.0, PALETTE[1], format!("history the models learn from, up to {cutoff}"))}
                 {bar(since(cutoff), forecast_end, 16.0, PALETTE[2], format!("the horizon: {horizon_days} days after the cutoff"))}
                 <line x1=x(data_days as f64) x2=x(data_days as f64) y1=4 y2=92 class="marker" />
-                <text x=x(since(cutoff)) y=46 text-anchor="middle" class="tick">{format!("cutoff {cutoff}")}</text>
-                <text x=x(data_days as f64) y=58 text-anchor="end" class="tick">"end of data"</text>
+                {if since(cutoff) as i64 >= data_days {
+                    view! { <text x=x(since(cutoff)) y=46 text-anchor="middle" class="tick">{format!("cutoff {cutoff} = end of data")}</text> }.into_any()
+                } else {
+                    view! {
+                        <text x=x(since(cutoff)) y=46 text-anchor="middle" class="tick">{format!("cutoff {cutoff}")}</text>
+                        <text x=x(data_days as f64) y=58 text-anchor="end" class="tick">"end of data"</text>
+                    }.into_any()
+                }}
                 {check}
             </svg>
             <figcaption class="legend">
