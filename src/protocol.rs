@@ -49,6 +49,12 @@ pub enum Request {
     Value {
         model: ModelKind,
     },
+    /// A fitted model over the frequency × recency plane for customers of age `t` (the
+    /// customers' median T when `None`).
+    Explore {
+        model: ModelKind,
+        t: Option<f64>,
+    },
     /// One quadrant's customers, as the predictions CSV.
     ExportQuadrant {
         model: ModelKind,
@@ -189,6 +195,7 @@ pub enum Reply {
     Table(TablePage),
     Customer(Box<CustomerDetail>),
     Value(Box<ValueView>),
+    Explore(Box<ExploreView>),
     Exported(ExportFile),
     Cohorts(Box<CohortsView>),
     Users(UsersInfo),
@@ -351,6 +358,17 @@ pub struct ValueView {
     pub unit: TimeUnit,
     /// CLV is money (a spend model is there); else the value is discounted expected purchases.
     pub money: bool,
+}
+
+/// The frequency × recency explorer: a model's P(alive) and expected purchases over the horizon
+/// on a grid, for customers of one age.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExploreView {
+    pub model: ModelKind,
+    pub grid: clv_core::explore::FrequencyRecency,
+    pub unit: TimeUnit,
+    /// Ages worth looking at: the customers' T at the 10th, 25th, 50th, 75th and 90th percentile.
+    pub t_choices: Vec<f64>,
 }
 
 /// One customer under one model: the table's row and the distribution of

@@ -47,6 +47,7 @@ pub enum Slot {
     Table,
     Customer,
     Value,
+    Explore,
     PredictionsExport,
     Holdout,
     Cohorts,
@@ -59,7 +60,7 @@ impl Slot {
         match self {
             Slot::Load => Panel::Load,
             Slot::Summary | Slot::SummaryExport => Panel::Summary,
-            Slot::Models => Panel::Models,
+            Slot::Models | Slot::Explore => Panel::Models,
             Slot::Table | Slot::Customer | Slot::Value | Slot::PredictionsExport => Panel::Customers,
             Slot::Holdout => Panel::Holdout,
             Slot::Users | Slot::Cohorts | Slot::CohortsExport => Panel::Cohorts,
@@ -79,12 +80,13 @@ impl Slot {
                 Slot::Table,
                 Slot::Customer,
                 Slot::Value,
+                Slot::Explore,
                 Slot::PredictionsExport,
                 Slot::Holdout,
                 Slot::Cohorts,
                 Slot::CohortsExport,
             ],
-            Slot::Models => &[Slot::Table, Slot::Customer, Slot::Value, Slot::PredictionsExport],
+            Slot::Models => &[Slot::Table, Slot::Customer, Slot::Value, Slot::Explore, Slot::PredictionsExport],
             _ => &[],
         }
     }

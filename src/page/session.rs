@@ -12,9 +12,9 @@
 use crate::page::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Outage, Reload, Slot};
 use crate::page::task::{AnyTask, Task};
 use crate::protocol::{
-    CohortRequest, CohortsView, CustomerDetail, Envelope, ExportFormat, ExportKind, HoldoutRequest, ModelRequest,
-    ModelsResult, Reply, Request, RequestId, SummaryRequest, SummaryStats, TablePage, TableQuery, TestCrash, UsersInfo,
-    ValueView,
+    CohortRequest, CohortsView, CustomerDetail, Envelope, ExploreView, ExportFormat, ExportKind, HoldoutRequest,
+    ModelRequest, ModelsResult, Reply, Request, RequestId, SummaryRequest, SummaryStats, TablePage, TableQuery,
+    TestCrash, UsersInfo, ValueView,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -69,6 +69,7 @@ pub struct Session {
     pub table: Task<TablePage>,
     pub customer: Task<CustomerDetail>,
     pub value: Task<ValueView>,
+    pub explore: Task<ExploreView>,
     pub predictions_export: Task<()>,
     pub holdout: Task<HoldoutReport>,
     pub cohorts: Task<CohortsView>,
@@ -97,6 +98,7 @@ impl Session {
             table: Task::new(),
             customer: Task::new(),
             value: Task::new(),
+            explore: Task::new(),
             predictions_export: Task::new(),
             holdout: Task::new(),
             cohorts: Task::new(),
@@ -121,6 +123,7 @@ impl Session {
             Slot::Table => Box::new(self.table),
             Slot::Customer => Box::new(self.customer),
             Slot::Value => Box::new(self.value),
+            Slot::Explore => Box::new(self.explore),
             Slot::PredictionsExport => Box::new(self.predictions_export),
             Slot::Holdout => Box::new(self.holdout),
             Slot::Cohorts => Box::new(self.cohorts),
@@ -231,6 +234,7 @@ impl Session {
             Reply::Table(page) => _ = self.table.finish(id, page),
             Reply::Customer(detail) => _ = self.customer.finish(id, *detail),
             Reply::Value(view) => _ = self.value.finish(id, *view),
+            Reply::Explore(view) => _ = self.explore.finish(id, *view),
             Reply::Users(info) => _ = self.users.finish(id, info),
             Reply::Cohorts(view) => _ = self.cohorts.finish(id, *view),
             Reply::Exported(file) => {
@@ -469,6 +473,10 @@ impl Session {
 
     pub fn value_view(self, model: ModelKind) {
         self.ask(Slot::Value, "Summing up the customer base", &Request::Value { model }, true);
+    }
+
+    pub fn explore_view(self, model: ModelKind, t: Option<f64>) {
+        self.ask(Slot::Explore, "Computing the frequency × recency picture", &Request::Explore { model, t }, true);
     }
 
     pub fn export_quadrant(self, model: ModelKind, quadrant: clv_core::portfolio::Quadrant) {

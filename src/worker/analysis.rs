@@ -2,8 +2,8 @@
 //! functions over the core, so they are tested natively like the core.
 
 use crate::protocol::{
-    CustomerDetail, ExportFile, ExportFormat, ExportKind, GivenReport, HoldoutRequest, ModelRequest, ModelsResult,
-    SortKey, SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo, ValueView,
+    CustomerDetail, ExploreView, ExportFile, ExportFormat, ExportKind, GivenReport, HoldoutRequest, ModelRequest,
+    ModelsResult, SortKey, SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo, ValueView,
 };
 use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
@@ -192,6 +192,21 @@ impl ModelSession {
     pub fn value(&mut self, kind: ModelKind) -> Result<ValueView, String> {
         let (t, unit, money) = (self.clv.horizon_units(), self.unit, self.models.spend_model().is_some());
         Ok(ValueView { model: kind, portfolio: self.portfolio(kind)?, horizon_units: t, unit, money })
+    }
+
+    /// The frequency × recency explorer at age `t` (default: the customers' median T):
+    /// frequencies up to the largest observed (5 to 30), recency in 20 steps.
+    pub fn explore(&self, kind: ModelKind, t: Option<f64>) -> Result<ExploreView, String> {
+        let model = self.models.model(kind)?.as_count();
+        let mut ages: Vec<f64> = self.customers.rfm.iter().map(|r| r.t).filter(|t| t.is_finite() && *t > 0.0).collect();
+        ages.sort_by(f64::total_cmp);
+        let at = |q: f64| ages.get(((ages.len() as f64 - 1.0) * q).round() as usize).copied();
+        let t_choices: Vec<f64> = [0.1, 0.25, 0.5, 0.75, 0.9].iter().filter_map(|&q| at(q)).collect();
+        let t = t.filter(|t| t.is_finite() && *t > 0.0).or(at(0.5)).ok_or("no customer has an age above 0")?;
+        let top = self.customers.rfm.iter().map(|r| r.x).fold(0.0, f64::max);
+        let max_frequency = (top as u32).clamp(5, 30);
+        let grid = clv_core::explore::frequency_recency(model, t, self.clv.horizon_units(), max_frequency, 20);
+        Ok(ExploreView { model: kind, grid, unit: self.unit, t_choices })
     }
 
     /// The predictions CSV of one quadrant's customers (as `clv predict`, fewer rows).

@@ -108,6 +108,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
         }),
         Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
         Request::Value { model } => with_models(|m| m.value(model).map(|v| Reply::Value(Box::new(v)))),
+        Request::Explore { model, t } => with_models(|m| m.explore(model, t).map(|v| Reply::Explore(Box::new(v)))),
         Request::ExportQuadrant { model, quadrant } => {
             with_models(|m| m.export_quadrant(model, quadrant).map(Reply::Exported))
         }

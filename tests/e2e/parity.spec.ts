@@ -183,3 +183,36 @@ test('Gamma–Gompertz/NBD is one tick away, and says that on CDNOW it is Pareto
   await card.screenshot({ path: testInfo.outputPath('ggomnbd.png') });
   expect(errors).toEqual([]);
 });
+
+test('frequency × recency: P(alive) and expected purchases on a grid, as the model computes them', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await cdnowSampleAt(page, '1997-09-30');
+  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  await page.setInputFiles('#model-cards', [fhlCard(testInfo)]);
+  await expect(page.locator('#explore-alive')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('#explore-summary')).toContainText('BG/NBD for customers who made their first purchase');
+  // Hand-computed (Fader, Hardie & Lee 2005, eq. 9 at t_x = T): one who bought again at the
+  // end of the calibration is alive with 1 / (1 + a / (b + x − 1)).
+  await page.locator('#explore-alive details summary').click();
+  const rows = page.locator('#explore-alive-table tbody tr');
+  const [a, b] = [0.792886, 2.425754];
+  for (const x of [1, 2, 5]) {
+    const cells = await rows.nth(x).locator('td').allTextContents();
+    expect(Number(cells[cells.length - 1])).toBeCloseTo(1 / (1 + a / (b + x - 1)), 3);
+    // At a fixed frequency, P(alive) rises with recency.
+    const values = cells.map(Number);
+    for (let k = 1; k < values.length; k++) expect(values[k]).toBeGreaterThanOrEqual(values[k - 1]);
+  }
+  // Hover values and iso-value lines.
+  await expect(page.locator('#explore-alive rect title').first()).toContainText('repeat purchases 0, recency (weeks) 0.0: P(alive) 1.000');
+  expect(await page.locator('#explore-alive line.contour').count()).toBeGreaterThan(5);
+  // Another age: the grid follows.
+  const before = await page.locator('#explore-summary').textContent();
+  const ages = await page.locator('#explore-t option').evaluateAll(o => o.map(e => (e as HTMLOptionElement).value));
+  expect(ages.length).toBe(5);
+  await page.selectOption('#explore-t', ages[0]);
+  await expect(page.locator('#explore-summary')).not.toHaveText(before!);
+  await expect(page.locator('#explore-expected')).toBeVisible();
+  await page.locator('#explore').screenshot({ path: testInfo.outputPath('explore.png') });
+  expect(errors).toEqual([]);
+});

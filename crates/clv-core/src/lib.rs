@@ -31,6 +31,7 @@
 pub mod clv;
 pub mod cohorts;
 pub mod evaluate;
+pub mod explore;
 pub mod export;
 pub mod features;
 pub mod forecast;

@@ -3,6 +3,7 @@
 //! text through the DOM and the charting crates pull a second framework.
 
 use super::chart_tools::{ChartTable, ChartTools};
+use super::format;
 use leptos::prelude::*;
 
 pub const PALETTE: [&str; 5] = ["#1d2330", "#2f5bd3", "#d9822b", "#1b7f3b", "#8e44ad"];
@@ -384,9 +385,133 @@ pub fn CurveChart(
     }
 }
 
+/// The fill of a heat-map cell at `share` (0 … 1) of the scale: white to the accent blue to
+/// navy, so both ends stay readable.
+pub fn heat_colour(share: f64) -> String {
+    let s = if share.is_finite() { share.clamp(0.0, 1.0) } else { 0.0 };
+    let (from, to, t) = if s < 0.6 {
+        ([244.0, 247.0, 253.0], [47.0, 91.0, 211.0], s / 0.6)
+    } else {
+        ([47.0, 91.0, 211.0], [19.0, 35.0, 90.0], (s - 0.6) / 0.4)
+    };
+    let c: Vec<u8> = from.iter().zip(to).map(|(a, b)| (a + (b - a) * t).round() as u8).collect();
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+/// Where the value crosses `level` between neighbouring cells of `values[row][col]`: each edge as
+/// (row, col, vertical) — vertical: between (row, col) and (row, col + 1); else between (row, col)
+/// and (row + 1, col). Drawn along the cell edges, these are the iso-value lines.
+pub fn contour_edges(values: &[Vec<f64>], level: f64) -> Vec<(usize, usize, bool)> {
+    let crosses =
+        |a: f64, b: f64| (a - level) * (b - level) < 0.0 || (a < level && b == level) || (a == level && b < level);
+    let mut edges = Vec::new();
+    for (i, row) in values.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            if row.get(j + 1).is_some_and(|&w| crosses(v, w)) {
+                edges.push((i, j, true));
+            }
+            if values.get(i + 1).and_then(|r| r.get(j)).is_some_and(|&w| crosses(v, w)) {
+                edges.push((i, j, false));
+            }
+        }
+    }
+    edges
+}
+
+/// A heat map of `values[row][col]`, row 0 at the bottom, with iso-value lines along the cell
+/// edges at `levels`; each cell says its value on hover (a `<title>`).
+#[component]
+pub fn HeatMap(
+    id: &'static str,
+    title: String,
+    values: Vec<Vec<f64>>,
+    row_labels: Vec<String>,
+    col_labels: Vec<String>,
+    x_label: String,
+    y_label: String,
+    /// What a cell's value is, for hover text and the table ("P(alive)").
+    value_label: String,
+    /// The value of the darkest colour.
+    max: f64,
+    levels: Vec<f64>,
+) -> impl IntoView {
+    let (width, height, left, bottom) = (640.0, 320.0, 56.0, 40.0);
+    let (rows, cols) = (values.len().max(1), values.first().map_or(1, Vec::len).max(1));
+    let (cw, ch) = ((width - left - Frame::RIGHT) / cols as f64, (height - bottom - Frame::TOP) / rows as f64);
+    let x0 = move |j: usize| left + cw * j as f64;
+    let y0 = move |i: usize| height - bottom - ch * (i + 1) as f64;
+    let scale = if max > 0.0 && max.is_finite() { max } else { 1.0 };
+    let cells = values
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| row.iter().enumerate().map(move |(j, &v)| (i, j, v)))
+        .map(|(i, j, v)| {
+            let hover = format!("{y_label} {}, {x_label} {}: {value_label} {}", row_labels[i], col_labels[j], format::grouped(v, 3));
+            view! { <rect x=x0(j) y=y0(i) width=cw + 0.5 height=ch + 0.5 fill=heat_colour(v / scale)><title>{hover}</title></rect> }
+        })
+        .collect_view();
+    let lines = levels
+        .iter()
+        .flat_map(|&l| contour_edges(&values, l))
+        .map(|(i, j, vertical)| {
+            let (x1, y1, x2, y2) =
+                if vertical { (x0(j + 1), y0(i), x0(j + 1), y0(i) + ch) } else { (x0(j), y0(i), x0(j) + cw, y0(i)) };
+            view! { <line x1=x1 y1=y1 x2=x2 y2=y2 class="contour" /> }
+        })
+        .collect_view();
+    let every = |n: usize| n.div_ceil(6).max(1);
+    let xt = (0..cols)
+        .step_by(every(cols))
+        .map(|j| view! { <text x=x0(j) + cw / 2.0 y=height - bottom + 14.0 text-anchor="middle" class="tick">{col_labels[j].clone()}</text> })
+        .collect_view();
+    let yt = (0..rows)
+        .step_by(every(rows))
+        .map(|i| view! { <text x=left - 6.0 y=y0(i) + ch / 2.0 + 4.0 text-anchor="end" class="tick">{row_labels[i].clone()}</text> })
+        .collect_view();
+    // Rows as drawn (one per row label), one column per column label.
+    let series = (0..cols).map(|j| (col_labels[j].clone(), values.iter().map(|r| r[j]).collect())).collect();
+    let table = ChartTable::new(format!("{y_label} ↓ / {x_label} →"), row_labels.clone(), series);
+    let level_words = levels.iter().map(|l| format::grouped(*l, 2)).collect::<Vec<_>>().join(", ");
+    view! {
+        <figure class="chart" id=id>
+            <svg viewBox=format!("0 0 {width} {height}") role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
+                {cells}{lines}{xt}{yt}
+                <text x=width / 2.0 y=height - 4.0 text-anchor="middle" class="axis">{x_label.clone()}</text>
+                <text x=12 y=height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", height / 2.0)>{y_label.clone()}</text>
+            </svg>
+            <figcaption class="legend">
+                <span class="key"><i class="heat-low"></i>{format!("{value_label} 0")}</span>
+                <span class="key"><i class="heat-high"></i>{format!("{value_label} {} or more", format::grouped(scale, 2))}</span>
+                <span class="key"><i class="contour-key"></i>{format!("lines where it crosses {level_words}")}</span>
+            </figcaption>
+            <ChartTools id title table size=(width, height) />
+        </figure>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heat_colours_run_from_white_to_navy() {
+        assert_eq!(heat_colour(0.0), "#f4f7fd");
+        assert_eq!(heat_colour(0.6), "#2f5bd3");
+        assert_eq!(heat_colour(1.0), "#13235a");
+        assert_eq!(heat_colour(f64::NAN), heat_colour(0.0));
+        assert_eq!(heat_colour(7.0), heat_colour(1.0));
+    }
+
+    /// Hand-drawn: the 0.5 line passes between 0.2 | 0.8 (a vertical edge) and between the rows
+    /// where 0.4 lies under 0.6 (a horizontal edge); equal neighbours make no line.
+    #[test]
+    fn contours_follow_the_cell_edges_where_the_level_is_crossed() {
+        let v = vec![vec![0.2, 0.8, 0.9], vec![0.4, 0.9, 0.9], vec![0.6, 0.9, 0.9]];
+        assert_eq!(contour_edges(&v, 0.5), vec![(0, 0, true), (1, 0, true), (1, 0, false)]);
+        assert!(contour_edges(&v, 0.95).is_empty());
+        assert_eq!(contour_edges(&[vec![0.5, 0.4]], 0.5), vec![(0, 0, true)]);
+    }
 
     #[test]
     fn nice_maxima() {

@@ -5,6 +5,7 @@ pub mod chart_tools;
 pub mod charts;
 mod cohorts;
 mod customers;
+mod explore;
 pub mod format;
 mod holdout;
 mod load;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
             <summary::SummaryPanel session settings />
             <models::ModelsPanel session settings />
             <holdout::HoldoutPanel session settings />
+            <explore::ExplorePanel session />
             <customers::CustomerTable session />
             <value::ValuePanel session />
             <cohorts::CohortsPanel session settings />

@@ -68,13 +68,15 @@ pub enum View {
     Data,
     Fit,
     Accuracy,
+    Explore,
     Customers,
     Value,
     Cohorts,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [View::Data, View::Fit, View::Accuracy, View::Customers, View::Value, View::Cohorts];
+    pub const ALL: [View; 7] =
+        [View::Data, View::Fit, View::Accuracy, View::Explore, View::Customers, View::Value, View::Cohorts];
 
     /// Its name in the URL.
     pub fn code(self) -> &'static str {
@@ -82,6 +84,7 @@ impl View {
             View::Data => "data",
             View::Fit => "fit",
             View::Accuracy => "accuracy",
+            View::Explore => "explore",
             View::Customers => "customers",
             View::Value => "value",
             View::Cohorts => "cohorts",
@@ -93,6 +96,7 @@ impl View {
             View::Data => "Data",
             View::Fit => "Fit & compare",
             View::Accuracy => "Accuracy",
+            View::Explore => "Frequency × recency",
             View::Customers => "Customers",
             View::Value => "Value & segments",
             View::Cohorts => "Cohorts",
@@ -105,6 +109,7 @@ impl View {
             View::Data => "summary",
             View::Fit => "models",
             View::Accuracy => "holdout",
+            View::Explore => "explore",
             View::Customers => "customers",
             View::Value => "value",
             View::Cohorts => "cohorts",

@@ -3,6 +3,7 @@
 //! each downloadable.
 
 use super::charts::{Bars, CurveChart};
+use super::explore::usable_models;
 use super::format;
 use super::TaskNote;
 use crate::page::session::Session;
@@ -14,12 +15,7 @@ use leptos::prelude::*;
 #[component]
 pub fn ValuePanel(session: Session) -> impl IntoView {
     let model = RwSignal::new(ModelKind::Pnbd);
-    let available = move || {
-        session.models.with(|m| {
-            m.as_ref()
-                .map_or(Vec::new(), |r| r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect())
-        })
-    };
+    let available = move || usable_models(session);
     // A new fit: the base under the first usable model (the one shown, if still there).
     Effect::new(move |_| {
         let kinds: Vec<ModelKind> = available();

@@ -1,0 +1,92 @@
+//! Frequency × recency: how a fitted model reads a purchase history. For customers of one age,
+//! P(still a customer) and the expected purchases over the horizon on a grid of how often they
+//! bought again and when they last did, with iso-value lines.
+
+use super::charts::{nice_max, HeatMap};
+use super::format;
+use super::TaskNote;
+use crate::page::session::Session;
+use crate::protocol::ExploreView;
+use clv_core::pipeline::ModelKind;
+use leptos::prelude::*;
+
+/// The count models a fit left usable, as the page names them.
+pub fn usable_models(session: Session) -> Vec<ModelKind> {
+    session.models.with(|m| {
+        m.as_ref().map_or(Vec::new(), |r| r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect())
+    })
+}
+
+#[component]
+pub fn ExplorePanel(session: Session) -> impl IntoView {
+    let model = RwSignal::new(ModelKind::Pnbd);
+    let age = RwSignal::new(None::<f64>);
+    let available = move || usable_models(session);
+    // A new fit: the first usable model (the one shown, if still there), at the median age.
+    Effect::new(move |_| {
+        let kinds = available();
+        if let Some(k) = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied()) {
+            model.set(k);
+            age.set(None);
+            session.explore_view(k, None);
+        }
+    });
+    let ask = move || session.explore_view(model.get_untracked(), age.get_untracked());
+    view! {
+        <Show when=move || !available().is_empty()>
+            <section id="explore" class="panel">
+                <h2>"Frequency × recency: how the model reads a history"</h2>
+                <p class="hint">"For customers who joined the same time ago: the chance they are still buying, and how many purchases to expect, by how often they bought again (up) and how long after joining they last bought (across). A frequent buyer who went quiet — top left — is the one at risk."</p>
+                <div class="controls">
+                    <label>"Model "
+                        <select id="explore-model" on:change=move |ev| {
+                            if let Ok(k) = event_target_value(&ev).parse() { model.set(k); ask(); }
+                        }>
+                            {move || available().into_iter().map(|k| view! {
+                                <option value=k.code() selected=model.get_untracked() == k>{k.id().label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Customers who joined "
+                        <select id="explore-t" on:change=move |ev| { age.set(event_target_value(&ev).parse().ok()); ask(); }>
+                            {move || session.explore.with(|v| v.map(|v| {
+                                let unit = v.unit.name();
+                                let shown = v.grid.t;
+                                v.t_choices.iter().map(|&t| view! {
+                                    <option value=t.to_string() selected=t == shown>{format!("{} {unit}s ago", format::fixed(t, 1))}</option>
+                                }).collect_view()
+                            }))}
+                        </select>
+                    </label>
+                </div>
+                <TaskNote session task=session.explore name="explore" />
+                {move || session.explore.get().map(|v| view! { <ExploreBody v /> })}
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn ExploreBody(v: ExploreView) -> impl IntoView {
+    let g = &v.grid;
+    let unit = v.unit.name();
+    let rows: Vec<String> = g.frequencies.iter().map(u32::to_string).collect();
+    let cols: Vec<String> = g.recencies.iter().map(|r| format::fixed(*r, 1)).collect();
+    let top = g.expected.iter().flatten().copied().fold(0.0, f64::max);
+    let max_expected = nice_max(top);
+    let levels: Vec<f64> = [0.25, 0.5, 0.75].iter().map(|s| s * max_expected).collect();
+    let (age, horizon) = (format::fixed(g.t, 1), format::fixed(g.horizon, 1));
+    view! {
+        <p id="explore-summary">{format!("{} for customers who made their first purchase {age} {unit}s ago; recency in {unit}s since then. Hover a cell for its value, or show the table.", v.model.id().label())}</p>
+        <h3>"P(still a customer)"</h3>
+        <HeatMap id="explore-alive" title=format!("P(still a customer) by repeat purchases and recency, customers {age} {unit}s old")
+            values=g.p_alive.clone() row_labels=rows.clone() col_labels=cols.clone()
+            x_label=format!("recency ({unit}s)") y_label="repeat purchases".to_string() value_label="P(alive)".to_string()
+            max=1.0 levels=vec![0.25, 0.5, 0.75] />
+        <h3>{format!("Expected purchases in the next {horizon} {unit}s")}</h3>
+        <HeatMap id="explore-expected" title=format!("Expected purchases in the next {horizon} {unit}s by repeat purchases and recency, customers {age} {unit}s old")
+            values=g.expected.clone() row_labels=rows col_labels=cols
+            x_label=format!("recency ({unit}s)") y_label="repeat purchases".to_string() value_label="expected purchases".to_string()
+            max=max_expected levels />
+    }
+}
