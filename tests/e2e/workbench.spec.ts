@@ -208,3 +208,24 @@ test('the customer table filters by P(alive) and CLV in the worker', async ({ pa
   }
   expect(errors).toEqual([]);
 });
+
+test('a glossary is reachable from the terms: a link moves focus to the entry and keeps the URL', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await expect(page.locator('#glossary dt')).toHaveCount(28);
+  const hash = await page.evaluate(() => location.hash);
+  await page.locator('#summary-preview th a.term', { hasText: 'T (weeks)' }).click();
+  await expect(page.locator('#glossary-t')).toBeFocused();
+  await expect(page.locator('#glossary-t + dd')).toContainText("age at the cutoff");
+  expect(await page.evaluate(() => location.hash)).toBe(hash);
+  // Beside a control: a "?" with a name that says what it explains, by keyboard.
+  const help = page.locator('#settings-bar a.term.help[aria-label="What is cutoff?"]');
+  await help.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#glossary-cutoff')).toBeFocused();
+  // After a fit, the table's and the leaderboard's terms link too.
+  await page.click('#fit-models');
+  await expect(page.locator('#customer-table a.term.help[aria-label="What is P(alive)?"]')).toHaveCount(1, { timeout: 60_000 });
+  await expect(page.locator('#leaderboard a.term', { hasText: 'BIC' }).first()).toHaveAttribute('href', '#glossary-bic');
+  expect(errors).toEqual([]);
+});

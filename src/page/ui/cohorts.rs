@@ -5,6 +5,7 @@
 
 use super::charts::{BandChart, LineChart};
 use super::format;
+use super::glossary::{Term, Word};
 use super::settings::{DateInput, HorizonSelect, Settings};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
@@ -348,7 +349,7 @@ fn backtest_view(v: &CohortsView) -> impl IntoView {
         <h3>{format!("Backtest: {} forecasts of the daily revenue, {} days ahead each", b.origins.len(), b.horizon)}</h3>
         <p class="hint">"Rolling origin: cut the history at several points a week apart, forecast, compare with what happened. MASE below 1 beats last week's same weekday on average."</p>
         <div class="scroll" tabindex="0"><table id="backtest-table">
-            <thead><tr><th>"method"</th><th>"MAE"</th><th>"RMSE"</th><th>"MASE"</th><th>"sMAPE %"</th>{head}</tr></thead>
+            <thead><tr><th>"method"</th><th><Term word=Word::Mae /></th><th><Term word=Word::Rmse /></th><th><Term word=Word::Mase /></th><th>"sMAPE %"</th>{head}</tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
     }

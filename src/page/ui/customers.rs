@@ -4,6 +4,7 @@
 
 use super::charts::PairedBars;
 use super::format;
+use super::glossary::{Term, Word};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
@@ -23,6 +24,18 @@ const COLUMNS: [(SortKey, &str); 8] = [
     (SortKey::ExpectedSpend, "spend / purchase"),
     (SortKey::Clv, "CLV"),
 ];
+
+/// The glossary entry of a column, if it has one.
+fn word(key: SortKey) -> Option<Word> {
+    match key {
+        SortKey::Frequency => Some(Word::Frequency),
+        SortKey::Recency => Some(Word::Recency),
+        SortKey::T => Some(Word::T),
+        SortKey::PAlive => Some(Word::PAlive),
+        SortKey::Clv => Some(Word::Clv),
+        _ => None,
+    }
+}
 
 #[component]
 pub fn CustomerTable(session: Session) -> impl IntoView {
@@ -88,7 +101,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                     if sort.get_untracked() == key { descending.update(|d| *d = !*d) } else { sort.set(key); descending.set(true) }
                     page.set(0);
                     refresh();
-                }>{name}{arrow}</button></th>
+                }>{name}{arrow}</button>{word(key).map(|w| view! { " " <Term word=w help=true /> })}</th>
             }
         })
         .collect_view()

@@ -4,6 +4,7 @@
 
 use super::charts::{LineChart, PairedBars};
 use super::format;
+use super::glossary::{Term, Word};
 use super::settings::{DateInput, Settings, StaleNote};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
@@ -47,7 +48,8 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                 <h2>"How accurate is it on your data?"</h2>
                 <p class="hint">"Pretend the calibration end is today: fit on transactions up to it, predict each customer's purchases from then to the holdout end, and compare with what they actually did. These dates are this view's own (see the timeline in Data); the forecast elsewhere starts at the cutoff above."</p>
                 <div class="controls">
-                    <label>"Calibration ends " <DateInput id="calibration-end" value=calibration.into() set=Callback::new(move |d| calibration.set(d)) /></label>
+                    <span><label>"Calibration ends " <DateInput id="calibration-end" value=calibration.into() set=Callback::new(move |d| calibration.set(d)) /></label>" " <Term word=Word::Calibration help=true /></span>
+                    <Term word=Word::Holdout help=true />
                     <label>"Holdout ends " <DateInput id="holdout-end" value=end.into() set=Callback::new(move |d| end.set(d)) /></label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
@@ -137,8 +139,8 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         <p id="holdout-summary">{format!("{} customers, holdout of {:.1} {unit}s, {} actual repeat purchases.",
             format::int(r.customers as u64), r.duration, format::fixed(r.actual_total, 0))}</p>
         <div class="scroll" tabindex="0"><table id="holdout-table">
-            <thead><tr><th>"model"</th><th>"predicted total"</th><th>"bias %"</th><th>"MAE (mean)"</th><th>"MAE (median)"</th>
-                <th>"RMSE"</th><th>"Pearson"</th><th>"Spearman"</th><th>"Gini"</th><th>"log score"</th></tr></thead>
+            <thead><tr><th>"model"</th><th>"predicted total"</th><th><Term word=Word::Bias text="bias %" /></th><th><Term word=Word::Mae text="MAE (mean)" /></th><th><Term word=Word::Mae text="MAE (median)" /></th>
+                <th><Term word=Word::Rmse /></th><th><Term word=Word::Pearson /></th><th><Term word=Word::Spearman /></th><th><Term word=Word::Gini /></th><th><Term word=Word::LogScore /></th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
         <p id="metric-guide" class="guide">{r.guide.clone()}</p>

@@ -7,6 +7,7 @@ mod cohorts;
 mod customers;
 mod explore;
 pub mod format;
+pub mod glossary;
 mod holdout;
 mod load;
 mod models;
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
             <customers::CustomerTable session />
             <value::ValuePanel session />
             <cohorts::CohortsPanel session settings />
+            <glossary::Glossary />
         </main>
         <footer>
             "Everything runs in this tab: Rust compiled to WebAssembly, in a Web Worker. No uploads, no analytics, no network."

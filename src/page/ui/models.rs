@@ -4,6 +4,7 @@
 
 use super::charts::PairedBars;
 use super::format;
+use super::glossary::{Term, Word};
 use super::settings::{describe, Settings, StaleNote};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
@@ -207,7 +208,7 @@ fn Leaderboard(board: Vec<Standing>, session: Session) -> impl IntoView {
         <h3>"Which model fits your data best?"</h3>
         <p class="hint">"Lower AIC and BIC are better: each rewards a high log-likelihood and charges for every parameter, BIC more so on larger data. ΔBIC above 10 is very strong evidence, 2–6 positive, below 2 none. The holdout log score (higher is better) comes from the Accuracy view: how probable each customer's actual purchases after its own cutoff were."</p>
         <div class="scroll" tabindex="0"><table id="leaderboard">
-            <thead><tr><th>"rank"</th><th>"model"</th><th>"parameters"</th><th>"log-likelihood"</th><th>"AIC"</th><th>"BIC"</th><th>"ΔBIC"</th><th>"holdout log score"</th></tr></thead>
+            <thead><tr><th>"rank"</th><th>"model"</th><th>"parameters"</th><th><Term word=Word::LogLikelihood /></th><th><Term word=Word::Aic /></th><th><Term word=Word::Bic /></th><th><Term word=Word::Bic text="ΔBIC" /></th><th><Term word=Word::LogScore text="holdout log score" /></th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
         <p id="leaderboard-verdict">{verdict}</p>

@@ -4,6 +4,7 @@
 //! never the data: a link or a reload restores them and asks for the file again.
 
 use super::format;
+use super::glossary::{Term, Word};
 use crate::page::session::Session;
 use crate::protocol::SummaryRequest;
 use clv_core::time::{Day, Horizon, TimeUnit};
@@ -395,8 +396,8 @@ pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
             <nav id="settings-bar" class="settings-bar" aria-label="Settings and views">
                 <p class="bar-data" id="bar-data">{data}</p>
                 <div class="controls">
-                    <label>"Cutoff " <DateInput id="cutoff" value=cutoff.into() set=Callback::new(move |d| cutoff.set(d)) /></label>
-                    <label>"Horizon " <HorizonSelect settings id="horizon" /></label>
+                    <span><label>"Cutoff " <DateInput id="cutoff" value=cutoff.into() set=Callback::new(move |d| cutoff.set(d)) /></label>" " <Term word=Word::Cutoff help=true /></span>
+                    <span><label>"Horizon " <HorizonSelect settings id="horizon" /></label>" " <Term word=Word::Horizon help=true /></span>
                     <label>"Time unit "
                         <select id="unit" on:change=move |ev| unit.set(event_target_value(&ev).parse().unwrap_or_default())>
                             <option value="day" prop:selected=move || unit.get() == TimeUnit::Day>"days"</option>
@@ -408,6 +409,7 @@ pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
                         <input id="discount" type="number" min="0" max="100" step="1" prop:value=move || discount.get().to_string()
                             on:change=move |ev| discount.set(event_target_value(&ev).parse().ok().filter(|d: &f64| d.is_finite() && (0.0..=100.0).contains(d)).unwrap_or(10.0)) />
                     </label>
+                    <Term word=Word::DiscountRate help=true />
                 </div>
                 <Show when=move || cutoff.with(Option::is_none)>
                     <p id="cutoff-missing" class="warning" role="alert">"Choose a cutoff date: the last day of history the models may see."</p>

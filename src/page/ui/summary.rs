@@ -3,6 +3,7 @@
 use super::chart_tools::{ChartTable, ChartTools};
 use super::charts::{Bars, LineChart, PALETTE};
 use super::format;
+use super::glossary::{Term, Word};
 use super::settings::{data_days, Settings};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
@@ -127,7 +128,7 @@ fn Stats(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> impl Int
         {note}
         <DataCharts s=s.clone() data_end settings />
         <div class="scroll" tabindex="0"><table id="summary-preview">
-            <thead><tr><th>"user"</th><th>"frequency"</th><th>{format!("recency ({u}s)")}</th><th>{format!("T ({u}s)")}</th><th>"monetary value"</th></tr></thead>
+            <thead><tr><th>"user"</th><th><Term word=Word::Frequency /></th><th><Term word=Word::Recency text=format!("recency ({u}s)") /></th><th><Term word=Word::T text=format!("T ({u}s)") /></th><th><Term word=Word::MonetaryValue /></th></tr></thead>
             <tbody>{preview}</tbody>
         </table></div>
     }

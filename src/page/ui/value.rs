@@ -5,6 +5,7 @@
 use super::charts::{Bars, CurveChart};
 use super::explore::usable_models;
 use super::format;
+use super::glossary::{Term, Word};
 use super::TaskNote;
 use crate::page::session::Session;
 use crate::protocol::ValueView;
@@ -95,10 +96,10 @@ fn ValueBody(v: ValueView, session: Session) -> impl IntoView {
         <p class="hint" id="value-summary">{format!("Under {}; {}.", model.id().label(), if v.money { "values in the data's currency".to_string() } else { "no spend model, so values are expected purchases, discounted".to_string() })}</p>
         <div class="stats" id="value-kpis">
             <div class="stat"><span class="label">"Customers"</span><span class="value" id="kpi-customers">{format::int(p.customers as u64)}</span></div>
-            <div class="stat"><span class="label">"Expected still active"</span><span class="value" id="kpi-active">{format!("{} ({})", format::int(p.expected_active.round() as u64), pct(p.expected_active / n))}</span></div>
+            <div class="stat"><span class="label">"Expected still active " <Term word=Word::PAlive help=true /></span><span class="value" id="kpi-active">{format!("{} ({})", format::int(p.expected_active.round() as u64), pct(p.expected_active / n))}</span></div>
             <div class="stat"><span class="label">{format!("Total {what}")}</span><span class="value" id="kpi-total">{amount(p.total_clv)}</span></div>
             <div class="stat"><span class="label">"Share held by the top 10% of customers"</span><span class="value" id="kpi-top-decile">{pct(p.top_decile_share)}</span></div>
-            <div class="stat"><span class="label">"Gini (0 = all equal, 1 = one holds all)"</span><span class="value" id="kpi-gini">{format::fixed(p.gini, 3)}</span></div>
+            <div class="stat"><span class="label"><Term word=Word::Gini />" (0 = all equal, 1 = one holds all)"</span><span class="value" id="kpi-gini">{format::fixed(p.gini, 3)}</span></div>
         </div>
         <h3>"Who is worth what: likely still buying × value"</h3>
         <p class="hint">{format!("Likely still buying: P(alive) of at least {:.0}%. High value: at least the median, {}.", 100.0 * ACTIVE, amount(p.median_clv))}</p>
