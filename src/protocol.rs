@@ -388,6 +388,14 @@ pub struct CustomerDetail {
     pub new_customer_mean: f64,
     /// Spend and CLV are money (a spend model is there).
     pub money: bool,
+    /// The customer's purchase days in the file: (date, net amount, after the cutoff — not used).
+    #[serde(default)]
+    pub purchases: Vec<(Day, f64, bool)>,
+    /// P(alive) along the history and on over the horizon with no purchase: (date, P(alive)).
+    #[serde(default)]
+    pub alive_path: Vec<(Day, f64)>,
+    /// The cutoff the models use.
+    pub cutoff: Day,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

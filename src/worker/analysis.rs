@@ -17,7 +17,7 @@ use clv_core::pipeline::{
     self, frequency_fit, predict, predictions_csv, AnyModel, Customers, GivenModels, ModelKind, ModelSet, PredictionRow,
 };
 use clv_core::portfolio::{Portfolio, Quadrant};
-use clv_core::time::{CohortGrain, TimeUnit};
+use clv_core::time::{CohortGrain, Day, TimeUnit};
 
 /// The request's settings; its cutoff checked against this data (the types
 /// were checked where the user chose them).
@@ -228,7 +228,7 @@ impl ModelSession {
     /// One customer's drill-down: their row and the distribution of their purchases over the
     /// horizon beside a new customer's, both cut where both have ≥ 99% of their mass (5 to 30
     /// counts shown, the rest as one "more" bar).
-    pub fn customer(&mut self, kind: ModelKind, user_id: &str) -> Result<CustomerDetail, String> {
+    pub fn customer(&mut self, tx: &Transactions, kind: ModelKind, user_id: &str) -> Result<CustomerDetail, String> {
         let i = self.customers.ids.iter().position(|id| id == user_id).ok_or_else(|| {
             format!("no customer {user_id:?} at the cutoff {}", clv_core::time::format_day(self.cutoff.day))
         })?;
@@ -240,6 +240,7 @@ impl ModelSession {
         let reach = |p: &[f64]| pmf_quantile(p, 0.99);
         let n = reach(&full).max(reach(&new)).clamp(MIN_PMF_SHOWN, MAX_PMF_SHOWN);
         let money = self.models.spend_model().is_some();
+        let (purchases, alive_path, cutoff) = self.history(tx, model, user_id);
         Ok(CustomerDetail {
             model: kind,
             row,
@@ -249,7 +250,35 @@ impl ModelSession {
             new_customer_mean: model.expected_unconditional(t),
             new_customer_pmf: pipeline::with_tail(new[..=n].to_vec()),
             money,
+            purchases,
+            alive_path,
+            cutoff,
         })
+    }
+
+    /// A customer's purchase days in the file, their P(alive) path from the first purchase to the
+    /// end of the horizon, and the cutoff (see [`CustomerDetail`]).
+    #[allow(clippy::type_complexity)]
+    fn history(
+        &self,
+        tx: &Transactions,
+        model: &dyn clv_core::models::CountModel,
+        user_id: &str,
+    ) -> (Vec<(Day, f64, bool)>, Vec<(Day, f64)>, Day) {
+        let day = |d: i64| Day::from_number(d).expect("a day of the data is a day");
+        let cutoff = self.cutoff.day;
+        let mut occ = Vec::new();
+        if let Some(c) = (0..tx.customers()).find(|&c| tx.id(c) == user_id) {
+            clv_core::features::occasions(tx.history(c), &mut occ);
+        }
+        let days: Vec<i64> = occ.iter().map(|o| o.day).filter(|&d| d <= cutoff).collect();
+        let end = cutoff + (self.clv.horizon_units() * self.unit.days()).round() as i64;
+        let path = clv_core::explore::alive_path(model, &days, cutoff, end, self.unit.days(), 200);
+        (
+            occ.iter().map(|o| (day(o.day), o.amount, o.day > cutoff)).collect(),
+            path.into_iter().map(|(d, p)| (day(d), p)).collect(),
+            day(cutoff),
+        )
     }
 
     /// One page of the customer table: searched (substring of the id),
@@ -514,11 +543,20 @@ mod tests {
     /// whose means (with the cut-off tail) bracket the expected purchases shown beside them.
     #[test]
     fn a_customer_s_drill_down_is_their_row_and_two_distributions() {
-        let (_, mut session, _) = cdnow_session();
+        let (tx, mut session, _) = cdnow_session();
         let page = session.table(&query(SortKey::ExpectedTxn, true, "", 0)).unwrap();
         let top = page.rows[0].clone();
-        let d = session.customer(ModelKind::Pnbd, &top.user_id).unwrap();
+        let d = session.customer(&tx, ModelKind::Pnbd, &top.user_id).unwrap();
         assert_eq!(d.row, top);
+        // The history: one purchase per repeat purchase day and the first, to the cutoff; P(alive)
+        // along it is the row's at the cutoff, and the path runs to the horizon's end.
+        let before = d.purchases.iter().filter(|p| !p.2).count();
+        assert_eq!(before as f64, top.frequency + 1.0);
+        assert!(d.purchases.iter().all(|p| p.2 == (p.0 > d.cutoff)));
+        let at_cutoff = d.alive_path.iter().find(|p| p.0 == d.cutoff).unwrap().1;
+        assert!((at_cutoff - top.value.p_alive).abs() < 1e-12, "{at_cutoff} {}", top.value.p_alive);
+        assert_eq!(d.alive_path.last().unwrap().0, "1997-12-29".parse().unwrap()); // + 90 days
+        assert_eq!(d.alive_path[0].0, d.purchases[0].0);
         assert_eq!((d.unit, d.horizon_units), (TimeUnit::Week, 90.0 / 7.0));
         assert!(d.money);
         for pmf in [&d.pmf, &d.new_customer_pmf] {
@@ -547,9 +585,9 @@ mod tests {
             .collect();
         let quantile = |q: f64| cdf.iter().position(|&c| c >= q).unwrap() as u32;
         assert_eq!((top.value.txn.lower80, top.value.txn.upper80), (quantile(0.1), quantile(0.9)));
-        let e = session.customer(ModelKind::Pnbd, "no such id").unwrap_err();
+        let e = session.customer(&tx, ModelKind::Pnbd, "no such id").unwrap_err();
         assert!(e.contains("no customer \"no such id\" at the cutoff 1997-09-30"), "{e}");
-        assert!(session.customer(ModelKind::Mbgnbd, &top.user_id).unwrap_err().contains("not fitted"));
+        assert!(session.customer(&tx, ModelKind::Mbgnbd, &top.user_id).unwrap_err().contains("not fitted"));
     }
 
     /// The base's total is the sum of the customers' CLV, and the four quadrant downloads

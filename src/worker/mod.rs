@@ -113,7 +113,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             with_models(|m| m.export_quadrant(model, quadrant).map(Reply::Exported))
         }
         Request::Customer { model, user_id } => {
-            with_models(|m| m.customer(model, &user_id).map(|d| Reply::Customer(Box::new(d))))
+            with_data(|tx| with_models(|m| m.customer(tx, model, &user_id).map(|d| Reply::Customer(Box::new(d)))))
         }
         Request::ExportPredictions { model, format } => with_models(|m| m.export(model, format).map(Reply::Exported)),
         Request::Export { what, request } => with_data(|tx| {

@@ -148,7 +148,7 @@ test('a customer\'s drill-down shows the distribution of their purchases, as clv
   await expect(detail).toContainText(`Customer ${id} under BG/NBD`);
   await expect(page.locator('#customer-sentence')).toContainText('the chance they are still a customer');
   await expect(page.locator('#customer-pmf')).toBeVisible();
-  await page.locator('#customer-detail summary').click();
+  await page.locator('#customer-pmf details summary').click();
   const rows = page.locator('#customer-pmf-table tbody tr');
   const shown = await rows.count();
   expect(shown).toBeGreaterThanOrEqual(7);
@@ -161,6 +161,13 @@ test('a customer\'s drill-down shows the distribution of their purchases, as clv
     const expected = Number(row[header.indexOf(column)]).toFixed(4);
     await expect(rows.nth(n).locator('td').nth(0)).toHaveText(expected);
   }
+  // Their history: the purchase days to the cutoff as dots (first purchase + repeat purchases),
+  // and P(alive) along it, equal at the cutoff to the table's P(alive) (from the CLI's p_alive).
+  const frequency = Number(row[header.indexOf('frequency')]);
+  await expect(page.locator('#customer-alive-path circle.purchase:not(.later)')).toHaveCount(frequency + 1);
+  await page.locator('#customer-alive-path details summary').click();
+  const atCutoff = page.locator('#customer-alive-path-table tbody tr', { has: page.locator('th', { hasText: '1997-09-30' }) });
+  await expect(atCutoff.locator('td').first()).toHaveText(Number(row[header.indexOf('p_alive')]).toFixed(4));
   await detail.screenshot({ path: testInfo.outputPath('drill.png') });
   expect(errors).toEqual([]);
 });

@@ -64,7 +64,7 @@ test('390 px wide: no view makes the page scroll sideways (tables scroll inside 
   await expect(page.locator('#customer-table tbody tr').first()).toBeVisible();
   expect(await overflow()).toBe(0);
   await page.locator('#customer-table .customer-open').first().click();
-  await page.locator('#customer-detail summary').click();
+  await page.locator('#customer-pmf details summary').click();
   await expect(page.locator('#customer-pmf-table')).toBeVisible();
   expect(await overflow()).toBe(0);
   await page.click('#evaluate');

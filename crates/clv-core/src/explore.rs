@@ -61,6 +61,44 @@ pub fn frequency_recency(
     }
 }
 
+/// P(alive) along one customer's history: at each day from their first purchase to `end_day`,
+/// the model's P(alive) given only what was known that day (repeat purchases so far, the last
+/// one, their age then). It jumps up at each purchase and decays in the silences between —
+/// lifetimes' `plot_history_alive`. After the cutoff (to `end_day`) it assumes no purchase: the
+/// path the model expects if the customer stays quiet.
+///
+/// `days`: the customer's purchase days (one per day, ascending) up to the cutoff; `unit_days`:
+/// the model's time unit in days. Days sampled: about `max_points` evenly, each purchase day and
+/// the day before it, and `cutoff_day`.
+pub fn alive_path(
+    model: &dyn CountModel,
+    days: &[i64],
+    cutoff_day: i64,
+    end_day: i64,
+    unit_days: f64,
+    max_points: usize,
+) -> Vec<(i64, f64)> {
+    let Some(&first) = days.first() else { return Vec::new() };
+    let step = ((end_day - first) as f64 / max_points.max(1) as f64).ceil().max(1.0) as i64;
+    let mut at: Vec<i64> = (first..=end_day).step_by(step as usize).collect();
+    at.extend(days.iter().flat_map(|&d| [d - 1, d]).filter(|&d| d >= first));
+    at.extend([cutoff_day, end_day]);
+    at.sort_unstable();
+    at.dedup();
+    at.into_iter()
+        .map(|s| {
+            let seen = days.partition_point(|&d| d <= s);
+            let last = days[seen.max(1) - 1];
+            let c = Rfm {
+                x: (seen.max(1) - 1) as f64,
+                t_x: (last - first) as f64 / unit_days,
+                t: (s - first) as f64 / unit_days,
+            };
+            (s, model.p_alive(&c))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +106,24 @@ mod tests {
 
     /// Properties every count model's picture has: P(alive) rises with recency at a fixed
     /// frequency; expected purchases equal the model's own per cell; the no-repeat row is flat.
+    /// Hand-computed path of a customer who bought on days 0, 7 and 14 (weeks as the unit): at
+    /// the cutoff (day 70) it is the model's P(alive) of (x 2, t_x 2, T 10); it never rises in a
+    /// silence and jumps up at a purchase; after the cutoff it keeps falling.
+    #[test]
+    fn p_alive_along_a_history() {
+        let bg = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let path = alive_path(&bg, &[0, 7, 14], 70, 140, 7.0, 50);
+        let at = |day: i64| path.iter().find(|p| p.0 == day).unwrap().1;
+        assert_eq!(at(70), bg.p_alive(&Rfm { x: 2.0, t_x: 2.0, t: 10.0 }));
+        assert_eq!(at(0), 1.0); // no repeat purchase yet: BG/NBD says alive
+        assert!(at(14) > at(13), "a purchase lifts it: {} → {}", at(13), at(14));
+        let silence: Vec<f64> = path.iter().filter(|p| p.0 >= 14).map(|p| p.1).collect();
+        assert!(silence.windows(2).all(|w| w[1] <= w[0]), "{silence:?}");
+        assert!(at(140) < at(70));
+        assert!(path.windows(2).all(|w| w[0].0 < w[1].0) && path.len() <= 50 + 8);
+        assert!(alive_path(&bg, &[], 70, 140, 7.0, 50).is_empty());
+    }
+
     #[test]
     fn the_picture_reads_as_the_model_does() {
         let bg = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();

@@ -53,7 +53,8 @@ const CHART_CSS: &str = ".grid{stroke:#eceff5}.line{fill:none;stroke-width:2}.ma
 .tick{font:11px system-ui,sans-serif;fill:#5b6475}.axis{font:12px system-ui,sans-serif;fill:#1d2330}\
 .title{font:600 14px system-ui,sans-serif;fill:#1d2330}.key{font:12px system-ui,sans-serif;fill:#1d2330}\
 .band{fill:#2f5bd3;fill-opacity:.15;stroke:none}.dashed{stroke-dasharray:5 3}\
-.contour{stroke:#d9822b;stroke-width:2.5;stroke-linecap:round}";
+.contour{stroke:#d9822b;stroke-width:2.5;stroke-linecap:round}\
+.purchase{fill:#d9822b}.purchase.later{fill:#fff;stroke:#d9822b;stroke-width:1.5}";
 
 /// A stand-alone SVG document: the title, the chart as drawn (`inner`, the `<svg>` element's
 /// markup, `width` × `height` in its own units) and one legend key per (name, colour index).

@@ -4,6 +4,7 @@
 
 use super::chart_tools::{ChartTable, ChartTools};
 use super::format;
+use clv_core::time::Day;
 use leptos::prelude::*;
 
 pub const PALETTE: [&str; 5] = ["#1d2330", "#2f5bd3", "#d9822b", "#1b7f3b", "#8e44ad"];
@@ -381,6 +382,80 @@ pub fn CurveChart(
                 <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>{y_label.clone()}</text>
             </svg>
             <ChartTools id title table size=(f.width, f.height) legend=vec![("equal shares".to_string(), 0), ("your customers".to_string(), 1)] />
+        </figure>
+    }
+}
+
+/// One customer over time: P(alive) along their history (solid to the cutoff, dashed after it,
+/// where it assumes no purchase) and their purchase days as dots (hollow after the cutoff: in
+/// the file, not used by the model). Dates on the x axis.
+#[component]
+pub fn AlivePathChart(
+    id: &'static str,
+    title: String,
+    path: Vec<(Day, f64)>,
+    purchases: Vec<(Day, f64, bool)>,
+    cutoff: Day,
+) -> impl IntoView {
+    let first = path.first().map_or(cutoff.number(), |p| p.0.number());
+    let last = path.iter().map(|p| p.0.number()).chain(purchases.iter().map(|p| p.0.number())).max().unwrap_or(first);
+    let f = Frame {
+        width: 640.0,
+        height: 240.0,
+        left: 56.0,
+        bottom: 36.0,
+        x_max: (last - first).max(1) as f64,
+        y_max: 1.0,
+    };
+    let x = move |d: Day| f.x((d.number() - first) as f64);
+    let line = |pts: &[(Day, f64)]| {
+        pts.iter()
+            .enumerate()
+            .map(|(i, (d, p))| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { " L" }, x(*d), f.y(*p)))
+            .collect::<String>()
+    };
+    let split = path.partition_point(|p| p.0 <= cutoff);
+    let (before, after) = (line(&path[..split]), line(&path[split.saturating_sub(1)..]));
+    let dots = purchases
+        .iter()
+        .map(|(d, amount, later)| {
+            let hover = format!("{d}: purchase of {}{}", format::money(*amount), if *later { " (after the cutoff: not used)" } else { "" });
+            view! { <circle cx=x(*d) cy=f.y(0.0) - 8.0 r=4.5 class=if *later { "purchase later" } else { "purchase" }><title>{hover}</title></circle> }
+        })
+        .collect_view();
+    let xt = (0..=3)
+        .map(|k| first + (last - first) * k / 3)
+        .filter_map(Day::from_number)
+        .map(|d| view! { <text x=x(d) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{d.to_string()}</text> })
+        .collect_view();
+    let grid = y_grid(&f);
+    let table = ChartTable {
+        columns: vec!["date".into(), "P(alive)".into(), "purchase".into()],
+        rows: path
+            .iter()
+            .map(|(d, p)| {
+                let bought = purchases.iter().find(|q| q.0 == *d).map_or(String::new(), |q| format::money(q.1));
+                vec![d.to_string(), format::fixed(*p, 4), bought]
+            })
+            .collect(),
+    };
+    view! {
+        <figure class="chart" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
+                {grid}{xt}
+                <path d=before stroke=PALETTE[1] class="line" />
+                <path d=after stroke=PALETTE[1] class="line dashed" />
+                <line x1=x(cutoff) x2=x(cutoff) y1=f.y(1.0) y2=f.y(0.0) class="marker" stroke-dasharray="4 3" />
+                <text x=x(cutoff) - 4.0 y=f.y(1.0) + 12.0 text-anchor="end" class="tick">"cutoff"</text>
+                {dots}
+                <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>"P(alive)"</text>
+            </svg>
+            <figcaption class="legend">
+                <span class="key"><i class="c1"></i>"P(alive) — dashed: after the cutoff, if they buy nothing"</span>
+                <span class="key"><i class="c2"></i>"a purchase day (hollow: after the cutoff)"</span>
+            </figcaption>
+            <ChartTools id title table size=(f.width, f.height) legend=vec![("P(alive)".to_string(), 1), ("purchase".to_string(), 2)] />
         </figure>
     }
 }

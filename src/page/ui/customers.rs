@@ -2,7 +2,7 @@
 //! (only one page crosses the boundary, so a million rows stay fast), with
 //! CSV/JSON export equal to `clv predict`.
 
-use super::charts::PairedBars;
+use super::charts::{AlivePathChart, PairedBars};
 use super::format;
 use super::glossary::{Term, Word};
 use super::{OutageNote, TaskNote};
@@ -201,10 +201,19 @@ fn CustomerDrill(d: CustomerDetail) -> impl IntoView {
     let label = move |n: usize| if n == last { format!("{}+", n) } else { n.to_string() };
     let groups: Vec<(String, f64, f64)> =
         d.pmf.iter().zip(&d.new_customer_pmf).enumerate().map(|(n, (a, b))| (label(n), *a, *b)).collect();
+    // The purchase count's 80% range at the expected spend, discounted as the CLV is: the
+    // spread that comes from how many purchases they make (spend per purchase varies too).
+    let per_purchase = if v.expected_txn > 0.0 { v.clv / v.expected_txn } else { 0.0 };
+    let clv_range = format!(
+        "{} – {}",
+        format::money(per_purchase * f64::from(v.txn.lower80)),
+        format::money(per_purchase * f64::from(v.txn.upper80))
+    );
     let money = d.money.then(|| {
         view! {
             <div class="stat"><span class="label">"Spend per purchase"</span><span class="value">{format::money(v.expected_spend)}</span></div>
-            <div class="stat"><span class="label">{format!("CLV, next {horizon} {unit}s")}</span><span class="value">{format::money(v.clv)}</span></div>
+            <div class="stat"><span class="label">{format!("CLV, next {horizon} {unit}s")}</span><span class="value" id="customer-clv">{format::money(v.clv)}</span></div>
+            <div class="stat"><span class="label">"CLV, 80% range"</span><span class="value" id="customer-clv-range">{clv_range.clone()}</span></div>
         }
     });
     view! {
@@ -217,6 +226,10 @@ fn CustomerDrill(d: CustomerDetail) -> impl IntoView {
                 <div class="stat"><span class="label">"80% range"</span><span class="value">{format!("{}–{}", v.txn.lower80, v.txn.upper80)}</span></div>
                 {money}
             </div>
+            <h4>"Their purchases and P(alive) over time"</h4>
+            <p class="hint">"Each dot is a day they bought. P(alive) rises with each purchase and falls in the silences, faster for a customer who used to buy often; after the cutoff it shows what the model expects if they buy nothing more."</p>
+            <AlivePathChart id="customer-alive-path" title=format!("Customer {}: purchases and P(alive) over time under {model}", r.user_id)
+                path=d.alive_path.clone() purchases=d.purchases.clone() cutoff=d.cutoff />
             <h4>{format!("How many purchases in the next {horizon} {unit}s: the chance of each count")}</h4>
             <PairedBars id="customer-pmf" title="Chance of each number of purchases in the horizon: this customer and a new one".to_string() group_label="purchases".to_string() groups names=("this customer".to_string(), "a customer acquired today".to_string()) />
         </section>
