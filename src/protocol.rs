@@ -45,9 +45,12 @@ pub enum Request {
         model: ModelKind,
         format: ExportFormat,
     },
-    /// The customer base under a model: value, concentration, quadrants.
+    /// The customer base under a model: value, concentration, quadrants, and split by a
+    /// segment column if one is named.
     Value {
         model: ModelKind,
+        #[serde(default)]
+        segment: Option<String>,
     },
     /// A fitted model over the frequency × recency plane for customers of age `t` (the
     /// customers' median T when `None`).
@@ -336,6 +339,9 @@ pub struct TableQuery {
     /// Only customers with CLV at least this.
     #[serde(default)]
     pub min_clv: Option<f64>,
+    /// Only customers of this segment: (column, value), as the Value view labels them.
+    #[serde(default)]
+    pub segment: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -358,6 +364,11 @@ pub struct ValueView {
     pub unit: TimeUnit,
     /// CLV is money (a spend model is there); else the value is discounted expected purchases.
     pub money: bool,
+    /// The segment column the base is split by, and the split (most valuable first).
+    pub segment: Option<String>,
+    pub segments: Vec<clv_core::portfolio::SegmentValue>,
+    /// The segment columns there are (users file, then channel/country of the first purchase).
+    pub segment_columns: Vec<String>,
 }
 
 /// The frequency × recency explorer: a model's P(alive) and expected purchases over the horizon

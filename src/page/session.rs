@@ -471,8 +471,8 @@ impl Session {
         self.ask(Slot::Table, "Updating the customer table", &Request::Table(q), true);
     }
 
-    pub fn value_view(self, model: ModelKind) {
-        self.ask(Slot::Value, "Summing up the customer base", &Request::Value { model }, true);
+    pub fn value_view(self, model: ModelKind, segment: Option<String>) {
+        self.ask(Slot::Value, "Summing up the customer base", &Request::Value { model, segment }, true);
     }
 
     pub fn explore_view(self, model: ModelKind, t: Option<f64>) {

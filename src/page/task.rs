@@ -131,6 +131,11 @@ impl<T: Clone + Send + Sync + 'static> Task<T> {
         self.0.with(|s| f(s.value.as_ref()))
     }
 
+    /// The same, not tracked.
+    pub fn with_untracked<R>(self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        self.0.with_untracked(|s| f(s.value.as_ref()))
+    }
+
     /// Re-run the caller when anything about the task changes.
     pub fn track(self) {
         self.0.track();

@@ -87,6 +87,8 @@ pub struct ModelSession {
     predictions: Vec<(ModelKind, Vec<PredictionRow>)>,
     /// The last sorted, filtered order: (query without page, row indices).
     order: Option<(TableQuery, Vec<u32>)>,
+    /// Each customer's value of the last segment column asked for: (column, labels).
+    segments: Option<(String, std::rc::Rc<Vec<String>>)>,
 }
 
 /// Fit every requested count model and Gamma–Gamma. Models that fail or do
@@ -140,8 +142,16 @@ pub fn fit_models(
         given: given_reports,
         leaderboard: clv_core::models::compare::leaderboard(&set.reports),
     };
-    let session =
-        ModelSession { cutoff: p.cutoff(), unit, customers, models: set, clv, predictions: Vec::new(), order: None };
+    let session = ModelSession {
+        cutoff: p.cutoff(),
+        unit,
+        customers,
+        models: set,
+        clv,
+        predictions: Vec::new(),
+        order: None,
+        segments: None,
+    };
     Ok((session, result))
 }
 
@@ -188,10 +198,36 @@ impl ModelSession {
         Ok(Portfolio::build(&rows.iter().map(|r| (r.value.p_alive, r.value.clv)).collect::<Vec<_>>()))
     }
 
-    /// The customer base under `kind`: value, concentration and quadrants.
-    pub fn value(&mut self, kind: ModelKind) -> Result<ValueView, String> {
+    /// The customer base under `kind`: value, concentration and quadrants, split by the
+    /// `segment` column when one is named.
+    pub fn value(
+        &mut self,
+        kind: ModelKind,
+        tx: &Transactions,
+        users: Option<&Users>,
+        segment: Option<&str>,
+    ) -> Result<ValueView, String> {
         let (t, unit, money) = (self.clv.horizon_units(), self.unit, self.models.spend_model().is_some());
-        Ok(ValueView { model: kind, portfolio: self.portfolio(kind)?, horizon_units: t, unit, money })
+        let portfolio = self.portfolio(kind)?;
+        let segments = match segment {
+            None => Vec::new(),
+            Some(column) => {
+                let labels = self.segment_labels(column, tx, users)?;
+                let values: Vec<(f64, f64)> =
+                    self.predictions(kind)?.iter().map(|r| (r.value.p_alive, r.value.clv)).collect();
+                clv_core::portfolio::by_segment(&values, &labels.iter().map(String::as_str).collect::<Vec<_>>())
+            }
+        };
+        Ok(ValueView {
+            model: kind,
+            portfolio,
+            horizon_units: t,
+            unit,
+            money,
+            segment: segment.map(str::to_string),
+            segments,
+            segment_columns: clv_core::cohorts::segment_columns(tx, users),
+        })
     }
 
     /// The frequency × recency explorer at age `t` (default: the customers' median T):
@@ -256,6 +292,25 @@ impl ModelSession {
         })
     }
 
+    /// Each customer's value of a segment column (cached: the table pages through it).
+    fn segment_labels(
+        &mut self,
+        column: &str,
+        tx: &Transactions,
+        users: Option<&Users>,
+    ) -> Result<std::rc::Rc<Vec<String>>, String> {
+        if let Some((c, labels)) = &self.segments {
+            if c == column {
+                return Ok(labels.clone());
+            }
+        }
+        let labels =
+            clv_core::cohorts::segments_of(&self.customers.ids, column, tx, users).map_err(|e| e.to_string())?;
+        let labels = std::rc::Rc::new(labels);
+        self.segments = Some((column.to_string(), labels.clone()));
+        Ok(labels)
+    }
+
     /// A customer's purchase days in the file, their P(alive) path from the first purchase to the
     /// end of the horizon, and the cutoff (see [`CustomerDetail`]).
     #[allow(clippy::type_complexity)]
@@ -283,19 +338,24 @@ impl ModelSession {
 
     /// One page of the customer table: searched (substring of the id),
     /// sorted, paged. The sorted order is cached across page turns.
-    pub fn table(&mut self, q: &TableQuery) -> Result<TablePage, String> {
+    pub fn table(&mut self, q: &TableQuery, tx: &Transactions, users: Option<&Users>) -> Result<TablePage, String> {
         let page_size = q.page_size.clamp(1, 500);
         let key = TableQuery { page: 0, page_size: 0, ..q.clone() };
         let cached = self.order.as_ref().is_some_and(|(k, _)| *k == key);
         if !cached {
+            let labels = match &q.segment {
+                Some((column, _)) => Some(self.segment_labels(column, tx, users)?),
+                None => None,
+            };
             let rows = self.predictions(q.model)?;
             let needle = q.search.trim();
-            let kept = |r: &PredictionRow| {
+            let kept = |i: usize, r: &PredictionRow| {
                 (needle.is_empty() || r.user_id.contains(needle))
                     && q.min_p_alive.is_none_or(|p| r.value.p_alive >= p)
                     && q.min_clv.is_none_or(|c| r.value.clv >= c)
+                    && labels.as_ref().zip(q.segment.as_ref()).is_none_or(|(l, (_, v))| l[i] == *v)
             };
-            let mut idx: Vec<u32> = (0..rows.len() as u32).filter(|&i| kept(&rows[i as usize])).collect();
+            let mut idx: Vec<u32> = (0..rows.len() as u32).filter(|&i| kept(i as usize, &rows[i as usize])).collect();
             match q.sort {
                 SortKey::UserId => idx.sort_by(|&a, &b| rows[a as usize].user_id.cmp(&rows[b as usize].user_id)),
                 k => {
@@ -410,6 +470,15 @@ mod tests {
         (tx, session, result)
     }
 
+    /// A users file giving the customers of `rows` the plans a, b, c in turn.
+    fn plan_users(rows: &[PredictionRow]) -> Users {
+        let csv: String = std::iter::once("user_id,plan".to_string())
+            .chain(rows.iter().enumerate().map(|(i, r)| format!("{},{}", r.user_id, ["a", "b", "c"][i % 3])))
+            .collect::<Vec<_>>()
+            .join("\n");
+        clv_core::features::parse_users(csv.as_bytes(), Default::default()).unwrap()
+    }
+
     fn query(sort: SortKey, descending: bool, search: &str, page: usize) -> TableQuery {
         TableQuery {
             model: ModelKind::Pnbd,
@@ -420,6 +489,7 @@ mod tests {
             page_size: 25,
             min_p_alive: None,
             min_clv: None,
+            segment: None,
         }
     }
 
@@ -427,16 +497,16 @@ mod tests {
     fn the_customer_table_pages_sorts_and_searches_in_the_worker() {
         let (tx, mut session, result) = cdnow_session();
         assert!(result.fits.iter().all(|f| f.convergence.converged) && result.failed.is_empty());
-        let first = session.table(&query(SortKey::Clv, true, "", 0)).unwrap();
+        let first = session.table(&query(SortKey::Clv, true, "", 0), &tx, None).unwrap();
         assert_eq!((first.total, first.matching, first.page, first.rows.len()), (2357, 2357, 0, 25));
-        let second = session.table(&query(SortKey::Clv, true, "", 1)).unwrap();
+        let second = session.table(&query(SortKey::Clv, true, "", 1), &tx, None).unwrap();
         let clv: Vec<f64> = first.rows.iter().chain(&second.rows).map(|r| r.value.clv).collect();
         assert!(clv.windows(2).all(|w| w[0] >= w[1]), "descending across the page boundary");
         // A page past the end is the last page, not an empty one.
-        let last = session.table(&query(SortKey::Clv, true, "", 10_000)).unwrap();
+        let last = session.table(&query(SortKey::Clv, true, "", 10_000), &tx, None).unwrap();
         assert_eq!((last.page, last.rows.len()), (94, 2357 - 94 * 25));
         // Search is a substring of the id; the count is of matches.
-        let found = session.table(&query(SortKey::UserId, false, "111", 0)).unwrap();
+        let found = session.table(&query(SortKey::UserId, false, "111", 0), &tx, None).unwrap();
         assert!(found.rows.iter().all(|r| r.user_id.contains("111")));
         assert!(found.rows.windows(2).all(|w| w[0].user_id < w[1].user_id));
         let expected = (0..tx.customers()).filter(|&c| tx.id(c).contains("111")).count();
@@ -517,7 +587,9 @@ mod tests {
             .unwrap()
             .model()
             .unwrap();
-        let page = session.table(&TableQuery { model: ModelKind::Bgnbd, ..query(SortKey::Clv, true, "", 0) }).unwrap();
+        let page = session
+            .table(&TableQuery { model: ModelKind::Bgnbd, ..query(SortKey::Clv, true, "", 0) }, &tx, None)
+            .unwrap();
         for row in &page.rows {
             let rfm = clv_core::models::Rfm::new(row.frequency, row.recency, row.t);
             let e = clv_core::models::CountModel::expected_purchases(&model, &rfm, 39.0);
@@ -544,7 +616,7 @@ mod tests {
     #[test]
     fn a_customer_s_drill_down_is_their_row_and_two_distributions() {
         let (tx, mut session, _) = cdnow_session();
-        let page = session.table(&query(SortKey::ExpectedTxn, true, "", 0)).unwrap();
+        let page = session.table(&query(SortKey::ExpectedTxn, true, "", 0), &tx, None).unwrap();
         let top = page.rows[0].clone();
         let d = session.customer(&tx, ModelKind::Pnbd, &top.user_id).unwrap();
         assert_eq!(d.row, top);
@@ -594,9 +666,20 @@ mod tests {
     /// partition the customers of the predictions export.
     #[test]
     fn the_value_view_sums_the_customers_and_its_quadrants_partition_them() {
-        let (_, mut session, _) = cdnow_session();
-        let v = session.value(ModelKind::Pnbd).unwrap();
+        let (tx, mut session, _) = cdnow_session();
+        let v = session.value(ModelKind::Pnbd, &tx, None, None).unwrap();
         let rows = session.predictions(ModelKind::Pnbd).unwrap().to_vec();
+        assert!(v.segments.is_empty() && v.segment_columns.is_empty());
+        // Split by a users-file column: the segments add up to the base.
+        let users = plan_users(&rows);
+        let split = session.value(ModelKind::Pnbd, &tx, Some(&users), Some("plan")).unwrap();
+        assert_eq!(split.segment_columns, ["plan"]);
+        assert_eq!(split.segments.len(), 3);
+        assert_eq!(split.segments.iter().map(|g| g.customers).sum::<usize>(), 2357);
+        let sum: f64 = split.segments.iter().map(|g| g.total_clv).sum();
+        assert!((sum - v.portfolio.total_clv).abs() < 1e-9 * sum);
+        let e = session.value(ModelKind::Pnbd, &tx, Some(&users), Some("region")).unwrap_err();
+        assert!(e.contains("available: plan"), "{e}");
         let total: f64 = rows.iter().map(|r| r.value.clv).sum();
         assert!((v.portfolio.total_clv - total).abs() < 1e-9 * total, "{} vs {total}", v.portfolio.total_clv);
         assert_eq!(v.portfolio.customers, 2357);
@@ -618,13 +701,20 @@ mod tests {
     /// Filters keep the customers at or above both thresholds, and the count says how many.
     #[test]
     fn the_table_filters_by_p_alive_and_clv() {
-        let (_, mut session, _) = cdnow_session();
+        let (tx, mut session, _) = cdnow_session();
         let rows = session.predictions(ModelKind::Pnbd).unwrap().to_vec();
         let q = TableQuery { min_p_alive: Some(0.5), min_clv: Some(20.0), ..query(SortKey::Clv, true, "", 0) };
-        let page = session.table(&q).unwrap();
+        let page = session.table(&q, &tx, None).unwrap();
         let expected = rows.iter().filter(|r| r.value.p_alive >= 0.5 && r.value.clv >= 20.0).count();
         assert!(expected > 0 && expected < rows.len());
         assert_eq!((page.matching, page.total), (expected, rows.len()));
         assert!(page.rows.iter().all(|r| r.value.p_alive >= 0.5 && r.value.clv >= 20.0));
+        // By segment: a users-file column's value, as the Value view splits the base.
+        let users = plan_users(&rows);
+        let q = TableQuery { segment: Some(("plan".into(), "b".into())), ..query(SortKey::Clv, true, "", 0) };
+        let page = session.table(&q, &tx, Some(&users)).unwrap();
+        assert_eq!(page.matching, rows.iter().enumerate().filter(|(i, _)| i % 3 == 1).count());
+        let v = session.value(ModelKind::Pnbd, &tx, Some(&users), Some("plan")).unwrap();
+        assert_eq!(v.segments.iter().find(|g| g.segment == "b").unwrap().customers, page.matching);
     }
 }

@@ -106,8 +106,17 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             post(Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
             analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
         }),
-        Request::Table(q) => with_models(|m| m.table(&q).map(Reply::Table)),
-        Request::Value { model } => with_models(|m| m.value(model).map(|v| Reply::Value(Box::new(v)))),
+        Request::Table(q) => {
+            with_data(|tx| USERS.with(|u| with_models(|m| m.table(&q, tx, u.borrow().as_ref()).map(Reply::Table))))
+        }
+        Request::Value { model, segment } => with_data(|tx| {
+            USERS.with(|u| {
+                let users = u.borrow();
+                with_models(|m| {
+                    m.value(model, tx, users.as_ref(), segment.as_deref()).map(|v| Reply::Value(Box::new(v)))
+                })
+            })
+        }),
         Request::Explore { model, t } => with_models(|m| m.explore(model, t).map(|v| Reply::Explore(Box::new(v)))),
         Request::ExportQuadrant { model, quadrant } => {
             with_models(|m| m.export_quadrant(model, quadrant).map(Reply::Exported))

@@ -142,3 +142,25 @@ test('the main thread stays responsive while a large file is parsed', async ({ p
   expect(Math.max(0, ...long)).toBeLessThan(100);
   expect(blocking).toBeLessThan(100);
 });
+
+test('a file that mixes currencies: the page says where to give rates, and converts with them', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  const file = { name: 'fx.csv', mimeType: 'text/csv', buffer: Buffer.from('user_id,ts,amount,currency\na,2024-01-01,10,USD\na,2024-02-01,20,EUR\nb,2024-01-05,5,eur\n') };
+  await page.setInputFiles('#csv', file);
+  await expect(page.locator('#mapping')).toBeVisible();
+  await page.click('#analyse');
+  await expect(page.locator('#error')).toContainText('the file mixes currencies (EUR: 2 rows, USD: 1 rows)');
+  await expect(page.locator('#error')).toContainText('the page: Currency rates, above Analyse');
+  // A bad table is refused next to its control, before anything runs.
+  await page.setInputFiles('#csv', file);
+  await page.fill('#currency-rates', 'USD,1\nEUR,abc');
+  await page.click('#analyse');
+  await expect(page.locator('#rates-error')).toContainText('Currency rates: rates line 2');
+  await expect(page.locator('#rates-error')).toHaveAttribute('role', 'alert');
+  // With rates: 10 × 1 + (20 + 5) × 1.1, as `clv inspect --rates` gives.
+  await page.fill('#currency-rates', 'currency,rate\nUSD,1\nEUR,1.1');
+  await page.click('#analyse');
+  await expect(page.locator('#stat-revenue')).toHaveText('37.50 USD', { timeout: 30_000 }); // the rate-1 currency
+  expect(errors).toEqual([]);
+});

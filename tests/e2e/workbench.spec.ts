@@ -1,4 +1,5 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
+import * as fs from 'fs';
 import { APRIL, loadDemo, watchErrors } from './helpers';
 
 // The workbench (issue 15): one settings bar for every view, views reachable from it,
@@ -227,5 +228,36 @@ test('a glossary is reachable from the terms: a link moves focus to the entry an
   await page.click('#fit-models');
   await expect(page.locator('#customer-table a.term.help[aria-label="What is P(alive)?"]')).toHaveCount(1, { timeout: 60_000 });
   await expect(page.locator('#leaderboard a.term', { hasText: 'BIC' }).first()).toHaveAttribute('href', '#glossary-bic');
+  expect(errors).toEqual([]);
+});
+
+test('Value & segments splits the base by a users-file column, and a segment\'s customers open in the table', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  const path = testInfo.outputPath('users.csv');
+  let csv = 'user_id,channel\n';
+  for (let i = 1; i <= 23570; i++) csv += `${String(i).padStart(5, '0')},${i % 2 ? 'ads' : 'organic'}\n`;
+  fs.writeFileSync(path, csv);
+  await loadDemo(page);
+  await page.click('#fit-models');
+  await expect(page.locator('#kpi-customers')).toHaveText('23,570', { timeout: 60_000 });
+  // A users file loaded after the fit offers its columns.
+  await page.setInputFiles('#users-file', path);
+  await expect(page.locator('#value-segment option[value="channel"]')).toHaveCount(1, { timeout: 30_000 });
+  await page.selectOption('#value-segment', 'channel');
+  const rows = page.locator('#segment-table tbody tr');
+  await expect(rows).toHaveCount(2, { timeout: 30_000 });
+  const num = async (loc: ReturnType<Page['locator']>) => Number((await loc.textContent())!.replace(/,/g, ''));
+  expect((await num(rows.nth(0).locator('td').nth(0))) + (await num(rows.nth(1).locator('td').nth(0)))).toBe(23570);
+  const total = (await num(rows.nth(0).locator('td').nth(2))) + (await num(rows.nth(1).locator('td').nth(2)));
+  expect(Math.abs(total - (await num(page.locator('#kpi-total'))))).toBeLessThan(0.02);
+  await expect(page.locator('#segment-bars rect')).toHaveCount(2);
+  // Its customers in the table: 11,785 with odd ids.
+  await page.locator('#segment-table tr[data-segment="ads"] .show-segment').click();
+  await expect(page.locator('#segment-filter')).toContainText('Only customers with channel = ads');
+  await expect(page.locator('#page-info')).toContainText('11,785 of 23,570 customers');
+  const ids = await page.locator('#customer-table .customer-open').allTextContents();
+  expect(ids.every(id => Number(id) % 2 === 1)).toBe(true);
+  await page.click('#clear-segment');
+  await expect(page.locator('#page-info')).toContainText('23,570 of 23,570 customers');
   expect(errors).toEqual([]);
 });

@@ -195,6 +195,59 @@ fn histogram(descending: &[f64]) -> Vec<ValueBin> {
     bins
 }
 
+/// One segment's share of the base (a users-file column or the channel/country of the first
+/// purchase).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentValue {
+    /// The segment's value as written in the file ("(blank)" for an empty cell).
+    pub segment: String,
+    /// Its customers.
+    pub customers: usize,
+    /// Σ P(alive) over its customers.
+    pub expected_active: f64,
+    /// Σ CLV over its customers.
+    pub total_clv: f64,
+    /// The row that sums the segments beyond [`MAX_SEGMENTS`] (not one segment).
+    #[serde(default)]
+    pub rest: bool,
+}
+
+/// Most segments shown: the rest are summed into one "other segments" row, so a column of ids
+/// does not make ten thousand bars.
+pub const MAX_SEGMENTS: usize = 12;
+
+/// The base split by `segments` (one label per customer, as `customers`), most valuable first;
+/// beyond [`MAX_SEGMENTS`], the rest summed into "other segments (n)". CLVs that are not finite
+/// count as 0, as in [`Portfolio::build`].
+pub fn by_segment(customers: &[(f64, f64)], segments: &[&str]) -> Vec<SegmentValue> {
+    let mut groups: std::collections::BTreeMap<&str, SegmentValue> = std::collections::BTreeMap::new();
+    for (&(p, v), &s) in customers.iter().zip(segments) {
+        let g = groups.entry(s).or_insert_with(|| SegmentValue {
+            segment: s.to_string(),
+            customers: 0,
+            expected_active: 0.0,
+            total_clv: 0.0,
+            rest: false,
+        });
+        g.customers += 1;
+        g.expected_active += if p.is_finite() { p } else { 0.0 };
+        g.total_clv += if v.is_finite() { v } else { 0.0 };
+    }
+    let mut out: Vec<SegmentValue> = groups.into_values().collect();
+    out.sort_by(|a, b| b.total_clv.total_cmp(&a.total_clv));
+    if out.len() > MAX_SEGMENTS {
+        let rest = out.split_off(MAX_SEGMENTS - 1);
+        out.push(SegmentValue {
+            segment: format!("other segments ({})", rest.len()),
+            customers: rest.iter().map(|s| s.customers).sum(),
+            expected_active: crate::total(rest.iter().map(|s| s.expected_active)),
+            total_clv: crate::total(rest.iter().map(|s| s.total_clv)),
+            rest: true,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +297,25 @@ mod tests {
         assert_eq!(p.histogram.len(), 21);
         assert_eq!(p.histogram[20].customers, 2, "above the 99th percentile: the outlier and the next");
         assert!(p.top_decile_share > 0.99);
+    }
+
+    /// Hand-counted: segments sum to the base; most valuable first; a NaN CLV counts as 0;
+    /// beyond twelve segments the rest are one row.
+    #[test]
+    fn segments_split_the_base() {
+        let base = [(0.5, 10.0), (1.0, 30.0), (0.25, f64::NAN), (0.75, 5.0)];
+        let s = by_segment(&base, &["web", "store", "web", "(blank)"]);
+        assert_eq!(s.iter().map(|g| g.segment.as_str()).collect::<Vec<_>>(), ["store", "web", "(blank)"]);
+        assert_eq!((s[1].customers, s[1].expected_active, s[1].total_clv), (2, 0.75, 10.0));
+        let many: Vec<String> = (0..20).map(|i| format!("s{i:02}")).collect();
+        let labels: Vec<&str> = many.iter().map(String::as_str).collect();
+        let values: Vec<(f64, f64)> = (0..20).map(|i| (1.0, i as f64)).collect();
+        let s = by_segment(&values, &labels);
+        assert_eq!(s.len(), MAX_SEGMENTS);
+        assert_eq!(s[0].segment, "s19");
+        assert_eq!(s.last().unwrap().segment, "other segments (9)");
+        assert!(s.last().unwrap().rest && !s[0].rest);
+        assert_eq!(s.iter().map(|g| g.customers).sum::<usize>(), 20);
+        assert_eq!(s.iter().map(|g| g.total_clv).sum::<f64>(), 190.0);
     }
 }

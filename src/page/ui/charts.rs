@@ -206,6 +206,9 @@ pub fn BandChart(
     x_label: String,
     y_label: String,
     band_label: String,
+    /// The day of the first value (one value per day): the x axis then has date ticks.
+    #[prop(default = None)]
+    start: Option<Day>,
 ) -> impl IntoView {
     let n = history.len() + mean.len();
     let top = history.iter().chain(&upper).copied().fold(0.0, f64::max);
@@ -219,9 +222,18 @@ pub fn BandChart(
     // Observed up to the cutoff, then the forecast and its band (blank where a column has no value).
     let pad =
         |before: usize, v: &[f64]| std::iter::repeat_n(f64::NAN, before).chain(v.iter().copied()).collect::<Vec<f64>>();
+    let date = move |p: usize| start.and_then(|s| Day::from_number(s.number() + p as i64 - 1));
+    let xt = date(1).map(|_| {
+        let step = n.div_ceil(4).max(1);
+        (1..=n)
+            .step_by(step)
+            .filter_map(|p| date(p).map(|d| (p, d)))
+            .map(|(p, d)| view! { <text x=f.x(p as f64) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{d.to_string()}</text> })
+            .collect_view()
+    });
     let table = ChartTable::new(
-        x_label.clone(),
-        (1..=n).map(|p| p.to_string()).collect(),
+        if start.is_some() { "date".to_string() } else { x_label.clone() },
+        (1..=n).map(|p| date(p).map_or(p.to_string(), |d| d.to_string())).collect(),
         vec![
             ("observed".into(), history.clone()),
             ("forecast".into(), pad(history.len(), &mean)),
@@ -235,6 +247,7 @@ pub fn BandChart(
             <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
                 <title>{title.clone()}</title>
                 {grid}
+                {xt}
                 <path d=band_path(&f, history.len(), &lower, &upper) class="band" />
                 <path d=f.path(&history) stroke=PALETTE[0] class="line" />
                 <path d=forecast_line stroke=PALETTE[1] class="line dashed" />

@@ -302,7 +302,7 @@ fn daily_view(v: &CohortsView) -> impl IntoView {
     let chart = d.forecast.clone().map(|f| {
         view! {
             <BandChart id="daily-forecast" title="Revenue per period: observed and forecast with its band".to_string() history=d.history.clone() mean=f.mean lower=f.lower upper=f.upper
-                x_label=format!("days from {}", d.start) y_label="net revenue".to_string() band_label="90% interval".to_string() />
+                x_label="date".to_string() y_label="net revenue".to_string() band_label="90% interval".to_string() start=d.start.parse().ok() />
         }
     });
     let method = if d.note.is_empty() { d.method.clone() } else { format!("{} ({})", d.method, d.note) };

@@ -38,7 +38,7 @@ fn word(key: SortKey) -> Option<Word> {
 }
 
 #[component]
-pub fn CustomerTable(session: Session) -> impl IntoView {
+pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, String)>>) -> impl IntoView {
     let model = RwSignal::new(ModelKind::Pnbd);
     let search = RwSignal::new(String::new());
     let sort = RwSignal::new(SortKey::Clv);
@@ -55,6 +55,7 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
         page_size: PAGE_SIZE,
         min_p_alive: min_p_alive.get_untracked(),
         min_clv: min_clv.get_untracked(),
+        segment: segment_filter.get_untracked(),
     };
     // Converged models only; ask for the first page when a fit arrives.
     let available = move || {
@@ -73,6 +74,14 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
         }
     });
     let refresh = move || session.query_table(query());
+    // A segment chosen in Value & segments: the first page of its customers.
+    Effect::new(move |first: Option<()>| {
+        segment_filter.track();
+        if first.is_some() {
+            page.set(0);
+            refresh();
+        }
+    });
     // Without a spend model (a file of counts only, or a Gamma–Gamma that is not a
     // result) spend and CLV are not money: shown empty, and the reason said.
     let no_spend = move || session.models.with(|m| m.as_ref().and_then(|r| r.no_spend_reason()));
@@ -134,6 +143,12 @@ pub fn CustomerTable(session: Session) -> impl IntoView {
                     <button id="export-predictions-csv" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Csv)>"Download CSV"</button>
                     <button id="export-predictions-json" class="button secondary" on:click=move |_| session.export_predictions(model.get_untracked(), ExportFormat::Json)>"Download JSON"</button>
                 </div>
+                {move || segment_filter.get().map(|(column, value)| view! {
+                    <p id="segment-filter" class="notice" role="status">
+                        {format!("Only customers with {column} = {value} (chosen in Value & segments). ")}
+                        <button id="clear-segment" class="button secondary" on:click=move |_| segment_filter.set(None)>"Show all customers"</button>
+                    </p>
+                })}
                 <TaskNote session task=session.predictions_export name="predictions-export" />
                 <TaskNote session task=session.table name="table" />
                 <OutageNote session panel=Panel::Customers />

@@ -12,9 +12,16 @@ use leptos::prelude::*;
 
 /// The count models a fit left usable, as the page names them.
 pub fn usable_models(session: Session) -> Vec<ModelKind> {
-    session.models.with(|m| {
-        m.as_ref().map_or(Vec::new(), |r| r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect())
-    })
+    session.models.with(|m| kinds(m))
+}
+
+/// The same, without subscribing to the fit.
+pub fn usable_models_untracked(session: Session) -> Vec<ModelKind> {
+    session.models.with_untracked(|m| kinds(m))
+}
+
+fn kinds(m: Option<&crate::protocol::ModelsResult>) -> Vec<ModelKind> {
+    m.map_or(Vec::new(), |r| r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect())
 }
 
 #[component]

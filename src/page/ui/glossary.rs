@@ -132,7 +132,7 @@ impl Word {
             Word::Mae => "Mean absolute error: the average size of the miss per customer. It is smallest for the median forecast.",
             Word::Rmse => "Root mean squared error: like MAE but big misses count more. It is smallest for the mean forecast.",
             Word::Mase => "Mean absolute scaled error: the forecast's MAE divided by that of a simple seasonal guess (same weekday last week). Below 1 beats the guess.",
-            Word::Pearson => "Correlation of predicted and actual counts (−1 to 1): do high predictions go with high actuals, in a straight line?",
+            Word::Pearson => "Correlation of predicted and actual counts (−1 to 1): whether high predictions go with high actuals, in a straight line.",
             Word::Spearman => "Rank correlation (−1 to 1): does the model put customers in the right order? What matters for targeting.",
             Word::Gini => "How concentrated something is, 0 (everyone equal) to 1 (one has all). For a forecast: how much of the actual purchases the customers ranked highest hold.",
             Word::Decile => "A tenth of the customers. Ranked by prediction, decile 1 is the tenth the model expects most from.",

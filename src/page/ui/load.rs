@@ -4,7 +4,7 @@
 use super::{OutageNote, PendingFile};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
-use clv_core::ingest::{sniff, ColumnMapping, DateOrder, IngestOptions, Role, Sniffed};
+use clv_core::ingest::{parse_rates, sniff, ColumnMapping, DateOrder, IngestOptions, Role, Sniffed};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -116,6 +116,8 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
             let order = RwSignal::new(DateOrder::MonthFirst);
             let keep_duplicates = RwSignal::new(false);
             let margin = RwSignal::new(false);
+            let rates_text = RwSignal::new(String::new());
+            let rates_error = RwSignal::new(None::<String>);
             let delimiter = s.delimiter;
             let name = pending.with_value(|p| p.as_ref().map(|(n, _)| n.clone())).unwrap_or_default();
             let run = move |_| {
@@ -124,6 +126,19 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
                     session.error.set(Some(e.to_string()));
                     return;
                 }
+                let text = rates_text.get_untracked();
+                let currency_rates = if text.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    match parse_rates(&text) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            rates_error.set(Some(format!("Currency rates: {e}")));
+                            return;
+                        }
+                    }
+                };
+                rates_error.set(None);
                 if let Some((name, blob)) = pending.get_value() {
                     let options = IngestOptions {
                         delimiter: Some(delimiter),
@@ -132,7 +147,7 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
                         // Decided from the evidence; the report says how.
                         decimal: None,
                         keep_duplicates: keep_duplicates.get_untracked(),
-                        currency_rates: Vec::new(),
+                        currency_rates,
                         margin: margin.get_untracked(),
                     };
                     sniffed.set(None);
@@ -176,6 +191,12 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
                         <input id="margin" type="checkbox" on:change=move |ev| margin.set(event_target_checked(&ev)) />
                         " Count margins: subtract the variable cost column from each amount (profit CLV)"
                     </label>
+                    <label class="rates">
+                        "Currency rates (only for a file that mixes currencies): one currency,rate per line — the rate converts 1 unit into the reporting currency"
+                        <textarea id="currency-rates" rows="3" placeholder="USD,1\nEUR,1.08" aria-describedby="rates-error"
+                            on:input=move |ev| rates_text.set(event_target_value(&ev))></textarea>
+                    </label>
+                    {move || rates_error.get().map(|e| view! { <p id="rates-error" class="error" role="alert">{e}</p> })}
                     <button id="analyse" class="button" on:click=run>"Analyse"</button>
                 </section>
             }

@@ -36,6 +36,8 @@ pub fn App() -> impl IntoView {
     let sniffed = RwSignal::new(None::<Sniffed>);
     warn_before_leaving_while_working(session);
     let settings = settings::Settings::from_url();
+    // Value & segments → Customers: "show these customers" filters the table by a segment.
+    let segment_filter = RwSignal::new(None::<(String, String)>);
     settings.sync_url();
     // A link to a view: go there once the data's summary is shown.
     let linked_view = settings.view.get_untracked();
@@ -65,8 +67,8 @@ pub fn App() -> impl IntoView {
             <models::ModelsPanel session settings />
             <holdout::HoldoutPanel session settings />
             <explore::ExplorePanel session />
-            <customers::CustomerTable session />
-            <value::ValuePanel session />
+            <customers::CustomerTable session segment_filter />
+            <value::ValuePanel session settings segment_filter />
             <cohorts::CohortsPanel session settings />
             <glossary::Glossary />
         </main>

@@ -3,26 +3,41 @@
 //! each downloadable.
 
 use super::charts::{Bars, CurveChart};
-use super::explore::usable_models;
+use super::explore::{usable_models, usable_models_untracked as available_untracked};
 use super::format;
 use super::glossary::{Term, Word};
+use super::settings::{Settings, View};
 use super::TaskNote;
 use crate::page::session::Session;
-use crate::protocol::ValueView;
+use crate::protocol::{UsersInfo, ValueView};
 use clv_core::pipeline::ModelKind;
 use clv_core::portfolio::ACTIVE;
 use leptos::prelude::*;
 
 #[component]
-pub fn ValuePanel(session: Session) -> impl IntoView {
+pub fn ValuePanel(
+    session: Session,
+    settings: Settings,
+    segment_filter: RwSignal<Option<(String, String)>>,
+) -> impl IntoView {
     let model = RwSignal::new(ModelKind::Pnbd);
+    let segment = RwSignal::new(None::<String>);
     let available = move || usable_models(session);
+    let ask = move || session.value_view(model.get_untracked(), segment.get_untracked());
+    // A users file loaded after the fit brings its columns: ask again to offer them.
+    Effect::new(move |before: Option<Option<UsersInfo>>| {
+        let now = session.users.get();
+        if before.is_some_and(|b| b != now) && now.is_some() && !available_untracked(session).is_empty() {
+            ask();
+        }
+        now
+    });
     // A new fit: the base under the first usable model (the one shown, if still there).
     Effect::new(move |_| {
         let kinds: Vec<ModelKind> = available();
         if let Some(k) = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied()) {
             model.set(k);
-            session.value_view(k);
+            ask();
         }
     });
     view! {
@@ -33,23 +48,46 @@ pub fn ValuePanel(session: Session) -> impl IntoView {
                 <div class="controls">
                     <label>"Model "
                         <select id="value-model" on:change=move |ev| {
-                            if let Ok(k) = event_target_value(&ev).parse() { model.set(k); session.value_view(k); }
+                            if let Ok(k) = event_target_value(&ev).parse() { model.set(k); ask(); }
                         }>
                             {move || available().into_iter().map(|k| view! {
                                 <option value=k.code() selected=model.get_untracked() == k>{k.id().label()}</option>
                             }).collect_view()}
                         </select>
                     </label>
+                    <Show when=move || session.value.with(|v| v.is_some_and(|v| !v.segment_columns.is_empty()))>
+                        <label>"Split by "
+                            <select id="value-segment" on:change=move |ev| {
+                                let c = event_target_value(&ev);
+                                segment.set((!c.is_empty()).then_some(c));
+                                ask();
+                            }>
+                                <option value="">"(no split)"</option>
+                                {move || session.value.with(|v| v.map(|v| v.segment_columns.iter().map(|c| {
+                                    let chosen = segment.get_untracked().as_deref() == Some(c.as_str());
+                                    view! { <option value=c.clone() selected=chosen>{c.clone()}</option> }
+                                }).collect_view()))}
+                            </select>
+                        </label>
+                    </Show>
                 </div>
+                <Show when=move || session.value.with(|v| v.is_some_and(|v| v.segment_columns.is_empty()))>
+                    <p class="hint" id="no-segments">"To split the base by segment, load a file with a channel or country column, or a users file (in Cohorts) with columns such as plan or region."</p>
+                </Show>
                 <TaskNote session task=session.value name="value" />
-                {move || session.value.get().map(|v| view! { <ValueBody v session /> })}
+                {move || session.value.get().map(|v| view! { <ValueBody v session settings segment_filter /> })}
             </section>
         </Show>
     }
 }
 
 #[component]
-fn ValueBody(v: ValueView, session: Session) -> impl IntoView {
+fn ValueBody(
+    v: ValueView,
+    session: Session,
+    settings: Settings,
+    segment_filter: RwSignal<Option<(String, String)>>,
+) -> impl IntoView {
     let p = &v.portfolio;
     let unit = v.unit.name();
     let horizon = format::fixed(v.horizon_units, 1);
@@ -86,12 +124,41 @@ fn ValueBody(v: ValueView, session: Session) -> impl IntoView {
             }
         })
         .collect_view();
-    let lorenz_rows = p
-        .lorenz
-        .iter()
-        .step_by(2)
-        .map(|&(x, y)| view! { <tr><td class="num">{pct(x)}</td><td class="num">{pct(y)}</td></tr> })
-        .collect_view();
+    let by_segment = v.segment.clone().filter(|_| !v.segments.is_empty()).map(|column| {
+        let bars: Vec<(String, f64)> = v.segments.iter().map(|g| (g.segment.clone(), g.total_clv)).collect();
+        let rows = v
+            .segments
+            .iter()
+            .map(|g| {
+                let chosen = (column.clone(), g.segment.clone());
+                let show = (!g.rest).then(|| view! {
+                    <button class="button secondary show-segment" on:click=move |_| {
+                        segment_filter.set(Some(chosen.clone()));
+                        settings.go(View::Customers);
+                    }>"Show these customers"</button>
+                });
+                view! {
+                    <tr data-segment=g.segment.clone()>
+                        <th scope="row">{g.segment.clone()}</th>
+                        <td class="num">{format::int(g.customers as u64)}</td>
+                        <td class="num">{format::grouped(g.expected_active, 0)}</td>
+                        <td class="num">{amount(g.total_clv)}</td>
+                        <td class="num">{pct(share(g.total_clv))}</td>
+                        <td>{show}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <h3>{format!("Value by {column}")}</h3>
+            <p class="hint">{format!("Each {column} value's customers and their total {what}, most valuable first (beyond twelve, the rest in one bar).")}</p>
+            <Bars id="segment-bars" title=format!("Total {what} by {column}") bars x_label=column.clone() y_label=what.clone() />
+            <div class="scroll" tabindex="0"><table id="segment-table">
+                <thead><tr><th>{column.clone()}</th><th>"customers"</th><th>"expected still active"</th><th>{what.clone()}</th><th>"share of value"</th><th>"customers table"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table></div>
+        }
+    });
     view! {
         <p class="hint" id="value-summary">{format!("Under {}; {}.", model.id().label(), if v.money { "values in the data's currency".to_string() } else { "no spend model, so values are expected purchases, discounted".to_string() })}</p>
         <div class="stats" id="value-kpis">
@@ -111,11 +178,8 @@ fn ValueBody(v: ValueView, session: Session) -> impl IntoView {
         <h3>"How concentrated is the value? (Lorenz curve)"</h3>
         <p class="hint">"Customers from the most valuable down: the curve's height at 20% is the share of all value the top fifth holds. The dashed diagonal is a base where everyone is worth the same."</p>
         <CurveChart id="lorenz-chart" title="Lorenz curve: share of total CLV held by the most valuable customers".to_string() points=p.lorenz.clone() x_label="share of customers, most valuable first".to_string() y_label="share of value".to_string() />
-        <details>
-            <summary>"Show as a table"</summary>
-            <table id="lorenz-table"><thead><tr><th>"customers"</th><th>"value"</th></tr></thead><tbody>{lorenz_rows}</tbody></table>
-        </details>
         <h3>{format!("How {what} is spread over customers")}</h3>
         <Bars id="value-histogram" title="Customers by expected value".to_string() bars=bins x_label=format!("{what} (bar start; the last bar: above the 99th percentile)") y_label="customers".to_string() label_every=4 />
+        {by_segment}
     }
 }

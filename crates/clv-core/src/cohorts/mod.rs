@@ -471,9 +471,44 @@ fn members<'a>(
     Ok((out, undated))
 }
 
-fn unknown_segment(column: &str, tx: &Transactions, users: Option<&Users>) -> CohortError {
+/// Each of `ids`' value of a segment column — from the users file if it has the column, else
+/// from a transaction column kept per customer (channel, country on the first purchase), as
+/// cohorts take it; "(blank)" for an empty cell, "(not in the users file)" for an id it lacks.
+pub fn segments_of(
+    ids: &[String],
+    column: &str,
+    tx: &Transactions,
+    users: Option<&Users>,
+) -> Result<Vec<String>, CohortError> {
+    let label = |s: &str| if s.is_empty() { "(blank)".to_string() } else { s.to_string() };
+    if let Some((u, c)) =
+        users.and_then(|u| Some((u, u.attribute_names.iter().position(|n| n.eq_ignore_ascii_case(column))?)))
+    {
+        let by_id: FxHashMap<&str, &str> =
+            u.rows.iter().map(|r| (r.id.as_str(), r.attributes.get(c).map_or("", String::as_str))).collect();
+        return Ok(ids
+            .iter()
+            .map(|id| by_id.get(id.as_str()).map_or(UNKNOWN_SEGMENT.to_string(), |s| label(s)))
+            .collect());
+    }
+    let attr = tx.attribute(column).ok_or_else(|| unknown_segment(column, tx, users))?;
+    let index: FxHashMap<&str, usize> = (0..tx.customers()).map(|c| (tx.id(c), c)).collect();
+    Ok(ids.iter().map(|id| label(index.get(id.as_str()).and_then(|&c| attr.value(c)).unwrap_or(""))).collect())
+}
+
+/// The segment columns there are: the users file's, then the kept transaction columns.
+pub fn segment_columns(tx: &Transactions, users: Option<&Users>) -> Vec<String> {
     let mut names: Vec<String> = users.map(|u| u.attribute_names.clone()).unwrap_or_default();
-    names.extend(tx.attributes().iter().map(|a| a.name.clone()));
+    for a in tx.attributes() {
+        if !names.iter().any(|m| m.eq_ignore_ascii_case(&a.name)) {
+            names.push(a.name.clone());
+        }
+    }
+    names
+}
+
+fn unknown_segment(column: &str, tx: &Transactions, users: Option<&Users>) -> CohortError {
+    let names = segment_columns(tx, users);
     if names.is_empty() {
         return CohortError::SegmentWithoutUsers;
     }

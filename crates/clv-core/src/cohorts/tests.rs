@@ -345,3 +345,19 @@ fn the_table_is_sized_by_the_cohorts_that_exist_and_bounded() {
     let t = build(&tx, None, &params(CohortGrain::Month, TimeUnit::Week, cutoff, 365, None)).unwrap();
     assert_eq!(t.cohorts.len(), 240);
 }
+
+#[test]
+fn segments_of_ids_come_from_the_users_file_else_the_transactions() {
+    use crate::ingest::{ingest, IngestOptions};
+    let csv = "user_id,ts,amount,utm_source\na,2024-03-01,10,google\nb,2024-03-02,5,\nc,2024-03-03,5,newsletter\n";
+    let tx = ingest(csv.as_bytes(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+    let ids: Vec<String> = ["c", "a", "b", "zz"].iter().map(|s| s.to_string()).collect();
+    let by_tx = segments_of(&ids, "channel", &tx, None).unwrap();
+    assert_eq!(by_tx, ["newsletter", "google", "(blank)", "(blank)"]);
+    let users = parse_users("user_id,plan\na,pro\nb,\n".as_bytes(), Default::default()).unwrap();
+    let by_users = segments_of(&ids, "PLAN", &tx, Some(&users)).unwrap();
+    assert_eq!(by_users, ["(not in users file)", "pro", "(blank)", "(not in users file)"]);
+    assert_eq!(segment_columns(&tx, Some(&users)), ["plan", "utm_source"]);
+    let e = segments_of(&ids, "region", &tx, Some(&users)).unwrap_err().to_string();
+    assert!(e.contains("available: plan, utm_source"), "{e}");
+}

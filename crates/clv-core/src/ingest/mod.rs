@@ -81,7 +81,7 @@ pub enum IngestError {
         last_line: u64,
     },
     /// The currency column holds more than one currency and no rates table was given.
-    #[error("the file mixes currencies ({}) and no conversion table was given: supply one as currency,rate lines", seen.iter().map(|(c, n)| format!("{c}: {n} rows")).collect::<Vec<_>>().join(", "))]
+    #[error("the file mixes currencies ({}) and no conversion table was given: supply one as currency,rate lines (the page: Currency rates, above Analyse; clv: --rates FILE)", seen.iter().map(|(c, n)| format!("{c}: {n} rows")).collect::<Vec<_>>().join(", "))]
     MixedCurrencies {
         /// Each currency code as written, with its number of rows, in alphabetical order.
         seen: Vec<(String, u64)>,
@@ -499,7 +499,14 @@ impl Merged {
             decisions,
             date_order: order,
             transactions: &transactions,
-            currency: self.currencies.into_keys().next(),
+            // Converted amounts are in the reporting currency: the one whose rate is 1, when
+            // the table names exactly one (else the report names none rather than a wrong one).
+            currency: if reader.rates.is_empty() {
+                self.currencies.into_keys().next()
+            } else {
+                let unit: Vec<&String> = reader.rates.iter().filter(|(_, r)| **r == 1.0).map(|(c, _)| c).collect();
+                (unit.len() == 1).then(|| unit[0].clone())
+            },
             converted: !reader.rates.is_empty(),
             margin: reader.margin,
         });

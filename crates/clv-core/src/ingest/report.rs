@@ -107,9 +107,9 @@ pub struct IngestReport {
     /// Sum of the refunds' net amounts, already part of `net_revenue` (negative,
     /// except for margin refunds of sales below cost).
     pub refund_total: f64,
-    /// The code in the currency column (`None` without one): the file's single
-    /// currency, or, when a rates table converted several, the first seen in
-    /// alphabetical order, which is not the currency of the converted amounts.
+    /// The currency of the amounts (`None` without a currency column): the file's single
+    /// currency, or, when a rates table converted them, the table's currency with rate 1
+    /// (`None` when the table has none or several).
     pub currency: Option<String>,
     /// No amount column (nor quantity × price): purchases are counted, each
     /// worth 0 — the count models fit, spend and value are not estimated.

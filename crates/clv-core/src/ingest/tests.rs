@@ -147,9 +147,12 @@ fn currencies_need_a_table() {
         IngestOptions { currency_rates: parse_rates("currency,rate\nEUR,1.1\nUSD,1\n").unwrap(), ..Default::default() };
     let out = run_with(csv, &opts);
     assert!((out.report.net_revenue - 22.1).abs() < 1e-9);
+    // Converted amounts are in the table's rate-1 currency, and the report says so.
+    assert_eq!(out.report.currency.as_deref(), Some("USD"));
     let opts = IngestOptions { currency_rates: vec![("EUR".into(), 1.1)], ..Default::default() };
     let r = run_with(csv, &opts).report;
     assert_eq!(reason(&r, "bad_currency").first_lines, vec![3]);
+    assert_eq!(r.currency, None, "no rate-1 currency: no currency is claimed");
 }
 
 #[test]
