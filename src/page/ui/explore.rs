@@ -12,12 +12,12 @@ use leptos::prelude::*;
 
 /// The count models a fit left usable, as the page names them.
 pub fn usable_models(session: Session) -> Vec<ModelKind> {
-    session.models.with(|m| kinds(m))
+    session.models.with(kinds)
 }
 
 /// The same, without subscribing to the fit.
 pub fn usable_models_untracked(session: Session) -> Vec<ModelKind> {
-    session.models.with_untracked(|m| kinds(m))
+    session.models.with_untracked(kinds)
 }
 
 fn kinds(m: Option<&crate::protocol::ModelsResult>) -> Vec<ModelKind> {
