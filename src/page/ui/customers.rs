@@ -4,6 +4,7 @@
 
 use super::charts::{AlivePathChart, PairedBars};
 use super::format;
+use super::pick::{usable_models, ModelSelect};
 use super::glossary::{Term, Word};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
@@ -58,13 +59,7 @@ pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, 
         segment: segment_filter.get_untracked(),
     };
     // Converged models only; ask for the first page when a fit arrives.
-    let available = move || {
-        session.models.with(|m| {
-            m.as_ref().map_or(Vec::new(), |r| {
-                r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect::<Vec<_>>()
-            })
-        })
-    };
+    let available = move || usable_models(session);
     Effect::new(move |_| {
         let kinds = available();
         if let Some(first) = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied()) {
@@ -120,15 +115,7 @@ pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, 
             <section id="customers" class="panel">
                 <h2>"Customers"</h2>
                 <div class="controls">
-                    <label>"Model "
-                        <select id="table-model" on:change=move |ev| {
-                            if let Ok(k) = event_target_value(&ev).parse() { model.set(k); page.set(0); refresh(); }
-                        }>
-                            {move || available().into_iter().map(|k| view! {
-                                <option value=k.code() selected=model.get_untracked() == k>{k.id().label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    <ModelSelect session id="table-model" model changed=Callback::new(move |_| { page.set(0); refresh(); }) />
                     <label>"Search id "
                         <input id="table-search" type="search" on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); refresh(); } />
                     </label>

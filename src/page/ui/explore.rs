@@ -4,25 +4,12 @@
 
 use super::charts::{nice_max, HeatMap};
 use super::format;
+use super::pick::{usable_models, ModelSelect};
 use super::TaskNote;
 use crate::page::session::Session;
 use crate::protocol::ExploreView;
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
-
-/// The count models a fit left usable, as the page names them.
-pub fn usable_models(session: Session) -> Vec<ModelKind> {
-    session.models.with(kinds)
-}
-
-/// The same, without subscribing to the fit.
-pub fn usable_models_untracked(session: Session) -> Vec<ModelKind> {
-    session.models.with_untracked(kinds)
-}
-
-fn kinds(m: Option<&crate::protocol::ModelsResult>) -> Vec<ModelKind> {
-    m.map_or(Vec::new(), |r| r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect())
-}
 
 #[component]
 pub fn ExplorePanel(session: Session) -> impl IntoView {
@@ -45,15 +32,7 @@ pub fn ExplorePanel(session: Session) -> impl IntoView {
                 <h2>"Frequency × recency: how the model reads a history"</h2>
                 <p class="hint">"For customers who joined the same time ago: the chance they are still buying, and how many purchases to expect, by how often they bought again (up) and how long after joining they last bought (across). A frequent buyer who went quiet — top left — is the one at risk."</p>
                 <div class="controls">
-                    <label>"Model "
-                        <select id="explore-model" on:change=move |ev| {
-                            if let Ok(k) = event_target_value(&ev).parse() { model.set(k); ask(); }
-                        }>
-                            {move || available().into_iter().map(|k| view! {
-                                <option value=k.code() selected=model.get_untracked() == k>{k.id().label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    <ModelSelect session id="explore-model" model changed=Callback::new(move |_| ask()) />
                     <label>"Customers who joined "
                         <select id="explore-t" on:change=move |ev| { age.set(event_target_value(&ev).parse().ok()); ask(); }>
                             {move || session.explore.with(|v| v.map(|v| {

@@ -11,6 +11,7 @@ pub mod glossary;
 mod holdout;
 mod load;
 mod models;
+mod pick;
 mod progress;
 mod report;
 pub mod settings;

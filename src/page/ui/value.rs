@@ -3,7 +3,7 @@
 //! each downloadable.
 
 use super::charts::{Bars, CurveChart};
-use super::explore::{usable_models, usable_models_untracked as available_untracked};
+use super::pick::{usable_models, usable_models_untracked as available_untracked, ModelSelect};
 use super::format;
 use super::glossary::{Term, Word};
 use super::settings::{Settings, View};
@@ -46,15 +46,7 @@ pub fn ValuePanel(
                 <h2>"Value & segments"</h2>
                 <p class="hint">"The whole customer base under one model: how much it is worth over the horizon, how much of that the best customers hold, and who is likely still buying."</p>
                 <div class="controls">
-                    <label>"Model "
-                        <select id="value-model" on:change=move |ev| {
-                            if let Ok(k) = event_target_value(&ev).parse() { model.set(k); ask(); }
-                        }>
-                            {move || available().into_iter().map(|k| view! {
-                                <option value=k.code() selected=model.get_untracked() == k>{k.id().label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    <ModelSelect session id="value-model" model changed=Callback::new(move |_| ask()) />
                     <Show when=move || session.value.with(|v| v.is_some_and(|v| !v.segment_columns.is_empty()))>
                         <label>"Split by "
                             <select id="value-segment" on:change=move |ev| {
