@@ -282,7 +282,7 @@ pub fn PairedBars(
     groups: Vec<(String, f64, f64)>,
     names: (String, String),
 ) -> impl IntoView {
-    let (f, slot) = bar_frame(groups.len(), groups.iter().map(|g| g.1.max(g.2)).fold(0.0, f64::max), 240.0, 30.0);
+    let (f, slot) = bar_frame(groups.len(), groups.iter().map(|g| g.1.max(g.2)).fold(0.0, f64::max), 256.0, 40.0);
     let bars = groups
         .iter()
         .enumerate()
@@ -306,9 +306,13 @@ pub fn PairedBars(
         ],
     );
     let keys = vec![(names.0.clone(), 1), (names.1.clone(), 2)];
+    let axis = table.columns[0].clone();
     view! {
         <figure class="chart" id=id>
-            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()><title>{title.clone()}</title>{grid}{bars}</svg>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>{grid}{bars}
+                <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{axis}</text>
+            </svg>
             <figcaption class="legend">
                 <span class="key"><i class=swatch(1)></i>{names.0}</span>
                 <span class="key"><i class=swatch(2)></i>{names.1}</span>
@@ -377,7 +381,7 @@ pub fn CurveChart(
     let grid = y_grid(&f);
     let xt = ticks(1.0)
         .into_iter()
-        .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{format!("{:.0}%", 100.0 * t)}</text> })
+        .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor={if t >= 1.0 { "end" } else { "middle" }} class="tick">{format!("{:.0}%", 100.0 * t)}</text> })
         .collect_view();
     let table = ChartTable::new(
         x_label.clone(),
@@ -436,10 +440,13 @@ pub fn AlivePathChart(
             view! { <circle cx=x(*d) cy=f.y(0.0) - 8.0 r=4.5 class=if *later { "purchase later" } else { "purchase" }><title>{hover}</title></circle> }
         })
         .collect_view();
+    // The last date ends at the right edge, inside the picture.
     let xt = (0..=3)
-        .map(|k| first + (last - first) * k / 3)
-        .filter_map(Day::from_number)
-        .map(|d| view! { <text x=x(d) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{d.to_string()}</text> })
+        .filter_map(|k| Day::from_number(first + (last - first) * k / 3).map(|d| (k, d)))
+        .map(|(k, d)| {
+            let anchor = if k == 3 { "end" } else { "middle" };
+            view! { <text x=x(d) y=f.height - f.bottom + 16.0 text-anchor=anchor class="tick">{d.to_string()}</text> }
+        })
         .collect_view();
     let grid = y_grid(&f);
     let table = ChartTable {

@@ -4,8 +4,8 @@
 
 use super::charts::{AlivePathChart, PairedBars};
 use super::format;
-use super::pick::{usable_models, ModelSelect};
 use super::glossary::{Term, Word};
+use super::pick::{usable_models, ModelSelect};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;

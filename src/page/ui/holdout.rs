@@ -49,8 +49,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                 <p class="hint">"Pretend the calibration end is today: fit on transactions up to it, predict each customer's purchases from then to the holdout end, and compare with what they actually did. These dates are this view's own (see the timeline in Data); the forecast elsewhere starts at the cutoff above."</p>
                 <div class="controls">
                     <span><label>"Calibration ends " <DateInput id="calibration-end" value=calibration.into() set=Callback::new(move |d| calibration.set(d)) /></label>" " <Term word=Word::Calibration help=true /></span>
-                    <Term word=Word::Holdout help=true />
-                    <label>"Holdout ends " <DateInput id="holdout-end" value=end.into() set=Callback::new(move |d| end.set(d)) /></label>
+                    <span><label>"Holdout ends " <DateInput id="holdout-end" value=end.into() set=Callback::new(move |d| end.set(d)) /></label>" " <Term word=Word::Holdout help=true /></span>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
                 <StaleNote id="holdout-stale" stale=stale recompute=Callback::new(move |_| evaluate()) />
@@ -73,7 +72,7 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
             view! {
                 <tr data-model=m.model.code()>
                     <td>{m.model.label()}{flag}</td>
-                    <td class="num">{format::fixed(m.predicted_total, 1)}</td>
+                    <td class="num">{format::grouped(m.predicted_total, 1)}</td>
                     <td class="num">{opt(m.bias, 1)}</td>
                     <td class="num">{format::fixed(m.mae, 4)}</td>
                     <td class="num">{format::fixed(m.mae_median, 4)}</td>
@@ -137,7 +136,7 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
     };
     view! {
         <p id="holdout-summary">{format!("{} customers, holdout of {:.1} {unit}s, {} actual repeat purchases.",
-            format::int(r.customers as u64), r.duration, format::fixed(r.actual_total, 0))}</p>
+            format::int(r.customers as u64), r.duration, format::grouped(r.actual_total, 0))}</p>
         <div class="scroll" tabindex="0"><table id="holdout-table">
             <thead><tr><th>"model"</th><th>"predicted total"</th><th><Term word=Word::Bias text="bias %" /></th><th><Term word=Word::Mae text="MAE (mean)" /></th><th><Term word=Word::Mae text="MAE (median)" /></th>
                 <th><Term word=Word::Rmse /></th><th><Term word=Word::Pearson /></th><th><Term word=Word::Spearman /></th><th><Term word=Word::Gini /></th><th><Term word=Word::LogScore /></th></tr></thead>
@@ -145,7 +144,7 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         </table></div>
         <p id="metric-guide" class="guide">{r.guide.clone()}</p>
         <h3>"Cumulative repeat purchases in the holdout"</h3>
-        <LineChart id="tracking-chart" title="Cumulative purchases after the calibration end: actual and each model".to_string() series x_label=format!("{unit}s after the cutoff") y_label="cumulative purchases".to_string() />
+        <LineChart id="tracking-chart" title="Cumulative purchases after the calibration end: actual and each model".to_string() series x_label=format!("{unit}s after the calibration end") y_label="cumulative purchases".to_string() />
         {acquisition}
         <label class="controls">"Model in the charts below " <select id="accuracy-model" on:change=pick>{options}</select></label>
         {groups}

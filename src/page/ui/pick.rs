@@ -21,7 +21,12 @@ fn kinds(m: Option<&crate::protocol::ModelsResult>) -> Vec<ModelKind> {
 
 /// "Model [select]": sets `model` and then runs `changed`.
 #[component]
-pub fn ModelSelect(session: Session, id: &'static str, model: RwSignal<ModelKind>, changed: Callback<()>) -> impl IntoView {
+pub fn ModelSelect(
+    session: Session,
+    id: &'static str,
+    model: RwSignal<ModelKind>,
+    changed: Callback<()>,
+) -> impl IntoView {
     view! {
         <label>"Model "
             <select id=id on:change=move |ev| {

@@ -3,9 +3,9 @@
 //! each downloadable.
 
 use super::charts::{Bars, CurveChart};
-use super::pick::{usable_models, usable_models_untracked as available_untracked, ModelSelect};
 use super::format;
 use super::glossary::{Term, Word};
+use super::pick::{usable_models, usable_models_untracked as available_untracked, ModelSelect};
 use super::settings::{Settings, View};
 use super::TaskNote;
 use crate::page::session::Session;
