@@ -261,3 +261,15 @@ test('Value & segments splits the base by a users-file column, and a segment\'s 
   await expect(page.locator('#page-info')).toContainText('23,570 of 23,570 customers');
   expect(errors).toEqual([]);
 });
+
+test('by keyboard: after a fit or an evaluation, focus moves to the result', async ({ page }) => {
+  const errors = watchErrors(page);
+  await loadDemo(page);
+  await page.locator('#fit-models').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#models-summary')).toBeFocused({ timeout: 60_000 });
+  await page.locator('#evaluate').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#holdout-summary')).toBeFocused({ timeout: 90_000 });
+  expect(errors).toEqual([]);
+});

@@ -36,6 +36,7 @@ pub fn App() -> impl IntoView {
     let pending: PendingFile = StoredValue::new_local(None);
     let sniffed = RwSignal::new(None::<Sniffed>);
     warn_before_leaving_while_working(session);
+    keep_focus_on_results(session);
     let settings = settings::Settings::from_url();
     // Value & segments → Customers: "show these customers" filters the table by a segment.
     let segment_filter = RwSignal::new(None::<(String, String)>);
@@ -81,6 +82,37 @@ pub fn App() -> impl IntoView {
 
 /// Leaving (reload, close, another address) while a file is read or a fit runs loses that
 /// work: the browser asks first. Idle, the page leaves without asking (nothing is stored).
+/// When a result arrives, focus goes to its first line if it was on the button that asked for it
+/// or lost to the page (a button disabled while its work runs loses it) — not when the user has
+/// moved on to something else.
+fn keep_focus_on_results(session: Session) {
+    fn focus_when_lost(trigger: &'static str, id: &'static str) {
+        request_animation_frame(move || {
+            let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+            let lost =
+                doc.active_element().is_none_or(|a| a.tag_name().eq_ignore_ascii_case("body") || a.id() == trigger);
+            if let (true, Some(el)) = (lost, doc.get_element_by_id(id)) {
+                let _ = el.set_attribute("tabindex", "-1");
+                if let Ok(el) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el) {
+                    let _ = el.focus();
+                }
+            }
+        });
+    }
+    let on_result = |has: fn(Session) -> bool, trigger: &'static str, id: &'static str| {
+        Effect::new(move |before: Option<bool>| {
+            let now = has(session);
+            if before == Some(false) && now {
+                focus_when_lost(trigger, id);
+            }
+            now
+        });
+    };
+    on_result(|s| s.models.has_value() && !s.models.is_pending(), "fit-models", "models-summary");
+    on_result(|s| s.holdout.has_value() && !s.holdout.is_pending(), "evaluate", "holdout-summary");
+    on_result(|s| s.cohorts.has_value() && !s.cohorts.is_pending(), "build-cohorts", "cohort-summary");
+}
+
 fn warn_before_leaving_while_working(session: Session) {
     use wasm_bindgen::JsCast;
     let warn = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(
