@@ -56,19 +56,28 @@ const CHART_CSS: &str = ".grid{stroke:#eceff5}.line{fill:none;stroke-width:2}.ma
 .contour{stroke:#d9822b;stroke-width:2.5;stroke-linecap:round}\
 .purchase{fill:#d9822b}.purchase.later{fill:#fff;stroke:#d9822b;stroke-width:1.5}";
 
+/// Title band above a downloaded chart, legend keys per row and per-row height below it.
+const HEAD: f64 = 28.0;
+const KEYS_PER_ROW: usize = 3;
+const KEY_ROW: f64 = 20.0;
+
+/// The height of a downloaded chart: title, the chart, its legend rows, a margin.
+fn standalone_height(height: f64, keys: usize) -> f64 {
+    HEAD + height + KEY_ROW * keys.div_ceil(KEYS_PER_ROW) as f64 + 8.0
+}
+
 /// A stand-alone SVG document: the title, the chart as drawn (`inner`, the `<svg>` element's
 /// markup, `width` × `height` in its own units) and one legend key per (name, colour index).
 pub fn standalone_svg(title: &str, inner: &str, width: f64, height: f64, legend: &[(String, usize)]) -> String {
-    let (head, per_row) = (28.0, 3usize);
-    let rows = legend.len().div_ceil(per_row) as f64;
-    let total = head + height + 20.0 * rows + 8.0;
+    let (head, per_row) = (HEAD, KEYS_PER_ROW);
+    let total = standalone_height(height, legend.len());
     let keys: String = legend
         .iter()
         .enumerate()
         .map(|(i, (name, c))| {
             let (x, y) = (
                 12.0 + (i % per_row) as f64 * width / per_row as f64,
-                head + height + 16.0 + 20.0 * (i / per_row) as f64,
+                head + height + 16.0 + KEY_ROW * (i / per_row) as f64,
             );
             format!(
                 r#"<rect x="{x}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{y}" class="key">{}</text>"#,
@@ -117,10 +126,10 @@ fn chart_svg(id: &str, title: &str, size: (f64, f64), legend: &[(String, usize)]
 }
 
 /// Draw the SVG on a canvas at twice its size and download that as PNG.
-fn download_png(svg: String, name: String, size: (f64, f64), legend_rows: f64) -> Result<(), JsValue> {
+fn download_png(svg: String, name: String, size: (f64, f64), keys: usize) -> Result<(), JsValue> {
     let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let img: web_sys::HtmlImageElement = doc.create_element("img")?.dyn_into()?;
-    let (w, h) = (size.0, 28.0 + size.1 + 20.0 * legend_rows + 8.0);
+    let (w, h) = (size.0, standalone_height(size.1, keys));
     let drawn = img.clone();
     let onload = Closure::once(move || -> Result<(), JsValue> {
         let canvas: web_sys::HtmlCanvasElement = doc.create_element("canvas")?.dyn_into()?;
@@ -155,7 +164,6 @@ pub fn ChartTools(
     legend: Vec<(String, usize)>,
 ) -> impl IntoView {
     let stem = file_stem(&title);
-    let legend_rows = legend.len().div_ceil(3) as f64;
     let (svg_title, svg_legend, svg_stem) = (title.clone(), legend.clone(), stem.clone());
     let svg = move |_| {
         if let Some(text) = chart_svg(id, &svg_title, size, &svg_legend) {
@@ -164,7 +172,7 @@ pub fn ChartTools(
     };
     let png = move |_| {
         if let Some(text) = chart_svg(id, &title, size, &legend) {
-            let _ = download_png(text, format!("{stem}.png"), size, legend_rows);
+            let _ = download_png(text, format!("{stem}.png"), size, legend.len());
         }
     };
     let head = table.columns.iter().map(|c| view! { <th scope="col">{c.clone()}</th> }).collect_view();

@@ -5,7 +5,7 @@
 use super::charts::{AlivePathChart, PairedBars};
 use super::format;
 use super::glossary::{Term, Word};
-use super::pick::{usable_models, ModelSelect};
+use super::pick::{keep_or_first, usable_models, ModelSelect};
 use super::{OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
@@ -61,9 +61,7 @@ pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, 
     // Converged models only; ask for the first page when a fit arrives.
     let available = move || usable_models(session);
     Effect::new(move |_| {
-        let kinds = available();
-        if let Some(first) = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied()) {
-            model.set(first);
+        if keep_or_first(session, model).is_some() {
             page.set(0);
             session.query_table(query());
         }

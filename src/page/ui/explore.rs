@@ -4,7 +4,7 @@
 
 use super::charts::{nice_max, HeatMap};
 use super::format;
-use super::pick::{usable_models, ModelSelect};
+use super::pick::{keep_or_first, usable_models, ModelSelect};
 use super::TaskNote;
 use crate::page::session::Session;
 use crate::protocol::ExploreView;
@@ -18,9 +18,7 @@ pub fn ExplorePanel(session: Session) -> impl IntoView {
     let available = move || usable_models(session);
     // A new fit: the first usable model (the one shown, if still there), at the median age.
     Effect::new(move |_| {
-        let kinds = available();
-        if let Some(k) = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied()) {
-            model.set(k);
+        if let Some(k) = keep_or_first(session, model) {
             age.set(None);
             session.explore_view(k, None);
         }

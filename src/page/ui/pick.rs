@@ -19,6 +19,15 @@ fn kinds(m: Option<&crate::protocol::ModelsResult>) -> Vec<ModelKind> {
     m.map_or(Vec::new(), |r| r.usable_count_models().into_iter().filter_map(ModelKind::from_id).collect())
 }
 
+/// After a fit: the model shown if the fit still has it usable, else the first usable one (set
+/// in `model`), or `None` when none is.
+pub fn keep_or_first(session: Session, model: RwSignal<ModelKind>) -> Option<ModelKind> {
+    let kinds = usable_models(session);
+    let k = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied())?;
+    model.set(k);
+    Some(k)
+}
+
 /// "Model [select]": sets `model` and then runs `changed`.
 #[component]
 pub fn ModelSelect(

@@ -5,7 +5,7 @@
 use super::charts::{Bars, CurveChart};
 use super::format;
 use super::glossary::{Term, Word};
-use super::pick::{usable_models, usable_models_untracked as available_untracked, ModelSelect};
+use super::pick::{keep_or_first, usable_models, usable_models_untracked as available_untracked, ModelSelect};
 use super::settings::{Settings, View};
 use super::TaskNote;
 use crate::page::session::Session;
@@ -34,9 +34,7 @@ pub fn ValuePanel(
     });
     // A new fit: the base under the first usable model (the one shown, if still there).
     Effect::new(move |_| {
-        let kinds: Vec<ModelKind> = available();
-        if let Some(k) = kinds.iter().copied().find(|k| *k == model.get_untracked()).or(kinds.first().copied()) {
-            model.set(k);
+        if keep_or_first(session, model).is_some() {
             ask();
         }
     });
