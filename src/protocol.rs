@@ -358,6 +358,8 @@ pub struct TablePage {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ValueView {
     pub model: ModelKind,
+    /// The total CLV with its interval from the fits' parameter uncertainty (or why there is none).
+    pub total: clv_core::uncertainty::TotalClv,
     pub portfolio: Portfolio,
     /// The horizon in the model's unit.
     pub horizon_units: f64,

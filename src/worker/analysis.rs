@@ -18,6 +18,7 @@ use clv_core::pipeline::{
 };
 use clv_core::portfolio::{Portfolio, Quadrant};
 use clv_core::time::{CohortGrain, Day, TimeUnit};
+use clv_core::uncertainty::TotalClv;
 
 /// The request's settings; its cutoff checked against this data (the types
 /// were checked where the user chose them).
@@ -85,6 +86,8 @@ pub struct ModelSession {
     models: ModelSet,
     clv: ClvParams,
     predictions: Vec<(ModelKind, Vec<PredictionRow>)>,
+    /// The base's total CLV with its interval, per model, on first use (1 + k count-model passes).
+    totals: Vec<(ModelKind, TotalClv)>,
     /// The last sorted, filtered order: (query without page, row indices).
     order: Option<(TableQuery, Vec<u32>)>,
     /// Each customer's value of the last segment column asked for: (column, labels).
@@ -149,6 +152,7 @@ pub fn fit_models(
         models: set,
         clv,
         predictions: Vec::new(),
+        totals: Vec::new(),
         order: None,
         segments: None,
     };
@@ -192,6 +196,16 @@ impl ModelSession {
         Ok(&self.predictions.iter().find(|(k, _)| *k == kind).expect("just inserted").1)
     }
 
+    /// The total CLV under `kind` and how sure it is ([`clv_core::uncertainty`]).
+    fn total(&mut self, kind: ModelKind) -> Result<TotalClv, String> {
+        if let Some((_, t)) = self.totals.iter().find(|(k, _)| *k == kind) {
+            return Ok(t.clone());
+        }
+        let t = self.models.total_value(kind, &self.customers, &self.clv)?;
+        self.totals.push((kind, t.clone()));
+        Ok(t)
+    }
+
     /// The customer base under `kind` ([`Portfolio`]), from its predictions.
     fn portfolio(&mut self, kind: ModelKind) -> Result<Portfolio, String> {
         let rows = self.predictions(kind)?;
@@ -220,6 +234,7 @@ impl ModelSession {
         };
         Ok(ValueView {
             model: kind,
+            total: self.total(kind)?,
             portfolio,
             horizon_units: t,
             unit,

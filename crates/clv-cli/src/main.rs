@@ -21,6 +21,7 @@ use clv_core::pipeline::{
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{CohortGrain, Day, Horizon, HorizonUnit, PredictionHorizon, TimeUnit};
 use clv_core::tracking::{increments, TrackingFrame};
+use clv_core::uncertainty::TotalClv;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -133,6 +134,10 @@ enum Command {
         penalizer: f64,
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
+        /// Print the base's total CLV and its 95% interval from the fits' parameter uncertainty
+        /// (delta method on the log-parameters' covariance) instead of one row per customer.
+        #[arg(long)]
+        total: bool,
     },
     /// Contract retention (sBG, Fader & Hardie 2007) from one cohort's active counts per
     /// period (`period,active`, period 0 = the cohort size): γ, δ with SEs, then the
@@ -518,6 +523,7 @@ fn run(cli: Cli) -> CliResult {
             model_card,
             penalizer,
             format,
+            total,
         } => {
             let opts = fit_options(penalizer)?;
             let clv = ClvParams::new(horizon.resolve()?, discount_rate, data.time_unit(), discounting)
@@ -544,12 +550,16 @@ fn run(cli: Cli) -> CliResult {
                 }
                 s.report.iter().flat_map(|r| &r.warnings).for_each(|w| eprintln!("warning: gg: {w}"));
             }
-            let m = match given.count.first() {
-                Some((_, m)) => m,
-                None => set.model(model).map_err(|e| format!("{name}: {e}"))?,
-            };
-            let spend_model = given.spend.as_ref().or(set.spend_model());
-            let rows = predict(m, spend_model, &customers, &clv);
+            let set = given.into_set(set);
+            let m = set.model(model).map_err(|e| format!("{name}: {e}"))?;
+            if total {
+                let value = set.total_value(model, &customers, &clv).map_err(|e| format!("{name}: {e}"))?;
+                return match format {
+                    Format::Csv => write_stdout(&total_csv(&value)),
+                    Format::Json => print_json(&value),
+                };
+            }
+            let rows = predict(m, set.spend_model(), &customers, &clv);
             let pmfs = match pmf {
                 Some(n) => Some(purchase_pmfs(m, &customers, clv.horizon_units(), checked_max_n(n)?)),
                 None => None,
@@ -955,6 +965,21 @@ fn fit_json(r: &FitReport, unit: TimeUnit) -> serde_json::Value {
             "log_likelihood": l.log_likelihood, "converged": l.convergence.converged, "message": l.convergence.message,
         })),
     })
+}
+
+/// `clv predict --total` as CSV: one row; the interval's cells are empty when there is none, and
+/// `no_interval` says why.
+fn total_csv(v: &TotalClv) -> String {
+    let cell = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
+    let i = v.interval.as_ref();
+    format!(
+        "total_clv,low,high,level,no_interval\n{},{},{},{},{}\n",
+        v.total_clv,
+        cell(i.map(|i| i.low)),
+        cell(i.map(|i| i.high)),
+        cell(i.map(|i| i.level)),
+        v.no_interval.as_deref().map_or(String::new(), |w| format!("\"{}\"", w.replace('"', "\"\""))),
+    )
 }
 
 fn fit_text(r: &FitReport) -> String {

@@ -229,6 +229,23 @@ fn predict_csv_columns_and_values() {
     assert!((clv - e * spend).abs() < 1e-6 * clv, "undiscounted CLV = E[Y] × spend");
     assert_eq!(csv.lines().count(), 2358);
     assert!(csv.lines().nth(3).unwrap().ends_with(",true,,"), "customer 3 has x = 0: backfilled spend");
+
+    // --total: the sum of that clv column, with its 95% interval from parameter uncertainty.
+    let mut args =
+        vec!["predict", "--input", "", "--spend-model", "gg", "--horizon-days", "273", "--discount-rate", "0"];
+    let input = data("cdnow_customers_summary_with_transactions.csv");
+    args[2] = &input;
+    let column: f64 = csv.lines().skip(1).map(|l| l.split(',').nth(7).unwrap().parse::<f64>().unwrap()).sum();
+    let total: serde_json::Value =
+        serde_json::from_str(&ok(&[&args[..], &["--total", "--format", "json"]].concat())).unwrap();
+    let t = total["total_clv"].as_f64().unwrap();
+    assert!((t - column).abs() < 1e-9 * column, "{t} vs {column}");
+    let (low, high) = (total["interval"]["low"].as_f64().unwrap(), total["interval"]["high"].as_f64().unwrap());
+    assert!(low < t && t < high && high / low < 1.5, "{low} {t} {high}");
+    // At given parameters there is nothing to propagate, and the CSV says so.
+    let given = ok(&[&args[..], &["--total", "--params", "r=0.24,alpha=4.4,a=0.79,b=2.4"]].concat());
+    let row = given.lines().nth(1).unwrap();
+    assert!(row.ends_with(",,,,\"parameters that were given, not fitted, come without standard errors\""), "{row}");
 }
 
 #[test]

@@ -271,9 +271,15 @@ struct IfAlive {
     discounted: f64,
 }
 
+/// Σ_k ΔE[Y(t_k) | alive]·discount(t_k): discounted purchases per unit of spend of a customer
+/// alive at T (a function of (x, T) only).
+pub(crate) fn discounted_if_alive(model: &dyn CountModel, c: &Rfm, p: &ClvParams) -> f64 {
+    discounted_purchases(p, |t| model.expected_if_alive(c, t))
+}
+
 fn if_alive(model: &dyn CountModel, c: &Rfm, p: &ClvParams) -> IfAlive {
     let expected = model.expected_if_alive(c, p.horizon_units());
-    let discounted = discounted_purchases(p, |t| model.expected_if_alive(c, t));
+    let discounted = discounted_if_alive(model, c, p);
     IfAlive { expected, pmf: model.pmf_if_alive(c, p.horizon_units(), pmf_cap(expected)), discounted }
 }
 

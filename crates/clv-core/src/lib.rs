@@ -46,6 +46,7 @@ pub mod retention;
 pub mod simulate;
 pub mod time;
 pub mod tracking;
+pub mod uncertainty;
 
 /// The distinct items of `items` by `key`, in first-seen order, and each
 /// item's index into them: work that depends on a row only through its key

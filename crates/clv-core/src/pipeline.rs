@@ -105,6 +105,17 @@ impl AnyModel {
         })
     }
 
+    /// Which model this is.
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            AnyModel::Bgnbd(_) => ModelKind::Bgnbd,
+            AnyModel::Pnbd(_) => ModelKind::Pnbd,
+            AnyModel::Mbgnbd(_) => ModelKind::Mbgnbd,
+            AnyModel::Ggomnbd(_) => ModelKind::Ggomnbd,
+            AnyModel::Bgbb(_) => ModelKind::Bgbb,
+        }
+    }
+
     /// The parameters by name, in the model's order.
     pub fn named_params(&self) -> Vec<(String, f64)> {
         match self {

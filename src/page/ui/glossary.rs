@@ -31,6 +31,7 @@ pub enum Word {
     Gini,
     Decile,
     Lorenz,
+    ParameterRange,
     BgNbd,
     ParetoNbd,
     GammaGamma,
@@ -38,7 +39,7 @@ pub enum Word {
 }
 
 impl Word {
-    pub const ALL: [Word; 28] = [
+    pub const ALL: [Word; 29] = [
         Word::Cutoff,
         Word::Horizon,
         Word::DiscountRate,
@@ -63,6 +64,7 @@ impl Word {
         Word::Gini,
         Word::Decile,
         Word::Lorenz,
+        Word::ParameterRange,
         Word::BgNbd,
         Word::ParetoNbd,
         Word::GammaGamma,
@@ -103,6 +105,7 @@ impl Word {
             Word::Gini => "Gini",
             Word::Decile => "decile",
             Word::Lorenz => "Lorenz curve",
+            Word::ParameterRange => "range from parameter uncertainty",
             Word::BgNbd => "BG/NBD",
             Word::ParetoNbd => "Pareto/NBD",
             Word::GammaGamma => "Gamma–Gamma",
@@ -136,6 +139,7 @@ impl Word {
             Word::Spearman => "Rank correlation (−1 to 1): does the model put customers in the right order? What matters for targeting.",
             Word::Gini => "How concentrated something is, 0 (everyone equal) to 1 (one has all). For a forecast: how much of the actual purchases the customers ranked highest hold.",
             Word::Decile => "A tenth of the customers. Ranked by prediction, decile 1 is the tenth the model expects most from.",
+            Word::ParameterRange => "The models' parameters are estimated from your data, so they are uncertain; with other customers from the same population they would come out a little different. The range shows how far the total could move from that alone (95%: the fits' standard errors carried through to the total). It does not cover a wrong model or a future unlike the past.",
             Word::Lorenz => "Customers ranked from most to least valuable, and the share of total value the top x% hold. The further above the diagonal, the more concentrated.",
             Word::BgNbd => "Beta-geometric/NBD (Fader, Hardie & Lee 2005): while active, each customer buys at their own steady rate; after each purchase they may leave for good with their own probability.",
             Word::ParetoNbd => "Pareto/NBD (Schmittlein, Morrison & Colombo 1987): like BG/NBD, but customers may leave at any moment, not only right after a purchase.",

@@ -97,6 +97,16 @@ fn ValueBody(
         .map(|(i, b)| (if i == 20 { format!("{}+", amount(b.low)) } else { amount(b.low) }, b.customers as f64))
         .collect();
     let model = v.model;
+    let total_range = match (&v.total.interval, &v.total.no_interval) {
+        (Some(i), _) => view! {
+            <span class="sub" id="kpi-total-range">{format!("{:.0}% range {} to {} ", 100.0 * i.level, amount(i.low), amount(i.high))}<Term word=Word::ParameterRange help=true /></span>
+        }
+        .into_any(),
+        (None, why) => view! {
+            <span class="sub" id="kpi-total-range">{format!("No range: {}.", why.as_deref().unwrap_or("not available"))}</span>
+        }
+        .into_any(),
+    };
     let quadrants = p
         .quadrants
         .iter()
@@ -154,7 +164,7 @@ fn ValueBody(
         <div class="stats" id="value-kpis">
             <div class="stat"><span class="label">"Customers"</span><span class="value" id="kpi-customers">{format::int(p.customers as u64)}</span></div>
             <div class="stat"><span class="label">"Expected still active " <Term word=Word::PAlive help=true /></span><span class="value" id="kpi-active">{format!("{} ({})", format::int(p.expected_active.round() as u64), pct(p.expected_active / n))}</span></div>
-            <div class="stat"><span class="label">{format!("Total {what}")}</span><span class="value" id="kpi-total">{amount(p.total_clv)}</span></div>
+            <div class="stat"><span class="label">{format!("Total {what}")}</span><span class="value" id="kpi-total">{amount(p.total_clv)}</span>{total_range}</div>
             <div class="stat"><span class="label">"Share held by the top 10% of customers"</span><span class="value" id="kpi-top-decile">{pct(p.top_decile_share)}</span></div>
             <div class="stat"><span class="label"><Term word=Word::Gini />" (0 = all equal, 1 = one holds all)"</span><span class="value" id="kpi-gini">{format::fixed(p.gini, 3)}</span></div>
         </div>

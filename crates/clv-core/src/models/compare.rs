@@ -158,6 +158,7 @@ mod tests {
             penalizer: 0.0,
             warnings: Vec::new(),
             limiting: None,
+            log_covariance: None,
         }
     }
 

@@ -343,6 +343,11 @@ pub struct FitReport {
     /// At a boundary: the simpler model the fit tends to, fitted.
     #[serde(default)]
     pub limiting: Option<Box<LimitingFit>>,
+    /// The covariance of the log-parameters (inverse Hessian of the total NLL, [`Likelihood::PARAMS`]
+    /// order): what [`crate::uncertainty`] propagates to a total CLV's interval. `None` at a limit or
+    /// when the Hessian is not positive definite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_covariance: Option<Vec<Vec<f64>>>,
 }
 
 impl FitReport {
@@ -495,6 +500,7 @@ pub fn fit<M: Likelihood>(data: &Weighted<M::Row>, opts: &FitOptions) -> Result<
         penalizer: opts.penalizer,
         warnings,
         limiting,
+        log_covariance: cov,
     };
     Ok(Fitted { model, report })
 }
