@@ -95,6 +95,7 @@ test('holdout evaluation: metrics beside the naive baseline, the guide, and the 
     '--holdout-end', '1998-06-30', '--unit', 'week', '--json'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString());
   const pnbd = cli.models.find((m: { model: string }) => m.model === 'pnbd');
   for (const [chart, key] of [['conditional-frequency', 'by_frequency'], ['conditional-recency', 'by_recency']]) {
+    await page.locator(`#${chart}-details > summary`).click(); // tables are built when opened
     const rows = page.locator(`#${chart}-table tbody tr`);
     await expect(rows).toHaveCount(pnbd[key].length);
     for (let i = 0; i < pnbd[key].length; i++) {

@@ -150,6 +150,7 @@ test('a customer\'s drill-down shows the distribution of their purchases, as clv
   await expect(page.locator('#customer-pmf')).toBeVisible();
   await page.locator('#customer-pmf details summary').click();
   const rows = page.locator('#customer-pmf-table tbody tr');
+  await expect(rows.first()).toBeVisible(); // built when opened
   const shown = await rows.count();
   expect(shown).toBeGreaterThanOrEqual(7);
   const cli = execFileSync('target/debug/clv', ['predict', '--input', 'tests/data/cdnow_sample_transactions.csv', '--cutoff', '1997-09-30',
@@ -202,6 +203,7 @@ test('frequency × recency: P(alive) and expected purchases on a grid, as the mo
   // end of the calibration is alive with 1 / (1 + a / (b + x − 1)).
   await page.locator('#explore-alive details summary').click();
   const rows = page.locator('#explore-alive-table tbody tr');
+  await expect(rows.first()).toBeVisible(); // built when opened
   const [a, b] = [0.792886, 2.425754];
   for (const x of [1, 2, 5]) {
     const cells = await rows.nth(x).locator('td').allTextContents();
@@ -211,8 +213,17 @@ test('frequency × recency: P(alive) and expected purchases on a grid, as the mo
     for (let k = 1; k < values.length; k++) expect(values[k]).toBeGreaterThanOrEqual(values[k - 1]);
   }
   // Hover values and iso-value lines.
-  await expect(page.locator('#explore-alive rect title').first()).toContainText('repeat purchases 0, recency (weeks) 0.0: P(alive) 1.000');
-  expect(await page.locator('#explore-alive line.contour').count()).toBeGreaterThan(5);
+  await expect(page.locator('#explore-alive-readout')).toHaveText('Point at a cell for its value.');
+  // The drawing is 640 × 320 with the cells from x = 56 to 630 and y = 10 to 280: the pointer
+  // at the bottom-left cell, then at the top-right one.
+  const svg = page.locator('#explore-alive svg');
+  const box = (await svg.boundingBox())!;
+  await svg.hover({ position: { x: 60 / 640 * box.width, y: 276 / 320 * box.height } });
+  await expect(page.locator('#explore-alive-readout')).toHaveText(/^repeat purchases 0, recency \(weeks\) 0\.0: P\(alive\) 1\.000$/);
+  await svg.hover({ position: { x: 626 / 640 * box.width, y: 14 / 320 * box.height } });
+  await expect(page.locator('#explore-alive-readout')).not.toContainText('repeat purchases 0,');
+  const edges = await page.locator('#explore-alive path.contour').evaluateAll(p => p.map(e => (e.getAttribute('d')!.match(/M/g) || []).length));
+  expect(edges.reduce((s, n) => s + n, 0)).toBeGreaterThan(5);
   // Another age: the grid follows.
   const before = await page.locator('#explore-summary').textContent();
   const ages = await page.locator('#explore-t option').evaluateAll(o => o.map(e => (e as HTMLOptionElement).value));

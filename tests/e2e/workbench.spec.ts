@@ -174,6 +174,7 @@ test('Data: purchases and new customers per week with the cutoff, the split, and
   await expect(page.locator('#split-timeline svg')).toHaveAttribute('aria-label', /looks 365 days ahead, past the end of the data/);
   // Every customer of the file is new in exactly one week (the table behind the chart).
   await page.locator('#weekly-chart details summary').click();
+  await expect(page.locator('#weekly-chart-table tbody tr').first()).toBeVisible(); // built when opened
   const newPerWeek = await page.locator('#weekly-chart-table tbody tr td:nth-child(3)').allTextContents();
   expect(newPerWeek.reduce((s, c) => s + Number(c.replace(/,/g, '')), 0)).toBe(23570);
   // The histogram's bars add up to the customers at the cutoff.
@@ -226,7 +227,7 @@ test('the customer table filters by P(alive) and CLV in the worker', async ({ pa
 test('a glossary is reachable from the terms: a link moves focus to the entry and keeps the URL', async ({ page }) => {
   const errors = watchErrors(page);
   await loadDemo(page);
-  await expect(page.locator('#glossary dt')).toHaveCount(28);
+  await expect(page.locator('#glossary dt')).toHaveCount(29);
   const hash = await page.evaluate(() => location.hash);
   await page.locator('#summary-preview th a.term', { hasText: 'T (weeks)' }).click();
   await expect(page.locator('#glossary-t')).toBeFocused();

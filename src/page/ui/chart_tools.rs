@@ -53,7 +53,7 @@ const CHART_CSS: &str = ".grid{stroke:#eceff5}.line{fill:none;stroke-width:2}.ma
 .tick{font:11px system-ui,sans-serif;fill:#5b6475}.axis{font:12px system-ui,sans-serif;fill:#1d2330}\
 .title{font:600 14px system-ui,sans-serif;fill:#1d2330}.key{font:12px system-ui,sans-serif;fill:#1d2330}\
 .band{fill:#2f5bd3;fill-opacity:.15;stroke:none}.dashed{stroke-dasharray:5 3}\
-.contour{stroke:#d9822b;stroke-width:2.5;stroke-linecap:round}\
+.contour{stroke:#d9822b;stroke-width:2.5;stroke-linecap:round;fill:none}\
 .purchase{fill:#d9822b}.purchase.later{fill:#fff;stroke:#d9822b;stroke-width:1.5}";
 
 /// Title band above a downloaded chart, legend keys per row and per-row height below it.
@@ -150,6 +150,24 @@ fn download_png(svg: String, name: String, size: (f64, f64), keys: usize) -> Res
     Ok(())
 }
 
+/// A chart's data as an HTML table (`{id}-table`): first column as row headers.
+fn table_view(id: &str, table: &ChartTable) -> impl IntoView {
+    let head = table.columns.iter().map(|c| view! { <th scope="col">{c.clone()}</th> }).collect_view();
+    let body = table
+        .rows
+        .iter()
+        .map(|r| {
+            let mut cells = r.iter().cloned();
+            let first = cells.next().unwrap_or_default();
+            let rest = cells.map(|c| view! { <td class="num">{c}</td> }).collect_view();
+            view! { <tr><th scope="row">{first}</th>{rest}</tr> }
+        })
+        .collect_view();
+    view! {
+        <div class="scroll" tabindex="0"><table id=format!("{id}-table")><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>
+    }
+}
+
 /// "Show as a table" and the two downloads, under a chart.
 #[component]
 pub fn ChartTools(
@@ -175,22 +193,21 @@ pub fn ChartTools(
             let _ = download_png(text, format!("{stem}.png"), size, legend.len());
         }
     };
-    let head = table.columns.iter().map(|c| view! { <th scope="col">{c.clone()}</th> }).collect_view();
-    let body = table
-        .rows
-        .into_iter()
-        .map(|r| {
-            let mut cells = r.into_iter();
-            let first = cells.next().unwrap_or_default();
-            let rest = cells.map(|c| view! { <td class="num">{c}</td> }).collect_view();
-            view! { <tr><th scope="row">{first}</th>{rest}</tr> }
-        })
-        .collect_view();
+    // The table is built when first opened: most are never looked at, and building every chart's
+    // table with its chart doubled the nodes a result's render creates in one task.
+    let opened = RwSignal::new(false);
+    let table = StoredValue::new(table);
+    let on_toggle = move |ev: leptos::ev::Event| {
+        let details = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlDetailsElement>(t).ok());
+        if details.is_some_and(|d| d.open()) {
+            opened.set(true);
+        }
+    };
     view! {
         <div class="chart-tools">
-            <details>
+            <details id=format!("{id}-details") on:toggle=on_toggle>
                 <summary>"Show as a table"</summary>
-                <div class="scroll" tabindex="0"><table id=format!("{id}-table")><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>
+                {move || opened.get().then(|| table.with_value(|t| table_view(id, t)))}
             </details>
             <button class="button secondary chart-svg" on:click=svg>"Download SVG"</button>
             <button class="button secondary chart-png" on:click=png>"Download PNG"</button>

@@ -269,9 +269,21 @@ impl Settings {
     pub fn sync_url(self) {
         Effect::new(move |_| {
             let fragment = self.url_state().fragment();
-            if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&fragment));
-            }
+            // In a task of its own, and only when the fragment changes: replaceState is a synchronous
+            // call to the browser process, which took 24 ms while the worker loaded 1M customers —
+            // added to the task that renders the new data, it made that task a long one.
+            set_timeout(
+                move || {
+                    let Some(window) = web_sys::window() else { return };
+                    if window.location().hash().ok().as_deref() == Some(fragment.as_str()) {
+                        return;
+                    }
+                    if let Ok(history) = window.history() {
+                        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&fragment));
+                    }
+                },
+                std::time::Duration::ZERO,
+            );
         });
     }
 
