@@ -653,7 +653,8 @@ impl HeatGrid {
             (self.height - self.bottom - Frame::TOP) / self.rows as f64,
         );
         let (j, i) = ((x - self.left) / cw, (self.height - self.bottom - y) / ch);
-        (j >= 0.0 && i >= 0.0 && (j as usize) < self.cols && (i as usize) < self.rows).then(|| (i as usize, j as usize))
+        (j >= 0.0 && i >= 0.0 && (j as usize) < self.cols && (i as usize) < self.rows)
+            .then_some((i as usize, j as usize))
     }
 }
 
