@@ -157,6 +157,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
     },
+    /// The lesson's numbers (the page's Learn view), as JSON: the simple formula, and how BG/NBD's
+    /// purchase rates (gamma r, α) and dropout probabilities (beta a, b) differ across customers.
+    Learn {
+        /// Average purchase value.
+        #[arg(long, default_value_t = 5.0)]
+        order_value: f64,
+        /// Purchases a week.
+        #[arg(long, default_value_t = 2.0)]
+        per_week: f64,
+        /// Years as a customer.
+        #[arg(long, default_value_t = 2.0)]
+        years: f64,
+        /// BG/NBD's parameters, rates per week, e.g. r=0.24,alpha=4.4,a=0.79,b=2.4.
+        #[arg(long, default_value = "r=0.24,alpha=4.4,a=0.79,b=2.4")]
+        params: GivenParams,
+    },
     /// A new customer's distribution of purchases, P(X(t) = n), under a model at given
     /// parameters (no data needed): `n,probability` for n = 0..max-n, then `more`.
     Pmf {
@@ -573,6 +589,18 @@ fn run(cli: Cli) -> CliResult {
                     }
                 },
             }
+        }
+        Command::Learn { order_value, per_week, years, params } => {
+            let bgnbd: clv_core::models::BgNbd = params.model().map_err(|e| format!("--params: {e}"))?;
+            let [r, alpha, a, b]: [f64; 4] = clv_core::models::Likelihood::params(&bgnbd).try_into().expect("four");
+            let formula =
+                clv_core::teach::SimpleFormula::new(order_value, per_week, years).map_err(|e| e.to_string())?;
+            let summary = |c: clv_core::teach::DensityCurve| serde_json::json!({ "mean": c.mean, "q10": c.q10, "median": c.median, "q90": c.q90 });
+            print_json(&serde_json::json!({
+                "simple": { "value": formula.value(), "purchases": formula.purchases() },
+                "purchase_rates": summary(clv_core::teach::purchase_rates(r, alpha).map_err(|e| e.to_string())?),
+                "dropout": summary(clv_core::teach::dropout_probabilities(a, b).map_err(|e| e.to_string())?),
+            }))
         }
         Command::Pmf { model, params, model_card, unit, horizon, max_n, format } => {
             let cards: Vec<PathBuf> = model_card.into_iter().collect();

@@ -44,6 +44,7 @@ pub mod pipeline;
 pub mod portfolio;
 pub mod retention;
 pub mod simulate;
+pub mod teach;
 pub mod time;
 pub mod tracking;
 pub mod uncertainty;

@@ -183,6 +183,58 @@ pub fn LineChart(
     }
 }
 
+/// A probability density over a continuous x from 0 (the lesson's purchase rates and dropout
+/// probabilities), with its median marked. The y axis is scaled to the density away from the left
+/// edge: where it is infinite at 0 (a gamma shape below 1) the curve leaves the top, clipped.
+#[component]
+pub fn DensityChart(
+    id: &'static str,
+    title: String,
+    x: Vec<f64>,
+    density: Vec<f64>,
+    median: f64,
+    x_label: String,
+    /// Tick labels for x (e.g. "0.25" or "25%").
+    x_tick: fn(f64) -> String,
+    /// The largest x drawn (1 for probabilities).
+    x_max: f64,
+) -> impl IntoView {
+    let body = x.iter().zip(&density).filter(|(x, _)| **x >= x_max / 20.0).map(|(_, d)| *d).fold(0.0, f64::max);
+    let f = Frame { width: 360.0, height: 240.0, left: 56.0, bottom: 40.0, x_max, y_max: nice_max(body * 1.05) };
+    let clip = format!("{id}-clip");
+    let path = x
+        .iter()
+        .zip(&density)
+        .enumerate()
+        .map(|(i, (&x, &d))| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { " L" }, f.x(x), f.y(d)))
+        .collect::<String>();
+    let grid = y_grid(&f);
+    let xt = ticks(x_max)
+        .into_iter()
+        .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor={if t >= x_max { "end" } else { "middle" }} class="tick">{x_tick(t)}</text> })
+        .collect_view();
+    let table = ChartTable::new(
+        x_label.clone(),
+        x.iter().map(|v| x_tick(*v)).collect(),
+        vec![("density".into(), density.clone())],
+    );
+    view! {
+        <figure class="chart curve" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
+                <defs><clipPath id=clip.clone()><rect x=f.left y=Frame::TOP width=f.width - f.left - Frame::RIGHT height=f.height - f.bottom - Frame::TOP /></clipPath></defs>
+                {grid}{xt}
+                <path d=path class="line" stroke=PALETTE[1] clip-path=format!("url(#{clip})") />
+                <line x1=f.x(median) x2=f.x(median) y1=f.y(f.y_max) y2=f.y(0.0) class="marker" stroke-dasharray="4 3" />
+                <text x=f.x(median) + 4.0 y=f.y(f.y_max) + 12.0 class="tick">{format!("median {}", x_tick(median))}</text>
+                <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">{x_label}</text>
+                <text x=12 y=f.height / 2.0 text-anchor="middle" class="axis" transform=format!("rotate(-90 12 {})", f.height / 2.0)>"density"</text>
+            </svg>
+            <ChartTools id title table size=(f.width, f.height) />
+        </figure>
+    }
+}
+
 /// Closed polygon between `lower` and `upper`, the first value at x = `offset` + 1.
 pub fn band_path(f: &Frame, offset: usize, lower: &[f64], upper: &[f64]) -> String {
     let pt = |i: usize, v: f64| format!("{:.1},{:.1}", f.x((offset + i + 1) as f64), f.y(v));

@@ -55,6 +55,16 @@ pub fn grouped(x: f64, digits: usize) -> String {
     }
 }
 
+/// Like [`grouped`], without trailing zeros: a number a person typed, as they typed it (`2`, `0.5`).
+pub fn trimmed(x: f64, digits: usize) -> String {
+    let text = grouped(x, digits);
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 pub fn fixed(x: f64, digits: usize) -> String {
     if x.is_finite() {
         format!("{x:.digits$}")
@@ -85,6 +95,15 @@ pub fn percent(part: f64, whole: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimmed_drops_trailing_zeros_only() {
+        assert_eq!(trimmed(2.0, 2), "2");
+        assert_eq!(trimmed(0.5, 2), "0.5");
+        assert_eq!(trimmed(1250.0, 2), "1,250");
+        assert_eq!(trimmed(0.333, 2), "0.33");
+        assert_eq!(trimmed(f64::NAN, 2), "—");
+    }
 
     #[test]
     fn grouped_numbers_have_thousands_separators() {

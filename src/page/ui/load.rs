@@ -103,6 +103,7 @@ pub fn LoadPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Optio
                 "Try the demo data"
             </button>
             <p class="hint">"Demo: CDNOW, 69,659 purchases by 23,570 customers, 1997–1998 (the data of the BG/NBD paper)."</p>
+            <p class="hint"><a href="#learn" id="learn-link">"New to customer lifetime value? The lesson below needs no file."</a></p>
             <OutageNote session panel=Panel::Load />
         </section>
     }

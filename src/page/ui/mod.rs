@@ -9,6 +9,7 @@ mod explore;
 pub mod format;
 pub mod glossary;
 mod holdout;
+mod learn;
 mod load;
 mod models;
 mod pick;
@@ -41,8 +42,11 @@ pub fn App() -> impl IntoView {
     // Value & segments → Customers: "show these customers" filters the table by a segment.
     let segment_filter = RwSignal::new(None::<(String, String)>);
     settings.sync_url();
-    // A link to a view: go there once the data's summary is shown.
+    // A link to a view: go there once the data's summary is shown (the lesson needs no data).
     let linked_view = settings.view.get_untracked();
+    if linked_view == settings::View::Learn {
+        request_animation_frame(move || settings.go(linked_view));
+    }
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) || !session.summary.has_value() {
             return done.unwrap_or(false);
@@ -72,6 +76,7 @@ pub fn App() -> impl IntoView {
             <customers::CustomerTable session segment_filter />
             <value::ValuePanel session settings segment_filter />
             <cohorts::CohortsPanel session settings />
+            <learn::LearnPanel />
             <glossary::Glossary />
         </main>
         <footer>

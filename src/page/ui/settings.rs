@@ -73,11 +73,20 @@ pub enum View {
     Customers,
     Value,
     Cohorts,
+    Learn,
 }
 
 impl View {
-    pub const ALL: [View; 7] =
-        [View::Data, View::Fit, View::Accuracy, View::Explore, View::Customers, View::Value, View::Cohorts];
+    pub const ALL: [View; 8] = [
+        View::Data,
+        View::Fit,
+        View::Accuracy,
+        View::Explore,
+        View::Customers,
+        View::Value,
+        View::Cohorts,
+        View::Learn,
+    ];
 
     /// Its name in the URL.
     pub fn code(self) -> &'static str {
@@ -89,6 +98,7 @@ impl View {
             View::Customers => "customers",
             View::Value => "value",
             View::Cohorts => "cohorts",
+            View::Learn => "learn",
         }
     }
 
@@ -101,6 +111,7 @@ impl View {
             View::Customers => "Customers",
             View::Value => "Value & segments",
             View::Cohorts => "Cohorts",
+            View::Learn => "Learn",
         }
     }
 
@@ -114,6 +125,7 @@ impl View {
             View::Customers => "customers",
             View::Value => "value",
             View::Cohorts => "cohorts",
+            View::Learn => "learn",
         }
     }
 

@@ -1,0 +1,61 @@
+import { test, expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { execFileSync } from 'child_process';
+import { watchErrors } from './helpers';
+
+// Learn (issue 16, first steps): the lesson works without a file, by keyboard, at 390 px, and
+// every number it shows is `clv learn`'s at the same inputs.
+
+function cli(args: string[]) {
+  return JSON.parse(execFileSync('target/debug/clv', ['learn', ...args], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+}
+
+const g = (x: number, d: number) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+const pct = (x: number) => `${Math.round(100 * x)}%`;
+
+async function expectNumbers(page: Page, params: string, inputs: string[] = []) {
+  const c = cli(['--params', params, ...inputs]);
+  const r = c.purchase_rates;
+  await expect(page.locator('#learn-rates-text')).toHaveText(`Half the customers buy less than ${g(r.median, 3)} times a week while they are customers; on average ${g(r.mean, 3)} (one purchase every ${g(1 / r.mean, 1)} weeks). One in ten buys more than ${g(r.q90, 3)} a week.`);
+  const d = c.dropout;
+  await expect(page.locator('#learn-dropout-text')).toHaveText(`After each purchase the average customer leaves for good with probability ${pct(d.mean)}; half the customers with less than ${pct(d.median)}, one in ten with more than ${pct(d.q90)}.`);
+  return c;
+}
+
+test('the lesson needs no file: the simple formula, then how customers differ, equal to clv learn', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto('/#/learn');
+  await expect(page.locator('#learn h2')).toBeInViewport();
+  // 1. $5 × 2 a week × 52 × 2 years.
+  await expect(page.locator('#learn-simple')).toHaveText('5.00 a purchase × 2 purchases a week × 52 weeks × 2 years = 1,040.00');
+  await page.fill('#learn-per-week', '3');
+  const three = cli(['--per-week', '3']);
+  await expect(page.locator('#learn-simple')).toHaveText(`5.00 a purchase × 3 purchases a week × 52 weeks × 2 years = ${g(three.simple.value, 2)}`);
+  await page.fill('#learn-years', '-1');
+  await expect(page.locator('#learn-simple')).toContainText('Check the numbers: years as a customer must be a number from 0');
+  // 2. CDNOW's parameters, then r moved by keyboard: ten steps of 0.01.
+  await expectNumbers(page, 'r=0.24,alpha=4.4,a=0.79,b=2.4');
+  await expect(page.locator('#learn-rates path.line')).toHaveAttribute('d', /^M[\d.]+,-?[\d.]+( L[\d.]+,-?[\d.]+){100,}$/);
+  await page.focus('#learn-r');
+  for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+  await expect(page.locator('#learn-r-value')).toHaveText('0.34');
+  await expectNumbers(page, 'r=0.34,alpha=4.4,a=0.79,b=2.4');
+  // b up: fewer leave.
+  const before = cli(['--params', 'r=0.34,alpha=4.4,a=0.79,b=2.4']).dropout.mean;
+  await page.locator('#learn-b').fill('6');
+  const after = await expectNumbers(page, 'r=0.34,alpha=4.4,a=0.79,b=6');
+  expect(after.dropout.mean).toBeLessThan(before);
+  await page.locator('#learn').screenshot({ path: testInfo.outputPath('learn-1280.png') });
+  const axe = await new AxeBuilder({ page }).include('#learn').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(axe.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id)).toEqual([]);
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+  await page.locator('#learn').screenshot({ path: testInfo.outputPath('learn-390.png') });
+  expect(errors).toEqual([]);
+});
+
+test('the first page links to the lesson', async ({ page }) => {
+  await page.goto('/');
+  await page.click('#learn-link');
+  await expect(page.locator('#learn h2')).toBeInViewport();
+});
