@@ -59,3 +59,22 @@ test('the first page links to the lesson', async ({ page }) => {
   await page.click('#learn-link');
   await expect(page.locator('#learn h2')).toBeInViewport();
 });
+
+test('a link holds the lesson\'s inputs, and the inputs write the link', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#/learn?order=10&per_week=1&years=3&r=0.5&alpha=2&a=1&b=3');
+  await expect(page.locator('#learn-simple')).toHaveText('10.00 a purchase × 1 purchases a week × 52 weeks × 3 years = 1,560.00');
+  await expect(page.locator('#learn-r-value')).toHaveText('0.50');
+  await expectNumbers(page, 'r=0.5,alpha=2,a=1,b=3', ['--order-value', '10', '--per-week', '1', '--years', '3']);
+  await page.focus('#learn-a');
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => page.evaluate(() => location.hash)).toContain('&a=1.01&');
+  await page.reload();
+  await expect(page.locator('#learn-a-value')).toHaveText('1.01');
+  await expectNumbers(page, 'r=0.5,alpha=2,a=1.01,b=3');
+  // A value outside a slider's range keeps its default.
+  await page.goto('/#/learn?b=500');
+  await page.reload();
+  await expect(page.locator('#learn-b-value')).toHaveText('2.40');
+  expect(errors).toEqual([]);
+});

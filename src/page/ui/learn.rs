@@ -3,17 +3,108 @@
 
 use super::charts::DensityChart;
 use super::format;
+use super::settings::{Settings, View};
 use clv_core::teach::{dropout_probabilities, purchase_rates, SimpleFormula, WEEKS_PER_YEAR};
 use leptos::prelude::*;
 
+/// The lesson's inputs, as a link holds them (`#/learn?order=5&per_week=2&years=2&r=0.24&…`), so a
+/// teacher can send a state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LearnState {
+    pub order: f64,
+    pub per_week: f64,
+    pub years: f64,
+    /// BG/NBD's parameters, per week. They start at CDNOW's (Fader, Hardie & Lee 2005).
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+impl Default for LearnState {
+    fn default() -> Self {
+        LearnState { order: 5.0, per_week: 2.0, years: 2.0, r: 0.24, alpha: 4.4, a: 0.79, b: 2.4 }
+    }
+}
+
+/// Each slider's range: (URL key, min, max, step).
+const SLIDERS: [(&str, f64, f64, f64); 4] =
+    [("r", 0.05, 5.0, 0.01), ("alpha", 0.5, 30.0, 0.1), ("a", 0.05, 10.0, 0.01), ("b", 0.05, 20.0, 0.01)];
+
+impl LearnState {
+    /// The keys a link may set.
+    pub const KEYS: [&'static str; 7] = ["order", "per_week", "years", "r", "alpha", "a", "b"];
+
+    /// Take one `key=value` of a link; `false` when the key is not the lesson's. A value that is not
+    /// a number in its input's range leaves the default.
+    pub fn set(&mut self, key: &str, value: &str) -> bool {
+        let v: Option<f64> = value.parse().ok().filter(|v: &f64| v.is_finite());
+        let slider = |v: Option<f64>, key: &str| {
+            let (_, min, max, _) = SLIDERS.iter().find(|s| s.0 == key).copied().expect("a slider");
+            v.filter(|v| (min..=max).contains(v))
+        };
+        let amount = |v: Option<f64>| v.filter(|v| (0.0..=clv_core::teach::MAX_INPUT).contains(v));
+        let field = match key {
+            "order" => (&mut self.order, amount(v)),
+            "per_week" => (&mut self.per_week, amount(v)),
+            "years" => (&mut self.years, amount(v)),
+            "r" => (&mut self.r, slider(v, key)),
+            "alpha" => (&mut self.alpha, slider(v, key)),
+            "a" => (&mut self.a, slider(v, key)),
+            "b" => (&mut self.b, slider(v, key)),
+            _ => return false,
+        };
+        if let (target, Some(v)) = field {
+            *target = v;
+        }
+        true
+    }
+
+    /// The link's `key=value` parts.
+    pub fn pairs(&self) -> Vec<String> {
+        [
+            ("order", self.order),
+            ("per_week", self.per_week),
+            ("years", self.years),
+            ("r", self.r),
+            ("alpha", self.alpha),
+            ("a", self.a),
+            ("b", self.b),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+    }
+}
+
 #[component]
-pub fn LearnPanel() -> impl IntoView {
+pub fn LearnPanel(settings: Settings) -> impl IntoView {
+    let start = settings.learn.get_untracked();
+    let field = |v: f64| RwSignal::new(v);
+    let (order, per_week, years) = (field(start.order), field(start.per_week), field(start.years));
+    let (r, alpha, a, b) = (field(start.r), field(start.alpha), field(start.a), field(start.b));
+    // Each change goes into the settings (and so the URL); working on the lesson makes it the view.
+    Effect::new(move |first: Option<()>| {
+        let now = LearnState {
+            order: order.get(),
+            per_week: per_week.get(),
+            years: years.get(),
+            r: r.get(),
+            alpha: alpha.get(),
+            a: a.get(),
+            b: b.get(),
+        };
+        if first.is_some() {
+            settings.learn.set(now);
+            settings.view.set(View::Learn);
+        }
+    });
     view! {
         <section id="learn" class="panel">
             <h2>"Learn: what a customer is worth, and why it is not one multiplication"</h2>
             <p class="hint">"A short lesson with numbers you can change. It needs no file; everything is computed in this tab."</p>
-            <SimpleFormulaStep />
-            <HeterogeneityStep />
+            <SimpleFormulaStep order per_week years />
+            <HeterogeneityStep r alpha a b />
         </section>
     }
 }
@@ -30,8 +121,7 @@ fn NumberInput(id: &'static str, label: &'static str, value: RwSignal<f64>, step
 }
 
 #[component]
-fn SimpleFormulaStep() -> impl IntoView {
-    let (order, per_week, years) = (RwSignal::new(5.0), RwSignal::new(2.0), RwSignal::new(2.0));
+fn SimpleFormulaStep(order: RwSignal<f64>, per_week: RwSignal<f64>, years: RwSignal<f64>) -> impl IntoView {
     let result = move || match SimpleFormula::new(order.get(), per_week.get(), years.get()) {
         Ok(f) => format!(
             "{} a purchase × {} purchases a week × {WEEKS_PER_YEAR:.0} weeks × {} years = {}",
@@ -57,7 +147,9 @@ fn SimpleFormulaStep() -> impl IntoView {
 
 /// A labelled range input with its value shown beside it.
 #[component]
-fn Slider(id: &'static str, label: &'static str, value: RwSignal<f64>, min: f64, max: f64, step: f64) -> impl IntoView {
+fn Slider(id: &'static str, label: &'static str, value: RwSignal<f64>) -> impl IntoView {
+    let key = id.trim_start_matches("learn-");
+    let (_, min, max, step) = SLIDERS.iter().find(|s| s.0 == key).copied().expect("a slider of SLIDERS");
     view! {
         <label class="slider">
             <span>{label}" = "<output id=format!("{id}-value")>{move || format::grouped(value.get(), 2)}</output></span>
@@ -68,10 +160,7 @@ fn Slider(id: &'static str, label: &'static str, value: RwSignal<f64>, min: f64,
 }
 
 #[component]
-fn HeterogeneityStep() -> impl IntoView {
-    // CDNOW's BG/NBD (Fader, Hardie & Lee 2005), per week.
-    let (r, alpha) = (RwSignal::new(0.24), RwSignal::new(4.4));
-    let (a, b) = (RwSignal::new(0.79), RwSignal::new(2.4));
+fn HeterogeneityStep(r: RwSignal<f64>, alpha: RwSignal<f64>, a: RwSignal<f64>, b: RwSignal<f64>) -> impl IntoView {
     let pct = |x: f64| format!("{:.0}%", 100.0 * x);
     let rates = move || {
         purchase_rates(r.get(), alpha.get()).ok().map(|c| {
@@ -110,15 +199,34 @@ fn HeterogeneityStep() -> impl IntoView {
         <p>"BG/NBD, the model this tool fits first, says each customer buys at their own steady rate while they are a customer, and after each purchase may leave for good with their own probability. Four numbers describe how those differ across customers. They start at what Fader, Hardie & Lee found for CDNOW's music buyers; move them and watch."</p>
         <div class="learn-pair">
             <div>
-                <Slider id="learn-r" label="r (shape: small = very unequal buyers)" value=r min=0.05 max=5.0 step=0.01 />
-                <Slider id="learn-alpha" label="α (scale: large = slow buyers)" value=alpha min=0.5 max=30.0 step=0.1 />
+                <Slider id="learn-r" label="r (shape: small = very unequal buyers)" value=r />
+                <Slider id="learn-alpha" label="α (scale: large = slow buyers)" value=alpha />
                 {rates}
             </div>
             <div>
-                <Slider id="learn-a" label="a (large = more leave)" value=a min=0.05 max=10.0 step=0.01 />
-                <Slider id="learn-b" label="b (large = more stay)" value=b min=0.05 max=20.0 step=0.01 />
+                <Slider id="learn-a" label="a (large = more leave)" value=a />
+                <Slider id="learn-b" label="b (large = more stay)" value=b />
                 {dropout}
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_sets_what_is_in_range_and_keeps_the_defaults_otherwise() {
+        let mut s = LearnState::default();
+        assert!(s.set("r", "0.5") && s.set("b", "99") && s.set("years", "-1") && s.set("order", "12.5"));
+        assert!(!s.set("cutoff", "1997-09-30"));
+        assert_eq!(s, LearnState { r: 0.5, order: 12.5, ..LearnState::default() });
+        let mut back = LearnState::default();
+        for p in s.pairs() {
+            let (k, v) = p.split_once('=').unwrap();
+            back.set(k, v);
+        }
+        assert_eq!(back, s);
     }
 }

@@ -9,7 +9,7 @@ mod explore;
 pub mod format;
 pub mod glossary;
 mod holdout;
-mod learn;
+pub mod learn;
 mod load;
 mod models;
 mod pick;
@@ -76,7 +76,7 @@ pub fn App() -> impl IntoView {
             <customers::CustomerTable session segment_filter />
             <value::ValuePanel session settings segment_filter />
             <cohorts::CohortsPanel session settings />
-            <learn::LearnPanel />
+            <learn::LearnPanel settings />
             <glossary::Glossary />
         </main>
         <footer>

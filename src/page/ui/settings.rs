@@ -5,6 +5,7 @@
 
 use super::format;
 use super::glossary::{Term, Word};
+use super::learn::LearnState;
 use crate::page::session::Session;
 use crate::protocol::SummaryRequest;
 use clv_core::time::{Day, Horizon, TimeUnit};
@@ -147,6 +148,8 @@ pub struct UrlState {
     /// The Accuracy view's split.
     pub calibration_end: Option<Day>,
     pub holdout_end: Option<Day>,
+    /// The lesson's inputs (only in a link to the Learn view).
+    pub learn: Option<LearnState>,
 }
 
 impl UrlState {
@@ -162,6 +165,9 @@ impl UrlState {
                 "unit" => s.unit = value.parse().ok(),
                 "calibration" => s.calibration_end = value.parse().ok(),
                 "holdout_end" => s.holdout_end = value.parse().ok(),
+                _ if LearnState::KEYS.contains(&key) => {
+                    _ = s.learn.get_or_insert_with(LearnState::default).set(key, value)
+                }
                 "discount" => {
                     s.discount = value.parse().ok().filter(|d: &f64| d.is_finite() && (0.0..=100.0).contains(d))
                 }
@@ -192,6 +198,9 @@ impl UrlState {
         if let Some(h) = self.holdout_end {
             parts.push(format!("holdout_end={h}"));
         }
+        if let Some(l) = self.learn {
+            parts.extend(l.pairs());
+        }
         format!("#/{}?{}", self.view.unwrap_or(View::Data).code(), parts.join("&"))
     }
 }
@@ -215,6 +224,8 @@ pub struct Settings {
     pub holdout_end: RwSignal<Option<Day>>,
     /// The dates that came with the link, to use once data arrive (if the data reach them).
     pub linked: StoredValue<Option<UrlState>>,
+    /// The lesson's inputs.
+    pub learn: RwSignal<LearnState>,
 }
 
 impl Settings {
@@ -228,6 +239,7 @@ impl Settings {
             calibration_end: RwSignal::new(None),
             holdout_end: RwSignal::new(None),
             linked: StoredValue::new(None),
+            learn: RwSignal::new(LearnState::default()),
         }
     }
 
@@ -240,6 +252,7 @@ impl Settings {
         url.unit.into_iter().for_each(|u| s.unit.set(u));
         url.discount.into_iter().for_each(|d| s.discount.set(d));
         url.view.into_iter().for_each(|v| s.view.set(v));
+        url.learn.into_iter().for_each(|l| s.learn.set(l));
         s.linked.set_value(Some(url));
         s
     }
@@ -273,6 +286,7 @@ impl Settings {
             discount: Some(self.discount.get()),
             calibration_end: self.calibration_end.get().or(link.calibration_end),
             holdout_end: self.holdout_end.get().or(link.holdout_end),
+            learn: (self.view.get() == View::Learn).then(|| self.learn.get()),
         }
     }
 
@@ -505,6 +519,7 @@ mod tests {
             discount: Some(12.5),
             calibration_end: "1997-06-30".parse().ok(),
             holdout_end: "1998-06-30".parse().ok(),
+            learn: None,
         };
         let f = s.fragment();
         assert_eq!(f, "#/accuracy?cutoff=1997-09-30&horizon=365&unit=month&discount=12.5&calibration=1997-06-30&holdout_end=1998-06-30");
@@ -515,5 +530,10 @@ mod tests {
         let partial = UrlState::parse("#/customers?unit=day");
         assert_eq!((partial.view, partial.unit, partial.cutoff), (Some(View::Customers), Some(TimeUnit::Day), None));
         assert_eq!(UrlState::parse(""), UrlState::default());
+        // The lesson's inputs travel in a link to it.
+        let lesson = UrlState::parse("#/learn?r=0.5&b=3&order=10");
+        let learn = lesson.learn.expect("the lesson's keys");
+        assert_eq!((learn.r, learn.b, learn.order, learn.alpha), (0.5, 3.0, 10.0, 4.4));
+        assert_eq!(UrlState::parse(&lesson.fragment()), lesson);
     }
 }
