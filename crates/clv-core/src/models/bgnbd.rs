@@ -305,9 +305,21 @@ impl CountModel for BgNbd {
 
 /// E[X(t)] as Σ n P(X(t) = n), for parameters where the closed form is 0/0.
 fn expected_by_pmf(m: &BgNbd, t: f64) -> f64 {
-    let pmf = m.unconditional_pmf(t, 10_000);
-    crate::total(pmf.iter().enumerate().map(|(n, p)| n as f64 * p))
+    // Grown until the mass left beyond it is negligible: a fixed 10,000 terms made every call
+    // ~2 ms, and a one-time buyer's CLV takes one call per discounting step — 0.8 s to value 300
+    // customers when a + b < 1 sends every one-time buyer here.
+    let mut n_max = 64;
+    loop {
+        let pmf = m.unconditional_pmf(t, n_max);
+        if n_max >= PMF_MEAN_TERMS || 1.0 - crate::total(pmf.iter().copied()) < 1e-14 {
+            return crate::total(pmf.iter().enumerate().map(|(n, p)| n as f64 * p));
+        }
+        n_max = (n_max * 4).min(PMF_MEAN_TERMS);
+    }
 }
+
+/// The most terms [`expected_by_pmf`] sums.
+const PMF_MEAN_TERMS: usize = 10_000;
 
 #[cfg(test)]
 mod tests {
@@ -323,6 +335,22 @@ mod tests {
         // E[Y(39) | x = 2, t_x = 30.43, T = 38.86] = 1.226 (Hardie's BG/NBD spreadsheet)
         let e = cdnow().expected_purchases(&Rfm::new(2.0, 30.43, 38.86), 39.0);
         assert!((e - 1.226).abs() < 5e-4, "{e}");
+    }
+
+    /// a + b < 1 (fitted on 300 CDNOW customers): the closed form's ₂F₁ has c = a + b − 1 < 0 for a
+    /// one-time buyer, so the mean comes from the pmf — the same as summing all 10,000 terms.
+    #[test]
+    fn the_mean_by_the_pmf_stops_when_nothing_is_left_and_equals_the_full_sum() {
+        let m = BgNbd::new(0.222489745387824, 3.637053835917906, 0.3042229533702173, 0.6876905162998768).unwrap();
+        for c in [Rfm::new(0.0, 0.0, 60.0), Rfm::new(0.0, 0.0, 5.0)] {
+            let alive = m.alive_posterior(&c);
+            for t in [0.5, 13.0, 52.0, 520.0] {
+                let full =
+                    crate::total(alive.unconditional_pmf(t, 10_000).iter().enumerate().map(|(n, p)| n as f64 * p));
+                let e = m.expected_if_alive(&c, t);
+                assert!((e - full).abs() <= 1e-12 * full, "T {} t {t}: {e} vs {full}", c.t);
+            }
+        }
     }
 
     #[test]
