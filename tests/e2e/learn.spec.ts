@@ -64,7 +64,7 @@ test('a link holds the lesson\'s inputs, and the inputs write the link', async (
   const errors = watchErrors(page);
   await page.goto('/#/learn?order=10&per_week=1&years=3&r=0.5&alpha=2&a=1&b=3');
   await expect(page.locator('#learn-simple')).toHaveText('10.00 a purchase × 1 purchases a week × 52 weeks × 3 years = 1,560.00');
-  await expect(page.locator('#learn-r-value')).toHaveText('0.50');
+  await expect(page.locator('#learn-r-value')).toHaveText('0.5');
   await expectNumbers(page, 'r=0.5,alpha=2,a=1,b=3', ['--order-value', '10', '--per-week', '1', '--years', '3']);
   await page.focus('#learn-a');
   await page.keyboard.press('ArrowRight');
@@ -75,6 +75,25 @@ test('a link holds the lesson\'s inputs, and the inputs write the link', async (
   // A value outside a slider's range keeps its default.
   await page.goto('/#/learn?b=500');
   await page.reload();
-  await expect(page.locator('#learn-b-value')).toHaveText('2.40');
+  await expect(page.locator('#learn-b-value')).toHaveText('2.4');
+  expect(errors).toEqual([]);
+});
+
+test('who is still a customer: the P(alive) map at the sliders\' parameters, and the quiet frequent buyer at risk', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#/learn');
+  const sentence = (age: number, x: number, p: { recent: number; quiet: number }) =>
+    `Two customers who joined ${age} weeks ago and bought again ${x} times: the one whose last purchase was a week ago is still a customer with probability ${(100 * p.recent).toFixed(1)}%; the one who has not bought since week ${Number((age / 4).toFixed(1))}, ${(100 * p.quiet).toFixed(1)}%.`;
+  await expect(page.locator('#learn-alive-text')).toHaveText(sentence(52, 10, cli([]).recent_and_quiet));
+  await expect(page.locator('#learn-alive path.cells').first()).toBeAttached();
+  // Twelve weeks younger, by keyboard; then a slower-dropping population (b up).
+  await page.focus('#learn-age');
+  for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowLeft');
+  await expect(page.locator('#learn-age-value')).toHaveText('40');
+  await expect(page.locator('#learn-alive-text')).toHaveText(sentence(40, 10, cli(['--age', '40']).recent_and_quiet));
+  await page.locator('#learn-b').fill('10');
+  const slow = cli(['--age', '40', '--params', 'r=0.24,alpha=4.4,a=0.79,b=10']).recent_and_quiet;
+  await expect(page.locator('#learn-alive-text')).toHaveText(sentence(40, 10, slow));
+  expect(slow.quiet).toBeGreaterThan(cli(['--age', '40']).recent_and_quiet.quiet);
   expect(errors).toEqual([]);
 });

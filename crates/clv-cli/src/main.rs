@@ -172,6 +172,12 @@ enum Command {
         /// BG/NBD's parameters, rates per week, e.g. r=0.24,alpha=4.4,a=0.79,b=2.4.
         #[arg(long, default_value = "r=0.24,alpha=4.4,a=0.79,b=2.4")]
         params: GivenParams,
+        /// The two customers' age in weeks (P(alive) of a recent and a quiet buyer).
+        #[arg(long, default_value_t = 52.0)]
+        age: f64,
+        /// Their repeat purchases.
+        #[arg(long, default_value_t = 10.0)]
+        repeat: f64,
     },
     /// A new customer's distribution of purchases, P(X(t) = n), under a model at given
     /// parameters (no data needed): `n,probability` for n = 0..max-n, then `more`.
@@ -590,16 +596,18 @@ fn run(cli: Cli) -> CliResult {
                 },
             }
         }
-        Command::Learn { order_value, per_week, years, params } => {
+        Command::Learn { order_value, per_week, years, params, age, repeat } => {
             let bgnbd: clv_core::models::BgNbd = params.model().map_err(|e| format!("--params: {e}"))?;
             let [r, alpha, a, b]: [f64; 4] = clv_core::models::Likelihood::params(&bgnbd).try_into().expect("four");
             let formula =
                 clv_core::teach::SimpleFormula::new(order_value, per_week, years).map_err(|e| e.to_string())?;
             let summary = |c: clv_core::teach::DensityCurve| serde_json::json!({ "mean": c.mean, "q10": c.q10, "median": c.median, "q90": c.q90 });
+            let (recent, quiet) = clv_core::teach::recent_and_quiet(&bgnbd, age, repeat).map_err(|e| e.to_string())?;
             print_json(&serde_json::json!({
                 "simple": { "value": formula.value(), "purchases": formula.purchases() },
                 "purchase_rates": summary(clv_core::teach::purchase_rates(r, alpha).map_err(|e| e.to_string())?),
                 "dropout": summary(clv_core::teach::dropout_probabilities(a, b).map_err(|e| e.to_string())?),
+                "recent_and_quiet": { "recent": recent, "quiet": quiet },
             }))
         }
         Command::Pmf { model, params, model_card, unit, horizon, max_n, format } => {

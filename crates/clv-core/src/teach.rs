@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta, Continuous, ContinuousCDF, Gamma};
 use statrs::statistics::Distribution;
 
+use crate::models::{BgNbd, CountModel, Rfm};
+
 /// Weeks in the simple formula's year: the round number a lesson writes on the board.
 pub const WEEKS_PER_YEAR: f64 = 52.0;
 
@@ -128,6 +130,16 @@ pub fn dropout_probabilities(a: f64, b: f64) -> Result<DensityCurve, TeachError>
     Ok(curve(&d, (edge, 1.0 - edge)))
 }
 
+/// Two customers of the same age with the same number of repeat purchases, one whose last purchase
+/// was a week before the cutoff and one who went quiet after the first quarter of their time: the
+/// lesson's "a frequent buyer who went quiet is at risk", as (recent, quiet) P(alive) under `model`.
+pub fn recent_and_quiet(model: &BgNbd, age: f64, repeat_purchases: f64) -> Result<(f64, f64), TeachError> {
+    let age = checked("age", age, true)?;
+    let x = checked("repeat purchases", repeat_purchases, false)?;
+    let at = |t_x: f64| model.p_alive(&Rfm::new(x, if x > 0.0 { t_x } else { 0.0 }, age));
+    Ok((at((age - 1.0).max(0.0)), at(age / 4.0)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +177,20 @@ mod tests {
         let gamma2 = purchase_rates(2.0, 1.0).unwrap();
         assert!((area(&gamma2) - 0.99).abs() < 0.01, "{}", area(&gamma2));
         assert_eq!(gamma2.x.len(), CURVE_POINTS);
+    }
+
+    /// FHL (2005) eq. 13 by hand at CDNOW's parameters: P(alive) = 1 / (1 + a/(b + x − 1) ·
+    /// ((α + T)/(α + t_x))^(r + x)).
+    #[test]
+    fn the_quiet_frequent_buyer_is_the_one_at_risk() {
+        let (r, alpha, a, b) = (0.242593, 4.413532, 0.792886, 2.425754);
+        let m = BgNbd::new(r, alpha, a, b).unwrap();
+        let (recent, quiet) = recent_and_quiet(&m, 52.0, 10.0).unwrap();
+        let by_hand = |t_x: f64| 1.0 / (1.0 + a / (b + 9.0) * ((alpha + 52.0) / (alpha + t_x)).powf(r + 10.0));
+        assert!((recent - by_hand(51.0)).abs() < 1e-12 && (quiet - by_hand(13.0)).abs() < 1e-12);
+        assert!(recent > 0.9 && quiet < 0.01, "{recent} {quiet}");
+        // No repeat purchase: BG/NBD says alive, whatever the silence.
+        assert_eq!(recent_and_quiet(&m, 52.0, 0.0).unwrap(), (1.0, 1.0));
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Learn: a lesson in steps for someone who has never heard of BG/NBD, no file needed. Each step
 //! is a sentence or two beside a live picture computed by the core (`clv_core::teach`).
 
-use super::charts::DensityChart;
+use super::charts::{DensityChart, HeatMap};
 use super::format;
 use super::settings::{Settings, View};
-use clv_core::teach::{dropout_probabilities, purchase_rates, SimpleFormula, WEEKS_PER_YEAR};
+use clv_core::explore::frequency_recency;
+use clv_core::models::BgNbd;
+use clv_core::teach::{dropout_probabilities, purchase_rates, recent_and_quiet, SimpleFormula, WEEKS_PER_YEAR};
 use leptos::prelude::*;
 
 /// The lesson's inputs, as a link holds them (`#/learn?order=5&per_week=2&years=2&r=0.24&…`), so a
@@ -19,21 +21,40 @@ pub struct LearnState {
     pub alpha: f64,
     pub a: f64,
     pub b: f64,
+    /// Step 3: the customers' age (weeks) and the two customers' repeat purchases.
+    pub age: f64,
+    pub repeat: f64,
 }
 
 impl Default for LearnState {
     fn default() -> Self {
-        LearnState { order: 5.0, per_week: 2.0, years: 2.0, r: 0.24, alpha: 4.4, a: 0.79, b: 2.4 }
+        LearnState {
+            order: 5.0,
+            per_week: 2.0,
+            years: 2.0,
+            r: 0.24,
+            alpha: 4.4,
+            a: 0.79,
+            b: 2.4,
+            age: 52.0,
+            repeat: 10.0,
+        }
     }
 }
 
 /// Each slider's range: (URL key, min, max, step).
-const SLIDERS: [(&str, f64, f64, f64); 4] =
-    [("r", 0.05, 5.0, 0.01), ("alpha", 0.5, 30.0, 0.1), ("a", 0.05, 10.0, 0.01), ("b", 0.05, 20.0, 0.01)];
+const SLIDERS: [(&str, f64, f64, f64); 6] = [
+    ("r", 0.05, 5.0, 0.01),
+    ("alpha", 0.5, 30.0, 0.1),
+    ("a", 0.05, 10.0, 0.01),
+    ("b", 0.05, 20.0, 0.01),
+    ("age", 4.0, 104.0, 1.0),
+    ("repeat", 0.0, 20.0, 1.0),
+];
 
 impl LearnState {
     /// The keys a link may set.
-    pub const KEYS: [&'static str; 7] = ["order", "per_week", "years", "r", "alpha", "a", "b"];
+    pub const KEYS: [&'static str; 9] = ["order", "per_week", "years", "r", "alpha", "a", "b", "age", "repeat"];
 
     /// Take one `key=value` of a link; `false` when the key is not the lesson's. A value that is not
     /// a number in its input's range leaves the default.
@@ -52,6 +73,8 @@ impl LearnState {
             "alpha" => (&mut self.alpha, slider(v, key)),
             "a" => (&mut self.a, slider(v, key)),
             "b" => (&mut self.b, slider(v, key)),
+            "age" => (&mut self.age, slider(v, key)),
+            "repeat" => (&mut self.repeat, slider(v, key)),
             _ => return false,
         };
         if let (target, Some(v)) = field {
@@ -70,6 +93,8 @@ impl LearnState {
             ("alpha", self.alpha),
             ("a", self.a),
             ("b", self.b),
+            ("age", self.age),
+            ("repeat", self.repeat),
         ]
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -83,6 +108,7 @@ pub fn LearnPanel(settings: Settings) -> impl IntoView {
     let field = |v: f64| RwSignal::new(v);
     let (order, per_week, years) = (field(start.order), field(start.per_week), field(start.years));
     let (r, alpha, a, b) = (field(start.r), field(start.alpha), field(start.a), field(start.b));
+    let (age, repeat) = (field(start.age), field(start.repeat));
     // Each change goes into the settings (and so the URL); working on the lesson makes it the view.
     Effect::new(move |first: Option<()>| {
         let now = LearnState {
@@ -93,6 +119,8 @@ pub fn LearnPanel(settings: Settings) -> impl IntoView {
             alpha: alpha.get(),
             a: a.get(),
             b: b.get(),
+            age: age.get(),
+            repeat: repeat.get(),
         };
         if first.is_some() {
             settings.learn.set(now);
@@ -105,6 +133,7 @@ pub fn LearnPanel(settings: Settings) -> impl IntoView {
             <p class="hint">"A short lesson with numbers you can change. It needs no file; everything is computed in this tab."</p>
             <SimpleFormulaStep order per_week years />
             <HeterogeneityStep r alpha a b />
+            <AliveStep r alpha a b age repeat />
         </section>
     }
 }
@@ -152,7 +181,7 @@ fn Slider(id: &'static str, label: &'static str, value: RwSignal<f64>) -> impl I
     let (_, min, max, step) = SLIDERS.iter().find(|s| s.0 == key).copied().expect("a slider of SLIDERS");
     view! {
         <label class="slider">
-            <span>{label}" = "<output id=format!("{id}-value")>{move || format::grouped(value.get(), 2)}</output></span>
+            <span>{label}" = "<output id=format!("{id}-value")>{move || format::trimmed(value.get(), 2)}</output></span>
             <input id=id type="range" min=min max=max step=step prop:value=move || value.get().to_string()
                 on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { value.set(v) } } />
         </label>
@@ -209,6 +238,51 @@ fn HeterogeneityStep(r: RwSignal<f64>, alpha: RwSignal<f64>, a: RwSignal<f64>, b
                 {dropout}
             </div>
         </div>
+    }
+}
+
+#[component]
+fn AliveStep(
+    r: RwSignal<f64>,
+    alpha: RwSignal<f64>,
+    a: RwSignal<f64>,
+    b: RwSignal<f64>,
+    age: RwSignal<f64>,
+    repeat: RwSignal<f64>,
+) -> impl IntoView {
+    let model = move || BgNbd::new(r.get(), alpha.get(), a.get(), b.get()).ok();
+    let pair = move || {
+        let (m, age, x) = (model()?, age.get(), repeat.get());
+        let (recent, quiet) = recent_and_quiet(&m, age, x).ok()?;
+        Some(format!(
+            "Two customers who joined {} weeks ago and bought again {} times: the one whose last purchase was a week ago is still a customer with probability {:.1}%; the one who has not bought since week {}, {:.1}%.",
+            format::trimmed(age, 0),
+            format::trimmed(x, 0),
+            100.0 * recent,
+            format::trimmed(age / 4.0, 1),
+            100.0 * quiet
+        ))
+    };
+    let map = move || {
+        let (m, t) = (model()?, age.get());
+        let g = frequency_recency(&m, t, WEEKS_PER_YEAR, 20, 20);
+        let rows: Vec<String> = g.frequencies.iter().map(u32::to_string).collect();
+        let cols: Vec<String> = g.recencies.iter().map(|r| format::fixed(*r, 1)).collect();
+        Some(view! {
+            <HeatMap id="learn-alive" title=format!("P(still a customer) by repeat purchases and the week of the last one, customers {} weeks old", format::trimmed(t, 0))
+                values=g.p_alive row_labels=rows col_labels=cols x_label="week of the last purchase".to_string()
+                y_label="repeat purchases".to_string() value_label="P(alive)".to_string() max=1.0 levels=vec![0.25, 0.5, 0.75] />
+        })
+    };
+    view! {
+        <h3>"3. Who is still a customer?"</h3>
+        <p>"Nobody announces that they have left. The model reads it from the history: the more often someone bought, the more their silence since the last purchase says. Dark cells are customers likely still buying; read a row from right (bought recently) to left (quiet for long)."</p>
+        <div class="controls">
+            <Slider id="learn-age" label="weeks since the first purchase" value=age />
+            <Slider id="learn-repeat" label="repeat purchases of the two customers below" value=repeat />
+        </div>
+        <p id="learn-alive-text">{pair}</p>
+        {map}
     }
 }
 
