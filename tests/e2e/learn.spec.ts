@@ -86,6 +86,13 @@ test('who is still a customer: the P(alive) map at the sliders\' parameters, and
     `Two customers who joined ${age} weeks ago and bought again ${x} times: the one whose last purchase was a week ago is still a customer with probability ${(100 * p.recent).toFixed(1)}%; the one who has not bought since week ${Number((age / 4).toFixed(1))}, ${(100 * p.quiet).toFixed(1)}%.`;
   await expect(page.locator('#learn-alive-text')).toHaveText(sentence(52, 10, cli([]).recent_and_quiet));
   await expect(page.locator('#learn-alive path.cells').first()).toBeAttached();
+  // The expected purchases over the next year: a customer who just bought again 20 times (top right)
+  // is expected to buy more than one quiet since the start (top left) — the table behind the map.
+  await page.locator('#learn-expected-details > summary').click();
+  const top = page.locator('#learn-expected-table tbody tr').last().locator('td');
+  await expect(top.first()).toBeVisible();
+  const cells = (await top.allTextContents()).map(Number);
+  expect(cells[cells.length - 1]).toBeGreaterThan(10 * cells[1]);
   // Twelve weeks younger, by keyboard; then a slower-dropping population (b up).
   await page.focus('#learn-age');
   for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowLeft');

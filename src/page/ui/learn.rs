@@ -1,7 +1,7 @@
 //! Learn: a lesson in steps for someone who has never heard of BG/NBD, no file needed. Each step
 //! is a sentence or two beside a live picture computed by the core (`clv_core::teach`).
 
-use super::charts::{DensityChart, HeatMap};
+use super::charts::{nice_max, DensityChart, HeatMap};
 use super::format;
 use super::settings::{Settings, View};
 use clv_core::explore::frequency_recency;
@@ -263,15 +263,22 @@ fn AliveStep(
             100.0 * quiet
         ))
     };
-    let map = move || {
+    let maps = move || {
         let (m, t) = (model()?, age.get());
         let g = frequency_recency(&m, t, WEEKS_PER_YEAR, 20, 20);
         let rows: Vec<String> = g.frequencies.iter().map(u32::to_string).collect();
         let cols: Vec<String> = g.recencies.iter().map(|r| format::fixed(*r, 1)).collect();
+        let max_expected = nice_max(g.expected.iter().flatten().copied().fold(0.0, f64::max));
+        let levels: Vec<f64> = [0.25, 0.5, 0.75].iter().map(|s| s * max_expected).collect();
+        let age = format::trimmed(t, 0);
         Some(view! {
-            <HeatMap id="learn-alive" title=format!("P(still a customer) by repeat purchases and the week of the last one, customers {} weeks old", format::trimmed(t, 0))
-                values=g.p_alive row_labels=rows col_labels=cols x_label="week of the last purchase".to_string()
+            <HeatMap id="learn-alive" title=format!("P(still a customer) by repeat purchases and the week of the last one, customers {age} weeks old")
+                values=g.p_alive row_labels=rows.clone() col_labels=cols.clone() x_label="week of the last purchase".to_string()
                 y_label="repeat purchases".to_string() value_label="P(alive)".to_string() max=1.0 levels=vec![0.25, 0.5, 0.75] />
+            <p>"What that means for the next year: the purchases to expect from each of them. A frequent buyer who is still active is worth the most; the same buyer gone quiet, little."</p>
+            <HeatMap id="learn-expected" title=format!("Expected purchases in the next 52 weeks by repeat purchases and the week of the last one, customers {age} weeks old")
+                values=g.expected row_labels=rows col_labels=cols x_label="week of the last purchase".to_string()
+                y_label="repeat purchases".to_string() value_label="expected purchases".to_string() max=max_expected levels />
         })
     };
     view! {
@@ -282,7 +289,7 @@ fn AliveStep(
             <Slider id="learn-repeat" label="repeat purchases of the two customers below" value=repeat />
         </div>
         <p id="learn-alive-text">{pair}</p>
-        {map}
+        {maps}
     }
 }
 
