@@ -1,6 +1,10 @@
 import { Page, expect } from '@playwright/test';
 import * as fs from 'fs';
 
+/** The page's own static files (URL paths): any other request after the upload is a leak. */
+export const STATIC = [/\/$/, /\/index\.html$/, /\.css$/, /\/boot\.js$/, /\/clv-app-[0-9a-f]+\.js$/, /\/clv-app-[0-9a-f]+_bg\.wasm$/,
+  /\/worker_loader\.js$/, /\/worker\.js$/, /\/worker_bg\.wasm$/, /\/demo\/cdnow\.csv$/];
+
 /** Collect console errors and page errors; tests assert the list stays empty. */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];

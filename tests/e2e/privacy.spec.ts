@@ -1,9 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { watchErrors } from './helpers';
-
-// The page's own static files: anything else after the upload is a leak.
-const STATIC = [/\/$/, /\/index\.html$/, /\.css$/, /\/boot\.js$/, /\/clv-app-[0-9a-f]+\.js$/, /\/clv-app-[0-9a-f]+_bg\.wasm$/,
-  /\/worker_loader\.js$/, /\/worker\.js$/, /\/worker_bg\.wasm$/, /\/demo\/cdnow\.csv$/];
+import { STATIC, watchErrors } from './helpers';
 
 test('a full session makes no request to another origin, and none but static files after the upload', async ({ page, baseURL }) => {
   const requests: { url: string; phase: string }[] = [];

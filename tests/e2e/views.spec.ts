@@ -2,16 +2,12 @@ import { test, expect, Page, TestInfo } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import { watchErrors } from './helpers';
+import { STATIC, watchErrors } from './helpers';
 
 // A session through every view, as a user walks it: on the demo and on a simulated file of
 // 1,000,000 customers (2.4M rows). In each view: the main thread is never blocked (long tasks,
 // observed from the first paint), nothing is requested but the page's own static files, no
 // serious or critical axe violation, nothing scrolls sideways at 390 px, and a screenshot.
-
-// The page's own static files: anything else after the upload is a leak.
-const STATIC = [/\/$/, /\/index\.html$/, /\.css$/, /\/boot\.js$/, /\/clv-app-[0-9a-f]+\.js$/, /\/clv-app-[0-9a-f]+_bg\.wasm$/,
-  /\/worker_loader\.js$/, /\/worker\.js$/, /\/worker_bg\.wasm$/, /\/demo\/cdnow\.csv$/];
 
 /** Longest task and total blocking time (Σ beyond 50 ms) since the last call, in ms. */
 async function blocking(page: Page): Promise<{ longest: number; blocking: number; tasks: number[] }> {

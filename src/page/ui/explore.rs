@@ -8,6 +8,7 @@ use super::pick::{keep_or_first, usable_models, ModelSelect};
 use super::TaskNote;
 use crate::page::session::Session;
 use crate::protocol::ExploreView;
+use clv_core::explore::FrequencyRecency;
 use clv_core::pipeline::ModelKind;
 use leptos::prelude::*;
 
@@ -50,15 +51,33 @@ pub fn ExplorePanel(session: Session) -> impl IntoView {
     }
 }
 
+/// What the two heat maps of a frequency × recency grid are labelled and scaled by (the explorer's
+/// and the lesson's): row and column labels, the expected purchases' colour scale and its
+/// contour levels (a quarter, half and three quarters of it).
+pub struct GridAxes {
+    pub rows: Vec<String>,
+    pub cols: Vec<String>,
+    pub max_expected: f64,
+    pub levels: Vec<f64>,
+}
+
+impl GridAxes {
+    pub fn of(g: &FrequencyRecency) -> GridAxes {
+        let max_expected = nice_max(g.expected.iter().flatten().copied().fold(0.0, f64::max));
+        GridAxes {
+            rows: g.frequencies.iter().map(u32::to_string).collect(),
+            cols: g.recencies.iter().map(|r| format::fixed(*r, 1)).collect(),
+            max_expected,
+            levels: [0.25, 0.5, 0.75].iter().map(|s| s * max_expected).collect(),
+        }
+    }
+}
+
 #[component]
 fn ExploreBody(v: ExploreView) -> impl IntoView {
     let g = &v.grid;
     let unit = v.unit.name();
-    let rows: Vec<String> = g.frequencies.iter().map(u32::to_string).collect();
-    let cols: Vec<String> = g.recencies.iter().map(|r| format::fixed(*r, 1)).collect();
-    let top = g.expected.iter().flatten().copied().fold(0.0, f64::max);
-    let max_expected = nice_max(top);
-    let levels: Vec<f64> = [0.25, 0.5, 0.75].iter().map(|s| s * max_expected).collect();
+    let GridAxes { rows, cols, max_expected, levels } = GridAxes::of(g);
     let (age, horizon) = (format::fixed(g.t, 1), format::fixed(g.horizon, 1));
     view! {
         <p id="explore-summary">{format!("{} for customers who made their first purchase {age} {unit}s ago; recency in {unit}s since then. Hover a cell for its value, or show the table.", v.model.id().label())}</p>

@@ -1,7 +1,8 @@
 //! Learn: a lesson in steps for someone who has never heard of BG/NBD, no file needed. Each step
 //! is a sentence or two beside a live picture computed by the core (`clv_core::teach`).
 
-use super::charts::{nice_max, DensityChart, HeatMap};
+use super::charts::{DensityChart, HeatMap};
+use super::explore::GridAxes;
 use super::format;
 use super::settings::{Settings, View};
 use clv_core::explore::frequency_recency;
@@ -266,10 +267,7 @@ fn AliveStep(
     let maps = move || {
         let (m, t) = (model()?, age.get());
         let g = frequency_recency(&m, t, WEEKS_PER_YEAR, 20, 20);
-        let rows: Vec<String> = g.frequencies.iter().map(u32::to_string).collect();
-        let cols: Vec<String> = g.recencies.iter().map(|r| format::fixed(*r, 1)).collect();
-        let max_expected = nice_max(g.expected.iter().flatten().copied().fold(0.0, f64::max));
-        let levels: Vec<f64> = [0.25, 0.5, 0.75].iter().map(|s| s * max_expected).collect();
+        let GridAxes { rows, cols, max_expected, levels } = GridAxes::of(&g);
         let age = format::trimmed(t, 0);
         Some(view! {
             <HeatMap id="learn-alive" title=format!("P(still a customer) by repeat purchases and the week of the last one, customers {age} weeks old")

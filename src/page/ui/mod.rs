@@ -5,7 +5,7 @@ pub mod chart_tools;
 pub mod charts;
 mod cohorts;
 mod customers;
-mod explore;
+pub mod explore;
 pub mod format;
 pub mod glossary;
 mod holdout;
