@@ -28,7 +28,12 @@ async function session(page: Page, testInfo: TestInfo, load: (page: Page) => Pro
     }).observe({ type: 'longtask', buffered: true });
   });
   await page.goto('/');
-  await blocking(page); // the page's own start-up (wasm compile) is not a view
+  // The page's own start-up (wasm instantiation, first render) is not a view: it ends after
+  // `goto` resolves, so wait for the app and two frames before counting.
+  await expect(page.locator('#demo')).toBeVisible();
+  await page.evaluate(() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await page.waitForTimeout(200);
+  await blocking(page);
   await load(page);
   const report: string[] = [];
   const problems: string[] = [];

@@ -7,7 +7,7 @@ use super::charts::{BandChart, LineChart};
 use super::format;
 use super::glossary::{Term, Word};
 use super::settings::{DateInput, HorizonSelect, Settings};
-use super::{OutageNote, TaskNote};
+use super::{Later, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
@@ -75,7 +75,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
     };
     let fitted = move || session.models.with(|m| m.as_ref().map(|m| m.usable_count_models()).unwrap_or_default());
     view! {
-        <Show when=move || session.load.has_value()>
+        <Show when=move || session.load.has_value()><Later>
             <section id="cohorts" class="panel">
                 <h2>"Cohorts"</h2>
                 <p class="hint">"Customers grouped by when they joined (first purchase). How many keep buying, what each is worth so far, and what a cohort will be worth a set number of days after joining."</p>
@@ -113,7 +113,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
                 <OutageNote session panel=Panel::Cohorts />
                 {move || session.cohorts.get().map(|v| view! { <CohortsView v session /> })}
             </section>
-        </Show>
+        </Later></Show>
     }
 }
 

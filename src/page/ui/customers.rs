@@ -6,7 +6,7 @@ use super::charts::{AlivePathChart, PairedBars};
 use super::format;
 use super::glossary::{Term, Word};
 use super::pick::{keep_or_first, usable_models, ModelSelect};
-use super::{OutageNote, TaskNote};
+use super::{Later, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{CustomerDetail, ExportFormat, SortKey, TableQuery};
@@ -109,7 +109,7 @@ pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, 
         .collect_view()
     };
     view! {
-        <Show when=move || !available().is_empty()>
+        <Show when=move || !available().is_empty()><Later>
             <section id="customers" class="panel">
                 <h2>"Customers"</h2>
                 <div class="controls">
@@ -174,7 +174,7 @@ pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, 
                 <TaskNote session task=session.customer name="customer" />
                 {move || session.customer.get().map(|d| view! { <CustomerDrill d /> })}
             </section>
-        </Show>
+        </Later></Show>
     }
 }
 

@@ -5,7 +5,7 @@
 use super::charts::{nice_max, HeatMap};
 use super::format;
 use super::pick::{keep_or_first, usable_models, ModelSelect};
-use super::TaskNote;
+use super::{Later, TaskNote};
 use crate::page::session::Session;
 use crate::protocol::ExploreView;
 use clv_core::explore::FrequencyRecency;
@@ -26,7 +26,7 @@ pub fn ExplorePanel(session: Session) -> impl IntoView {
     });
     let ask = move || session.explore_view(model.get_untracked(), age.get_untracked());
     view! {
-        <Show when=move || !available().is_empty()>
+        <Show when=move || !available().is_empty()><Later>
             <section id="explore" class="panel">
                 <h2>"Frequency × recency: how the model reads a history"</h2>
                 <p class="hint">"For customers who joined the same time ago: the chance they are still buying, and how many purchases to expect, by how often they bought again (up) and how long after joining they last bought (across). A frequent buyer who went quiet — top left — is the one at risk."</p>
@@ -47,7 +47,7 @@ pub fn ExplorePanel(session: Session) -> impl IntoView {
                 <TaskNote session task=session.explore name="explore" />
                 {move || session.explore.get().map(|v| view! { <ExploreBody v /> })}
             </section>
-        </Show>
+        </Later></Show>
     }
 }
 

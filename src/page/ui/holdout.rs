@@ -6,7 +6,7 @@ use super::charts::{LineChart, PairedBars};
 use super::format;
 use super::glossary::{Term, Word};
 use super::settings::{DateInput, Settings, StaleNote};
-use super::{OutageNote, TaskNote};
+use super::{Later, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::HoldoutRequest;
@@ -43,7 +43,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
             })
     });
     view! {
-        <Show when=move || session.summary.has_value()>
+        <Show when=move || session.summary.has_value()><Later>
             <section id="holdout" class="panel">
                 <h2>"How accurate is it on your data?"</h2>
                 <p class="hint">"Pretend the calibration end is today: fit on transactions up to it, predict each customer's purchases from then to the holdout end, and compare with what they actually did. These dates are this view's own (see the timeline in Data); the forecast elsewhere starts at the cutoff above."</p>
@@ -57,7 +57,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                 <OutageNote session panel=Panel::Holdout />
                 {move || session.holdout.get().map(|r| view! { <HoldoutView r unit=settings.unit.get_untracked().name() /> })}
             </section>
-        </Show>
+        </Later></Show>
     }
 }
 

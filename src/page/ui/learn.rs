@@ -5,6 +5,7 @@ use super::charts::{DensityChart, HeatMap};
 use super::explore::GridAxes;
 use super::format;
 use super::settings::{Settings, View};
+use super::Later;
 use clv_core::explore::frequency_recency;
 use clv_core::models::BgNbd;
 use clv_core::teach::{dropout_probabilities, purchase_rates, recent_and_quiet, SimpleFormula, WEEKS_PER_YEAR};
@@ -132,9 +133,10 @@ pub fn LearnPanel(settings: Settings) -> impl IntoView {
         <section id="learn" class="panel">
             <h2>"Learn: what a customer is worth, and why it is not one multiplication"</h2>
             <p class="hint">"A short lesson with numbers you can change. It needs no file; everything is computed in this tab."</p>
-            <SimpleFormulaStep order per_week years />
-            <HeterogeneityStep r alpha a b />
-            <AliveStep r alpha a b age repeat />
+            // One step per task: drawn at start-up, the lesson's charts were most of a 105 ms task.
+            <Later><SimpleFormulaStep order per_week years /></Later>
+            <Later><HeterogeneityStep r alpha a b /></Later>
+            <Later><AliveStep r alpha a b age repeat /></Later>
         </section>
     }
 }

@@ -6,7 +6,7 @@ use super::charts::PairedBars;
 use super::format;
 use super::glossary::{Term, Word};
 use super::settings::{describe, Settings, StaleNote};
-use super::{OutageNote, TaskNote};
+use super::{Later, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::download;
 use crate::page::session::Session;
@@ -84,7 +84,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
         changed.then(|| format!("{}, discount rate {}% a year", describe(&was), rate))
     });
     view! {
-        <Show when=move || session.summary.has_value()>
+        <Show when=move || session.summary.has_value()><Later>
             <section id="models" class="panel">
                 <h2>"Models"</h2>
                 <p class="hint">
@@ -148,7 +148,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                     }
                 })}
             </section>
-        </Show>
+        </Later></Show>
     }
 }
 

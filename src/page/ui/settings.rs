@@ -330,15 +330,26 @@ impl Settings {
     /// Show a view: remember it (and so the URL) and bring its section into view, focus on its heading.
     pub fn go(&self, view: View) {
         self.view.set(view);
-        let doc = web_sys::window().and_then(|w| w.document());
-        if let Some(section) = doc.and_then(|d| d.get_element_by_id(view.section())) {
-            section.scroll_into_view();
-            if let Some(h) = section.query_selector("h2").ok().flatten() {
-                let _ = h.set_attribute("tabindex", "-1");
-                if let Ok(h) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h) {
-                    let _ = h.focus();
-                }
-            }
+        show_section(view.section(), 0);
+    }
+}
+
+/// Scrolls to a view's section and moves focus to its heading. A section that results have just
+/// made appear is mounted a task later (`Later`), so one not there yet is looked for again
+/// after each of the next few tasks.
+fn show_section(id: &'static str, tries: u32) {
+    let doc = web_sys::window().and_then(|w| w.document());
+    let Some(section) = doc.and_then(|d| d.get_element_by_id(id)) else {
+        if tries < 20 {
+            set_timeout(move || show_section(id, tries + 1), std::time::Duration::from_millis(5));
+        }
+        return;
+    };
+    section.scroll_into_view();
+    if let Some(h) = section.query_selector("h2").ok().flatten() {
+        let _ = h.set_attribute("tabindex", "-1");
+        if let Ok(h) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h) {
+            let _ = h.focus();
         }
     }
 }

@@ -5,7 +5,7 @@ use super::charts::{Bars, LineChart, PALETTE};
 use super::format;
 use super::glossary::{Term, Word};
 use super::settings::{data_days, Settings};
-use super::{OutageNote, TaskNote};
+use super::{Later, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{ExportKind, SummaryStats};
@@ -157,6 +157,7 @@ fn DataCharts(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> imp
     let first_week: Option<Day> = w.first_week.parse().ok();
     let cutoff: Option<Day> = s.cutoff.parse().ok();
     let horizon_days = s.horizon_days;
+    let (first, marker) = (w.first_week.clone(), w.cutoff_week as f64 + 1.0);
     let timeline = move || {
         let (first_week, cutoff) = first_week.zip(cutoff)?;
         let data_days = data_end.map_or(weeks as i64 * 7, |e| e.number() + 1 - first_week.number());
@@ -168,13 +169,19 @@ fn DataCharts(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> imp
     view! {
         <h3>"Purchases per week"</h3>
         <p class="hint">{format!("Every customer-day with a purchase, and customers buying for the first time, per Monday–Sunday week from {}. The dashed line is the cutoff: the models learn from the weeks before it.", w.first_week)}</p>
-        <LineChart id="weekly-chart" title="Purchases and new customers per week".to_string() series x_label=format!("weeks from {}", w.first_week) y_label="per week".to_string() marker=(w.cutoff_week as f64 + 1.0, "cutoff") />
+        <Later>{
+            let (series, first, marker) = (series.clone(), first.clone(), marker);
+            move || view! { <LineChart id="weekly-chart" title="Purchases and new customers per week".to_string() series=series.clone() x_label=format!("weeks from {first}") y_label="per week".to_string() marker=(marker, "cutoff") /> }
+        }</Later>
         <h3>"How the file is split"</h3>
         <p class="hint">"The forecast starts at the cutoff. To check how accurate it is, the Accuracy view pretends an earlier day is today: it fits on the calibration period and compares its predictions with what happened in the holdout."</p>
-        {timeline}
+        <Later>{timeline}</Later>
         <h3>"Customers by repeat purchases before the cutoff"</h3>
         <p class="hint">"How many customers bought again on 0, 1, 2, … other days up to the cutoff: most CLV data sets are dominated by one-time buyers."</p>
-        <Bars id="repeat-histogram" title="Customers by repeat purchase days before the cutoff".to_string() bars x_label="repeat purchase days".to_string() y_label="customers".to_string() />
+        <Later>{
+            let bars = bars.clone();
+            move || view! { <Bars id="repeat-histogram" title="Customers by repeat purchase days before the cutoff".to_string() bars=bars.clone() x_label="repeat purchase days".to_string() y_label="customers".to_string() /> }
+        }</Later>
     }
     .into_any()
 }

@@ -7,7 +7,7 @@ use super::format;
 use super::glossary::{Term, Word};
 use super::pick::{keep_or_first, usable_models, usable_models_untracked as available_untracked, ModelSelect};
 use super::settings::{Settings, View};
-use super::TaskNote;
+use super::{Later, TaskNote};
 use crate::page::session::Session;
 use crate::protocol::{UsersInfo, ValueView};
 use clv_core::pipeline::ModelKind;
@@ -39,7 +39,7 @@ pub fn ValuePanel(
         }
     });
     view! {
-        <Show when=move || !available().is_empty()>
+        <Show when=move || !available().is_empty()><Later>
             <section id="value" class="panel">
                 <h2>"Value & segments"</h2>
                 <p class="hint">"The whole customer base under one model: how much it is worth over the horizon, how much of that the best customers hold, and who is likely still buying."</p>
@@ -67,7 +67,7 @@ pub fn ValuePanel(
                 <TaskNote session task=session.value name="value" />
                 {move || session.value.get().map(|v| view! { <ValueBody v session settings segment_filter /> })}
             </section>
-        </Show>
+        </Later></Show>
     }
 }
 
