@@ -78,6 +78,19 @@ pub enum Request {
         request: CohortRequest,
         table: bool,
     },
+    /// The lesson's simulation: customers drawn from BG/NBD parameters, watched, refitted.
+    Lesson(LessonRequest),
+}
+
+/// The lesson's simulation as the page asks for it; the worker checks it into a
+/// [`clv_core::teach::simulated::Classroom`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct LessonRequest {
+    /// BG/NBD's r, α, a, b (rates per week).
+    pub params: [f64; 4],
+    pub customers: u64,
+    pub weeks: u32,
+    pub seed: u64,
 }
 
 /// Cohort tables and cohort CLV at a horizon after signup.
@@ -202,6 +215,7 @@ pub enum Reply {
     Exported(ExportFile),
     Cohorts(Box<CohortsView>),
     Users(UsersInfo),
+    Lesson(Box<clv_core::teach::simulated::SimulatedBase>),
     /// A problem the user can act on (bad file, bad setting).
     Failed {
         message: String,

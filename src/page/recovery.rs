@@ -19,6 +19,7 @@ pub enum Panel {
     Customers,
     Holdout,
     Cohorts,
+    Learn,
 }
 
 impl Panel {
@@ -31,6 +32,7 @@ impl Panel {
             Panel::Customers => "outage-customers",
             Panel::Holdout => "outage-holdout",
             Panel::Cohorts => "outage-cohorts",
+            Panel::Learn => "outage-learn",
         }
     }
 }
@@ -52,6 +54,7 @@ pub enum Slot {
     Holdout,
     Cohorts,
     CohortsExport,
+    Lesson,
 }
 
 impl Slot {
@@ -64,6 +67,7 @@ impl Slot {
             Slot::Table | Slot::Customer | Slot::Value | Slot::PredictionsExport => Panel::Customers,
             Slot::Holdout => Panel::Holdout,
             Slot::Users | Slot::Cohorts | Slot::CohortsExport => Panel::Cohorts,
+            Slot::Lesson => Panel::Learn,
         }
     }
 

@@ -74,6 +74,8 @@ pub struct Session {
     pub holdout: Task<HoldoutReport>,
     pub cohorts: Task<CohortsView>,
     pub cohorts_export: Task<()>,
+    /// The lesson's simulated customer base (needs no file).
+    pub lesson: Task<clv_core::teach::simulated::SimulatedBase>,
     /// A problem of the page itself (the worker cannot start, a download
     /// cannot start), not of one request.
     pub error: RwSignal<Option<String>>,
@@ -103,6 +105,7 @@ impl Session {
             holdout: Task::new(),
             cohorts: Task::new(),
             cohorts_export: Task::new(),
+            lesson: Task::new(),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             outage: RwSignal::new(None),
@@ -128,6 +131,7 @@ impl Session {
             Slot::Holdout => Box::new(self.holdout),
             Slot::Cohorts => Box::new(self.cohorts),
             Slot::CohortsExport => Box::new(self.cohorts_export),
+            Slot::Lesson => Box::new(self.lesson),
         }
     }
 
@@ -237,6 +241,7 @@ impl Session {
             Reply::Explore(view) => _ = self.explore.finish(id, *view),
             Reply::Users(info) => _ = self.users.finish(id, info),
             Reply::Cohorts(view) => _ = self.cohorts.finish(id, *view),
+            Reply::Lesson(base) => _ = self.lesson.finish(id, *base),
             Reply::Exported(file) => {
                 let task = match slot {
                     Slot::PredictionsExport => self.predictions_export,
@@ -460,6 +465,11 @@ impl Session {
         if let Some(id) = self.send(Job::Fit(req), false) {
             self.start(Slot::Models, id, "Fitting models…", false);
         }
+    }
+
+    /// Draw the lesson's customers and refit (the old picture stays while the new one is drawn).
+    pub fn simulate_lesson(self, req: crate::protocol::LessonRequest) {
+        self.ask(Slot::Lesson, "Drawing the customers and fitting BG/NBD to them…", &Request::Lesson(req), true);
     }
 
     pub fn evaluate(self, req: HoldoutRequest) {

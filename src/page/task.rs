@@ -158,6 +158,10 @@ impl<T: Clone + Send + Sync + 'static> Task<T> {
         self.0.with(|s| s.pending.is_some())
     }
 
+    pub fn is_pending_untracked(self) -> bool {
+        self.0.with_untracked(|s| s.pending.is_some())
+    }
+
     pub fn error(self) -> Option<String> {
         self.0.with(|s| s.error.clone())
     }

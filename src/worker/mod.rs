@@ -133,6 +133,13 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             with_context(|users, models| cohort_analysis::cohorts(tx, users, &req, models))
                 .map(|v| Reply::Cohorts(Box::new(v)))
         }),
+        Request::Lesson(req) => {
+            use clv_core::teach::simulated::{simulate_base, Classroom};
+            Classroom::new(req.params, req.customers, req.weeks, req.seed)
+                .and_then(|c| simulate_base(&c))
+                .map(|base| Reply::Lesson(Box::new(base)))
+                .map_err(|e| format!("The lesson's simulation: {e}."))
+        }
         Request::ExportCohorts { request, table } => with_data(|tx| {
             with_context(|users, models| cohort_analysis::export(tx, users, &request, table, models))
                 .map(Reply::Exported)

@@ -104,3 +104,44 @@ test('who is still a customer: the P(alive) map at the sliders\' parameters, and
   expect(slow.quiet).toBeGreaterThan(cli(['--age', '40']).recent_and_quiet.quiet);
   expect(errors).toEqual([]);
 });
+
+test('step 3 draws customers in the worker, refits BG/NBD and shows the parameters come back, equal to clv learn', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto('/');
+  await expect(page.locator('#learn-draw')).toHaveText('Draw the customers');
+  // Nothing is drawn until asked (the worker's time is the data's).
+  await expect(page.locator('#learn-refit')).toHaveCount(0);
+  await page.locator('#learn-draw').click();
+  const refit = async (args: string[]) => {
+    const sim = cli(args).simulation;
+    await expect(page.locator('#learn-simulation-summary')).toContainText(
+      `${g(sim.customers, 0)} customers watched for ${sim.weeks} weeks: ${g(sim.repeat_buyers, 0)} bought again at least once, ${g(sim.repeat_purchases, 0)} repeat purchases in all. The fit converged.`, { timeout: 30_000 });
+    const cells = page.locator('#learn-refit tbody tr td:nth-child(3)');
+    await expect(cells).toHaveText(sim.refit.params.map((p: any) => g(p.value, 3)));
+    const ranges = page.locator('#learn-refit tbody tr td:nth-child(4)');
+    await expect(ranges).toHaveText(sim.refit.params.map((p: any) => `${g(p.ci_low, 3)} to ${g(p.ci_high, 3)}`));
+    return sim;
+  };
+  const first = await refit(['--params', 'r=0.24,alpha=4.4,a=0.79,b=2.4', '--seed', '1']);
+  // The dots: 24 customers, each joined in the first 12 weeks; the tracking curve ends at the repeat purchases made.
+  await expect(page.locator('#learn-timelines circle.joined')).toHaveCount(24);
+  await page.locator('#learn-tracking-details summary').click();
+  await expect(page.locator('#learn-tracking-table tbody tr')).toHaveCount(52);
+  await expect(page.locator('#learn-tracking-table tbody tr').last().locator('td').nth(0)).toHaveText(g(first.repeat_purchases, 0));
+  // Another draw: a new seed, in the link; the same numbers as the CLI with that seed.
+  await page.locator('#learn-draw').click();
+  await expect.poll(() => page.evaluate(() => location.hash)).toContain('seed=2');
+  await refit(['--params', 'r=0.24,alpha=4.4,a=0.79,b=2.4', '--seed', '2']);
+  // A slider moved by keyboard redraws from the new population.
+  await page.focus('#learn-b');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  await expect(page.locator('#learn-b-value')).toHaveText('2.45');
+  await refit(['--params', 'r=0.24,alpha=4.4,a=0.79,b=2.45', '--seed', '2']);
+  await page.locator('#learn').screenshot({ path: testInfo.outputPath('learn-simulation-1280.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+  await page.locator('#learn-refit').screenshot({ path: testInfo.outputPath('learn-simulation-390.png') });
+  const axe = await new AxeBuilder({ page }).include('#learn').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(axe.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id)).toEqual([]);
+  expect(errors).toEqual([]);
+});

@@ -178,6 +178,15 @@ enum Command {
         /// Their repeat purchases.
         #[arg(long, default_value_t = 10.0)]
         repeat: f64,
+        /// Customers drawn from --params for the lesson's simulation (20 to 5000).
+        #[arg(long, default_value_t = 1000)]
+        customers: u64,
+        /// Weeks the simulated customers are watched (4 to 156).
+        #[arg(long, default_value_t = 52)]
+        weeks: u32,
+        /// Seed of the simulation.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// A new customer's distribution of purchases, P(X(t) = n), under a model at given
     /// parameters (no data needed): `n,probability` for n = 0..max-n, then `more`.
@@ -596,18 +605,31 @@ fn run(cli: Cli) -> CliResult {
                 },
             }
         }
-        Command::Learn { order_value, per_week, years, params, age, repeat } => {
+        Command::Learn { order_value, per_week, years, params, age, repeat, customers, weeks, seed } => {
             let bgnbd: clv_core::models::BgNbd = params.model().map_err(|e| format!("--params: {e}"))?;
             let [r, alpha, a, b]: [f64; 4] = clv_core::models::Likelihood::params(&bgnbd).try_into().expect("four");
             let formula =
                 clv_core::teach::SimpleFormula::new(order_value, per_week, years).map_err(|e| e.to_string())?;
             let summary = |c: clv_core::teach::DensityCurve| serde_json::json!({ "mean": c.mean, "q10": c.q10, "median": c.median, "q90": c.q90 });
             let (recent, quiet) = clv_core::teach::recent_and_quiet(&bgnbd, age, repeat).map_err(|e| e.to_string())?;
+            let classroom = clv_core::teach::simulated::Classroom::new([r, alpha, a, b], customers, weeks, seed)
+                .map_err(|e| e.to_string())?;
+            let base = clv_core::teach::simulated::simulate_base(&classroom).map_err(|e| e.to_string())?;
+            let last = base.tracking.last();
             print_json(&serde_json::json!({
                 "simple": { "value": formula.value(), "purchases": formula.purchases() },
                 "purchase_rates": summary(clv_core::teach::purchase_rates(r, alpha).map_err(|e| e.to_string())?),
                 "dropout": summary(clv_core::teach::dropout_probabilities(a, b).map_err(|e| e.to_string())?),
                 "recent_and_quiet": { "recent": recent, "quiet": quiet },
+                "simulation": {
+                    "customers": base.customers, "weeks": base.weeks, "seed": seed,
+                    "repeat_buyers": base.repeat_buyers, "repeat_purchases": base.repeat_purchases,
+                    "refit": base.fit.as_ref().map(|f| serde_json::json!({
+                        "status": f.convergence.status(), "params": f.params,
+                    })),
+                    "fit_problem": base.fit_problem,
+                    "last_week": last.map(|w| serde_json::json!({ "actual": w.actual, "truth": w.truth, "refit": w.refit })),
+                },
             }))
         }
         Command::Pmf { model, params, model_card, unit, horizon, max_n, format } => {

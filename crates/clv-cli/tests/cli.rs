@@ -1183,3 +1183,25 @@ fn gamma_gompertz_nbd_predicts_at_given_parameters_and_says_where_cdnow_s_optimu
         "{fit}"
     );
 }
+
+/// `clv learn`'s simulation (the lesson's step 3): at 5,000 customers the refit lies within three
+/// standard errors of each parameter drawn from (a 95% interval misses one of four about one time
+/// in five); a count out of range is refused by name.
+#[test]
+fn learn_simulates_and_refits_the_lesson_s_customers() {
+    let out: serde_json::Value =
+        serde_json::from_str(&ok(&["learn", "--customers", "5000", "--weeks", "78", "--seed", "3"])).unwrap();
+    let sim = &out["simulation"];
+    assert_eq!((sim["customers"].as_u64(), sim["weeks"].as_u64()), (Some(5000), Some(78)));
+    assert_eq!(sim["refit"]["status"], "converged");
+    for (p, truth) in sim["refit"]["params"].as_array().unwrap().iter().zip([0.24, 4.4, 0.79, 2.4]) {
+        let (value, se) = (p["value"].as_f64().unwrap(), p["std_error"].as_f64().unwrap());
+        assert!((value - truth).abs() < 3.0 * se, "{p}");
+        assert!(p["ci_low"].as_f64().unwrap() < value && value < p["ci_high"].as_f64().unwrap());
+    }
+    let last = &sim["last_week"];
+    assert_eq!(last["actual"].as_f64(), sim["repeat_purchases"].as_f64());
+    let e = clv(&["learn", "--customers", "10"]);
+    assert!(!e.status.success());
+    assert!(String::from_utf8_lossy(&e.stderr).contains("customers must be from 20 to 5000, got 10"));
+}

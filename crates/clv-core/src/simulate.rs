@@ -79,7 +79,8 @@ impl SimulationParams {
     /// offending parameter.
     pub fn validate(&self) -> Result<(), SimulationError> {
         let positive = [("r", self.r), ("alpha", self.alpha), ("a", self.a), ("b", self.b)];
-        let spend = self.spend.map(|(p, q, g)| [("p", p), ("q", q), ("gamma", g)]).unwrap_or_default();
+        // Without a spend model there is nothing more to check (an empty list, not three zeros).
+        let spend = self.spend.map(|(p, q, g)| vec![("p", p), ("q", q), ("gamma", g)]).unwrap_or_default();
         for &(name, value) in positive.iter().chain(spend.iter()) {
             if !(value.is_finite() && value > 0.0) {
                 return Err(SimulationError::NotPositive { name, value });
@@ -258,6 +259,17 @@ mod tests {
         // exact one lives with the model.
         let repeats = (n - p.customers) as f64 / p.customers as f64;
         assert!(repeats > 1.0 && repeats < 3.0, "repeats per customer {repeats}");
+    }
+
+    /// Without a spend model every purchase is worth exactly 1 (this once failed validation: the
+    /// missing p, q, γ were checked as three zeros).
+    #[test]
+    fn without_a_spend_model_each_purchase_is_one() {
+        let mut p = params(2);
+        (p.spend, p.customers) = (None, 200);
+        let mut amounts = Vec::new();
+        simulate(&p, |t| amounts.push(t.amount)).unwrap();
+        assert!(amounts.len() > 200 && amounts.iter().all(|&a| a == 1.0));
     }
 
     #[test]

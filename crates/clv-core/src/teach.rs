@@ -18,6 +18,8 @@ use statrs::statistics::Distribution;
 
 use crate::models::{BgNbd, CountModel, Rfm};
 
+pub mod simulated;
+
 /// Weeks in the simple formula's year: the round number a lesson writes on the board.
 pub const WEEKS_PER_YEAR: f64 = 52.0;
 
@@ -40,6 +42,21 @@ pub enum TeachError {
         /// The value given.
         value: f64,
     },
+    /// A count (customers, weeks) outside what the lesson draws.
+    #[error("{name} must be from {min} to {max}, got {value}")]
+    Count {
+        /// What the input is called on the page.
+        name: &'static str,
+        /// The smallest count allowed.
+        min: u64,
+        /// The largest.
+        max: u64,
+        /// The count given.
+        value: u64,
+    },
+    /// The simulation refused its settings (a sampler that cannot be built).
+    #[error("the customers could not be drawn: {0}")]
+    Simulation(String),
 }
 
 fn checked(name: &'static str, value: f64, positive: bool) -> Result<f64, TeachError> {

@@ -532,6 +532,72 @@ pub fn AlivePathChart(
     }
 }
 
+/// Customers one per row, each purchase a dot on a shared time axis (weeks from 0 to `weeks`): the
+/// lesson's simulated base as a teacher draws it on the board. The first dot is when they joined.
+#[component]
+pub fn Timelines(id: &'static str, title: String, rows: Vec<Vec<f64>>, weeks: f64) -> impl IntoView {
+    let row_height = 14.0;
+    let f = Frame {
+        width: 640.0,
+        height: 36.0 + 8.0 + row_height * rows.len().max(1) as f64,
+        left: 56.0,
+        bottom: 36.0,
+        x_max: weeks.max(1.0),
+        y_max: 1.0,
+    };
+    let y = move |i: usize| 8.0 + row_height * (i as f64 + 0.5);
+    let dots = rows
+        .iter()
+        .enumerate()
+        .map(|(i, days)| {
+            let line = days.first().zip(days.last()).map(|(a, b)| {
+                view! { <line x1=f.x(*a) x2=f.x(*b) y1=y(i) y2=y(i) class="timeline" /> }
+            });
+            let marks = days
+                .iter()
+                .enumerate()
+                .map(|(k, w)| {
+                    let class = if k == 0 { "purchase joined" } else { "purchase" };
+                    view! { <circle cx=f.x(*w) cy=y(i) r=3.5 class=class /> }
+                })
+                .collect_view();
+            view! { {line}{marks} }
+        })
+        .collect_view();
+    let step = (weeks / 4.0).ceil().max(1.0);
+    let xt = (0..)
+        .map(|k| k as f64 * step)
+        .take_while(|t| *t <= weeks)
+        .map(|t| view! { <text x=f.x(t) y=f.height - f.bottom + 16.0 text-anchor="middle" class="tick">{format!("{t:.0}")}</text> })
+        .collect_view();
+    let table = ChartTable {
+        columns: vec!["customer".into(), "joined (week)".into(), "repeat purchases (weeks)".into()],
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, days)| {
+                let week = |w: &f64| format::trimmed(*w, 1);
+                let repeats = days.iter().skip(1).map(week).collect::<Vec<_>>().join(", ");
+                vec![(i + 1).to_string(), days.first().map(week).unwrap_or_default(), repeats]
+            })
+            .collect(),
+    };
+    view! {
+        <figure class="chart" id=id>
+            <svg viewBox=format!("0 0 {} {}", f.width, f.height) role="img" aria-label=title.clone()>
+                <title>{title.clone()}</title>
+                {dots}{xt}
+                <text x=f.width / 2.0 y=f.height - 4.0 text-anchor="middle" class="axis">"weeks since the first customer joined"</text>
+            </svg>
+            <figcaption class="legend">
+                <span class="key"><i class="c1"></i>"joined (first purchase)"</span>
+                <span class="key"><i class="c2"></i>"bought again"</span>
+            </figcaption>
+            <ChartTools id title table size=(f.width, f.height) legend=vec![("joined".to_string(), 1), ("bought again".to_string(), 2)] />
+        </figure>
+    }
+}
+
 /// The fill of a heat-map cell at `share` (0 … 1) of the scale: white to the accent blue to
 /// navy, so both ends stay readable.
 pub fn heat_colour(share: f64) -> String {

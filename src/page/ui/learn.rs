@@ -2,12 +2,17 @@
 //! is a sentence or two beside a live picture computed by the core (`clv_core::teach`).
 
 use super::charts::{DensityChart, HeatMap};
+use super::charts::{LineChart, Timelines};
 use super::explore::GridAxes;
 use super::format;
 use super::settings::{Settings, View};
-use super::Later;
+use super::{Later, OutageNote, TaskNote};
+use crate::page::recovery::Panel;
+use crate::page::session::Session;
+use crate::protocol::LessonRequest;
 use clv_core::explore::frequency_recency;
 use clv_core::models::BgNbd;
+use clv_core::teach::simulated::SimulatedBase;
 use clv_core::teach::{dropout_probabilities, purchase_rates, recent_and_quiet, SimpleFormula, WEEKS_PER_YEAR};
 use leptos::prelude::*;
 
@@ -26,6 +31,10 @@ pub struct LearnState {
     /// Step 3: the customers' age (weeks) and the two customers' repeat purchases.
     pub age: f64,
     pub repeat: f64,
+    /// The simulation step: customers drawn, weeks watched, the seed.
+    pub customers: f64,
+    pub weeks: f64,
+    pub seed: f64,
 }
 
 impl Default for LearnState {
@@ -40,23 +49,30 @@ impl Default for LearnState {
             b: 2.4,
             age: 52.0,
             repeat: 10.0,
+            customers: 1000.0,
+            weeks: 52.0,
+            seed: 1.0,
         }
     }
 }
 
 /// Each slider's range: (URL key, min, max, step).
-const SLIDERS: [(&str, f64, f64, f64); 6] = [
+const SLIDERS: [(&str, f64, f64, f64); 9] = [
     ("r", 0.05, 5.0, 0.01),
     ("alpha", 0.5, 30.0, 0.1),
     ("a", 0.05, 10.0, 0.01),
     ("b", 0.05, 20.0, 0.01),
     ("age", 4.0, 104.0, 1.0),
     ("repeat", 0.0, 20.0, 1.0),
+    ("customers", 100.0, 5000.0, 100.0),
+    ("weeks", 4.0, 156.0, 1.0),
+    ("seed", 1.0, 1e9, 1.0),
 ];
 
 impl LearnState {
     /// The keys a link may set.
-    pub const KEYS: [&'static str; 9] = ["order", "per_week", "years", "r", "alpha", "a", "b", "age", "repeat"];
+    pub const KEYS: [&'static str; 12] =
+        ["order", "per_week", "years", "r", "alpha", "a", "b", "age", "repeat", "customers", "weeks", "seed"];
 
     /// Take one `key=value` of a link; `false` when the key is not the lesson's. A value that is not
     /// a number in its input's range leaves the default.
@@ -77,6 +93,20 @@ impl LearnState {
             "b" => (&mut self.b, slider(v, key)),
             "age" => (&mut self.age, slider(v, key)),
             "repeat" => (&mut self.repeat, slider(v, key)),
+            // Whole numbers only: counts and a seed.
+            "customers" | "weeks" | "seed" => {
+                let whole = slider(v, key).filter(|v| v.fract() == 0.0);
+                (
+                    if key == "customers" {
+                        &mut self.customers
+                    } else if key == "weeks" {
+                        &mut self.weeks
+                    } else {
+                        &mut self.seed
+                    },
+                    whole,
+                )
+            }
             _ => return false,
         };
         if let (target, Some(v)) = field {
@@ -97,6 +127,9 @@ impl LearnState {
             ("b", self.b),
             ("age", self.age),
             ("repeat", self.repeat),
+            ("customers", self.customers),
+            ("weeks", self.weeks),
+            ("seed", self.seed),
         ]
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -105,12 +138,13 @@ impl LearnState {
 }
 
 #[component]
-pub fn LearnPanel(settings: Settings) -> impl IntoView {
+pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
     let start = settings.learn.get_untracked();
     let field = |v: f64| RwSignal::new(v);
     let (order, per_week, years) = (field(start.order), field(start.per_week), field(start.years));
     let (r, alpha, a, b) = (field(start.r), field(start.alpha), field(start.a), field(start.b));
     let (age, repeat) = (field(start.age), field(start.repeat));
+    let (customers, weeks, seed) = (field(start.customers), field(start.weeks), field(start.seed));
     // Each change goes into the settings (and so the URL); working on the lesson makes it the view.
     Effect::new(move |first: Option<()>| {
         let now = LearnState {
@@ -123,6 +157,9 @@ pub fn LearnPanel(settings: Settings) -> impl IntoView {
             b: b.get(),
             age: age.get(),
             repeat: repeat.get(),
+            customers: customers.get(),
+            weeks: weeks.get(),
+            seed: seed.get(),
         };
         if first.is_some() {
             settings.learn.set(now);
@@ -136,6 +173,7 @@ pub fn LearnPanel(settings: Settings) -> impl IntoView {
             // One step per task: drawn at start-up, the lesson's charts were most of a 105 ms task.
             <Later><SimpleFormulaStep order per_week years /></Later>
             <Later><HeterogeneityStep r alpha a b /></Later>
+            <Later><SimulateStep session settings r alpha a b customers weeks seed /></Later>
             <Later><AliveStep r alpha a b age repeat /></Later>
         </section>
     }
@@ -244,6 +282,130 @@ fn HeterogeneityStep(r: RwSignal<f64>, alpha: RwSignal<f64>, a: RwSignal<f64>, b
     }
 }
 
+/// Step 3: customers drawn from the sliders' parameters (in the worker), their purchases as dots,
+/// the tracking curve, and BG/NBD fitted back to them beside the parameters they came from.
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn SimulateStep(
+    session: Session,
+    settings: Settings,
+    r: RwSignal<f64>,
+    alpha: RwSignal<f64>,
+    a: RwSignal<f64>,
+    b: RwSignal<f64>,
+    customers: RwSignal<f64>,
+    weeks: RwSignal<f64>,
+    seed: RwSignal<f64>,
+) -> impl IntoView {
+    // Drawn at once for a link to the lesson, else on the first click (the worker's time is the data's).
+    let drawn = RwSignal::new(settings.view.get_untracked() == View::Learn);
+    let request = move || LessonRequest {
+        params: [r.get(), alpha.get(), a.get(), b.get()],
+        customers: customers.get() as u64,
+        weeks: weeks.get() as u32,
+        seed: seed.get() as u64,
+    };
+    // One simulation at a time: while one runs, the newest settings wait and go next (every step
+    // of a slider's drag in the worker's queue would make the picture lag behind the hand).
+    let waiting = StoredValue::new(None::<LessonRequest>);
+    Effect::new(move |_| {
+        let req = request();
+        if !drawn.get() {
+            return;
+        }
+        if session.lesson.is_pending_untracked() {
+            waiting.set_value(Some(req));
+        } else {
+            session.simulate_lesson(req);
+        }
+    });
+    Effect::new(move |_| {
+        if !session.lesson.is_pending() {
+            if let Some(req) = waiting.try_update_value(Option::take).flatten() {
+                session.simulate_lesson(req);
+            }
+        }
+    });
+    let draw = move |_| {
+        if drawn.get_untracked() {
+            seed.update(|s| *s = if *s >= 1e9 { 1.0 } else { *s + 1.0 });
+        } else {
+            drawn.set(true);
+        }
+    };
+    view! {
+        <h3>"3. Draw customers, then ask the model to find them"</h3>
+        <p>"The four numbers above describe a population. Draw customers from it, watch them buy, then fit BG/NBD to what you watched, as this tool does with your file. If the model works, the numbers it finds are near the ones you chose, and the ranges it gives (95%) hold them."</p>
+        <div class="controls">
+            <Slider id="learn-customers" label="customers" value=customers />
+            <Slider id="learn-weeks" label="weeks watched" value=weeks />
+            <button id="learn-draw" class="button secondary" on:click=draw>
+                {move || if drawn.get() { "Draw other customers" } else { "Draw the customers" }}
+            </button>
+        </div>
+        <TaskNote session task=session.lesson name="learn-simulation" />
+        <OutageNote session panel=Panel::Learn />
+        {move || session.lesson.get().map(|base| view! { <Simulated base /> })}
+    }
+}
+
+/// What one simulation shows: the refit beside the truth, the dots, the tracking curve.
+#[component]
+fn Simulated(base: SimulatedBase) -> impl IntoView {
+    let names = ["r", "α", "a", "b"];
+    let rows = base.fit.as_ref().map(|fit| {
+        fit.params
+            .iter()
+            .zip(base.truth)
+            .zip(names)
+            .map(|((p, truth), name)| {
+                let range = p.ci_low.zip(p.ci_high);
+                let inside = range.map_or("—", |(lo, hi)| if lo <= truth && truth <= hi { "yes" } else { "no" });
+                let range = range.map_or("—".to_string(), |(lo, hi)| {
+                    format!("{} to {}", format::grouped(lo, 3), format::grouped(hi, 3))
+                });
+                view! {
+                    <tr><th scope="row">{name}</th><td class="num">{format::trimmed(truth, 2)}</td>
+                    <td class="num">{format::grouped(p.value, 3)}</td><td class="num">{range}</td><td>{inside}</td></tr>
+                }
+            })
+            .collect_view()
+    });
+    let status = match (&base.fit, &base.fit_problem) {
+        (_, Some(problem)) => format!("The fit did not give estimates: {problem}."),
+        (Some(_), None) => "The fit converged.".to_string(),
+        (None, None) => "There was nothing to fit.".to_string(),
+    };
+    let summary = format!(
+        "{} customers watched for {} weeks: {} bought again at least once, {} repeat purchases in all.",
+        format::int(base.customers as u64),
+        base.weeks,
+        format::int(base.repeat_buyers as u64),
+        format::int(base.repeat_purchases as u64)
+    );
+    let refitted = base.fit_problem.is_none() && base.fit.is_some();
+    let mut series = vec![
+        ("repeat purchases made".to_string(), base.tracking.iter().map(|w| w.actual).collect::<Vec<f64>>()),
+        ("expected at the parameters you chose".to_string(), base.tracking.iter().map(|w| w.truth).collect()),
+    ];
+    if refitted {
+        series.push(("expected at the fitted parameters".to_string(), base.tracking.iter().map(|w| w.refit).collect()));
+    }
+    let weeks = f64::from(base.weeks);
+    view! {
+        <p id="learn-simulation-summary" aria-live="polite">{summary}" "{status}</p>
+        <div class="scroll" tabindex="0"><table id="learn-refit">
+            <caption>"The parameters you chose, and what BG/NBD found from the simulated purchases alone"</caption>
+            <thead><tr><th scope="col">"parameter"</th><th scope="col">"you chose"</th><th scope="col">"fitted"</th><th scope="col">"95% range"</th><th scope="col">"holds your value?"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table></div>
+        <Timelines id="learn-timelines" title=format!("The first {} customers' purchases, week by week", base.timelines.len()) rows=base.timelines.clone() weeks />
+        <p>"Every customer buys at their own pace until, unseen, they stop. The tracking curve adds up everyone's repeat purchases week by week, beside what the model expects of the same customers."</p>
+        <LineChart id="learn-tracking" title="Repeat purchases so far: simulated and expected".to_string() series
+            x_label="week".to_string() y_label="repeat purchases, cumulative".to_string() />
+    }
+}
+
 #[component]
 fn AliveStep(
     r: RwSignal<f64>,
@@ -282,7 +444,7 @@ fn AliveStep(
         })
     };
     view! {
-        <h3>"3. Who is still a customer?"</h3>
+        <h3>"4. Who is still a customer?"</h3>
         <p>"Nobody announces that they have left. The model reads it from the history: the more often someone bought, the more their silence since the last purchase says. Dark cells are customers likely still buying; read a row from right (bought recently) to left (quiet for long)."</p>
         <div class="controls">
             <Slider id="learn-age" label="weeks since the first purchase" value=age />
@@ -302,7 +464,11 @@ mod tests {
         let mut s = LearnState::default();
         assert!(s.set("r", "0.5") && s.set("b", "99") && s.set("years", "-1") && s.set("order", "12.5"));
         assert!(!s.set("cutoff", "1997-09-30"));
-        assert_eq!(s, LearnState { r: 0.5, order: 12.5, ..LearnState::default() });
+        // Counts and the seed are whole numbers in range.
+        assert!(
+            s.set("customers", "2500") && s.set("weeks", "52.5") && s.set("seed", "7") && s.set("customers", "99999")
+        );
+        assert_eq!(s, LearnState { r: 0.5, order: 12.5, customers: 2500.0, seed: 7.0, ..LearnState::default() });
         let mut back = LearnState::default();
         for p in s.pairs() {
             let (k, v) = p.split_once('=').unwrap();

@@ -76,7 +76,7 @@ pub fn App() -> impl IntoView {
             <customers::CustomerTable session segment_filter />
             <value::ValuePanel session settings segment_filter />
             <cohorts::CohortsPanel session settings />
-            <learn::LearnPanel settings />
+            <learn::LearnPanel session settings />
             <glossary::Glossary />
         </main>
         <footer>
