@@ -145,3 +145,30 @@ test('step 3 draws customers in the worker, refits BG/NBD and shows the paramete
   expect(axe.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id)).toEqual([]);
   expect(errors).toEqual([]);
 });
+
+test('step 5 values one customer with the simple formula and with the models, equal to clv learn', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto('/#/learn');
+  const money = (args: string[]) => cli(args).money;
+  const expectMoney = async (args: string[], last: string) => {
+    const m = money(args);
+    await expect(page.locator('#learn-money-simple')).toHaveText(`35.00 a purchase × ${g(m.per_week, 3)} purchases a week so far × 52 weeks × 2 years = ${g(m.simple, 2)}`);
+    await expect(page.locator('#learn-money-model')).toHaveText(`${(100 * m.p_alive).toFixed(1)}% likely still a customer · ${g(m.purchases, 2)} purchases expected in 2 years · ${g(m.spend, 2)} a purchase (everyone's average: ${g(m.population_spend, 2)}) · discounted at 10% a year = ${g(m.model, 2)}`);
+    await expect(page.locator('#learn-last-value')).toHaveText(last);
+    return m;
+  };
+  const recent = await expectMoney([], '51');
+  // The same buyer gone quiet since week 13: the simple formula stays, the models' value collapses.
+  await page.locator('#learn-last').fill('13');
+  const quiet = await expectMoney(['--last', '13'], '13');
+  expect(quiet.simple).toBe(recent.simple);
+  expect(quiet.model).toBeLessThan(0.05 * recent.model);
+  await expect.poll(() => page.evaluate(() => location.hash)).toContain('last=13');
+  await page.locator('#learn-money-model').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: testInfo.outputPath('learn-money-1280.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+  await page.locator('#learn-money-model').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: testInfo.outputPath('learn-money-390.png') });
+  expect(errors).toEqual([]);
+});

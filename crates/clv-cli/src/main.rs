@@ -187,6 +187,18 @@ enum Command {
         /// Seed of the simulation.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Gamma–Gamma's parameters for the lesson's customer valued in money.
+        #[arg(long, default_value = "p=6.25,q=3.74,gamma=15.44")]
+        spend_params: GivenParams,
+        /// That customer's week of the last purchase (their age is --age, their repeat purchases --repeat).
+        #[arg(long, default_value_t = 51.0)]
+        last: f64,
+        /// Their average purchase.
+        #[arg(long, default_value_t = 35.0)]
+        mean_spend: f64,
+        /// Annual discount rate of the model's value (0.10 = 10%).
+        #[arg(long, default_value_t = 0.1)]
+        discount_rate: f64,
     },
     /// A new customer's distribution of purchases, P(X(t) = n), under a model at given
     /// parameters (no data needed): `n,probability` for n = 0..max-n, then `more`.
@@ -605,7 +617,21 @@ fn run(cli: Cli) -> CliResult {
                 },
             }
         }
-        Command::Learn { order_value, per_week, years, params, age, repeat, customers, weeks, seed } => {
+        Command::Learn {
+            order_value,
+            per_week,
+            years,
+            params,
+            age,
+            repeat,
+            customers,
+            weeks,
+            seed,
+            spend_params,
+            last,
+            mean_spend,
+            discount_rate,
+        } => {
             let bgnbd: clv_core::models::BgNbd = params.model().map_err(|e| format!("--params: {e}"))?;
             let [r, alpha, a, b]: [f64; 4] = clv_core::models::Likelihood::params(&bgnbd).try_into().expect("four");
             let formula =
@@ -615,12 +641,18 @@ fn run(cli: Cli) -> CliResult {
             let classroom = clv_core::teach::simulated::Classroom::new([r, alpha, a, b], customers, weeks, seed)
                 .map_err(|e| e.to_string())?;
             let base = clv_core::teach::simulated::simulate_base(&classroom).map_err(|e| e.to_string())?;
-            let last = base.tracking.last();
+            let last_week = base.tracking.last();
+            let gg: clv_core::models::GammaGamma = spend_params.model().map_err(|e| format!("--spend-params: {e}"))?;
+            let customer =
+                clv_core::teach::money::Customer::new(repeat, last, age, mean_spend).map_err(|e| e.to_string())?;
+            let money = clv_core::teach::money::value_one_customer(&bgnbd, &gg, &customer, years, discount_rate)
+                .map_err(|e| e.to_string())?;
             print_json(&serde_json::json!({
                 "simple": { "value": formula.value(), "purchases": formula.purchases() },
                 "purchase_rates": summary(clv_core::teach::purchase_rates(r, alpha).map_err(|e| e.to_string())?),
                 "dropout": summary(clv_core::teach::dropout_probabilities(a, b).map_err(|e| e.to_string())?),
                 "recent_and_quiet": { "recent": recent, "quiet": quiet },
+                "money": money,
                 "simulation": {
                     "customers": base.customers, "weeks": base.weeks, "seed": seed,
                     "repeat_buyers": base.repeat_buyers, "repeat_purchases": base.repeat_purchases,
@@ -628,7 +660,7 @@ fn run(cli: Cli) -> CliResult {
                         "status": f.convergence.status(), "params": f.params,
                     })),
                     "fit_problem": base.fit_problem,
-                    "last_week": last.map(|w| serde_json::json!({ "actual": w.actual, "truth": w.truth, "refit": w.refit })),
+                    "last_week": last_week.map(|w| serde_json::json!({ "actual": w.actual, "truth": w.truth, "refit": w.refit })),
                 },
             }))
         }

@@ -18,6 +18,7 @@ use statrs::statistics::Distribution;
 
 use crate::models::{BgNbd, CountModel, Rfm};
 
+pub mod money;
 pub mod simulated;
 
 /// Weeks in the simple formula's year: the round number a lesson writes on the board.
@@ -59,7 +60,7 @@ pub enum TeachError {
     Simulation(String),
 }
 
-fn checked(name: &'static str, value: f64, positive: bool) -> Result<f64, TeachError> {
+pub(crate) fn checked(name: &'static str, value: f64, positive: bool) -> Result<f64, TeachError> {
     let ok = value.is_finite() && value <= MAX_INPUT && if positive { value > 0.0 } else { value >= 0.0 };
     ok.then_some(value).ok_or(TeachError::OutOfRange { name, min: 0.0, value })
 }

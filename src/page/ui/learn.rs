@@ -11,7 +11,8 @@ use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::LessonRequest;
 use clv_core::explore::frequency_recency;
-use clv_core::models::BgNbd;
+use clv_core::models::{BgNbd, GammaGamma};
+use clv_core::teach::money::{value_one_customer, Customer};
 use clv_core::teach::simulated::SimulatedBase;
 use clv_core::teach::{dropout_probabilities, purchase_rates, recent_and_quiet, SimpleFormula, WEEKS_PER_YEAR};
 use leptos::prelude::*;
@@ -35,6 +36,14 @@ pub struct LearnState {
     pub customers: f64,
     pub weeks: f64,
     pub seed: f64,
+    /// Step 5: the customer's week of the last purchase and average purchase, Gamma–Gamma's p, q,
+    /// γ, and the annual discount rate in percent (`rate`: the workbench's link has a `discount`).
+    pub last: f64,
+    pub spend: f64,
+    pub p: f64,
+    pub q: f64,
+    pub gamma: f64,
+    pub rate: f64,
 }
 
 impl Default for LearnState {
@@ -52,12 +61,18 @@ impl Default for LearnState {
             customers: 1000.0,
             weeks: 52.0,
             seed: 1.0,
+            last: 51.0,
+            spend: 35.0,
+            p: 6.25,
+            q: 3.74,
+            gamma: 15.44,
+            rate: 10.0,
         }
     }
 }
 
 /// Each slider's range: (URL key, min, max, step).
-const SLIDERS: [(&str, f64, f64, f64); 9] = [
+const SLIDERS: [(&str, f64, f64, f64); 14] = [
     ("r", 0.05, 5.0, 0.01),
     ("alpha", 0.5, 30.0, 0.1),
     ("a", 0.05, 10.0, 0.01),
@@ -67,12 +82,36 @@ const SLIDERS: [(&str, f64, f64, f64); 9] = [
     ("customers", 100.0, 5000.0, 100.0),
     ("weeks", 4.0, 156.0, 1.0),
     ("seed", 1.0, 1e9, 1.0),
+    ("last", 0.0, 104.0, 1.0),
+    ("p", 0.5, 20.0, 0.05),
+    // Above 1: at q ≤ 1 the mean purchase of a new customer is infinite.
+    ("q", 1.05, 20.0, 0.01),
+    ("gamma", 1.0, 100.0, 0.1),
+    ("rate", 0.0, 30.0, 1.0),
 ];
 
 impl LearnState {
     /// The keys a link may set.
-    pub const KEYS: [&'static str; 12] =
-        ["order", "per_week", "years", "r", "alpha", "a", "b", "age", "repeat", "customers", "weeks", "seed"];
+    pub const KEYS: [&'static str; 18] = [
+        "order",
+        "per_week",
+        "years",
+        "r",
+        "alpha",
+        "a",
+        "b",
+        "age",
+        "repeat",
+        "customers",
+        "weeks",
+        "seed",
+        "last",
+        "spend",
+        "p",
+        "q",
+        "gamma",
+        "rate",
+    ];
 
     /// Take one `key=value` of a link; `false` when the key is not the lesson's. A value that is not
     /// a number in its input's range leaves the default.
@@ -93,6 +132,12 @@ impl LearnState {
             "b" => (&mut self.b, slider(v, key)),
             "age" => (&mut self.age, slider(v, key)),
             "repeat" => (&mut self.repeat, slider(v, key)),
+            "last" => (&mut self.last, slider(v, key)),
+            "spend" => (&mut self.spend, amount(v)),
+            "p" => (&mut self.p, slider(v, key)),
+            "q" => (&mut self.q, slider(v, key)),
+            "gamma" => (&mut self.gamma, slider(v, key)),
+            "rate" => (&mut self.rate, slider(v, key)),
             // Whole numbers only: counts and a seed.
             "customers" | "weeks" | "seed" => {
                 let whole = slider(v, key).filter(|v| v.fract() == 0.0);
@@ -130,6 +175,12 @@ impl LearnState {
             ("customers", self.customers),
             ("weeks", self.weeks),
             ("seed", self.seed),
+            ("last", self.last),
+            ("spend", self.spend),
+            ("p", self.p),
+            ("q", self.q),
+            ("gamma", self.gamma),
+            ("rate", self.rate),
         ]
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -145,6 +196,8 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
     let (r, alpha, a, b) = (field(start.r), field(start.alpha), field(start.a), field(start.b));
     let (age, repeat) = (field(start.age), field(start.repeat));
     let (customers, weeks, seed) = (field(start.customers), field(start.weeks), field(start.seed));
+    let (last, spend, rate) = (field(start.last), field(start.spend), field(start.rate));
+    let (p, q, gamma) = (field(start.p), field(start.q), field(start.gamma));
     // Each change goes into the settings (and so the URL); working on the lesson makes it the view.
     Effect::new(move |first: Option<()>| {
         let now = LearnState {
@@ -160,6 +213,12 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
             customers: customers.get(),
             weeks: weeks.get(),
             seed: seed.get(),
+            last: last.get(),
+            spend: spend.get(),
+            p: p.get(),
+            q: q.get(),
+            gamma: gamma.get(),
+            rate: rate.get(),
         };
         if first.is_some() {
             settings.learn.set(now);
@@ -175,6 +234,7 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
             <Later><HeterogeneityStep r alpha a b /></Later>
             <Later><SimulateStep session settings r alpha a b customers weeks seed /></Later>
             <Later><AliveStep r alpha a b age repeat /></Later>
+            <Later><MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate /></Later>
         </section>
     }
 }
@@ -455,6 +515,74 @@ fn AliveStep(
     }
 }
 
+/// Step 5: the customer of step 4 valued in money, with the simple formula and with the models.
+#[component]
+fn MoneyStep(
+    bgnbd: (RwSignal<f64>, RwSignal<f64>, RwSignal<f64>, RwSignal<f64>),
+    /// Repeat purchases, week of the last one, age in weeks, average purchase.
+    customer: (RwSignal<f64>, RwSignal<f64>, RwSignal<f64>, RwSignal<f64>),
+    /// Gamma–Gamma's p, q, γ.
+    spend_model: (RwSignal<f64>, RwSignal<f64>, RwSignal<f64>),
+    years: RwSignal<f64>,
+    /// Annual discount rate, in percent.
+    rate: RwSignal<f64>,
+) -> impl IntoView {
+    let (r, alpha, a, b) = bgnbd;
+    let (repeat, last, age, spend) = customer;
+    let (p, q, gamma) = spend_model;
+    let valued = move || {
+        let m = BgNbd::new(r.get(), alpha.get(), a.get(), b.get()).map_err(|e| e.to_string())?;
+        let g = GammaGamma::new(p.get(), q.get(), gamma.get()).map_err(|e| e.to_string())?;
+        let c = Customer::new(repeat.get(), last.get(), age.get(), spend.get()).map_err(|e| e.to_string())?;
+        value_one_customer(&m, &g, &c, years.get(), rate.get() / 100.0).map_err(|e| e.to_string())
+    };
+    let simple = move || {
+        valued().ok().map(|v| {
+            format!(
+                "{} a purchase × {} purchases a week so far × 52 weeks × {} years = {}",
+                format::money(spend.get()),
+                format::grouped(v.per_week, 3),
+                format::trimmed(years.get(), 2),
+                format::money(v.simple)
+            )
+        })
+    };
+    let model = move || {
+        match valued() {
+        Ok(v) => format!(
+            "{:.1}% likely still a customer · {} purchases expected in {} years · {} a purchase (everyone's average: {}) · discounted at {}% a year = {}",
+            100.0 * v.p_alive,
+            format::grouped(v.purchases, 2),
+            format::trimmed(years.get(), 2),
+            format::money(v.spend),
+            v.population_spend.map_or("none: q is too small".to_string(), format::money),
+            format::trimmed(rate.get(), 0),
+            format::money(v.model)
+        ),
+        Err(e) => format!("Check the numbers: {e}."),
+    }
+    };
+    view! {
+        <h3>"5. From purchases to money"</h3>
+        <p>"A customer's value is what they will spend. Gamma–Gamma says each customer has a typical purchase amount of their own; an average of a few purchases says little, so it is pulled toward everyone's average, the less the more purchases it rests on. Money later is worth less than money now: the value is discounted. Below, the customer of step 4 (their age and repeat purchases are set there) valued both ways over the years of step 1."</p>
+        <div class="controls">
+            <Slider id="learn-last" label="week of their last purchase" value=last />
+            <NumberInput id="learn-spend" label="Their average purchase" value=spend step=1.0 />
+            <Slider id="learn-rate" label="discount rate, % a year" value=rate />
+        </div>
+        <div class="controls">
+            <Slider id="learn-p" label="p (shape of one purchase)" value=p />
+            <Slider id="learn-q" label="q (large = amounts alike across customers)" value=q />
+            <Slider id="learn-gamma" label="γ (scale of the amounts)" value=gamma />
+        </div>
+        <div class="learn-pair">
+            <div class="stat"><span class="label">"The simple formula"</span><p class="formula" id="learn-money-simple" aria-live="polite">{simple}</p></div>
+            <div class="stat"><span class="label">"The models (BG/NBD and Gamma–Gamma)"</span><p class="formula" id="learn-money-model" aria-live="polite">{model}</p></div>
+        </div>
+        <p>"Move the last purchase back to week 13: the simple formula does not change, the models' value collapses. That difference is what this tool is for."</p>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,6 +592,10 @@ mod tests {
         let mut s = LearnState::default();
         assert!(s.set("r", "0.5") && s.set("b", "99") && s.set("years", "-1") && s.set("order", "12.5"));
         assert!(!s.set("cutoff", "1997-09-30"));
+        // The lesson shares the link with the workbench: no key may mean both.
+        for workbench in ["cutoff", "horizon", "unit", "discount", "calibration", "holdout_end"] {
+            assert!(!LearnState::KEYS.contains(&workbench), "{workbench}");
+        }
         // Counts and the seed are whole numbers in range.
         assert!(
             s.set("customers", "2500") && s.set("weeks", "52.5") && s.set("seed", "7") && s.set("customers", "99999")
