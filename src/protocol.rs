@@ -80,6 +80,11 @@ pub enum Request {
     },
     /// The lesson's simulation: customers drawn from BG/NBD parameters, watched, refitted.
     Lesson(LessonRequest),
+    /// The lesson's published data set fitted (CDNOW's `File` travels in the `file` property; the
+    /// donations patterns are bundled). Kept apart from the user's data.
+    LessonData {
+        dataset: clv_core::teach::real::Dataset,
+    },
 }
 
 /// The lesson's simulation as the page asks for it; the worker checks it into a
@@ -216,6 +221,7 @@ pub enum Reply {
     Cohorts(Box<CohortsView>),
     Users(UsersInfo),
     Lesson(Box<clv_core::teach::simulated::SimulatedBase>),
+    LessonData(Box<clv_core::teach::real::RealFit>),
     /// A problem the user can act on (bad file, bad setting).
     Failed {
         message: String,

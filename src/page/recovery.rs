@@ -55,6 +55,7 @@ pub enum Slot {
     Cohorts,
     CohortsExport,
     Lesson,
+    LessonData,
 }
 
 impl Slot {
@@ -67,7 +68,7 @@ impl Slot {
             Slot::Table | Slot::Customer | Slot::Value | Slot::PredictionsExport => Panel::Customers,
             Slot::Holdout => Panel::Holdout,
             Slot::Users | Slot::Cohorts | Slot::CohortsExport => Panel::Cohorts,
-            Slot::Lesson => Panel::Learn,
+            Slot::Lesson | Slot::LessonData => Panel::Learn,
         }
     }
 

@@ -76,6 +76,8 @@ pub struct Session {
     pub cohorts_export: Task<()>,
     /// The lesson's simulated customer base (needs no file).
     pub lesson: Task<clv_core::teach::simulated::SimulatedBase>,
+    /// The lesson's published data set, fitted.
+    pub lesson_data: Task<clv_core::teach::real::RealFit>,
     /// A problem of the page itself (the worker cannot start, a download
     /// cannot start), not of one request.
     pub error: RwSignal<Option<String>>,
@@ -106,6 +108,7 @@ impl Session {
             cohorts: Task::new(),
             cohorts_export: Task::new(),
             lesson: Task::new(),
+            lesson_data: Task::new(),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             outage: RwSignal::new(None),
@@ -132,6 +135,7 @@ impl Session {
             Slot::Cohorts => Box::new(self.cohorts),
             Slot::CohortsExport => Box::new(self.cohorts_export),
             Slot::Lesson => Box::new(self.lesson),
+            Slot::LessonData => Box::new(self.lesson_data),
         }
     }
 
@@ -242,6 +246,7 @@ impl Session {
             Reply::Users(info) => _ = self.users.finish(id, info),
             Reply::Cohorts(view) => _ = self.cohorts.finish(id, *view),
             Reply::Lesson(base) => _ = self.lesson.finish(id, *base),
+            Reply::LessonData(fit) => _ = self.lesson_data.finish(id, *fit),
             Reply::Exported(file) => {
                 let task = match slot {
                     Slot::PredictionsExport => self.predictions_export,
@@ -470,6 +475,15 @@ impl Session {
     /// Draw the lesson's customers and refit (the old picture stays while the new one is drawn).
     pub fn simulate_lesson(self, req: crate::protocol::LessonRequest) {
         self.ask(Slot::Lesson, "Drawing the customers and fitting BG/NBD to them…", &Request::Lesson(req), true);
+    }
+
+    /// Fit a published data set for the lesson (CDNOW's file fetched by the page, as the demo's).
+    pub fn fit_lesson_data(self, dataset: clv_core::teach::real::Dataset, file: Option<Blob>) {
+        let label = "Fitting the data set…";
+        let request = Request::LessonData { dataset };
+        if let Some(id) = self.post(Job::Other { slot: Slot::LessonData, label }, false, &request, file.as_ref()) {
+            self.start(Slot::LessonData, id, label, false);
+        }
     }
 
     pub fn evaluate(self, req: HoldoutRequest) {

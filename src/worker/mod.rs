@@ -140,6 +140,18 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
                 .map(|base| Reply::Lesson(Box::new(base)))
                 .map_err(|e| format!("The lesson's simulation: {e}."))
         }
+        Request::LessonData { dataset } => {
+            use clv_core::teach::real::{cdnow, donations, Dataset};
+            let fit = match dataset {
+                Dataset::Cdnow => {
+                    let reader = BlobReader::new(attached_file(data)?)?;
+                    let out = ingest(reader, &Default::default(), &mut |_| {}).map_err(|e| format!("CDNOW: {e}"))?;
+                    cdnow(&out.transactions)
+                }
+                Dataset::Donations => donations(),
+            };
+            fit.map(|f| Reply::LessonData(Box::new(f))).map_err(|e| format!("The lesson's data: {e}."))
+        }
         Request::ExportCohorts { request, table } => with_data(|tx| {
             with_context(|users, models| cohort_analysis::export(tx, users, &request, table, models))
                 .map(Reply::Exported)

@@ -19,6 +19,7 @@ use statrs::statistics::Distribution;
 use crate::models::{BgNbd, CountModel, Rfm};
 
 pub mod money;
+pub mod real;
 pub mod simulated;
 
 /// Weeks in the simple formula's year: the round number a lesson writes on the board.
@@ -58,6 +59,9 @@ pub enum TeachError {
     /// The simulation refused its settings (a sampler that cannot be built).
     #[error("the customers could not be drawn: {0}")]
     Simulation(String),
+    /// A published data set could not be read or its model did not converge.
+    #[error("the data set could not be fitted: {0}")]
+    Data(String),
 }
 
 pub(crate) fn checked(name: &'static str, value: f64, positive: bool) -> Result<f64, TeachError> {

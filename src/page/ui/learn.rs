@@ -2,7 +2,7 @@
 //! is a sentence or two beside a live picture computed by the core (`clv_core::teach`).
 
 use super::charts::{DensityChart, HeatMap};
-use super::charts::{LineChart, Timelines};
+use super::charts::{LineChart, PairedBars, Timelines};
 use super::explore::GridAxes;
 use super::format;
 use super::settings::{Settings, View};
@@ -13,6 +13,7 @@ use crate::protocol::LessonRequest;
 use clv_core::explore::frequency_recency;
 use clv_core::models::{BgNbd, GammaGamma};
 use clv_core::teach::money::{value_one_customer, Customer};
+use clv_core::teach::real::{Dataset, RealFit};
 use clv_core::teach::simulated::SimulatedBase;
 use clv_core::teach::{dropout_probabilities, purchase_rates, recent_and_quiet, SimpleFormula, WEEKS_PER_YEAR};
 use leptos::prelude::*;
@@ -235,6 +236,7 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
             <Later><SimulateStep session settings r alpha a b customers weeks seed /></Later>
             <Later><AliveStep r alpha a b age repeat /></Later>
             <Later><MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate /></Later>
+            <Later><RealDataStep session /></Later>
         </section>
     }
 }
@@ -580,6 +582,92 @@ fn MoneyStep(
             <div class="stat"><span class="label">"The models (BG/NBD and Gamma–Gamma)"</span><p class="formula" id="learn-money-model" aria-live="polite">{model}</p></div>
         </div>
         <p>"Move the last purchase back to week 13: the simple formula does not change, the models' value collapses. That difference is what this tool is for."</p>
+    }
+}
+
+/// Step 6: the two published data sets fitted live in the worker (kept apart from the user's file).
+#[component]
+fn RealDataStep(session: Session) -> impl IntoView {
+    let fit = move |dataset: Dataset| {
+        leptos::task::spawn_local(async move {
+            let file = match dataset {
+                Dataset::Cdnow => match super::load::fetch_demo().await {
+                    Ok(blob) => Some(blob),
+                    Err(e) => {
+                        session.error.set(Some(format!("The CDNOW data could not be loaded: {e}")));
+                        return;
+                    }
+                },
+                Dataset::Donations => None,
+            };
+            session.fit_lesson_data(dataset, file);
+        });
+    };
+    view! {
+        <h3>"6. Real customers"</h3>
+        <p>"The same models on the data they were published with. CDNOW: 23,570 people who first bought CDs in early 1997, fitted on their first 39 weeks and checked on the next 39. A charity's 11,104 first-time donors of 1995: whether each gave again in each of six years — one chance a year, so the discrete-time cousin of BG/NBD, BG/BB."</p>
+        <div class="controls">
+            <button id="learn-cdnow" class="button secondary" on:click=move |_| fit(Dataset::Cdnow) disabled=move || session.lesson_data.is_pending()>"Fit CDNOW"</button>
+            <button id="learn-donations" class="button secondary" on:click=move |_| fit(Dataset::Donations) disabled=move || session.lesson_data.is_pending()>"Fit the donations"</button>
+        </div>
+        <TaskNote session task=session.lesson_data name="learn-data" />
+        {move || session.lesson_data.get().map(|f| view! { <RealFitView f /> })}
+    }
+}
+
+#[component]
+fn RealFitView(f: RealFit) -> impl IntoView {
+    let (name, model, published) = match f.dataset {
+        Dataset::Cdnow => ("CDNOW", "BG/NBD", "r 0.243, α 4.414, a 0.793, b 2.426 (Fader, Hardie & Lee 2005)"),
+        Dataset::Donations => {
+            ("the donations", "BG/BB", "α 1.204, β 0.750, γ 0.657, δ 2.783 (Fader, Hardie & Shang 2010)")
+        }
+    };
+    let rows = f
+        .fit
+        .params
+        .iter()
+        .map(|p| {
+            let range = p.ci_low.zip(p.ci_high).map_or("—".to_string(), |(lo, hi)| {
+                format!("{} to {}", format::grouped(lo, 3), format::grouped(hi, 3))
+            });
+            view! { <tr><th scope="row">{p.name.clone()}</th><td class="num">{format::grouped(p.value, 3)}</td><td class="num">{range}</td></tr> }
+        })
+        .collect_view();
+    let summary = format!(
+        "{model} fitted on {} customers of {name}: {}. The paper found {published}.",
+        format::int(f.customers as u64),
+        f.fit.convergence.status()
+    );
+    let tracking = (!f.tracking.is_empty()).then(|| {
+        let calibration = f.tracking.iter().filter(|w| !w.holdout).count();
+        let series = vec![
+            ("repeat purchases made".to_string(), f.tracking.iter().map(|w| w.actual).collect::<Vec<f64>>()),
+            (format!("expected by {model}"), f.tracking.iter().map(|w| w.expected).collect()),
+        ];
+        view! {
+            <p>"The tracking plot: left of the line, the weeks the model learnt from; right of it, weeks it had not seen. The expected curve is the forecast."</p>
+            <LineChart id="learn-real-tracking" title="CDNOW: repeat purchases so far, made and expected, week by week".to_string() series
+                x_label="week since 1997-01-01".to_string() y_label="repeat purchases, cumulative".to_string()
+                marker=(calibration as f64 + 0.5, "calibration ends") />
+        }
+    });
+    let groups = f.frequency.iter().map(|b| (b.repeat_purchases.clone(), b.expected, b.actual)).collect();
+    let what = if f.dataset == Dataset::Donations {
+        "repeat donations in six years"
+    } else {
+        "repeat purchases in the 39 weeks"
+    };
+    view! {
+        <p id="learn-data-summary" aria-live="polite">{summary}</p>
+        <div class="scroll" tabindex="0"><table id="learn-data-params">
+            <caption>{format!("{model}'s parameters fitted to {name}, with 95% ranges")}</caption>
+            <thead><tr><th scope="col">"parameter"</th><th scope="col">"fitted"</th><th scope="col">"95% range"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table></div>
+        {tracking}
+        <PairedBars id="learn-real-frequency" title=format!("{name}: customers by {what}, expected and actual") group_label=what.to_string()
+            groups names=("expected customers".to_string(), "actual customers".to_string()) />
     }
 }
 

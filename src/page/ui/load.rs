@@ -21,7 +21,7 @@ async fn read_prefix(blob: &Blob) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-async fn fetch_demo() -> Result<Blob, String> {
+pub(crate) async fn fetch_demo() -> Result<Blob, String> {
     let window = web_sys::window().ok_or("no window")?;
     let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(DEMO_URL))
         .await

@@ -10,7 +10,7 @@ pub mod format;
 pub mod glossary;
 mod holdout;
 pub mod learn;
-mod load;
+pub(crate) mod load;
 mod models;
 mod pick;
 mod progress;
