@@ -411,6 +411,13 @@ fn SimulateStep(
     }
 }
 
+/// An estimate's 95% range as the lesson writes it ("—" without one: at a boundary, no Hessian).
+fn range_text(p: &clv_core::models::ParamEstimate) -> String {
+    p.ci_low
+        .zip(p.ci_high)
+        .map_or("—".to_string(), |(lo, hi)| format!("{} to {}", format::grouped(lo, 3), format::grouped(hi, 3)))
+}
+
 /// What one simulation shows: the refit beside the truth, the dots, the tracking curve.
 #[component]
 fn Simulated(base: SimulatedBase) -> impl IntoView {
@@ -423,9 +430,7 @@ fn Simulated(base: SimulatedBase) -> impl IntoView {
             .map(|((p, truth), name)| {
                 let range = p.ci_low.zip(p.ci_high);
                 let inside = range.map_or("—", |(lo, hi)| if lo <= truth && truth <= hi { "yes" } else { "no" });
-                let range = range.map_or("—".to_string(), |(lo, hi)| {
-                    format!("{} to {}", format::grouped(lo, 3), format::grouped(hi, 3))
-                });
+                let range = range_text(p);
                 view! {
                     <tr><th scope="row">{name}</th><td class="num">{format::trimmed(truth, 2)}</td>
                     <td class="num">{format::grouped(p.value, 3)}</td><td class="num">{range}</td><td>{inside}</td></tr>
@@ -628,9 +633,7 @@ fn RealFitView(f: RealFit) -> impl IntoView {
         .params
         .iter()
         .map(|p| {
-            let range = p.ci_low.zip(p.ci_high).map_or("—".to_string(), |(lo, hi)| {
-                format!("{} to {}", format::grouped(lo, 3), format::grouped(hi, 3))
-            });
+            let range = range_text(p);
             view! { <tr><th scope="row">{p.name.clone()}</th><td class="num">{format::grouped(p.value, 3)}</td><td class="num">{range}</td></tr> }
         })
         .collect_view();
