@@ -385,7 +385,12 @@ impl Session {
     /// A request the user made for `slot`, rebuilding nothing if it is lost:
     /// the slot's task now waits for it (`keep`: its old value stays shown meanwhile).
     fn ask(self, slot: Slot, label: &'static str, request: &Request, keep: bool) {
-        if let Some(id) = self.post(Job::Other { slot, label }, false, request, None) {
+        self.ask_with_file(slot, label, request, keep, None);
+    }
+
+    /// The same, with a file beside the request (not remembered: nothing rebuilds from it).
+    fn ask_with_file(self, slot: Slot, label: &'static str, request: &Request, keep: bool, file: Option<&Blob>) {
+        if let Some(id) = self.post(Job::Other { slot, label }, false, request, file) {
             self.start(slot, id, label, keep);
         }
     }
@@ -479,11 +484,8 @@ impl Session {
 
     /// Fit a published data set for the lesson (CDNOW's file fetched by the page, as the demo's).
     pub fn fit_lesson_data(self, dataset: clv_core::teach::real::Dataset, file: Option<Blob>) {
-        let label = "Fitting the data set…";
         let request = Request::LessonData { dataset };
-        if let Some(id) = self.post(Job::Other { slot: Slot::LessonData, label }, false, &request, file.as_ref()) {
-            self.start(Slot::LessonData, id, label, false);
-        }
+        self.ask_with_file(Slot::LessonData, "Fitting the data set…", &request, false, file.as_ref());
     }
 
     pub fn evaluate(self, req: HoldoutRequest) {

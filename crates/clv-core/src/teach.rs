@@ -64,6 +64,23 @@ pub enum TeachError {
     Data(String),
 }
 
+/// One count model fitted alone, as the lesson's steps fit theirs (no penalty, the tool's usual
+/// 500 iterations): its report when the fit ran, and the model only when it converged — else why not.
+pub(crate) fn fit_alone(
+    kind: crate::pipeline::ModelKind,
+    customers: &crate::pipeline::Customers,
+) -> (Option<crate::models::FitReport>, Result<crate::pipeline::AnyModel, String>) {
+    let opts = crate::models::FitOptions::new(0.0, 500).expect("no penalty and 500 iterations are valid");
+    match crate::pipeline::fit_count(kind, customers, &opts) {
+        Ok((model, report)) if report.convergence.converged => (Some(report), Ok(model)),
+        Ok((_, report)) => {
+            let why = report.convergence.message.clone();
+            (Some(report), Err(why))
+        }
+        Err(e) => (None, Err(e.to_string())),
+    }
+}
+
 pub(crate) fn checked(name: &'static str, value: f64, positive: bool) -> Result<f64, TeachError> {
     let ok = value.is_finite() && value <= MAX_INPUT && if positive { value > 0.0 } else { value >= 0.0 };
     ok.then_some(value).ok_or(TeachError::OutOfRange { name, min: 0.0, value })

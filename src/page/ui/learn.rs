@@ -123,6 +123,7 @@ impl LearnState {
             v.filter(|v| (min..=max).contains(v))
         };
         let amount = |v: Option<f64>| v.filter(|v| (0.0..=clv_core::teach::MAX_INPUT).contains(v));
+        let whole = |v: Option<f64>, key: &str| slider(v, key).filter(|v| v.fract() == 0.0);
         let field = match key {
             "order" => (&mut self.order, amount(v)),
             "per_week" => (&mut self.per_week, amount(v)),
@@ -140,19 +141,9 @@ impl LearnState {
             "gamma" => (&mut self.gamma, slider(v, key)),
             "rate" => (&mut self.rate, slider(v, key)),
             // Whole numbers only: counts and a seed.
-            "customers" | "weeks" | "seed" => {
-                let whole = slider(v, key).filter(|v| v.fract() == 0.0);
-                (
-                    if key == "customers" {
-                        &mut self.customers
-                    } else if key == "weeks" {
-                        &mut self.weeks
-                    } else {
-                        &mut self.seed
-                    },
-                    whole,
-                )
-            }
+            "customers" => (&mut self.customers, whole(v, key)),
+            "weeks" => (&mut self.weeks, whole(v, key)),
+            "seed" => (&mut self.seed, whole(v, key)),
             _ => return false,
         };
         if let (target, Some(v)) = field {

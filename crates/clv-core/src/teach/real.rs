@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::TeachError;
 use crate::features::{parse_summary, Cutoff, RfmSummary};
 use crate::ingest::Transactions;
-use crate::models::{FitOptions, FitReport};
-use crate::pipeline::{fit_models, frequency_fit, Customers, FrequencyBin, ModelKind};
+use crate::models::FitReport;
+use crate::pipeline::{frequency_fit, AnyModel, Customers, FrequencyBin, ModelKind};
 use crate::time::{Day, TimeUnit};
 use crate::tracking::TrackingFrame;
 
@@ -65,14 +65,10 @@ pub struct RealFit {
     pub frequency: Vec<FrequencyBin>,
 }
 
-fn fit_one(kind: ModelKind, customers: &Customers) -> Result<(FitReport, crate::pipeline::AnyModel), TeachError> {
-    let opts = FitOptions::new(0.0, 500).expect("no penalty and 500 iterations are valid");
-    let mut set = fit_models(&[kind], false, customers, &opts, &mut |_, _, _| {});
-    let report = set.reports.pop().ok_or_else(|| TeachError::Data("nothing was fitted".into()))?;
-    match set.fitted.pop() {
-        Some((_, model)) => Ok((report, model)),
-        None => Err(TeachError::Data(report.convergence.message)),
-    }
+fn fit_one(kind: ModelKind, customers: &Customers) -> Result<(FitReport, AnyModel), TeachError> {
+    let (report, model) = super::fit_alone(kind, customers);
+    let model = model.map_err(TeachError::Data)?;
+    Ok((report.expect("a converged fit comes with its report"), model))
 }
 
 /// BG/NBD on CDNOW's transactions, in weeks, calibrated to 1997-09-30; tracked to 1998-06-30.

@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::TeachError;
 use crate::features::{Cutoff, RfmSummary};
 use crate::ingest::{Transactions, Txn};
-use crate::models::{BgNbd, FitOptions, FitReport};
-use crate::pipeline::{fit_models, Customers, ModelKind};
+use crate::models::{BgNbd, FitReport};
+use crate::pipeline::{Customers, ModelKind};
 use crate::simulate::{simulate, SimulationParams};
 use crate::time::{day_of, TimeUnit};
 use crate::tracking::TrackingFrame;
@@ -130,12 +130,11 @@ pub fn simulate_base(c: &Classroom) -> Result<SimulatedBase, TeachError> {
     let tx = Transactions::from_pairs(pairs.into_iter().map(|(id, t)| (id.to_string(), t)));
     let cutoff = Cutoff::day(sim.start_day + sim.observation_days - 1);
     let customers = Customers::from_summary(&RfmSummary::build(&tx, cutoff, TimeUnit::Week), &tx);
-    let opts = FitOptions::new(0.0, 500).expect("no penalty and 500 iterations are valid");
-    let set = fit_models(&[ModelKind::Bgnbd], false, &customers, &opts, &mut |_, _, _| {});
+    let (fit, model) = super::fit_alone(ModelKind::Bgnbd, &customers);
     let frame = TrackingFrame::build(&tx, cutoff, cutoff.day, TimeUnit::Week);
     let [r, alpha, a, b] = c.params;
     let truth = frame.expected_cumulative(&BgNbd::new(r, alpha, a, b).expect("checked by Classroom::new"));
-    let refit = set.fitted.first().map(|(_, m)| frame.expected_cumulative(m.as_count()));
+    let refit = model.as_ref().ok().map(|m| frame.expected_cumulative(m.as_count()));
     let tracking = frame
         .periods
         .iter()
@@ -147,7 +146,6 @@ pub fn simulate_base(c: &Classroom) -> Result<SimulatedBase, TeachError> {
             refit: refit.as_ref().map_or(0.0, |v| v[k]),
         })
         .collect();
-    let fit_problem = set.failed.first().map(|(_, why)| why.clone());
     Ok(SimulatedBase {
         truth: c.params,
         customers: customers.rfm.len(),
@@ -156,8 +154,8 @@ pub fn simulate_base(c: &Classroom) -> Result<SimulatedBase, TeachError> {
         repeat_purchases: customers.rfm.iter().map(|r| r.x).sum(),
         timelines,
         tracking,
-        fit: set.reports.into_iter().next(),
-        fit_problem,
+        fit,
+        fit_problem: model.err(),
     })
 }
 
