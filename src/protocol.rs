@@ -67,6 +67,13 @@ pub enum Request {
         what: ExportKind,
         request: SummaryRequest,
     },
+    /// A summary file (one row per customer: frequency, recency, T or periods, and perhaps
+    /// monetary value and weights) in place of transactions; its times are in `unit` (the file
+    /// cannot say). The `File` travels in the `file` property like an `Ingest`'s.
+    LoadSummary {
+        name: String,
+        unit: TimeUnit,
+    },
     /// The optional users file (signup dates, attributes); the `File` travels
     /// in the `file` property like an `Ingest`'s.
     LoadUsers {
@@ -207,6 +214,8 @@ pub enum Reply {
         report: Box<IngestReport>,
     },
     Summary(SummaryStats),
+    /// A summary file was read: what the Data view shows of it.
+    SummaryLoaded(Box<SummaryFileInfo>),
     /// What the worker is doing now (model fits, evaluation).
     Status {
         message: String,
@@ -232,13 +241,27 @@ pub enum Reply {
     },
 }
 
+/// A loaded summary file: its name, the unit its times are in, and its figures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SummaryFileInfo {
+    pub name: String,
+    pub unit: TimeUnit,
+    pub stats: clv_core::features::SummaryFileStats,
+}
+
 /// What the page shows about the BTYD summary and the label window: the core's.
 pub use clv_core::features::{SummaryPreviewRow, SummaryStats};
 
 /// Fit the count models and Gamma–Gamma at a cutoff, for CLV over a horizon.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ModelRequest {
-    pub summary: SummaryRequest,
+    /// The last day of history of the transactions; `None` for a loaded summary file, whose
+    /// `T` already ends at its own (undated) cutoff.
+    pub cutoff: Option<Day>,
+    /// CLV's horizon.
+    pub horizon: Horizon,
+    /// The models' time unit (a summary file's own unit, as the person said when loading it).
+    pub unit: TimeUnit,
     pub models: Vec<ModelKind>,
     pub penalizer: f64,
     /// Annual discount rate (0.10 = 10%).
@@ -292,6 +315,13 @@ pub struct ModelsResult {
     /// The converged count models ranked by BIC.
     #[serde(default)]
     pub leaderboard: Vec<Standing>,
+}
+
+impl ModelRequest {
+    /// The customers' request this fit is made from, when it is made from transactions.
+    pub fn summary(&self) -> Option<SummaryRequest> {
+        Some(SummaryRequest { cutoff: self.cutoff?, horizon: self.horizon, unit: self.unit })
+    }
 }
 
 impl ModelsResult {
@@ -427,8 +457,8 @@ pub struct CustomerDetail {
     /// P(alive) along the history and on over the horizon with no purchase: (date, P(alive)).
     #[serde(default)]
     pub alive_path: Vec<(Day, f64)>,
-    /// The cutoff the models use.
-    pub cutoff: Day,
+    /// The cutoff the models use (`None` for a summary file: no dates, no timeline).
+    pub cutoff: Option<Day>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

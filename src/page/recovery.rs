@@ -100,17 +100,33 @@ impl Slot {
 /// A request sent to a worker, as much as the page needs to replay it or name it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job<F> {
-    Ingest { name: String, file: F, options: IngestOptions },
-    Users { name: String, file: F },
+    Ingest {
+        name: String,
+        file: F,
+        options: IngestOptions,
+    },
+    /// A summary file in place of transactions, its times in `unit`.
+    Summary {
+        name: String,
+        file: F,
+        unit: clv_core::time::TimeUnit,
+    },
+    Users {
+        name: String,
+        file: F,
+    },
     Fit(ModelRequest),
-    Other { slot: Slot, label: &'static str },
+    Other {
+        slot: Slot,
+        label: &'static str,
+    },
 }
 
 impl<F> Job<F> {
     /// The page state its reply fills.
     pub fn slot(&self) -> Slot {
         match self {
-            Job::Ingest { .. } => Slot::Load,
+            Job::Ingest { .. } | Job::Summary { .. } => Slot::Load,
             Job::Users { .. } => Slot::Users,
             Job::Fit(_) => Slot::Models,
             Job::Other { slot, .. } => *slot,
@@ -124,7 +140,7 @@ impl<F> Job<F> {
     /// What the request was doing, as the start of a sentence.
     pub fn label(&self) -> String {
         match self {
-            Job::Ingest { name, .. } => format!("Reading {name}"),
+            Job::Ingest { name, .. } | Job::Summary { name, .. } => format!("Reading {name}"),
             Job::Users { name, .. } => format!("Reading the users file {name}"),
             Job::Fit(_) => "Fitting the models".into(),
             Job::Other { label, .. } => (*label).into(),
@@ -162,7 +178,7 @@ impl<F: Clone> Inputs<F> {
     /// request that then fails or crashes is never replayed.
     pub fn started(&mut self, job: &Job<F>) {
         match job {
-            Job::Ingest { .. } => {
+            Job::Ingest { .. } | Job::Summary { .. } => {
                 self.data = None;
                 self.models = None;
             }
@@ -175,7 +191,7 @@ impl<F: Clone> Inputs<F> {
     /// A request succeeded: the worker now holds what it built.
     pub fn succeeded(&mut self, job: &Job<F>) {
         let slot = match job {
-            Job::Ingest { .. } => &mut self.data,
+            Job::Ingest { .. } | Job::Summary { .. } => &mut self.data,
             Job::Users { .. } => &mut self.users,
             Job::Fit(_) => &mut self.models,
             Job::Other { .. } => return,
@@ -298,7 +314,6 @@ pub fn replay_in_flight<F>(in_flight: &VecDeque<InFlight<F>>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::SummaryRequest;
     use clv_core::time::{Horizon, TimeUnit};
 
     fn ingest(name: &str) -> Job<&'static str> {
@@ -307,11 +322,9 @@ mod tests {
 
     fn fit() -> Job<&'static str> {
         Job::Fit(ModelRequest {
-            summary: SummaryRequest {
-                cutoff: "1997-09-30".parse().unwrap(),
-                horizon: Horizon::days(90).unwrap(),
-                unit: TimeUnit::Week,
-            },
+            cutoff: Some("1997-09-30".parse().unwrap()),
+            horizon: Horizon::days(90).unwrap(),
+            unit: TimeUnit::Week,
             models: Vec::new(),
             penalizer: 0.0,
             annual_discount_rate: 0.1,
@@ -354,6 +367,22 @@ mod tests {
         }
         inputs.started(&fit());
         assert_eq!(inputs.replay(), vec![ingest("a.csv")]);
+    }
+
+    /// A summary file is the data as transactions are: it replaces them, and the fit made on it is
+    /// replayed after it.
+    #[test]
+    fn a_summary_file_is_the_data_and_replaces_the_transactions() {
+        let summary = Job::Summary { name: "rfm.csv".into(), file: "blob", unit: TimeUnit::Week };
+        assert_eq!((summary.slot(), summary.label()), (Slot::Load, "Reading rfm.csv".to_string()));
+        let mut inputs = Inputs::default();
+        for job in [ingest("a.csv"), fit(), summary.clone(), fit()] {
+            inputs.started(&job);
+            inputs.succeeded(&job);
+        }
+        assert_eq!(inputs.replay(), vec![summary.clone(), fit()]);
+        inputs.started(&ingest("b.csv"));
+        assert!(inputs.replay().is_empty(), "a new file frees the summary and its models");
     }
 
     fn running(jobs: &[(Job<&'static str>, bool)]) -> VecDeque<InFlight<&'static str>> {

@@ -13,8 +13,8 @@ use crate::page::recovery::{replay_in_flight, stopped, InFlight, Inputs, Job, Ou
 use crate::page::task::{AnyTask, Task};
 use crate::protocol::{
     CohortRequest, CohortsView, CustomerDetail, Envelope, ExploreView, ExportFormat, ExportKind, HoldoutRequest,
-    ModelRequest, ModelsResult, Reply, Request, RequestId, SummaryRequest, SummaryStats, TablePage, TableQuery,
-    TestCrash, UsersInfo, ValueView,
+    ModelRequest, ModelsResult, Reply, Request, RequestId, SummaryFileInfo, SummaryRequest, SummaryStats, TablePage,
+    TableQuery, TestCrash, UsersInfo, ValueView,
 };
 use clv_core::holdout::HoldoutReport;
 use clv_core::ingest::IngestReport;
@@ -48,6 +48,31 @@ pub struct ProgressView {
     pub rows: f64,
 }
 
+/// What the worker holds as the data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// Transactions, as the ingest report describes them.
+    Transactions(Box<IngestReport>),
+    /// A summary file (one row per customer): no dates, so no cutoff, accuracy check or cohorts.
+    Summary(Box<SummaryFileInfo>),
+}
+
+impl Loaded {
+    pub fn transactions(&self) -> Option<&IngestReport> {
+        match self {
+            Loaded::Transactions(r) => Some(r),
+            Loaded::Summary(_) => None,
+        }
+    }
+
+    pub fn summary_file(&self) -> Option<&SummaryFileInfo> {
+        match self {
+            Loaded::Summary(f) => Some(f),
+            Loaded::Transactions(_) => None,
+        }
+    }
+}
+
 /// The page's side of the worker, and one [`Task`] per kind of request: each
 /// panel reads its own (pending / value / error), so a failure is said next
 /// to its control and clears nothing elsewhere.
@@ -61,7 +86,8 @@ pub struct Session {
     /// Test hook: (request kind, how) — the next such request makes the worker fail.
     test_crashes: StoredValue<Vec<(String, TestCrash)>, LocalStorage>,
     pub progress: RwSignal<Option<ProgressView>>,
-    pub load: Task<(String, IngestReport)>,
+    /// The data loaded: its name, and the transactions' ingest report or the summary file's figures.
+    pub load: Task<(String, Loaded)>,
     pub users: Task<UsersInfo>,
     pub summary: Task<SummaryStats>,
     pub summary_export: Task<()>,
@@ -141,6 +167,31 @@ impl Session {
 
     /// Whether a long job (a fit, an evaluation, cohorts) is running: one at
     /// a time, since the worker runs requests in turn.
+    /// The loaded transactions' report (tracked), if transactions are loaded.
+    pub fn report(self) -> Option<IngestReport> {
+        self.load.with(|l| l.and_then(|(_, l)| l.transactions().cloned()))
+    }
+
+    /// The loaded summary file's figures (tracked), if a summary file is loaded.
+    pub fn summary_file(self) -> Option<SummaryFileInfo> {
+        self.load.with(|l| l.and_then(|(_, l)| l.summary_file().cloned()))
+    }
+
+    /// Transactions with accepted rows are loaded (tracked): the views that need dates may show.
+    pub fn has_transactions(self) -> bool {
+        self.load.with(|l| l.and_then(|(_, l)| l.transactions()).is_some_and(|r| r.accepted > 0))
+    }
+
+    /// A summary file is loaded (tracked).
+    pub fn has_summary_file(self) -> bool {
+        self.load.with(|l| l.is_some_and(|(_, l)| l.summary_file().is_some()))
+    }
+
+    /// There are customers to fit models to (tracked): the summary at a cutoff, or a summary file.
+    pub fn has_customers(self) -> bool {
+        self.summary.has_value() || self.has_summary_file()
+    }
+
     pub fn busy(self) -> bool {
         self.models.is_pending() || self.holdout.is_pending() || self.cohorts.is_pending()
     }
@@ -234,8 +285,9 @@ impl Session {
         match reply {
             Reply::Ingested { name, report } => {
                 self.progress.set(None);
-                self.load.finish(id, (name, *report));
+                self.load.finish(id, (name, Loaded::Transactions(report)));
             }
+            Reply::SummaryLoaded(info) => _ = self.load.finish(id, (info.name.clone(), Loaded::Summary(info))),
             Reply::Summary(stats) => _ = self.summary.finish(id, stats),
             Reply::Models(result) => _ = self.models.finish(id, *result),
             Reply::Holdout(report) => _ = self.holdout.finish(id, *report),
@@ -375,6 +427,9 @@ impl Session {
             Job::Ingest { name, file, options } => {
                 (Request::Ingest { name: name.clone(), options: options.clone() }, Some(file.clone()))
             }
+            Job::Summary { name, file, unit } => {
+                (Request::LoadSummary { name: name.clone(), unit: *unit }, Some(file.clone()))
+            }
             Job::Users { name, file } => (Request::LoadUsers { name: name.clone() }, Some(file.clone())),
             Job::Fit(req) => (Request::FitModels(req.clone()), None),
             Job::Other { .. } => return None,
@@ -461,6 +516,17 @@ impl Session {
         self.progress.set(Some(ProgressView { bytes: 0.0, total: file.size(), rows: 0.0 }));
         let label = format!("Reading {name}…");
         if let Some(id) = self.send(Job::Ingest { name, file: file.clone(), options }, false) {
+            self.start(Slot::Load, id, &label, false);
+        }
+    }
+
+    /// Load a summary file (one row per customer) in place of transactions; its times are in `unit`.
+    pub fn load_summary(self, name: String, file: &Blob, unit: clv_core::time::TimeUnit) {
+        self.clear_messages();
+        self.error.set(None);
+        self.notice.set(None);
+        let label = format!("Reading {name}…");
+        if let Some(id) = self.send(Job::Summary { name, file: file.clone(), unit }, false) {
             self.start(Slot::Load, id, &label, false);
         }
     }

@@ -3,12 +3,12 @@
 
 use crate::protocol::{
     CustomerDetail, ExploreView, ExportFile, ExportFormat, ExportKind, GivenReport, HoldoutRequest, ModelRequest,
-    ModelsResult, SortKey, SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo, ValueView,
+    ModelsResult, SortKey, SummaryFileInfo, SummaryRequest, SummaryStats, TablePage, TableQuery, UsersInfo, ValueView,
 };
 use clv_core::clv::ClvParams;
 use clv_core::export::CsvSafety;
 use clv_core::features::{
-    check_near_data, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, NoCustomers, RfmSummary, Users,
+    check_near_data, Cutoff, FeatureParams, FeatureTable, HoldoutSplit, NoCustomers, RfmSummary, SummaryInput, Users,
 };
 use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
@@ -79,8 +79,8 @@ const MAX_PMF_SHOWN: usize = 30;
 /// Fitted models at one cutoff, kept in the worker for the customer table
 /// and exports. Predictions are computed per model on first use.
 pub struct ModelSession {
-    /// The calibration the models were fitted on.
-    cutoff: Cutoff,
+    /// The calibration the models were fitted on (`None`: a summary file's own).
+    cutoff: Option<Cutoff>,
     unit: TimeUnit,
     customers: Customers,
     models: ModelSet,
@@ -94,22 +94,68 @@ pub struct ModelSession {
     segments: Option<(String, std::rc::Rc<Vec<String>>)>,
 }
 
-/// Fit every requested count model and Gamma–Gamma. Models that fail or do
-/// not converge are reported in `failed` and get no predictions.
+/// A summary file the person loaded instead of transactions: its rows, and the unit its times
+/// are in (which the file cannot say).
+pub struct SummaryFile {
+    pub name: String,
+    pub unit: TimeUnit,
+    pub input: SummaryInput,
+}
+
+impl SummaryFile {
+    /// What the Data view shows of it.
+    pub fn info(&self) -> SummaryFileInfo {
+        SummaryFileInfo { name: self.name.clone(), unit: self.unit, stats: self.input.stats() }
+    }
+}
+
+/// What a request that needs dated purchases says when the data are a summary file.
+pub fn needs_transactions(file: &SummaryFile) -> String {
+    format!(
+        "{} is a summary file (one row per customer, no purchase dates): this needs the transactions themselves. The models, the frequency × recency explorer, the customers and their value work from a summary.",
+        file.name
+    )
+}
+
+/// Fit every requested count model and Gamma–Gamma on the customers at the request's cutoff.
+/// Models that fail or do not converge are reported in `failed` and get no predictions.
 pub fn fit_models(
     tx: &Transactions,
     req: &ModelRequest,
     status: &mut dyn FnMut(String),
 ) -> Result<(ModelSession, ModelsResult), String> {
-    let p = params(tx, &req.summary)?;
-    let opts = fit_options(req.penalizer)?;
-    let (horizon, unit) = (req.summary.horizon.into(), req.summary.unit);
-    let clv = ClvParams::new(horizon, req.annual_discount_rate, unit, req.discounting).map_err(|e| e.to_string())?;
-    let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff(), req.summary.unit), tx);
+    let summary = req.summary().ok_or("choose a cutoff: the last day of history the models may see")?;
+    let p = params(tx, &summary)?;
+    let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff(), req.unit), tx);
     if customers.rfm.is_empty() {
-        return Err(NoCustomers { cutoff: req.summary.cutoff.to_string() }.to_string());
+        return Err(NoCustomers { cutoff: summary.cutoff.to_string() }.to_string());
     }
-    let customers_n = customers.rfm.len();
+    fit_customers(customers, Some(p.cutoff()), req.unit, req, status)
+}
+
+/// The same on a summary file's rows (weights kept), in the file's unit: `clv fit` on that file.
+pub fn fit_summary_file(
+    file: &SummaryFile,
+    req: &ModelRequest,
+    status: &mut dyn FnMut(String),
+) -> Result<(ModelSession, ModelsResult), String> {
+    fit_customers(Customers::from_input(&file.input), None, file.unit, req, status)
+}
+
+fn fit_customers(
+    customers: Customers,
+    cutoff: Option<Cutoff>,
+    unit: TimeUnit,
+    req: &ModelRequest,
+    status: &mut dyn FnMut(String),
+) -> Result<(ModelSession, ModelsResult), String> {
+    let opts = fit_options(req.penalizer)?;
+    let clv = ClvParams::new(req.horizon.into(), req.annual_discount_rate, unit, req.discounting)
+        .map_err(|e| e.to_string())?;
+    for kind in &req.models {
+        pipeline::check_sizes(*kind, &customers, Some(&clv)).map_err(|e| e.to_string())?;
+    }
+    let customers_n = customers.total();
     // What a card gives is used as given; the rest is fitted, as `clv predict --model-card` does.
     let mut given = GivenModels::default();
     for c in &req.cards {
@@ -146,7 +192,7 @@ pub fn fit_models(
         leaderboard: clv_core::models::compare::leaderboard(&set.reports),
     };
     let session = ModelSession {
-        cutoff: p.cutoff(),
+        cutoff,
         unit,
         customers,
         models: set,
@@ -157,6 +203,11 @@ pub fn fit_models(
         segments: None,
     };
     Ok((session, result))
+}
+
+/// A day of the data (or the horizon after it) as a calendar day.
+fn day(d: i64) -> Day {
+    Day::from_number(d).expect("a day of the data is a day")
 }
 
 fn sort_value(r: &PredictionRow, key: SortKey) -> f64 {
@@ -179,11 +230,15 @@ impl ModelSession {
         kind: ModelKind,
         cutoff: Cutoff,
     ) -> Result<(&AnyModel, Option<&GammaGamma>, TimeUnit), String> {
-        if self.cutoff != cutoff {
-            return Err(format!(
-                "the models were fitted at cutoff {}: fit them at this cutoff to compare",
-                clv_core::time::format_day(self.cutoff.day)
-            ));
+        match self.cutoff {
+            Some(at) if at == cutoff => {}
+            Some(at) => {
+                return Err(format!(
+                    "the models were fitted at cutoff {}: fit them at this cutoff to compare",
+                    clv_core::time::format_day(at.day)
+                ))
+            }
+            None => return Err("the models were fitted on a summary file, not on these transactions".into()),
         }
         Ok((self.models.model(kind)?, self.models.spend_model(), self.unit))
     }
@@ -217,7 +272,7 @@ impl ModelSession {
     pub fn value(
         &mut self,
         kind: ModelKind,
-        tx: &Transactions,
+        tx: Option<&Transactions>,
         users: Option<&Users>,
         segment: Option<&str>,
     ) -> Result<ValueView, String> {
@@ -241,7 +296,8 @@ impl ModelSession {
             money,
             segment: segment.map(str::to_string),
             segments,
-            segment_columns: clv_core::cohorts::segment_columns(tx, users),
+            // A summary file has no purchases to take a channel or country from, and no users file.
+            segment_columns: tx.map(|tx| clv_core::cohorts::segment_columns(tx, users)).unwrap_or_default(),
         })
     }
 
@@ -279,9 +335,15 @@ impl ModelSession {
     /// One customer's drill-down: their row and the distribution of their purchases over the
     /// horizon beside a new customer's, both cut where both have ≥ 99% of their mass (5 to 30
     /// counts shown, the rest as one "more" bar).
-    pub fn customer(&mut self, tx: &Transactions, kind: ModelKind, user_id: &str) -> Result<CustomerDetail, String> {
-        let i = self.customers.ids.iter().position(|id| id == user_id).ok_or_else(|| {
-            format!("no customer {user_id:?} at the cutoff {}", clv_core::time::format_day(self.cutoff.day))
+    pub fn customer(
+        &mut self,
+        tx: Option<&Transactions>,
+        kind: ModelKind,
+        user_id: &str,
+    ) -> Result<CustomerDetail, String> {
+        let i = self.customers.ids.iter().position(|id| id == user_id).ok_or_else(|| match self.cutoff {
+            Some(c) => format!("no customer {user_id:?} at the cutoff {}", clv_core::time::format_day(c.day)),
+            None => format!("no customer {user_id:?} in the summary file"),
         })?;
         let t = self.clv.horizon_units();
         let row = self.predictions(kind)?[i].clone();
@@ -291,7 +353,14 @@ impl ModelSession {
         let reach = |p: &[f64]| pmf_quantile(p, 0.99);
         let n = reach(&full).max(reach(&new)).clamp(MIN_PMF_SHOWN, MAX_PMF_SHOWN);
         let money = self.models.spend_model().is_some();
-        let (purchases, alive_path, cutoff) = self.history(tx, model, user_id);
+        let (purchases, alive_path, cutoff) = match (tx, self.cutoff) {
+            (Some(tx), Some(cutoff)) => {
+                let (p, a) = self.history(tx, cutoff, model, user_id);
+                (p, a, Some(day(cutoff.day)))
+            }
+            // A summary file: no purchase dates, so no timeline.
+            _ => (Vec::new(), Vec::new(), None),
+        };
         Ok(CustomerDetail {
             model: kind,
             row,
@@ -311,7 +380,7 @@ impl ModelSession {
     fn segment_labels(
         &mut self,
         column: &str,
-        tx: &Transactions,
+        tx: Option<&Transactions>,
         users: Option<&Users>,
     ) -> Result<std::rc::Rc<Vec<String>>, String> {
         if let Some((c, labels)) = &self.segments {
@@ -319,6 +388,7 @@ impl ModelSession {
                 return Ok(labels.clone());
             }
         }
+        let tx = tx.ok_or("a summary file has no segment columns")?;
         let labels =
             clv_core::cohorts::segments_of(&self.customers.ids, column, tx, users).map_err(|e| e.to_string())?;
         let labels = std::rc::Rc::new(labels);
@@ -326,17 +396,17 @@ impl ModelSession {
         Ok(labels)
     }
 
-    /// A customer's purchase days in the file, their P(alive) path from the first purchase to the
-    /// end of the horizon, and the cutoff (see [`CustomerDetail`]).
+    /// A customer's purchase days in the file and their P(alive) path from the first purchase to the
+    /// end of the horizon (see [`CustomerDetail`]).
     #[allow(clippy::type_complexity)]
     fn history(
         &self,
         tx: &Transactions,
+        cutoff: Cutoff,
         model: &dyn clv_core::models::CountModel,
         user_id: &str,
-    ) -> (Vec<(Day, f64, bool)>, Vec<(Day, f64)>, Day) {
-        let day = |d: i64| Day::from_number(d).expect("a day of the data is a day");
-        let cutoff = self.cutoff.day;
+    ) -> (Vec<(Day, f64, bool)>, Vec<(Day, f64)>) {
+        let cutoff = cutoff.day;
         let mut occ = Vec::new();
         if let Some(c) = (0..tx.customers()).find(|&c| tx.id(c) == user_id) {
             clv_core::features::occasions(tx.history(c), &mut occ);
@@ -347,13 +417,17 @@ impl ModelSession {
         (
             occ.iter().map(|o| (day(o.day), o.amount, o.day > cutoff)).collect(),
             path.into_iter().map(|(d, p)| (day(d), p)).collect(),
-            day(cutoff),
         )
     }
 
     /// One page of the customer table: searched (substring of the id),
     /// sorted, paged. The sorted order is cached across page turns.
-    pub fn table(&mut self, q: &TableQuery, tx: &Transactions, users: Option<&Users>) -> Result<TablePage, String> {
+    pub fn table(
+        &mut self,
+        q: &TableQuery,
+        tx: Option<&Transactions>,
+        users: Option<&Users>,
+    ) -> Result<TablePage, String> {
         let page_size = q.page_size.clamp(1, 500);
         let key = TableQuery { page: 0, page_size: 0, ..q.clone() };
         let cached = self.order.as_ref().is_some_and(|(k, _)| *k == key);
@@ -467,11 +541,9 @@ mod tests {
     fn cdnow_session() -> (Transactions, ModelSession, ModelsResult) {
         let tx = clv_core::ingest::ingest(CDNOW.as_bytes(), &Default::default(), &mut |_| {}).unwrap().transactions;
         let req = ModelRequest {
-            summary: SummaryRequest {
-                cutoff: "1997-09-30".parse().unwrap(),
-                horizon: Horizon::days(90).unwrap(),
-                unit: TimeUnit::Week,
-            },
+            cutoff: Some("1997-09-30".parse().unwrap()),
+            horizon: Horizon::days(90).unwrap(),
+            unit: TimeUnit::Week,
             models: vec![ModelKind::Bgnbd, ModelKind::Pnbd],
             penalizer: 0.0,
             annual_discount_rate: 0.1,
@@ -512,16 +584,16 @@ mod tests {
     fn the_customer_table_pages_sorts_and_searches_in_the_worker() {
         let (tx, mut session, result) = cdnow_session();
         assert!(result.fits.iter().all(|f| f.convergence.converged) && result.failed.is_empty());
-        let first = session.table(&query(SortKey::Clv, true, "", 0), &tx, None).unwrap();
+        let first = session.table(&query(SortKey::Clv, true, "", 0), Some(&tx), None).unwrap();
         assert_eq!((first.total, first.matching, first.page, first.rows.len()), (2357, 2357, 0, 25));
-        let second = session.table(&query(SortKey::Clv, true, "", 1), &tx, None).unwrap();
+        let second = session.table(&query(SortKey::Clv, true, "", 1), Some(&tx), None).unwrap();
         let clv: Vec<f64> = first.rows.iter().chain(&second.rows).map(|r| r.value.clv).collect();
         assert!(clv.windows(2).all(|w| w[0] >= w[1]), "descending across the page boundary");
         // A page past the end is the last page, not an empty one.
-        let last = session.table(&query(SortKey::Clv, true, "", 10_000), &tx, None).unwrap();
+        let last = session.table(&query(SortKey::Clv, true, "", 10_000), Some(&tx), None).unwrap();
         assert_eq!((last.page, last.rows.len()), (94, 2357 - 94 * 25));
         // Search is a substring of the id; the count is of matches.
-        let found = session.table(&query(SortKey::UserId, false, "111", 0), &tx, None).unwrap();
+        let found = session.table(&query(SortKey::UserId, false, "111", 0), Some(&tx), None).unwrap();
         assert!(found.rows.iter().all(|r| r.user_id.contains("111")));
         assert!(found.rows.windows(2).all(|w| w[0].user_id < w[1].user_id));
         let expected = (0..tx.customers()).filter(|&c| tx.id(c).contains("111")).count();
@@ -559,6 +631,91 @@ mod tests {
         assert!(err.contains("mbgnbd: it was not fitted"), "{err}");
     }
 
+    fn summary_file(text: &str, unit: TimeUnit) -> SummaryFile {
+        let input = clv_core::features::parse_summary(text.as_bytes()).unwrap();
+        SummaryFile { name: "summary.csv".into(), unit, input }
+    }
+
+    fn request_for(cutoff: Option<&str>, models: Vec<ModelKind>, unit: TimeUnit) -> ModelRequest {
+        ModelRequest {
+            cutoff: cutoff.map(|c| c.parse().unwrap()),
+            horizon: Horizon::days(273).unwrap(),
+            unit,
+            models,
+            penalizer: 0.0,
+            annual_discount_rate: 0.1,
+            discounting: Default::default(),
+            cards: Vec::new(),
+        }
+    }
+
+    fn param(r: &ModelsResult, model: ModelId, name: &str) -> f64 {
+        let fit = r.fits.iter().find(|f| f.model == model).unwrap();
+        assert!(fit.convergence.converged, "{model:?}: {}", fit.convergence.message);
+        fit.params.iter().find(|p| p.name == name).unwrap().value
+    }
+
+    /// CDNOW's published summary (weeks) loaded as a file gives Fader, Hardie & Lee's BG/NBD, and the
+    /// table, value and drill-down work without transactions; what needs dates says so.
+    #[test]
+    fn a_summary_file_is_fitted_like_transactions_at_their_cutoff() {
+        let file = summary_file(include_str!("../../tests/data/cdnow_customers_summary.csv"), TimeUnit::Week);
+        let stats = file.info().stats;
+        // 1,411 of CDNOW's 2,357 made no repeat purchase in the 39 weeks (Fader, Hardie & Lee 2005).
+        assert_eq!((stats.rows, stats.customers, stats.repeat_buyers), (2357, 2357.0, 946.0));
+        let req = request_for(None, vec![ModelKind::Bgnbd, ModelKind::Pnbd], TimeUnit::Day);
+        let mut said = Vec::new();
+        let (mut session, r) = fit_summary_file(&file, &req, &mut |s| said.push(s)).unwrap();
+        assert_eq!(r.unit, TimeUnit::Week, "the file's unit, whatever the request says");
+        assert!(said[0].contains("on 2357 customers"), "{said:?}");
+        // Published: r 0.2426, α 4.4135, a 0.7929, b 2.4258 (Fader, Hardie & Lee 2005).
+        for (name, want) in [("r", 0.2426), ("alpha", 4.4135), ("a", 0.7929), ("b", 2.4258)] {
+            let got = param(&r, ModelId::Bgnbd, name);
+            assert!((got - want).abs() < 5e-4, "{name}: {got} vs {want}");
+        }
+        // The same customers from the transactions at 1997-09-30 give the same fit.
+        let tx = clv_core::ingest::ingest(CDNOW.as_bytes(), &Default::default(), &mut |_| {}).unwrap().transactions;
+        let (_, from_tx) =
+            fit_models(&tx, &request_for(Some("1997-09-30"), vec![ModelKind::Bgnbd], TimeUnit::Week), &mut |_| {})
+                .unwrap();
+        for name in ["r", "alpha", "a", "b"] {
+            let (a, b) = (param(&r, ModelId::Bgnbd, name), param(&from_tx, ModelId::Bgnbd, name));
+            assert!((a - b).abs() < 2e-3 * b, "{name}: file {a} vs transactions {b}");
+        }
+        assert!(r.spend.is_none() && r.no_spend_reason().is_some(), "no monetary column: no spend model");
+        let page = session.table(&query(SortKey::ExpectedTxn, true, "", 0), None, None).unwrap();
+        assert_eq!((page.total, page.rows.len()), (2357, 25));
+        let d = session.customer(None, ModelKind::Pnbd, &page.rows[0].user_id).unwrap();
+        assert_eq!(d.row, page.rows[0]);
+        assert!(d.cutoff.is_none() && d.purchases.is_empty() && d.alive_path.is_empty());
+        let v = session.value(ModelKind::Pnbd, None, None, None).unwrap();
+        assert!(v.segment_columns.is_empty() && !v.money);
+        let e = session.value(ModelKind::Pnbd, None, None, Some("channel")).unwrap_err();
+        assert!(e.contains("no segment columns"), "{e}");
+        let e = session.fitted_at(ModelKind::Pnbd, Cutoff::parse_checked("1997-09-30", &tx, "cutoff").unwrap());
+        assert!(e.unwrap_err().contains("fitted on a summary file"));
+        assert!(needs_transactions(&file).starts_with("summary.csv is a summary file"));
+    }
+
+    /// The donations patterns (periods and weights) give Fader, Hardie & Shang's BG/BB, weights kept.
+    #[test]
+    fn a_weighted_discrete_summary_file_is_bg_bb_s() {
+        let file = summary_file(include_str!("../../tests/data/donations.csv"), TimeUnit::Month);
+        let stats = file.info().stats;
+        assert!(stats.discrete && stats.weighted && stats.rows == 22);
+        assert_eq!(stats.customers, 11_104.0);
+        let (mut session, r) =
+            fit_summary_file(&file, &request_for(None, vec![ModelKind::Bgbb], TimeUnit::Month), &mut |_| {}).unwrap();
+        // Published: α 1.204, β 0.750, γ 0.657, δ 2.783.
+        for (name, want) in [("alpha", 1.204), ("beta", 0.750), ("gamma", 0.657), ("delta", 2.783)] {
+            let got = param(&r, ModelId::Bgbb, name);
+            assert!((got - want).abs() < 1e-3, "{name}: {got} vs {want}");
+        }
+        let page =
+            session.table(&TableQuery { model: ModelKind::Bgbb, ..query(SortKey::PAlive, true, "", 0) }, None, None);
+        assert_eq!(page.unwrap().total, 22, "one row per pattern, weighted");
+    }
+
     fn card(model: ModelId, unit: Option<TimeUnit>, params: &[(&str, f64)]) -> NamedCard {
         let params = params.iter().map(|(n, v)| (n.to_string(), *v)).collect();
         NamedCard {
@@ -576,11 +733,9 @@ mod tests {
         let fhl = [("r", 0.242593), ("alpha", 4.413532), ("a", 0.792886), ("b", 2.425754)];
         let gg = card(ModelId::Gg, Some(TimeUnit::Week), &[("p", 6.25), ("q", 3.74), ("gamma", 15.44)]);
         let request = |cards: Vec<NamedCard>| ModelRequest {
-            summary: SummaryRequest {
-                cutoff: "1997-09-30".parse().unwrap(),
-                horizon: Horizon::days(273).unwrap(),
-                unit: TimeUnit::Week,
-            },
+            cutoff: Some("1997-09-30".parse().unwrap()),
+            horizon: Horizon::days(273).unwrap(),
+            unit: TimeUnit::Week,
             models: vec![ModelKind::Bgnbd, ModelKind::Pnbd],
             penalizer: 0.0,
             annual_discount_rate: 0.0,
@@ -603,7 +758,7 @@ mod tests {
             .model()
             .unwrap();
         let page = session
-            .table(&TableQuery { model: ModelKind::Bgnbd, ..query(SortKey::Clv, true, "", 0) }, &tx, None)
+            .table(&TableQuery { model: ModelKind::Bgnbd, ..query(SortKey::Clv, true, "", 0) }, Some(&tx), None)
             .unwrap();
         for row in &page.rows {
             let rfm = clv_core::models::Rfm::new(row.frequency, row.recency, row.t);
@@ -631,16 +786,16 @@ mod tests {
     #[test]
     fn a_customer_s_drill_down_is_their_row_and_two_distributions() {
         let (tx, mut session, _) = cdnow_session();
-        let page = session.table(&query(SortKey::ExpectedTxn, true, "", 0), &tx, None).unwrap();
+        let page = session.table(&query(SortKey::ExpectedTxn, true, "", 0), Some(&tx), None).unwrap();
         let top = page.rows[0].clone();
-        let d = session.customer(&tx, ModelKind::Pnbd, &top.user_id).unwrap();
+        let d = session.customer(Some(&tx), ModelKind::Pnbd, &top.user_id).unwrap();
         assert_eq!(d.row, top);
         // The history: one purchase per repeat purchase day and the first, to the cutoff; P(alive)
         // along it is the row's at the cutoff, and the path runs to the horizon's end.
         let before = d.purchases.iter().filter(|p| !p.2).count();
         assert_eq!(before as f64, top.frequency + 1.0);
-        assert!(d.purchases.iter().all(|p| p.2 == (p.0 > d.cutoff)));
-        let at_cutoff = d.alive_path.iter().find(|p| p.0 == d.cutoff).unwrap().1;
+        assert!(d.purchases.iter().all(|p| p.2 == (Some(p.0) > d.cutoff)));
+        let at_cutoff = d.alive_path.iter().find(|p| Some(p.0) == d.cutoff).unwrap().1;
         assert!((at_cutoff - top.value.p_alive).abs() < 1e-12, "{at_cutoff} {}", top.value.p_alive);
         assert_eq!(d.alive_path.last().unwrap().0, "1997-12-29".parse().unwrap()); // + 90 days
         assert_eq!(d.alive_path[0].0, d.purchases[0].0);
@@ -672,9 +827,9 @@ mod tests {
             .collect();
         let quantile = |q: f64| cdf.iter().position(|&c| c >= q).unwrap() as u32;
         assert_eq!((top.value.txn.lower80, top.value.txn.upper80), (quantile(0.1), quantile(0.9)));
-        let e = session.customer(&tx, ModelKind::Pnbd, "no such id").unwrap_err();
+        let e = session.customer(Some(&tx), ModelKind::Pnbd, "no such id").unwrap_err();
         assert!(e.contains("no customer \"no such id\" at the cutoff 1997-09-30"), "{e}");
-        assert!(session.customer(&tx, ModelKind::Mbgnbd, &top.user_id).unwrap_err().contains("not fitted"));
+        assert!(session.customer(Some(&tx), ModelKind::Mbgnbd, &top.user_id).unwrap_err().contains("not fitted"));
     }
 
     /// The base's total is the sum of the customers' CLV, and the four quadrant downloads
@@ -682,18 +837,18 @@ mod tests {
     #[test]
     fn the_value_view_sums_the_customers_and_its_quadrants_partition_them() {
         let (tx, mut session, _) = cdnow_session();
-        let v = session.value(ModelKind::Pnbd, &tx, None, None).unwrap();
+        let v = session.value(ModelKind::Pnbd, Some(&tx), None, None).unwrap();
         let rows = session.predictions(ModelKind::Pnbd).unwrap().to_vec();
         assert!(v.segments.is_empty() && v.segment_columns.is_empty());
         // Split by a users-file column: the segments add up to the base.
         let users = plan_users(&rows);
-        let split = session.value(ModelKind::Pnbd, &tx, Some(&users), Some("plan")).unwrap();
+        let split = session.value(ModelKind::Pnbd, Some(&tx), Some(&users), Some("plan")).unwrap();
         assert_eq!(split.segment_columns, ["plan"]);
         assert_eq!(split.segments.len(), 3);
         assert_eq!(split.segments.iter().map(|g| g.customers).sum::<usize>(), 2357);
         let sum: f64 = split.segments.iter().map(|g| g.total_clv).sum();
         assert!((sum - v.portfolio.total_clv).abs() < 1e-9 * sum);
-        let e = session.value(ModelKind::Pnbd, &tx, Some(&users), Some("region")).unwrap_err();
+        let e = session.value(ModelKind::Pnbd, Some(&tx), Some(&users), Some("region")).unwrap_err();
         assert!(e.contains("available: plan"), "{e}");
         let total: f64 = rows.iter().map(|r| r.value.clv).sum();
         assert!((v.portfolio.total_clv - total).abs() < 1e-9 * total, "{} vs {total}", v.portfolio.total_clv);
@@ -719,7 +874,7 @@ mod tests {
         let (tx, mut session, _) = cdnow_session();
         let rows = session.predictions(ModelKind::Pnbd).unwrap().to_vec();
         let q = TableQuery { min_p_alive: Some(0.5), min_clv: Some(20.0), ..query(SortKey::Clv, true, "", 0) };
-        let page = session.table(&q, &tx, None).unwrap();
+        let page = session.table(&q, Some(&tx), None).unwrap();
         let expected = rows.iter().filter(|r| r.value.p_alive >= 0.5 && r.value.clv >= 20.0).count();
         assert!(expected > 0 && expected < rows.len());
         assert_eq!((page.matching, page.total), (expected, rows.len()));
@@ -727,9 +882,9 @@ mod tests {
         // By segment: a users-file column's value, as the Value view splits the base.
         let users = plan_users(&rows);
         let q = TableQuery { segment: Some(("plan".into(), "b".into())), ..query(SortKey::Clv, true, "", 0) };
-        let page = session.table(&q, &tx, Some(&users)).unwrap();
+        let page = session.table(&q, Some(&tx), Some(&users)).unwrap();
         assert_eq!(page.matching, rows.iter().enumerate().filter(|(i, _)| i % 3 == 1).count());
-        let v = session.value(ModelKind::Pnbd, &tx, Some(&users), Some("plan")).unwrap();
+        let v = session.value(ModelKind::Pnbd, Some(&tx), Some(&users), Some("plan")).unwrap();
         assert_eq!(v.segments.iter().find(|g| g.segment == "b").unwrap().customers, page.matching);
     }
 }

@@ -16,8 +16,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
+/// The data loaded: transactions, or a summary file in their place.
+enum Data {
+    Transactions(Ingested),
+    Summary(analysis::SummaryFile),
+}
+
 thread_local! {
-    static DATA: RefCell<Option<Ingested>> = const { RefCell::new(None) };
+    static DATA: RefCell<Option<Data>> = const { RefCell::new(None) };
     static MODELS: RefCell<Option<analysis::ModelSession>> = const { RefCell::new(None) };
     static USERS: RefCell<Option<clv_core::features::Users>> = const { RefCell::new(None) };
     /// The request being handled: every reply, and a panic's, names it.
@@ -85,8 +91,18 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             MODELS.with(|m| m.borrow_mut().take());
             let out = ingest(reader, &options, &mut progress).map_err(|e| format!("{name}: {e}"))?;
             let report = Box::new(out.report.clone());
-            DATA.with(|d| *d.borrow_mut() = Some(out));
+            DATA.with(|d| *d.borrow_mut() = Some(Data::Transactions(out)));
             Ok(Reply::Ingested { name, report })
+        }
+        Request::LoadSummary { name, unit } => {
+            let reader = BlobReader::new(attached_file(data)?)?;
+            DATA.with(|d| d.borrow_mut().take());
+            MODELS.with(|m| m.borrow_mut().take());
+            let input = clv_core::features::parse_summary(reader).map_err(|e| format!("{name}: {e}"))?;
+            let file = analysis::SummaryFile { name, unit, input };
+            let info = Box::new(file.info());
+            DATA.with(|d| *d.borrow_mut() = Some(Data::Summary(file)));
+            Ok(Reply::SummaryLoaded(info))
         }
         Request::LoadUsers { name } => {
             let users = clv_core::features::parse_users(BlobReader::new(attached_file(data)?)?, Default::default())
@@ -96,20 +112,24 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             Ok(Reply::Users(info))
         }
         Request::Summarise(req) => with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary)),
-        Request::FitModels(req) => with_data(|tx| {
+        Request::FitModels(req) => {
             let mut status = |message: String| post(Reply::Status { message });
-            let (session, result) = analysis::fit_models(tx, &req, &mut status)?;
+            let (session, result) = DATA.with(|d| match d.borrow().as_ref() {
+                Some(Data::Transactions(data)) => analysis::fit_models(&data.transactions, &req, &mut status),
+                Some(Data::Summary(file)) => analysis::fit_summary_file(file, &req, &mut status),
+                None => Err(NO_DATA.into()),
+            })?;
             MODELS.with(|m| *m.borrow_mut() = Some(session));
             Ok(Reply::Models(Box::new(result)))
-        }),
+        }
         Request::Evaluate(req) => with_data(|tx| {
             post(Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
             analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
         }),
         Request::Table(q) => {
-            with_data(|tx| USERS.with(|u| with_models(|m| m.table(&q, tx, u.borrow().as_ref()).map(Reply::Table))))
+            with_any_data(|tx| USERS.with(|u| with_models(|m| m.table(&q, tx, u.borrow().as_ref()).map(Reply::Table))))
         }
-        Request::Value { model, segment } => with_data(|tx| {
+        Request::Value { model, segment } => with_any_data(|tx| {
             USERS.with(|u| {
                 let users = u.borrow();
                 with_models(|m| {
@@ -122,7 +142,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             with_models(|m| m.export_quadrant(model, quadrant).map(Reply::Exported))
         }
         Request::Customer { model, user_id } => {
-            with_data(|tx| with_models(|m| m.customer(tx, model, &user_id).map(|d| Reply::Customer(Box::new(d)))))
+            with_any_data(|tx| with_models(|m| m.customer(tx, model, &user_id).map(|d| Reply::Customer(Box::new(d)))))
         }
         Request::ExportPredictions { model, format } => with_models(|m| m.export(model, format).map(Reply::Exported)),
         Request::Export { what, request } => with_data(|tx| {
@@ -172,10 +192,25 @@ fn attached_file(data: &JsValue) -> Result<Blob, String> {
         .ok_or_else(|| "the request carried no file".to_string())
 }
 
+const NO_DATA: &str = "no data loaded yet: load a CSV first";
+
+/// A request that needs the transactions (dates of purchases).
 fn with_data(f: impl FnOnce(&clv_core::ingest::Transactions) -> Result<Reply, String>) -> Result<Reply, String> {
     DATA.with(|d| match d.borrow().as_ref() {
-        Some(data) => f(&data.transactions),
-        None => Err("no data loaded yet: load a CSV first".into()),
+        Some(Data::Transactions(data)) => f(&data.transactions),
+        Some(Data::Summary(file)) => Err(analysis::needs_transactions(file)),
+        None => Err(NO_DATA.into()),
+    })
+}
+
+/// A request that works from transactions or a summary file (`None`: a summary file).
+fn with_any_data(
+    f: impl FnOnce(Option<&clv_core::ingest::Transactions>) -> Result<Reply, String>,
+) -> Result<Reply, String> {
+    DATA.with(|d| match d.borrow().as_ref() {
+        Some(Data::Transactions(data)) => f(Some(&data.transactions)),
+        Some(Data::Summary(_)) => f(None),
+        None => Err(NO_DATA.into()),
     })
 }
 

@@ -7,7 +7,7 @@ use super::charts::{BandChart, LineChart};
 use super::format;
 use super::glossary::{Term, Word};
 use super::settings::{DateInput, HorizonSelect, Settings};
-use super::{Later, OutageNote, TaskNote};
+use super::{Later, NeedsTransactions, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::{CohortRequest, CohortsView, UsersInfo};
@@ -66,7 +66,7 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
     let attributes = move || {
         let mut names = session.users.with(|u| u.as_ref().map(|u| u.attributes.clone()).unwrap_or_default());
         session.load.with(|r| {
-            if let Some((_, r)) = r {
+            if let Some(r) = r.and_then(|(_, l)| l.transactions()) {
                 let kept = r.columns.iter().filter(|c| c.role.is_some_and(|role| Role::SEGMENTS.contains(&role)));
                 names.extend(kept.map(|c| c.name.clone()).filter(|n| !names.contains(n)).collect::<Vec<_>>());
             }
@@ -75,7 +75,9 @@ pub fn CohortsPanel(session: Session, settings: Settings) -> impl IntoView {
     };
     let fitted = move || session.models.with(|m| m.as_ref().map(|m| m.usable_count_models()).unwrap_or_default());
     view! {
-        <Show when=move || session.load.has_value()><Later>
+        <NeedsTransactions session id="cohorts" title="Cohorts"
+            why="Cohorts group customers by the month (or week, or day) of their first purchase and follow their purchases by age." />
+        <Show when=move || session.has_transactions()><Later>
             <section id="cohorts" class="panel">
                 <h2>"Cohorts"</h2>
                 <p class="hint">"Customers grouped by when they joined (first purchase). How many keep buying, what each is worth so far, and what a cohort will be worth a set number of days after joining."</p>

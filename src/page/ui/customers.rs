@@ -227,9 +227,16 @@ fn CustomerDrill(d: CustomerDetail) -> impl IntoView {
                 {money}
             </div>
             <h4>"Their purchases and P(alive) over time"</h4>
-            <p class="hint">"Each dot is a day they bought. P(alive) rises with each purchase and falls in the silences, faster for a customer who used to buy often; after the cutoff it shows what the model expects if they buy nothing more."</p>
-            <AlivePathChart id="customer-alive-path" title=format!("Customer {}: purchases and P(alive) over time under {model}", r.user_id)
-                path=d.alive_path.clone() purchases=d.purchases.clone() cutoff=d.cutoff />
+            {match d.cutoff {
+                Some(cutoff) => view! {
+                    <p class="hint">"Each dot is a day they bought. P(alive) rises with each purchase and falls in the silences, faster for a customer who used to buy often; after the cutoff it shows what the model expects if they buy nothing more."</p>
+                    <AlivePathChart id="customer-alive-path" title=format!("Customer {}: purchases and P(alive) over time under {model}", r.user_id)
+                        path=d.alive_path.clone() purchases=d.purchases.clone() cutoff />
+                }.into_any(),
+                None => view! {
+                    <p class="hint" id="customer-no-timeline">"A summary file has no purchase dates, so there is no timeline: the figures above come from this customer's repeat purchases, recency and T alone."</p>
+                }.into_any(),
+            }}
             <h4>{format!("How many purchases in the next {horizon} {unit}s: the chance of each count")}</h4>
             <PairedBars id="customer-pmf" title="Chance of each number of purchases in the horizon: this customer and a new one".to_string() group_label="purchases".to_string() groups names=("this customer".to_string(), "a customer acquired today".to_string()) />
         </section>

@@ -6,7 +6,7 @@ use super::charts::{LineChart, PairedBars};
 use super::format;
 use super::glossary::{Term, Word};
 use super::settings::{DateInput, Settings, StaleNote};
-use super::{Later, OutageNote, TaskNote};
+use super::{Later, NeedsTransactions, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::HoldoutRequest;
@@ -43,6 +43,8 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
             })
     });
     view! {
+        <NeedsTransactions session id="holdout" title="How accurate is it on your data?"
+            why="The accuracy check refits the models on the purchases before a date and compares their predictions with the purchases after it." />
         <Show when=move || session.summary.has_value()><Later>
             <section id="holdout" class="panel">
                 <h2>"How accurate is it on your data?"</h2>

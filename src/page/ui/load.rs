@@ -4,7 +4,9 @@
 use super::{OutageNote, PendingFile};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
+use clv_core::features::looks_like_summary;
 use clv_core::ingest::{parse_rates, sniff, ColumnMapping, DateOrder, IngestOptions, Role, Sniffed};
+use clv_core::time::TimeUnit;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -94,10 +96,10 @@ pub fn LoadPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Optio
                 on:dragleave=move |_| dragging.set(false)
                 on:drop=on_drop
             >
-                <p><strong>"Drop a transaction CSV here"</strong>" or "</p>
+                <p><strong>"Drop a transaction CSV here"</strong>" (or a customer summary) or "</p>
                 <label class="button" for="csv">"Choose a file…"</label>
                 <input id="csv" type="file" accept=".csv,.tsv,.txt,text/csv" on:change=on_pick />
-                <p class="hint">"One row per order, charge or refund: a customer id, a date and an amount."</p>
+                <p class="hint">"One row per order, charge or refund: a customer id, a date and an amount. A summary with one row per customer (frequency, recency, T) works too."</p>
             </div>
             <button id="demo" class="button secondary" on:click=demo disabled=move || session.load.is_pending()>
                 "Try the demo data"
@@ -113,6 +115,9 @@ pub fn LoadPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Optio
 pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Option<Sniffed>>) -> impl IntoView {
     move || {
         sniffed.get().map(|s| {
+            if looks_like_summary(&s.headers) {
+                return view! { <SummaryFileForm session pending sniffed s /> }.into_any();
+            }
             let mapping = RwSignal::new(s.mapping.clone());
             let order = RwSignal::new(DateOrder::MonthFirst);
             let keep_duplicates = RwSignal::new(false);
@@ -201,7 +206,52 @@ pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Op
                     <button id="analyse" class="button" on:click=run>"Analyse"</button>
                 </section>
             }
+            .into_any()
         })
+    }
+}
+
+/// A file that is already a BTYD summary (frequency, recency, T — or periods and weights): the
+/// only thing it cannot say is the unit its times are in, so that is asked before it is read.
+#[component]
+fn SummaryFileForm(
+    session: Session,
+    pending: PendingFile,
+    sniffed: RwSignal<Option<Sniffed>>,
+    s: Sniffed,
+) -> impl IntoView {
+    let unit = RwSignal::new(TimeUnit::Week);
+    let name = pending.with_value(|p| p.as_ref().map(|(n, _)| n.clone())).unwrap_or_default();
+    let run = move |_| {
+        if let Some((name, blob)) = pending.get_value() {
+            sniffed.set(None);
+            session.load_summary(name, &blob, unit.get_untracked());
+        }
+    };
+    let head = s.headers.iter().map(|h| view! { <th>{h.clone()}</th> }).collect_view();
+    let preview = s
+        .preview
+        .iter()
+        .map(|r| view! { <tr>{r.iter().map(|c| view! { <td>{c.clone()}</td> }).collect_view()}</tr> })
+        .collect_view();
+    view! {
+        <section id="mapping" class="panel">
+            <h2>"A customer summary: " {name}</h2>
+            <p class="hint">
+                "This file is already summarised, one row per customer (or per group of identical customers, with a weight): repeat purchases, recency and T (or periods). The models can be fitted to it directly. It has no dates, so there is no cutoff, accuracy check or cohorts; for those, load the transactions."
+            </p>
+            <div class="preview"><table><thead><tr>{head}</tr></thead><tbody>{preview}</tbody></table></div>
+            <label>
+                "Recency and T (or one period) are in "
+                <select id="summary-unit" on:change=move |ev| unit.set(event_target_value(&ev).parse().unwrap_or_default())>
+                    <option value="day">"days"</option>
+                    <option value="week" selected>"weeks"</option>
+                    <option value="month">"months"</option>
+                </select>
+            </label>
+            <p class="hint">"The file cannot say which: it sets the unit of the models' rates and of the horizon. CDNOW's published summary is in weeks."</p>
+            <button id="analyse" class="button" on:click=run>"Read the summary"</button>
+        </section>
     }
 }
 

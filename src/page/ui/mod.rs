@@ -151,6 +151,22 @@ pub fn Later(children: ChildrenFn) -> impl IntoView {
     move || ready.get().then(|| children())
 }
 
+/// A view that needs dated purchases, when the data are a summary file: its section (so links to
+/// the view still land) says why it is empty and what would fill it.
+#[component]
+pub fn NeedsTransactions(session: Session, id: &'static str, title: &'static str, why: &'static str) -> impl IntoView {
+    view! {
+        <Show when=move || session.has_summary_file()>
+            <section id=id class="panel">
+                <h2>{title}</h2>
+                <p id=format!("{id}-needs-transactions") class="notice">
+                    {why} " A summary file has one row per customer and no purchase dates: load the transactions themselves (one row per purchase) for this view."
+                </p>
+            </section>
+        </Show>
+    }
+}
+
 /// A panel's request, next to the control that made it: while it runs,
 /// what the worker is doing (and, for a long job, a way to stop it —
 /// `#<name>-work`, `#<name>-cancel`); when it failed, why (`#<name>-error`).

@@ -5,7 +5,7 @@
 use super::charts::PairedBars;
 use super::format;
 use super::glossary::{Term, Word};
-use super::settings::{describe, Settings, StaleNote};
+use super::settings::{FitTarget, Settings, StaleNote};
 use super::{Later, OutageNote, TaskNote};
 use crate::page::recovery::Panel;
 use crate::page::session::download;
@@ -26,22 +26,28 @@ use web_sys::{File, HtmlInputElement};
 pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
     let discount = settings.discount;
     // What the shown fits were computed with (settings, discount rate, cards): a change above makes them stale.
-    let fitted_with = RwSignal::new(None::<(crate::protocol::SummaryRequest, f64)>);
+    let fitted_with = RwSignal::new(None::<(FitTarget, f64)>);
+    // A discrete-time summary file (periods, not T) is BG/BB's: the continuous models do not apply.
+    let discrete = move || session.summary_file().is_some_and(|f| f.stats.discrete);
     let last_cards = StoredValue::new(Vec::<NamedCard>::new());
     let penalizer = RwSignal::new(0.0f64);
     let discounting = RwSignal::new(Discounting::PerPeriod);
     let ageing = RwSignal::new(false);
     let card_error = RwSignal::new(None::<String>);
     let run = move |cards: Vec<NamedCard>| {
-        if let Some(summary) = settings.request() {
+        if let Some(target) = untrack(|| settings.fit_target()) {
             let mut models = ModelKind::CONTINUOUS.to_vec();
-            if ageing.get_untracked() {
+            if untrack(discrete) {
+                models = vec![ModelKind::Bgbb];
+            } else if ageing.get_untracked() {
                 models.push(ModelKind::Ggomnbd);
             }
-            fitted_with.set(Some((summary, discount.get_untracked())));
+            fitted_with.set(Some((target, discount.get_untracked())));
             last_cards.set_value(cards.clone());
             session.fit_models(ModelRequest {
-                summary,
+                cutoff: target.cutoff,
+                horizon: target.horizon,
+                unit: target.unit,
                 models,
                 penalizer: penalizer.get_untracked(),
                 annual_discount_rate: discount.get_untracked() / 100.0,
@@ -80,16 +86,22 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
     let stale = Signal::derive(move || {
         let (was, rate) = fitted_with.get()?;
         session.models.has_value().then_some(())?;
-        let changed = settings.current() != Some(was) || discount.get() != rate;
-        changed.then(|| format!("{}, discount rate {}% a year", describe(&was), rate))
+        let changed = settings.fit_target() != Some(was) || discount.get() != rate;
+        changed.then(|| format!("{}, discount rate {}% a year", was.describe(), rate))
     });
     view! {
-        <Show when=move || session.summary.has_value()><Later>
+        <Show when=move || session.has_customers()><Later>
             <section id="models" class="panel">
                 <h2>"Models"</h2>
                 <p class="hint">
-                    "Fits BG/NBD, Pareto/NBD and MBG/NBD (how many purchases; Gamma–Gompertz/NBD too if you tick it) and Gamma–Gamma (how much each) on the customers at the cutoff, by maximum likelihood. Times are in "
-                    {move || settings.unit.get().name()} "s."
+                    {move || if discrete() {
+                        "Fits BG/BB (how many of the periods each customer buys in, and when they leave) and Gamma–Gamma (how much each) on the summary file's customers, by maximum likelihood. A period is one "
+                    } else if session.has_summary_file() {
+                        "Fits BG/NBD, Pareto/NBD and MBG/NBD (how many purchases; Gamma–Gompertz/NBD too if you tick it) and Gamma–Gamma (how much each) on the summary file's customers, by maximum likelihood. Times are in "
+                    } else {
+                        "Fits BG/NBD, Pareto/NBD and MBG/NBD (how many purchases; Gamma–Gompertz/NBD too if you tick it) and Gamma–Gamma (how much each) on the customers at the cutoff, by maximum likelihood. Times are in "
+                    }}
+                    {move || settings.unit.get().name()} {move || if discrete() { "." } else { "s." }}
                 </p>
                 <div class="controls">
                     <label>"Discounting "
@@ -102,7 +114,7 @@ pub fn ModelsPanel(session: Session, settings: Settings) -> impl IntoView {
                         <input id="penalizer" type="number" min="0" step="0.001" prop:value=move || penalizer.get().to_string()
                             on:change=move |ev| penalizer.set(event_target_value(&ev).parse().unwrap_or(0.0)) />
                     </label>
-                    <label>
+                    <label hidden=discrete>
                         <input id="fit-ggomnbd" type="checkbox" prop:checked=move || ageing.get()
                             on:change=move |ev| ageing.set(event_target_checked(&ev)) />
                         " Also fit Gamma–Gompertz/NBD (the risk of leaving may grow with a customer's age; slower)"

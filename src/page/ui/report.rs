@@ -8,7 +8,12 @@ use leptos::prelude::*;
 
 #[component]
 pub fn ReportPanel(session: Session) -> impl IntoView {
-    move || session.load.get().map(|(name, r)| view! { <Report name r /> })
+    // A summary file's figures are the Data view's (summary.rs): there is no ingest report.
+    move || {
+        session
+            .report()
+            .map(|r| view! { <Report name=session.load.with(|l| l.map(|(n, _)| n.clone()).unwrap_or_default()) r /> })
+    }
 }
 
 fn stat(id: &'static str, label: &'static str, value: String) -> impl IntoView {

@@ -6,7 +6,7 @@
 use super::format;
 use super::glossary::{Term, Word};
 use super::learn::LearnState;
-use crate::page::session::Session;
+use crate::page::session::{Loaded, Session};
 use crate::protocol::SummaryRequest;
 use clv_core::time::{Day, Horizon, TimeUnit};
 use leptos::prelude::*;
@@ -226,6 +226,26 @@ pub struct Settings {
     pub linked: StoredValue<Option<UrlState>>,
     /// The lesson's inputs.
     pub learn: RwSignal<LearnState>,
+    /// A summary file is loaded: its times are in this unit (said when it was loaded), and there
+    /// is no cutoff — its T already ends at its own.
+    pub file_unit: RwSignal<Option<TimeUnit>>,
+}
+
+/// What a fit is made from: the transactions up to `cutoff`, or (`cutoff` `None`) a summary file;
+/// CLV over `horizon`, times in `unit`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitTarget {
+    pub cutoff: Option<Day>,
+    pub horizon: Horizon,
+    pub unit: TimeUnit,
+}
+
+impl FitTarget {
+    /// In words, for a stale note.
+    pub fn describe(&self) -> String {
+        let data = self.cutoff.map_or("the summary file".to_string(), |c| format!("cutoff {c}"));
+        format!("{data}, horizon {}, times in {}s", self.horizon, self.unit.name())
+    }
 }
 
 impl Settings {
@@ -240,6 +260,7 @@ impl Settings {
             holdout_end: RwSignal::new(None),
             linked: StoredValue::new(None),
             learn: RwSignal::new(LearnState::default()),
+            file_unit: RwSignal::new(None),
         }
     }
 
@@ -257,9 +278,28 @@ impl Settings {
         s
     }
 
+    /// A summary file was loaded: no cutoff, and its unit for every time.
+    pub fn adopt_summary_file(&self, unit: TimeUnit) {
+        self.file_unit.set(Some(unit));
+        self.unit.set(unit);
+        self.cutoff.set(None);
+        self.calibration_end.set(None);
+        self.holdout_end.set(None);
+    }
+
+    /// What a fit would be made from now (tracked): `None` while transactions have no cutoff.
+    pub fn fit_target(&self) -> Option<FitTarget> {
+        let (horizon, file_unit) = (self.horizon.get(), self.file_unit.get());
+        match file_unit {
+            Some(unit) => Some(FitTarget { cutoff: None, horizon, unit }),
+            None => Some(FitTarget { cutoff: Some(self.cutoff.get()?), horizon, unit: self.unit.get() }),
+        }
+    }
+
     /// Take a new file's dates: the link's where the data reach them, else the defaults (the
     /// link is used once). A notice names the link's dates that were not used.
     pub fn adopt_data(&self, first: Day, last: Day) -> Option<String> {
+        self.file_unit.set(None);
         let link = self.linked.get_value().unwrap_or_default();
         self.linked.set_value(None);
         let (split, outside) = linked_split(&link, first, last, self.horizon.get_untracked());
@@ -381,11 +421,6 @@ pub fn StaleNote(
     }
 }
 
-/// A summary request in words, for a stale note.
-pub fn describe(r: &SummaryRequest) -> String {
-    format!("cutoff {}, horizon {}, times in {}s", r.cutoff, r.horizon, r.unit.name())
-}
-
 /// The one horizon control, shown in the bar and in Cohorts: both show and set
 /// the same [`Settings::horizon`].
 #[component]
@@ -421,13 +456,21 @@ pub fn DateInput(id: &'static str, value: Signal<Option<Day>>, set: Callback<Opt
 /// The bar above the views: what data, which settings, and where to go.
 #[component]
 pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
-    let Settings { cutoff, unit, discount, view, .. } = settings;
+    let Settings { cutoff, unit, discount, view, file_unit, .. } = settings;
     let data = move || {
-        session.load.get().map(|(name, r)| {
-            let currency = r.currency.clone().map(|c| format!(" · {c}")).unwrap_or_default();
-            format!("{name} · {} customers{currency}", format::int(r.customers))
+        session.load.with(|l| {
+            l.map(|(name, loaded)| match loaded {
+                Loaded::Transactions(r) => {
+                    let currency = r.currency.clone().map(|c| format!(" · {c}")).unwrap_or_default();
+                    format!("{name} · {} customers{currency}", format::int(r.customers))
+                }
+                Loaded::Summary(f) => {
+                    format!("{name} · {} customers · a summary file", format::int(f.stats.customers.round() as u64))
+                }
+            })
         })
     };
+    let has_file = move || file_unit.with(Option::is_some);
     let links = move || {
         View::ALL
             .into_iter()
@@ -441,14 +484,18 @@ pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
             .collect_view()
     };
     view! {
-        <Show when=move || session.load.with(|r| r.as_ref().is_some_and(|(_, r)| r.accepted > 0))>
+        <Show when=move || session.has_transactions() || session.has_summary_file()>
             <nav id="settings-bar" class="settings-bar" aria-label="Settings and views">
                 <p class="bar-data" id="bar-data">{data}</p>
                 <div class="controls">
-                    <span><label>"Cutoff " <DateInput id="cutoff" value=cutoff.into() set=Callback::new(move |d| cutoff.set(d)) /></label>" " <Term word=Word::Cutoff help=true /></span>
+                    <Show when=move || !has_file() fallback=|| view! {
+                        <span id="no-cutoff" class="hint">"No cutoff: the summary file's T already ends at its own. " <Term word=Word::Cutoff help=true /></span>
+                    }>
+                        <span><label>"Cutoff " <DateInput id="cutoff" value=cutoff.into() set=Callback::new(move |d| cutoff.set(d)) /></label>" " <Term word=Word::Cutoff help=true /></span>
+                    </Show>
                     <span><label>"Horizon " <HorizonSelect settings id="horizon" /></label>" " <Term word=Word::Horizon help=true /></span>
                     <label>"Time unit "
-                        <select id="unit" on:change=move |ev| unit.set(event_target_value(&ev).parse().unwrap_or_default())>
+                        <select id="unit" disabled=has_file aria-describedby="unit-fixed" on:change=move |ev| unit.set(event_target_value(&ev).parse().unwrap_or_default())>
                             <option value="day" prop:selected=move || unit.get() == TimeUnit::Day>"days"</option>
                             <option value="week" prop:selected=move || unit.get() == TimeUnit::Week>"weeks"</option>
                             <option value="month" prop:selected=move || unit.get() == TimeUnit::Month>"months"</option>
@@ -460,7 +507,10 @@ pub fn SettingsBar(session: Session, settings: Settings) -> impl IntoView {
                     </label>
                     <Term word=Word::DiscountRate help=true />
                 </div>
-                <Show when=move || cutoff.with(Option::is_none)>
+                <Show when=has_file>
+                    <p id="unit-fixed" class="hint">"The time unit is the one the summary file is written in (chosen when it was loaded)."</p>
+                </Show>
+                <Show when=move || cutoff.with(Option::is_none) && !has_file()>
                     <p id="cutoff-missing" class="warning" role="alert">"Choose a cutoff date: the last day of history the models may see."</p>
                 </Show>
                 <div class="views">{links}</div>

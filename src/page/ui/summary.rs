@@ -23,7 +23,10 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
     };
     // A new report: the link's dates if the data reach them (once), else the defaults; compute once.
     Effect::new(move |_| {
-        if let Some((_, r)) = session.load.get() {
+        if let Some(f) = session.summary_file() {
+            settings.adopt_summary_file(f.unit);
+        }
+        if let Some(r) = session.report() {
             if let Some((first, last)) =
                 r.first_ts.as_deref().zip(r.last_ts.as_deref()).and_then(|(a, b)| data_days(a, b))
             {
@@ -53,13 +56,15 @@ pub fn SummaryPanel(session: Session, settings: Settings) -> impl IntoView {
     let no_cutoff = move || cutoff.with(Option::is_none);
     let data_end = move || {
         session.load.with(|r| {
-            r.and_then(|(_, r)| r.first_ts.as_deref().zip(r.last_ts.as_deref()))
+            r.and_then(|(_, l)| l.transactions())
+                .and_then(|r| r.first_ts.as_deref().zip(r.last_ts.as_deref()))
                 .and_then(|(a, b)| data_days(a, b))
                 .map(|d| d.1)
         })
     };
     view! {
-        <Show when=move || session.load.with(|r| r.is_some_and(|(_, r)| r.accepted > 0))>
+        {move || session.summary_file().map(|f| view! { <SummaryFileView f /> })}
+        <Show when=move || session.has_transactions()>
             <section id="summary" class="panel">
                 <h2>"Customers at a cutoff"</h2>
                 <p class="hint">
@@ -131,6 +136,78 @@ fn Stats(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> impl Int
             <thead><tr><th>"user"</th><th><Term word=Word::Frequency /></th><th><Term word=Word::Recency text=format!("recency ({u}s)") /></th><th><Term word=Word::T text=format!("T ({u}s)") /></th><th><Term word=Word::MonetaryValue /></th></tr></thead>
             <tbody>{preview}</tbody>
         </table></div>
+    }
+}
+
+/// The Data view of a summary file: its customers as read (weights counted), how many bought
+/// again, and the first rows — what the models are fitted on.
+#[component]
+fn SummaryFileView(f: crate::protocol::SummaryFileInfo) -> impl IntoView {
+    let s = f.stats;
+    let u = if s.discrete { "period".to_string() } else { f.unit.name().to_string() };
+    let t_word = if s.discrete { "periods" } else { "T" };
+    let money = |v: Option<f64>| v.map_or("—".to_string(), format::money);
+    let last = REPEAT_BINS - 1;
+    let bars: Vec<(String, f64)> = s
+        .repeat_histogram
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| (if k == last { format!("{k}+") } else { k.to_string() }, n))
+        .collect();
+    let preview = s
+        .preview
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td>{r.user_id.clone()}</td>
+                    <td class="num">{format::fixed(r.frequency, 0)}</td>
+                    <td class="num">{format::fixed(r.recency, 2)}</td>
+                    <td class="num">{format::fixed(r.t, 2)}</td>
+                    {s.has_monetary.then(|| view! { <td class="num">{format::money(r.monetary_value)}</td> })}
+                    {s.weighted.then(|| view! { <td class="num">{format::int(r.weight as u64)}</td> })}
+                </tr>
+            }
+        })
+        .collect_view();
+    let what = if s.discrete {
+        "Each row is a group of customers with the same pattern over a fixed number of periods (transaction opportunities): how many of those periods they bought in (frequency), the last period they bought in (recency) and how many periods were observed. BG/BB is the model for this."
+    } else {
+        "Each row is a customer, already summarised: repeat purchases (frequency), the time from their first to their last purchase (recency) and from their first purchase to the end of the data (T). There are no dates, so there is no cutoff to choose, no accuracy check and no cohorts."
+    };
+    let spend_note = (!s.has_monetary).then(|| {
+        view! { <p class="warning" id="summary-file-no-spend">"The file has no monetary value column: the models predict purchases, and value is counted in discounted purchases, not money."</p> }
+    });
+    view! {
+        <section id="summary" class="panel">
+            <h2>"Customers in the summary file"</h2>
+            <p class="hint">{what}</p>
+            <div class="stats" id="summary-stats">
+                <div class="stat"><span class="label">"Rows"</span><span class="value" id="sum-rows">{format::int(s.rows as u64)}</span></div>
+                <div class="stat"><span class="label">"Customers"</span><span class="value" id="sum-customers">{format::int(s.customers.round() as u64)}</span></div>
+                <div class="stat"><span class="label">"Repeat buyers"</span><span class="value" id="sum-repeat">{format::int(s.repeat_buyers.round() as u64)}</span></div>
+                <div class="stat"><span class="label">"Mean repeat purchases"</span><span class="value" id="sum-freq">{format::fixed(s.mean_frequency, 3)}</span></div>
+                <div class="stat"><span class="label">{format!("Mean recency ({u}s)")}</span><span class="value">{format::fixed(s.mean_recency, 2)}</span></div>
+                <div class="stat"><span class="label">{format!("Mean {t_word} ({u}s)")}</span><span class="value">{format::fixed(s.mean_t, 2)}</span></div>
+                <div class="stat"><span class="label">"Mean repeat spend"</span><span class="value">{money(s.mean_monetary_repeaters)}</span></div>
+            </div>
+            {spend_note}
+            <h3>"Customers by repeat purchases"</h3>
+            <Later>{
+                let bars = bars.clone();
+                move || view! { <Bars id="repeat-histogram" title="Customers by repeat purchases in the summary file".to_string() bars=bars.clone() x_label="repeat purchases".to_string() y_label="customers".to_string() /> }
+            }</Later>
+            <div class="scroll" tabindex="0"><table id="summary-preview">
+                <thead><tr>
+                    <th>"user"</th><th><Term word=Word::Frequency /></th>
+                    <th><Term word=Word::Recency text=format!("recency ({u}s)") /></th>
+                    <th><Term word=Word::T text=format!("{t_word} ({u}s)") /></th>
+                    {s.has_monetary.then(|| view! { <th><Term word=Word::MonetaryValue /></th> })}
+                    {s.weighted.then(|| view! { <th>"customers (weight)"</th> })}
+                </tr></thead>
+                <tbody>{preview}</tbody>
+            </table></div>
+        </section>
     }
 }
 

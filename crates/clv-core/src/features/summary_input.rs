@@ -3,6 +3,7 @@
 //! `x, t_x, T`), or the weighted discrete-time form
 //! `frequency, recency, periods, weights` used by BG/BB.
 
+use super::{PREVIEW_ROWS, REPEAT_BINS};
 use crate::ingest::columns::normalise_header;
 use crate::ingest::IngestError;
 use crate::limits::{
@@ -37,8 +38,81 @@ pub struct SummaryInput {
     pub rows: Vec<SummaryRow>,
     /// Whether the file has a monetary-value column (without one there is nothing to fit Gamma–Gamma on).
     pub has_monetary: bool,
-    /// The weighted `periods, weights` form (discrete time).
+    /// Whether the file has a weight column (one row stands for that many identical customers).
     pub weighted: bool,
+    /// The discrete-time form: a `periods` column instead of `T` (transaction opportunities, BG/BB).
+    #[serde(default)]
+    pub discrete: bool,
+}
+
+/// What a person is shown about a summary file before fitting: the same figures the Data view shows
+/// for transactions, read from the rows as given (weights counted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryFileStats {
+    /// Rows of the file.
+    pub rows: usize,
+    /// Customers: the sum of the weights (the rows, without a weight column).
+    pub customers: f64,
+    /// Customers with at least one repeat purchase (`frequency` > 0).
+    pub repeat_buyers: f64,
+    /// Weighted mean of `frequency` over the customers.
+    pub mean_frequency: f64,
+    /// Weighted mean of `recency` over the customers, in the file's unit.
+    pub mean_recency: f64,
+    /// Weighted mean of `T` (or periods) over the customers, in the file's unit.
+    pub mean_t: f64,
+    /// Weighted mean of `monetary_value` over the repeat buyers (`None` without that column or
+    /// without repeat buyers).
+    pub mean_monetary_repeaters: Option<f64>,
+    /// Customers by repeat purchases: 0, 1, …, [`REPEAT_BINS`] − 1, then that many or more (weighted).
+    pub repeat_histogram: Vec<f64>,
+    /// See [`SummaryInput::has_monetary`].
+    pub has_monetary: bool,
+    /// See [`SummaryInput::weighted`].
+    pub weighted: bool,
+    /// See [`SummaryInput::discrete`].
+    pub discrete: bool,
+    /// The first [`PREVIEW_ROWS`] rows as read.
+    pub preview: Vec<SummaryRow>,
+}
+
+impl SummaryInput {
+    /// The file's figures ([`SummaryFileStats`]); a file of rows that all weigh 0 has none to show
+    /// and is refused by [`parse_summary`] already.
+    pub fn stats(&self) -> SummaryFileStats {
+        let weight =
+            |f: &dyn Fn(&SummaryRow) -> bool| crate::total(self.rows.iter().filter(|r| f(r)).map(|r| r.weight));
+        let customers = weight(&|_| true);
+        let repeat_buyers = weight(&|r| r.frequency > 0.0);
+        let mean = |v: &dyn Fn(&SummaryRow) -> f64, over: f64, only_repeat: bool| {
+            let sum =
+                crate::total(self.rows.iter().filter(|r| !only_repeat || r.frequency > 0.0).map(|r| r.weight * v(r)));
+            if over > 0.0 {
+                sum / over
+            } else {
+                0.0
+            }
+        };
+        let mut repeat_histogram = vec![0.0; REPEAT_BINS];
+        for r in &self.rows {
+            repeat_histogram[(r.frequency as usize).min(REPEAT_BINS - 1)] += r.weight;
+        }
+        SummaryFileStats {
+            rows: self.rows.len(),
+            customers,
+            repeat_buyers,
+            mean_frequency: mean(&|r| r.frequency, customers, false),
+            mean_recency: mean(&|r| r.recency, customers, false),
+            mean_t: mean(&|r| r.t, customers, false),
+            mean_monetary_repeaters: (self.has_monetary && repeat_buyers > 0.0)
+                .then(|| mean(&|r| r.monetary_value, repeat_buyers, true)),
+            repeat_histogram,
+            has_monetary: self.has_monetary,
+            weighted: self.weighted,
+            discrete: self.discrete,
+            preview: self.rows.iter().take(PREVIEW_ROWS).cloned().collect(),
+        }
+    }
 }
 
 fn find(norm: &[String], names: &[&str]) -> Option<usize> {
@@ -114,7 +188,7 @@ pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
             format!("all weights are 0 (column {:?}): there are no customers to fit", headers[w.unwrap_or(0)]);
         return Err(IngestError::Csv { line: 2, message });
     }
-    Ok(SummaryInput { rows, has_monetary: m.is_some(), weighted: w.is_some() })
+    Ok(SummaryInput { rows, has_monetary: m.is_some(), weighted: w.is_some(), discrete: max_t == MAX_PERIODS })
 }
 
 #[cfg(test)]
@@ -135,6 +209,24 @@ mod tests {
         assert_eq!((d.rows[1].t, d.rows[1].weight), (6.0, 1091.0));
         assert!(looks_like_summary(&["user_id".into(), "frequency".into(), "recency".into(), "T".into()]));
         assert!(!looks_like_summary(&["user_id".into(), "ts".into(), "amount".into()]));
+    }
+
+    #[test]
+    fn stats_count_weights_and_repeat_buyers() {
+        // By hand: 3 + 1 customers of the weighted form, one of them (weight 1) a repeat buyer with x = 12.
+        let d = parse_summary("frequency,recency,periods,weights\n0,0,6,3\n12,5,6,1\n".as_bytes()).unwrap().stats();
+        assert!(d.discrete && d.weighted && !d.has_monetary);
+        assert_eq!((d.rows, d.customers, d.repeat_buyers), (2, 4.0, 1.0));
+        assert_eq!((d.mean_frequency, d.mean_recency, d.mean_t), (3.0, 1.25, 6.0));
+        assert_eq!(d.repeat_histogram[0], 3.0);
+        assert_eq!(d.repeat_histogram[REPEAT_BINS - 1], 1.0, "12 repeats go to the last, open bar");
+        assert_eq!(d.repeat_histogram.iter().sum::<f64>(), d.customers);
+        assert_eq!(d.mean_monetary_repeaters, None);
+        let c = parse_summary("ID,x,t_x,T,zbar\n1,2,30,38,20\n2,0,0,38,0\n3,1,4,38,50\n".as_bytes()).unwrap().stats();
+        assert!(!c.discrete && !c.weighted);
+        assert_eq!((c.customers, c.repeat_buyers, c.mean_t), (3.0, 2.0, 38.0));
+        assert_eq!(c.mean_monetary_repeaters, Some(35.0), "the one-time buyer's 0 is not a spend");
+        assert_eq!(c.preview.len(), 3);
     }
 
     #[test]
