@@ -7,10 +7,13 @@
 //! - [`protocol`] — the messages crossing the boundary, shared by both sides;
 //! - [`worker`] — the Web Worker: [`worker::blob_reader`] reads the `File` in slices,
 //!   [`worker::analysis`] and [`worker::cohort_analysis`] are the pure functions it runs over the core
-//!   (tested natively).
+//!   (tested natively);
+//! - [`widget`] — the embeddable `<clv-widget>`: the lesson's steps the tab computes itself, in its own
+//!   small binary.
 
 pub mod page;
 pub mod protocol;
+pub mod widget;
 pub mod worker;
 
 pub use page::ui::App;

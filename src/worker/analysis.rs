@@ -263,8 +263,11 @@ impl ModelSession {
 
     /// The customer base under `kind` ([`Portfolio`]), from its predictions.
     fn portfolio(&mut self, kind: ModelKind) -> Result<Portfolio, String> {
+        let weights = self.customers.weights.clone();
         let rows = self.predictions(kind)?;
-        Ok(Portfolio::build(&rows.iter().map(|r| (r.value.p_alive, r.value.clv)).collect::<Vec<_>>()))
+        let valued: Vec<(f64, f64, f64)> =
+            rows.iter().zip(weights).map(|(r, w)| (r.value.p_alive, r.value.clv, w)).collect();
+        Ok(Portfolio::weighted(&valued))
     }
 
     /// The customer base under `kind`: value, concentration and quadrants, split by the
@@ -714,6 +717,14 @@ mod tests {
         let page =
             session.table(&TableQuery { model: ModelKind::Bgbb, ..query(SortKey::PAlive, true, "", 0) }, None, None);
         assert_eq!(page.unwrap().total, 22, "one row per pattern, weighted");
+        // The Value view counts customers, not rows: its total is the weighted sum of the rows' CLV,
+        // and equals the total with its interval from the same weights.
+        let v = session.value(ModelKind::Bgbb, None, None, None).unwrap();
+        assert_eq!(v.portfolio.customers, 11_104.0);
+        let rows = session.predictions(ModelKind::Bgbb).unwrap().to_vec();
+        let weighted = clv_core::total(rows.iter().zip(&file.input.rows).map(|(r, f)| r.value.clv * f.weight));
+        assert!((v.portfolio.total_clv - weighted).abs() < 1e-9 * weighted, "{} vs {weighted}", v.portfolio.total_clv);
+        assert!((v.total.total_clv - weighted).abs() < 1e-6 * weighted, "{:?}", v.total);
     }
 
     fn card(model: ModelId, unit: Option<TimeUnit>, params: &[(&str, f64)]) -> NamedCard {
@@ -852,14 +863,14 @@ mod tests {
         assert!(e.contains("available: plan"), "{e}");
         let total: f64 = rows.iter().map(|r| r.value.clv).sum();
         assert!((v.portfolio.total_clv - total).abs() < 1e-9 * total, "{} vs {total}", v.portfolio.total_clv);
-        assert_eq!(v.portfolio.customers, 2357);
+        assert_eq!(v.portfolio.customers, 2357.0);
         assert!(v.money);
         let mut ids: Vec<String> = Vec::new();
         for q in Quadrant::ALL {
             let f = session.export_quadrant(ModelKind::Pnbd, q).unwrap();
             let lines: Vec<&str> = f.csv.lines().skip(1).collect();
             let shown = v.portfolio.quadrants.iter().find(|c| c.quadrant == q).unwrap().customers;
-            assert_eq!(lines.len(), shown, "{q:?}");
+            assert_eq!(lines.len() as f64, shown, "{q:?}");
             ids.extend(lines.iter().map(|l| l.split(',').next().unwrap().to_string()));
         }
         ids.sort();

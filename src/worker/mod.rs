@@ -18,7 +18,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
 /// The data loaded: transactions, or a summary file in their place.
 enum Data {
-    Transactions(Ingested),
+    Transactions(Box<Ingested>),
     Summary(analysis::SummaryFile),
 }
 
@@ -91,7 +91,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             MODELS.with(|m| m.borrow_mut().take());
             let out = ingest(reader, &options, &mut progress).map_err(|e| format!("{name}: {e}"))?;
             let report = Box::new(out.report.clone());
-            DATA.with(|d| *d.borrow_mut() = Some(Data::Transactions(out)));
+            DATA.with(|d| *d.borrow_mut() = Some(Data::Transactions(Box::new(out))));
             Ok(Reply::Ingested { name, report })
         }
         Request::LoadSummary { name, unit } => {

@@ -69,8 +69,8 @@ impl Quadrant {
 pub struct QuadrantCount {
     /// Which.
     pub quadrant: Quadrant,
-    /// Customers in it.
-    pub customers: usize,
+    /// Customers in it (a weighted row counts its weight).
+    pub customers: f64,
     /// Their CLV, summed.
     pub clv: f64,
 }
@@ -82,15 +82,15 @@ pub struct ValueBin {
     pub low: f64,
     /// Upper edge.
     pub high: f64,
-    /// Customers in the bin.
-    pub customers: usize,
+    /// Customers in the bin (a weighted row counts its weight).
+    pub customers: f64,
 }
 
 /// The customer base at a glance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Portfolio {
-    /// Customers predicted.
-    pub customers: usize,
+    /// Customers predicted (the sum of the weights).
+    pub customers: f64,
     /// Expected customers still active: Σ P(alive).
     pub expected_active: f64,
     /// Σ CLV.
@@ -113,84 +113,142 @@ impl Portfolio {
     /// From each customer's `(P(alive), CLV)`; CLVs that are not finite count as 0 (never NaN
     /// in a figure).
     pub fn build(customers: &[(f64, f64)]) -> Portfolio {
-        let n = customers.len();
-        let mut clv: Vec<f64> = customers.iter().map(|&(_, v)| if v.is_finite() { v } else { 0.0 }).collect();
-        clv.sort_by(|a, b| b.total_cmp(a));
-        let total = crate::total(clv.iter().copied());
+        Portfolio::weighted(&customers.iter().map(|&(p, v)| (p, v, 1.0)).collect::<Vec<_>>())
+    }
+
+    /// From `(P(alive), CLV, weight)`: a row that stands for `weight` identical customers (a weighted
+    /// summary file's pattern) counts as that many — the figures are those of the expanded base.
+    pub fn weighted(customers: &[(f64, f64, f64)]) -> Portfolio {
+        let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+        // Most valuable first; each entry (value, weight).
+        let mut ranked: Vec<(f64, f64)> =
+            customers.iter().filter(|c| c.2 > 0.0).map(|&(_, v, w)| (finite(v), w)).collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let ranked = Ranked::new(ranked);
+        let (n, total) = (ranked.weight, ranked.total);
         let share = |v: f64| if total > 0.0 { v / total } else { 0.0 };
-        let top = n.div_ceil(10);
-        let top_decile_share = share(crate::total(clv[..top.min(n)].iter().copied()));
-        let mut cumulative = vec![0.0; n + 1];
-        for (i, v) in clv.iter().enumerate() {
-            cumulative[i + 1] = cumulative[i] + v;
-        }
+        // The top 10% of customers, at least one whole one (⌈n/10⌉ customers).
+        let top_decile_share = share(ranked.value_of_first((n / 10.0).ceil().min(n)));
         // Between whole customers the curve is straight (a customer's value taken in part).
-        let lorenz = (0..=20)
-            .map(|k| {
-                let f = k as f64 / 20.0;
-                let at = f * n as f64;
-                let whole = (at.floor() as usize).min(n);
-                let part = clv.get(whole).map_or(0.0, |v| (at - whole as f64) * v);
-                (f, share(cumulative[whole] + part))
-            })
-            .collect();
-        // G = 2 Σᵢ i·x₍ᵢ₎ / (n Σx) − (n + 1)/n over the values sorted ascending (i from 1).
-        let gini = if total > 0.0 && n > 0 {
-            let ranked: f64 = clv.iter().rev().enumerate().map(|(i, v)| (i + 1) as f64 * v).sum();
-            (2.0 * ranked / (n as f64 * total) - (n as f64 + 1.0) / n as f64).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let median_clv = if n == 0 { 0.0 } else { clv[(n - 1) / 2].min(clv[n / 2]) };
+        let lorenz = (0..=20).map(|k| k as f64 / 20.0).map(|f| (f, share(ranked.value_of_first(f * n)))).collect();
+        let gini = ranked.gini();
+        // The lower of the two middle customers.
+        let median_clv =
+            if n > 0.0 { ranked.at(((n - 1.0) / 2.0).floor()).min(ranked.at((n / 2.0).floor())) } else { 0.0 };
         let quadrants = Quadrant::ALL
             .iter()
             .map(|&q| {
-                let members = customers.iter().filter(|&&(p, v)| Quadrant::of(p, v, median_clv) == q);
-                let (count, sum) =
-                    members.fold((0, 0.0), |(c, s), &(_, v)| (c + 1, s + if v.is_finite() { v } else { 0.0 }));
+                let members = customers.iter().filter(|&&(p, v, _)| Quadrant::of(p, v, median_clv) == q);
+                let (count, sum) = members.fold((0.0, 0.0), |(c, s), &(_, v, w)| (c + w, s + w * finite(v)));
                 QuadrantCount { quadrant: q, customers: count, clv: sum }
             })
             .collect();
         Portfolio {
             customers: n,
-            expected_active: crate::total(customers.iter().map(|&(p, _)| p)),
+            expected_active: crate::total(customers.iter().map(|&(p, _, w)| w * p)),
             total_clv: total,
             top_decile_share,
             gini,
             lorenz,
-            histogram: histogram(&clv),
+            histogram: histogram(&ranked),
             median_clv,
             quadrants,
         }
     }
 }
 
-/// 20 equal bars from 0 (or the least value, if negative) to the 99th percentile, and one more
-/// for the customers above it, so one huge customer does not squash the rest into a bar.
-fn histogram(descending: &[f64]) -> Vec<ValueBin> {
-    let n = descending.len();
-    if n == 0 {
-        return Vec::new();
+/// Customers' values, most valuable first, with their weights and running sums: the base as if
+/// every weighted row were that many customers in a row.
+struct Ranked {
+    /// (value, weight), descending by value.
+    rows: Vec<(f64, f64)>,
+    /// Weight before each row, and value before each row (Σ w·v).
+    weight_before: Vec<f64>,
+    value_before: Vec<f64>,
+    weight: f64,
+    total: f64,
+}
+
+impl Ranked {
+    fn new(rows: Vec<(f64, f64)>) -> Ranked {
+        let (mut weight_before, mut value_before) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+        let (mut w, mut t) = (0.0, 0.0);
+        for &(v, wt) in &rows {
+            weight_before.push(w);
+            value_before.push(t);
+            w += wt;
+            t += wt * v;
+        }
+        Ranked { rows, weight_before, value_before, weight: w, total: t }
     }
-    let low = descending[n - 1].min(0.0);
-    let p99 = descending[(n as f64 * 0.01).floor() as usize];
-    let width = (p99 - low) / 20.0;
-    if width.is_nan() || width <= 0.0 {
-        return vec![ValueBin { low, high: descending[0], customers: n }];
+
+    /// The row holding customer number `k` (0-based, most valuable first).
+    fn row_of(&self, k: f64) -> Option<usize> {
+        let i = self.weight_before.partition_point(|&b| b <= k);
+        i.checked_sub(1).filter(|&i| i < self.rows.len())
     }
-    let mut bins: Vec<ValueBin> = (0..20)
-        .map(|i| ValueBin { low: low + i as f64 * width, high: low + (i + 1) as f64 * width, customers: 0 })
-        .collect();
-    let mut above = 0;
-    for &v in descending {
-        if v > p99 {
-            above += 1;
-        } else {
-            bins[(((v - low) / width) as usize).min(19)].customers += 1;
+
+    /// The value of customer number `k` (0-based, most valuable first); 0 past the end.
+    fn at(&self, k: f64) -> f64 {
+        self.row_of(k).map_or(0.0, |i| self.rows[i].0)
+    }
+
+    /// Σ value of the first `units` customers, a row taken in part where `units` ends inside it.
+    fn value_of_first(&self, units: f64) -> f64 {
+        if units >= self.weight {
+            return self.total;
+        }
+        match self.row_of(units) {
+            Some(i) => self.value_before[i] + (units - self.weight_before[i]) * self.rows[i].0,
+            None => 0.0,
         }
     }
-    if above > 0 {
-        bins.push(ValueBin { low: p99, high: descending[0], customers: above });
+
+    /// G = 2 Σᵢ i·x₍ᵢ₎ / (n Σx) − (n + 1)/n over the values sorted ascending (i from 1), a row of
+    /// weight w holding the w ranks after those below it.
+    fn gini(&self) -> f64 {
+        let (n, total) = (self.weight, self.total);
+        if !(total > 0.0 && n > 0.0) {
+            return 0.0;
+        }
+        // Ascending: the weight below a row is what comes after it in descending order.
+        let ranks: f64 = self
+            .rows
+            .iter()
+            .zip(&self.weight_before)
+            .map(|(&(v, w), &before)| {
+                let below = n - before - w;
+                v * (w * below + w * (w + 1.0) / 2.0)
+            })
+            .sum();
+        (2.0 * ranks / (n * total) - (n + 1.0) / n).clamp(0.0, 1.0)
+    }
+}
+
+/// 20 equal bars from 0 (or the least value, if negative) to the 99th percentile, and one more
+/// for the customers above it, so one huge customer does not squash the rest into a bar.
+fn histogram(ranked: &Ranked) -> Vec<ValueBin> {
+    let (rows, n) = (&ranked.rows, ranked.weight);
+    let (Some(&(top, _)), Some(&(least, _))) = (rows.first(), rows.last()) else { return Vec::new() };
+    let low = least.min(0.0);
+    let p99 = ranked.at((n * 0.01).floor());
+    let width = (p99 - low) / 20.0;
+    if width.is_nan() || width <= 0.0 {
+        return vec![ValueBin { low, high: top, customers: n }];
+    }
+    let mut bins: Vec<ValueBin> = (0..20)
+        .map(|i| ValueBin { low: low + i as f64 * width, high: low + (i + 1) as f64 * width, customers: 0.0 })
+        .collect();
+    let mut above = 0.0;
+    for &(v, w) in rows {
+        if v > p99 {
+            above += w;
+        } else {
+            bins[(((v - low) / width) as usize).min(19)].customers += w;
+        }
+    }
+    if above > 0.0 {
+        bins.push(ValueBin { low: p99, high: top, customers: above });
     }
     bins
 }
@@ -257,7 +315,7 @@ mod tests {
     #[test]
     fn concentration_and_quadrants_by_hand() {
         let p = Portfolio::build(&[(0.9, 40.0), (0.3, 30.0), (0.6, 20.0), (0.1, 10.0)]);
-        assert_eq!((p.customers, p.total_clv, p.top_decile_share), (4, 100.0, 0.4));
+        assert_eq!((p.customers, p.total_clv, p.top_decile_share), (4.0, 100.0, 0.4));
         assert!((p.gini - 0.25).abs() < 1e-12, "{}", p.gini);
         assert!((p.expected_active - 1.9).abs() < 1e-12);
         assert_eq!(p.median_clv, 20.0);
@@ -265,14 +323,47 @@ mod tests {
         // 40 (active, ≥ 20) champion; 30 (gone, ≥ 20) at risk; 20 (active, ≥ 20) champion; 10 dormant.
         assert_eq!(
             [Quadrant::Champions, Quadrant::AtRisk, Quadrant::Promising, Quadrant::Dormant].map(count),
-            [2, 1, 0, 1]
+            [2.0, 1.0, 0.0, 1.0]
         );
         assert_eq!(p.quadrants.iter().map(|q| q.clv).sum::<f64>(), 100.0);
         // Lorenz: starts at (0, 0), ends at (1, 1), never below the diagonal (most valuable first).
         assert_eq!((p.lorenz[0], p.lorenz[20]), ((0.0, 0.0), (1.0, 1.0)));
         assert!(p.lorenz.iter().all(|&(x, y)| y >= x - 1e-12));
         assert_eq!(p.lorenz[5], (0.25, 0.4));
-        assert_eq!(p.histogram.iter().map(|b| b.customers).sum::<usize>(), 4);
+        assert_eq!(p.histogram.iter().map(|b| b.customers).sum::<f64>(), 4.0);
+    }
+
+    /// A weighted row is that many identical customers: every figure equals the expanded base's.
+    #[test]
+    fn weights_are_customers() {
+        let rows = [(0.9, 40.0, 3.0), (0.3, 30.0, 1.0), (0.6, 20.0, 2.5), (0.1, 10.0, 4.0), (0.5, 99.0, 0.0)];
+        let w = Portfolio::weighted(&rows);
+        let expanded: Vec<(f64, f64)> =
+            [(0.9, 40.0, 3), (0.3, 30.0, 1), (0.6, 20.0, 2), (0.6, 20.0, 1), (0.1, 10.0, 4)]
+                .iter()
+                .flat_map(|&(p, v, k)| std::iter::repeat_n((p, v), k))
+                .collect();
+        // 2.5 customers of value 20 are not expandable; compare with the half customer's figures by hand.
+        assert_eq!((w.customers, w.total_clv), (10.5, 120.0 + 30.0 + 50.0 + 40.0));
+        assert!((w.expected_active - (2.7 + 0.3 + 1.5 + 0.4)).abs() < 1e-12);
+        // ⌈10.5 / 10⌉ = 2 customers, both worth 40: 80 of 240.
+        assert!((w.top_decile_share - 80.0 / 240.0).abs() < 1e-12);
+        assert_eq!(w.median_clv, 20.0, "customers 4.75 and 5.25 of 10.5 (0-based 4 and 5) are worth 20");
+        assert_eq!(w.quadrants.iter().map(|q| q.customers).sum::<f64>(), 10.5);
+        assert_eq!(w.histogram.iter().map(|b| b.customers).sum::<f64>(), 10.5);
+        // With whole weights, exactly the expanded base.
+        let whole = [(0.9, 40.0, 3.0), (0.3, 30.0, 1.0), (0.6, 20.0, 3.0), (0.1, 10.0, 4.0)];
+        let (a, b) = (Portfolio::weighted(&whole), Portfolio::build(&expanded));
+        assert_eq!(
+            (a.customers, a.total_clv, a.median_clv, a.top_decile_share),
+            (b.customers, b.total_clv, b.median_clv, b.top_decile_share)
+        );
+        assert!((a.gini - b.gini).abs() < 1e-12, "{} vs {}", a.gini, b.gini);
+        for (x, y) in a.lorenz.iter().zip(&b.lorenz) {
+            assert!((x.1 - y.1).abs() < 1e-12, "{x:?} vs {y:?}");
+        }
+        assert_eq!(a.quadrants, b.quadrants);
+        assert_eq!(a.histogram, b.histogram);
     }
 
     /// Equal values: no concentration; an empty base and NaN values give zeros, never NaN.
@@ -280,7 +371,7 @@ mod tests {
     fn limits_are_zero_not_nan() {
         let p = Portfolio::build(&vec![(1.0, 5.0); 50]);
         assert!(p.gini.abs() < 1e-12 && (p.top_decile_share - 0.1).abs() < 1e-12);
-        assert_eq!(p.histogram.iter().filter(|b| b.customers > 0).count(), 1);
+        assert_eq!(p.histogram.iter().filter(|b| b.customers > 0.0).count(), 1);
         let e = Portfolio::build(&[]);
         assert_eq!((e.total_clv, e.gini, e.top_decile_share, e.histogram.len()), (0.0, 0.0, 0.0, 0));
         let nan = Portfolio::build(&[(0.5, f64::NAN), (0.5, 2.0)]);
@@ -295,7 +386,7 @@ mod tests {
         c.push((0.9, 1.0e6));
         let p = Portfolio::build(&c);
         assert_eq!(p.histogram.len(), 21);
-        assert_eq!(p.histogram[20].customers, 2, "above the 99th percentile: the outlier and the next");
+        assert_eq!(p.histogram[20].customers, 2.0, "above the 99th percentile: the outlier and the next");
         assert!(p.top_decile_share > 0.99);
     }
 

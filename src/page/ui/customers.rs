@@ -112,6 +112,9 @@ pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, 
         <Show when=move || !available().is_empty()><Later>
             <section id="customers" class="panel">
                 <h2>"Customers"</h2>
+                <Show when=move || session.summary_file().is_some_and(|f| f.stats.weighted)>
+                    <p id="customers-weighted" class="hint">"Each row is a row of your summary file: a group of identical customers (its weight there says how many). The figures are each customer's; the totals in Value & segments count every customer."</p>
+                </Show>
                 <div class="controls">
                     <ModelSelect session id="table-model" model changed=Callback::new(move |_| { page.set(0); refresh(); }) />
                     <label>"Search id "

@@ -114,42 +114,47 @@ impl LearnState {
         "rate",
     ];
 
-    /// Take one `key=value` of a link; `false` when the key is not the lesson's. A value that is not
-    /// a number in its input's range leaves the default.
-    pub fn set(&mut self, key: &str, value: &str) -> bool {
+    /// Take one `key=value` of a link or a widget's `params`. A key that is not the lesson's, or a
+    /// value that is not a number in its input's range, is refused with why (the default stays).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let v: Option<f64> = value.parse().ok().filter(|v: &f64| v.is_finite());
-        let slider = |v: Option<f64>, key: &str| {
-            let (_, min, max, _) = SLIDERS.iter().find(|s| s.0 == key).copied().expect("a slider");
-            v.filter(|v| (min..=max).contains(v))
+        let range = |key: &str| SLIDERS.iter().find(|s| s.0 == key).map(|s| (s.1, s.2));
+        let (min, max) = range(key).unwrap_or((0.0, clv_core::teach::MAX_INPUT));
+        let whole = matches!(key, "customers" | "weeks" | "seed");
+        let checked = v.filter(|v| (min..=max).contains(v) && (!whole || v.fract() == 0.0));
+        let target = match key {
+            "order" => &mut self.order,
+            "per_week" => &mut self.per_week,
+            "years" => &mut self.years,
+            "r" => &mut self.r,
+            "alpha" => &mut self.alpha,
+            "a" => &mut self.a,
+            "b" => &mut self.b,
+            "age" => &mut self.age,
+            "repeat" => &mut self.repeat,
+            "last" => &mut self.last,
+            "spend" => &mut self.spend,
+            "p" => &mut self.p,
+            "q" => &mut self.q,
+            "gamma" => &mut self.gamma,
+            "rate" => &mut self.rate,
+            "customers" => &mut self.customers,
+            "weeks" => &mut self.weeks,
+            "seed" => &mut self.seed,
+            _ => return Err(format!("{key:?} is not one of the lesson's settings ({})", Self::KEYS.join(", "))),
         };
-        let amount = |v: Option<f64>| v.filter(|v| (0.0..=clv_core::teach::MAX_INPUT).contains(v));
-        let whole = |v: Option<f64>, key: &str| slider(v, key).filter(|v| v.fract() == 0.0);
-        let field = match key {
-            "order" => (&mut self.order, amount(v)),
-            "per_week" => (&mut self.per_week, amount(v)),
-            "years" => (&mut self.years, amount(v)),
-            "r" => (&mut self.r, slider(v, key)),
-            "alpha" => (&mut self.alpha, slider(v, key)),
-            "a" => (&mut self.a, slider(v, key)),
-            "b" => (&mut self.b, slider(v, key)),
-            "age" => (&mut self.age, slider(v, key)),
-            "repeat" => (&mut self.repeat, slider(v, key)),
-            "last" => (&mut self.last, slider(v, key)),
-            "spend" => (&mut self.spend, amount(v)),
-            "p" => (&mut self.p, slider(v, key)),
-            "q" => (&mut self.q, slider(v, key)),
-            "gamma" => (&mut self.gamma, slider(v, key)),
-            "rate" => (&mut self.rate, slider(v, key)),
-            // Whole numbers only: counts and a seed.
-            "customers" => (&mut self.customers, whole(v, key)),
-            "weeks" => (&mut self.weeks, whole(v, key)),
-            "seed" => (&mut self.seed, whole(v, key)),
-            _ => return false,
-        };
-        if let (target, Some(v)) = field {
-            *target = v;
+        match checked {
+            Some(v) => {
+                *target = v;
+                Ok(())
+            }
+            None => Err(format!(
+                "{key}={value:?}: expected {} from {} to {}",
+                if whole { "a whole number" } else { "a number" },
+                format::trimmed(min, 2),
+                format::trimmed(max, 2)
+            )),
         }
-        true
     }
 
     /// The link's `key=value` parts.
@@ -244,7 +249,7 @@ fn NumberInput(id: &'static str, label: &'static str, value: RwSignal<f64>, step
 }
 
 #[component]
-fn SimpleFormulaStep(order: RwSignal<f64>, per_week: RwSignal<f64>, years: RwSignal<f64>) -> impl IntoView {
+pub(crate) fn SimpleFormulaStep(order: RwSignal<f64>, per_week: RwSignal<f64>, years: RwSignal<f64>) -> impl IntoView {
     let result = move || match SimpleFormula::new(order.get(), per_week.get(), years.get()) {
         Ok(f) => format!(
             "{} a purchase × {} purchases a week × {WEEKS_PER_YEAR:.0} weeks × {} years = {}",
@@ -283,7 +288,12 @@ fn Slider(id: &'static str, label: &'static str, value: RwSignal<f64>) -> impl I
 }
 
 #[component]
-fn HeterogeneityStep(r: RwSignal<f64>, alpha: RwSignal<f64>, a: RwSignal<f64>, b: RwSignal<f64>) -> impl IntoView {
+pub(crate) fn HeterogeneityStep(
+    r: RwSignal<f64>,
+    alpha: RwSignal<f64>,
+    a: RwSignal<f64>,
+    b: RwSignal<f64>,
+) -> impl IntoView {
     let pct = |x: f64| format!("{:.0}%", 100.0 * x);
     let rates = move || {
         purchase_rates(r.get(), alpha.get()).ok().map(|c| {
@@ -465,7 +475,7 @@ fn Simulated(base: SimulatedBase) -> impl IntoView {
 }
 
 #[component]
-fn AliveStep(
+pub(crate) fn AliveStep(
     r: RwSignal<f64>,
     alpha: RwSignal<f64>,
     a: RwSignal<f64>,
@@ -515,7 +525,7 @@ fn AliveStep(
 
 /// Step 5: the customer of step 4 valued in money, with the simple formula and with the models.
 #[component]
-fn MoneyStep(
+pub(crate) fn MoneyStep(
     bgnbd: (RwSignal<f64>, RwSignal<f64>, RwSignal<f64>, RwSignal<f64>),
     /// Repeat purchases, week of the last one, age in weeks, average purchase.
     customer: (RwSignal<f64>, RwSignal<f64>, RwSignal<f64>, RwSignal<f64>),
@@ -672,21 +682,28 @@ mod tests {
     #[test]
     fn a_link_sets_what_is_in_range_and_keeps_the_defaults_otherwise() {
         let mut s = LearnState::default();
-        assert!(s.set("r", "0.5") && s.set("b", "99") && s.set("years", "-1") && s.set("order", "12.5"));
-        assert!(!s.set("cutoff", "1997-09-30"));
+        assert_eq!((s.set("r", "0.5"), s.set("order", "12.5")), (Ok(()), Ok(())));
+        // Out of range or not a number: refused with the range, the default kept.
+        assert_eq!(s.set("b", "99"), Err("b=\"99\": expected a number from 0.05 to 20".into()));
+        assert_eq!(s.set("years", "-1"), Err("years=\"-1\": expected a number from 0 to 1000000".into()));
+        assert!(s.set("alpha", "x").unwrap_err().contains("expected a number"));
+        assert!(s
+            .set("cutoff", "1997-09-30")
+            .unwrap_err()
+            .starts_with("\"cutoff\" is not one of the lesson's settings (order, "));
         // The lesson shares the link with the workbench: no key may mean both.
         for workbench in ["cutoff", "horizon", "unit", "discount", "calibration", "holdout_end"] {
             assert!(!LearnState::KEYS.contains(&workbench), "{workbench}");
         }
         // Counts and the seed are whole numbers in range.
-        assert!(
-            s.set("customers", "2500") && s.set("weeks", "52.5") && s.set("seed", "7") && s.set("customers", "99999")
-        );
+        assert_eq!((s.set("customers", "2500"), s.set("seed", "7")), (Ok(()), Ok(())));
+        assert!(s.set("weeks", "52.5").unwrap_err().contains("a whole number from 4 to 156"));
+        assert!(s.set("customers", "99999").is_err());
         assert_eq!(s, LearnState { r: 0.5, order: 12.5, customers: 2500.0, seed: 7.0, ..LearnState::default() });
         let mut back = LearnState::default();
         for p in s.pairs() {
             let (k, v) = p.split_once('=').unwrap();
-            back.set(k, v);
+            back.set(k, v).unwrap();
         }
         assert_eq!(back, s);
     }

@@ -89,12 +89,12 @@ fn ValueBody(
     let amount = move |x: f64| if v.money { format::money(x) } else { format::fixed(x, 1) };
     let pct = |x: f64| format!("{:.1}%", 100.0 * x);
     let share = |x: f64| if p.total_clv > 0.0 { x / p.total_clv } else { 0.0 };
-    let n = p.customers.max(1) as f64;
+    let n = p.customers.max(1.0);
     let bins: Vec<(String, f64)> = p
         .histogram
         .iter()
         .enumerate()
-        .map(|(i, b)| (if i == 20 { format!("{}+", amount(b.low)) } else { amount(b.low) }, b.customers as f64))
+        .map(|(i, b)| (if i == 20 { format!("{}+", amount(b.low)) } else { amount(b.low) }, b.customers))
         .collect();
     let model = v.model;
     let total_range = match (&v.total.interval, &v.total.no_interval) {
@@ -115,8 +115,8 @@ fn ValueBody(
             view! {
                 <tr data-quadrant=quadrant.label()>
                     <td><strong>{quadrant.label()}</strong><br /><span class="hint">{quadrant.meaning()}</span></td>
-                    <td class="num">{format::int(q.customers as u64)}</td>
-                    <td class="num">{pct(q.customers as f64 / n)}</td>
+                    <td class="num">{format::int(q.customers.round() as u64)}</td>
+                    <td class="num">{pct(q.customers / n)}</td>
                     <td class="num">{amount(q.clv)}</td>
                     <td class="num">{pct(share(q.clv))}</td>
                     <td><button class="button secondary quadrant-export" on:click=move |_| session.export_quadrant(model, quadrant)>"Download CSV"</button></td>
@@ -162,7 +162,7 @@ fn ValueBody(
     view! {
         <p class="hint" id="value-summary">{format!("Under {}; {}.", model.id().label(), if v.money { "values in the data's currency".to_string() } else { "no spend model, so values are expected purchases, discounted".to_string() })}</p>
         <div class="stats" id="value-kpis">
-            <div class="stat"><span class="label">"Customers"</span><span class="value" id="kpi-customers">{format::int(p.customers as u64)}</span></div>
+            <div class="stat"><span class="label">"Customers"</span><span class="value" id="kpi-customers">{format::int(p.customers.round() as u64)}</span></div>
             <div class="stat"><span class="label">"Expected still active " <Term word=Word::PAlive help=true /></span><span class="value" id="kpi-active">{format!("{} ({})", format::int(p.expected_active.round() as u64), pct(p.expected_active / n))}</span></div>
             <div class="stat"><span class="label">{format!("Total {what}")}</span><span class="value" id="kpi-total">{amount(p.total_clv)}</span>{total_range}</div>
             <div class="stat"><span class="label">"Share held by the top 10% of customers"</span><span class="value" id="kpi-top-decile">{pct(p.top_decile_share)}</span></div>

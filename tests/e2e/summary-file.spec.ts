@@ -1,0 +1,116 @@
+import { execFileSync } from 'child_process';
+import { test, expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import * as fs from 'fs';
+import { expectSamePredictions, watchErrors } from './helpers';
+
+// Everything the CLI takes, the page takes (issue 15): a summary file — one row per customer
+// (frequency, recency, T) or the weighted discrete form (frequency, recency, periods, weights) —
+// loads in place of transactions, is fitted as `clv fit` fits it, and the views that need dated
+// purchases say so instead of staying blank.
+
+const clv = (args: string[]) =>
+  execFileSync('target/debug/clv', args, { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString();
+
+async function loadSummary(page: Page, path: string, unit: string) {
+  await page.goto('/');
+  await page.setInputFiles('#csv', path);
+  await expect(page.locator('#mapping h2')).toContainText('A customer summary');
+  await page.selectOption('#summary-unit', unit);
+  await page.click('#analyse');
+}
+
+async function cardParams(page: Page, model: string, path: string) {
+  const button = page.locator(`.card-download[data-model="${model}"]`);
+  await expect(button).toBeVisible({ timeout: 60_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  await download.saveAs(path);
+  return JSON.parse(fs.readFileSync(path, 'utf8'));
+}
+
+async function axeClean(page: Page, state: string) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  const bad = result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${state}: ${v.id} ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`);
+  expect(bad, bad.join('\n')).toEqual([]);
+  expect(result.passes.length).toBeGreaterThan(10);
+}
+
+test('a customer summary loads, fits as `clv fit` fits it, and the views that need dates say so', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  const errors = watchErrors(page);
+  const file = 'tests/data/cdnow_customers_summary.csv';
+  await loadSummary(page, file, 'week');
+  // The Data view: the file's customers as read (1,411 of CDNOW's 2,357 made no repeat purchase).
+  await expect(page.locator('#sum-customers')).toHaveText('2,357', { timeout: 30_000 });
+  await expect(page.locator('#sum-repeat')).toHaveText('946');
+  await expect(page.locator('#summary-file-no-spend')).toBeVisible();
+  await expect(page.locator('#repeat-histogram')).toBeVisible();
+  // No cutoff to choose; the unit is the file's.
+  await expect(page.locator('#bar-data')).toContainText('2,357 customers · a summary file');
+  await expect(page.locator('#no-cutoff')).toBeVisible();
+  await expect(page.locator('#cutoff')).toHaveCount(0);
+  await expect(page.locator('#unit')).toBeDisabled();
+  await expect(page.locator('#unit')).toHaveValue('week');
+  await axeClean(page, 'summary file loaded');
+  // The fit equals the CLI's on the same file.
+  await page.selectOption('#horizon', '365');
+  await page.click('#fit-models');
+  const card = await cardParams(page, 'bgnbd', testInfo.outputPath('bgnbd.json'));
+  expect(card.unit).toBe('week');
+  const cli = JSON.parse(clv(['fit', '--input', file, '--model', 'bgnbd', '--json']));
+  for (const k of ['r', 'alpha', 'a', 'b']) expect(Math.abs(card.params[k] / cli.params[k] - 1)).toBeLessThan(1e-7);
+  // Published (Fader, Hardie & Lee 2005): r 0.243, α 4.414, a 0.793, b 2.426.
+  expect(card.params.r).toBeCloseTo(0.2426, 3);
+  expect(card.params.b).toBeCloseTo(2.4258, 2);
+  // The predictions download is `clv predict` on the file (no spend model: a purchase is worth 1).
+  await expect(page.locator('#kpi-customers')).toHaveText('2,357', { timeout: 60_000 });
+  await page.selectOption('#table-model', 'pnbd');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-predictions-csv')]);
+  const csv = Buffer.concat(await (await download.createReadStream()).toArray()).toString('utf8');
+  expectSamePredictions(csv, clv(['predict', '--input', file, '--unit', 'week', '--model', 'pnbd', '--horizon-days', '365', '--discount-rate', '0.1']));
+  // A customer's drill-down: the numbers, and why there is no timeline.
+  await page.locator('#customer-table .customer-open').first().click();
+  await expect(page.locator('#customer-detail')).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator('#customer-no-timeline')).toContainText('no purchase dates');
+  await expect(page.locator('#customer-pmf')).toBeVisible();
+  // What needs dated purchases says so, where the view is.
+  await page.locator('.view-link[data-view="accuracy"]').click();
+  await expect(page.locator('#holdout-needs-transactions')).toContainText('load the transactions themselves');
+  await expect(page.locator('#holdout h2')).toBeFocused();
+  await page.locator('.view-link[data-view="cohorts"]').click();
+  await expect(page.locator('#cohorts-needs-transactions')).toBeVisible();
+  await axeClean(page, 'summary file fitted');
+  await page.setViewportSize({ width: 390, height: 900 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  // Transactions loaded after it replace it: a cutoff again, the unit free.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.click('#demo');
+  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
+  await expect(page.locator('#cutoff')).toHaveValue('1998-06-30');
+  await expect(page.locator('#unit')).toBeEnabled();
+  await expect(page.locator('#holdout-needs-transactions')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('the weighted, discrete-time form (the donations patterns) is fitted by BG/BB as the CLI does', async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  const file = 'tests/data/donations.csv';
+  await loadSummary(page, file, 'month');
+  await expect(page.locator('#sum-customers')).toHaveText('11,104', { timeout: 30_000 });
+  await expect(page.locator('#sum-rows')).toHaveText('22');
+  await expect(page.locator('#models .hint').first()).toContainText('Fits BG/BB');
+  await expect(page.locator('#fit-ggomnbd')).toBeHidden();
+  await page.click('#fit-models');
+  const card = await cardParams(page, 'bgbb', testInfo.outputPath('bgbb.json'));
+  const cli = JSON.parse(clv(['fit', '--input', file, '--model', 'bgbb', '--json']));
+  // (The tab's libm and the machine's move where the optimizer stops in the 9th digit.)
+  for (const k of ['alpha', 'beta', 'gamma', 'delta']) expect(Math.abs(card.params[k] / cli.params[k] - 1)).toBeLessThan(1e-7);
+  // Published (Fader, Hardie & Shang 2010): α 1.204, β 0.750, γ 0.657, δ 2.783.
+  expect(card.params.alpha).toBeCloseTo(1.204, 2);
+  expect(card.params.delta).toBeCloseTo(2.783, 2);
+  await expect(page.locator('#kpi-customers')).toHaveText('11,104', { timeout: 60_000 });
+  await expect(page.locator('#customers-weighted')).toBeVisible();
+  expect(errors).toEqual([]);
+});
