@@ -54,6 +54,20 @@ test('the lesson needs no file: the simple formula, then how customers differ, e
   expect(errors).toEqual([]);
 });
 
+test('a link names the lesson\'s step: the page opens there, and working in a step makes it the link\'s', async ({ page }) => {
+  const errors = watchErrors(page);
+  await page.goto('/#/learn?step=alive&repeat=6');
+  await expect(page.locator('#learn-step-alive h3')).toBeFocused();
+  await expect(page.locator('#learn-step-alive h3')).toBeInViewport();
+  await expect(page.locator('#learn-repeat-value')).toHaveText('6');
+  await page.locator('#learn-per-week').fill('3');
+  await expect.poll(() => page.evaluate(() => location.hash)).toContain('step=formula');
+  await page.reload();
+  await expect(page.locator('#learn-step-formula h3')).toBeFocused();
+  await expect(page.locator('#learn-per-week')).toHaveValue('3');
+  expect(errors).toEqual([]);
+});
+
 test('the first page links to the lesson', async ({ page }) => {
   await page.goto('/');
   await page.click('#learn-link');

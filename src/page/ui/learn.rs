@@ -72,6 +72,66 @@ impl Default for LearnState {
     }
 }
 
+/// The lesson's steps, as a link names them (`#/learn?step=simulate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnStep {
+    Formula,
+    Heterogeneity,
+    Simulate,
+    Alive,
+    Money,
+    RealData,
+}
+
+impl LearnStep {
+    pub const ALL: [LearnStep; 6] = [
+        LearnStep::Formula,
+        LearnStep::Heterogeneity,
+        LearnStep::Simulate,
+        LearnStep::Alive,
+        LearnStep::Money,
+        LearnStep::RealData,
+    ];
+
+    /// Its name in a link (and in a widget's `view="learn/…"`).
+    pub fn code(self) -> &'static str {
+        match self {
+            LearnStep::Formula => "formula",
+            LearnStep::Heterogeneity => "heterogeneity",
+            LearnStep::Simulate => "simulate",
+            LearnStep::Alive => "alive",
+            LearnStep::Money => "money",
+            LearnStep::RealData => "real-data",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<LearnStep> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The id of the element that holds it.
+    pub fn id(self) -> &'static str {
+        match self {
+            LearnStep::Formula => "learn-step-formula",
+            LearnStep::Heterogeneity => "learn-step-heterogeneity",
+            LearnStep::Simulate => "learn-step-simulate",
+            LearnStep::Alive => "learn-step-alive",
+            LearnStep::Money => "learn-step-money",
+            LearnStep::RealData => "learn-step-real-data",
+        }
+    }
+}
+
+/// One step of the lesson: working in it (focus inside) makes it the step a link points at.
+#[component]
+fn Step(settings: Settings, step: LearnStep, children: ChildrenFn) -> impl IntoView {
+    view! {
+        <div id=step.id() class="learn-step" on:focusin=move |_| settings.learn_step.set(Some(step))>
+            <Later>{let children = children.clone(); move || children()}</Later>
+        </div>
+    }
+}
+
 /// Each slider's range: (URL key, min, max, step).
 const SLIDERS: [(&str, f64, f64, f64); 14] = [
     ("r", 0.05, 5.0, 0.01),
@@ -227,12 +287,12 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
             <h2>"Learn: what a customer is worth, and why it is not one multiplication"</h2>
             <p class="hint">"A short lesson with numbers you can change. It needs no file; everything is computed in this tab."</p>
             // One step per task: drawn at start-up, the lesson's charts were most of a 105 ms task.
-            <Later><SimpleFormulaStep order per_week years /></Later>
-            <Later><HeterogeneityStep r alpha a b /></Later>
-            <Later><SimulateStep session settings r alpha a b customers weeks seed /></Later>
-            <Later><AliveStep r alpha a b age repeat /></Later>
-            <Later><MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate /></Later>
-            <Later><RealDataStep session /></Later>
+            <Step settings step=LearnStep::Formula><SimpleFormulaStep order per_week years /></Step>
+            <Step settings step=LearnStep::Heterogeneity><HeterogeneityStep r alpha a b /></Step>
+            <Step settings step=LearnStep::Simulate><SimulateStep session settings r alpha a b customers weeks seed /></Step>
+            <Step settings step=LearnStep::Alive><AliveStep r alpha a b age repeat /></Step>
+            <Step settings step=LearnStep::Money><MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate /></Step>
+            <Step settings step=LearnStep::RealData><RealDataStep session /></Step>
         </section>
     }
 }

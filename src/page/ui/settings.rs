@@ -5,7 +5,7 @@
 
 use super::format;
 use super::glossary::{Term, Word};
-use super::learn::LearnState;
+use super::learn::{LearnState, LearnStep};
 use crate::page::session::{Loaded, Session};
 use crate::protocol::SummaryRequest;
 use clv_core::time::{Day, Horizon, TimeUnit};
@@ -150,6 +150,8 @@ pub struct UrlState {
     pub holdout_end: Option<Day>,
     /// The lesson's inputs (only in a link to the Learn view).
     pub learn: Option<LearnState>,
+    /// The lesson's step a link points at (`step=simulate`).
+    pub step: Option<LearnStep>,
 }
 
 impl UrlState {
@@ -165,6 +167,7 @@ impl UrlState {
                 "unit" => s.unit = value.parse().ok(),
                 "calibration" => s.calibration_end = value.parse().ok(),
                 "holdout_end" => s.holdout_end = value.parse().ok(),
+                "step" => s.step = LearnStep::from_code(value),
                 _ if LearnState::KEYS.contains(&key) => {
                     _ = s.learn.get_or_insert_with(LearnState::default).set(key, value)
                 }
@@ -201,6 +204,9 @@ impl UrlState {
         if let Some(l) = self.learn {
             parts.extend(l.pairs());
         }
+        if let Some(step) = self.step {
+            parts.push(format!("step={}", step.code()));
+        }
         format!("#/{}?{}", self.view.unwrap_or(View::Data).code(), parts.join("&"))
     }
 }
@@ -226,6 +232,8 @@ pub struct Settings {
     pub linked: StoredValue<Option<UrlState>>,
     /// The lesson's inputs.
     pub learn: RwSignal<LearnState>,
+    /// The lesson's step last worked on (or linked to).
+    pub learn_step: RwSignal<Option<LearnStep>>,
     /// A summary file is loaded: its times are in this unit (said when it was loaded), and there
     /// is no cutoff — its T already ends at its own.
     pub file_unit: RwSignal<Option<TimeUnit>>,
@@ -260,6 +268,7 @@ impl Settings {
             holdout_end: RwSignal::new(None),
             linked: StoredValue::new(None),
             learn: RwSignal::new(LearnState::default()),
+            learn_step: RwSignal::new(None),
             file_unit: RwSignal::new(None),
         }
     }
@@ -274,6 +283,7 @@ impl Settings {
         url.discount.into_iter().for_each(|d| s.discount.set(d));
         url.view.into_iter().for_each(|v| s.view.set(v));
         url.learn.into_iter().for_each(|l| s.learn.set(l));
+        url.step.into_iter().for_each(|l| s.learn_step.set(Some(l)));
         s.linked.set_value(Some(url));
         s
     }
@@ -327,6 +337,7 @@ impl Settings {
             calibration_end: self.calibration_end.get().or(link.calibration_end),
             holdout_end: self.holdout_end.get().or(link.holdout_end),
             learn: (self.view.get() == View::Learn).then(|| self.learn.get()),
+            step: (self.view.get() == View::Learn).then(|| self.learn_step.get()).flatten(),
         }
     }
 
@@ -370,27 +381,31 @@ impl Settings {
     /// Show a view: remember it (and so the URL) and bring its section into view, focus on its heading.
     pub fn go(&self, view: View) {
         self.view.set(view);
-        show_section(view.section(), 0);
+        match (view, self.learn_step.get_untracked()) {
+            (View::Learn, Some(step)) => show_section(step.id(), 0),
+            _ => show_section(view.section(), 0),
+        }
     }
 }
 
-/// Scrolls to a view's section and moves focus to its heading. A section that results have just
+/// Scrolls to a view's section (or a lesson's step) and moves focus to its heading. A section that results have just
 /// made appear is mounted a task later (`Later`), so one not there yet is looked for again
 /// after each of the next few tasks.
 fn show_section(id: &'static str, tries: u32) {
     let doc = web_sys::window().and_then(|w| w.document());
-    let Some(section) = doc.and_then(|d| d.get_element_by_id(id)) else {
+    let section = doc.and_then(|d| d.get_element_by_id(id));
+    // Its heading may be mounted a task after the section itself (a lesson step's content).
+    let heading = section.as_ref().and_then(|s| s.query_selector("h2, h3").ok().flatten());
+    let (Some(section), Some(h)) = (section, heading) else {
         if tries < 20 {
             set_timeout(move || show_section(id, tries + 1), std::time::Duration::from_millis(5));
         }
         return;
     };
     section.scroll_into_view();
-    if let Some(h) = section.query_selector("h2").ok().flatten() {
-        let _ = h.set_attribute("tabindex", "-1");
-        if let Ok(h) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h) {
-            let _ = h.focus();
-        }
+    let _ = h.set_attribute("tabindex", "-1");
+    if let Ok(h) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h) {
+        let _ = h.focus();
     }
 }
 
@@ -581,6 +596,7 @@ mod tests {
             calibration_end: "1997-06-30".parse().ok(),
             holdout_end: "1998-06-30".parse().ok(),
             learn: None,
+            step: None,
         };
         let f = s.fragment();
         assert_eq!(f, "#/accuracy?cutoff=1997-09-30&horizon=365&unit=month&discount=12.5&calibration=1997-06-30&holdout_end=1998-06-30");
@@ -592,7 +608,9 @@ mod tests {
         assert_eq!((partial.view, partial.unit, partial.cutoff), (Some(View::Customers), Some(TimeUnit::Day), None));
         assert_eq!(UrlState::parse(""), UrlState::default());
         // The lesson's inputs travel in a link to it.
-        let lesson = UrlState::parse("#/learn?r=0.5&b=3&order=10");
+        let lesson = UrlState::parse("#/learn?r=0.5&b=3&order=10&step=alive");
+        assert_eq!(lesson.step, Some(LearnStep::Alive));
+        assert_eq!(UrlState::parse("#/learn?step=nowhere").step, None);
         let learn = lesson.learn.expect("the lesson's keys");
         assert_eq!((learn.r, learn.b, learn.order, learn.alpha), (0.5, 3.0, 10.0, 4.4));
         assert_eq!(UrlState::parse(&lesson.fragment()), lesson);
