@@ -1,15 +1,24 @@
-//! The embeddable widget (`<clv-widget>`, `www/clv-widget.js`): one of the lesson's steps that the
-//! tab computes itself — the simple formula (the "calculator"), heterogeneity, P(alive), money —
-//! mounted into the custom element's shadow root. Its own small binary (`src/bin/widget.rs`) links
-//! only this and the steps it shows: no ingest, no worker, no models fitted (the views that need
-//! them, the simulation, the real data and "try your CSV", are the full app in an iframe, loaded on
-//! demand by the loader).
+//! The embeddable widget (`<clv-widget>`, `www/clv-widget.js`): one of the lesson's steps mounted
+//! into the custom element's shadow root. Its own small binary (`src/bin/widget.rs`) links only this
+//! and the steps it shows, no ingest: the formula (the "calculator"), heterogeneity, P(alive) and
+//! money are computed on the page; the simulation and the donations are fitted in the widget's own
+//! worker (`www/widget-worker.js`: the same wasm in a module worker, started only by those views).
+//! CDNOW's transactions and "try your CSV" need the full ingest: the full app, opened on demand.
 //!
-//! Every mount has its own reactive owner and signals: two widgets on a page share the wasm
-//! instance and nothing else.
+//! Every mount has its own reactive owner and signals (and worker): two widgets on a page share
+//! the wasm instance and nothing else.
 
-use crate::page::ui::learn::{AliveStep, HeterogeneityStep, LearnState, MoneyStep, SimpleFormulaStep};
+use crate::page::task::{AnyTask, Task};
+use crate::page::ui::learn::{
+    AliveStep, HeterogeneityStep, LearnState, LessonRunner, MoneyStep, RealDataStep, SimpleFormulaStep, SimulateStep,
+};
+use crate::protocol::LessonRequest;
+use clv_core::teach::real::Dataset;
+use js_sys::Reflect;
 use leptos::prelude::*;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// What a `<clv-widget view="…">` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,16 +28,22 @@ pub enum WidgetView {
     Heterogeneity,
     Alive,
     Money,
+    /// Heterogeneity's sliders, then customers drawn from them and refitted (in the widget's worker).
+    Simulate,
+    /// The donations fitted in the widget's worker; CDNOW in the full app.
+    RealData,
 }
 
 impl WidgetView {
     /// The `view` attributes this binary renders itself.
-    pub const CODES: [(&'static str, WidgetView); 5] = [
+    pub const CODES: [(&'static str, WidgetView); 7] = [
         ("calculator", WidgetView::Formula),
         ("learn/formula", WidgetView::Formula),
         ("learn/heterogeneity", WidgetView::Heterogeneity),
+        ("learn/simulate", WidgetView::Simulate),
         ("learn/alive", WidgetView::Alive),
         ("learn/money", WidgetView::Money),
+        ("learn/real-data", WidgetView::RealData),
     ];
 
     pub fn parse(code: &str) -> Result<WidgetView, String> {
@@ -59,22 +74,25 @@ pub fn settings(params: &str, model: &str) -> (LearnState, Vec<String>) {
     (state, problems)
 }
 
-/// Mount one widget into `parent` (an element of the custom element's shadow root).
-pub fn mount(parent: web_sys::HtmlElement, view: &str, params: &str, model: &str) {
+/// Mount one widget into `parent` (an element of the custom element's shadow root); `base` is the
+/// URL of the folder the widget's files are in.
+pub fn mount(parent: web_sys::HtmlElement, view: &str, params: &str, model: &str, base: &str) {
     let (start, mut problems) = settings(params, model);
     let shown = WidgetView::parse(view).unwrap_or_else(|e| {
         problems.push(e);
         WidgetView::Formula
     });
-    leptos::mount::mount_to(parent, move || view! { <Widget shown start problems /> }).forget();
+    let base = base.to_string();
+    leptos::mount::mount_to(parent, move || view! { <Widget shown start problems base /> }).forget();
 }
 
 #[component]
-fn Widget(shown: WidgetView, start: LearnState, problems: Vec<String>) -> impl IntoView {
+fn Widget(shown: WidgetView, start: LearnState, problems: Vec<String>, base: String) -> impl IntoView {
     let field = |v: f64| RwSignal::new(v);
     let (order, per_week, years) = (field(start.order), field(start.per_week), field(start.years));
     let (r, alpha, a, b) = (field(start.r), field(start.alpha), field(start.a), field(start.b));
     let (age, repeat) = (field(start.age), field(start.repeat));
+    let (customers, weeks, seed) = (field(start.customers), field(start.weeks), field(start.seed));
     let (last, spend, rate) = (field(start.last), field(start.spend), field(start.rate));
     let (p, q, gamma) = (field(start.p), field(start.q), field(start.gamma));
     let problems = (!problems.is_empty()).then(|| {
@@ -89,6 +107,19 @@ fn Widget(shown: WidgetView, start: LearnState, problems: Vec<String>) -> impl I
             <MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate />
         }
         .into_any(),
+        WidgetView::Simulate => {
+            let runner = worker_runner(&base);
+            view! {
+                <HeterogeneityStep r alpha a b />
+                <SimulateStep runner draw_at_once=true r alpha a b customers weeks seed />
+            }
+            .into_any()
+        }
+        WidgetView::RealData => {
+            let runner = worker_runner(&base);
+            let app_link = format!("{base}index.html#/learn?step=real-data");
+            view! { <RealDataStep runner app_link /> }.into_any()
+        }
     };
     view! {
         <section class="panel widget">
@@ -97,6 +128,114 @@ fn Widget(shown: WidgetView, start: LearnState, problems: Vec<String>) -> impl I
             <p class="widget-foot hint">"Computed in this tab by CLV Lab (Rust and WebAssembly): nothing you type leaves it."</p>
         </section>
     }
+}
+
+/// A [`LessonRunner`] on the widget's own worker (`widget-worker.js` beside the loader): requests
+/// go as `{id, kind, request}`, replies come back as `{id, kind, value}` or `{id, kind, error}`.
+fn worker_runner(base: &str) -> LessonRunner {
+    let simulation = Task::new();
+    let data = Task::new();
+    let next = StoredValue::new(1u32);
+    let worker = StoredValue::new_local(start_worker(base, simulation, data, next));
+    let post = move |kind: &'static str, request: JsValue, task: &dyn AnyTask, status: &str| {
+        let id = next.get_value();
+        next.set_value(id + 1);
+        task.start(id, status.to_string(), true);
+        let sent = worker.with_value(|w| {
+            let w = w.as_ref().map_err(Clone::clone)?;
+            let msg = js_sys::Object::new();
+            let _ = Reflect::set(&msg, &"id".into(), &JsValue::from(id));
+            let _ = Reflect::set(&msg, &"kind".into(), &JsValue::from_str(kind));
+            let _ = Reflect::set(&msg, &"request".into(), &request);
+            w.post_message(&msg).map_err(|e| format!("{e:?}"))
+        });
+        if let Err(e) = sent {
+            task.fail(id, format!("The widget's worker could not start: {e}"));
+        }
+    };
+    LessonRunner {
+        simulation,
+        simulate: Callback::new(move |req: LessonRequest| {
+            let request = req.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL);
+            post("simulate", request, &simulation, "Drawing the customers and refitting BG/NBD…");
+        }),
+        data,
+        fit_data: Callback::new(move |dataset: Dataset| {
+            // CDNOW is the full app's (the widget links there); the donations are fitted here.
+            if dataset == Dataset::Donations {
+                post("donations", JsValue::NULL, &data, "Fitting BG/BB to the donations…");
+            }
+        }),
+        session: None,
+    }
+}
+
+/// The widget's worker, its replies filed under the tasks that wait for them.
+fn start_worker(
+    base: &str,
+    simulation: Task<clv_core::teach::simulated::SimulatedBase>,
+    data: Task<clv_core::teach::real::RealFit>,
+    next: StoredValue<u32>,
+) -> Result<web_sys::Worker, String> {
+    let opts = web_sys::WorkerOptions::new();
+    opts.set_type(web_sys::WorkerType::Module);
+    let worker = web_sys::Worker::new_with_options(&format!("{base}widget-worker.js"), &opts).map_err(|e| {
+        format!("{e:?} (a browser starts workers only from the page's own origin: serve the widget from this site, or use its iframe form)")
+    })?;
+    let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        let d = ev.data();
+        let get = |key: &str| Reflect::get(&d, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        let id = get("id").as_f64().unwrap_or(0.0) as u32;
+        let (kind, error, value) = (get("kind").as_string(), get("error").as_string(), get("value"));
+        match kind.as_deref() {
+            Some("simulate") => file_reply(simulation, id, error, value),
+            Some("donations") => file_reply(data, id, error, value),
+            _ => {}
+        }
+    });
+    // A worker that dies (its script refused by the page's policy, a trap) fails what waits on it.
+    let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
+        let why = format!("The widget's worker stopped: {}", ev.message());
+        for id in 1..next.get_value() {
+            simulation.fail(id, why.clone());
+            data.fail(id, why.clone());
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_message.forget();
+    on_error.forget();
+    Ok(worker)
+}
+
+fn file_reply<T>(task: Task<T>, id: u32, error: Option<String>, value: JsValue)
+where
+    T: Clone + Send + Sync + serde::de::DeserializeOwned + 'static,
+{
+    match error.map(Err).unwrap_or_else(|| serde_wasm_bindgen::from_value::<T>(value).map_err(|e| e.to_string())) {
+        Ok(v) => _ = task.finish(id, v),
+        Err(e) => task.fail(id, e),
+    }
+}
+
+/// The worker side (`widget-worker.js` calls these through the binary's exports): the lesson's
+/// simulation, as the page's worker runs it.
+pub fn simulate(request: JsValue) -> Result<JsValue, JsValue> {
+    let req: LessonRequest =
+        serde_wasm_bindgen::from_value(request).map_err(|e| JsValue::from_str(&format!("malformed request: {e}")))?;
+    let base = crate::worker::analysis::simulate_lesson(&req).map_err(|e| JsValue::from_str(&e))?;
+    to_js(&base)
+}
+
+/// The donations fitted by BG/BB, as the page's worker fits them.
+pub fn donations() -> Result<JsValue, JsValue> {
+    let fit = clv_core::teach::real::donations()
+        .map_err(|e| JsValue::from_str(&crate::worker::analysis::lesson_data_error(e)))?;
+    to_js(&fit)
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 #[cfg(test)]
@@ -117,6 +256,10 @@ mod tests {
         assert_eq!(problems[4], "\"alpha\": expected key=value");
         assert_eq!(WidgetView::parse(" calculator "), Ok(WidgetView::Formula));
         assert_eq!(WidgetView::parse("learn/alive"), Ok(WidgetView::Alive));
-        assert!(WidgetView::parse("learn/simulate").unwrap_err().contains("learn/heterogeneity"));
+        assert_eq!(WidgetView::parse("learn/simulate"), Ok(WidgetView::Simulate));
+        assert!(
+            WidgetView::parse("csv").unwrap_err().contains("learn/heterogeneity"),
+            "the loader opens the app for it"
+        );
     }
 }

@@ -3,19 +3,15 @@
 //   <script type="module" src="https://your.site/clv/clv-widget.js"></script>
 //   <clv-widget view="learn/heterogeneity" model="bgnbd" params="r=0.24,alpha=4.4,a=0.79,b=2.4" height="420"></clv-widget>
 //
-// Views computed by the widget's own small wasm (loaded once, when the first widget scrolls into
-// view): calculator (= learn/formula), learn/heterogeneity, learn/alive, learn/money. Views that
-// need the full app (its Web Worker: the simulation, the real data sets, "try your CSV") open it in
-// an iframe, also only when scrolled into view. Everything is computed in the visitor's tab; the
-// only requests are for these static files, next to this script.
+// Views drawn by the widget's own small wasm (loaded once, when the first widget scrolls into
+// view): calculator (= learn/formula), learn/heterogeneity, learn/alive, learn/money, and
+// learn/simulate and learn/real-data, which fit models in the widget's own worker (the same wasm).
+// "Try your CSV" needs the full app (its ingest and worker): it opens in an iframe, also only when
+// scrolled into view. Everything is computed in the visitor's tab; the only requests are for
+// these static files, next to this script.
 const base = new URL('.', import.meta.url);
-const OWN_VIEWS = ['calculator', 'learn/formula', 'learn/heterogeneity', 'learn/alive', 'learn/money'];
-// The full app's views: its URL fragment (the lesson keeps its inputs there).
-const APP_VIEWS = {
-  'learn/simulate': 'learn?step=simulate',
-  'learn/real-data': 'learn?step=real-data',
-  'csv': 'data',
-};
+// The full app's views: its URL fragment.
+const APP_VIEWS = { 'csv': 'data' };
 
 let wasm = null;
 function loadWasm() {
@@ -24,11 +20,6 @@ function loadWasm() {
     return m;
   });
   return wasm;
-}
-
-/** `params` as the app's fragment keys: "r=0.24,alpha=4.4" → "r=0.24&alpha=4.4". */
-function fragmentParams(params) {
-  return params.split(/[,&]/).map((p) => p.trim()).filter((p) => p.includes('=')).map(encodeURI).join('&');
 }
 
 class ClvWidget extends HTMLElement {
@@ -67,10 +58,8 @@ class ClvWidget extends HTMLElement {
     const app = APP_VIEWS[view];
     if (app !== undefined) {
       const frame = document.createElement('iframe');
-      const join = app.includes('?') ? '&' : '?';
-      const extra = fragmentParams(params);
-      frame.src = new URL(`index.html#/${app}${extra ? join + extra : ''}`, base).href;
-      frame.title = view === 'csv' ? 'CLV Lab: analyse your CSV in this tab' : 'CLV Lab: the lesson';
+      frame.src = new URL(`index.html#/${app}`, base).href;
+      frame.title = 'CLV Lab: analyse your CSV in this tab';
       frame.className = 'widget-frame';
       const height = parseInt(this.getAttribute('height') || '', 10);
       frame.height = String(height > 0 ? height : 640);
@@ -80,7 +69,7 @@ class ClvWidget extends HTMLElement {
     try {
       const m = await loadWasm();
       box.replaceChildren();
-      m.mount(box, view, params, this.getAttribute('model') || 'bgnbd');
+      m.mount(box, view, params, this.getAttribute('model') || 'bgnbd', base.href);
     } catch (e) {
       const p = document.createElement('p');
       p.className = 'error';

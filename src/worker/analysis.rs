@@ -488,6 +488,22 @@ impl ModelSession {
     }
 }
 
+/// The lesson's simulation (step 3): customers drawn from the request's parameters, watched and
+/// refitted. The page's worker and the widget's run this same function.
+pub fn simulate_lesson(
+    req: &crate::protocol::LessonRequest,
+) -> Result<clv_core::teach::simulated::SimulatedBase, String> {
+    use clv_core::teach::simulated::{simulate_base, Classroom};
+    Classroom::new(req.params, req.customers, req.weeks, req.seed)
+        .and_then(|c| simulate_base(&c))
+        .map_err(|e| format!("The lesson's simulation: {e}."))
+}
+
+/// A published data set that could not be fitted, as the lesson says it.
+pub fn lesson_data_error(e: clv_core::teach::TeachError) -> String {
+    format!("The lesson's data: {e}.")
+}
+
 /// Holdout evaluation of every continuous-time model beside the naive baseline.
 pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport, String> {
     let opts = fit_options(req.penalizer)?;

@@ -26,6 +26,8 @@ thread_local! {
     static DATA: RefCell<Option<Data>> = const { RefCell::new(None) };
     static MODELS: RefCell<Option<analysis::ModelSession>> = const { RefCell::new(None) };
     static USERS: RefCell<Option<clv_core::features::Users>> = const { RefCell::new(None) };
+    /// The lesson's published data sets once fitted: the same every time, so a second click is instant.
+    static LESSON_FITS: RefCell<Vec<clv_core::teach::real::RealFit>> = const { RefCell::new(Vec::new()) };
     /// The request being handled: every reply, and a panic's, names it.
     static CURRENT: Cell<Option<RequestId>> = const { Cell::new(None) };
 }
@@ -153,15 +155,12 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             with_context(|users, models| cohort_analysis::cohorts(tx, users, &req, models))
                 .map(|v| Reply::Cohorts(Box::new(v)))
         }),
-        Request::Lesson(req) => {
-            use clv_core::teach::simulated::{simulate_base, Classroom};
-            Classroom::new(req.params, req.customers, req.weeks, req.seed)
-                .and_then(|c| simulate_base(&c))
-                .map(|base| Reply::Lesson(Box::new(base)))
-                .map_err(|e| format!("The lesson's simulation: {e}."))
-        }
+        Request::Lesson(req) => analysis::simulate_lesson(&req).map(|base| Reply::Lesson(Box::new(base))),
         Request::LessonData { dataset } => {
             use clv_core::teach::real::{cdnow, donations, Dataset};
+            if let Some(fit) = LESSON_FITS.with(|f| f.borrow().iter().find(|f| f.dataset == dataset).cloned()) {
+                return Ok(Reply::LessonData(Box::new(fit)));
+            }
             let fit = match dataset {
                 Dataset::Cdnow => {
                     let reader = BlobReader::new(attached_file(data)?)?;
@@ -170,7 +169,9 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
                 }
                 Dataset::Donations => donations(),
             };
-            fit.map(|f| Reply::LessonData(Box::new(f))).map_err(|e| format!("The lesson's data: {e}."))
+            let fit = fit.map_err(analysis::lesson_data_error)?;
+            LESSON_FITS.with(|f| f.borrow_mut().push(fit.clone()));
+            Ok(Reply::LessonData(Box::new(fit)))
         }
         Request::ExportCohorts { request, table } => with_data(|tx| {
             with_context(|users, models| cohort_analysis::export(tx, users, &request, table, models))

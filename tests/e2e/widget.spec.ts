@@ -14,7 +14,7 @@ const cli = (args: string[]) =>
   JSON.parse(execFileSync('target/debug/clv', ['learn', ...args], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
 
 /** The widget's own files: the loader, its wasm and glue, its styles, its iframe form and the example page. */
-const WIDGET_FILES = /^\/(clv-widget\.js|widget\.js|widget_bg\.wasm|style\.css|widget\.css|widget\.html|widget-frame\.(js|css)|embed-example\.(html|css)|two-widgets\.html|lazy\.html)$/;
+const WIDGET_FILES = /^\/(clv-widget\.js|widget-worker\.js|widget\.js|widget_bg\.wasm|style\.css|widget\.css|widget\.html|widget-frame\.(js|css)|embed-example\.(html|css)|two-widgets\.html|lazy\.html)$/;
 
 function record(page: Page) {
   const urls: string[] = [];
@@ -128,17 +128,41 @@ test('a teaching view transfers at most 350 KB gzipped (sizes reported)', async 
   expect(total).toBeLessThan(350 * 1024);
 });
 
-test('"try your CSV" and the worker\'s lesson steps open the full app on demand, still local', async ({ page }) => {
+test('the lesson steps that fit models run in the widget\'s own worker, equal to clv learn and clv fit', async ({ page }) => {
   const errors = watchErrors(page);
-  await host(page, 'two-widgets.html', '<clv-widget id="csv" view="csv" height="600"></clv-widget><clv-widget id="sim" view="learn/simulate" params="customers=500,seed=3"></clv-widget>');
+  const urls = record(page);
+  await host(page, 'two-widgets.html', '<clv-widget id="sim" view="learn/simulate" params="customers=500,seed=3"></clv-widget><clv-widget id="real" view="learn/real-data"></clv-widget>');
+  const sim = page.locator('#sim');
+  const c = cli(['--params', 'r=0.24,alpha=4.4,a=0.79,b=2.4', '--customers', '500', '--seed', '3']).simulation;
+  await expect(sim.locator('#learn-simulation-summary')).toContainText(
+    `${g(c.customers, 0)} customers watched for ${c.weeks} weeks: ${g(c.repeat_buyers, 0)} bought again at least once, ${g(c.repeat_purchases, 0)} repeat purchases in all. The fit converged.`, { timeout: 30_000 });
+  await expect(sim.locator('#learn-refit tbody tr td:nth-child(3)')).toHaveText(c.refit.params.map((p: any) => g(p.value, 3)));
+  // A slider of the step above redraws in the worker.
+  await sim.locator('#learn-b').focus();
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  const moved = cli(['--params', 'r=0.24,alpha=4.4,a=0.79,b=2.45', '--customers', '500', '--seed', '3']).simulation;
+  await expect(sim.locator('#learn-refit tbody tr td:nth-child(3)')).toHaveText(moved.refit.params.map((p: any) => g(p.value, 3)), { timeout: 30_000 });
+  // The donations: BG/BB in the widget's worker, the CLI's estimates; CDNOW links to the full app.
+  const real = page.locator('#real');
+  await real.scrollIntoViewIfNeeded();
+  await real.locator('#learn-donations').click();
+  await expect(real.locator('#learn-data-summary')).toHaveText('BG/BB fitted on 11,104 customers of the donations: converged. The paper found α 1.204, β 0.750, γ 0.657, δ 2.783 (Fader, Hardie & Shang 2010).', { timeout: 30_000 });
+  const fit = JSON.parse(execFileSync('target/debug/clv', ['fit', '--json', '--input', 'tests/data/donations.csv', '--model', 'bgbb']).toString());
+  await expect(real.locator('#learn-data-params tbody tr td:nth-child(2)')).toHaveText(['alpha', 'beta', 'gamma', 'delta'].map(k => g(fit.params[k], 3)));
+  await expect(real.locator('#learn-cdnow-link')).toHaveAttribute('href', /\/index\.html#\/learn\?step=real-data$/);
+  // Still only the widget's files: its worker is the same wasm.
+  const origin = new URL(page.url()).origin;
+  expect(urls.filter(u => !(u.startsWith(origin) && WIDGET_FILES.test(new URL(u).pathname)))).toEqual([]);
+  expect(urls.filter(u => u.endsWith('/widget-worker.js')).length).toBe(2); // one worker per widget
+  expect(errors).toEqual([]);
+});
+
+test('"try your CSV" opens the full app on demand, still local', async ({ page }) => {
+  const errors = watchErrors(page);
+  await host(page, 'two-widgets.html', '<clv-widget id="csv" view="csv" height="600"></clv-widget>');
   const csv = page.frameLocator('#csv iframe');
   await expect(csv.locator('#drop-zone')).toBeVisible({ timeout: 30_000 });
   await csv.locator('#demo').click();
   await expect(csv.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
-  await page.locator('#sim').scrollIntoViewIfNeeded();
-  const sim = page.frameLocator('#sim iframe');
-  await expect(sim.locator('#learn-customers-value')).toHaveText('500', { timeout: 30_000 });
-  // The app opened at that step (the browser keeps focus out of a frame the user did not enter).
-  await expect(sim.locator('#learn-step-simulate h3')).toBeInViewport();
   expect(errors).toEqual([]);
 });

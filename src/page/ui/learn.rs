@@ -6,9 +6,10 @@ use super::charts::{LineChart, PairedBars, Timelines};
 use super::explore::GridAxes;
 use super::format;
 use super::settings::{Settings, View};
-use super::{Later, OutageNote, TaskNote};
+use super::{Later, OutageNote, TaskLine};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
+use crate::page::task::Task;
 use crate::protocol::LessonRequest;
 use clv_core::explore::frequency_recency;
 use clv_core::models::{BgNbd, GammaGamma};
@@ -130,6 +131,50 @@ fn Step(settings: Settings, step: LearnStep, children: ChildrenFn) -> impl IntoV
             <Later>{let children = children.clone(); move || children()}</Later>
         </div>
     }
+}
+
+/// Who computes the lesson's simulation and fits its data sets: the page's worker (through the
+/// [`Session`]), or a widget's own worker. Steps 3 and 6 take one, so the page and the widget show
+/// the same step.
+#[derive(Clone, Copy)]
+pub struct LessonRunner {
+    pub simulation: Task<SimulatedBase>,
+    pub simulate: Callback<LessonRequest>,
+    pub data: Task<RealFit>,
+    pub fit_data: Callback<Dataset>,
+    /// The page's session: its outage notes, and CDNOW, whose transactions only the page's worker
+    /// reads (the full ingest). `None` in a widget.
+    pub session: Option<Session>,
+}
+
+impl LessonRunner {
+    /// The page's: requests go to its worker.
+    pub fn of(session: Session) -> LessonRunner {
+        LessonRunner {
+            simulation: session.lesson,
+            simulate: Callback::new(move |r| session.simulate_lesson(r)),
+            data: session.lesson_data,
+            fit_data: Callback::new(move |d| fit_lesson_data(session, d)),
+            session: Some(session),
+        }
+    }
+}
+
+/// The page fits a data set in its worker; CDNOW's transactions (the demo file) go with the request.
+fn fit_lesson_data(session: Session, dataset: Dataset) {
+    leptos::task::spawn_local(async move {
+        let file = match dataset {
+            Dataset::Cdnow => match super::load::fetch_demo().await {
+                Ok(blob) => Some(blob),
+                Err(e) => {
+                    session.error.set(Some(format!("The CDNOW data could not be loaded: {e}")));
+                    return;
+                }
+            },
+            Dataset::Donations => None,
+        };
+        session.fit_lesson_data(dataset, file);
+    });
 }
 
 /// Each slider's range: (URL key, min, max, step).
@@ -255,6 +300,9 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
     let (customers, weeks, seed) = (field(start.customers), field(start.weeks), field(start.seed));
     let (last, spend, rate) = (field(start.last), field(start.spend), field(start.rate));
     let (p, q, gamma) = (field(start.p), field(start.q), field(start.gamma));
+    let runner = LessonRunner::of(session);
+    // Drawn at once for a link to the lesson, else on the first click (the worker's time is the data's).
+    let draw_at_once = settings.view.get_untracked() == View::Learn;
     // Each change goes into the settings (and so the URL); working on the lesson makes it the view.
     Effect::new(move |first: Option<()>| {
         let now = LearnState {
@@ -289,10 +337,10 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
             // One step per task: drawn at start-up, the lesson's charts were most of a 105 ms task.
             <Step settings step=LearnStep::Formula><SimpleFormulaStep order per_week years /></Step>
             <Step settings step=LearnStep::Heterogeneity><HeterogeneityStep r alpha a b /></Step>
-            <Step settings step=LearnStep::Simulate><SimulateStep session settings r alpha a b customers weeks seed /></Step>
+            <Step settings step=LearnStep::Simulate><SimulateStep runner draw_at_once r alpha a b customers weeks seed /></Step>
             <Step settings step=LearnStep::Alive><AliveStep r alpha a b age repeat /></Step>
             <Step settings step=LearnStep::Money><MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate /></Step>
-            <Step settings step=LearnStep::RealData><RealDataStep session /></Step>
+            <Step settings step=LearnStep::RealData><RealDataStep runner /></Step>
         </section>
     }
 }
@@ -409,9 +457,10 @@ pub(crate) fn HeterogeneityStep(
 /// the tracking curve, and BG/NBD fitted back to them beside the parameters they came from.
 #[component]
 #[allow(clippy::too_many_arguments)]
-fn SimulateStep(
-    session: Session,
-    settings: Settings,
+pub(crate) fn SimulateStep(
+    runner: LessonRunner,
+    /// Draw as soon as shown (a link to the lesson, a widget), else on the first click.
+    draw_at_once: bool,
     r: RwSignal<f64>,
     alpha: RwSignal<f64>,
     a: RwSignal<f64>,
@@ -420,8 +469,7 @@ fn SimulateStep(
     weeks: RwSignal<f64>,
     seed: RwSignal<f64>,
 ) -> impl IntoView {
-    // Drawn at once for a link to the lesson, else on the first click (the worker's time is the data's).
-    let drawn = RwSignal::new(settings.view.get_untracked() == View::Learn);
+    let drawn = RwSignal::new(draw_at_once);
     let request = move || LessonRequest {
         params: [r.get(), alpha.get(), a.get(), b.get()],
         customers: customers.get() as u64,
@@ -436,16 +484,16 @@ fn SimulateStep(
         if !drawn.get() {
             return;
         }
-        if session.lesson.is_pending_untracked() {
+        if runner.simulation.is_pending_untracked() {
             waiting.set_value(Some(req));
         } else {
-            session.simulate_lesson(req);
+            runner.simulate.run(req);
         }
     });
     Effect::new(move |_| {
-        if !session.lesson.is_pending() {
+        if !runner.simulation.is_pending() {
             if let Some(req) = waiting.try_update_value(Option::take).flatten() {
-                session.simulate_lesson(req);
+                runner.simulate.run(req);
             }
         }
     });
@@ -466,9 +514,9 @@ fn SimulateStep(
                 {move || if drawn.get() { "Draw other customers" } else { "Draw the customers" }}
             </button>
         </div>
-        <TaskNote session task=session.lesson name="learn-simulation" />
-        <OutageNote session panel=Panel::Learn />
-        {move || session.lesson.get().map(|base| view! { <Simulated base /> })}
+        <TaskLine task=runner.simulation name="learn-simulation" />
+        {runner.session.map(|session| view! { <OutageNote session panel=Panel::Learn /> })}
+        {move || runner.simulation.get().map(|base| view! { <Simulated base /> })}
     }
 }
 
@@ -651,33 +699,30 @@ pub(crate) fn MoneyStep(
     }
 }
 
-/// Step 6: the two published data sets fitted live in the worker (kept apart from the user's file).
+/// Step 6: the two published data sets fitted live in a worker (kept apart from the user's file).
+/// CDNOW's transactions are read by the page's full ingest: a widget links to the page for them.
 #[component]
-fn RealDataStep(session: Session) -> impl IntoView {
-    let fit = move |dataset: Dataset| {
-        leptos::task::spawn_local(async move {
-            let file = match dataset {
-                Dataset::Cdnow => match super::load::fetch_demo().await {
-                    Ok(blob) => Some(blob),
-                    Err(e) => {
-                        session.error.set(Some(format!("The CDNOW data could not be loaded: {e}")));
-                        return;
-                    }
-                },
-                Dataset::Donations => None,
-            };
-            session.fit_lesson_data(dataset, file);
-        });
+pub(crate) fn RealDataStep(runner: LessonRunner, #[prop(optional)] app_link: Option<String>) -> impl IntoView {
+    let pending = move || runner.data.is_pending();
+    let cdnow = match (runner.session, app_link) {
+        (None, Some(href)) => view! {
+            <a id="learn-cdnow-link" class="button secondary" href=href target="_blank" rel="noopener">"Fit CDNOW in the full app"</a>
+        }
+        .into_any(),
+        _ => view! {
+            <button id="learn-cdnow" class="button secondary" on:click=move |_| runner.fit_data.run(Dataset::Cdnow) disabled=pending>"Fit CDNOW"</button>
+        }
+        .into_any(),
     };
     view! {
         <h3>"6. Real customers"</h3>
         <p>"The same models on the data they were published with. CDNOW: 23,570 people who first bought CDs in early 1997, fitted on their first 39 weeks and checked on the next 39. A charity's 11,104 first-time donors of 1995: whether each gave again in each of six years — one chance a year, so the discrete-time cousin of BG/NBD, BG/BB."</p>
         <div class="controls">
-            <button id="learn-cdnow" class="button secondary" on:click=move |_| fit(Dataset::Cdnow) disabled=move || session.lesson_data.is_pending()>"Fit CDNOW"</button>
-            <button id="learn-donations" class="button secondary" on:click=move |_| fit(Dataset::Donations) disabled=move || session.lesson_data.is_pending()>"Fit the donations"</button>
+            {cdnow}
+            <button id="learn-donations" class="button secondary" on:click=move |_| runner.fit_data.run(Dataset::Donations) disabled=pending>"Fit the donations"</button>
         </div>
-        <TaskNote session task=session.lesson_data name="learn-data" />
-        {move || session.lesson_data.get().map(|f| view! { <RealFitView f /> })}
+        <TaskLine task=runner.data name="learn-data" />
+        {move || runner.data.get().map(|f| view! { <RealFitView f /> })}
     }
 }
 
@@ -745,7 +790,7 @@ mod tests {
         assert_eq!((s.set("r", "0.5"), s.set("order", "12.5")), (Ok(()), Ok(())));
         // Out of range or not a number: refused with the range, the default kept.
         assert_eq!(s.set("b", "99"), Err("b=\"99\": expected a number from 0.05 to 20".into()));
-        assert_eq!(s.set("years", "-1"), Err("years=\"-1\": expected a number from 0 to 1000000".into()));
+        assert_eq!(s.set("years", "-1"), Err("years=\"-1\": expected a number from 0 to 1,000,000".into()));
         assert!(s.set("alpha", "x").unwrap_err().contains("expected a number"));
         assert!(s
             .set("cutoff", "1997-09-30")

@@ -180,10 +180,22 @@ pub fn TaskNote(
     name: &'static str,
     #[prop(optional)] cancel: bool,
 ) -> impl IntoView {
+    let stop = cancel.then(|| Callback::new(move |_| session.cancel()));
+    view! { <TaskLine task name stop /> }
+}
+
+/// [`TaskNote`]'s words, for any runner of a task (the page's worker, or a widget's own): what it
+/// is doing, with a Cancel button when `stop` is given, or why it failed.
+#[component]
+pub fn TaskLine(
+    #[prop(into)] task: TaskStatus,
+    name: &'static str,
+    #[prop(optional_no_strip)] stop: Option<Callback<()>>,
+) -> impl IntoView {
     view! {
         {move || task.pending.get().map(|status| {
-            let stop = cancel.then(|| view! {
-                <button id=format!("{name}-cancel") class="button secondary" on:click=move |_| session.cancel()>"Cancel"</button>
+            let stop = stop.map(|stop| view! {
+                <button id=format!("{name}-cancel") class="button secondary" on:click=move |_| stop.run(())>"Cancel"</button>
             });
             view! {
                 <div id=format!("{name}-work") class="notice work" role="status">

@@ -197,15 +197,19 @@ fn Leaderboard(board: Vec<Standing>, session: Session) -> impl IntoView {
             h.as_ref().and_then(|h| h.models.iter().find(|s| s.model == m)).map(|s| format::fixed(s.log_score, 3))
         })
     };
+    // A model ranked in a limit says which under the table: the sentence is too long for a cell
+    // on a phone.
+    let limits: Vec<(ModelId, String)> = board.iter().filter_map(|s| s.limit.clone().map(|l| (s.model, l))).collect();
     let rows = board
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
             let best = (i == 0).then(|| view! { " " <span class="badge">"best on your data"</span> });
+            let limit = s.limit.is_some().then(|| view! { " " <span class="badge">"in a limit, see below"</span> });
             view! {
                 <tr data-model=s.model.code() class:best=i == 0>
                     <td class="num">{(i + 1).to_string()}</td>
-                    <td>{s.label()}{best}</td>
+                    <td>{s.model.label()}{limit}{best}</td>
                     <td class="num">{s.params.to_string()}</td>
                     <td class="num">{format::fixed(s.log_likelihood, 2)}</td>
                     <td class="num">{format::fixed(s.aic, 2)}</td>
@@ -223,6 +227,11 @@ fn Leaderboard(board: Vec<Standing>, session: Session) -> impl IntoView {
             <thead><tr><th>"rank"</th><th>"model"</th><th>"parameters"</th><th><Term word=Word::LogLikelihood /></th><th><Term word=Word::Aic /></th><th><Term word=Word::Bic /></th><th><Term word=Word::Bic text="ΔBIC" /></th><th><Term word=Word::LogScore text="holdout log score" /></th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
+        {(!limits.is_empty()).then(|| view! {
+            <ul id="leaderboard-limits" class="hint">
+                {limits.into_iter().map(|(m, l)| view! { <li>{format!("{} is ranked in the limit its fit reached: {l}.", m.label())}</li> }).collect_view()}
+            </ul>
+        })}
         <p id="leaderboard-verdict">{verdict}</p>
     }
     .into_any()

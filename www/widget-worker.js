@@ -1,0 +1,17 @@
+// The widget's own worker: the same wasm as <clv-widget>, in a module worker, for the lesson steps
+// that fit models (the simulation, the donations), so the page the widget sits in never waits.
+// Messages: {id, kind: 'simulate' | 'donations', request} → {id, kind, value} or {id, kind, error}.
+import init, { simulate, donations } from './widget.js';
+
+const ready = init({ module_or_path: new URL('widget_bg.wasm', import.meta.url) });
+
+self.onmessage = async (e) => {
+  const { id, kind, request } = e.data;
+  try {
+    await ready;
+    const value = kind === 'simulate' ? simulate(request) : donations();
+    self.postMessage({ id, kind, value });
+  } catch (err) {
+    self.postMessage({ id, kind, error: String((err && err.message) || err) });
+  }
+};
