@@ -10,7 +10,8 @@
 
 use crate::page::task::{AnyTask, Task};
 use crate::page::ui::learn::{
-    AliveStep, HeterogeneityStep, LearnState, LessonRunner, MoneyStep, RealDataStep, SimpleFormulaStep, SimulateStep,
+    AliveStep, HeterogeneityStep, LearnSignals, LearnState, LessonRunner, MoneyStep, RealDataStep, SimpleFormulaStep,
+    SimulateStep,
 };
 use crate::protocol::LessonRequest;
 use clv_core::teach::real::Dataset;
@@ -88,13 +89,26 @@ pub fn mount(parent: web_sys::HtmlElement, view: &str, params: &str, model: &str
 
 #[component]
 fn Widget(shown: WidgetView, start: LearnState, problems: Vec<String>, base: String) -> impl IntoView {
-    let field = |v: f64| RwSignal::new(v);
-    let (order, per_week, years) = (field(start.order), field(start.per_week), field(start.years));
-    let (r, alpha, a, b) = (field(start.r), field(start.alpha), field(start.a), field(start.b));
-    let (age, repeat) = (field(start.age), field(start.repeat));
-    let (customers, weeks, seed) = (field(start.customers), field(start.weeks), field(start.seed));
-    let (last, spend, rate) = (field(start.last), field(start.spend), field(start.rate));
-    let (p, q, gamma) = (field(start.p), field(start.q), field(start.gamma));
+    let LearnSignals {
+        order,
+        per_week,
+        years,
+        r,
+        alpha,
+        a,
+        b,
+        age,
+        repeat,
+        customers,
+        weeks,
+        seed,
+        last,
+        spend,
+        p,
+        q,
+        gamma,
+        rate,
+    } = LearnSignals::new(start);
     let problems = (!problems.is_empty()).then(|| {
         let items = problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view();
         view! { <ul class="warnings widget-problems" role="alert">{items}</ul> }

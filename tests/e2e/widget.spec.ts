@@ -2,6 +2,7 @@ import { test, expect, Page } from '@playwright/test';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as zlib from 'zlib';
+import AxeBuilder from '@axe-core/playwright';
 import { watchErrors } from './helpers';
 
 // The embeddable widget (issue 16): `<clv-widget>` on a plain docs page served by a static
@@ -14,7 +15,7 @@ const cli = (args: string[]) =>
   JSON.parse(execFileSync('target/debug/clv', ['learn', ...args], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
 
 /** The widget's own files: the loader, its wasm and glue, its styles, its iframe form and the example page. */
-const WIDGET_FILES = /^\/(clv-widget\.js|widget-worker\.js|widget\.js|widget_bg\.wasm|style\.css|widget\.css|widget\.html|widget-frame\.(js|css)|embed-example\.(html|css)|two-widgets\.html|lazy\.html)$/;
+const WIDGET_FILES = /^\/(clv-widget\.js|widget-worker\.js|widget\.js|widget_bg\.wasm|widget_lesson\.js|widget_lesson_bg\.wasm|style\.css|widget\.css|widget\.html|widget-frame\.(js|css)|embed-example\.(html|css)|two-widgets\.html|lazy\.html)$/;
 
 function record(page: Page) {
   const urls: string[] = [];
@@ -69,6 +70,19 @@ test('the example docs page: each widget renders and reacts, equal to clv learn;
   expect(errors).toEqual([]);
 });
 
+test('the widgets pass axe and fit a 390 px screen', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/embed-example.html');
+  for (const id of ['#w-calculator', '#w-heterogeneity', '#w-alive']) {
+    await page.locator(id).scrollIntoViewIfNeeded();
+    await expect(page.locator(`${id} .panel.widget`)).toBeVisible({ timeout: 30_000 });
+  }
+  const result = await new AxeBuilder({ page }).include('clv-widget').withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  expect(result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => `${v.id}: ${v.nodes.slice(0, 2).map(n => n.target.join(' ')).join(' | ')}`)).toEqual([]);
+  expect(result.passes.length).toBeGreaterThan(5);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBe(0);
+});
+
 test('the host page\'s CSS does not reach into a widget', async ({ page }) => {
   await page.goto('/embed-example.html');
   const text = page.locator('#w-calculator #learn-simple');
@@ -115,17 +129,24 @@ test('the wasm loads only when a widget scrolls into view', async ({ page }) => 
   await page.locator('#late').scrollIntoViewIfNeeded();
   await expect(page.locator('#late #learn-money-model')).toContainText('likely still a customer', { timeout: 30_000 });
   expect(urls.filter(u => u.includes('widget_bg.wasm')).length).toBe(1);
+  expect(urls.filter(u => u.includes('widget_lesson')), 'a view that fits nothing loads no fitting code').toEqual([]);
 });
 
-test('a teaching view transfers at most 350 KB gzipped (sizes reported)', async () => {
-  const files = ['clv-widget.js', 'widget.js', 'widget_bg.wasm', 'style.css', 'widget.css'];
-  const sizes = files.map(f => {
+test('a teaching view transfers at most 350 KB gzipped; the two that fit models load their wasm on demand (sizes reported)', async () => {
+  const gzip = (f: string) => {
     const raw = fs.readFileSync(`dist/${f}`);
     return { f, raw: raw.length, gzip: zlib.gzipSync(raw, { level: 9 }).length };
-  });
-  const total = sizes.reduce((s, x) => s + x.gzip, 0);
-  console.log(`widget teaching view: ${sizes.map(s => `${s.f} ${s.raw} B (${s.gzip} gzip)`).join(', ')}; total ${total} B gzip`);
-  expect(total).toBeLessThan(350 * 1024);
+  };
+  const report = (files: string[]) => {
+    const sizes = files.map(gzip);
+    const total = sizes.reduce((s, x) => s + x.gzip, 0);
+    return { total, text: `${sizes.map(s => `${s.f} ${s.raw} B (${s.gzip} gzip)`).join(', ')}; total ${total} B gzip` };
+  };
+  const own = report(['clv-widget.js', 'widget.js', 'widget_bg.wasm', 'style.css', 'widget.css']);
+  const fitting = report(['widget-worker.js', 'widget_lesson.js', 'widget_lesson_bg.wasm']);
+  console.log(`widget, calculator/heterogeneity/alive/money: ${own.text}`);
+  console.log(`widget, simulate/real-data add the worker: ${fitting.text}`);
+  expect(own.total).toBeLessThan(350 * 1024);
 });
 
 test('the lesson steps that fit models run in the widget\'s own worker, equal to clv learn and clv fit', async ({ page }) => {
@@ -154,6 +175,7 @@ test('the lesson steps that fit models run in the widget\'s own worker, equal to
   const origin = new URL(page.url()).origin;
   expect(urls.filter(u => !(u.startsWith(origin) && WIDGET_FILES.test(new URL(u).pathname)))).toEqual([]);
   expect(urls.filter(u => u.endsWith('/widget-worker.js')).length).toBe(2); // one worker per widget
+  expect(urls.filter(u => u.endsWith('/widget_lesson_bg.wasm')).length).toBeGreaterThanOrEqual(1);
   expect(errors).toEqual([]);
 });
 

@@ -177,6 +177,79 @@ fn fit_lesson_data(session: Session, dataset: Dataset) {
     });
 }
 
+/// The lesson's inputs as one signal each: what the steps read and the sliders set.
+#[derive(Clone, Copy)]
+pub struct LearnSignals {
+    pub order: RwSignal<f64>,
+    pub per_week: RwSignal<f64>,
+    pub years: RwSignal<f64>,
+    pub r: RwSignal<f64>,
+    pub alpha: RwSignal<f64>,
+    pub a: RwSignal<f64>,
+    pub b: RwSignal<f64>,
+    pub age: RwSignal<f64>,
+    pub repeat: RwSignal<f64>,
+    pub customers: RwSignal<f64>,
+    pub weeks: RwSignal<f64>,
+    pub seed: RwSignal<f64>,
+    pub last: RwSignal<f64>,
+    pub spend: RwSignal<f64>,
+    pub p: RwSignal<f64>,
+    pub q: RwSignal<f64>,
+    pub gamma: RwSignal<f64>,
+    pub rate: RwSignal<f64>,
+}
+
+impl LearnSignals {
+    pub fn new(s: LearnState) -> LearnSignals {
+        let f = RwSignal::new;
+        LearnSignals {
+            order: f(s.order),
+            per_week: f(s.per_week),
+            years: f(s.years),
+            r: f(s.r),
+            alpha: f(s.alpha),
+            a: f(s.a),
+            b: f(s.b),
+            age: f(s.age),
+            repeat: f(s.repeat),
+            customers: f(s.customers),
+            weeks: f(s.weeks),
+            seed: f(s.seed),
+            last: f(s.last),
+            spend: f(s.spend),
+            p: f(s.p),
+            q: f(s.q),
+            gamma: f(s.gamma),
+            rate: f(s.rate),
+        }
+    }
+
+    /// Every input now (tracked).
+    pub fn get(&self) -> LearnState {
+        LearnState {
+            order: self.order.get(),
+            per_week: self.per_week.get(),
+            years: self.years.get(),
+            r: self.r.get(),
+            alpha: self.alpha.get(),
+            a: self.a.get(),
+            b: self.b.get(),
+            age: self.age.get(),
+            repeat: self.repeat.get(),
+            customers: self.customers.get(),
+            weeks: self.weeks.get(),
+            seed: self.seed.get(),
+            last: self.last.get(),
+            spend: self.spend.get(),
+            p: self.p.get(),
+            q: self.q.get(),
+            gamma: self.gamma.get(),
+            rate: self.rate.get(),
+        }
+    }
+}
+
 /// Each slider's range: (URL key, min, max, step).
 const SLIDERS: [(&str, f64, f64, f64); 14] = [
     ("r", 0.05, 5.0, 0.01),
@@ -292,39 +365,33 @@ impl LearnState {
 
 #[component]
 pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
-    let start = settings.learn.get_untracked();
-    let field = |v: f64| RwSignal::new(v);
-    let (order, per_week, years) = (field(start.order), field(start.per_week), field(start.years));
-    let (r, alpha, a, b) = (field(start.r), field(start.alpha), field(start.a), field(start.b));
-    let (age, repeat) = (field(start.age), field(start.repeat));
-    let (customers, weeks, seed) = (field(start.customers), field(start.weeks), field(start.seed));
-    let (last, spend, rate) = (field(start.last), field(start.spend), field(start.rate));
-    let (p, q, gamma) = (field(start.p), field(start.q), field(start.gamma));
+    let inputs = LearnSignals::new(settings.learn.get_untracked());
+    let LearnSignals {
+        order,
+        per_week,
+        years,
+        r,
+        alpha,
+        a,
+        b,
+        age,
+        repeat,
+        customers,
+        weeks,
+        seed,
+        last,
+        spend,
+        p,
+        q,
+        gamma,
+        rate,
+    } = inputs;
     let runner = LessonRunner::of(session);
     // Drawn at once for a link to the lesson, else on the first click (the worker's time is the data's).
     let draw_at_once = settings.view.get_untracked() == View::Learn;
     // Each change goes into the settings (and so the URL); working on the lesson makes it the view.
     Effect::new(move |first: Option<()>| {
-        let now = LearnState {
-            order: order.get(),
-            per_week: per_week.get(),
-            years: years.get(),
-            r: r.get(),
-            alpha: alpha.get(),
-            a: a.get(),
-            b: b.get(),
-            age: age.get(),
-            repeat: repeat.get(),
-            customers: customers.get(),
-            weeks: weeks.get(),
-            seed: seed.get(),
-            last: last.get(),
-            spend: spend.get(),
-            p: p.get(),
-            q: q.get(),
-            gamma: gamma.get(),
-            rate: rate.get(),
-        };
+        let now = inputs.get();
         if first.is_some() {
             settings.learn.set(now);
             settings.view.set(View::Learn);

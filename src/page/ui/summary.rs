@@ -139,6 +139,12 @@ fn Stats(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> impl Int
     }
 }
 
+/// The repeat-purchase histogram's bars: 0, 1, …, and the last open one ("10+").
+fn repeat_bars(counts: impl Iterator<Item = f64>) -> Vec<(String, f64)> {
+    let last = REPEAT_BINS - 1;
+    counts.enumerate().map(|(k, n)| (if k == last { format!("{k}+") } else { k.to_string() }, n)).collect()
+}
+
 /// The Data view of a summary file: its customers as read (weights counted), how many bought
 /// again, and the first rows — what the models are fitted on.
 #[component]
@@ -147,13 +153,7 @@ fn SummaryFileView(f: crate::protocol::SummaryFileInfo) -> impl IntoView {
     let u = if s.discrete { "period".to_string() } else { f.unit.name().to_string() };
     let t_word = if s.discrete { "periods" } else { "T" };
     let money = |v: Option<f64>| v.map_or("—".to_string(), format::money);
-    let last = REPEAT_BINS - 1;
-    let bars: Vec<(String, f64)> = s
-        .repeat_histogram
-        .iter()
-        .enumerate()
-        .map(|(k, &n)| (if k == last { format!("{k}+") } else { k.to_string() }, n))
-        .collect();
+    let bars = repeat_bars(s.repeat_histogram.iter().copied());
     let preview = s
         .preview
         .iter()
@@ -224,13 +224,7 @@ fn DataCharts(s: SummaryStats, data_end: Option<Day>, settings: Settings) -> imp
         ("purchases (customer-days)".to_string(), w.purchases.iter().map(|&n| n as f64).collect()),
         ("new customers".to_string(), w.new_customers.iter().map(|&n| n as f64).collect()),
     ];
-    let last = REPEAT_BINS - 1;
-    let bars: Vec<(String, f64)> = s
-        .repeat_histogram
-        .iter()
-        .enumerate()
-        .map(|(k, &n)| (if k == last { format!("{k}+") } else { k.to_string() }, n as f64))
-        .collect();
+    let bars = repeat_bars(s.repeat_histogram.iter().map(|&n| n as f64));
     let first_week: Option<Day> = w.first_week.parse().ok();
     let cutoff: Option<Day> = s.cutoff.parse().ok();
     let horizon_days = s.horizon_days;
