@@ -9,10 +9,7 @@
 //! the wasm instance and nothing else.
 
 use crate::page::task::{AnyTask, Task};
-use crate::page::ui::learn::{
-    AliveStep, HeterogeneityStep, LearnSignals, LearnState, LessonRunner, MoneyStep, RealDataStep, SimpleFormulaStep,
-    SimulateStep,
-};
+use crate::page::ui::learn::{step_view, LearnSignals, LearnState, LearnStep, LessonRunner};
 use crate::protocol::LessonRequest;
 use clv_core::teach::real::Dataset;
 use js_sys::Reflect;
@@ -20,41 +17,6 @@ use leptos::prelude::*;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// What a `<clv-widget view="…">` shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WidgetView {
-    /// The simple formula (also `calculator`).
-    Formula,
-    Heterogeneity,
-    Alive,
-    Money,
-    /// Heterogeneity's sliders, then customers drawn from them and refitted (in the widget's worker).
-    Simulate,
-    /// The donations fitted in the widget's worker; CDNOW in the full app.
-    RealData,
-}
-
-impl WidgetView {
-    /// The `view` attributes this binary renders itself.
-    pub const CODES: [(&'static str, WidgetView); 7] = [
-        ("calculator", WidgetView::Formula),
-        ("learn/formula", WidgetView::Formula),
-        ("learn/heterogeneity", WidgetView::Heterogeneity),
-        ("learn/simulate", WidgetView::Simulate),
-        ("learn/alive", WidgetView::Alive),
-        ("learn/money", WidgetView::Money),
-        ("learn/real-data", WidgetView::RealData),
-    ];
-
-    pub fn parse(code: &str) -> Result<WidgetView, String> {
-        let code = code.trim();
-        Self::CODES.iter().find(|(c, _)| *c == code).map(|(_, v)| *v).ok_or_else(|| {
-            let known: Vec<&str> = Self::CODES.iter().map(|(c, _)| *c).collect();
-            format!("view={code:?} is not one of this widget's views ({})", known.join(", "))
-        })
-    }
-}
 
 /// A widget's settings from its attributes: the lesson's inputs (`params="r=0.24,alpha=4.4"`,
 /// commas or `&` between pairs) and the model, each problem said (the rest still applies).
@@ -79,66 +41,31 @@ pub fn settings(params: &str, model: &str) -> (LearnState, Vec<String>) {
 /// URL of the folder the widget's files are in.
 pub fn mount(parent: web_sys::HtmlElement, view: &str, params: &str, model: &str, base: &str) {
     let (start, mut problems) = settings(params, model);
-    let shown = WidgetView::parse(view).unwrap_or_else(|e| {
+    let shown = LearnStep::from_view(view).unwrap_or_else(|e| {
         problems.push(e);
-        WidgetView::Formula
+        LearnStep::Formula
     });
     let base = base.to_string();
     leptos::mount::mount_to(parent, move || view! { <Widget shown start problems base /> }).forget();
 }
 
 #[component]
-fn Widget(shown: WidgetView, start: LearnState, problems: Vec<String>, base: String) -> impl IntoView {
-    let LearnSignals {
-        order,
-        per_week,
-        years,
-        r,
-        alpha,
-        a,
-        b,
-        age,
-        repeat,
-        customers,
-        weeks,
-        seed,
-        last,
-        spend,
-        p,
-        q,
-        gamma,
-        rate,
-    } = LearnSignals::new(start);
+fn Widget(shown: LearnStep, start: LearnState, problems: Vec<String>, base: String) -> impl IntoView {
+    let inputs = LearnSignals::new(start);
     let problems = (!problems.is_empty()).then(|| {
         let items = problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view();
         view! { <ul class="warnings widget-problems" role="alert">{items}</ul> }
     });
-    let step = match shown {
-        WidgetView::Formula => view! { <SimpleFormulaStep order per_week years /> }.into_any(),
-        WidgetView::Heterogeneity => view! { <HeterogeneityStep r alpha a b /> }.into_any(),
-        WidgetView::Alive => view! { <AliveStep r alpha a b age repeat /> }.into_any(),
-        WidgetView::Money => view! {
-            <MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate />
-        }
-        .into_any(),
-        WidgetView::Simulate => {
-            let runner = worker_runner(&base);
-            view! {
-                <HeterogeneityStep r alpha a b />
-                <SimulateStep runner draw_at_once=true r alpha a b customers weeks seed />
-            }
-            .into_any()
-        }
-        WidgetView::RealData => {
-            let runner = worker_runner(&base);
-            let app_link = format!("{base}index.html#/learn?step=real-data");
-            view! { <RealDataStep runner app_link /> }.into_any()
-        }
-    };
+    // Only the steps that fit models start a worker; the simulation shows the sliders it draws from.
+    let runner = matches!(shown, LearnStep::Simulate | LearnStep::RealData).then(|| worker_runner(&base));
+    let steps: &[LearnStep] =
+        if shown == LearnStep::Simulate { &[LearnStep::Heterogeneity, LearnStep::Simulate] } else { &[shown] };
+    let app_link = format!("{base}index.html#/learn?step=real-data");
+    let steps = steps.iter().map(|&step| step_view(step, inputs, runner, true, Some(app_link.clone()))).collect_view();
     view! {
         <section class="panel widget">
             {problems}
-            {step}
+            {steps}
             <p class="widget-foot hint">"Computed in this tab by CLV Lab (Rust and WebAssembly): nothing you type leaves it."</p>
         </section>
     }
@@ -268,12 +195,11 @@ mod tests {
         assert!(problems[1].starts_with("r=\"9\": expected a number from 0.05 to 5"));
         assert!(problems[3].starts_with("\"colour\" is not one of the lesson's settings"));
         assert_eq!(problems[4], "\"alpha\": expected key=value");
-        assert_eq!(WidgetView::parse(" calculator "), Ok(WidgetView::Formula));
-        assert_eq!(WidgetView::parse("learn/alive"), Ok(WidgetView::Alive));
-        assert_eq!(WidgetView::parse("learn/simulate"), Ok(WidgetView::Simulate));
-        assert!(
-            WidgetView::parse("csv").unwrap_err().contains("learn/heterogeneity"),
-            "the loader opens the app for it"
-        );
+        assert_eq!(LearnStep::from_view(" calculator "), Ok(LearnStep::Formula));
+        assert_eq!(LearnStep::from_view("learn/alive"), Ok(LearnStep::Alive));
+        assert_eq!(LearnStep::from_view("learn/real-data"), Ok(LearnStep::RealData));
+        let e = LearnStep::from_view("csv").unwrap_err(); // the loader opens the app for it
+        assert!(e.contains("calculator, learn/formula, learn/heterogeneity, learn/simulate"), "{e}");
+        assert!(LearnStep::from_view("alive").is_err());
     }
 }

@@ -110,6 +110,22 @@ impl LearnStep {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// A widget's `view` attribute: `learn/<code>`, or `calculator` for the formula.
+    pub fn from_view(view: &str) -> Result<LearnStep, String> {
+        let view = view.trim();
+        let step = if view == "calculator" {
+            Some(LearnStep::Formula)
+        } else {
+            view.strip_prefix("learn/").and_then(Self::from_code)
+        };
+        step.ok_or_else(|| {
+            let known: Vec<String> = std::iter::once("calculator".to_string())
+                .chain(Self::ALL.iter().map(|s| format!("learn/{}", s.code())))
+                .collect();
+            format!("view={view:?} is not one of this widget's views ({})", known.join(", "))
+        })
+    }
+
     /// The id of the element that holds it.
     pub fn id(self) -> &'static str {
         match self {
@@ -250,6 +266,37 @@ impl LearnSignals {
     }
 }
 
+/// One step of the lesson drawn from the inputs: the page's panel and a widget show steps this way.
+/// Steps 3 and 6 compute in a worker (`runner`); `app_link`, in a widget, is where CDNOW is fitted.
+pub(crate) fn step_view(
+    step: LearnStep,
+    inputs: LearnSignals,
+    runner: Option<LessonRunner>,
+    draw_at_once: bool,
+    app_link: Option<String>,
+) -> AnyView {
+    let LearnSignals { order, per_week, years, r, alpha, a, b, age, repeat, customers, weeks, seed, .. } = inputs;
+    let LearnSignals { last, spend, p, q, gamma, rate, .. } = inputs;
+    match (step, runner) {
+        (LearnStep::Formula, _) => view! { <SimpleFormulaStep order per_week years /> }.into_any(),
+        (LearnStep::Heterogeneity, _) => view! { <HeterogeneityStep r alpha a b /> }.into_any(),
+        (LearnStep::Simulate, Some(runner)) => {
+            view! { <SimulateStep runner draw_at_once r alpha a b customers weeks seed /> }.into_any()
+        }
+        (LearnStep::Alive, _) => view! { <AliveStep r alpha a b age repeat /> }.into_any(),
+        (LearnStep::Money, _) => view! {
+            <MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate />
+        }
+        .into_any(),
+        (LearnStep::RealData, Some(runner)) => match app_link {
+            Some(app_link) => view! { <RealDataStep runner app_link /> }.into_any(),
+            None => view! { <RealDataStep runner /> }.into_any(),
+        },
+        // A caller that shows a worker's step gives a runner (the page always, a widget for these).
+        (LearnStep::Simulate | LearnStep::RealData, None) => ().into_any(),
+    }
+}
+
 /// Each slider's range: (URL key, min, max, step).
 const SLIDERS: [(&str, f64, f64, f64); 14] = [
     ("r", 0.05, 5.0, 0.01),
@@ -366,26 +413,6 @@ impl LearnState {
 #[component]
 pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
     let inputs = LearnSignals::new(settings.learn.get_untracked());
-    let LearnSignals {
-        order,
-        per_week,
-        years,
-        r,
-        alpha,
-        a,
-        b,
-        age,
-        repeat,
-        customers,
-        weeks,
-        seed,
-        last,
-        spend,
-        p,
-        q,
-        gamma,
-        rate,
-    } = inputs;
     let runner = LessonRunner::of(session);
     // Drawn at once for a link to the lesson, else on the first click (the worker's time is the data's).
     let draw_at_once = settings.view.get_untracked() == View::Learn;
@@ -402,12 +429,9 @@ pub fn LearnPanel(session: Session, settings: Settings) -> impl IntoView {
             <h2>"Learn: what a customer is worth, and why it is not one multiplication"</h2>
             <p class="hint">"A short lesson with numbers you can change. It needs no file; everything is computed in this tab."</p>
             // One step per task: drawn at start-up, the lesson's charts were most of a 105 ms task.
-            <Step settings step=LearnStep::Formula><SimpleFormulaStep order per_week years /></Step>
-            <Step settings step=LearnStep::Heterogeneity><HeterogeneityStep r alpha a b /></Step>
-            <Step settings step=LearnStep::Simulate><SimulateStep runner draw_at_once r alpha a b customers weeks seed /></Step>
-            <Step settings step=LearnStep::Alive><AliveStep r alpha a b age repeat /></Step>
-            <Step settings step=LearnStep::Money><MoneyStep bgnbd=(r, alpha, a, b) customer=(repeat, last, age, spend) spend_model=(p, q, gamma) years rate /></Step>
-            <Step settings step=LearnStep::RealData><RealDataStep runner /></Step>
+            {LearnStep::ALL.into_iter().map(|step| view! {
+                <Step settings step>{move || step_view(step, inputs, Some(runner), draw_at_once, None)}</Step>
+            }).collect_view()}
         </section>
     }
 }
