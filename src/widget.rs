@@ -97,7 +97,7 @@ fn worker_runner(base: &str) -> LessonRunner {
     LessonRunner {
         simulation,
         simulate: Callback::new(move |req: LessonRequest| {
-            let request = req.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL);
+            let request = to_js(&req).unwrap_or(JsValue::NULL);
             post("simulate", request, &simulation, "Drawing the customers and refitting BG/NBD…");
         }),
         data,

@@ -34,8 +34,8 @@ class ClvWidget extends HTMLElement {
     }
     const box = document.createElement('div');
     box.className = 'clv-widget-root';
-    const height = parseInt(this.getAttribute('height') || '', 10);
-    if (height > 0) box.style.minHeight = `${height}px`;
+    this.height = parseInt(this.getAttribute('height') || '', 10);
+    if (this.height > 0) box.style.minHeight = `${this.height}px`;
     const wait = document.createElement('p');
     wait.className = 'hint widget-wait';
     wait.textContent = 'CLV Lab loads when you scroll here…';
@@ -61,8 +61,7 @@ class ClvWidget extends HTMLElement {
       frame.src = new URL(`index.html#/${app}`, base).href;
       frame.title = 'CLV Lab: analyse your CSV in this tab';
       frame.className = 'widget-frame';
-      const height = parseInt(this.getAttribute('height') || '', 10);
-      frame.height = String(height > 0 ? height : 640);
+      frame.height = String(this.height > 0 ? this.height : 640);
       box.replaceChildren(frame);
       return;
     }

@@ -165,8 +165,6 @@ impl Session {
         }
     }
 
-    /// Whether a long job (a fit, an evaluation, cohorts) is running: one at
-    /// a time, since the worker runs requests in turn.
     /// The loaded transactions' report (tracked), if transactions are loaded.
     pub fn report(self) -> Option<IngestReport> {
         self.load.with(|l| l.and_then(|(_, l)| l.transactions().cloned()))
@@ -192,6 +190,8 @@ impl Session {
         self.summary.has_value() || self.has_summary_file()
     }
 
+    /// Whether a long job (a fit, an evaluation, cohorts) is running: one at
+    /// a time, since the worker runs requests in turn.
     pub fn busy(self) -> bool {
         self.models.is_pending() || self.holdout.is_pending() || self.cohorts.is_pending()
     }
