@@ -144,6 +144,8 @@ fn start_worker(
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    // The worker runs this same compiled module (its fitting code is in it): handed over, not fetched again.
+    worker.post_message(&wasm_bindgen::module()).map_err(|e| format!("{e:?}"))?;
     on_message.forget();
     on_error.forget();
     Ok(worker)

@@ -206,34 +206,44 @@ pub fn check_sizes(kind: ModelKind, c: &Customers, clv: Option<&ClvParams>) -> R
     if kind != ModelKind::Bgbb {
         return Ok(());
     }
-    if let Some((i, r)) = c.rfm.iter().enumerate().find(|(_, r)| r.t.is_nan() || r.t > MAX_PERIODS) {
-        return Err(ModelError::InvalidData(format!(
-            "customer {:?} has n = {} periods; BG/BB sums over every period after the last transaction, so n may be at most {MAX_PERIODS}: use a coarser --unit",
-            c.ids[i], r.t
-        )));
-    }
+    check_periods(c)?;
     clv.map_or(Ok(()), |p| p.check_discrete().map_err(|e| ModelError::InvalidOption(e.to_string())))
 }
 
-fn fit_one<M: Likelihood<Row = Rfm>>(data: &Weighted<Rfm>, opts: &FitOptions) -> Result<(M, FitReport), ModelError> {
-    fit::<M>(data, opts).map(|f| (f.model, f.report))
+fn check_periods(c: &Customers) -> Result<(), ModelError> {
+    match c.rfm.iter().enumerate().find(|(_, r)| r.t.is_nan() || r.t > MAX_PERIODS) {
+        Some((i, r)) => Err(ModelError::InvalidData(format!(
+            "customer {:?} has n = {} periods; BG/BB sums over every period after the last transaction, so n may be at most {MAX_PERIODS}: use a coarser --unit",
+            c.ids[i], r.t
+        ))),
+        None => Ok(()),
+    }
 }
 
-/// Fit a count model, adding the warnings its user should read.
+/// Fit a count model chosen at run time, adding the warnings its user should read ([`fit_count_as`]).
 pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(AnyModel, FitReport), ModelError> {
-    check_sizes(kind, c, None)?;
+    match kind {
+        ModelKind::Bgnbd => fit_count_as::<BgNbd>(c, opts).map(|(m, r)| (AnyModel::Bgnbd(m), r)),
+        ModelKind::Pnbd => fit_count_as::<ParetoNbd>(c, opts).map(|(m, r)| (AnyModel::Pnbd(m), r)),
+        ModelKind::Mbgnbd => fit_count_as::<MbgNbd>(c, opts).map(|(m, r)| (AnyModel::Mbgnbd(m), r)),
+        ModelKind::Ggomnbd => fit_count_as::<GammaGompertzNbd>(c, opts).map(|(m, r)| (AnyModel::Ggomnbd(m), r)),
+        ModelKind::Bgbb => fit_count_as::<BgBb>(c, opts).map(|(m, r)| (AnyModel::Bgbb(m), r)),
+    }
+}
+
+/// Fit the count model `M`, adding the warnings its user should read. A caller that knows its model
+/// at compile time (the lesson, the widget) reaches only that model's code, not every model's.
+pub fn fit_count_as<M: Likelihood<Row = Rfm>>(c: &Customers, opts: &FitOptions) -> Result<(M, FitReport), ModelError> {
+    if M::ID == ModelId::Bgbb {
+        check_periods(c)?;
+    }
     // A customer whose first purchase is on the cutoff day has T = 0: their
     // likelihood is 1 under every model (nothing could have happened yet),
     // so they are left out of the fit — and still get predictions.
     let data = Weighted::from_weighted(c.rfm.iter().copied().zip(c.weights.iter().copied()).filter(|(r, _)| r.t > 0.0));
     let new_today = crate::total(c.rfm.iter().zip(&c.weights).filter(|(r, _)| r.t <= 0.0).map(|(_, w)| *w));
-    let (model, mut report) = match kind {
-        ModelKind::Bgnbd => fit_one::<BgNbd>(&data, opts).map(|(m, r)| (AnyModel::Bgnbd(m), r))?,
-        ModelKind::Pnbd => fit_one::<ParetoNbd>(&data, opts).map(|(m, r)| (AnyModel::Pnbd(m), r))?,
-        ModelKind::Mbgnbd => fit_one::<MbgNbd>(&data, opts).map(|(m, r)| (AnyModel::Mbgnbd(m), r))?,
-        ModelKind::Ggomnbd => fit_one::<GammaGompertzNbd>(&data, opts).map(|(m, r)| (AnyModel::Ggomnbd(m), r))?,
-        ModelKind::Bgbb => fit_one::<BgBb>(&data, opts).map(|(m, r)| (AnyModel::Bgbb(m), r))?,
-    };
+    let fitted = fit::<M>(&data, opts)?;
+    let mut report = fitted.report;
     let (total, repeaters) = (c.total(), c.repeat_buyers());
     if new_today > 0.0 {
         report.warnings.push(format!(
@@ -245,7 +255,7 @@ pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(A
             "only {repeaters} customers made a repeat purchase: the estimates rest on very little information (see the standard errors)"
         ));
     }
-    if kind == ModelKind::Bgnbd && repeaters < total {
+    if M::ID == ModelId::Bgnbd && repeaters < total {
         report.warnings.push(format!(
             "{} of {} customers ({:.0}%) made no repeat purchase: BG/NBD gives them P(alive) = 1 by construction, because it lets customers drop out only right after a repeat purchase. MBG/NBD and Pareto/NBD do not assume this; compare them.",
             total - repeaters,
@@ -254,7 +264,7 @@ pub fn fit_count(kind: ModelKind, c: &Customers, opts: &FitOptions) -> Result<(A
         ));
     }
     report.warnings.extend(report.convergence.not_a_result());
-    Ok((model, report))
+    Ok((fitted.model, report))
 }
 
 /// Fit Gamma–Gamma on the repeat buyers with positive mean spend; say who

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{Beta, Continuous, ContinuousCDF, Gamma};
 use statrs::statistics::Distribution;
 
-use crate::models::{BgNbd, CountModel, Rfm};
+use crate::models::{BgNbd, CountModel, Likelihood, Rfm};
 
 pub mod money;
 pub mod real;
@@ -66,12 +66,12 @@ pub enum TeachError {
 
 /// One count model fitted alone, as the lesson's steps fit theirs (no penalty, the tool's usual
 /// 500 iterations): its report when the fit ran, and the model only when it converged — else why not.
-pub(crate) fn fit_alone(
-    kind: crate::pipeline::ModelKind,
+/// Generic so a lesson (and the widget's worker) holds only its own model's code.
+pub(crate) fn fit_alone<M: Likelihood<Row = Rfm>>(
     customers: &crate::pipeline::Customers,
-) -> (Option<crate::models::FitReport>, Result<crate::pipeline::AnyModel, String>) {
+) -> (Option<crate::models::FitReport>, Result<M, String>) {
     let opts = crate::models::FitOptions::new(0.0, 500).expect("no penalty and 500 iterations are valid");
-    match crate::pipeline::fit_count(kind, customers, &opts) {
+    match crate::pipeline::fit_count_as::<M>(customers, &opts) {
         Ok((model, report)) if report.convergence.converged => (Some(report), Ok(model)),
         Ok((_, report)) => {
             let why = report.convergence.message.clone();

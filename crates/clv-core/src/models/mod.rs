@@ -187,14 +187,31 @@ pub(crate) fn chunked_sum<R: Sync, const N: usize>(
     data: &Weighted<R>,
     f: impl Fn(&[R], &[f64], usize) -> (f64, [f64; N]) + Sync,
 ) -> (f64, [f64; N]) {
+    add_in_order(chunk_sums(data, f))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn chunk_sums<R: Sync, const N: usize>(
+    data: &Weighted<R>,
+    f: impl Fn(&[R], &[f64], usize) -> (f64, [f64; N]) + Sync,
+) -> Vec<(f64, [f64; N])> {
     use rayon::prelude::*;
-    let parts: Vec<(f64, [f64; N])> = data
-        .rows
-        .par_chunks(CHUNK)
-        .zip(data.weights.par_chunks(CHUNK))
-        .enumerate()
-        .map(|(i, (rows, weights))| f(rows, weights, i * CHUNK))
-        .collect();
+    let chunks = data.rows.par_chunks(CHUNK).zip(data.weights.par_chunks(CHUNK));
+    chunks.enumerate().map(|(i, (rows, weights))| f(rows, weights, i * CHUNK)).collect()
+}
+
+/// The same chunks one after another: wasm32 without threads runs rayon on the calling thread
+/// anyway, and its pool machinery is ~70 KB of every binary that fits a model.
+#[cfg(target_arch = "wasm32")]
+fn chunk_sums<R: Sync, const N: usize>(
+    data: &Weighted<R>,
+    f: impl Fn(&[R], &[f64], usize) -> (f64, [f64; N]) + Sync,
+) -> Vec<(f64, [f64; N])> {
+    let chunks = data.rows.chunks(CHUNK).zip(data.weights.chunks(CHUNK));
+    chunks.enumerate().map(|(i, (rows, weights))| f(rows, weights, i * CHUNK)).collect()
+}
+
+fn add_in_order<const N: usize>(parts: Vec<(f64, [f64; N])>) -> (f64, [f64; N]) {
     parts.into_iter().fold((0.0, [0.0; N]), |(v, mut g), (pv, pg)| {
         g.iter_mut().zip(pg).for_each(|(a, b)| *a += b);
         (v + pv, g)

@@ -27,12 +27,14 @@ pub trait Objective {
     }
 }
 
-struct Problem<'a, O: Objective>(&'a O);
+/// The objective behind a trait object, so argmin's solvers are compiled once for every model
+/// (generic, they were compiled once per model and objective: most of a wasm binary's fitting code).
+struct Problem<'a>(&'a dyn Objective);
 
 /// Non-finite costs are mapped to a huge finite value so line searches back off.
 const WALL: f64 = 1e100;
 
-impl<O: Objective> CostFunction for Problem<'_, O> {
+impl CostFunction for Problem<'_> {
     type Param = Vec<f64>;
     type Output = f64;
     /// Non-finite parameters end the run: argmin's L-BFGS can build a NaN
@@ -48,7 +50,7 @@ impl<O: Objective> CostFunction for Problem<'_, O> {
     }
 }
 
-impl<O: Objective> Gradient for Problem<'_, O> {
+impl Gradient for Problem<'_> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     /// A non-finite gradient ends the run (argmin's line search would
@@ -220,7 +222,7 @@ pub struct Optimum {
     pub hessian: Option<Vec<Vec<f64>>>,
 }
 
-fn lbfgs<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
+fn lbfgs(f: &dyn Objective, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
     // Backtracking (Armijo) evaluates only the cost at trial steps; a Wolfe
     // search (More–Thuente) also wants the gradient there, which with
     // numerical gradients costs 2k more likelihood passes per trial.
@@ -254,7 +256,7 @@ pub const AT_LIMIT: &str = "stopped: heading for a limit of the parameter space"
 
 /// L-BFGS in two legs: after [`WATCH`] iterations a run that is not done
 /// and is heading for a limit stops there.
-fn lbfgs_watched<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
+fn lbfgs_watched(f: &dyn Objective, x0: Vec<f64>, max_iters: u64) -> Result<(Vec<f64>, f64, u64, String), String> {
     let first = lbfgs(f, x0, max_iters.min(WATCH))?;
     let (p, c, it, _) = &first;
     let finished = *it < WATCH || max_iters <= WATCH || !(c.is_finite() && *c < WALL);
@@ -270,7 +272,7 @@ fn lbfgs_watched<O: Objective>(f: &O, x0: Vec<f64>, max_iters: u64) -> Result<(V
     }
 }
 
-fn nelder_mead<O: Objective>(f: &O, x0: &[f64], max_iters: u64) -> Result<(Vec<f64>, f64, u64), String> {
+fn nelder_mead(f: &dyn Objective, x0: &[f64], max_iters: u64) -> Result<(Vec<f64>, f64, u64), String> {
     let mut simplex = vec![x0.to_vec()];
     for i in 0..x0.len() {
         let mut v = x0.to_vec();
@@ -292,8 +294,8 @@ fn max_norm(g: &[f64]) -> f64 {
 /// One start: L-BFGS; if that fails, ends on a non-finite value or stops
 /// short of a stationary point, Nelder–Mead from where it got to, polished
 /// by L-BFGS. Returns (params, cost, method, solver's reason).
-fn from_start<O: Objective>(
-    f: &O,
+fn from_start(
+    f: &dyn Objective,
     x0: &[f64],
     max_iters: u64,
     iterations: &mut u64,
@@ -341,7 +343,7 @@ fn from_start<O: Objective>(
 /// once (the steps are far below its scale of change) and returned for the
 /// standard errors: for a 4-parameter model without a closed-form gradient
 /// each Hessian costs 33 likelihood passes.
-fn newton_polish<O: Objective>(f: &O, mut x: Vec<f64>, mut cost: f64) -> (Vec<f64>, f64, Option<Vec<Vec<f64>>>) {
+fn newton_polish(f: &dyn Objective, mut x: Vec<f64>, mut cost: f64) -> (Vec<f64>, f64, Option<Vec<Vec<f64>>>) {
     let h = hessian(f, &x);
     let Some(inv) = spd_inverse(&h) else {
         return (x, cost, Some(h));
@@ -369,7 +371,7 @@ fn newton_polish<O: Objective>(f: &O, mut x: Vec<f64>, mut cost: f64) -> (Vec<f6
 /// Minimise from the starts in order, stopping at the first that converges
 /// (BTYD likelihoods are unimodal in practice; the later starts are for
 /// when the first one fails). Keeps the best and reports its convergence.
-pub fn minimise<O: Objective>(f: &O, starts: &[Vec<f64>], max_iters: u64) -> Result<Optimum, String> {
+pub fn minimise(f: &dyn Objective, starts: &[Vec<f64>], max_iters: u64) -> Result<Optimum, String> {
     let mut best: Option<(Vec<f64>, f64, String, String)> = None;
     let mut errors = Vec::new();
     let mut iterations = 0;

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::TeachError;
 use crate::features::{parse_summary, Cutoff, RfmSummary};
 use crate::ingest::Transactions;
-use crate::models::FitReport;
-use crate::pipeline::{frequency_fit, AnyModel, Customers, FrequencyBin, ModelKind};
+use crate::models::{BgBb, BgNbd, FitReport, Likelihood, Rfm};
+use crate::pipeline::{frequency_fit, Customers, FrequencyBin};
 use crate::time::{Day, TimeUnit};
 use crate::tracking::TrackingFrame;
 
@@ -65,8 +65,8 @@ pub struct RealFit {
     pub frequency: Vec<FrequencyBin>,
 }
 
-fn fit_one(kind: ModelKind, customers: &Customers) -> Result<(FitReport, AnyModel), TeachError> {
-    let (report, model) = super::fit_alone(kind, customers);
+fn fit_one<M: Likelihood<Row = Rfm>>(customers: &Customers) -> Result<(FitReport, M), TeachError> {
+    let (report, model) = super::fit_alone::<M>(customers);
     let model = model.map_err(TeachError::Data)?;
     Ok((report.expect("a converged fit comes with its report"), model))
 }
@@ -77,9 +77,9 @@ pub fn cdnow(tx: &Transactions) -> Result<RealFit, TeachError> {
     let cutoff = Cutoff::checked(day(CDNOW_CALIBRATION_END)?, tx, "the calibration end")
         .map_err(|e| TeachError::Data(e.to_string()))?;
     let customers = Customers::from_summary(&RfmSummary::build(tx, cutoff, TimeUnit::Week), tx);
-    let (fit, model) = fit_one(ModelKind::Bgnbd, &customers)?;
+    let (fit, model) = fit_one::<BgNbd>(&customers)?;
     let frame = TrackingFrame::build(tx, cutoff, day(CDNOW_END)?.number(), TimeUnit::Week);
-    let expected = frame.expected_cumulative(model.as_count());
+    let expected = frame.expected_cumulative(&model);
     let tracking = frame
         .periods
         .iter()
@@ -94,7 +94,7 @@ pub fn cdnow(tx: &Transactions) -> Result<RealFit, TeachError> {
     Ok(RealFit {
         dataset: Dataset::Cdnow,
         customers: customers.total(),
-        frequency: frequency_fit(model.as_count(), &customers, 7),
+        frequency: frequency_fit(&model, &customers, 7),
         fit,
         tracking,
     })
@@ -104,11 +104,11 @@ pub fn cdnow(tx: &Transactions) -> Result<RealFit, TeachError> {
 pub fn donations() -> Result<RealFit, TeachError> {
     let summary = parse_summary(DONATIONS.as_bytes()).map_err(|e| TeachError::Data(e.to_string()))?;
     let customers = Customers::from_input(&summary);
-    let (fit, model) = fit_one(ModelKind::Bgbb, &customers)?;
+    let (fit, model) = fit_one::<BgBb>(&customers)?;
     Ok(RealFit {
         dataset: Dataset::Donations,
         customers: customers.total(),
-        frequency: frequency_fit(model.as_count(), &customers, 6),
+        frequency: frequency_fit(&model, &customers, 6),
         fit,
         tracking: Vec::new(),
     })

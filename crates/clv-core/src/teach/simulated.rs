@@ -20,7 +20,7 @@ use super::TeachError;
 use crate::features::{Cutoff, RfmSummary};
 use crate::ingest::{Transactions, Txn};
 use crate::models::{BgNbd, FitReport};
-use crate::pipeline::{Customers, ModelKind};
+use crate::pipeline::Customers;
 use crate::simulate::{simulate, SimulationParams};
 use crate::time::{day_of, TimeUnit};
 use crate::tracking::TrackingFrame;
@@ -130,11 +130,11 @@ pub fn simulate_base(c: &Classroom) -> Result<SimulatedBase, TeachError> {
     let tx = Transactions::from_pairs(pairs.into_iter().map(|(id, t)| (id.to_string(), t)));
     let cutoff = Cutoff::day(sim.start_day + sim.observation_days - 1);
     let customers = Customers::from_summary(&RfmSummary::build(&tx, cutoff, TimeUnit::Week), &tx);
-    let (fit, model) = super::fit_alone(ModelKind::Bgnbd, &customers);
+    let (fit, model) = super::fit_alone::<BgNbd>(&customers);
     let frame = TrackingFrame::build(&tx, cutoff, cutoff.day, TimeUnit::Week);
     let [r, alpha, a, b] = c.params;
     let truth = frame.expected_cumulative(&BgNbd::new(r, alpha, a, b).expect("checked by Classroom::new"));
-    let refit = model.as_ref().ok().map(|m| frame.expected_cumulative(m.as_count()));
+    let refit = model.as_ref().ok().map(|m| frame.expected_cumulative(m));
     let tracking = frame
         .periods
         .iter()
