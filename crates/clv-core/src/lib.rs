@@ -20,7 +20,9 @@
 //!    under one convergence policy, predictions, their CSV; [`clv`] — the
 //!    discounted value; [`holdout`] and [`evaluate`] — accuracy on held-out time;
 //! 5. [`cohorts`] and [`forecast`] — signup cohorts, their value at a horizon
-//!    and the daily revenue forecast (Holt–Winters, backtests, reconciliation).
+//!    and the daily revenue forecast (Holt–Winters, backtests, reconciliation);
+//! 6. [`learned`] — gradient-boosted trees on the same features, beside the
+//!    BTYD models.
 //!
 //! [`limits`] bounds every size that comes from input; [`export`] writes CSV
 //! that a spreadsheet will not run; [`linalg`] solves the few small dense
@@ -37,6 +39,7 @@ pub mod features;
 pub mod forecast;
 pub mod holdout;
 pub mod ingest;
+pub mod learned;
 pub mod limits;
 pub mod linalg;
 pub mod models;

@@ -1,0 +1,118 @@
+//! Learned models: gradient-boosted trees ([`gbt`]) trained on the leakage-safe features, to sit
+//! beside the BTYD models on one leaderboard.
+//!
+//! Data flow: a [`FeatureMatrix`] (numeric columns with NaN for missing, categorical columns as
+//! codes) → [`bins::BinnedMatrix`] (each column cut into at most 255 bins once) → boosted trees
+//! grown on gradient histograms ([`tree`]) for a [`loss::Loss`] → [`gbt::Gbt`], which predicts
+//! from raw features. Pure Rust, single-threaded where order matters, so a seed gives the same
+//! model natively and in wasm.
+
+use serde::{Deserialize, Serialize};
+
+pub mod bins;
+pub mod gbt;
+pub mod loss;
+pub mod tree;
+
+pub use gbt::{Gbt, GbtParams};
+pub use loss::Loss;
+
+/// One feature column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Column {
+    /// Numbers; NaN where the value is missing.
+    Numeric(Vec<f64>),
+    /// Category codes (indexes into `levels`); `None` where missing.
+    Categorical {
+        /// Each row's code.
+        codes: Vec<Option<u32>>,
+        /// The category names, by code.
+        levels: Vec<String>,
+    },
+}
+
+impl Column {
+    /// Rows in the column.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Numeric(v) => v.len(),
+            Column::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Named feature columns of equal length: what a learned model reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureMatrix {
+    /// Column names, in order.
+    pub names: Vec<String>,
+    /// The columns, index for index with `names`.
+    pub columns: Vec<Column>,
+}
+
+impl FeatureMatrix {
+    /// Columns of equal length with distinct names.
+    pub fn new(names: Vec<String>, columns: Vec<Column>) -> Result<FeatureMatrix, LearnError> {
+        if names.len() != columns.len() {
+            return Err(LearnError::Shape(format!("{} names for {} columns", names.len(), columns.len())));
+        }
+        if let Some(c) = columns.iter().position(|c| c.len() != columns[0].len()) {
+            let (a, b) = (columns[0].len(), columns[c].len());
+            return Err(LearnError::Shape(format!("column {:?} has {b} rows, column {:?} {a}", names[c], names[0])));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(n) = names.iter().find(|n| !seen.insert(n.as_str())) {
+            return Err(LearnError::Shape(format!("column {n:?} appears twice")));
+        }
+        Ok(FeatureMatrix { names, columns })
+    }
+
+    /// Rows (0 without columns).
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+}
+
+/// Why a learned model could not be trained or used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LearnError {
+    /// A hyperparameter outside its range, named as the CLI and the page name it.
+    #[error("{name} must be {expected}, got {value}")]
+    Param {
+        /// The setting.
+        name: &'static str,
+        /// What it must be.
+        expected: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// Columns, targets, weights or offsets that do not fit together.
+    #[error("the training data do not fit together: {0}")]
+    Shape(String),
+    /// Targets the loss cannot take (negative counts for Poisson, NaN).
+    #[error("target {row} is {value}: {why}")]
+    Target {
+        /// 0-based row.
+        row: usize,
+        /// The value.
+        value: f64,
+        /// What the loss needs.
+        why: &'static str,
+    },
+    /// Nothing to learn from (no rows, no weight, no positive target for a log link).
+    #[error("nothing to learn from: {0}")]
+    Empty(&'static str),
+    /// A model asked to score columns it was not trained on.
+    #[error("the model was trained on column {name:?}, which the data {why}")]
+    Schema {
+        /// The column.
+        name: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+}
