@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub mod bins;
 pub mod gbt;
 pub mod loss;
+pub mod temporal;
 pub mod tree;
 
 pub use gbt::{Gbt, GbtParams};
@@ -75,6 +76,58 @@ impl FeatureMatrix {
     /// Rows (0 without columns).
     pub fn rows(&self) -> usize {
         self.columns.first().map_or(0, Column::len)
+    }
+
+    /// The rows of several matrices with the same columns, one after another (categories matched
+    /// by name: each matrix numbers its own).
+    pub fn stack(parts: &[&FeatureMatrix]) -> Result<FeatureMatrix, LearnError> {
+        let Some(first) = parts.first() else { return Ok(FeatureMatrix::default()) };
+        if let Some(p) = parts.iter().find(|p| p.names != first.names) {
+            return Err(LearnError::Shape(format!("columns {:?} and {:?} cannot be stacked", first.names, p.names)));
+        }
+        let columns = (0..first.columns.len())
+            .map(|j| match &first.columns[j] {
+                Column::Numeric(_) => {
+                    let mut all = Vec::new();
+                    for p in parts {
+                        match &p.columns[j] {
+                            Column::Numeric(v) => all.extend_from_slice(v),
+                            Column::Categorical { .. } => {
+                                return Err(LearnError::Shape(format!(
+                                    "column {:?} is numeric in one part and categorical in another",
+                                    first.names[j]
+                                )))
+                            }
+                        }
+                    }
+                    Ok(Column::Numeric(all))
+                }
+                Column::Categorical { .. } => {
+                    let (mut codes, mut levels) = (Vec::new(), Vec::<String>::new());
+                    for p in parts {
+                        let Column::Categorical { codes: c, levels: l } = &p.columns[j] else {
+                            return Err(LearnError::Shape(format!(
+                                "column {:?} is categorical in one part and numeric in another",
+                                first.names[j]
+                            )));
+                        };
+                        let map: Vec<u32> = l
+                            .iter()
+                            .map(|name| match levels.iter().position(|x| x == name) {
+                                Some(i) => i as u32,
+                                None => {
+                                    levels.push(name.clone());
+                                    levels.len() as u32 - 1
+                                }
+                            })
+                            .collect();
+                        codes.extend(c.iter().map(|c| c.map(|c| map[c as usize])));
+                    }
+                    Ok(Column::Categorical { codes, levels })
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(FeatureMatrix { names: first.names.clone(), columns })
     }
 }
 
