@@ -253,8 +253,40 @@ enum Command {
         unit: TimeUnit,
         #[arg(long, default_value_t = 0.0)]
         penalizer: f64,
+        /// Also train boosted trees by the temporal protocol (calibration data only) and score them
+        /// and an ensemble with Pareto/NBD on the holdout, with a verdict (`clv train` for settings).
+        #[arg(long)]
+        learned: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Train boosted trees on the calibration period by the temporal protocol (snapshots at
+    /// earlier cutoffs, labelled with what followed up to --cutoff) and save them as JSON.
+    Train {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The last day of history the model may see (YYYY-MM-DD).
+        #[arg(long)]
+        cutoff: Day,
+        #[command(flatten)]
+        gbt: GbtArgs,
+        /// Where to write the model (JSON).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Score customers with a model saved by `clv train`: user_id,base_forecast,prediction.
+    Score {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The saved model.
+        #[arg(long)]
+        model: PathBuf,
+        /// Score at this cutoff (default: the one the model was trained for).
+        #[arg(long)]
+        cutoff: Option<Day>,
+        /// Forecast window after the cutoff, in days (1 to 3650).
+        #[arg(long)]
+        horizon_days: Horizon,
     },
     /// Cohort CLV at a horizon after signup: observed where the cohort is old
     /// enough, forecast beyond (with an interval and the method used).
@@ -384,6 +416,71 @@ impl ModelInput {
     /// The unit the models' rates are per.
     fn time_unit(&self) -> TimeUnit {
         self.periods().unit()
+    }
+}
+
+/// The boosted trees' settings (defaults: what measured best on CDNOW master).
+#[derive(Args)]
+struct GbtArgs {
+    /// l2, l1 (median), quantile:ALPHA, poisson, tweedie[:POWER].
+    #[arg(long, default_value = "poisson")]
+    loss: clv_core::learned::Loss,
+    /// What to predict: purchases (purchase days) or revenue.
+    #[arg(long, value_enum, default_value_t = TargetArg::Purchases)]
+    target: TargetArg,
+    /// Earlier cutoffs of the temporal protocol, spread over the calibration period (1 to 12).
+    #[arg(long, default_value_t = 8)]
+    cutoffs: usize,
+    #[arg(long, default_value_t = 100)]
+    trees: usize,
+    #[arg(long, default_value_t = 0.05)]
+    learning_rate: f64,
+    #[arg(long, default_value_t = 3)]
+    max_depth: usize,
+    /// Fewest customers in a leaf.
+    #[arg(long, default_value_t = 100)]
+    min_leaf: usize,
+    #[arg(long, default_value_t = 0.8)]
+    row_sample: f64,
+    #[arg(long, default_value_t = 0.8)]
+    col_sample: f64,
+    /// Stop after this many trees without a better loss on the latest snapshot (0: never).
+    #[arg(long, default_value_t = 0)]
+    early_stopping: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Do not start from Pareto/NBD's forecast.
+    #[arg(long)]
+    no_base: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TargetArg {
+    Purchases,
+    Revenue,
+}
+
+impl GbtArgs {
+    fn params(&self) -> clv_core::learned::GbtParams {
+        clv_core::learned::GbtParams {
+            loss: self.loss,
+            trees: self.trees,
+            learning_rate: self.learning_rate,
+            max_depth: self.max_depth,
+            min_leaf: self.min_leaf,
+            row_sample: self.row_sample,
+            col_sample: self.col_sample,
+            early_stopping: self.early_stopping,
+            seed: self.seed,
+            ..clv_core::learned::GbtParams::default()
+        }
+    }
+
+    fn target(&self) -> clv_core::learned::temporal::Target {
+        match self.target {
+            TargetArg::Purchases => clv_core::learned::temporal::Target::Purchases,
+            TargetArg::Revenue => clv_core::learned::temporal::Target::Revenue,
+        }
     }
 }
 
@@ -730,7 +827,7 @@ fn run(cli: Cli) -> CliResult {
                 }
             }
         }
-        Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, json } => {
+        Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, learned, json } => {
             let opts = fit_options(penalizer)?;
             let out = read(&input)?;
             let cutoff = checked_cutoff(cutoff, &out.transactions)?;
@@ -740,13 +837,74 @@ fn run(cli: Cli) -> CliResult {
             }
             check_near_data("holdout end", end, &out.transactions).map_err(|e| format!("--holdout-end: {e}"))?;
             let split = HoldoutSplit::build(&out.transactions, cutoff, end, unit);
-            let report = holdout::evaluate(&split, &out.transactions, &ModelKind::CONTINUOUS, &opts)
+            let mut report = holdout::evaluate(&split, &out.transactions, &ModelKind::CONTINUOUS, &opts)
                 .map_err(|e| format!("{}: {e}", input.input.display()))?;
+            if learned {
+                let settings = clv_core::learned::leaderboard::LearnedSettings::default();
+                let added = clv_core::learned::leaderboard::add_to_leaderboard(
+                    &out.transactions,
+                    &split,
+                    &mut report,
+                    &settings,
+                )
+                .map_err(|e| format!("the learned models: {e}"))?;
+                report.learned = Some(added);
+            }
             if json {
                 print_json(&report)
             } else {
                 write_stdout(&holdout_text(&report))
             }
+        }
+        Command::Train { input, cutoff, gbt, output } => {
+            use clv_core::learned::temporal::{train, training, Protocol, SavedModel};
+            let out = read(&input)?;
+            let tx = &out.transactions;
+            let cutoff = checked_cutoff(cutoff, tx)?;
+            let protocol = Protocol::spread(tx, cutoff, gbt.cutoffs, ModelKind::Pnbd).map_err(|e| e.to_string())?;
+            let set = training(tx, cutoff, &protocol).map_err(|e| e.to_string())?;
+            for (c, why) in &set.skipped {
+                eprintln!("note: no training snapshot at {}: {why}", clv_core::time::format_day(c.day));
+            }
+            let config = gbt.params().check().map_err(|e| e.to_string())?;
+            let model = train(&set.snapshots, gbt.target(), &config, !gbt.no_base).map_err(|e| e.to_string())?;
+            let rows: usize = set.snapshots.iter().map(|s| s.purchases.len()).sum();
+            eprintln!(
+                "trained {} trees on {rows} rows ({} snapshots); most important: {}",
+                model.gbt.trees.len(),
+                set.snapshots.len(),
+                model
+                    .gbt
+                    .importance()
+                    .iter()
+                    .take(3)
+                    .map(|(n, g)| format!("{n} {:.0}%", 100.0 * g))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let saved = SavedModel {
+                format: SavedModel::FORMAT.to_string(),
+                trained_cutoff: clv_core::time::format_day(cutoff.day),
+                base: protocol.base(),
+                model,
+            };
+            let json = serde_json::to_string(&saved).map_err(|e| e.to_string())?;
+            std::fs::write(&output, json).map_err(|e| format!("{}: {e}", output.display()))
+        }
+        Command::Score { input, model, cutoff, horizon_days } => {
+            use clv_core::learned::temporal::{scores_csv, scoring, SavedModel};
+            let text = std::fs::read_to_string(&model).map_err(|e| format!("{}: {e}", model.display()))?;
+            let saved = SavedModel::from_json(&text).map_err(|e| format!("{}: {e}", model.display()))?;
+            let out = read(&input)?;
+            let tx = &out.transactions;
+            let day = match cutoff {
+                Some(d) => d,
+                None => saved.trained_cutoff.parse::<Day>().map_err(|e| format!("{}: {e}", model.display()))?,
+            };
+            let cutoff = checked_cutoff(day, tx)?;
+            let snapshot = scoring(tx, cutoff, horizon_days.in_days(), saved.base).map_err(|e| e.to_string())?;
+            let predictions = saved.model.predict(&snapshot).map_err(|e| format!("{}: {e}", model.display()))?;
+            write_stdout(&scores_csv(tx, &snapshot, &predictions, safety))
         }
         Command::Cohorts {
             input,
@@ -1139,6 +1297,16 @@ fn holdout_text(r: &holdout::HoldoutReport) -> String {
             m.log_score,
             m.predicted_total
         );
+    }
+    if let Some(l) = &r.learned {
+        say!(out, "{}", l.verdict.sentence);
+        say!(out, "boosted trees: {} trees on {} training rows; split gain by feature:", l.trees, l.training_rows);
+        for (name, share) in l.importance.iter().take(8) {
+            say!(out, "  {name:<24} {:>5.1}%", 100.0 * share);
+        }
+        for s in &l.skipped {
+            say!(out, "  no training snapshot at {s}");
+        }
     }
     say!(out, "{}", r.guide);
     out

@@ -1205,3 +1205,56 @@ fn learn_simulates_and_refits_the_lesson_s_customers() {
     assert!(!e.status.success());
     assert!(String::from_utf8_lossy(&e.stderr).contains("customers must be from 20 to 5000, got 10"));
 }
+
+/// `clv train` then `clv score`: the scores are the library's for the saved model, and
+/// `clv evaluate --learned` scores the same trees (same defaults): its boosted-trees total is the
+/// sum of the scores over the holdout's 273 days.
+#[test]
+fn train_score_and_the_learned_leaderboard_agree() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-learn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("model.json").display().to_string();
+    let input = data("cdnow_sample_transactions.csv");
+    ok(&["train", "--input", &input, "--cutoff", "1997-09-30", "--output", &model]);
+    let saved = clv_core::learned::temporal::SavedModel::from_json(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!((saved.format.as_str(), saved.trained_cutoff.as_str()), ("clv-learned-model/1", "1997-09-30"));
+    let csv = ok(&["score", "--input", &input, "--model", &model, "--horizon-days", "273"]);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("user_id,base_forecast,prediction"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2357);
+    // The library on the same file and model gives the same digits.
+    let file = std::fs::File::open(&input).unwrap();
+    let tx = clv_core::ingest::ingest(file, &Default::default(), &mut |_| {}).unwrap().transactions;
+    let cutoff = clv_core::features::Cutoff::day("1997-09-30".parse::<clv_core::time::Day>().unwrap().number());
+    let snapshot = clv_core::learned::temporal::scoring(&tx, cutoff, 273, saved.base).unwrap();
+    let expected = saved.model.predict(&snapshot).unwrap();
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(row[2].parse::<f64>().unwrap(), *want);
+        assert!(*want >= 0.0);
+    }
+    let total: f64 = expected.iter().sum();
+    let json: serde_json::Value = serde_json::from_str(&ok(&[
+        "evaluate",
+        "--input",
+        &input,
+        "--cutoff",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--learned",
+        "--json",
+    ]))
+    .unwrap();
+    let models = json["models"].as_array().unwrap();
+    let gbt = models.iter().find(|m| m["model"] == "gbt").expect("a boosted-trees row");
+    assert!((gbt["predicted_total"].as_f64().unwrap() / total - 1.0).abs() < 1e-12);
+    assert!(models.iter().any(|m| m["model"] == "ensemble"));
+    assert_eq!(models.last().unwrap()["model"], "naive", "the baseline stays last");
+    let sentence = json["learned"]["verdict"]["sentence"].as_str().unwrap();
+    assert!(sentence.contains("Pareto/NBD") && sentence.contains("95% paired-bootstrap interval"), "{sentence}");
+    // Not a model: said, with the file.
+    let out = clv(&["score", "--input", &input, "--model", &input, "--horizon-days", "30"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cdnow_sample_transactions.csv: not a saved model"), "{err}");
+}

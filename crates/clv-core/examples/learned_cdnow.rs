@@ -38,7 +38,7 @@ fn main() {
         pnbd.mae,
         pnbd.mae_median
     );
-    for cutoffs in [4] {
+    for cutoffs in [4, 8] {
         let t0 = Instant::now();
         let protocol = Protocol::spread(&tx, cutoff, cutoffs, ModelKind::Pnbd).unwrap();
         let t = training(&tx, cutoff, &protocol).expect("training snapshots");
@@ -55,23 +55,24 @@ fn main() {
         );
         let base_rmse = rmse(&score.base_forecast, &actual);
         println!("  (base forecast in the scoring snapshot: RMSE {base_rmse:.4})");
-        for (name, loss, from_base) in [
-            ("GBT Poisson + base", Loss::Poisson, true),
-            ("GBT Tweedie 1.5 + base", Loss::Tweedie { power: 1.5 }, true),
-            ("GBT L2 + base", Loss::L2, true),
-            ("GBT Poisson alone", Loss::Poisson, false),
-            ("GBT L2 alone", Loss::L2, false),
-            ("GBT median (L1) + base", Loss::L1, true),
+        // (name, loss, starts from the base forecast, trees, early stopping rounds)
+        for (name, loss, from_base, trees, stop) in [
+            ("Poisson + base, 100 trees", Loss::Poisson, true, 100, 0),
+            ("Poisson + base, early stop", Loss::Poisson, true, 400, 30),
+            ("Tweedie 1.5 + base, 100", Loss::Tweedie { power: 1.5 }, true, 100, 0),
+            ("L2 + base, 100 trees", Loss::L2, true, 100, 0),
+            ("Poisson alone, early stop", Loss::Poisson, false, 400, 30),
+            ("median (L1) + base, 100", Loss::L1, true, 100, 0),
         ] {
             let params = GbtParams {
                 loss,
-                trees: 400,
+                trees,
                 learning_rate: 0.05,
-                max_depth: 4,
-                min_leaf: 50,
+                max_depth: 3,
+                min_leaf: 100,
                 row_sample: 0.8,
                 col_sample: 0.8,
-                early_stopping: 30,
+                early_stopping: stop,
                 seed: 1,
                 ..GbtParams::default()
             };

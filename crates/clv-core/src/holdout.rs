@@ -169,6 +169,10 @@ pub struct HoldoutReport {
     /// The tracking plot from acquisition (calibration and holdout on one axis).
     #[serde(default)]
     pub from_acquisition: AcquisitionTracking,
+    /// The learned models' verdict, importance and training, when they were added
+    /// ([`crate::learned::leaderboard::add_to_leaderboard`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<crate::learned::leaderboard::LearnedReport>,
 }
 
 /// The tracking plot from acquisition ([`crate::tracking`]): per period since
@@ -208,7 +212,12 @@ fn model_forecast(m: &dyn CountModel, c: &Rfm, duration: f64, n_max: usize) -> F
 /// Naive baseline: the calibration purchase rate x/T continued, Poisson around it.
 fn naive_forecast(c: &Rfm, duration: f64, n_max: usize) -> Forecast {
     let rate = if c.t > 0.0 { c.x / c.t } else { 0.0 };
-    let mean = rate * duration;
+    let cumulative = period_ends(duration).iter().map(|t| rate * t).collect();
+    poisson_forecast(rate * duration, n_max, cumulative)
+}
+
+/// A mean with a Poisson predictive distribution around it.
+fn poisson_forecast(mean: f64, n_max: usize, cumulative: Vec<f64>) -> Forecast {
     let cap = pmf_cap(mean).max(n_max);
     let pmf = (0..=cap)
         .map(|n| {
@@ -220,7 +229,38 @@ fn naive_forecast(c: &Rfm, duration: f64, n_max: usize) -> Forecast {
             }
         })
         .collect();
-    Forecast { mean, pmf, cumulative: period_ends(duration).iter().map(|t| rate * t).collect() }
+    Forecast { mean, pmf, cumulative }
+}
+
+impl HoldoutReport {
+    /// Add a model scored from per-customer mean forecasts made elsewhere (a learned model), one per
+    /// row of `split`, in its order. Its predictive distribution is Poisson around each mean (for the
+    /// log score and the median forecast); its tracking curve has the shape of Pareto/NBD's (else
+    /// the first model's) — the learned models forecast the holdout's total, not its path. Listed
+    /// before the naive baseline.
+    pub fn add_means(&mut self, model: ModelId, split: &HoldoutSplit, means: &[f64]) {
+        let shape = self.models.iter().find(|m| m.model == ModelId::Pnbd).or(self.models.first());
+        let fraction: Vec<f64> = shape
+            .map(|m| {
+                m.tracking.iter().map(|c| if m.predicted_total > 0.0 { c / m.predicted_total } else { 0.0 }).collect()
+            })
+            .unwrap_or_default();
+        let rows: Vec<Rfm> =
+            split.calibration.rows.iter().map(|r| Rfm::new(f64::from(r.frequency), r.recency, r.t)).collect();
+        let actual: Vec<f64> = split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect();
+        let forecasts: Vec<Forecast> = means
+            .iter()
+            .zip(&actual)
+            .map(|(m, a)| poisson_forecast(*m, *a as usize, fraction.iter().map(|f| m * f).collect()))
+            .collect();
+        let scored = score(model, &rows, &forecasts.iter().collect::<Vec<_>>(), &actual, &vec![1.0; rows.len()], None);
+        let at = self.models.iter().position(|m| m.model == ModelId::Naive).unwrap_or(self.models.len());
+        self.models.insert(at, scored);
+        for (point, k) in self.tracking.iter_mut().zip(0..) {
+            let value = self.models[at].tracking.get(k).copied().unwrap_or(0.0);
+            point.predicted.insert(at.min(point.predicted.len()), (model, value));
+        }
+    }
 }
 
 fn score(
@@ -362,6 +402,7 @@ pub fn evaluate(
         guide: METRIC_GUIDE.to_string(),
         failed,
         from_acquisition,
+        learned: None,
     })
 }
 

@@ -13,8 +13,9 @@ pub const MAX_BINS: usize = 255;
 /// How one column's values map to bins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Cuts {
-    /// Upper edges of bins 1..=k, ascending, the last +∞: a value goes to the first bin whose edge
-    /// it does not exceed. Edges lie halfway between neighbouring distinct training values.
+    /// Cut points between bins 1..=k + 1, ascending: a value goes to the first bin whose upper
+    /// edge it does not exceed, or the last. Cuts lie halfway between neighbouring distinct
+    /// training values. (All finite, so a saved model is plain JSON.)
     Numeric(Vec<f64>),
     /// The training column's category names: name `levels[c]` is bin c + 1 (the codes from
     /// [`MAX_BINS`] − 1 on share the last bin); a name not among them is missing.
@@ -54,14 +55,13 @@ impl Cuts {
                 }
             }
         }
-        edges.push(f64::INFINITY);
         Cuts::Numeric(edges)
     }
 
     /// Bins in all, missing included.
     pub fn bins(&self) -> usize {
         match self {
-            Cuts::Numeric(edges) => edges.len() + 1,
+            Cuts::Numeric(edges) => edges.len() + 2,
             Cuts::Categorical(levels) => levels.len().min(MAX_BINS) + 1,
         }
     }
@@ -144,7 +144,7 @@ mod tests {
     #[test]
     fn few_distinct_values_get_a_bin_each_cut_halfway() {
         let Cuts::Numeric(edges) = Cuts::numeric(&[3.0, 1.0, 2.0, 2.0, f64::NAN, 10.0], 255) else { panic!() };
-        assert_eq!(edges, vec![1.5, 2.5, 6.5, f64::INFINITY]);
+        assert_eq!(edges, vec![1.5, 2.5, 6.5]);
         let bins: Vec<u8> =
             [f64::NAN, 1.0, 1.5, 1.6, 2.0, 9.0, 10.0, 1e9].map(|v| Cuts::bin_of_value(&edges, v)).into();
         assert_eq!(bins, vec![0, 1, 1, 2, 2, 4, 4, 4]);
@@ -163,7 +163,7 @@ mod tests {
         // values the other nine bins, none empty.
         let skewed: Vec<f64> = (0..1000).map(|i| if i < 900 { 0.0 } else { f64::from(i) }).collect();
         let Cuts::Numeric(edges) = Cuts::numeric(&skewed, 10) else { panic!() };
-        assert_eq!((edges.len(), edges[0]), (10, 450.0), "{edges:?}");
+        assert_eq!((edges.len(), edges[0]), (9, 450.0), "{edges:?}");
         let mut counts = [0usize; 11];
         skewed.iter().for_each(|v| counts[usize::from(Cuts::bin_of_value(&edges, *v))] += 1);
         assert_eq!(counts, [0, 900, 12, 11, 11, 11, 11, 11, 11, 11, 11]);

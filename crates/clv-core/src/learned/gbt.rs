@@ -462,6 +462,9 @@ mod tests {
         assert_eq!(model.importance()[0].0, "x0", "{:?}", model.importance());
         let again = Gbt::fit(&params.check().unwrap(), &train_set, Some(&valid_set)).unwrap();
         assert_eq!(again, model);
+        // A saved model is plain JSON (no infinite cut point) and reads back the same.
+        let json = serde_json::to_string(&model).unwrap();
+        assert_eq!(serde_json::from_str::<Gbt>(&json).unwrap(), model);
         let other =
             Gbt::fit(&GbtParams { seed: 2, ..params.clone() }.check().unwrap(), &train_set, Some(&valid_set)).unwrap();
         assert_ne!(other.trees, model.trees);

@@ -134,6 +134,33 @@ impl Loss {
     }
 }
 
+impl std::str::FromStr for Loss {
+    type Err = String;
+    /// `l2`, `l1`, `poisson`, `tweedie:POWER` (1.1–1.9, default 1.5), `quantile:ALPHA` (0–1, e.g. 0.9).
+    fn from_str(s: &str) -> Result<Loss, String> {
+        let t = s.trim().to_ascii_lowercase();
+        let (name, value) = t.split_once(':').map_or((t.as_str(), None), |(n, v)| (n, Some(v)));
+        let number = |default: Option<f64>| match value {
+            Some(v) => v.trim().parse::<f64>().map_err(|_| format!("{s:?}: {v:?} is not a number")),
+            None => default.ok_or_else(|| format!("{s:?}: give the quantile, e.g. quantile:0.9")),
+        };
+        let loss = match name {
+            "l2" | "mse" | "squared" => Loss::L2,
+            "l1" | "mae" | "median" => Loss::L1,
+            "poisson" => Loss::Poisson,
+            "tweedie" => Loss::Tweedie { power: number(Some(1.5))? },
+            "quantile" => Loss::Quantile { alpha: number(None)? },
+            _ => {
+                return Err(format!("unknown loss {s:?}: expected l2, l1, poisson, tweedie[:power] or quantile:alpha"))
+            }
+        };
+        if value.is_some() && !matches!(loss, Loss::Tweedie { .. } | Loss::Quantile { .. }) {
+            return Err(format!("{s:?}: only tweedie and quantile take a value"));
+        }
+        Ok(loss)
+    }
+}
+
 /// The α-quantile of weighted values: the smallest value whose cumulative weight reaches α of the
 /// total (the inverse of the weighted empirical CDF; exact for medians of odd counts). `None` for
 /// no positive weight.
@@ -187,6 +214,18 @@ mod tests {
                 assert!((h - want_h).abs() < 1e-5 * (1.0 + h.abs()), "{loss:?} y={y} f={f}: {h} vs {want_h}");
             }
         }
+    }
+
+    #[test]
+    fn losses_read_from_text() {
+        assert_eq!("poisson".parse(), Ok(Loss::Poisson));
+        assert_eq!("Tweedie".parse(), Ok(Loss::Tweedie { power: 1.5 }));
+        assert_eq!("tweedie:1.2".parse(), Ok(Loss::Tweedie { power: 1.2 }));
+        assert_eq!("quantile:0.9".parse(), Ok(Loss::Quantile { alpha: 0.9 }));
+        assert_eq!("median".parse(), Ok(Loss::L1));
+        assert!("quantile".parse::<Loss>().unwrap_err().contains("give the quantile"));
+        assert!("l2:3".parse::<Loss>().unwrap_err().contains("only tweedie and quantile take a value"));
+        assert!("gamma".parse::<Loss>().unwrap_err().starts_with("unknown loss \"gamma\""));
     }
 
     /// The constant that minimises each loss, by hand: targets 1, 2, 3, 10 (weights 1, 1, 1, 2).

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod bins;
 pub mod gbt;
+pub mod leaderboard;
 pub mod loss;
 pub mod temporal;
 pub mod tree;
@@ -157,6 +158,9 @@ pub enum LearnError {
         /// What the loss needs.
         why: &'static str,
     },
+    /// The base BTYD model gave no usable forecast at a snapshot's cutoff.
+    #[error("{0}")]
+    Base(String),
     /// Nothing to learn from (no rows, no weight, no positive target for a log link).
     #[error("nothing to learn from: {0}")]
     Empty(&'static str),

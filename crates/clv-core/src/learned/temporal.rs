@@ -236,6 +236,51 @@ impl LearnedForecast {
     }
 }
 
+/// What `clv train` writes and `clv score` (and the page) reads: a trained model with the base
+/// model it starts from, as JSON. Nothing in it is customer data: trees, cut points, names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedModel {
+    /// [`SavedModel::FORMAT`].
+    pub format: String,
+    /// The cutoff it was trained for (`YYYY-MM-DD`).
+    pub trained_cutoff: String,
+    /// The BTYD model fitted at every snapshot (and at the scoring cutoff).
+    pub base: ModelKind,
+    /// The model.
+    pub model: LearnedForecast,
+}
+
+impl SavedModel {
+    /// The file format's name and version.
+    pub const FORMAT: &'static str = "clv-learned-model/1";
+
+    /// Read a saved model, saying what is wrong with a file that is not one.
+    pub fn from_json(text: &str) -> Result<SavedModel, String> {
+        let saved: SavedModel = serde_json::from_str(text).map_err(|e| format!("not a saved model ({e})"))?;
+        if saved.format != Self::FORMAT {
+            return Err(format!("a saved model of format {:?}; this version reads {:?}", saved.format, Self::FORMAT));
+        }
+        Ok(saved)
+    }
+}
+
+/// Per-customer scores as CSV: `user_id,base_forecast,prediction` (the base BTYD forecast beside
+/// the learned model's, for the same window).
+pub fn scores_csv(
+    tx: &Transactions,
+    snapshot: &Snapshot,
+    predictions: &[f64],
+    safety: &mut crate::export::CsvSafety,
+) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["user_id", "base_forecast", "prediction"]).expect("in-memory write");
+    for ((&c, base), p) in snapshot.customers.iter().zip(&snapshot.base_forecast).zip(predictions) {
+        w.write_record([safety.text(tx.id(c)).into_owned(), safety.num(*base), safety.num(*p)])
+            .expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory write")).expect("CSV of UTF-8 cells")
+}
+
 /// Names of the numeric features, in column order (the categorical ones — the transaction file's
 /// channel and country columns — follow).
 pub const NUMERIC: [&str; 16] = [
@@ -266,9 +311,9 @@ fn snapshot_of(
     let cutoff = Cutoff::day(summary_cutoff_day(summary));
     let customers = Customers::from_summary(summary, tx);
     let (model, report) = fit_count(base, &customers, &FitOptions::default())
-        .map_err(|e| LearnError::Shape(format!("{} at the cutoff {}: {e}", base.id().label(), summary.cutoff)))?;
+        .map_err(|e| LearnError::Base(format!("{} at the cutoff {}: {e}", base.id().label(), summary.cutoff)))?;
     if !report.convergence.converged {
-        return Err(LearnError::Shape(format!(
+        return Err(LearnError::Base(format!(
             "{} did not converge at the cutoff {} ({}): its forecast cannot be a feature",
             base.id().label(),
             summary.cutoff,

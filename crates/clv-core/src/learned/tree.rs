@@ -10,12 +10,13 @@ use super::bins::{BinnedMatrix, Cuts};
 /// Which way a split sends a row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Rule {
-    /// Numeric: bins up to `bin` go left — missing values and values ≤ `threshold`.
+    /// Numeric: bins up to `bin` go left — missing values and values ≤ `threshold` (none: only
+    /// the missing ones).
     AtMost {
         /// The last bin that goes left.
         bin: u8,
         /// The value at the bin's upper edge (what a person reads).
-        threshold: f64,
+        threshold: Option<f64>,
     },
     /// Categorical: the bins whose bit is set go left (bit b of the 256-bit mask).
     InSet {
@@ -246,9 +247,9 @@ fn best_split(m: &BinnedMatrix, hist: &Histogram, features: &[usize], total: &Ce
         let mut left = Cell::default();
         match &m.cuts[f] {
             Cuts::Numeric(edges) => {
-                for b in 0..cells.len() - 1 {
-                    left.add(&cells[b]);
-                    let threshold = if b == 0 { f64::NEG_INFINITY } else { edges[b - 1] };
+                for (b, cell) in cells.iter().enumerate().take(cells.len() - 1) {
+                    left.add(cell);
+                    let threshold = b.checked_sub(1).map(|e| edges[e]);
                     consider(f, &left, &|| Rule::AtMost { bin: b as u8, threshold });
                 }
             }
@@ -292,7 +293,7 @@ mod tests {
         let (g, h) = (vec![-1.0, -1.0, -3.0, -3.0], vec![1.0; 4]);
         let grown = grow(&m, vec![0, 1, 2, 3], &[0], &g, &h, &STUMP);
         let Node::Split { rule: Rule::AtMost { threshold, .. }, .. } = &grown.tree.nodes[0] else { panic!() };
-        assert_eq!(*threshold, 2.5);
+        assert_eq!(*threshold, Some(2.5));
         assert_eq!((0..4).map(|r| grown.tree.value(&m, r)).collect::<Vec<_>>(), vec![1.0, 1.0, 3.0, 3.0]);
         assert_eq!(grown.gain, vec![4.0]);
         // λ = 1 shrinks the leaves to −G/(H + 1): 2/3 and 2.

@@ -26,11 +26,15 @@ pub enum ModelId {
     Sbg,
     /// The baseline: each customer goes on buying at their past rate.
     Naive,
+    /// Gradient-boosted trees trained by the temporal protocol ([`crate::learned`]).
+    Gbt,
+    /// The mean of the boosted trees' and Pareto/NBD's forecasts.
+    Ensemble,
 }
 
 impl ModelId {
     /// Every model, in the order the page lists them.
-    pub const ALL: [ModelId; 8] = [
+    pub const ALL: [ModelId; 10] = [
         ModelId::Bgnbd,
         ModelId::Pnbd,
         ModelId::Mbgnbd,
@@ -39,6 +43,8 @@ impl ModelId {
         ModelId::Gg,
         ModelId::Sbg,
         ModelId::Naive,
+        ModelId::Gbt,
+        ModelId::Ensemble,
     ];
 
     /// The code of the CLI's `--model`, the exports and file names.
@@ -52,6 +58,8 @@ impl ModelId {
             ModelId::Gg => "gg",
             ModelId::Sbg => "sbg",
             ModelId::Naive => "naive",
+            ModelId::Gbt => "gbt",
+            ModelId::Ensemble => "ensemble",
         }
     }
 
@@ -66,13 +74,16 @@ impl ModelId {
             ModelId::Gg => "Gamma–Gamma (spend)",
             ModelId::Sbg => "sBG (contract retention)",
             ModelId::Naive => "Naive (past rate)",
+            ModelId::Gbt => "Boosted trees (learned)",
+            ModelId::Ensemble => "Ensemble (trees + Pareto/NBD)",
         }
     }
 }
 
 impl fmt::Display for ModelId {
+    /// The code, padded as the format asks (`{:<8}` in a text table).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+        f.pad(self.code())
     }
 }
 
@@ -107,6 +118,7 @@ mod tests {
             assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{}\"", m.code()));
             assert_eq!(m.to_string(), m.code());
         }
+        assert_eq!(format!("{:<8}|", ModelId::Gbt), "gbt     |");
         assert_eq!("Pareto/NBD".parse::<ModelId>(), Ok(ModelId::Pnbd));
         assert!("bgnbdx".parse::<ModelId>().unwrap_err().contains("expected one of bgnbd, pnbd"));
     }
