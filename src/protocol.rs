@@ -360,6 +360,10 @@ pub struct HoldoutRequest {
     pub holdout_end: Day,
     pub unit: TimeUnit,
     pub penalizer: f64,
+    /// Also train the learned models (boosted trees by the temporal protocol, and their ensemble
+    /// with Pareto/NBD) on the calibration period and score them.
+    #[serde(default)]
+    pub learned: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -89,3 +89,32 @@ test('holdout evaluation: metrics beside the naive baseline, the guide, and the 
   await page.screenshot({ path: testInfo.outputPath('holdout.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
+
+test('learned models on the leaderboard: boosted trees and the ensemble beside Pareto/NBD, equal to clv evaluate --learned', async ({ page }) => {
+  const errors = watchErrors(page);
+  await atPapersCutoff(page);
+  await page.locator('#evaluate-learned').check(); // a native checkbox with its label: keyboard and screen reader as any
+  await page.click('#evaluate');
+  const rows = page.locator('#holdout-table tbody tr');
+  await expect(rows).toHaveCount(6, { timeout: 120_000 });
+  expect(await rows.evaluateAll(rs => rs.map(r => r.getAttribute('data-model')))).toEqual(['bgnbd', 'pnbd', 'mbgnbd', 'gbt', 'ensemble', 'naive']);
+  const cli = JSON.parse(execFileSync('target/debug/clv', ['evaluate', '--input', 'www/demo/cdnow.csv', '--cutoff', '1997-09-30',
+    '--holdout-end', '1998-06-30', '--unit', 'week', '--learned', '--json'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString());
+  for (const code of ['gbt', 'ensemble']) {
+    const want = cli.models.find((m: { model: string }) => m.model === code);
+    const cells = await page.locator(`#holdout-table tbody tr[data-model="${code}"] td`).allTextContents();
+    // predicted total (one decimal) and RMSE (four): wasm and native libm differ in the last digits of the fits.
+    expect(Math.abs(Number(cells[1].replace(/,/g, '')) - want.predicted_total)).toBeLessThan(1e-4 * want.predicted_total);
+    expect(Math.abs(Number(cells[5]) - want.rmse)).toBeLessThan(2e-4);
+  }
+  // The verdict's words (who wins) as the CLI's; its digits may move in the last place.
+  await expect(page.locator('#learned-verdict')).toContainText(cli.learned.verdict.sentence.split(':')[0]);
+  await expect(page.locator('#learned-verdict')).toContainText('95% paired-bootstrap interval');
+  await page.locator('#learned-details > summary').click();
+  await expect(page.locator('#learned-importance li')).toHaveCount(8);
+  await expect(page.locator('#learned-importance li').first()).toContainText(`${(100 * cli.learned.importance[0][1]).toFixed(1)}% of the split gain`);
+  // Unticking makes the shown report stale: it was computed with the learned models.
+  await page.locator('#evaluate-learned').uncheck();
+  await expect(page.locator('#holdout-stale')).toContainText('with the learned models');
+  expect(errors).toEqual([]);
+});

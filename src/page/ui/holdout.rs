@@ -17,12 +17,14 @@ use leptos::prelude::*;
 #[component]
 pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
     let (calibration, end) = (settings.calibration_end, settings.holdout_end);
+    let learned = RwSignal::new(false);
     let request = move || {
         Some(HoldoutRequest {
             cutoff: calibration.get()?,
             holdout_end: end.get()?,
             unit: settings.unit.get(),
             penalizer: 0.0,
+            learned: learned.get(),
         })
     };
     // What the shown report was computed with: another cutoff or unit above makes it stale.
@@ -37,9 +39,19 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
     let stale = Signal::derive(move || {
         let was = evaluated.get()?;
         session.holdout.has_value().then_some(())?;
-        (calibration.get() != Some(was.cutoff) || end.get() != Some(was.holdout_end) || settings.unit.get() != was.unit)
+        let learned_changed = learned.get() != was.learned;
+        (calibration.get() != Some(was.cutoff)
+            || end.get() != Some(was.holdout_end)
+            || settings.unit.get() != was.unit
+            || learned_changed)
             .then(|| {
-                format!("calibration to {}, holdout to {}, times in {}s", was.cutoff, was.holdout_end, was.unit.name())
+                let with = if was.learned { ", with the learned models" } else { ", without the learned models" };
+                format!(
+                    "calibration to {}, holdout to {}, times in {}s{with}",
+                    was.cutoff,
+                    was.holdout_end,
+                    was.unit.name()
+                )
             })
     });
     view! {
@@ -52,14 +64,49 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                 <div class="controls">
                     <span><label>"Calibration ends " <DateInput id="calibration-end" value=calibration.into() set=Callback::new(move |d| calibration.set(d)) /></label>" " <Term word=Word::Calibration help=true /></span>
                     <span><label>"Holdout ends " <DateInput id="holdout-end" value=end.into() set=Callback::new(move |d| end.set(d)) /></label>" " <Term word=Word::Holdout help=true /></span>
+                    <label>
+                        <input type="checkbox" id="evaluate-learned" prop:checked=move || learned.get()
+                            on:change=move |ev| learned.set(event_target_checked(&ev)) />
+                        " Also train a learned model (boosted trees)"
+                    </label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
+                <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from Pareto/NBD's forecast, and correct it. Nothing after the calibration end is used to train them; training adds a few seconds."</p>
                 <StaleNote id="holdout-stale" stale=stale recompute=Callback::new(move |_| evaluate()) />
                 <TaskNote session task=session.holdout name="holdout" cancel=true />
                 <OutageNote session panel=Panel::Holdout />
                 {move || session.holdout.get().map(|r| view! { <HoldoutView r unit=settings.unit.get_untracked().name() /> })}
             </section>
         </Later></Show>
+    }
+}
+
+/// Which model wins, and what the boosted trees rely on.
+#[component]
+fn LearnedNote(l: clv_core::learned::leaderboard::LearnedReport) -> impl IntoView {
+    let features = l
+        .importance
+        .iter()
+        .take(8)
+        .map(|(name, share)| {
+            let what = clv_core::learned::temporal::describe(name);
+            view! { <li>{format!("{what}: {}% of the split gain", format::fixed(100.0 * share, 1))}</li> }
+        })
+        .collect_view();
+    let skipped = (!l.skipped.is_empty()).then(|| {
+        view! {
+            <p class="hint">"Earlier cutoffs with no training snapshot (Pareto/NBD gave no estimate there):"</p>
+            <ul class="hint" id="learned-skipped">{l.skipped.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
+        }
+    });
+    view! {
+        <p id="learned-verdict" class="verdict">{l.verdict.sentence.clone()}</p>
+        <details id="learned-details">
+            <summary>"How the boosted trees were trained and what they rely on"</summary>
+            <p>{format!("{} trees, trained on {} rows: each customer at each earlier cutoff, with what they bought from then to the calibration end. They start from Pareto/NBD's forecast and learn how to correct it.", l.trees, format::int(l.training_rows as u64))}</p>
+            <ol id="learned-importance">{features}</ol>
+            {skipped}
+        </details>
     }
 }
 
@@ -144,6 +191,10 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
                 <th><Term word=Word::Rmse /></th><th><Term word=Word::Pearson /></th><th><Term word=Word::Spearman /></th><th><Term word=Word::Gini /></th><th><Term word=Word::LogScore /></th></tr></thead>
             <tbody>{rows}</tbody>
         </table></div>
+        {(!r.failed.is_empty()).then(|| view! {
+            <ul id="holdout-failed" class="warnings">{r.failed.iter().map(|(m, why)| view! { <li>{format!("{} is not scored: {why}", m.label())}</li> }).collect_view()}</ul>
+        })}
+        {r.learned.clone().map(|l| view! { <LearnedNote l /> })}
         <p id="metric-guide" class="guide">{r.guide.clone()}</p>
         <h3>"Cumulative repeat purchases in the holdout"</h3>
         <LineChart id="tracking-chart" title="Cumulative purchases after the calibration end: actual and each model".to_string() series x_label=format!("{unit}s after the calibration end") y_label="cumulative purchases".to_string() />

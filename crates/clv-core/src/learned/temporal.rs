@@ -302,6 +302,31 @@ pub const NUMERIC: [&str; 16] = [
     "base_p_alive",
 ];
 
+/// What a feature is, in words for someone who has never heard of BG/NBD (the channel and
+/// country columns keep their names).
+pub fn describe(name: &str) -> String {
+    let words = match name {
+        "frequency" => "repeat purchases so far",
+        "recency" => "weeks from first to last purchase",
+        "age" => "weeks since the first purchase",
+        "weeks_since_last" => "weeks since the last purchase",
+        "rate" => "repeat purchases per week",
+        "mean_spend" => "average spend per repeat purchase",
+        "orders" => "orders so far",
+        "revenue" => "revenue so far",
+        "order_value" => "average order value",
+        "days_last_4_weeks" => "purchase days in the last 4 weeks",
+        "days_last_13_weeks" => "purchase days in the last 13 weeks",
+        "revenue_last_13_weeks" => "revenue in the last 13 weeks",
+        "last_gap_weeks" => "weeks between the last two purchases",
+        "window_weeks" => "length of the forecast window",
+        "base_forecast" => "Pareto/NBD's forecast",
+        "base_p_alive" => "Pareto/NBD's chance the customer is still active",
+        other => return other.to_string(),
+    };
+    words.to_string()
+}
+
 fn snapshot_of(
     tx: &Transactions,
     summary: &RfmSummary,
@@ -484,6 +509,12 @@ mod tests {
             GbtParams { loss: Loss::Poisson, trees: 30, row_sample: 0.8, ..GbtParams::default() }.check().unwrap();
         let model = |s: &[Labelled]| train(s, Target::Purchases, &config, true).unwrap();
         assert_eq!(model(&after), model(&before));
+    }
+
+    #[test]
+    fn every_feature_has_words() {
+        assert!(NUMERIC.iter().all(|n| describe(n) != *n));
+        assert_eq!(describe("channel"), "channel");
     }
 
     #[test]

@@ -80,6 +80,52 @@ impl Tree {
         }
     }
 
+    /// Levels of splits on the longest path.
+    pub fn depth(&self) -> usize {
+        fn below(nodes: &[Node], at: usize) -> usize {
+            match &nodes[at] {
+                Node::Leaf { .. } => 0,
+                Node::Split { left, right, .. } => 1 + below(nodes, *left as usize).max(below(nodes, *right as usize)),
+            }
+        }
+        below(&self.nodes, 0)
+    }
+
+    /// The leaf each of the rows `first..first + at.len()` of `m` reaches, into `at`: level by level
+    /// over the whole block (one tight loop a level, a row at a leaf staying there), which scores a
+    /// million customers several times faster than walking each row down alone.
+    pub fn leaves_of_block(&self, m: &BinnedMatrix, first: usize, depth: usize, at: &mut [u32]) {
+        at.fill(0);
+        for _ in 0..depth {
+            for (k, node) in at.iter_mut().enumerate() {
+                if let Node::Split { feature, rule, left, right } = &self.nodes[*node as usize] {
+                    *node = if rule.left(m.bins[*feature as usize][first + k]) { *left } else { *right };
+                }
+            }
+        }
+    }
+
+    /// The value of leaf `node`.
+    pub fn leaf_value(&self, node: usize) -> f64 {
+        match self.nodes[node] {
+            Node::Leaf { value } => value,
+            Node::Split { .. } => unreachable!("leaves_of_block ends every row at a leaf"),
+        }
+    }
+
+    /// Add the tree's value to every row's score (`scores[i]` is row i of `m`), blocks in parallel
+    /// natively (each row's sum is the same whatever the threads).
+    pub fn add_to(&self, m: &BinnedMatrix, scores: &mut [f64]) {
+        use rayon::prelude::*;
+        const BLOCK: usize = 2048;
+        let depth = self.depth();
+        scores.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
+            let mut at = vec![0u32; out.len()];
+            self.leaves_of_block(m, b * BLOCK, depth, &mut at);
+            out.iter_mut().zip(&at).for_each(|(f, node)| *f += self.leaf_value(*node as usize));
+        });
+    }
+
     /// Multiply every leaf's value (the learning rate).
     pub(crate) fn scale(&mut self, by: f64) {
         for n in &mut self.nodes {
