@@ -516,12 +516,8 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
     let split = HoldoutSplit::build(tx, cutoff, end, req.unit);
     let mut report = holdout::evaluate(&split, tx, &ModelKind::CONTINUOUS, &opts).map_err(|e| e.to_string())?;
     if req.learned {
-        // A learned model that cannot be trained here is a failed row of the report, not a failed report.
         let settings = clv_core::learned::leaderboard::LearnedSettings::default();
-        match clv_core::learned::leaderboard::add_to_leaderboard(tx, &split, &mut report, &settings) {
-            Ok(learned) => report.learned = Some(learned),
-            Err(e) => report.failed.push((clv_core::models::ModelId::Gbt, e.to_string())),
-        }
+        clv_core::learned::leaderboard::add_or_explain(tx, &split, &mut report, &settings);
     }
     Ok(report)
 }

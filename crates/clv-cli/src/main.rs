@@ -841,14 +841,7 @@ fn run(cli: Cli) -> CliResult {
                 .map_err(|e| format!("{}: {e}", input.input.display()))?;
             if learned {
                 let settings = clv_core::learned::leaderboard::LearnedSettings::default();
-                let added = clv_core::learned::leaderboard::add_to_leaderboard(
-                    &out.transactions,
-                    &split,
-                    &mut report,
-                    &settings,
-                )
-                .map_err(|e| format!("the learned models: {e}"))?;
-                report.learned = Some(added);
+                clv_core::learned::leaderboard::add_or_explain(&out.transactions, &split, &mut report, &settings);
             }
             if json {
                 print_json(&report)
@@ -857,11 +850,18 @@ fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Train { input, cutoff, gbt, output } => {
-            use clv_core::learned::temporal::{train, training, Protocol, SavedModel};
+            use clv_core::learned::temporal::{scoring_with_base, train, training, Protocol, SavedModel};
             let out = read(&input)?;
             let tx = &out.transactions;
             let cutoff = checked_cutoff(cutoff, tx)?;
-            let protocol = Protocol::spread(tx, cutoff, gbt.cutoffs, ModelKind::Pnbd).map_err(|e| e.to_string())?;
+            let (base, _) = scoring_with_base(tx, cutoff, 1).map_err(|e| e.to_string())?;
+            if base != ModelKind::Pnbd {
+                eprintln!(
+                    "note: Pareto/NBD gives no estimate at --cutoff on this data; the trees start from {}",
+                    base.id().label()
+                );
+            }
+            let protocol = Protocol::spread(tx, cutoff, gbt.cutoffs, base).map_err(|e| e.to_string())?;
             let set = training(tx, cutoff, &protocol).map_err(|e| e.to_string())?;
             for (c, why) in &set.skipped {
                 eprintln!("note: no training snapshot at {}: {why}", clv_core::time::format_day(c.day));
@@ -1297,6 +1297,9 @@ fn holdout_text(r: &holdout::HoldoutReport) -> String {
             m.log_score,
             m.predicted_total
         );
+    }
+    for (model, why) in &r.failed {
+        say!(out, "not scored: {}: {why}", model.label());
     }
     if let Some(l) = &r.learned {
         say!(out, "{}", l.verdict.sentence);

@@ -292,3 +292,51 @@ fn the_limiting_model_of_nobody_leaving_keeps_r_and_alpha_with_errors() {
         assert!(dropout < 0.02, "{kind:?}: {l:?}");
     }
 }
+
+/// The learned models on small and hostile exports: never a panic, never NaN in a row — either the
+/// boosted trees and the ensemble are scored (finite metrics; the 40- and 150-customer exports,
+/// starting from BG/NBD where Pareto/NBD sits at a boundary) or a failed row says why (naming the
+/// earlier cutoffs and what went wrong at each: 30 random customers, nobody leaving).
+#[test]
+fn learned_models_on_small_files_score_or_say_why() {
+    use clv_core::features::HoldoutSplit;
+    use clv_core::holdout::evaluate;
+    use clv_core::learned::leaderboard::{add_or_explain, LearnedSettings};
+    use clv_core::models::ModelId;
+    for (file, cutoff, end) in [
+        ("models-40-semicolon.csv", "2023-10-31", "2024-02-28"),
+        ("models-150-online-retail.csv", "2023-10-31", "2024-02-28"),
+        ("models-random-30.csv", "2023-03-15", "2023-04-30"),
+        ("models-nobody-leaves.csv", "2023-10-01", "2024-02-28"),
+    ] {
+        let path = format!("{}/../../tests/data/hostile/{file}", env!("CARGO_MANIFEST_DIR"));
+        let tx =
+            ingest(std::fs::File::open(path).unwrap(), &IngestOptions::default(), &mut |_| {}).unwrap().transactions;
+        let split =
+            HoldoutSplit::build(&tx, Cutoff::day(parse_day(cutoff).unwrap()), parse_day(end).unwrap(), TimeUnit::Week);
+        let Ok(mut report) = evaluate(&split, &tx, &ModelKind::CONTINUOUS, &FitOptions::default()) else { continue };
+        add_or_explain(&tx, &split, &mut report, &LearnedSettings::default());
+        let learned: Vec<_> =
+            report.models.iter().filter(|m| matches!(m.model, ModelId::Gbt | ModelId::Ensemble)).collect();
+        match &report.learned {
+            Some(l) => {
+                assert_eq!(learned.len(), 2, "{file}");
+                for m in learned {
+                    assert!(m.rmse.is_finite() && m.mae.is_finite() && m.predicted_total.is_finite(), "{file}: {m:?}");
+                }
+                assert!(l.verdict.sentence.contains(l.verdict.base.label()), "{file}: {}", l.verdict.sentence);
+                assert!(l.verdict.difference_interval.0 <= l.verdict.difference_interval.1, "{file}");
+            }
+            None => {
+                assert!(learned.is_empty(), "{file}");
+                let (_, why) = report.failed.iter().find(|(m, _)| *m == ModelId::Gbt).expect("a failed row");
+                let said = [
+                    "no earlier cutoff gives a training snapshot",
+                    "did not converge at the cutoff",
+                    "nothing to learn",
+                ];
+                assert!(said.iter().any(|s| why.contains(s)), "{file}: {why}");
+            }
+        }
+    }
+}

@@ -71,7 +71,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                     </label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
-                <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from Pareto/NBD's forecast, and correct it. Nothing after the calibration end is used to train them; training adds a few seconds."</p>
+                <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from a BTYD model's forecast (Pareto/NBD, else BG/NBD or MBG/NBD), and correct it. Nothing after the calibration end is used to train them; training adds a few seconds."</p>
                 <StaleNote id="holdout-stale" stale=stale recompute=Callback::new(move |_| evaluate()) />
                 <TaskNote session task=session.holdout name="holdout" cancel=true />
                 <OutageNote session panel=Panel::Holdout />
@@ -95,7 +95,7 @@ fn LearnedNote(l: clv_core::learned::leaderboard::LearnedReport) -> impl IntoVie
         .collect_view();
     let skipped = (!l.skipped.is_empty()).then(|| {
         view! {
-            <p class="hint">"Earlier cutoffs with no training snapshot (Pareto/NBD gave no estimate there):"</p>
+            <p class="hint">{format!("Earlier cutoffs with no training snapshot ({} gave no estimate there):", l.verdict.base.label())}</p>
             <ul class="hint" id="learned-skipped">{l.skipped.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
         }
     });
@@ -103,7 +103,7 @@ fn LearnedNote(l: clv_core::learned::leaderboard::LearnedReport) -> impl IntoVie
         <p id="learned-verdict" class="verdict">{l.verdict.sentence.clone()}</p>
         <details id="learned-details">
             <summary>"How the boosted trees were trained and what they rely on"</summary>
-            <p>{format!("{} trees, trained on {} rows: each customer at each earlier cutoff, with what they bought from then to the calibration end. They start from Pareto/NBD's forecast and learn how to correct it.", l.trees, format::int(l.training_rows as u64))}</p>
+            <p>{format!("{} trees, trained on {} rows: each customer at each earlier cutoff, with what they bought from then to the calibration end. They start from {}'s forecast and learn how to correct it.", l.trees, format::int(l.training_rows as u64), l.verdict.base.label())}</p>
             <ol id="learned-importance">{features}</ol>
             {skipped}
         </details>

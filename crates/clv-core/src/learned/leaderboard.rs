@@ -1,19 +1,18 @@
 //! The learned models on the holdout leaderboard beside the BTYD models and the naive baseline:
 //! boosted trees trained by the temporal protocol ([`super::temporal`]), a simple ensemble (the
-//! mean of the trees' and Pareto/NBD's forecasts), and a sentence saying which wins on this data
+//! mean of the trees' and their base model's forecasts), and a sentence saying which wins on this data
 //! and by how much, with a paired bootstrap interval of the RMSE difference.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::temporal::{scoring, train, training, Protocol, Target};
+use super::temporal::{scoring_with_base, train, training, Protocol, Target};
 use super::{GbtParams, LearnError, Loss};
 use crate::features::HoldoutSplit;
 use crate::holdout::HoldoutReport;
 use crate::ingest::Transactions;
 use crate::models::ModelId;
-use crate::pipeline::ModelKind;
 
 /// How the learned models are trained for the leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,16 +51,18 @@ impl Default for LearnedSettings {
     }
 }
 
-/// Which model wins on this data, by RMSE of the mean forecast, against Pareto/NBD.
+/// Which model wins on this data, by RMSE of the mean forecast, against the base BTYD model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The better learned model (boosted trees or the ensemble).
     pub learned: ModelId,
     /// Its RMSE.
     pub learned_rmse: f64,
-    /// Pareto/NBD's RMSE (the fit behind the base forecast).
-    pub pnbd_rmse: f64,
-    /// 95% paired-bootstrap interval of learned RMSE − Pareto/NBD RMSE.
+    /// The base model the trees start from (Pareto/NBD unless it sits at a boundary on this data).
+    pub base: ModelId,
+    /// The base model's RMSE (the fit behind the base forecast).
+    pub base_rmse: f64,
+    /// 95% paired-bootstrap interval of learned RMSE − the base model's RMSE.
     pub difference_interval: (f64, f64),
     /// The verdict in words.
     pub sentence: String,
@@ -91,16 +92,19 @@ pub fn add_to_leaderboard(
     settings: &LearnedSettings,
 ) -> Result<LearnedReport, LearnError> {
     let cutoff = split.cutoff;
-    let protocol = Protocol::spread(tx, cutoff, settings.cutoffs, ModelKind::Pnbd)?;
+    let window = split.holdout_end_day - cutoff.day;
+    // Pareto/NBD, else the first of BG/NBD and MBG/NBD that gives an estimate here; the same model
+    // at every training snapshot.
+    let (base, snapshot) = scoring_with_base(tx, cutoff, window)?;
+    let protocol = Protocol::spread(tx, cutoff, settings.cutoffs, base)?;
     let set = training(tx, cutoff, &protocol)?;
     let model = train(&set.snapshots, Target::Purchases, &settings.gbt.check()?, settings.starts_from_base)?;
-    let snapshot = scoring(tx, cutoff, split.holdout_end_day - cutoff.day, ModelKind::Pnbd)?;
     if snapshot.customers.len() != split.rows.len() {
         return Err(LearnError::Shape("the scoring snapshot and the holdout have different customers".into()));
     }
     let trees = model.predict(&snapshot)?;
-    let pnbd = &snapshot.base_forecast;
-    let ensemble: Vec<f64> = trees.iter().zip(pnbd).map(|(a, b)| (a + b) / 2.0).collect();
+    let base_forecast = &snapshot.base_forecast;
+    let ensemble: Vec<f64> = trees.iter().zip(base_forecast).map(|(a, b)| (a + b) / 2.0).collect();
     report.add_means(ModelId::Gbt, split, &trees);
     report.add_means(ModelId::Ensemble, split, &ensemble);
     let actual: Vec<f64> = split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect();
@@ -108,7 +112,7 @@ pub fn add_to_leaderboard(
         .into_iter()
         .min_by(|a, b| crate::evaluate::rmse(a.1, &actual).total_cmp(&crate::evaluate::rmse(b.1, &actual)))
         .expect("two candidates");
-    let verdict = verdict(id, best, pnbd, &actual, settings.resamples, settings.gbt.seed);
+    let verdict = verdict(id, best, (base.id(), base_forecast), &actual, settings.resamples, settings.gbt.seed);
     Ok(LearnedReport {
         verdict,
         importance: model.gbt.importance(),
@@ -116,6 +120,16 @@ pub fn add_to_leaderboard(
         trees: model.gbt.trees.len(),
         skipped: set.skipped.iter().map(|(c, why)| format!("{}: {why}", crate::time::format_day(c.day))).collect(),
     })
+}
+
+/// [`add_to_leaderboard`] as the page and `clv evaluate --learned` use it: learned models that
+/// cannot be trained on this data (too few customers, the base model at a boundary at every earlier
+/// cutoff, nothing bought in the training windows) are a failed row saying why, not a failed report.
+pub fn add_or_explain(tx: &Transactions, split: &HoldoutSplit, report: &mut HoldoutReport, settings: &LearnedSettings) {
+    match add_to_leaderboard(tx, split, report, settings) {
+        Ok(learned) => report.learned = Some(learned),
+        Err(e) => report.failed.push((ModelId::Gbt, e.to_string())),
+    }
 }
 
 /// RMSE of `a` and of `b` against `actual`, and a 95% interval of their difference from
@@ -142,27 +156,34 @@ pub fn paired_rmse_interval(a: &[f64], b: &[f64], actual: &[f64], resamples: usi
     (at(0.025), at(0.975))
 }
 
-fn verdict(learned: ModelId, best: &[f64], pnbd: &[f64], actual: &[f64], resamples: usize, seed: u64) -> Verdict {
-    let (learned_rmse, pnbd_rmse) = (crate::evaluate::rmse(best, actual), crate::evaluate::rmse(pnbd, actual));
-    let (lo, hi) = paired_rmse_interval(best, pnbd, actual, resamples, seed);
-    let change = 100.0 * (learned_rmse / pnbd_rmse - 1.0);
+fn verdict(
+    learned: ModelId,
+    best: &[f64],
+    (base, base_forecast): (ModelId, &[f64]),
+    actual: &[f64],
+    resamples: usize,
+    seed: u64,
+) -> Verdict {
+    let (learned_rmse, base_rmse) = (crate::evaluate::rmse(best, actual), crate::evaluate::rmse(base_forecast, actual));
+    let (lo, hi) = paired_rmse_interval(best, base_forecast, actual, resamples, seed);
+    let change = 100.0 * (learned_rmse / base_rmse - 1.0);
     let interval = format!("95% paired-bootstrap interval of the difference {lo:+.3} to {hi:+.3}");
-    let name = learned.label();
+    let (name, other) = (learned.label(), base.label());
     let sentence = if hi < 0.0 {
         format!(
-            "{name} beats Pareto/NBD on this data: RMSE {learned_rmse:.3} against {pnbd_rmse:.3}, {:.1}% lower ({interval}).",
+            "{name} beats {other} on this data: RMSE {learned_rmse:.3} against {base_rmse:.3}, {:.1}% lower ({interval}).",
             -change
         )
     } else if lo > 0.0 {
         format!(
-            "Pareto/NBD beats the learned models on this data: its RMSE {pnbd_rmse:.3} against {name}'s {learned_rmse:.3}, {change:.1}% higher ({interval})."
+            "{other} beats the learned models on this data: its RMSE {base_rmse:.3} against {name}'s {learned_rmse:.3}, {change:.1}% higher ({interval})."
         )
     } else {
         format!(
-            "The learned models do not beat Pareto/NBD on this data: {name}'s RMSE {learned_rmse:.3} against {pnbd_rmse:.3} ({change:+.1}%), and the {interval} includes 0."
+            "The learned models do not beat {other} on this data: {name}'s RMSE {learned_rmse:.3} against {base_rmse:.3} ({change:+.1}%), and the {interval} includes 0."
         )
     };
-    Verdict { learned, learned_rmse, pnbd_rmse, difference_interval: (lo, hi), sentence }
+    Verdict { learned, base, base_rmse, learned_rmse, difference_interval: (lo, hi), sentence }
 }
 
 #[cfg(test)]
@@ -180,7 +201,7 @@ mod tests {
         // Every resample's errors are ±0.1 and +2: the difference is −1.9 in each.
         assert!((lo + 1.9).abs() < 1e-12 && (hi + 1.9).abs() < 1e-12, "{lo} {hi}");
         assert_eq!(paired_rmse_interval(&good, &good, &actual, 300, 7), (0.0, 0.0));
-        let v = verdict(ModelId::Gbt, &good, &bad, &actual, 300, 7);
+        let v = verdict(ModelId::Gbt, &good, (ModelId::Pnbd, &bad), &actual, 300, 7);
         assert!(
             v.sentence.starts_with(
                 "Boosted trees (learned) beats Pareto/NBD on this data: RMSE 0.100 against 2.000, 95.0% lower"
@@ -188,9 +209,9 @@ mod tests {
             "{}",
             v.sentence
         );
-        let v = verdict(ModelId::Gbt, &bad, &good, &actual, 300, 7);
+        let v = verdict(ModelId::Gbt, &bad, (ModelId::Pnbd, &good), &actual, 300, 7);
         assert!(v.sentence.starts_with("Pareto/NBD beats the learned models"), "{}", v.sentence);
-        let v = verdict(ModelId::Ensemble, &good, &good, &actual, 300, 7);
-        assert!(v.sentence.starts_with("The learned models do not beat Pareto/NBD on this data"), "{}", v.sentence);
+        let v = verdict(ModelId::Ensemble, &good, (ModelId::Bgnbd, &good), &actual, 300, 7);
+        assert!(v.sentence.starts_with("The learned models do not beat BG/NBD on this data"), "{}", v.sentence);
     }
 }

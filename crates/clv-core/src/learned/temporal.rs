@@ -134,9 +134,30 @@ pub fn training(tx: &Transactions, cutoff: Cutoff, protocol: &Protocol) -> Resul
     if snapshots.is_empty() {
         let why: Vec<String> =
             skipped.iter().map(|(c, why)| format!("{}: {why}", crate::time::format_day(c.day))).collect();
-        return Err(LearnError::Shape(format!("no earlier cutoff gives a training snapshot ({})", why.join("; "))));
+        return Err(LearnError::Base(format!("no earlier cutoff gives a training snapshot ({})", why.join("; "))));
     }
     Ok(Training { snapshots, skipped })
+}
+
+/// The BTYD models a learned model may start from, in order of preference: Pareto/NBD, else (small
+/// exports often put it at a boundary) BG/NBD, else MBG/NBD.
+pub const BASES: [ModelKind; 3] = [ModelKind::Pnbd, ModelKind::Bgnbd, ModelKind::Mbgnbd];
+
+/// The scoring snapshot with the first of [`BASES`] that gives an estimate at `cutoff`, and that
+/// model — the one every training snapshot then uses.
+pub fn scoring_with_base(
+    tx: &Transactions,
+    cutoff: Cutoff,
+    window_days: i64,
+) -> Result<(ModelKind, Snapshot), LearnError> {
+    let mut why_not = Vec::new();
+    for kind in BASES {
+        match scoring(tx, cutoff, window_days, kind) {
+            Ok(snapshot) => return Ok((kind, snapshot)),
+            Err(e) => why_not.push(e.to_string()),
+        }
+    }
+    Err(LearnError::Base(format!("no BTYD model to start from: {}", why_not.join("; "))))
 }
 
 /// The snapshot a trained model scores: every customer at `cutoff`, forecasts for `window_days`.
@@ -320,8 +341,8 @@ pub fn describe(name: &str) -> String {
         "revenue_last_13_weeks" => "revenue in the last 13 weeks",
         "last_gap_weeks" => "weeks between the last two purchases",
         "window_weeks" => "length of the forecast window",
-        "base_forecast" => "Pareto/NBD's forecast",
-        "base_p_alive" => "Pareto/NBD's chance the customer is still active",
+        "base_forecast" => "the BTYD model's forecast",
+        "base_p_alive" => "the BTYD model's chance the customer is still active",
         other => return other.to_string(),
     };
     words.to_string()

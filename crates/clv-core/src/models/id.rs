@@ -28,7 +28,7 @@ pub enum ModelId {
     Naive,
     /// Gradient-boosted trees trained by the temporal protocol ([`crate::learned`]).
     Gbt,
-    /// The mean of the boosted trees' and Pareto/NBD's forecasts.
+    /// The mean of the boosted trees' forecast and their base BTYD model's (Pareto/NBD, else BG/NBD or MBG/NBD).
     Ensemble,
 }
 
@@ -75,7 +75,7 @@ impl ModelId {
             ModelId::Sbg => "sBG (contract retention)",
             ModelId::Naive => "Naive (past rate)",
             ModelId::Gbt => "Boosted trees (learned)",
-            ModelId::Ensemble => "Ensemble (trees + Pareto/NBD)",
+            ModelId::Ensemble => "Ensemble (trees + their BTYD base)",
         }
     }
 }
