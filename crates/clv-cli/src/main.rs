@@ -863,8 +863,8 @@ fn run(cli: Cli) -> CliResult {
             }
             let protocol = Protocol::spread(tx, cutoff, gbt.cutoffs, base).map_err(|e| e.to_string())?;
             let set = training(tx, cutoff, &protocol).map_err(|e| e.to_string())?;
-            for (c, why) in &set.skipped {
-                eprintln!("note: no training snapshot at {}: {why}", clv_core::time::format_day(c.day));
+            for skipped in &set.skipped {
+                eprintln!("note: no training snapshot at {skipped}");
             }
             let config = gbt.params().check().map_err(|e| e.to_string())?;
             let model = train(&set.snapshots, gbt.target(), &config, !gbt.no_base).map_err(|e| e.to_string())?;

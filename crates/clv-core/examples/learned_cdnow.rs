@@ -42,8 +42,8 @@ fn main() {
         let t0 = Instant::now();
         let protocol = Protocol::spread(&tx, cutoff, cutoffs, ModelKind::Pnbd).unwrap();
         let t = training(&tx, cutoff, &protocol).expect("training snapshots");
-        for (c, why) in &t.skipped {
-            println!("  skipped the cutoff {}: {why}", clv_core::time::format_day(c.day));
+        for skipped in &t.skipped {
+            println!("  skipped the cutoff {skipped}");
         }
         let snaps = t.snapshots;
         let score = scoring(&tx, cutoff, end - cutoff.day, ModelKind::Pnbd).expect("scoring snapshot");

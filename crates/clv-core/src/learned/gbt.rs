@@ -22,11 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use super::bins::{BinnedMatrix, Cuts, MAX_BINS};
 use super::loss::{weighted_quantile, Loss};
-use super::tree::{grow, Growth, Tree};
+use super::tree::{grow, Growth, Tree, BLOCK};
 use super::{FeatureMatrix, LearnError};
-
-/// Rows scored together through every tree.
-const SCORE_BLOCK: usize = 2048;
 
 /// A boosted model's settings, as given (checked once by [`GbtParams::check`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -323,10 +320,10 @@ impl Gbt {
         // Blocks of rows, each through every tree in order (the same sums, in the same order, as
         // row by row): a block's bins and a tree's nodes stay in cache; blocks in parallel natively.
         let depths: Vec<usize> = self.trees.iter().map(Tree::depth).collect();
-        raw.par_chunks_mut(SCORE_BLOCK).enumerate().for_each(|(b, out)| {
+        raw.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
             let mut at = vec![0u32; out.len()];
             for (tree, &depth) in self.trees.iter().zip(&depths) {
-                tree.leaves_of_block(&m, b * SCORE_BLOCK, depth, &mut at);
+                tree.leaves_of_block(&m, b * BLOCK, depth, &mut at);
                 for (f, node) in out.iter_mut().zip(&at) {
                     *f += tree.leaf_value(*node as usize);
                 }

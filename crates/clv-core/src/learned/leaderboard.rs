@@ -118,7 +118,7 @@ pub fn add_to_leaderboard(
         importance: model.gbt.importance(),
         training_rows: set.snapshots.iter().map(|s| s.purchases.len()).sum(),
         trees: model.gbt.trees.len(),
-        skipped: set.skipped.iter().map(|(c, why)| format!("{}: {why}", crate::time::format_day(c.day))).collect(),
+        skipped: set.skipped,
     })
 }
 

@@ -107,9 +107,9 @@ pub struct Labelled {
 pub struct Training {
     /// One per usable earlier cutoff, latest first.
     pub snapshots: Vec<Labelled>,
-    /// Earlier cutoffs with no snapshot, and why (no customer yet; the base model at a boundary
-    /// there, so its forecast would not be an estimate).
-    pub skipped: Vec<(Cutoff, String)>,
+    /// Earlier cutoffs with no snapshot, each as `YYYY-MM-DD: why` (no customer yet; the base
+    /// model at a boundary there, so its forecast would not be an estimate).
+    pub skipped: Vec<String>,
 }
 
 /// The training snapshots for a model scored at `cutoff`: one per earlier cutoff of `protocol`
@@ -118,23 +118,22 @@ pub fn training(tx: &Transactions, cutoff: Cutoff, protocol: &Protocol) -> Resul
     let (mut snapshots, mut skipped) = (Vec::new(), Vec::new());
     for earlier in protocol.earlier(cutoff) {
         let split = HoldoutSplit::build(tx, earlier, cutoff.day, UNIT);
+        let day = crate::time::format_day(earlier.day);
         if split.calibration.rows.is_empty() {
-            skipped.push((earlier, "no customer had bought yet".to_string()));
+            skipped.push(format!("{day}: no customer had bought yet"));
             continue;
         }
-        match snapshot_of(tx, &split.calibration, cutoff.day - earlier.day, protocol.base) {
+        match snapshot_of(tx, &split.calibration, earlier, cutoff.day - earlier.day, protocol.base) {
             Ok(snapshot) => snapshots.push(Labelled {
                 snapshot,
                 purchases: split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect(),
                 revenue: split.rows.iter().map(|r| r.holdout_revenue).collect(),
             }),
-            Err(e) => skipped.push((earlier, e.to_string())),
+            Err(e) => skipped.push(format!("{day}: {e}")),
         }
     }
     if snapshots.is_empty() {
-        let why: Vec<String> =
-            skipped.iter().map(|(c, why)| format!("{}: {why}", crate::time::format_day(c.day))).collect();
-        return Err(LearnError::Base(format!("no earlier cutoff gives a training snapshot ({})", why.join("; "))));
+        return Err(LearnError::Base(format!("no earlier cutoff gives a training snapshot ({})", skipped.join("; "))));
     }
     Ok(Training { snapshots, skipped })
 }
@@ -162,7 +161,7 @@ pub fn scoring_with_base(
 
 /// The snapshot a trained model scores: every customer at `cutoff`, forecasts for `window_days`.
 pub fn scoring(tx: &Transactions, cutoff: Cutoff, window_days: i64, base: ModelKind) -> Result<Snapshot, LearnError> {
-    snapshot_of(tx, &RfmSummary::build(tx, cutoff, UNIT), window_days, base)
+    snapshot_of(tx, &RfmSummary::build(tx, cutoff, UNIT), cutoff, window_days, base)
 }
 
 /// What a learned model predicts over the window after its cutoff.
@@ -348,13 +347,14 @@ pub fn describe(name: &str) -> String {
     words.to_string()
 }
 
+/// The snapshot of `summary`, built at `cutoff` (the day it was built at).
 fn snapshot_of(
     tx: &Transactions,
     summary: &RfmSummary,
+    cutoff: Cutoff,
     window_days: i64,
     base: ModelKind,
 ) -> Result<Snapshot, LearnError> {
-    let cutoff = Cutoff::day(summary_cutoff_day(summary));
     let customers = Customers::from_summary(summary, tx);
     let (model, report) = fit_count(base, &customers, &FitOptions::default())
         .map_err(|e| LearnError::Base(format!("{} at the cutoff {}: {e}", base.id().label(), summary.cutoff)))?;
@@ -405,10 +405,6 @@ fn snapshot_of(
         features: FeatureMatrix::new(names, columns)?,
         base_forecast,
     })
-}
-
-fn summary_cutoff_day(summary: &RfmSummary) -> i64 {
-    summary.cutoff.parse::<crate::time::Day>().map(|d| d.number()).expect("a summary's cutoff is a date it wrote")
 }
 
 /// One customer's numeric features at `cutoff` (order of [`NUMERIC`]); `base` is the window in

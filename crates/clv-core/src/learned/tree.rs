@@ -117,7 +117,6 @@ impl Tree {
     /// natively (each row's sum is the same whatever the threads).
     pub fn add_to(&self, m: &BinnedMatrix, scores: &mut [f64]) {
         use rayon::prelude::*;
-        const BLOCK: usize = 2048;
         let depth = self.depth();
         scores.par_chunks_mut(BLOCK).enumerate().for_each(|(b, out)| {
             let mut at = vec![0u32; out.len()];
@@ -140,6 +139,10 @@ impl Tree {
         self.nodes[node] = Node::Leaf { value: v };
     }
 }
+
+/// Rows walked through a tree together ([`Tree::leaves_of_block`]): a block's bins and a tree's
+/// nodes stay in cache.
+pub(crate) const BLOCK: usize = 2048;
 
 /// What limits a tree's growth.
 #[derive(Debug, Clone, Copy, PartialEq)]
