@@ -90,17 +90,20 @@ test('holdout evaluation: metrics beside the naive baseline, the guide, and the 
   expect(errors).toEqual([]);
 });
 
-test('learned models on the leaderboard: boosted trees and the ensemble beside Pareto/NBD, equal to clv evaluate --learned', async ({ page }) => {
+test('learned models on the leaderboard: boosted trees, the ensemble and the sequence model beside Pareto/NBD, equal to clv evaluate --learned', async ({ page }) => {
+  test.setTimeout(300_000); // CDNOW master: the sequence model trains in the tab on one thread
   const errors = watchErrors(page);
   await atPapersCutoff(page);
   await page.locator('#evaluate-learned').check(); // a native checkbox with its label: keyboard and screen reader as any
   await page.click('#evaluate');
+  // The sequence model's passes are said while it trains.
+  await expect(page.locator('#holdout-work')).toContainText('Training the sequence model: pass', { timeout: 120_000 });
   const rows = page.locator('#holdout-table tbody tr');
-  await expect(rows).toHaveCount(6, { timeout: 120_000 });
-  expect(await rows.evaluateAll(rs => rs.map(r => r.getAttribute('data-model')))).toEqual(['bgnbd', 'pnbd', 'mbgnbd', 'gbt', 'ensemble', 'naive']);
+  await expect(rows).toHaveCount(7, { timeout: 180_000 });
+  expect(await rows.evaluateAll(rs => rs.map(r => r.getAttribute('data-model')))).toEqual(['bgnbd', 'pnbd', 'mbgnbd', 'gbt', 'ensemble', 'sequence', 'naive']);
   const cli = JSON.parse(execFileSync('target/debug/clv', ['evaluate', '--input', 'www/demo/cdnow.csv', '--cutoff', '1997-09-30',
     '--holdout-end', '1998-06-30', '--unit', 'week', '--learned', '--json'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString());
-  for (const code of ['gbt', 'ensemble']) {
+  for (const code of ['gbt', 'ensemble', 'sequence']) {
     const want = cli.models.find((m: { model: string }) => m.model === code);
     const cells = await page.locator(`#holdout-table tbody tr[data-model="${code}"] td`).allTextContents();
     // predicted total (one decimal) and RMSE (four): wasm and native libm differ in the last digits of the fits.
@@ -112,6 +115,7 @@ test('learned models on the leaderboard: boosted trees and the ensemble beside P
   await expect(page.locator('#learned-verdict')).toContainText('95% paired-bootstrap interval');
   await page.locator('#learned-details > summary').click();
   await expect(page.locator('#learned-importance li')).toHaveCount(8);
+  await expect(page.locator('#learned-sequence')).toContainText(`read 23,570 customers' weekly histories (${cli.learned.sequence.distinct.toLocaleString('en-US')} distinct`);
   await expect(page.locator('#learned-importance li').first()).toContainText(`${(100 * cli.learned.importance[0][1]).toFixed(1)}% of the split gain`);
   // Unticking makes the shown report stale: it was computed with the learned models.
   await page.locator('#evaluate-learned').uncheck();

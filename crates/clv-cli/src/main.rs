@@ -841,7 +841,21 @@ fn run(cli: Cli) -> CliResult {
                 .map_err(|e| format!("{}: {e}", input.input.display()))?;
             if learned {
                 let settings = clv_core::learned::leaderboard::LearnedSettings::default();
-                clv_core::learned::leaderboard::add_or_explain(&out.transactions, &split, &mut report, &settings);
+                // Training takes seconds: each epoch of the sequence model is said on stderr.
+                let mut progress = |e: &clv_core::learned::sequence::Epoch| {
+                    eprintln!(
+                        "sequence model: epoch {}/{}, training loss {:.4}, validation loss {:.4}",
+                        e.epoch, e.epochs, e.training_loss, e.validation_loss
+                    );
+                    std::ops::ControlFlow::Continue(())
+                };
+                clv_core::learned::leaderboard::add_or_explain(
+                    &out.transactions,
+                    &split,
+                    &mut report,
+                    &settings,
+                    &mut progress,
+                );
             }
             if json {
                 print_json(&report)
@@ -1309,6 +1323,16 @@ fn holdout_text(r: &holdout::HoldoutReport) -> String {
         }
         for s in &l.skipped {
             say!(out, "  no training snapshot at {s}");
+        }
+        if let Some(s) = &l.sequence {
+            say!(
+                out,
+                "sequence model: {} customers as {} distinct weekly histories; kept epoch {} of {}",
+                s.customers,
+                s.distinct,
+                s.best_epoch,
+                s.epochs.len()
+            );
         }
     }
     say!(out, "{}", r.guide);

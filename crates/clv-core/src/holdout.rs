@@ -219,24 +219,14 @@ fn naive_forecast(c: &Rfm, duration: f64, n_max: usize) -> Forecast {
 /// A mean with a Poisson predictive distribution around it.
 fn poisson_forecast(mean: f64, n_max: usize, cumulative: Vec<f64>) -> Forecast {
     let cap = pmf_cap(mean).max(n_max);
-    let pmf = (0..=cap)
-        .map(|n| {
-            let nf = n as f64;
-            if mean == 0.0 {
-                f64::from(u8::from(n == 0))
-            } else {
-                (nf * mean.ln() - mean - ln_gamma(nf + 1.0)).exp()
-            }
-        })
-        .collect();
-    Forecast { mean, pmf, cumulative }
+    Forecast { mean, pmf: (0..=cap).map(|n| poisson_pmf(n, mean)).collect(), cumulative }
 }
 
 impl HoldoutReport {
     /// Add a model scored from per-customer mean forecasts made elsewhere (a learned model), one per
     /// row of `split`, in its order. Its predictive distribution is Poisson around each mean (for the
     /// log score and the median forecast); its tracking curve has the shape of Pareto/NBD's (else
-    /// the first model's) — the learned models forecast the holdout's total, not its path. Listed
+    /// the first model's) — the boosted trees forecast the holdout's total, not its path. Listed
     /// before the naive baseline.
     pub fn add_means(&mut self, model: ModelId, split: &HoldoutSplit, means: &[f64]) {
         let shape = self.models.iter().find(|m| m.model == ModelId::Pnbd).or(self.models.first());
@@ -245,14 +235,44 @@ impl HoldoutReport {
                 m.tracking.iter().map(|c| if m.predicted_total > 0.0 { c / m.predicted_total } else { 0.0 }).collect()
             })
             .unwrap_or_default();
+        let forecasts = means
+            .iter()
+            .zip(&split.rows)
+            .map(|(m, a)| poisson_forecast(*m, a.holdout_frequency as usize, fraction.iter().map(|f| m * f).collect()))
+            .collect();
+        self.add_forecasts(model, split, forecasts);
+    }
+
+    /// Add a model that simulated each customer's paths (the sequence model): per row of `split`,
+    /// each path's expected purchase days — the predictive distribution is the mixture of Poissons
+    /// around them — and the expected cumulative purchase days at the end of each week after the
+    /// cutoff, which give its own tracking curve. Listed before the naive baseline.
+    pub fn add_paths<'a>(
+        &mut self,
+        model: ModelId,
+        split: &HoldoutSplit,
+        rows: impl Iterator<Item = (&'a [f64], &'a [f64])>,
+    ) {
+        let weeks_at: Vec<f64> =
+            period_ends(split.duration).iter().map(|t| t * split.calibration.unit.days() / 7.0).collect();
+        let forecasts = rows
+            .zip(&split.rows)
+            .map(|((paths, weekly), actual)| {
+                let mean = paths.iter().sum::<f64>() / paths.len().max(1) as f64;
+                let cap = pmf_cap(paths.iter().copied().fold(0.0, f64::max)).max(actual.holdout_frequency as usize);
+                let pmf = (0..=cap)
+                    .map(|n| paths.iter().map(|&m| poisson_pmf(n, m)).sum::<f64>() / paths.len().max(1) as f64)
+                    .collect();
+                Forecast { mean, pmf, cumulative: weeks_at.iter().map(|&w| interpolate(weekly, w)).collect() }
+            })
+            .collect();
+        self.add_forecasts(model, split, forecasts);
+    }
+
+    fn add_forecasts(&mut self, model: ModelId, split: &HoldoutSplit, forecasts: Vec<Forecast>) {
         let rows: Vec<Rfm> =
             split.calibration.rows.iter().map(|r| Rfm::new(f64::from(r.frequency), r.recency, r.t)).collect();
         let actual: Vec<f64> = split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect();
-        let forecasts: Vec<Forecast> = means
-            .iter()
-            .zip(&actual)
-            .map(|(m, a)| poisson_forecast(*m, *a as usize, fraction.iter().map(|f| m * f).collect()))
-            .collect();
         let scored = score(model, &rows, &forecasts.iter().collect::<Vec<_>>(), &actual, &vec![1.0; rows.len()], None);
         let at = self.models.iter().position(|m| m.model == ModelId::Naive).unwrap_or(self.models.len());
         self.models.insert(at, scored);
@@ -261,6 +281,24 @@ impl HoldoutReport {
             point.predicted.insert(at.min(point.predicted.len()), (model, value));
         }
     }
+}
+
+/// Poisson probability of `n` at mean `mean` (1 at n = 0 for a zero mean).
+fn poisson_pmf(n: usize, mean: f64) -> f64 {
+    if mean == 0.0 {
+        return f64::from(u8::from(n == 0));
+    }
+    let nf = n as f64;
+    (nf * mean.ln() - mean - ln_gamma(nf + 1.0)).exp()
+}
+
+/// `weekly[k]` is the value at the end of week k + 1 (0 at week 0): its value at `week`, linear in
+/// between, the last value beyond.
+fn interpolate(weekly: &[f64], week: f64) -> f64 {
+    let Some(&last) = weekly.last() else { return 0.0 };
+    let k = week.floor() as usize;
+    let at = |k: usize| if k == 0 { 0.0 } else { weekly.get(k - 1).copied().unwrap_or(last) };
+    at(k) + (at(k + 1) - at(k)) * (week - k as f64)
 }
 
 fn score(
@@ -409,6 +447,20 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A weekly cumulative curve read at period ends in other units: 0 at week 0, linear within a
+    /// week, flat after its last week; a Poisson pmf by hand.
+    #[test]
+    fn weekly_curves_are_read_between_weeks_and_poisson_by_hand() {
+        let weekly = [1.0, 3.0];
+        assert_eq!(interpolate(&weekly, 0.5), 0.5);
+        assert_eq!(interpolate(&weekly, 1.0), 1.0);
+        assert_eq!(interpolate(&weekly, 1.5), 2.0);
+        assert_eq!(interpolate(&weekly, 5.0), 3.0);
+        assert_eq!(interpolate(&[], 2.0), 0.0);
+        assert!((poisson_pmf(2, 1.5) - 1.5f64.powi(2) / 2.0 * (-1.5f64).exp()).abs() < 1e-15);
+        assert_eq!((poisson_pmf(0, 0.0), poisson_pmf(1, 0.0)), (1.0, 0.0));
+    }
 
     fn rfm(x: f64, t_x: f64, t: f64) -> Rfm {
         Rfm { x, t_x, t }

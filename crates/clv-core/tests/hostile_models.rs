@@ -315,12 +315,30 @@ fn learned_models_on_small_files_score_or_say_why() {
         let split =
             HoldoutSplit::build(&tx, Cutoff::day(parse_day(cutoff).unwrap()), parse_day(end).unwrap(), TimeUnit::Week);
         let Ok(mut report) = evaluate(&split, &tx, &ModelKind::CONTINUOUS, &FitOptions::default()) else { continue };
-        add_or_explain(&tx, &split, &mut report, &LearnedSettings::default());
-        let learned: Vec<_> =
-            report.models.iter().filter(|m| matches!(m.model, ModelId::Gbt | ModelId::Ensemble)).collect();
+        let mut epochs = 0;
+        add_or_explain(&tx, &split, &mut report, &LearnedSettings::default(), &mut |_| {
+            epochs += 1;
+            std::ops::ControlFlow::Continue(())
+        });
+        let learned: Vec<_> = report
+            .models
+            .iter()
+            .filter(|m| matches!(m.model, ModelId::Gbt | ModelId::Ensemble | ModelId::Sequence))
+            .collect();
         match &report.learned {
             Some(l) => {
-                assert_eq!(learned.len(), 2, "{file}");
+                // The sequence model is a row or a failed row saying why; it heard of every epoch.
+                let sequence = learned.iter().any(|m| m.model == ModelId::Sequence);
+                let failed = report.failed.iter().find(|(m, _)| *m == ModelId::Sequence);
+                assert!(sequence != failed.is_some(), "{file}: {:?}", report.failed);
+                if let Some((_, why)) = failed {
+                    assert!(why.contains("nothing to learn"), "{file}: {why}");
+                } else {
+                    let s = l.sequence.as_ref().expect("its summary");
+                    assert_eq!(epochs, s.epochs.len(), "{file}");
+                    assert!(s.epochs.iter().all(|e| e.training_loss.is_finite()), "{file}: {:?}", s.epochs);
+                }
+                assert_eq!(learned.len(), 2 + usize::from(sequence), "{file}");
                 for m in learned {
                     assert!(m.rmse.is_finite() && m.mae.is_finite() && m.predicted_total.is_finite(), "{file}: {m:?}");
                 }

@@ -67,11 +67,11 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                     <label>
                         <input type="checkbox" id="evaluate-learned" prop:checked=move || learned.get()
                             on:change=move |ev| learned.set(event_target_checked(&ev)) />
-                        " Also train a learned model (boosted trees)"
+                        " Also train the learned models (boosted trees and a sequence model)"
                     </label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
-                <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from a BTYD model's forecast (Pareto/NBD, else BG/NBD or MBG/NBD), and correct it. Nothing after the calibration end is used to train them; training adds a few seconds."</p>
+                <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from a BTYD model's forecast (Pareto/NBD, else BG/NBD or MBG/NBD), and correct it. The sequence model reads each customer's weeks one by one and learns to predict the next week's purchases and spend, then imagines the holdout's weeks many times over. Nothing after the calibration end is used to train either; training takes from seconds to a minute, with its progress shown below."</p>
                 <StaleNote id="holdout-stale" stale=stale recompute=Callback::new(move |_| evaluate()) />
                 <TaskNote session task=session.holdout name="holdout" cancel=true />
                 <OutageNote session panel=Panel::Holdout />
@@ -99,10 +99,20 @@ fn LearnedNote(l: clv_core::learned::leaderboard::LearnedReport) -> impl IntoVie
             <ul class="hint" id="learned-skipped">{l.skipped.iter().map(|s| view! { <li>{s.clone()}</li> }).collect_view()}</ul>
         }
     });
+    let sequence = l.sequence.as_ref().map(|s| {
+        let last = s.epochs.last().copied().filter(|e| e.validation_loss.is_finite());
+        view! {
+            <p id="learned-sequence">{format!(
+                "The sequence model read {} customers' weekly histories ({} distinct: customers whose weeks look the same are read once, with their number as a weight) and learned to predict each next week from the weeks before it, for {} passes over them; it kept the weights of pass {}, which predicted the calibration period's last weeks best (they were held back from training for that).",
+                format::int(s.customers as u64), format::int(s.distinct as u64), s.epochs.len(), s.best_epoch
+            )}{last.map(|e| format!(" Last pass: {} per week of history, {} on the held-back weeks (negative log-likelihood; lower is better).", format::fixed(e.training_loss, 4), format::fixed(e.validation_loss, 4)))}</p>
+        }
+    });
     view! {
         <p id="learned-verdict" class="verdict">{l.verdict.sentence.clone()}</p>
         <details id="learned-details">
-            <summary>"How the boosted trees were trained and what they rely on"</summary>
+            <summary>"How the learned models were trained and what the trees rely on"</summary>
+            {sequence}
             <p>{format!("{} trees, trained on {} rows: each customer at each earlier cutoff, with what they bought from then to the calibration end. They start from {}'s forecast and learn how to correct it.", l.trees, format::int(l.training_rows as u64), l.verdict.base.label())}</p>
             <ol id="learned-importance">{features}</ol>
             {skipped}

@@ -1,12 +1,16 @@
 //! The learned models on the holdout leaderboard beside the BTYD models and the naive baseline:
 //! boosted trees trained by the temporal protocol ([`super::temporal`]), a simple ensemble (the
-//! mean of the trees' and their base model's forecasts), and a sentence saying which wins on this data
-//! and by how much, with a paired bootstrap interval of the RMSE difference.
+//! mean of the trees' and their base model's forecasts), the sequence model ([`super::sequence`]),
+//! and a sentence saying which wins on this data and by how much, with a paired bootstrap interval
+//! of the RMSE difference.
+
+use std::ops::ControlFlow;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::sequence::{self, Epoch, SequenceParams, Sequences};
 use super::temporal::{scoring_with_base, train, training, Protocol, Target};
 use super::{GbtParams, LearnError, Loss};
 use crate::features::HoldoutSplit;
@@ -25,6 +29,13 @@ pub struct LearnedSettings {
     pub starts_from_base: bool,
     /// Bootstrap resamples for the interval of the RMSE difference.
     pub resamples: usize,
+    /// The sequence model's settings; `None` leaves it out.
+    #[serde(default = "default_sequence")]
+    pub sequence: Option<SequenceParams>,
+}
+
+fn default_sequence() -> Option<SequenceParams> {
+    Some(SequenceParams::default())
 }
 
 impl Default for LearnedSettings {
@@ -47,6 +58,7 @@ impl Default for LearnedSettings {
             },
             starts_from_base: true,
             resamples: 500,
+            sequence: default_sequence(),
         }
     }
 }
@@ -54,7 +66,7 @@ impl Default for LearnedSettings {
 /// Which model wins on this data, by RMSE of the mean forecast, against the base BTYD model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// The better learned model (boosted trees or the ensemble).
+    /// The best learned model (boosted trees, the ensemble or the sequence model).
     pub learned: ModelId,
     /// Its RMSE.
     pub learned_rmse: f64,
@@ -81,15 +93,34 @@ pub struct LearnedReport {
     pub trees: usize,
     /// Earlier cutoffs without a training snapshot, and why.
     pub skipped: Vec<String>,
+    /// How the sequence model trained, when it did.
+    #[serde(default)]
+    pub sequence: Option<SequenceSummary>,
+}
+
+/// How the sequence model trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequenceSummary {
+    /// Customers, and the distinct weekly histories they make (the ones trained on).
+    pub customers: usize,
+    /// Distinct weekly histories.
+    pub distinct: usize,
+    /// Each epoch's losses.
+    pub epochs: Vec<Epoch>,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
 }
 
 /// Train the learned models on the calibration period of `split` only, score them on its holdout,
-/// and add them to `report` (boosted trees, then the ensemble).
+/// and add them to `report` (boosted trees, the ensemble, then the sequence model, which hears
+/// `progress` after each epoch). A sequence model that cannot be trained is a failed row; the trees
+/// failing is the error.
 pub fn add_to_leaderboard(
     tx: &Transactions,
     split: &HoldoutSplit,
     report: &mut HoldoutReport,
     settings: &LearnedSettings,
+    progress: &mut dyn FnMut(&Epoch) -> ControlFlow<()>,
 ) -> Result<LearnedReport, LearnError> {
     let cutoff = split.cutoff;
     let window = split.holdout_end_day - cutoff.day;
@@ -107,26 +138,70 @@ pub fn add_to_leaderboard(
     let ensemble: Vec<f64> = trees.iter().zip(base_forecast).map(|(a, b)| (a + b) / 2.0).collect();
     report.add_means(ModelId::Gbt, split, &trees);
     report.add_means(ModelId::Ensemble, split, &ensemble);
+    let mut candidates = vec![(ModelId::Gbt, trees), (ModelId::Ensemble, ensemble)];
+    let sequence =
+        settings.sequence.as_ref().and_then(|params| match add_sequence(tx, split, report, params, progress) {
+            Ok((summary, means)) => {
+                candidates.push((ModelId::Sequence, means));
+                Some(summary)
+            }
+            Err(e) => {
+                report.failed.push((ModelId::Sequence, e.to_string()));
+                None
+            }
+        });
     let actual: Vec<f64> = split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect();
-    let (id, best) = [(ModelId::Gbt, &trees), (ModelId::Ensemble, &ensemble)]
-        .into_iter()
-        .min_by(|a, b| crate::evaluate::rmse(a.1, &actual).total_cmp(&crate::evaluate::rmse(b.1, &actual)))
+    let (id, best) = candidates
+        .iter()
+        .min_by(|a, b| crate::evaluate::rmse(&a.1, &actual).total_cmp(&crate::evaluate::rmse(&b.1, &actual)))
         .expect("two candidates");
-    let verdict = verdict(id, best, (base.id(), base_forecast), &actual, settings.resamples, settings.gbt.seed);
+    let verdict = verdict(*id, best, (base.id(), base_forecast), &actual, settings.resamples, settings.gbt.seed);
     Ok(LearnedReport {
         verdict,
         importance: model.gbt.importance(),
         training_rows: set.snapshots.iter().map(|s| s.purchases.len()).sum(),
         trees: model.gbt.trees.len(),
         skipped: set.skipped,
+        sequence,
     })
+}
+
+/// Train the sequence model on the weeks before the cutoff, simulate the holdout's weeks, and add
+/// its row; its summary and mean forecasts.
+fn add_sequence(
+    tx: &Transactions,
+    split: &HoldoutSplit,
+    report: &mut HoldoutReport,
+    params: &SequenceParams,
+    progress: &mut dyn FnMut(&Epoch) -> ControlFlow<()>,
+) -> Result<(SequenceSummary, Vec<f64>), LearnError> {
+    let config = params.check()?;
+    let customers: Vec<usize> = split.calibration.rows.iter().map(|r| r.customer).collect();
+    let seqs = Sequences::build(tx, &customers, split.cutoff, params.max_weeks);
+    let model = sequence::train(&seqs, &config, progress)?;
+    let weeks = ((split.holdout_end_day - split.cutoff.day) as f64 / 7.0).ceil() as usize;
+    let forecast = model.forecast(&seqs, weeks);
+    report.add_paths(ModelId::Sequence, split, forecast.iter().map(|f| (f.paths.as_slice(), f.cumulative.as_slice())));
+    let summary = SequenceSummary {
+        customers: seqs.len(),
+        distinct: seqs.distinct(),
+        epochs: model.epochs,
+        best_epoch: model.best_epoch,
+    };
+    Ok((summary, forecast.means()))
 }
 
 /// [`add_to_leaderboard`] as the page and `clv evaluate --learned` use it: learned models that
 /// cannot be trained on this data (too few customers, the base model at a boundary at every earlier
 /// cutoff, nothing bought in the training windows) are a failed row saying why, not a failed report.
-pub fn add_or_explain(tx: &Transactions, split: &HoldoutSplit, report: &mut HoldoutReport, settings: &LearnedSettings) {
-    match add_to_leaderboard(tx, split, report, settings) {
+pub fn add_or_explain(
+    tx: &Transactions,
+    split: &HoldoutSplit,
+    report: &mut HoldoutReport,
+    settings: &LearnedSettings,
+    progress: &mut dyn FnMut(&Epoch) -> ControlFlow<()>,
+) {
+    match add_to_leaderboard(tx, split, report, settings, progress) {
         Ok(learned) => report.learned = Some(learned),
         Err(e) => report.failed.push((ModelId::Gbt, e.to_string())),
     }

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 pub mod bins;
 pub mod gbt;
+pub mod gru;
 pub mod leaderboard;
 pub mod loss;
+pub mod sequence;
 pub mod temporal;
 pub mod tree;
 
@@ -164,6 +166,15 @@ pub enum LearnError {
     /// Nothing to learn from (no rows, no weight, no positive target for a log link).
     #[error("nothing to learn from: {0}")]
     Empty(&'static str),
+    /// Training stopped when asked to.
+    #[error("training was cancelled")]
+    Cancelled,
+    /// The loss stopped being a number: the step size is too large for this data.
+    #[error("training diverged at epoch {epoch} (the loss is not a number); try a smaller learning rate")]
+    Diverged {
+        /// 1-based epoch.
+        epoch: usize,
+    },
     /// A model asked to score columns it was not trained on.
     #[error("the model was trained on column {name:?}, which the data {why}")]
     Schema {

@@ -30,11 +30,13 @@ pub enum ModelId {
     Gbt,
     /// The mean of the boosted trees' forecast and their base BTYD model's (Pareto/NBD, else BG/NBD or MBG/NBD).
     Ensemble,
+    /// The small sequence model: a GRU over weekly histories, simulated forward ([`crate::learned::sequence`]).
+    Sequence,
 }
 
 impl ModelId {
     /// Every model, in the order the page lists them.
-    pub const ALL: [ModelId; 10] = [
+    pub const ALL: [ModelId; 11] = [
         ModelId::Bgnbd,
         ModelId::Pnbd,
         ModelId::Mbgnbd,
@@ -45,6 +47,7 @@ impl ModelId {
         ModelId::Naive,
         ModelId::Gbt,
         ModelId::Ensemble,
+        ModelId::Sequence,
     ];
 
     /// The code of the CLI's `--model`, the exports and file names.
@@ -60,6 +63,7 @@ impl ModelId {
             ModelId::Naive => "naive",
             ModelId::Gbt => "gbt",
             ModelId::Ensemble => "ensemble",
+            ModelId::Sequence => "sequence",
         }
     }
 
@@ -76,6 +80,7 @@ impl ModelId {
             ModelId::Naive => "Naive (past rate)",
             ModelId::Gbt => "Boosted trees (learned)",
             ModelId::Ensemble => "Ensemble (trees + their BTYD base)",
+            ModelId::Sequence => "Sequence model (learned, weekly history)",
         }
     }
 }
