@@ -517,21 +517,10 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
     let mut report = holdout::evaluate(&split, tx, &ModelKind::CONTINUOUS, &opts).map_err(|e| e.to_string())?;
     if req.learned {
         let settings = clv_core::learned::leaderboard::LearnedSettings::default();
-        // Each epoch of the sequence model is said beside the running task (Cancel stops the worker).
-        let mut progress = |e: &clv_core::learned::sequence::Epoch| {
-            crate::worker::post(crate::protocol::Reply::Status {
-                message: format!(
-                    "Training the sequence model: pass {} of {} (loss per week {:.4}{})…",
-                    e.epoch,
-                    e.epochs,
-                    e.training_loss,
-                    if e.validation_loss.is_finite() {
-                        format!(", on the held-back weeks {:.4}", e.validation_loss)
-                    } else {
-                        String::new()
-                    }
-                ),
-            });
+        // Each step (and each pass of the sequence model) is said beside the running task; Cancel
+        // stops the worker.
+        let mut progress = |step: clv_core::learned::leaderboard::Step| {
+            crate::worker::post(crate::protocol::Reply::Status { message: step.to_string() });
             std::ops::ControlFlow::Continue(())
         };
         clv_core::learned::leaderboard::add_or_explain(tx, &split, &mut report, &settings, &mut progress);

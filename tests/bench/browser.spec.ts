@@ -121,3 +121,52 @@ test('model fits on the large file (~1M customers) in the tab against the native
     `native ${native.toFixed(2)} s (fit time: each clv fit minus reading and summarising the file, multi-threaded), ` +
     `tab ${tab.toFixed(2)} s (${(tab / native).toFixed(2)}× native, one thread, includes the first table page)`);
 });
+
+/** Seconds from `start` at which each of `phases` first appeared in a text stream. */
+function phaseTimes(seen: [number, string][], phases: string[], start: number): number[] {
+  return phases.map(p => {
+    const hit = seen.find(([, text]) => text.includes(p));
+    return hit ? (hit[0] - start) / 1000 : NaN;
+  });
+}
+
+test('learned models in the tab against the native CLI (CDNOW master, holdout from 1997-09-30)', async ({ page }) => {
+  const phases = ['Training the boosted trees', 'Training the sequence model: pass 1 ', 'Simulating the holdout'];
+  // Native: the same steps, said on stderr.
+  const { spawn } = await import('child_process');
+  const nativeSeen: [number, string][] = [];
+  const t0 = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn('target/release/clv', ['evaluate', '--input', 'www/demo/cdnow.csv', '--cutoff', '1997-09-30',
+      '--holdout-end', '1998-06-30', '--unit', 'week', '--learned'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    p.stderr.on('data', d => nativeSeen.push([Date.now(), d.toString()]));
+    p.on('exit', code => (code === 0 ? resolve() : reject(new Error(`clv exited ${code}`))));
+  });
+  const native = [...phaseTimes(nativeSeen, phases, t0), (Date.now() - t0) / 1000];
+
+  await page.goto('/#/data?horizon=90&calibration=1997-09-30');
+  await page.click('#demo');
+  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
+  await page.fill('#cutoff', '1997-09-30');
+  await page.locator('#cutoff').dispatchEvent('change');
+  await page.click('#compute');
+  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  await page.locator('#evaluate-learned').check();
+  const tabSeen: [number, string][] = [];
+  const t1 = Date.now();
+  await page.click('#evaluate');
+  const rows = page.locator('#holdout-table tbody tr');
+  while ((await rows.count()) < 7 && Date.now() - t1 < 600_000) {
+    const work = page.locator('#holdout-work');
+    if (await work.count()) tabSeen.push([Date.now(), (await work.textContent()) ?? '']);
+    await page.waitForTimeout(100);
+  }
+  await expect(rows).toHaveCount(7);
+  const tab = [...phaseTimes(tabSeen, phases, t1), (Date.now() - t1) / 1000];
+  // Durations: BTYD fits, boosted trees, sequence training, simulation.
+  const spans = (t: number[]) => [t[0], t[1] - t[0], t[2] - t[1], t[3] - t[2]];
+  const [n, b] = [spans(native), spans(tab)];
+  const names = ['BTYD fits + scoring', 'boosted trees (8 snapshots, 100 trees)', 'sequence model training', 'sequence simulation'];
+  console.log('BENCH learned models (23,570 CDNOW customers; native = clv evaluate --learned on all cores, tab = one worker thread): ' +
+    names.map((name, i) => `${name}: native ${n[i].toFixed(2)} s, tab ${b[i].toFixed(2)} s (${(b[i] / n[i]).toFixed(2)}×)`).join('; '));
+});

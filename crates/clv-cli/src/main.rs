@@ -841,12 +841,9 @@ fn run(cli: Cli) -> CliResult {
                 .map_err(|e| format!("{}: {e}", input.input.display()))?;
             if learned {
                 let settings = clv_core::learned::leaderboard::LearnedSettings::default();
-                // Training takes seconds: each epoch of the sequence model is said on stderr.
-                let mut progress = |e: &clv_core::learned::sequence::Epoch| {
-                    eprintln!(
-                        "sequence model: epoch {}/{}, training loss {:.4}, validation loss {:.4}",
-                        e.epoch, e.epochs, e.training_loss, e.validation_loss
-                    );
+                // Training takes seconds to a minute: each step is said on stderr.
+                let mut progress = |step: clv_core::learned::leaderboard::Step| {
+                    eprintln!("{step}");
                     std::ops::ControlFlow::Continue(())
                 };
                 clv_core::learned::leaderboard::add_or_explain(

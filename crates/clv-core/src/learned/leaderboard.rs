@@ -18,6 +18,41 @@ use crate::holdout::HoldoutReport;
 use crate::ingest::Transactions;
 use crate::models::ModelId;
 
+/// What the learned models are doing, as [`add_to_leaderboard`] reports it: training takes seconds
+/// to a minute, so the page and the CLI say each step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step<'a> {
+    /// Building the training snapshots and growing the boosted trees.
+    Trees,
+    /// The sequence model finished a pass over the histories.
+    Sequence(&'a Epoch),
+    /// The sequence model simulates the holdout's weeks.
+    Simulating,
+}
+
+impl std::fmt::Display for Step<'_> {
+    /// The step in words, as the page's status line says it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Trees => {
+                write!(f, "Training the boosted trees on snapshots taken earlier in the calibration period…")
+            }
+            Step::Sequence(e) => {
+                write!(
+                    f,
+                    "Training the sequence model: pass {} of {} (loss per week {:.4}",
+                    e.epoch, e.epochs, e.training_loss
+                )?;
+                if e.validation_loss.is_finite() {
+                    write!(f, ", on the held-back weeks {:.4}", e.validation_loss)?;
+                }
+                write!(f, ")…")
+            }
+            Step::Simulating => write!(f, "Simulating the holdout's weeks with the sequence model…"),
+        }
+    }
+}
+
 /// How the learned models are trained for the leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LearnedSettings {
@@ -112,16 +147,17 @@ pub struct SequenceSummary {
 }
 
 /// Train the learned models on the calibration period of `split` only, score them on its holdout,
-/// and add them to `report` (boosted trees, the ensemble, then the sequence model, which hears
-/// `progress` after each epoch). A sequence model that cannot be trained is a failed row; the trees
+/// and add them to `report` (boosted trees, the ensemble, then the sequence model), telling
+/// `progress` each [`Step`]; a Break from it stops the sequence model (a failed row saying so). A sequence model that cannot be trained is a failed row; the trees
 /// failing is the error.
 pub fn add_to_leaderboard(
     tx: &Transactions,
     split: &HoldoutSplit,
     report: &mut HoldoutReport,
     settings: &LearnedSettings,
-    progress: &mut dyn FnMut(&Epoch) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(Step) -> ControlFlow<()>,
 ) -> Result<LearnedReport, LearnError> {
+    let _ = progress(Step::Trees);
     let cutoff = split.cutoff;
     let window = split.holdout_end_day - cutoff.day;
     // Pareto/NBD, else the first of BG/NBD and MBG/NBD that gives an estimate here; the same model
@@ -173,12 +209,13 @@ fn add_sequence(
     split: &HoldoutSplit,
     report: &mut HoldoutReport,
     params: &SequenceParams,
-    progress: &mut dyn FnMut(&Epoch) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(Step) -> ControlFlow<()>,
 ) -> Result<(SequenceSummary, Vec<f64>), LearnError> {
     let config = params.check()?;
     let customers: Vec<usize> = split.calibration.rows.iter().map(|r| r.customer).collect();
     let seqs = Sequences::build(tx, &customers, split.cutoff, params.max_weeks);
-    let model = sequence::train(&seqs, &config, progress)?;
+    let model = sequence::train(&seqs, &config, &mut |e| progress(Step::Sequence(e)))?;
+    let _ = progress(Step::Simulating);
     let weeks = ((split.holdout_end_day - split.cutoff.day) as f64 / 7.0).ceil() as usize;
     let forecast = model.forecast(&seqs, weeks);
     report.add_paths(ModelId::Sequence, split, forecast.iter().map(|f| (f.paths.as_slice(), f.cumulative.as_slice())));
@@ -199,7 +236,7 @@ pub fn add_or_explain(
     split: &HoldoutSplit,
     report: &mut HoldoutReport,
     settings: &LearnedSettings,
-    progress: &mut dyn FnMut(&Epoch) -> ControlFlow<()>,
+    progress: &mut dyn FnMut(Step) -> ControlFlow<()>,
 ) {
     match add_to_leaderboard(tx, split, report, settings, progress) {
         Ok(learned) => report.learned = Some(learned),
