@@ -85,6 +85,13 @@ pub enum Request {
         request: CohortRequest,
         table: bool,
     },
+    /// Score the loaded customers with a saved learned model (the file travels in the `file`
+    /// property) at `cutoff`, over `horizon` after it: a CSV download.
+    ScoreSaved {
+        name: String,
+        cutoff: Day,
+        horizon: clv_core::time::Horizon,
+    },
     /// The lesson's simulation: customers drawn from BG/NBD parameters, watched, refitted.
     Lesson(LessonRequest),
     /// The lesson's published data set fitted (CDNOW's `File` travels in the `file` property; the
@@ -364,6 +371,13 @@ pub struct HoldoutRequest {
     /// with Pareto/NBD) on the calibration period and score them.
     #[serde(default)]
     pub learned: bool,
+    /// The boosted trees' loss (the page's choice; Poisson by default).
+    #[serde(default = "poisson")]
+    pub learned_loss: clv_core::learned::Loss,
+}
+
+fn poisson() -> clv_core::learned::Loss {
+    clv_core::learned::Loss::Poisson
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

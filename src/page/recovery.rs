@@ -56,6 +56,8 @@ pub enum Slot {
     CohortsExport,
     Lesson,
     LessonData,
+    /// Scores from a saved learned model (a download).
+    LearnedScores,
 }
 
 impl Slot {
@@ -66,7 +68,7 @@ impl Slot {
             Slot::Summary | Slot::SummaryExport => Panel::Summary,
             Slot::Models | Slot::Explore => Panel::Models,
             Slot::Table | Slot::Customer | Slot::Value | Slot::PredictionsExport => Panel::Customers,
-            Slot::Holdout => Panel::Holdout,
+            Slot::Holdout | Slot::LearnedScores => Panel::Holdout,
             Slot::Users | Slot::Cohorts | Slot::CohortsExport => Panel::Cohorts,
             Slot::Lesson | Slot::LessonData => Panel::Learn,
         }
@@ -90,6 +92,7 @@ impl Slot {
                 Slot::Holdout,
                 Slot::Cohorts,
                 Slot::CohortsExport,
+                Slot::LearnedScores,
             ],
             Slot::Models => &[Slot::Table, Slot::Customer, Slot::Value, Slot::Explore, Slot::PredictionsExport],
             _ => &[],

@@ -100,6 +100,8 @@ pub struct Session {
     pub holdout: Task<HoldoutReport>,
     pub cohorts: Task<CohortsView>,
     pub cohorts_export: Task<()>,
+    /// Scores from a saved learned model, downloaded.
+    pub learned_scores: Task<()>,
     /// The lesson's simulated customer base (needs no file).
     pub lesson: Task<clv_core::teach::simulated::SimulatedBase>,
     /// The lesson's published data set, fitted.
@@ -133,6 +135,7 @@ impl Session {
             holdout: Task::new(),
             cohorts: Task::new(),
             cohorts_export: Task::new(),
+            learned_scores: Task::new(),
             lesson: Task::new(),
             lesson_data: Task::new(),
             error: RwSignal::new(None),
@@ -162,6 +165,7 @@ impl Session {
             Slot::CohortsExport => Box::new(self.cohorts_export),
             Slot::Lesson => Box::new(self.lesson),
             Slot::LessonData => Box::new(self.lesson_data),
+            Slot::LearnedScores => Box::new(self.learned_scores),
         }
     }
 
@@ -303,6 +307,7 @@ impl Session {
                 let task = match slot {
                     Slot::PredictionsExport => self.predictions_export,
                     Slot::CohortsExport => self.cohorts_export,
+                    Slot::LearnedScores => self.learned_scores,
                     _ => self.summary_export,
                 };
                 if !task.finish(id, ()) {
@@ -600,6 +605,13 @@ impl Session {
         if let Some(id) = self.send(Job::Users { name, file: file.clone() }, false) {
             self.start(Slot::Users, id, &label, false);
         }
+    }
+
+    /// Score the loaded customers with the saved model in `file` at `cutoff` over `horizon`.
+    pub fn score_saved(self, name: String, file: &Blob, cutoff: clv_core::time::Day, horizon: clv_core::time::Horizon) {
+        self.clear_messages();
+        let request = Request::ScoreSaved { name, cutoff, horizon };
+        self.ask_with_file(Slot::LearnedScores, "Scoring with the saved model", &request, false, Some(file));
     }
 
     pub fn export_cohorts(self, request: CohortRequest, table: bool) {

@@ -516,7 +516,8 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
     let split = HoldoutSplit::build(tx, cutoff, end, req.unit);
     let mut report = holdout::evaluate(&split, tx, &ModelKind::CONTINUOUS, &opts).map_err(|e| e.to_string())?;
     if req.learned {
-        let settings = clv_core::learned::leaderboard::LearnedSettings::default();
+        let mut settings = clv_core::learned::leaderboard::LearnedSettings::default();
+        settings.gbt.loss = req.learned_loss;
         // Each step (and each pass of the sequence model) is said beside the running task; Cancel
         // stops the worker.
         let mut progress = |step: clv_core::learned::leaderboard::Step| {
@@ -526,6 +527,33 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
         clv_core::learned::leaderboard::add_or_explain(tx, &split, &mut report, &settings, &mut progress);
     }
     Ok(report)
+}
+
+/// Score the customers with a saved learned model (`text`, the file `name`) at `cutoff`, over
+/// `horizon`: the CSV `clv score` writes.
+pub fn score_saved(
+    tx: &Transactions,
+    name: &str,
+    text: &str,
+    cutoff: clv_core::time::Day,
+    horizon: clv_core::time::Horizon,
+) -> Result<ExportFile, String> {
+    use clv_core::learned::temporal::{score_saved, SavedModel};
+    let saved = SavedModel::from_json(text).map_err(|e| format!("{name}: {e}"))?;
+    let cutoff = Cutoff::checked(cutoff, tx, "cutoff").map_err(|e| e.to_string())?;
+    let scores = score_saved(tx, &saved, cutoff, horizon.in_days()).map_err(|e| format!("{name}: {e}"))?;
+    let mut safety = clv_core::export::CsvSafety::default();
+    let csv = scores.csv(tx, &mut safety);
+    let mut notes = vec![format!(
+        "{} customers scored at {} over {} days with the model trained for {}{}",
+        scores.predictions.len(),
+        clv_core::time::format_day(cutoff.day),
+        horizon.in_days(),
+        saved.trained_cutoff,
+        if saved.sequence.is_some() { " (boosted trees and the sequence model)" } else { " (boosted trees)" }
+    )];
+    notes.extend(safety.notes());
+    Ok(ExportFile { file_name: format!("learned-scores-{}.csv", clv_core::time::format_day(cutoff.day)), csv, notes })
 }
 
 #[cfg(test)]

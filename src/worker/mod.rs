@@ -173,6 +173,12 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             LESSON_FITS.with(|f| f.borrow_mut().push(fit.clone()));
             Ok(Reply::LessonData(Box::new(fit)))
         }
+        Request::ScoreSaved { name, cutoff, horizon } => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut BlobReader::new(attached_file(data)?)?, &mut text)
+                .map_err(|e| format!("{name}: {e}"))?;
+            with_data(|tx| analysis::score_saved(tx, &name, &text, cutoff, horizon).map(Reply::Exported))
+        }
         Request::ExportCohorts { request, table } => with_data(|tx| {
             with_context(|users, models| cohort_analysis::export(tx, users, &request, table, models))
                 .map(Reply::Exported)

@@ -90,7 +90,7 @@ test('holdout evaluation: metrics beside the naive baseline, the guide, and the 
   expect(errors).toEqual([]);
 });
 
-test('learned models on the leaderboard: boosted trees, the ensemble and the sequence model beside Pareto/NBD, equal to clv evaluate --learned', async ({ page }) => {
+test('learned models on the leaderboard: boosted trees, the ensemble and the sequence model beside Pareto/NBD, equal to clv evaluate --learned', async ({ page }, testInfo) => {
   test.setTimeout(300_000); // CDNOW master: the sequence model trains in the tab on one thread
   const errors = watchErrors(page);
   await atPapersCutoff(page);
@@ -117,6 +117,29 @@ test('learned models on the leaderboard: boosted trees, the ensemble and the seq
   await expect(page.locator('#learned-importance li')).toHaveCount(8);
   await expect(page.locator('#learned-sequence')).toContainText(`read 23,570 customers' weekly histories (${cli.learned.sequence.distinct.toLocaleString('en-US')} distinct`);
   await expect(page.locator('#learned-importance li').first()).toContainText(`${(100 * cli.learned.importance[0][1]).toFixed(1)}% of the split gain`);
+  // Save the trained models, load the file back, and score the customers at the forecast cutoff
+  // (1997-09-30, 90 days): the CSV equals clv score's with that file.
+  const [saved] = await Promise.all([page.waitForEvent('download'), page.click('#learned-save')]);
+  const modelPath = testInfo.outputPath('model.json');
+  await saved.saveAs(modelPath);
+  expect(JSON.parse(fs.readFileSync(modelPath, 'utf8')).format).toBe('clv-learned-model/1');
+  const [scored] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), page.setInputFiles('#learned-model-file', modelPath)]);
+  expect(scored.suggestedFilename()).toBe('learned-scores-1997-09-30.csv');
+  const tabCsv = fs.readFileSync(await scored.path(), 'utf8').trim().split('\n');
+  const cliCsv = execFileSync('target/debug/clv', ['score', '--input', 'www/demo/cdnow.csv', '--model', modelPath, '--horizon-days', '90'],
+    { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 }).toString().trim().split('\n');
+  expect(tabCsv[0]).toBe('user_id,base_forecast,prediction,sequence_mean,sequence_median');
+  expect(tabCsv.length).toBe(cliCsv.length);
+  for (let i = 1; i < cliCsv.length; i += 97) {
+    const [t, c] = [tabCsv[i].split(','), cliCsv[i].split(',')];
+    expect(t[0]).toBe(c[0]);
+    for (let k = 1; k < 5; k++) expect(Math.abs(Number(t[k]) - Number(c[k]))).toBeLessThan(1e-6 * (1 + Math.abs(Number(c[k]))));
+  }
+  // Another loss for the trees makes the shown report stale, naming the one it was computed with.
+  await page.selectOption('#learned-loss', 'l1');
+  await expect(page.locator('#holdout-stale')).toContainText("trees' loss: Poisson");
+  await page.selectOption('#learned-loss', 'poisson');
+  await expect(page.locator('#holdout-stale')).toHaveCount(0);
   // Unticking makes the shown report stale: it was computed with the learned models.
   await page.locator('#evaluate-learned').uncheck();
   await expect(page.locator('#holdout-stale')).toContainText('with the learned models');

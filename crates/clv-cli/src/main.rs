@@ -257,6 +257,10 @@ enum Command {
         /// and an ensemble with Pareto/NBD on the holdout, with a verdict (`clv train` for settings).
         #[arg(long)]
         learned: bool,
+        /// The boosted trees' loss with --learned: l2, l1 (median), quantile:ALPHA, poisson,
+        /// tweedie[:POWER].
+        #[arg(long, default_value = "poisson")]
+        loss: clv_core::learned::Loss,
         #[arg(long)]
         json: bool,
     },
@@ -270,6 +274,9 @@ enum Command {
         cutoff: Day,
         #[command(flatten)]
         gbt: GbtArgs,
+        /// Also train the sequence model (a GRU over each customer's weeks; default settings).
+        #[arg(long)]
+        sequence: bool,
         /// Where to write the model (JSON).
         #[arg(long)]
         output: PathBuf,
@@ -827,7 +834,7 @@ fn run(cli: Cli) -> CliResult {
                 }
             }
         }
-        Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, learned, json } => {
+        Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, learned, loss, json } => {
             let opts = fit_options(penalizer)?;
             let out = read(&input)?;
             let cutoff = checked_cutoff(cutoff, &out.transactions)?;
@@ -840,7 +847,8 @@ fn run(cli: Cli) -> CliResult {
             let mut report = holdout::evaluate(&split, &out.transactions, &ModelKind::CONTINUOUS, &opts)
                 .map_err(|e| format!("{}: {e}", input.input.display()))?;
             if learned {
-                let settings = clv_core::learned::leaderboard::LearnedSettings::default();
+                let mut settings = clv_core::learned::leaderboard::LearnedSettings::default();
+                settings.gbt.loss = loss;
                 // Training takes seconds to a minute: each step is said on stderr.
                 let mut progress = |step: clv_core::learned::leaderboard::Step| {
                     eprintln!("{step}");
@@ -860,7 +868,7 @@ fn run(cli: Cli) -> CliResult {
                 write_stdout(&holdout_text(&report))
             }
         }
-        Command::Train { input, cutoff, gbt, output } => {
+        Command::Train { input, cutoff, gbt, sequence, output } => {
             use clv_core::learned::temporal::{scoring_with_base, train, training, Protocol, SavedModel};
             let out = read(&input)?;
             let tx = &out.transactions;
@@ -893,17 +901,19 @@ fn run(cli: Cli) -> CliResult {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            let sequence = sequence.then(|| train_sequence(tx, cutoff)).transpose()?;
             let saved = SavedModel {
                 format: SavedModel::FORMAT.to_string(),
                 trained_cutoff: clv_core::time::format_day(cutoff.day),
                 base: protocol.base(),
                 model,
+                sequence,
             };
             let json = serde_json::to_string(&saved).map_err(|e| e.to_string())?;
             std::fs::write(&output, json).map_err(|e| format!("{}: {e}", output.display()))
         }
         Command::Score { input, model, cutoff, horizon_days } => {
-            use clv_core::learned::temporal::{scores_csv, scoring, SavedModel};
+            use clv_core::learned::temporal::{score_saved, SavedModel};
             let text = std::fs::read_to_string(&model).map_err(|e| format!("{}: {e}", model.display()))?;
             let saved = SavedModel::from_json(&text).map_err(|e| format!("{}: {e}", model.display()))?;
             let out = read(&input)?;
@@ -913,9 +923,9 @@ fn run(cli: Cli) -> CliResult {
                 None => saved.trained_cutoff.parse::<Day>().map_err(|e| format!("{}: {e}", model.display()))?,
             };
             let cutoff = checked_cutoff(day, tx)?;
-            let snapshot = scoring(tx, cutoff, horizon_days.in_days(), saved.base).map_err(|e| e.to_string())?;
-            let predictions = saved.model.predict(&snapshot).map_err(|e| format!("{}: {e}", model.display()))?;
-            write_stdout(&scores_csv(tx, &snapshot, &predictions, safety))
+            let scores = score_saved(tx, &saved, cutoff, horizon_days.in_days())
+                .map_err(|e| format!("{}: {e}", model.display()))?;
+            write_stdout(&scores.csv(tx, safety))
         }
         Command::Cohorts {
             input,
@@ -1334,6 +1344,27 @@ fn holdout_text(r: &holdout::HoldoutReport) -> String {
     }
     say!(out, "{}", r.guide);
     out
+}
+
+/// The sequence model trained on every customer's weeks up to `cutoff` (default settings), each
+/// pass said on stderr.
+fn train_sequence(
+    tx: &clv_core::ingest::Transactions,
+    cutoff: clv_core::features::Cutoff,
+) -> Result<clv_core::learned::sequence::SequenceModel, String> {
+    use clv_core::learned::leaderboard::Step;
+    use clv_core::learned::sequence::{train, SequenceParams, Sequences};
+    let params = SequenceParams::default();
+    // The customers `clv evaluate --learned` trains on at this cutoff, in the same order: the same model.
+    let summary = clv_core::features::RfmSummary::build(tx, cutoff, clv_core::time::TimeUnit::Week);
+    let customers: Vec<usize> = summary.rows.iter().map(|r| r.customer).collect();
+    let seqs = Sequences::build(tx, &customers, cutoff, params.max_weeks);
+    let config = params.check().map_err(|e| e.to_string())?;
+    train(&seqs, &config, &mut |e| {
+        eprintln!("{}", Step::Sequence(e));
+        std::ops::ControlFlow::Continue(())
+    })
+    .map_err(|e| format!("the sequence model: {e}"))
 }
 
 fn apply_map(mut m: ColumnMapping, headers: &[String], pairs: &[String]) -> Result<ColumnMapping, String> {

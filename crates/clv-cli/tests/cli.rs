@@ -1215,12 +1215,12 @@ fn train_score_and_the_learned_leaderboard_agree() {
     std::fs::create_dir_all(&dir).unwrap();
     let model = dir.join("model.json").display().to_string();
     let input = data("cdnow_sample_transactions.csv");
-    ok(&["train", "--input", &input, "--cutoff", "1997-09-30", "--output", &model]);
+    ok(&["train", "--input", &input, "--cutoff", "1997-09-30", "--sequence", "--output", &model]);
     let saved = clv_core::learned::temporal::SavedModel::from_json(&std::fs::read_to_string(&model).unwrap()).unwrap();
     assert_eq!((saved.format.as_str(), saved.trained_cutoff.as_str()), ("clv-learned-model/1", "1997-09-30"));
     let csv = ok(&["score", "--input", &input, "--model", &model, "--horizon-days", "273"]);
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("user_id,base_forecast,prediction"));
+    assert_eq!(lines.next(), Some("user_id,base_forecast,prediction,sequence_mean,sequence_median"));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 2357);
     // The library on the same file and model gives the same digits.
@@ -1234,6 +1234,11 @@ fn train_score_and_the_learned_leaderboard_agree() {
         assert!(*want >= 0.0);
     }
     let total: f64 = expected.iter().sum();
+    let sequence_total: f64 = rows.iter().map(|r| r[3].parse::<f64>().unwrap()).sum();
+    for r in &rows {
+        let median = r[4].parse::<f64>().unwrap();
+        assert!(median >= 0.0 && median.fract() == 0.0, "{r:?}");
+    }
     let json: serde_json::Value = serde_json::from_str(&ok(&[
         "evaluate",
         "--input",
@@ -1250,6 +1255,12 @@ fn train_score_and_the_learned_leaderboard_agree() {
     let gbt = models.iter().find(|m| m["model"] == "gbt").expect("a boosted-trees row");
     assert!((gbt["predicted_total"].as_f64().unwrap() / total - 1.0).abs() < 1e-12);
     assert!(models.iter().any(|m| m["model"] == "ensemble"));
+    // The sequence model trained by `clv train --sequence` is the one the leaderboard trained at the
+    // same cutoff: its scores over the 39 holdout weeks add up to the row's total.
+    let sequence = models.iter().find(|m| m["model"] == "sequence").expect("a sequence row");
+    assert!((sequence["predicted_total"].as_f64().unwrap() / sequence_total - 1.0).abs() < 1e-9, "{sequence_total}");
+    let saved_json = serde_json::to_value(&saved).unwrap();
+    assert_eq!(json["learned"]["model"], saved_json, "evaluate's trained models are the file clv train wrote");
     assert_eq!(models.last().unwrap()["model"], "naive", "the baseline stays last");
     let sentence = json["learned"]["verdict"]["sentence"].as_str().unwrap();
     assert!(sentence.contains("Pareto/NBD") && sentence.contains("95% paired-bootstrap interval"), "{sentence}");

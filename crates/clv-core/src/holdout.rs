@@ -263,7 +263,11 @@ impl HoldoutReport {
                 let pmf = (0..=cap)
                     .map(|n| paths.iter().map(|&m| poisson_pmf(n, m)).sum::<f64>() / paths.len().max(1) as f64)
                     .collect();
-                Forecast { mean, pmf, cumulative: weeks_at.iter().map(|&w| interpolate(weekly, w)).collect() }
+                Forecast {
+                    mean,
+                    pmf,
+                    cumulative: weeks_at.iter().map(|&w| crate::learned::sequence::cumulative_at(weekly, w)).collect(),
+                }
             })
             .collect();
         self.add_forecasts(model, split, forecasts);
@@ -290,15 +294,6 @@ fn poisson_pmf(n: usize, mean: f64) -> f64 {
     }
     let nf = n as f64;
     (nf * mean.ln() - mean - ln_gamma(nf + 1.0)).exp()
-}
-
-/// `weekly[k]` is the value at the end of week k + 1 (0 at week 0): its value at `week`, linear in
-/// between, the last value beyond.
-fn interpolate(weekly: &[f64], week: f64) -> f64 {
-    let Some(&last) = weekly.last() else { return 0.0 };
-    let k = week.floor() as usize;
-    let at = |k: usize| if k == 0 { 0.0 } else { weekly.get(k - 1).copied().unwrap_or(last) };
-    at(k) + (at(k + 1) - at(k)) * (week - k as f64)
 }
 
 fn score(
@@ -452,12 +447,13 @@ mod tests {
     /// week, flat after its last week; a Poisson pmf by hand.
     #[test]
     fn weekly_curves_are_read_between_weeks_and_poisson_by_hand() {
+        use crate::learned::sequence::cumulative_at;
         let weekly = [1.0, 3.0];
-        assert_eq!(interpolate(&weekly, 0.5), 0.5);
-        assert_eq!(interpolate(&weekly, 1.0), 1.0);
-        assert_eq!(interpolate(&weekly, 1.5), 2.0);
-        assert_eq!(interpolate(&weekly, 5.0), 3.0);
-        assert_eq!(interpolate(&[], 2.0), 0.0);
+        assert_eq!(cumulative_at(&weekly, 0.5), 0.5);
+        assert_eq!(cumulative_at(&weekly, 1.0), 1.0);
+        assert_eq!(cumulative_at(&weekly, 1.5), 2.0);
+        assert_eq!(cumulative_at(&weekly, 5.0), 3.0);
+        assert_eq!(cumulative_at(&[], 2.0), 0.0);
         assert!((poisson_pmf(2, 1.5) - 1.5f64.powi(2) / 2.0 * (-1.5f64).exp()).abs() < 1e-15);
         assert_eq!((poisson_pmf(0, 0.0), poisson_pmf(1, 0.0)), (1.0, 0.0));
     }

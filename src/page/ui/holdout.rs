@@ -11,6 +11,7 @@ use crate::page::recovery::Panel;
 use crate::page::session::Session;
 use crate::protocol::HoldoutRequest;
 use clv_core::holdout::{Conditional, HoldoutReport};
+use clv_core::learned::Loss;
 use clv_core::models::ModelId;
 use leptos::prelude::*;
 
@@ -18,6 +19,7 @@ use leptos::prelude::*;
 pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
     let (calibration, end) = (settings.calibration_end, settings.holdout_end);
     let learned = RwSignal::new(false);
+    let loss = RwSignal::new(Loss::Poisson);
     let request = move || {
         Some(HoldoutRequest {
             cutoff: calibration.get()?,
@@ -25,6 +27,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
             unit: settings.unit.get(),
             penalizer: 0.0,
             learned: learned.get(),
+            learned_loss: loss.get(),
         })
     };
     // What the shown report was computed with: another cutoff or unit above makes it stale.
@@ -39,13 +42,17 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
     let stale = Signal::derive(move || {
         let was = evaluated.get()?;
         session.holdout.has_value().then_some(())?;
-        let learned_changed = learned.get() != was.learned;
+        let learned_changed = learned.get() != was.learned || (was.learned && loss.get() != was.learned_loss);
         (calibration.get() != Some(was.cutoff)
             || end.get() != Some(was.holdout_end)
             || settings.unit.get() != was.unit
             || learned_changed)
             .then(|| {
-                let with = if was.learned { ", with the learned models" } else { ", without the learned models" };
+                let with = if was.learned {
+                    format!(", with the learned models (trees' loss: {})", loss_label(was.learned_loss))
+                } else {
+                    ", without the learned models".to_string()
+                };
                 format!(
                     "calibration to {}, holdout to {}, times in {}s{with}",
                     was.cutoff,
@@ -71,14 +78,67 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                     </label>
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
+                <Show when=move || learned.get()><div class="controls">
+                    <label>"What the boosted trees minimise "
+                        <select id="learned-loss" on:change=move |ev| {
+                            if let Ok(l) = event_target_value(&ev).parse::<Loss>() { loss.set(l) }
+                        }>
+                            {LOSSES.iter().map(|(code, _)| {
+                                let l = code.parse::<Loss>().expect("a listed loss");
+                                view! { <option value=*code selected=move || loss.get() == l>{loss_label(l)}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </div></Show>
                 <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from a BTYD model's forecast (Pareto/NBD, else BG/NBD or MBG/NBD), and correct it. The sequence model reads each customer's weeks one by one and learns to predict the next week's purchases and spend, then imagines the holdout's weeks many times over. Nothing after the calibration end is used to train either; training takes from seconds to a minute, with its progress shown below."</p>
                 <StaleNote id="holdout-stale" stale=stale recompute=Callback::new(move |_| evaluate()) />
+                <SavedModelScoring session settings />
                 <TaskNote session task=session.holdout name="holdout" cancel=true />
                 <OutageNote session panel=Panel::Holdout />
                 {move || session.holdout.get().map(|r| view! { <HoldoutView r unit=settings.unit.get_untracked().name() /> })}
             </section>
         </Later></Show>
     }
+}
+
+/// Score the loaded customers with a model saved earlier (here or by `clv train`): nothing is
+/// uploaded — the file is read in the tab's worker and the scores come back as a download.
+#[component]
+fn SavedModelScoring(session: Session, settings: Settings) -> impl IntoView {
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let (Some(f), Some(cutoff)) = (input.files().and_then(|l| l.get(0)), settings.cutoff.get_untracked()) {
+            session.score_saved(f.name(), &f.into(), cutoff, settings.horizon.get_untracked());
+        }
+        input.set_value("");
+    };
+    view! {
+        <div class="controls">
+            <label>"Score customers with a saved model (.json) "
+                <input id="learned-model-file" type="file" accept=".json,application/json" on:change=on_file
+                    disabled=move || settings.cutoff.get().is_none() /></label>
+        </div>
+        <p class="hint">{move || format!(
+            "A model saved below after an evaluation, or by clv train. Every customer who bought by the forecast cutoff ({}) is scored over the forecast horizon ({} days): the trees' forecast beside their BTYD base, and the sequence model's mean and median if the file has one. The file is read here in the tab; the scores download as CSV.",
+            settings.cutoff.get().map_or("not set".into(), |d| d.to_string()),
+            settings.horizon.get().in_days()
+        )}</p>
+        <TaskNote session task=session.learned_scores name="learned-scores" />
+    }
+}
+
+/// The losses the page offers for the boosted trees, as `Loss` parses them, with what each is for.
+const LOSSES: [(&str, &str); 5] = [
+    ("poisson", "Poisson: expected purchase count (the default; what measured best on CDNOW)"),
+    ("tweedie:1.5", "Tweedie (power 1.5): expected count, for heavy-tailed buyers"),
+    ("l2", "Squared error: the mean"),
+    ("l1", "Absolute error: the median customer's count"),
+    ("quantile:0.9", "Quantile 0.9: a count only 1 customer in 10 exceeds (P90)"),
+];
+
+/// A loss as the page names it.
+fn loss_label(l: Loss) -> &'static str {
+    LOSSES.iter().find(|(code, _)| code.parse::<Loss>().ok() == Some(l)).map_or("custom", |(_, label)| *label)
 }
 
 /// Which model wins, and what the boosted trees rely on.
@@ -108,8 +168,23 @@ fn LearnedNote(l: clv_core::learned::leaderboard::LearnedReport) -> impl IntoVie
             )}{last.map(|e| format!(" Last pass: {} per week of history, {} on the held-back weeks (negative log-likelihood; lower is better).", format::fixed(e.training_loss, 4), format::fixed(e.validation_loss, 4)))}</p>
         }
     });
+    let save = l.model.clone().map(|model| {
+        let file = format!("clv-learned-model-{}.json", model.trained_cutoff);
+        let on_save = move |_| {
+            if let Ok(text) = serde_json::to_string(&model) {
+                let _ = crate::page::session::download(&file, &text);
+            }
+        };
+        view! {
+            <p>
+                <button id="learned-save" class="button secondary" on:click=on_save>"Save the trained models (.json)"</button>
+                <span class="hint">" Trees, cut points and weights only — no customer data. Load it above to score customers at a later cutoff, or use clv score."</span>
+            </p>
+        }
+    });
     view! {
         <p id="learned-verdict" class="verdict">{l.verdict.sentence.clone()}</p>
+        {save}
         <details id="learned-details">
             <summary>"How the learned models were trained and what the trees rely on"</summary>
             {sequence}

@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::sequence::{self, Epoch, SequenceParams, Sequences};
-use super::temporal::{scoring_with_base, train, training, Protocol, Target};
+use super::sequence::{self, Epoch, SequenceModel, SequenceParams, Sequences};
+use super::temporal::{scoring_with_base, train, training, Protocol, SavedModel, Target};
 use super::{GbtParams, LearnError, Loss};
 use crate::features::HoldoutSplit;
 use crate::holdout::HoldoutReport;
@@ -131,6 +131,10 @@ pub struct LearnedReport {
     /// How the sequence model trained, when it did.
     #[serde(default)]
     pub sequence: Option<SequenceSummary>,
+    /// The trained models as a file can hold them (the page's "Save the trained models"): trees,
+    /// cut points, weights — no customer data.
+    #[serde(default)]
+    pub model: Option<SavedModel>,
 }
 
 /// How the sequence model trained.
@@ -177,15 +181,16 @@ pub fn add_to_leaderboard(
     let mut candidates = vec![(ModelId::Gbt, trees), (ModelId::Ensemble, ensemble)];
     let sequence =
         settings.sequence.as_ref().and_then(|params| match add_sequence(tx, split, report, params, progress) {
-            Ok((summary, means)) => {
+            Ok((summary, means, model)) => {
                 candidates.push((ModelId::Sequence, means));
-                Some(summary)
+                Some((summary, model))
             }
             Err(e) => {
                 report.failed.push((ModelId::Sequence, e.to_string()));
                 None
             }
         });
+    let (sequence, sequence_model) = sequence.unzip();
     let actual: Vec<f64> = split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect();
     let (id, best) = candidates
         .iter()
@@ -199,18 +204,25 @@ pub fn add_to_leaderboard(
         trees: model.gbt.trees.len(),
         skipped: set.skipped,
         sequence,
+        model: Some(SavedModel {
+            format: SavedModel::FORMAT.to_string(),
+            trained_cutoff: crate::time::format_day(cutoff.day),
+            base,
+            model,
+            sequence: sequence_model,
+        }),
     })
 }
 
 /// Train the sequence model on the weeks before the cutoff, simulate the holdout's weeks, and add
-/// its row; its summary and mean forecasts.
+/// its row; its summary, mean forecasts and the model.
 fn add_sequence(
     tx: &Transactions,
     split: &HoldoutSplit,
     report: &mut HoldoutReport,
     params: &SequenceParams,
     progress: &mut dyn FnMut(Step) -> ControlFlow<()>,
-) -> Result<(SequenceSummary, Vec<f64>), LearnError> {
+) -> Result<(SequenceSummary, Vec<f64>, SequenceModel), LearnError> {
     let config = params.check()?;
     let customers: Vec<usize> = split.calibration.rows.iter().map(|r| r.customer).collect();
     let seqs = Sequences::build(tx, &customers, split.cutoff, params.max_weeks);
@@ -222,10 +234,10 @@ fn add_sequence(
     let summary = SequenceSummary {
         customers: seqs.len(),
         distinct: seqs.distinct(),
-        epochs: model.epochs,
+        epochs: model.epochs.clone(),
         best_epoch: model.best_epoch,
     };
-    Ok((summary, forecast.means()))
+    Ok((summary, forecast.means(), model))
 }
 
 /// [`add_to_leaderboard`] as the page and `clv evaluate --learned` use it: learned models that

@@ -499,6 +499,25 @@ impl PathForecast {
     pub fn median(&self) -> f64 {
         mixture_median(&self.paths)
     }
+
+    /// Mean and median purchase days over the first `weeks` (fractional) weeks of the horizon:
+    /// the mean from the expected cumulative curve, the median from the paths scaled to it (each
+    /// path assumed to buy at the same pace within the last, partial week).
+    pub fn within(&self, weeks: f64) -> (f64, f64) {
+        let mean = cumulative_at(&self.cumulative, weeks);
+        let scale = if self.mean > 0.0 { mean / self.mean } else { 0.0 };
+        let paths: Vec<f64> = self.paths.iter().map(|p| p * scale).collect();
+        (mean, mixture_median(&paths))
+    }
+}
+
+/// `weekly[k]` is the value at the end of week k + 1 (0 at week 0): its value at `week`, linear in
+/// between, the last value beyond.
+pub fn cumulative_at(weekly: &[f64], week: f64) -> f64 {
+    let Some(&last) = weekly.last() else { return 0.0 };
+    let k = week.max(0.0).floor() as usize;
+    let at = |k: usize| if k == 0 { 0.0 } else { weekly.get(k - 1).copied().unwrap_or(last) };
+    at(k) + (at(k + 1) - at(k)) * (week - k as f64)
 }
 
 /// The smallest n with P(N ≤ n) ≥ ½ under the equal-weight mixture of Poissons with `means`.
@@ -544,6 +563,15 @@ impl SequenceForecast {
 }
 
 impl SequenceModel {
+    /// Mean and median purchase days of each customer of `seqs` over the `days` after its cutoff
+    /// (whole weeks are simulated; a partial last week is read off the curve, see
+    /// [`PathForecast::within`]).
+    pub fn forecast_days(&self, seqs: &Sequences, days: i64) -> Vec<(f64, f64)> {
+        let weeks = days.max(0) as f64 / WEEK as f64;
+        let forecast = self.forecast(seqs, weeks.ceil() as usize);
+        forecast.iter().map(|f| f.within(weeks)).collect()
+    }
+
     /// Simulate `horizon_weeks` weeks after the cutoff of `seqs` for each of its customers.
     /// Deterministic for the model's seed; customers with the same sequence get the same forecast.
     pub fn forecast(&self, seqs: &Sequences, horizon_weeks: usize) -> SequenceForecast {

@@ -268,6 +268,9 @@ pub struct SavedModel {
     pub base: ModelKind,
     /// The model.
     pub model: LearnedForecast,
+    /// The sequence model trained beside it, if it was (older files have none).
+    #[serde(default)]
+    pub sequence: Option<super::sequence::SequenceModel>,
 }
 
 impl SavedModel {
@@ -284,21 +287,54 @@ impl SavedModel {
     }
 }
 
-/// Per-customer scores as CSV: `user_id,base_forecast,prediction` (the base BTYD forecast beside
-/// the learned model's, for the same window).
-pub fn scores_csv(
+/// A saved model's forecasts for the customers at a cutoff.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    /// The customers, their features and the base forecast.
+    pub snapshot: Snapshot,
+    /// The boosted trees' forecast per customer.
+    pub predictions: Vec<f64>,
+    /// The sequence model's mean and median purchase days per customer, when the file has one.
+    pub sequence: Option<Vec<(f64, f64)>>,
+}
+
+/// Score every customer with a purchase by `cutoff` with `saved`, for the `window_days` after it.
+/// Reads no transaction after the cutoff.
+pub fn score_saved(
     tx: &Transactions,
-    snapshot: &Snapshot,
-    predictions: &[f64],
-    safety: &mut crate::export::CsvSafety,
-) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["user_id", "base_forecast", "prediction"]).expect("in-memory write");
-    for ((&c, base), p) in snapshot.customers.iter().zip(&snapshot.base_forecast).zip(predictions) {
-        w.write_record([safety.text(tx.id(c)).into_owned(), safety.num(*base), safety.num(*p)])
-            .expect("in-memory write");
+    saved: &SavedModel,
+    cutoff: Cutoff,
+    window_days: i64,
+) -> Result<Scores, LearnError> {
+    let snapshot = scoring(tx, cutoff, window_days, saved.base)?;
+    let predictions = saved.model.predict(&snapshot)?;
+    let sequence = saved.sequence.as_ref().map(|m| {
+        let seqs = super::sequence::Sequences::build(tx, &snapshot.customers, cutoff, m.params.max_weeks);
+        m.forecast_days(&seqs, window_days)
+    });
+    Ok(Scores { snapshot, predictions, sequence })
+}
+
+impl Scores {
+    /// As CSV: `user_id,base_forecast,prediction` (the base BTYD forecast beside the trees', for the
+    /// same window), then `sequence_mean,sequence_median` when there is a sequence model.
+    pub fn csv(&self, tx: &Transactions, safety: &mut crate::export::CsvSafety) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["user_id", "base_forecast", "prediction"];
+        if self.sequence.is_some() {
+            header.extend(["sequence_mean", "sequence_median"]);
+        }
+        w.write_record(&header).expect("in-memory write");
+        let s = &self.snapshot;
+        for (i, ((&c, base), p)) in s.customers.iter().zip(&s.base_forecast).zip(&self.predictions).enumerate() {
+            let mut row = vec![safety.text(tx.id(c)).into_owned(), safety.num(*base), safety.num(*p)];
+            if let Some(seq) = &self.sequence {
+                row.extend([safety.num(seq[i].0), safety.num(seq[i].1)]);
+            }
+            w.write_record(&row).expect("in-memory write");
+        }
+        String::from_utf8(w.into_inner().expect("in-memory write")).expect("CSV of UTF-8 cells")
     }
-    String::from_utf8(w.into_inner().expect("in-memory write")).expect("CSV of UTF-8 cells")
 }
 
 /// Names of the numeric features, in column order (the categorical ones — the transaction file's
