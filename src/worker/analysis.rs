@@ -505,7 +505,7 @@ pub fn lesson_data_error(e: clv_core::teach::TeachError) -> String {
 }
 
 /// Holdout evaluation of every continuous-time model beside the naive baseline.
-pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport, String> {
+pub fn evaluate(tx: &Transactions, users: Option<&Users>, req: &HoldoutRequest) -> Result<HoldoutReport, String> {
     let opts = fit_options(req.penalizer)?;
     let cutoff = Cutoff::checked(req.cutoff, tx, "calibration end").map_err(|e| e.to_string())?;
     let end = req.holdout_end.number();
@@ -524,7 +524,15 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
             crate::worker::post(crate::protocol::Reply::Status { message: step.to_string() });
             std::ops::ControlFlow::Continue(())
         };
-        clv_core::learned::leaderboard::add_or_explain(tx, &split, &mut report, &settings, &mut progress);
+        let users = users.map(clv_core::learned::users::UserFeatures::new);
+        clv_core::learned::leaderboard::add_or_explain(
+            tx,
+            users.as_ref(),
+            &split,
+            &mut report,
+            &settings,
+            &mut progress,
+        );
     }
     Ok(report)
 }
@@ -533,6 +541,7 @@ pub fn evaluate(tx: &Transactions, req: &HoldoutRequest) -> Result<HoldoutReport
 /// `horizon`: the CSV `clv score` writes.
 pub fn score_saved(
     tx: &Transactions,
+    users: Option<&Users>,
     name: &str,
     text: &str,
     cutoff: clv_core::time::Day,
@@ -541,7 +550,9 @@ pub fn score_saved(
     use clv_core::learned::temporal::{score_saved, SavedModel};
     let saved = SavedModel::from_json(text).map_err(|e| format!("{name}: {e}"))?;
     let cutoff = Cutoff::checked(cutoff, tx, "cutoff").map_err(|e| e.to_string())?;
-    let scores = score_saved(tx, &saved, cutoff, horizon.in_days()).map_err(|e| format!("{name}: {e}"))?;
+    let users = users.map(clv_core::learned::users::UserFeatures::new);
+    let scores =
+        score_saved(tx, users.as_ref(), &saved, cutoff, horizon.in_days()).map_err(|e| format!("{name}: {e}"))?;
     let mut safety = clv_core::export::CsvSafety::default();
     let csv = scores.csv(tx, &mut safety);
     let mut notes = vec![format!(

@@ -126,7 +126,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
         }
         Request::Evaluate(req) => with_data(|tx| {
             post(Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
-            analysis::evaluate(tx, &req).map(|r| Reply::Holdout(Box::new(r)))
+            USERS.with(|u| analysis::evaluate(tx, u.borrow().as_ref(), &req)).map(|r| Reply::Holdout(Box::new(r)))
         }),
         Request::Table(q) => {
             with_any_data(|tx| USERS.with(|u| with_models(|m| m.table(&q, tx, u.borrow().as_ref()).map(Reply::Table))))
@@ -177,7 +177,11 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut BlobReader::new(attached_file(data)?)?, &mut text)
                 .map_err(|e| format!("{name}: {e}"))?;
-            with_data(|tx| analysis::score_saved(tx, &name, &text, cutoff, horizon).map(Reply::Exported))
+            with_data(|tx| {
+                USERS
+                    .with(|u| analysis::score_saved(tx, u.borrow().as_ref(), &name, &text, cutoff, horizon))
+                    .map(Reply::Exported)
+            })
         }
         Request::ExportCohorts { request, table } => with_data(|tx| {
             with_context(|users, models| cohort_analysis::export(tx, users, &request, table, models))

@@ -261,6 +261,10 @@ enum Command {
         /// tweedie[:POWER].
         #[arg(long, default_value = "poisson")]
         loss: clv_core::learned::Loss,
+        /// Optional users file (user_id, signup_ts, attributes, emb_* columns…): its columns become
+        /// features of the boosted trees.
+        #[arg(long)]
+        users: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -277,6 +281,11 @@ enum Command {
         /// Also train the sequence model (a GRU over each customer's weeks; default settings).
         #[arg(long)]
         sequence: bool,
+        /// Optional users file (user_id, signup_ts, attributes, emb_* columns…): its columns become
+        /// features of the boosted trees.
+        #[arg(long)]
+        users: Option<PathBuf>,
+
         /// Where to write the model (JSON).
         #[arg(long)]
         output: PathBuf,
@@ -291,6 +300,9 @@ enum Command {
         /// Score at this cutoff (default: the one the model was trained for).
         #[arg(long)]
         cutoff: Option<Day>,
+        /// The users file the model was trained with, if it was (its columns are features).
+        #[arg(long)]
+        users: Option<PathBuf>,
         /// Forecast window after the cutoff, in days (1 to 3650).
         #[arg(long)]
         horizon_days: Horizon,
@@ -834,7 +846,7 @@ fn run(cli: Cli) -> CliResult {
                 }
             }
         }
-        Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, learned, loss, json } => {
+        Command::Evaluate { input, cutoff, holdout_end, unit, penalizer, learned, loss, users, json } => {
             let opts = fit_options(penalizer)?;
             let out = read(&input)?;
             let cutoff = checked_cutoff(cutoff, &out.transactions)?;
@@ -854,8 +866,10 @@ fn run(cli: Cli) -> CliResult {
                     eprintln!("{step}");
                     std::ops::ControlFlow::Continue(())
                 };
+                let users = learned_users(users.as_deref(), input.date_order)?;
                 clv_core::learned::leaderboard::add_or_explain(
                     &out.transactions,
+                    users.as_ref(),
                     &split,
                     &mut report,
                     &settings,
@@ -868,12 +882,13 @@ fn run(cli: Cli) -> CliResult {
                 write_stdout(&holdout_text(&report))
             }
         }
-        Command::Train { input, cutoff, gbt, sequence, output } => {
+        Command::Train { input, cutoff, gbt, sequence, users, output } => {
             use clv_core::learned::temporal::{scoring_with_base, train, training, Protocol, SavedModel};
             let out = read(&input)?;
             let tx = &out.transactions;
             let cutoff = checked_cutoff(cutoff, tx)?;
-            let (base, _) = scoring_with_base(tx, cutoff, 1).map_err(|e| e.to_string())?;
+            let users = learned_users(users.as_deref(), input.date_order)?;
+            let (base, _) = scoring_with_base(tx, users.as_ref(), cutoff, 1).map_err(|e| e.to_string())?;
             if base != ModelKind::Pnbd {
                 eprintln!(
                     "note: Pareto/NBD gives no estimate at --cutoff on this data; the trees start from {}",
@@ -881,7 +896,7 @@ fn run(cli: Cli) -> CliResult {
                 );
             }
             let protocol = Protocol::spread(tx, cutoff, gbt.cutoffs, base).map_err(|e| e.to_string())?;
-            let set = training(tx, cutoff, &protocol).map_err(|e| e.to_string())?;
+            let set = training(tx, users.as_ref(), cutoff, &protocol).map_err(|e| e.to_string())?;
             for skipped in &set.skipped {
                 eprintln!("note: no training snapshot at {skipped}");
             }
@@ -912,7 +927,7 @@ fn run(cli: Cli) -> CliResult {
             let json = serde_json::to_string(&saved).map_err(|e| e.to_string())?;
             std::fs::write(&output, json).map_err(|e| format!("{}: {e}", output.display()))
         }
-        Command::Score { input, model, cutoff, horizon_days } => {
+        Command::Score { input, model, cutoff, users, horizon_days } => {
             use clv_core::learned::temporal::{score_saved, SavedModel};
             let text = std::fs::read_to_string(&model).map_err(|e| format!("{}: {e}", model.display()))?;
             let saved = SavedModel::from_json(&text).map_err(|e| format!("{}: {e}", model.display()))?;
@@ -923,7 +938,8 @@ fn run(cli: Cli) -> CliResult {
                 None => saved.trained_cutoff.parse::<Day>().map_err(|e| format!("{}: {e}", model.display()))?,
             };
             let cutoff = checked_cutoff(day, tx)?;
-            let scores = score_saved(tx, &saved, cutoff, horizon_days.in_days())
+            let users = learned_users(users.as_deref(), input.date_order)?;
+            let scores = score_saved(tx, users.as_ref(), &saved, cutoff, horizon_days.in_days())
                 .map_err(|e| format!("{}: {e}", model.display()))?;
             write_stdout(&scores.csv(tx, safety))
         }
@@ -1344,6 +1360,19 @@ fn holdout_text(r: &holdout::HoldoutReport) -> String {
     }
     say!(out, "{}", r.guide);
     out
+}
+
+/// The users file as the learned models' features; columns left out are said on stderr.
+fn learned_users(
+    path: Option<&Path>,
+    order: DateOrder,
+) -> Result<Option<clv_core::learned::users::UserFeatures>, String> {
+    let Some(users) = read_users(path, order)? else { return Ok(None) };
+    let features = clv_core::learned::users::UserFeatures::new(&users);
+    for why in &features.left_out {
+        eprintln!("note: users-file column not used as a feature: {why}");
+    }
+    Ok(Some(features))
 }
 
 /// The sequence model trained on every customer's weeks up to `cutoff` (default settings), each

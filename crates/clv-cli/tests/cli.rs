@@ -1227,7 +1227,7 @@ fn train_score_and_the_learned_leaderboard_agree() {
     let file = std::fs::File::open(&input).unwrap();
     let tx = clv_core::ingest::ingest(file, &Default::default(), &mut |_| {}).unwrap().transactions;
     let cutoff = clv_core::features::Cutoff::day("1997-09-30".parse::<clv_core::time::Day>().unwrap().number());
-    let snapshot = clv_core::learned::temporal::scoring(&tx, cutoff, 273, saved.base).unwrap();
+    let snapshot = clv_core::learned::temporal::scoring(&tx, None, cutoff, 273, saved.base).unwrap();
     let expected = saved.model.predict(&snapshot).unwrap();
     for (row, want) in rows.iter().zip(&expected) {
         assert_eq!(row[2].parse::<f64>().unwrap(), *want);
@@ -1268,4 +1268,37 @@ fn train_score_and_the_learned_leaderboard_agree() {
     let out = clv(&["score", "--input", &input, "--model", &input, "--horizon-days", "30"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("cdnow_sample_transactions.csv: not a saved model"), "{err}");
+}
+
+/// A users file's columns are features of the trees: `clv train --users` says the columns it
+/// leaves out (an all-empty one), the saved model needs the same file to score, and says so by
+/// column when it is missing.
+#[test]
+fn a_users_file_feeds_the_trees_and_is_needed_to_score() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-users-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = data("cdnow_sample_transactions.csv");
+    let ids: std::collections::BTreeSet<String> = std::fs::read_to_string(&input)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let users = dir.join("users.csv");
+    let rows: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("{id},{},{},", (i % 7) as f64 / 7.0, ["gold", "basic"][i % 2]))
+        .collect();
+    std::fs::write(&users, format!("user_id,emb_0,plan,note\n{}\n", rows.join("\n"))).unwrap();
+    let (users, model) = (users.display().to_string(), dir.join("model.json").display().to_string());
+    let out = clv(&["train", "--input", &input, "--cutoff", "1997-09-30", "--users", &users, "--output", &model]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("note: users-file column not used as a feature: user:note: every cell is empty"), "{err}");
+    let scored = ok(&["score", "--input", &input, "--model", &model, "--users", &users, "--horizon-days", "90"]);
+    assert_eq!(scored.lines().count(), 2358);
+    let out = clv(&["score", "--input", &input, "--model", &model, "--horizon-days", "90"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("user:emb_0"), "{err}");
 }

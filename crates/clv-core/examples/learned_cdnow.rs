@@ -41,12 +41,12 @@ fn main() {
     for cutoffs in [4, 8] {
         let t0 = Instant::now();
         let protocol = Protocol::spread(&tx, cutoff, cutoffs, ModelKind::Pnbd).unwrap();
-        let t = training(&tx, cutoff, &protocol).expect("training snapshots");
+        let t = training(&tx, None, cutoff, &protocol).expect("training snapshots");
         for skipped in &t.skipped {
             println!("  skipped the cutoff {skipped}");
         }
         let snaps = t.snapshots;
-        let score = scoring(&tx, cutoff, end - cutoff.day, ModelKind::Pnbd).expect("scoring snapshot");
+        let score = scoring(&tx, None, cutoff, end - cutoff.day, ModelKind::Pnbd).expect("scoring snapshot");
         let rows: usize = snaps.iter().map(|s| s.purchases.len()).sum();
         println!(
             "{cutoffs} training cutoffs (every {} days): {rows} rows, snapshots in {:.2} s",

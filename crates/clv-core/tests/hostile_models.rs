@@ -316,7 +316,7 @@ fn learned_models_on_small_files_score_or_say_why() {
             HoldoutSplit::build(&tx, Cutoff::day(parse_day(cutoff).unwrap()), parse_day(end).unwrap(), TimeUnit::Week);
         let Ok(mut report) = evaluate(&split, &tx, &ModelKind::CONTINUOUS, &FitOptions::default()) else { continue };
         let mut epochs = 0;
-        add_or_explain(&tx, &split, &mut report, &LearnedSettings::default(), &mut |step| {
+        add_or_explain(&tx, None, &split, &mut report, &LearnedSettings::default(), &mut |step| {
             epochs += usize::from(matches!(step, clv_core::learned::leaderboard::Step::Sequence(_)));
             std::ops::ControlFlow::Continue(())
         });

@@ -90,7 +90,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                         </select>
                     </label>
                 </div></Show>
-                <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from a BTYD model's forecast (Pareto/NBD, else BG/NBD or MBG/NBD), and correct it. The sequence model reads each customer's weeks one by one and learns to predict the next week's purchases and spend, then imagines the holdout's weeks many times over. Nothing after the calibration end is used to train either; training takes from seconds to a minute, with its progress shown below."</p>
+                <p class="hint" id="learned-hint" hidden=move || !learned.get()>"The boosted trees learn, from snapshots taken earlier in the calibration period, how customers' futures differed from a BTYD model's forecast (Pareto/NBD, else BG/NBD or MBG/NBD), and correct it. The sequence model reads each customer's weeks one by one and learns to predict the next week's purchases and spend, then imagines the holdout's weeks many times over. With a users file loaded (Cohorts view), its columns — plan, country, emb_* embeddings — are features of the trees too. Nothing after the calibration end is used to train either; training takes from seconds to a minute, with its progress shown below."</p>
                 <StaleNote id="holdout-stale" stale=stale recompute=Callback::new(move |_| evaluate()) />
                 <SavedModelScoring session settings />
                 <TaskNote session task=session.holdout name="holdout" cancel=true />

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sequence::{self, Epoch, SequenceModel, SequenceParams, Sequences};
 use super::temporal::{scoring_with_base, train, training, Protocol, SavedModel, Target};
+use super::users::UserFeatures;
 use super::{GbtParams, LearnError, Loss};
 use crate::features::HoldoutSplit;
 use crate::holdout::HoldoutReport;
@@ -156,6 +157,7 @@ pub struct SequenceSummary {
 /// failing is the error.
 pub fn add_to_leaderboard(
     tx: &Transactions,
+    users: Option<&UserFeatures>,
     split: &HoldoutSplit,
     report: &mut HoldoutReport,
     settings: &LearnedSettings,
@@ -166,9 +168,9 @@ pub fn add_to_leaderboard(
     let window = split.holdout_end_day - cutoff.day;
     // Pareto/NBD, else the first of BG/NBD and MBG/NBD that gives an estimate here; the same model
     // at every training snapshot.
-    let (base, snapshot) = scoring_with_base(tx, cutoff, window)?;
+    let (base, snapshot) = scoring_with_base(tx, users, cutoff, window)?;
     let protocol = Protocol::spread(tx, cutoff, settings.cutoffs, base)?;
-    let set = training(tx, cutoff, &protocol)?;
+    let set = training(tx, users, cutoff, &protocol)?;
     let model = train(&set.snapshots, Target::Purchases, &settings.gbt.check()?, settings.starts_from_base)?;
     if snapshot.customers.len() != split.rows.len() {
         return Err(LearnError::Shape("the scoring snapshot and the holdout have different customers".into()));
@@ -240,17 +242,19 @@ fn add_sequence(
     Ok((summary, forecast.means(), model))
 }
 
-/// [`add_to_leaderboard`] as the page and `clv evaluate --learned` use it: learned models that
+/// [`add_to_leaderboard`] as the page and `clv evaluate --learned` use it (`users`: the users file's
+/// columns as features, when one is loaded): learned models that
 /// cannot be trained on this data (too few customers, the base model at a boundary at every earlier
 /// cutoff, nothing bought in the training windows) are a failed row saying why, not a failed report.
 pub fn add_or_explain(
     tx: &Transactions,
+    users: Option<&UserFeatures>,
     split: &HoldoutSplit,
     report: &mut HoldoutReport,
     settings: &LearnedSettings,
     progress: &mut dyn FnMut(Step) -> ControlFlow<()>,
 ) {
-    match add_to_leaderboard(tx, split, report, settings, progress) {
+    match add_to_leaderboard(tx, users, split, report, settings, progress) {
         Ok(learned) => report.learned = Some(learned),
         Err(e) => report.failed.push((ModelId::Gbt, e.to_string())),
     }

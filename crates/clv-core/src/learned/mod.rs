@@ -17,6 +17,7 @@ pub mod loss;
 pub mod sequence;
 pub mod temporal;
 pub mod tree;
+pub mod users;
 
 pub use gbt::{Gbt, GbtParams};
 pub use loss::Loss;

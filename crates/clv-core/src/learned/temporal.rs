@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::gbt::{GbtConfig, TrainingSet};
+use super::users::UserFeatures;
 use super::{Column, FeatureMatrix, Gbt, GbtParams, LearnError, Loss};
 use crate::features::{occasions, Cutoff, HoldoutSplit, RfmRow, RfmSummary};
 use crate::ingest::Transactions;
@@ -114,7 +115,13 @@ pub struct Training {
 
 /// The training snapshots for a model scored at `cutoff`: one per earlier cutoff of `protocol`
 /// where customers had bought and the base model converged. Reads nothing after `cutoff`.
-pub fn training(tx: &Transactions, cutoff: Cutoff, protocol: &Protocol) -> Result<Training, LearnError> {
+/// `users`' columns join each snapshot's features when given.
+pub fn training(
+    tx: &Transactions,
+    users: Option<&UserFeatures>,
+    cutoff: Cutoff,
+    protocol: &Protocol,
+) -> Result<Training, LearnError> {
     let (mut snapshots, mut skipped) = (Vec::new(), Vec::new());
     for earlier in protocol.earlier(cutoff) {
         let split = HoldoutSplit::build(tx, earlier, cutoff.day, UNIT);
@@ -123,7 +130,7 @@ pub fn training(tx: &Transactions, cutoff: Cutoff, protocol: &Protocol) -> Resul
             skipped.push(format!("{day}: no customer had bought yet"));
             continue;
         }
-        match snapshot_of(tx, &split.calibration, earlier, cutoff.day - earlier.day, protocol.base) {
+        match snapshot_of(tx, users, &split.calibration, earlier, cutoff.day - earlier.day, protocol.base) {
             Ok(snapshot) => snapshots.push(Labelled {
                 snapshot,
                 purchases: split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect(),
@@ -146,12 +153,13 @@ pub const BASES: [ModelKind; 3] = [ModelKind::Pnbd, ModelKind::Bgnbd, ModelKind:
 /// model — the one every training snapshot then uses.
 pub fn scoring_with_base(
     tx: &Transactions,
+    users: Option<&UserFeatures>,
     cutoff: Cutoff,
     window_days: i64,
 ) -> Result<(ModelKind, Snapshot), LearnError> {
     let mut why_not = Vec::new();
     for kind in BASES {
-        match scoring(tx, cutoff, window_days, kind) {
+        match scoring(tx, users, cutoff, window_days, kind) {
             Ok(snapshot) => return Ok((kind, snapshot)),
             Err(e) => why_not.push(e.to_string()),
         }
@@ -160,8 +168,14 @@ pub fn scoring_with_base(
 }
 
 /// The snapshot a trained model scores: every customer at `cutoff`, forecasts for `window_days`.
-pub fn scoring(tx: &Transactions, cutoff: Cutoff, window_days: i64, base: ModelKind) -> Result<Snapshot, LearnError> {
-    snapshot_of(tx, &RfmSummary::build(tx, cutoff, UNIT), cutoff, window_days, base)
+pub fn scoring(
+    tx: &Transactions,
+    users: Option<&UserFeatures>,
+    cutoff: Cutoff,
+    window_days: i64,
+    base: ModelKind,
+) -> Result<Snapshot, LearnError> {
+    snapshot_of(tx, users, &RfmSummary::build(tx, cutoff, UNIT), cutoff, window_days, base)
 }
 
 /// What a learned model predicts over the window after its cutoff.
@@ -302,11 +316,12 @@ pub struct Scores {
 /// Reads no transaction after the cutoff.
 pub fn score_saved(
     tx: &Transactions,
+    users: Option<&UserFeatures>,
     saved: &SavedModel,
     cutoff: Cutoff,
     window_days: i64,
 ) -> Result<Scores, LearnError> {
-    let snapshot = scoring(tx, cutoff, window_days, saved.base)?;
+    let snapshot = scoring(tx, users, cutoff, window_days, saved.base)?;
     let predictions = saved.model.predict(&snapshot)?;
     let sequence = saved.sequence.as_ref().map(|m| {
         let seqs = super::sequence::Sequences::build(tx, &snapshot.customers, cutoff, m.params.max_weeks);
@@ -378,7 +393,13 @@ pub fn describe(name: &str) -> String {
         "window_weeks" => "length of the forecast window",
         "base_forecast" => "the BTYD model's forecast",
         "base_p_alive" => "the BTYD model's chance the customer is still active",
-        other => return other.to_string(),
+        "weeks_since_signup" => "weeks since signing up (users file)",
+        other => {
+            return match other.strip_prefix("user:") {
+                Some(column) => format!("{column} (users file)"),
+                None => other.to_string(),
+            }
+        }
     };
     words.to_string()
 }
@@ -386,6 +407,7 @@ pub fn describe(name: &str) -> String {
 /// The snapshot of `summary`, built at `cutoff` (the day it was built at).
 fn snapshot_of(
     tx: &Transactions,
+    users: Option<&UserFeatures>,
     summary: &RfmSummary,
     cutoff: Cutoff,
     window_days: i64,
@@ -433,6 +455,11 @@ fn snapshot_of(
             .collect();
         names.push(attribute.role.to_string());
         columns.push(Column::Categorical { codes, levels });
+    }
+    if let Some(users) = users {
+        let customers: Vec<usize> = summary.rows.iter().map(|r| r.customer).collect();
+        names.extend(users.names().iter().cloned());
+        columns.extend(users.columns(tx, &customers, cutoff));
     }
     Ok(Snapshot {
         cutoff,
@@ -499,6 +526,55 @@ mod tests {
         Cutoff::day(s.parse::<crate::time::Day>().unwrap().number())
     }
 
+    /// The users file's columns reach the trees: a column that knows how many purchase days each
+    /// customer will make in the holdout (a static attribute the user could have, say a contract
+    /// volume) becomes the trees' most important feature and beats the trees without it; scoring
+    /// without the users file the model was trained with is an error naming the column.
+    #[test]
+    fn users_file_columns_are_features_of_the_trees() {
+        use crate::features::{HoldoutSplit, UserRow, Users};
+        use crate::learned::users::UserFeatures;
+        let tx = cdnow_sample();
+        let (cutoff, end) = (day("1997-09-30"), day("1998-06-30").day);
+        let split = HoldoutSplit::build(&tx, cutoff, end, UNIT);
+        let mut future = vec![0.0; tx.customers()];
+        for (row, h) in split.calibration.rows.iter().zip(&split.rows) {
+            future[row.customer] = f64::from(h.holdout_frequency);
+        }
+        let users = Users {
+            attribute_names: vec!["emb_0".into(), "plan".into()],
+            rows: (0..tx.customers())
+                .map(|c| UserRow {
+                    id: tx.id(c).to_string(),
+                    signup_day: None,
+                    attributes: vec![future[c].to_string(), if c % 2 == 0 { "even" } else { "odd" }.into()],
+                })
+                .collect(),
+            rejected: vec![],
+        };
+        let users = UserFeatures::new(&users);
+        let protocol = Protocol::spread(&tx, cutoff, 4, ModelKind::Bgnbd).unwrap();
+        let params = GbtParams { loss: Loss::Poisson, trees: 60, max_depth: 3, min_leaf: 20, ..GbtParams::default() };
+        let config = params.check().unwrap();
+        let fit = |users: Option<&UserFeatures>| {
+            let set = training(&tx, users, cutoff, &protocol).unwrap();
+            let model = train(&set.snapshots, Target::Purchases, &config, true).unwrap();
+            let snapshot = scoring(&tx, users, cutoff, end - cutoff.day, ModelKind::Bgnbd).unwrap();
+            let rmse = crate::evaluate::rmse(
+                &model.predict(&snapshot).unwrap(),
+                &split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect::<Vec<_>>(),
+            );
+            (model, rmse)
+        };
+        let (with, rmse_with) = fit(Some(&users));
+        let (_, rmse_without) = fit(None);
+        assert_eq!(with.gbt.importance()[0].0, "user:emb_0", "{:?}", with.gbt.importance());
+        assert!(rmse_with < 0.8 * rmse_without, "{rmse_with} against {rmse_without}");
+        let plain = scoring(&tx, None, cutoff, end - cutoff.day, ModelKind::Bgnbd).unwrap();
+        let err = with.predict(&plain).unwrap_err().to_string();
+        assert!(err.contains("user:emb_0"), "{err}");
+    }
+
     /// Labels are what each customer did from the snapshot's cutoff to the user's: purchase days
     /// and revenue counted by hand for the sample's customers; the window and every feature come
     /// from before the snapshot's cutoff.
@@ -507,7 +583,7 @@ mod tests {
         let tx = cdnow_sample();
         let cutoff = day("1997-09-30");
         let protocol = Protocol::new(3, 56, ModelKind::Bgnbd).unwrap();
-        let snaps = training(&tx, cutoff, &protocol).unwrap().snapshots;
+        let snaps = training(&tx, None, cutoff, &protocol).unwrap().snapshots;
         assert_eq!(snaps.len(), 3);
         for (k, s) in snaps.iter().enumerate() {
             let c = s.snapshot.cutoff;
@@ -539,7 +615,7 @@ mod tests {
         let tx = cdnow_sample();
         let cutoff = day("1997-09-30");
         let protocol = Protocol::new(2, 60, ModelKind::Bgnbd).unwrap();
-        let before = training(&tx, cutoff, &protocol).unwrap().snapshots;
+        let before = training(&tx, None, cutoff, &protocol).unwrap().snapshots;
         let (mut pairs, mut newcomers) = (Vec::new(), Vec::new());
         for c in 0..tx.customers() {
             for t in tx.history(c) {
@@ -555,7 +631,7 @@ mod tests {
         pairs.extend(newcomers); // customers who first buy in the holdout, after everyone else
         let changed = Transactions::from_pairs(pairs);
         assert_ne!(changed, tx);
-        let after = training(&changed, cutoff, &protocol).unwrap().snapshots;
+        let after = training(&changed, None, cutoff, &protocol).unwrap().snapshots;
         // Bit for bit (NaN features — no repeat purchase, no mean spend — equal themselves here).
         assert_eq!(format!("{after:?}"), format!("{before:?}"));
         let config =
