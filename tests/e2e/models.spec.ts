@@ -113,6 +113,9 @@ test('learned models on the leaderboard: boosted trees, the ensemble and the seq
   // The verdict's words (who wins) as the CLI's; its digits may move in the last place.
   await expect(page.locator('#learned-verdict')).toContainText(cli.learned.verdict.sentence.split(':')[0]);
   await expect(page.locator('#learned-verdict')).toContainText('95% paired-bootstrap interval');
+  // Net revenue, forecast three ways, in the CLI's order (best RMSE first).
+  const revenue = page.locator('#learned-revenue tbody tr th');
+  await expect(revenue).toHaveText(cli.learned.revenue.rows.map((r: { model: string }) => r.model));
   await page.locator('#learned-details > summary').click();
   await expect(page.locator('#learned-importance li')).toHaveCount(8);
   await expect(page.locator('#learned-sequence')).toContainText(`read 23,570 customers' weekly histories (${cli.learned.sequence.distinct.toLocaleString('en-US')} distinct`);

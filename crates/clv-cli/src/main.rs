@@ -1347,6 +1347,24 @@ fn holdout_text(r: &holdout::HoldoutReport) -> String {
         for s in &l.skipped {
             say!(out, "  no training snapshot at {s}");
         }
+        if let Some(b) = &l.revenue {
+            say!(out, "net revenue in the holdout: actual {:.2}", b.actual_total);
+            for r in &b.rows {
+                say!(
+                    out,
+                    "  {:<44} total {:>12.2}  RMSE {:>9.3}  MAE {:>9.3}  bias {:>7}  spearman {}",
+                    r.model,
+                    r.predicted_total,
+                    r.rmse,
+                    r.mae,
+                    r.bias_percent.map_or("—".into(), |b| format!("{b:+.1}%")),
+                    opt(r.spearman)
+                );
+            }
+            for (model, why) in &b.failed {
+                say!(out, "  not forecast: {model}: {why}");
+            }
+        }
         if let Some(s) = &l.sequence {
             say!(
                 out,

@@ -1259,6 +1259,22 @@ fn train_score_and_the_learned_leaderboard_agree() {
     // same cutoff: its scores over the 39 holdout weeks add up to the row's total.
     let sequence = models.iter().find(|m| m["model"] == "sequence").expect("a sequence row");
     assert!((sequence["predicted_total"].as_f64().unwrap() / sequence_total - 1.0).abs() < 1e-9, "{sequence_total}");
+    // Revenue is judged too: three forecasts against the holdout's net revenue.
+    let revenue = &json["learned"]["revenue"];
+    let split = clv_core::features::HoldoutSplit::build(
+        &tx,
+        cutoff,
+        "1998-06-30".parse::<clv_core::time::Day>().unwrap().number(),
+        clv_core::time::TimeUnit::Week,
+    );
+    let actual: f64 = split.rows.iter().map(|r| r.holdout_revenue).sum();
+    assert!((revenue["actual_total"].as_f64().unwrap() / actual - 1.0).abs() < 1e-9);
+    let names: Vec<&str> = revenue["rows"].as_array().unwrap().iter().map(|r| r["model"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 3, "{names:?} {}", revenue["failed"]);
+    assert!(
+        names.contains(&"Boosted trees on revenue (Tweedie 1.5)")
+            && names.iter().any(|n| n.ends_with("× Gamma–Gamma spend"))
+    );
     let saved_json = serde_json::to_value(&saved).unwrap();
     assert_eq!(json["learned"]["model"], saved_json, "evaluate's trained models are the file clv train wrote");
     assert_eq!(models.last().unwrap()["model"], "naive", "the baseline stays last");

@@ -339,6 +339,12 @@ fn learned_models_on_small_files_score_or_say_why() {
                     assert!(s.epochs.iter().all(|e| e.training_loss.is_finite()), "{file}: {:?}", s.epochs);
                 }
                 assert_eq!(learned.len(), 2 + usize::from(sequence), "{file}");
+                // Revenue: every forecast made is finite, and one not made says why.
+                let revenue = l.revenue.as_ref().expect("a revenue board");
+                assert!(revenue.rows.len() + revenue.failed.len() >= 2 + usize::from(sequence), "{file}: {revenue:?}");
+                for r in &revenue.rows {
+                    assert!(r.rmse.is_finite() && r.mae.is_finite() && r.predicted_total.is_finite(), "{file}: {r:?}");
+                }
                 for m in learned {
                     assert!(m.rmse.is_finite() && m.mae.is_finite() && m.predicted_total.is_finite(), "{file}: {m:?}");
                 }

@@ -182,8 +182,10 @@ fn LearnedNote(l: clv_core::learned::leaderboard::LearnedReport) -> impl IntoVie
             </p>
         }
     });
+    let revenue = l.revenue.clone().map(|b| view! { <RevenueTable b /> });
     view! {
         <p id="learned-verdict" class="verdict">{l.verdict.sentence.clone()}</p>
+        {revenue}
         {save}
         <details id="learned-details">
             <summary>"How the learned models were trained and what the trees rely on"</summary>
@@ -192,6 +194,39 @@ fn LearnedNote(l: clv_core::learned::leaderboard::LearnedReport) -> impl IntoVie
             <ol id="learned-importance">{features}</ol>
             {skipped}
         </details>
+    }
+}
+
+/// The holdout's net revenue, forecast three ways.
+#[component]
+fn RevenueTable(b: clv_core::learned::leaderboard::RevenueBoard) -> impl IntoView {
+    let rows = b
+        .rows
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <th scope="row">{r.model.clone()}</th>
+                    <td class="num">{format::grouped(r.predicted_total, 0)}</td>
+                    <td class="num">{format::fixed(r.rmse, 2)}</td>
+                    <td class="num">{format::fixed(r.mae, 2)}</td>
+                    <td class="num">{r.bias_percent.map_or("—".into(), |b| format!("{}%", format::fixed(b, 1)))}</td>
+                    <td class="num">{r.spearman.map_or("—".into(), |v| format::fixed(v, 3))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let failed = b.failed.iter().map(|(m, why)| view! { <li>{format!("{m}: {why}")}</li> }).collect_view();
+    view! {
+        <h3>"Net revenue over the holdout"</h3>
+        <p class="hint">{format!("What the calibration customers spent in the holdout, net of refunds: {} in all. Each forecast per customer, judged the same way as the purchase counts above (lowest RMSE first).", format::grouped(b.actual_total, 0))}</p>
+        <div class="scroll" tabindex="0">
+            <table id="learned-revenue">
+                <thead><tr><th scope="col">"Forecast"</th><th scope="col">"Predicted total"</th><th scope="col">"RMSE"</th><th scope="col">"MAE"</th><th scope="col">"Bias"</th><th scope="col">"Spearman"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <ul class="hint" id="learned-revenue-failed">{failed}</ul>
     }
 }
 

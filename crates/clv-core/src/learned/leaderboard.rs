@@ -11,13 +11,14 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::sequence::{self, Epoch, SequenceModel, SequenceParams, Sequences};
-use super::temporal::{scoring_with_base, train, training, Protocol, SavedModel, Target};
+use super::temporal::{scoring_with_base, train, training, Protocol, SavedModel, Snapshot, Target, Training};
 use super::users::UserFeatures;
 use super::{GbtParams, LearnError, Loss};
 use crate::features::HoldoutSplit;
 use crate::holdout::HoldoutReport;
 use crate::ingest::Transactions;
-use crate::models::ModelId;
+use crate::models::{FitOptions, ModelId};
+use crate::pipeline::{fit_spend, Customers};
 
 /// What the learned models are doing, as [`add_to_leaderboard`] reports it: training takes seconds
 /// to a minute, so the page and the CLI say each step.
@@ -132,6 +133,9 @@ pub struct LearnedReport {
     /// How the sequence model trained, when it did.
     #[serde(default)]
     pub sequence: Option<SequenceSummary>,
+    /// The holdout's net revenue, forecast and judged.
+    #[serde(default)]
+    pub revenue: Option<RevenueBoard>,
     /// The trained models as a file can hold them (the page's "Save the trained models"): trees,
     /// cut points, weights — no customer data.
     #[serde(default)]
@@ -153,8 +157,9 @@ pub struct SequenceSummary {
 
 /// Train the learned models on the calibration period of `split` only, score them on its holdout,
 /// and add them to `report` (boosted trees, the ensemble, then the sequence model), telling
-/// `progress` each [`Step`]; a Break from it stops the sequence model (a failed row saying so). A sequence model that cannot be trained is a failed row; the trees
-/// failing is the error.
+/// `progress` each [`Step`]; a Break from it stops the sequence model. A sequence model that
+/// cannot be trained is a failed row; the trees failing is the error. The holdout's net revenue is
+/// judged beside ([`RevenueBoard`]).
 pub fn add_to_leaderboard(
     tx: &Transactions,
     users: Option<&UserFeatures>,
@@ -183,16 +188,24 @@ pub fn add_to_leaderboard(
     let mut candidates = vec![(ModelId::Gbt, trees), (ModelId::Ensemble, ensemble)];
     let sequence =
         settings.sequence.as_ref().and_then(|params| match add_sequence(tx, split, report, params, progress) {
-            Ok((summary, means, model)) => {
-                candidates.push((ModelId::Sequence, means));
-                Some((summary, model))
+            Ok(run) => {
+                candidates.push((ModelId::Sequence, run.means.clone()));
+                Some(run)
             }
             Err(e) => {
                 report.failed.push((ModelId::Sequence, e.to_string()));
                 None
             }
         });
-    let (sequence, sequence_model) = sequence.unzip();
+    let revenue = revenue_board(
+        tx,
+        split,
+        (&snapshot, base.id()),
+        &set,
+        &settings.gbt,
+        sequence.as_ref().map(|r| r.revenue.as_slice()),
+    );
+    let (sequence, sequence_model) = sequence.map(|r| (r.summary, r.model)).unzip();
     let actual: Vec<f64> = split.rows.iter().map(|r| f64::from(r.holdout_frequency)).collect();
     let (id, best) = candidates
         .iter()
@@ -206,6 +219,7 @@ pub fn add_to_leaderboard(
         trees: model.gbt.trees.len(),
         skipped: set.skipped,
         sequence,
+        revenue: Some(revenue),
         model: Some(SavedModel {
             format: SavedModel::FORMAT.to_string(),
             trained_cutoff: crate::time::format_day(cutoff.day),
@@ -224,7 +238,7 @@ fn add_sequence(
     report: &mut HoldoutReport,
     params: &SequenceParams,
     progress: &mut dyn FnMut(Step) -> ControlFlow<()>,
-) -> Result<(SequenceSummary, Vec<f64>, SequenceModel), LearnError> {
+) -> Result<SequenceRun, LearnError> {
     let config = params.check()?;
     let customers: Vec<usize> = split.calibration.rows.iter().map(|r| r.customer).collect();
     let seqs = Sequences::build(tx, &customers, split.cutoff, params.max_weeks);
@@ -239,7 +253,98 @@ fn add_sequence(
         epochs: model.epochs.clone(),
         best_epoch: model.best_epoch,
     };
-    Ok((summary, forecast.means(), model))
+    let revenue = forecast.iter().map(|f| f.revenue_mean).collect();
+    Ok(SequenceRun { summary, means: forecast.means(), revenue, model })
+}
+
+/// What training and simulating the sequence model gave.
+struct SequenceRun {
+    summary: SequenceSummary,
+    means: Vec<f64>,
+    revenue: Vec<f64>,
+    model: SequenceModel,
+}
+
+/// The holdout's net revenue per customer, forecast three ways, judged as the purchase counts are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevenueBoard {
+    /// Net revenue of the calibration customers in the holdout.
+    pub actual_total: f64,
+    /// One row per forecast that could be made, best RMSE first.
+    pub rows: Vec<RevenueRow>,
+    /// Forecasts that could not be made, and why.
+    pub failed: Vec<(String, String)>,
+}
+
+/// One revenue forecast, judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevenueRow {
+    /// What made it, in words.
+    pub model: String,
+    /// Its total over the customers.
+    pub predicted_total: f64,
+    /// Root mean squared error per customer.
+    pub rmse: f64,
+    /// Mean absolute error per customer.
+    pub mae: f64,
+    /// Total bias in percent (None when the actual total is 0).
+    pub bias_percent: Option<f64>,
+    /// Rank correlation with the actual revenue (who is worth most).
+    pub spearman: Option<f64>,
+}
+
+/// Three revenue forecasts for the customers of `snapshot` (the rows of `split`): the base model's
+/// purchases × Gamma–Gamma's spend, boosted trees trained on the training snapshots' revenue
+/// (Tweedie 1.5: many zeros and a long tail) starting from the base forecast × each customer's
+/// average order value, and the sequence model's simulated spend.
+fn revenue_board(
+    tx: &Transactions,
+    split: &HoldoutSplit,
+    (snapshot, base): (&Snapshot, ModelId),
+    set: &Training,
+    gbt: &GbtParams,
+    sequence: Option<&[f64]>,
+) -> RevenueBoard {
+    let actual: Vec<f64> = split.rows.iter().map(|r| r.holdout_revenue).collect();
+    let (mut forecasts, mut failed) = (Vec::new(), Vec::new());
+    let customers = Customers::from_summary(&split.calibration, tx);
+    match fit_spend(&customers, &FitOptions::default()) {
+        Ok((gg, fit)) if fit.convergence.converged => {
+            let spend: Vec<f64> = customers
+                .rfm
+                .iter()
+                .zip(&customers.monetary)
+                .zip(&snapshot.base_forecast)
+                .map(|((r, m), n)| n * gg.expected_spend(r.x, *m).unwrap_or(0.0))
+                .collect();
+            forecasts.push((format!("{} × Gamma–Gamma spend", base.label()), spend));
+        }
+        Ok((_, fit)) => failed.push(("Gamma–Gamma".into(), fit.convergence.message)),
+        Err(e) => failed.push(("Gamma–Gamma".into(), e.to_string())),
+    }
+    let params = GbtParams { loss: Loss::Tweedie { power: 1.5 }, ..gbt.clone() };
+    let trees =
+        params.check().and_then(|c| train(&set.snapshots, Target::Revenue, &c, true)).and_then(|m| m.predict(snapshot));
+    match trees {
+        Ok(p) => forecasts.push(("Boosted trees on revenue (Tweedie 1.5)".into(), p)),
+        Err(e) => failed.push(("Boosted trees on revenue".into(), e.to_string())),
+    }
+    if let Some(s) = sequence {
+        forecasts.push(("Sequence model (simulated spend)".into(), s.to_vec()));
+    }
+    let mut rows: Vec<RevenueRow> = forecasts
+        .into_iter()
+        .map(|(model, p)| RevenueRow {
+            model,
+            predicted_total: crate::total(p.iter().copied()),
+            rmse: crate::evaluate::rmse(&p, &actual),
+            mae: crate::evaluate::mae(&p, &actual),
+            bias_percent: crate::evaluate::bias_percent(&p, &actual),
+            spearman: crate::evaluate::spearman(&p, &actual),
+        })
+        .collect();
+    rows.sort_by(|a, b| a.rmse.total_cmp(&b.rmse));
+    RevenueBoard { actual_total: crate::total(actual.iter().copied()), rows, failed }
 }
 
 /// [`add_to_leaderboard`] as the page and `clv evaluate --learned` use it (`users`: the users file's

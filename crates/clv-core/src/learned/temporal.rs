@@ -197,16 +197,27 @@ impl Labelled {
     }
 }
 
-/// Where a boosted model starts: the base BTYD forecast of purchases on the loss's scale (its log
-/// for Poisson and Tweedie), or nothing (revenue has no BTYD forecast here).
+/// Where a boosted model starts: the base BTYD forecast of purchases — times each customer's average
+/// order value so far for revenue — on the loss's scale (its log for Poisson and Tweedie), or nothing.
 fn offset(snapshot: &Snapshot, target: Target, loss: Loss, use_base: bool) -> Option<Vec<f64>> {
-    (use_base && target == Target::Purchases).then(|| {
-        if loss.log_link() {
-            snapshot.log_offset()
-        } else {
-            snapshot.base_forecast.clone()
+    if !use_base {
+        return None;
+    }
+    let start: Vec<f64> = match target {
+        Target::Purchases => snapshot.base_forecast.clone(),
+        Target::Revenue => {
+            let at = NUMERIC.iter().position(|n| *n == "order_value").expect("a listed feature");
+            let Column::Numeric(value) = &snapshot.features.columns[at] else { return None };
+            // Nothing bought but refunds: no value to scale by, so no revenue expected.
+            snapshot
+                .base_forecast
+                .iter()
+                .zip(value)
+                .map(|(n, v)| n * if v.is_finite() { v.max(0.0) } else { 0.0 })
+                .collect()
         }
-    })
+    };
+    Some(if loss.log_link() { start.iter().map(|f| f.max(1e-6).ln()).collect() } else { start })
 }
 
 /// A boosted model trained by the temporal protocol, with what it needs to score.
