@@ -79,7 +79,7 @@ pub fn HoldoutPanel(session: Session, settings: Settings) -> impl IntoView {
                     <button id="evaluate" class="button" on:click=run disabled=move || session.busy() || request().is_none()>"Evaluate"</button>
                 </div>
                 <Show when=move || learned.get()><div class="controls">
-                    <label>"What the boosted trees minimise "
+                    <label class="stacked">"What the boosted trees minimise"
                         <select id="learned-loss" on:change=move |ev| {
                             if let Ok(l) = event_target_value(&ev).parse::<Loss>() { loss.set(l) }
                         }>
