@@ -1,7 +1,9 @@
 //! `cargo bench -p clv-core --bench learned`: boosted trees at the sizes issue 17 names — training
 //! on 4 snapshots of CDNOW's 23,570 customers (94,280 rows, 16 features, 400 trees) and scoring a
 //! million customers. Features are drawn (seeded); targets are Poisson counts of a known function
-//! of them, on top of an offset, as in the temporal protocol.
+//! of them, on top of an offset, as in the temporal protocol. Then the same on CDNOW master's real
+//! snapshots (4 earlier cutoffs, each with its Pareto/NBD fit, 400 trees): what `tests/web_bench.rs`
+//! times in a browser worker, so the two print comparable figures.
 use std::time::Instant;
 
 use clv_core::learned::{Column, FeatureMatrix, Gbt, GbtParams, Loss};
@@ -61,4 +63,38 @@ fn main() {
             p.iter().sum::<f64>() / p.len() as f64
         );
     }
+    cdnow();
+}
+
+/// The issue's configuration on CDNOW master (as `tests/web_bench.rs` in the browser).
+fn cdnow() {
+    use clv_core::features::Cutoff;
+    use clv_core::learned::temporal::{train, training, Protocol, Target};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/demo/cdnow.csv");
+    let file = std::fs::File::open(path).expect("the demo file");
+    let tx = clv_core::ingest::ingest(file, &Default::default(), &mut |_| {}).unwrap().transactions;
+    let cutoff = Cutoff::day(clv_core::time::parse_day("1997-09-30").unwrap());
+    let t0 = Instant::now();
+    let protocol = Protocol::spread(&tx, cutoff, 4, clv_core::pipeline::ModelKind::Pnbd).unwrap();
+    let set = training(&tx, None, cutoff, &protocol).unwrap();
+    let snapshots = t0.elapsed().as_secs_f64();
+    let rows: usize = set.snapshots.iter().map(|s| s.purchases.len()).sum();
+    let params = GbtParams {
+        loss: Loss::Poisson,
+        trees: 400,
+        max_depth: 3,
+        min_leaf: 100,
+        row_sample: 0.8,
+        col_sample: 0.8,
+        seed: 1,
+        ..GbtParams::default()
+    };
+    let t1 = Instant::now();
+    let model = train(&set.snapshots, Target::Purchases, &params.check().unwrap(), true).unwrap();
+    println!(
+        "CDNOW master natively: {} training snapshots ({rows} rows, each with its Pareto/NBD fit) {snapshots:.2} s; {} trees of depth 3 {:.2} s",
+        set.snapshots.len(),
+        model.gbt.trees.len(),
+        t1.elapsed().as_secs_f64()
+    );
 }

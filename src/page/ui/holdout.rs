@@ -128,12 +128,13 @@ fn SavedModelScoring(session: Session, settings: Settings) -> impl IntoView {
 }
 
 /// The losses the page offers for the boosted trees, as `Loss` parses them, with what each is for.
-const LOSSES: [(&str, &str); 5] = [
+const LOSSES: [(&str, &str); 6] = [
     ("poisson", "Poisson: expected purchase count (the default; what measured best on CDNOW)"),
     ("tweedie:1.5", "Tweedie (power 1.5): expected count, for heavy-tailed buyers"),
     ("l2", "Squared error: the mean"),
-    ("l1", "Absolute error: the median customer's count"),
-    ("quantile:0.9", "Quantile 0.9: a count only 1 customer in 10 exceeds (P90)"),
+    ("l1", "Absolute error: the median count (P50)"),
+    ("quantile:0.1", "Quantile 0.1: a low count, exceeded by 9 customers in 10 (P10)"),
+    ("quantile:0.9", "Quantile 0.9: a high count, exceeded by 1 customer in 10 (P90)"),
 ];
 
 /// A loss as the page names it.
@@ -321,5 +322,21 @@ fn HoldoutView(r: HoldoutReport, unit: &'static str) -> impl IntoView {
         {acquisition}
         <label class="controls">"Model in the charts below " <select id="accuracy-model" on:change=pick>{options}</select></label>
         {groups}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every loss the page offers parses (the select would otherwise fail to render) and is named
+    /// by its own label.
+    #[test]
+    fn every_offered_loss_parses_and_names_itself() {
+        for (code, label) in LOSSES {
+            let loss = code.parse::<Loss>().unwrap_or_else(|e| panic!("{code}: {e}"));
+            assert_eq!(loss_label(loss), label);
+        }
+        assert_eq!(loss_label(Loss::Quantile { alpha: 0.25 }), "custom");
     }
 }
