@@ -8,7 +8,7 @@
 use clv_core::features::Cutoff;
 use clv_core::ingest::{ingest, IngestOptions};
 use clv_core::learned::temporal::{train, training, Protocol, Target};
-use clv_core::learned::{GbtParams, Loss};
+use clv_core::learned::GbtParams;
 use clv_core::pipeline::ModelKind;
 use clv_core::time::parse_day;
 use wasm_bindgen_test::*;
@@ -26,16 +26,8 @@ fn boosted_trees_on_cdnow_master_in_a_worker() {
     let set = training(&tx, None, cutoff, &protocol).unwrap();
     let t1 = js_sys::Date::now();
     let rows: usize = set.snapshots.iter().map(|s| s.purchases.len()).sum();
-    let params = GbtParams {
-        loss: Loss::Poisson,
-        trees: 400,
-        max_depth: 3,
-        min_leaf: 100,
-        row_sample: 0.8,
-        col_sample: 0.8,
-        seed: 1,
-        ..GbtParams::default()
-    };
+    // The page's settings (LearnedSettings::default) at the 400 trees.
+    let params = GbtParams { trees: 400, ..clv_core::learned::leaderboard::LearnedSettings::default().gbt };
     let model = train(&set.snapshots, Target::Purchases, &params.check().unwrap(), true).unwrap();
     let t2 = js_sys::Date::now();
     assert_eq!(model.gbt.trees.len(), 400);

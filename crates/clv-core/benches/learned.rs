@@ -79,16 +79,8 @@ fn cdnow() {
     let set = training(&tx, None, cutoff, &protocol).unwrap();
     let snapshots = t0.elapsed().as_secs_f64();
     let rows: usize = set.snapshots.iter().map(|s| s.purchases.len()).sum();
-    let params = GbtParams {
-        loss: Loss::Poisson,
-        trees: 400,
-        max_depth: 3,
-        min_leaf: 100,
-        row_sample: 0.8,
-        col_sample: 0.8,
-        seed: 1,
-        ..GbtParams::default()
-    };
+    // The page's settings (LearnedSettings::default) at the 400 trees.
+    let params = GbtParams { trees: 400, ..clv_core::learned::leaderboard::LearnedSettings::default().gbt };
     let t1 = Instant::now();
     let model = train(&set.snapshots, Target::Purchases, &params.check().unwrap(), true).unwrap();
     println!(
