@@ -81,7 +81,7 @@ impl Likelihood for BgNbd {
     }
 
     /// Eq. 6 and its derivatives: see `family_ll_grad`.
-    fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
+    fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>, _: &()) -> Option<(f64, Vec<f64>)> {
         family_ll_grad([self.r, self.alpha, self.a, self.b], 0.0, data)
     }
 }

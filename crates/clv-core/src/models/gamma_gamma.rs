@@ -128,7 +128,7 @@ impl Likelihood for GammaGamma {
 
     /// Note 025 eq. 4 and its derivatives; Γ/ψ terms that depend only on x
     /// are computed once per run of equal x.
-    fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Spend>) -> Option<(f64, Vec<f64>)> {
+    fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Spend>, _: &()) -> Option<(f64, Vec<f64>)> {
         let GammaGamma { p, q, gamma } = *self;
         let (ll, g) = super::chunked_sum(data, |rows, weights, _| {
             let mut xt = SpendX::new(p, q, f64::NAN);

@@ -88,7 +88,7 @@ impl Likelihood for MbgNbd {
     }
 
     /// See `bgnbd::family_ll_grad`: MBG/NBD is its `shift` 1 case.
-    fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>) -> Option<(f64, Vec<f64>)> {
+    fn ln_likelihood_and_gradient(&self, data: &super::Weighted<Rfm>, _: &()) -> Option<(f64, Vec<f64>)> {
         super::bgnbd::family_ll_grad([self.r, self.alpha, self.a, self.b], 1.0, data)
     }
 }

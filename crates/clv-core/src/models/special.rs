@@ -343,6 +343,11 @@ pub fn ln_hyp2f1_c_a1_scaled(a: f64, b: f64, z: f64, w: f64) -> Result<f64, Hyp2
 /// and varies on the scale `scale` near 0: 20-point Gauss–Legendre panels
 /// graded geometrically from min(scale, 1)/2 up to y = 48.
 fn panel_integral(ln_h: impl Fn(f64) -> f64, scale: f64) -> f64 {
+    log_sum_exp(panel_terms(ln_h, scale).iter().map(|&(_, t)| t))
+}
+
+/// The nodes y and ln(weight · h(y)) of [`panel_integral`]'s rule.
+fn panel_terms(ln_h: impl Fn(f64) -> f64, scale: f64) -> Vec<(f64, f64)> {
     let nodes = gauss_legendre_20();
     let mut terms = Vec::with_capacity(12 * nodes.len());
     // The floor keeps the panel count bounded (≤ ~1,000 doublings) when the
@@ -353,17 +358,145 @@ fn panel_integral(ln_h: impl Fn(f64) -> f64, scale: f64) -> f64 {
     while lo < 48.0 {
         let (mid, half) = (lo + 0.5 * width, 0.5 * width);
         let ln_half = half.ln();
-        terms.extend(nodes.iter().zip(&ln_weights).map(|(&(x, _), lw)| ln_half + lw + ln_h(mid + half * x)));
+        terms.extend(nodes.iter().zip(&ln_weights).map(|(&(x, _), lw)| {
+            let y = mid + half * x;
+            (y, ln_half + lw + ln_h(y))
+        }));
         lo += width;
         if lo >= width {
             width *= 2.0;
         }
     }
-    log_sum_exp(terms.iter().copied())
+    terms
 }
 
 /// The narrowest first panel of `panel_integral`.
 const MIN_PANEL: f64 = 1e-280;
+
+/// Moments of u under the density ∝ u^(a−1) (1 − zu)^(−b) on [0, 1] — Euler's
+/// integral I(a, b) = ₂F₁(a, b; a + 1; z)/a — which are what the derivatives of
+/// ln I need: ∂ ln I/∂a = E[ln u], ∂ ln I/∂b = −E[ln(1 − zu)], and
+/// I(a+1, b)/I(a, b) = E[u], I(a+1, b+1)/I(a, b) = E[u/(1 − zu)].
+/// Pareto/NBD's closed-form gradient is made of these (see `pareto_nbd`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EulerMoments {
+    /// E[ln u].
+    pub ln_u: f64,
+    /// E[ln(1 − zu)].
+    pub ln_one_minus_zu: f64,
+    /// E[u].
+    pub u: f64,
+    /// E[u/(1 − zu)].
+    pub u_over: f64,
+}
+
+/// [`EulerMoments`] of ₂F₁(a, b; a + 1; z), w = 1 − z given without
+/// cancellation, by the same two routes as [`ln_hyp2f1_c_a1_scaled`]: above
+/// [`NEAR_ONE`] the moments are averages over the nodes of its graded
+/// Laplace-integral rule (u = e^(−y/a)); below it, series differentiated term
+/// by term — Euler's form Σ (a+1−b)ₙ/(a+1)ₙ zⁿ (= w^(b−1) ₂F₁) when 1 < b < a + 1,
+/// whose terms, and their a- and b-derivatives, all keep one sign, else the
+/// Gauss series Σ (b)ₙ zⁿ/(n! (a+n)) of I itself (bounded terms when b ≤ 1).
+pub fn hyp2f1_c_a1_moments(a: f64, b: f64, z: f64, w: f64) -> Result<EulerMoments, Hyp2f1Error> {
+    if !((0.0..1.0).contains(&z) && a > 0.0 && b > 0.0 && a.is_finite() && b.is_finite()) {
+        return Err(Hyp2f1Error::Domain { a, b, c: a + 1.0, z });
+    }
+    if z > NEAR_ONE {
+        return Ok(moments_by_quadrature(a, b, z, w));
+    }
+    let not_converged = |terms| Hyp2f1Error::NotConverged { a, b, c: a + 1.0, z, terms };
+    if b > 1.0 && a + 1.0 - b > 0.0 {
+        euler_series_moments(a, b, z, w).ok_or_else(|| not_converged(SERIES_TERMS))
+    } else {
+        gauss_series_moments(a, b, z).ok_or_else(|| not_converged(SERIES_TERMS))
+    }
+}
+
+/// Terms of the moment series before giving up: z ≤ 0.9 reaches 1e-18 in ~400.
+const SERIES_TERMS: usize = 100_000;
+
+fn moments_by_quadrature(a: f64, b: f64, z: f64, w: f64) -> EulerMoments {
+    let ln_h = |y: f64| -y - b * (-(z / w) * (-y / a).exp_m1()).ln_1p();
+    let terms = panel_terms(ln_h, a * w / b.max(1.0));
+    let top = terms.iter().fold(f64::NEG_INFINITY, |m, &(_, t)| m.max(t));
+    let mut sums = [0.0f64; 5];
+    for &(y, t) in &terms {
+        let weight = (t - top).exp();
+        let u = (-y / a).exp();
+        let one_minus_zu = w + z * -(-y / a).exp_m1();
+        let values = [1.0, -y / a, one_minus_zu.ln(), u, u / one_minus_zu];
+        sums.iter_mut().zip(values).for_each(|(s, v)| *s += weight * v);
+    }
+    EulerMoments {
+        ln_u: sums[1] / sums[0],
+        ln_one_minus_zu: sums[2] / sums[0],
+        u: sums[3] / sums[0],
+        u_over: sums[4] / sums[0],
+    }
+}
+
+/// Euler's form: I(a, b) = w^(1−b) S₀/a with S₀ = Σ tₙ, tₙ = (a+1−b)ₙ/(a+1)ₙ zⁿ; likewise
+/// I(a+1, b) = w^(1−b) S₁/(a+1) and I(a+1, b+1) = w^(−b) S₂/(a+1). The term ratios are below
+/// z, so every sum is bounded by 1/w.
+fn euler_series_moments(a: f64, b: f64, z: f64, w: f64) -> Option<EulerMoments> {
+    let c = a + 1.0 - b;
+    let (mut t, mut t1, mut t2) = (1.0f64, 1.0f64, 1.0f64);
+    let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+    // Σ tₙ ∂ln tₙ/∂a and Σ tₙ ∂ln tₙ/∂b, with the running sums of those log-derivatives.
+    let (mut da, mut db, mut run_a, mut run_b) = (0.0, 0.0, 0.0f64, 0.0f64);
+    for n in 0..SERIES_TERMS {
+        s0 += t;
+        s1 += t1;
+        s2 += t2;
+        da += t * run_a;
+        db += t * run_b;
+        if t.max(t1).max(t2) * (1.0 + run_a.abs() + run_b.abs()) < 1e-18 * s0.min(s1).min(s2) {
+            return Some(EulerMoments {
+                ln_u: da / s0 - 1.0 / a,
+                ln_one_minus_zu: w.ln() - db / s0,
+                u: s1 / s0 * a / (a + 1.0),
+                u_over: s2 / s0 * a / ((a + 1.0) * w),
+            });
+        }
+        let k = n as f64;
+        run_a += 1.0 / (c + k) - 1.0 / (a + 1.0 + k);
+        run_b -= 1.0 / (c + k);
+        t *= (c + k) / (a + 1.0 + k) * z;
+        t1 *= (c + 1.0 + k) / (a + 2.0 + k) * z;
+        t2 *= (c + k) / (a + 2.0 + k) * z;
+    }
+    None
+}
+
+/// The Gauss series of I itself: I(a, b) = Σ cₙ/(a+n), cₙ = (b)ₙ zⁿ/n! (≤ zⁿ for b ≤ 1), and
+/// I(a+1, b+1) = Σ cₙ (b+n)/(b (a+1+n)), since (b+1)ₙ = (b)ₙ (b+n)/b.
+fn gauss_series_moments(a: f64, b: f64, z: f64) -> Option<EulerMoments> {
+    let mut c = 1.0f64;
+    let mut harmonic = 0.0f64; // Σ_{k<n} 1/(b+k) = ∂ln (b)ₙ/∂b
+    let mut sums = [0.0f64; 5];
+    for n in 0..SERIES_TERMS {
+        let k = n as f64;
+        let terms = [
+            c / (a + k),
+            -c / ((a + k) * (a + k)),
+            -c * harmonic / (a + k),
+            c / (a + 1.0 + k),
+            c * (b + k) / (b * (a + 1.0 + k)),
+        ];
+        sums.iter_mut().zip(terms).for_each(|(s, v)| *s += v);
+        if terms.iter().all(|v| v.abs() < 1e-18 * sums[0]) && c * (b + k) / b < 1e-18 * sums[0] {
+            return Some(EulerMoments {
+                ln_u: sums[1] / sums[0],
+                ln_one_minus_zu: sums[2] / sums[0],
+                u: sums[3] / sums[0],
+                u_over: sums[4] / sums[0],
+            });
+        }
+        harmonic += 1.0 / (b + k);
+        c *= (b + k) / (k + 1.0) * z;
+    }
+    None
+}
 
 #[cfg(test)]
 mod tests {
@@ -441,6 +574,49 @@ mod tests {
         let (b, c, z) = (1.5, 2.0, 0.4);
         let want = 1.0 - 2.0 * b * z / c + b * (b + 1.0) * z * z / (c * (c + 1.0));
         assert!(close(ln_hyp2f1(-2.0, b, c, z).unwrap(), want.ln(), 1e-13));
+    }
+
+    /// The moments are ln I's derivatives and ratios, I(a, b) = w^(1−b) e^scaled/a
+    /// from [`ln_hyp2f1_c_a1_scaled`] (itself checked against mpmath): central
+    /// differences for E[ln u] and E[ln(1 − zu)], exact ratios for E[u] and
+    /// E[u/(1 − zu)] — on both sides of [`NEAR_ONE`] and through both series.
+    #[test]
+    fn euler_moments_are_the_derivatives_and_ratios_of_the_integral() {
+        let ln_i =
+            |a: f64, b: f64, z: f64, w: f64| (1.0 - b) * w.ln() + ln_hyp2f1_c_a1_scaled(a, b, z, w).unwrap() - a.ln();
+        let mut checked = 0;
+        for a in [0.3, 2.0, 7.5, 60.0, 3e3, 2e6] {
+            for b in [0.2, 0.9, 1.0, 1.6, 4.0, 40.0, 1e5] {
+                if b > 1.0 && b >= a + 1.0 {
+                    continue; // never Pareto/NBD's: a + 1 − b is r + x or s + 1 there
+                }
+                for w in [1.0, 0.95, 0.5, 0.12, 0.08, 1e-3, 1e-7] {
+                    let z = 1.0 - w;
+                    let m = hyp2f1_c_a1_moments(a, b, z, w).unwrap();
+                    let i0 = ln_i(a, b, z, w);
+                    let (ha, hb) = (1e-5 * a, 1e-5 * b);
+                    let d_a = (ln_i(a + ha, b, z, w) - ln_i(a - ha, b, z, w)) / (2.0 * ha);
+                    let d_b = (ln_i(a, b + hb, z, w) - ln_i(a, b - hb, z, w)) / (2.0 * hb);
+                    let ratio_u = (ln_i(a + 1.0, b, z, w) - i0).exp();
+                    let ratio_over = (ln_i(a + 1.0, b + 1.0, z, w) - i0).exp();
+                    // A difference quotient's rounding: ~ε |ln I| / h.
+                    let noise = |h: f64| 1e-14 * (i0.abs() + 1.0) / h;
+                    let near = |got: f64, want: f64, tol: f64| (got - want).abs() <= tol * want.abs();
+                    let at = format!("a={a} b={b} z={z}: {m:?}");
+                    assert!((m.ln_u - d_a).abs() <= 1e-7 * d_a.abs() + noise(ha), "E ln u {d_a} at {at}");
+                    assert!(
+                        (m.ln_one_minus_zu + d_b).abs() <= 1e-7 * d_b.abs() + noise(hb),
+                        "E ln(1-zu) {} at {at}",
+                        -d_b
+                    );
+                    assert!(near(m.u, ratio_u, 1e-10), "E u {ratio_u} at {at}");
+                    assert!(near(m.u_over, ratio_over, 1e-10), "E u/(1-zu) {ratio_over} at {at}");
+                    assert!(m.u > 0.0 && m.u <= 1.0 && m.ln_u <= 0.0 && m.ln_one_minus_zu <= 0.0, "{at}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 200, "{checked}");
     }
 
     #[test]
