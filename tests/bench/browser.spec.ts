@@ -170,3 +170,22 @@ test('learned models in the tab against the native CLI (CDNOW master, holdout fr
   console.log('BENCH learned models (23,570 CDNOW customers; native = clv evaluate --learned on all cores, tab = one worker thread): ' +
     names.map((name, i) => `${name}: native ${n[i].toFixed(2)} s, tab ${b[i].toFixed(2)} s (${(b[i] / n[i]).toFixed(2)}×)`).join('; '));
 });
+
+test('first load: every file the page transfers, raw and gzipped', async ({ page, context }) => {
+  const { gzipSync } = await import('zlib');
+  const files: [string, number, number][] = [];
+  const pending: Promise<void>[] = [];
+  // The context sees the worker's own requests too (its script and wasm).
+  context.on('response', r => {
+    pending.push(r.body().then(b => { files.push([new URL(r.url()).pathname, b.length, gzipSync(b, { level: 9 }).length]); }, () => {}));
+  });
+  await page.goto('/');
+  await expect(page.locator('#csv')).toBeAttached();
+  await page.waitForLoadState('networkidle');
+  await Promise.all(pending);
+  files.sort((a, b) => b[2] - a[2]);
+  const kb = (n: number) => (n / 1024).toFixed(1);
+  for (const [path, raw, gz] of files) console.log(`BENCH first load ${path}: ${kb(raw)} KB raw, ${kb(gz)} KB gzipped`);
+  const total = files.reduce((s, f) => [s[0] + f[1], s[1] + f[2]], [0, 0]);
+  console.log(`BENCH first load total: ${files.length} files, ${kb(total[0])} KB raw, ${kb(total[1])} KB gzipped`);
+});
