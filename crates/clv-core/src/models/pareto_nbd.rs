@@ -142,18 +142,21 @@ impl ParetoNbd {
     /// and real data repeat those pairs: 160k distinct (x, t_x, T) from 1M
     /// simulated customers hold 8.4k distinct (x, t).
     fn ln_f(&self, x: f64, t: f64) -> Result<f64, super::special::Hyp2f1Error> {
-        let ParetoNbd { r, alpha, s, beta } = *self;
         let Euler { a: rsx, b: b2, z, w, .. } = self.euler(x, t);
-        let scaled = ln_hyp2f1_c_a1_scaled(rsx, b2, z, w)?;
-        // αʳβˢ(max(α,β)+t)^−(r+s+x) times w^(1−b₂), regrouped: what is left is
-        // moderate for any parameters (derivation in the doc comment above).
+        Ok(ln_hyp2f1_c_a1_scaled(rsx, b2, z, w)? + self.f_powers(x, t))
+    }
+
+    /// F(t) less its ₂F₁ part: αʳβˢ(max(α,β)+t)^−(r+s+x) times w^(1−b₂),
+    /// regrouped so that what is left is moderate for any parameters
+    /// (derivation in [`ParetoNbd::ln_f`]'s doc comment).
+    fn f_powers(&self, x: f64, t: f64) -> f64 {
+        let ParetoNbd { r, alpha, s, beta } = *self;
         let common = -r * (t / alpha).ln_1p() - s * (t / beta).ln_1p();
-        let rest = if alpha >= beta {
+        if alpha >= beta {
             common - x * (alpha + t).ln()
         } else {
             common - (x - 1.0) * (alpha + t).ln() - (beta + t).ln()
-        };
-        Ok(scaled + rest)
+        }
     }
 
     /// The ₂F₁(a, b; a+1; z) of F(t) (see [`ParetoNbd::ln_f`]).
@@ -176,9 +179,10 @@ impl ParetoNbd {
     /// the mirror image), written so that no two large logarithms cancel.
     fn ln_f_and_gradient(&self, x: f64, t: f64) -> Result<(f64, [f64; 4]), super::special::Hyp2f1Error> {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let f = self.ln_f(x, t)?;
         let e = self.euler(x, t);
+        // One pass of the series (or of the quadrature) gives F and the moments.
         let m = hyp2f1_c_a1_moments(e.a, e.b, e.z, e.w)?;
+        let f = m.ln_scaled + self.f_powers(x, t);
         let (l_at, l_bt) = ((t / alpha).ln_1p(), (t / beta).ln_1p());
         // ln of the smaller scale over the larger's τ-term: the (1 − zu) moment's share.
         let cross = e.w.ln() + m.ln_u - m.ln_one_minus_zu;
@@ -227,6 +231,7 @@ impl ParetoNbd {
     /// ψ(r+x) − ψ(r)), [`ParetoNbd::t_terms`] of T, and F with ∂F at t_x and T.
     /// ∂ln L is the likelihood-weighted mix of the alive term's and the dropout
     /// term's derivatives; ∂ln A₀ = (∂F(t_x) − e^d ∂F(T))/(1 − e^d), d = F(T) − F(t_x).
+    /// ln L is [`combine`]'s, equal within rounding (test).
     fn row_ll_grad(
         &self,
         c: &Rfm,
@@ -236,23 +241,31 @@ impl ParetoNbd {
         (f_t, g_t): (f64, [f64; 4]),
     ) -> (f64, [f64; 4]) {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let a = r + s + c.x;
         let alive = self.alive_from_head(c.x, head, t_terms);
-        let prefix = self.dropout_prefix(c.x, head);
-        let ll = combine(alive, prefix, f_tx, f_t);
         let d_alive =
             [psi - t_terms.0, (r * c.t / alpha - c.x) / (alpha + c.t), -t_terms.2, s * c.t / (beta * (beta + c.t))];
-        let alive_share = (alive - ll).exp();
-        let mut g = d_alive.map(|v| alive_share * v);
-        let dropout = prefix + a0_from(f_tx, f_t);
-        if dropout > f64::NEG_INFINITY {
-            let share = (dropout - ll).exp();
-            let (e_d, one_minus_e_d) = ((f_t - f_tx).exp(), -(f_t - f_tx).exp_m1());
-            let d_prefix = [psi - 1.0 / a, 0.0, 1.0 / s - 1.0 / a, 0.0];
-            for i in 0..4 {
-                g[i] += share * (d_prefix[i] + (g_tx[i] - e_d * g_t[i]) / one_minus_e_d);
-            }
+        // e^d − 1, d = F(T) − F(t_x) ≤ 0; 0 when t_x = T (no dropout term).
+        let e_d_minus_1 = (f_t - f_tx).exp_m1();
+        if e_d_minus_1.is_nan() || e_d_minus_1 >= 0.0 {
+            return (alive, d_alive);
         }
+        // Four transcendental calls a row (this loop is most of a fit's time):
+        // ln A₀ from e^d − 1, and one exponential for both terms' shares of L.
+        let dropout = self.dropout_prefix(c.x, head) + f_tx + (-e_d_minus_1).ln();
+        let (ll, alive_share) = if dropout <= alive {
+            let q = (dropout - alive).exp();
+            (alive + q.ln_1p(), 1.0 / (1.0 + q))
+        } else {
+            let q = (alive - dropout).exp();
+            (dropout + q.ln_1p(), q / (1.0 + q))
+        };
+        let a = r + s + c.x;
+        let d_prefix = [psi - 1.0 / a, 0.0, 1.0 / s - 1.0 / a, 0.0];
+        let e_d = 1.0 + e_d_minus_1;
+        let g = std::array::from_fn(|i| {
+            let d_dropout = d_prefix[i] + (g_tx[i] - e_d * g_t[i]) / -e_d_minus_1;
+            alive_share * d_alive[i] + (1.0 - alive_share) * d_dropout
+        });
         (ll, g)
     }
 

@@ -380,6 +380,9 @@ const MIN_PANEL: f64 = 1e-280;
 /// Pareto/NBD's closed-form gradient is made of these (see `pareto_nbd`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EulerMoments {
+    /// ln[w^(b−1) ₂F₁(a, b; a + 1; z)], what [`ln_hyp2f1_c_a1_scaled`] returns, from the same sums
+    /// (equal to it within rounding, not digit for digit).
+    pub ln_scaled: f64,
     /// E[ln u].
     pub ln_u: f64,
     /// E[ln(1 − zu)].
@@ -408,7 +411,7 @@ pub fn hyp2f1_c_a1_moments(a: f64, b: f64, z: f64, w: f64) -> Result<EulerMoment
     if b > 1.0 && a + 1.0 - b > 0.0 {
         euler_series_moments(a, b, z, w).ok_or_else(|| not_converged(SERIES_TERMS))
     } else {
-        gauss_series_moments(a, b, z).ok_or_else(|| not_converged(SERIES_TERMS))
+        gauss_series_moments(a, b, z, w).ok_or_else(|| not_converged(SERIES_TERMS))
     }
 }
 
@@ -428,6 +431,7 @@ fn moments_by_quadrature(a: f64, b: f64, z: f64, w: f64) -> EulerMoments {
         sums.iter_mut().zip(values).for_each(|(s, v)| *s += weight * v);
     }
     EulerMoments {
+        ln_scaled: -w.ln() + top + sums[0].ln(),
         ln_u: sums[1] / sums[0],
         ln_one_minus_zu: sums[2] / sums[0],
         u: sums[3] / sums[0],
@@ -452,6 +456,7 @@ fn euler_series_moments(a: f64, b: f64, z: f64, w: f64) -> Option<EulerMoments> 
         db += t * run_b;
         if t.max(t1).max(t2) * (1.0 + run_a.abs() + run_b.abs()) < 1e-18 * s0.min(s1).min(s2) {
             return Some(EulerMoments {
+                ln_scaled: s0.ln(),
                 ln_u: da / s0 - 1.0 / a,
                 ln_one_minus_zu: w.ln() - db / s0,
                 u: s1 / s0 * a / (a + 1.0),
@@ -470,7 +475,7 @@ fn euler_series_moments(a: f64, b: f64, z: f64, w: f64) -> Option<EulerMoments> 
 
 /// The Gauss series of I itself: I(a, b) = Σ cₙ/(a+n), cₙ = (b)ₙ zⁿ/n! (≤ zⁿ for b ≤ 1), and
 /// I(a+1, b+1) = Σ cₙ (b+n)/(b (a+1+n)), since (b+1)ₙ = (b)ₙ (b+n)/b.
-fn gauss_series_moments(a: f64, b: f64, z: f64) -> Option<EulerMoments> {
+fn gauss_series_moments(a: f64, b: f64, z: f64, w: f64) -> Option<EulerMoments> {
     let mut c = 1.0f64;
     let mut harmonic = 0.0f64; // Σ_{k<n} 1/(b+k) = ∂ln (b)ₙ/∂b
     let mut sums = [0.0f64; 5];
@@ -486,6 +491,8 @@ fn gauss_series_moments(a: f64, b: f64, z: f64) -> Option<EulerMoments> {
         sums.iter_mut().zip(terms).for_each(|(s, v)| *s += v);
         if terms.iter().all(|v| v.abs() < 1e-18 * sums[0]) && c * (b + k) / b < 1e-18 * sums[0] {
             return Some(EulerMoments {
+                // ₂F₁ = a·I.
+                ln_scaled: a.ln() + sums[0].ln() + (b - 1.0) * w.ln(),
                 ln_u: sums[1] / sums[0],
                 ln_one_minus_zu: sums[2] / sums[0],
                 u: sums[3] / sums[0],
@@ -611,6 +618,8 @@ mod tests {
                     );
                     assert!(near(m.u, ratio_u, 1e-10), "E u {ratio_u} at {at}");
                     assert!(near(m.u_over, ratio_over, 1e-10), "E u/(1-zu) {ratio_over} at {at}");
+                    let scaled = ln_hyp2f1_c_a1_scaled(a, b, z, w).unwrap();
+                    assert!((m.ln_scaled - scaled).abs() <= 1e-13 * scaled.abs().max(1.0), "value {scaled} at {at}");
                     assert!(m.u > 0.0 && m.u <= 1.0 && m.ln_u <= 0.0 && m.ln_one_minus_zu <= 0.0, "{at}");
                     checked += 1;
                 }
