@@ -247,7 +247,8 @@ pub trait Likelihood: Sized + Sync {
     /// for models with closed-form derivatives; `None` means "use numerical
     /// differences of [`Likelihood::ln_likelihood`]". Rows arrive sorted by
     /// [`Likelihood::sort_key`], so terms that depend only on it can be
-    /// computed once per run of equal keys.
+    /// computed once per run of equal keys; `cache` is what
+    /// [`Likelihood::prepare`] built from these rows.
     fn ln_likelihood_and_gradient(&self, _data: &Weighted<Self::Row>, _cache: &Self::Cache) -> Option<(f64, Vec<f64>)> {
         None
     }

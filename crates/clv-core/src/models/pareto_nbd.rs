@@ -143,15 +143,17 @@ impl ParetoNbd {
     /// simulated customers hold 8.4k distinct (x, t).
     fn ln_f(&self, x: f64, t: f64) -> Result<f64, super::special::Hyp2f1Error> {
         let Euler { a: rsx, b: b2, z, w, .. } = self.euler(x, t);
-        Ok(ln_hyp2f1_c_a1_scaled(rsx, b2, z, w)? + self.f_powers(x, t))
+        let l_t = ((t / self.alpha).ln_1p(), (t / self.beta).ln_1p());
+        Ok(ln_hyp2f1_c_a1_scaled(rsx, b2, z, w)? + self.f_powers(x, t, l_t))
     }
 
     /// F(t) less its ₂F₁ part: αʳβˢ(max(α,β)+t)^−(r+s+x) times w^(1−b₂),
     /// regrouped so that what is left is moderate for any parameters
-    /// (derivation in [`ParetoNbd::ln_f`]'s doc comment).
-    fn f_powers(&self, x: f64, t: f64) -> f64 {
+    /// (derivation in [`ParetoNbd::ln_f`]'s doc comment); `(l_at, l_bt)` are
+    /// ln(1 + t/α) and ln(1 + t/β).
+    fn f_powers(&self, x: f64, t: f64, (l_at, l_bt): (f64, f64)) -> f64 {
         let ParetoNbd { r, alpha, s, beta } = *self;
-        let common = -r * (t / alpha).ln_1p() - s * (t / beta).ln_1p();
+        let common = -r * l_at - s * l_bt;
         if alpha >= beta {
             common - x * (alpha + t).ln()
         } else {
@@ -182,8 +184,8 @@ impl ParetoNbd {
         let e = self.euler(x, t);
         // One pass of the series (or of the quadrature) gives F and the moments.
         let m = hyp2f1_c_a1_moments(e.a, e.b, e.z, e.w)?;
-        let f = m.ln_scaled + self.f_powers(x, t);
         let (l_at, l_bt) = ((t / alpha).ln_1p(), (t / beta).ln_1p());
+        let f = m.ln_scaled + self.f_powers(x, t, (l_at, l_bt));
         // ln of the smaller scale over the larger's τ-term: the (1 − zu) moment's share.
         let cross = e.w.ln() + m.ln_u - m.ln_one_minus_zu;
         let gradient = if alpha >= beta {

@@ -254,7 +254,7 @@ pub(crate) fn gauss_legendre() -> &'static [(f64, f64)] {
     NODES.get_or_init(|| gauss_legendre_rule(48))
 }
 
-/// 20-point rule for `panel_integral`: each panel is at least three
+/// 20-point rule for `panel_terms`: each panel is at least three
 /// half-widths from the integrand's singularity, where an n-point rule errs
 /// by ~(3 + √8)^(−2n) ≈ 10⁻³¹ — 48 points there only cost time (Pareto/NBD
 /// fits at the dropout boundary spend most of theirs in these panels).
@@ -316,7 +316,7 @@ pub const NEAR_ONE: f64 = 0.9;
 ///
 /// with the power taken inside: w^(b−1)(w + zE)^(−b) = (1 + zE/w)^(−b)/w. The
 /// integrand's only near-singularity is at y ≈ −a·w and it falls by e⁻¹ over
-/// y ≈ a·w/b, so graded panels (`panel_integral`) starting at that scale
+/// y ≈ a·w/b, so graded panels (`panel_terms`) starting at that scale
 /// stay three half-widths from it: ~10⁻¹⁵ relative. This keeps Pareto/NBD
 /// fast when a fit heads for a boundary (z → 1: a few hundred terms instead
 /// of 10⁵ per (x, t) pair).
@@ -325,8 +325,7 @@ pub fn ln_hyp2f1_c_a1_scaled(a: f64, b: f64, z: f64, w: f64) -> Result<f64, Hyp2
         return Err(Hyp2f1Error::Domain { a, b, c: a + 1.0, z });
     }
     if z > NEAR_ONE {
-        let ln_h = |y: f64| -y - b * (-(z / w) * (-y / a).exp_m1()).ln_1p();
-        return Ok(-w.ln() + panel_integral(ln_h, a * w / b.max(1.0)));
+        return Ok(-w.ln() + log_sum_exp(laplace_nodes(a, b, z, w).iter().map(|&(_, t)| t)));
     }
     let not_converged = |terms| Hyp2f1Error::NotConverged { a, b, c: a + 1.0, z, terms };
     // Euler's form keeps every term positive only while a + 1 − b > 0 (always
@@ -339,14 +338,17 @@ pub fn ln_hyp2f1_c_a1_scaled(a: f64, b: f64, z: f64, w: f64) -> Result<f64, Hyp2
     ln_sum.ok_or(Hyp2f1Error::NotPositive { a, b, c: a + 1.0, z })
 }
 
-/// ln ∫₀^∞ e^(ln_h(y)) dy for an integrand that decays at least like e^(−y)
-/// and varies on the scale `scale` near 0: 20-point Gauss–Legendre panels
-/// graded geometrically from min(scale, 1)/2 up to y = 48.
-fn panel_integral(ln_h: impl Fn(f64) -> f64, scale: f64) -> f64 {
-    log_sum_exp(panel_terms(ln_h, scale).iter().map(|&(_, t)| t))
+/// The integral of [`ln_hyp2f1_c_a1_scaled`] above [`NEAR_ONE`] as its quadrature nodes: (y,
+/// ln(weight · h(y))) with h(y) = e^(−y) (1 + zE/w)^(−b), E = −expm1(−y/a), on panels starting at
+/// its scale a·w/b. The value is their log-sum-exp (less ln w); [`hyp2f1_c_a1_moments`] averages
+/// over the same nodes.
+fn laplace_nodes(a: f64, b: f64, z: f64, w: f64) -> Vec<(f64, f64)> {
+    panel_terms(|y| -y - b * (-(z / w) * (-y / a).exp_m1()).ln_1p(), a * w / b.max(1.0))
 }
 
-/// The nodes y and ln(weight · h(y)) of [`panel_integral`]'s rule.
+/// ln ∫₀^∞ e^(ln_h(y)) dy, for an integrand that decays at least like e^(−y) and varies on the
+/// scale `scale` near 0, as nodes y and ln(weight · h(y)): 20-point Gauss–Legendre panels graded
+/// geometrically from min(scale, 1)/2 up to y = 48; the integral is their log-sum-exp.
 fn panel_terms(ln_h: impl Fn(f64) -> f64, scale: f64) -> Vec<(f64, f64)> {
     let nodes = gauss_legendre_20();
     let mut terms = Vec::with_capacity(12 * nodes.len());
@@ -370,7 +372,7 @@ fn panel_terms(ln_h: impl Fn(f64) -> f64, scale: f64) -> Vec<(f64, f64)> {
     terms
 }
 
-/// The narrowest first panel of `panel_integral`.
+/// The narrowest first panel of `panel_terms`.
 const MIN_PANEL: f64 = 1e-280;
 
 /// Moments of u under the density ∝ u^(a−1) (1 − zu)^(−b) on [0, 1] — Euler's
@@ -419,8 +421,7 @@ pub fn hyp2f1_c_a1_moments(a: f64, b: f64, z: f64, w: f64) -> Result<EulerMoment
 const SERIES_TERMS: usize = 100_000;
 
 fn moments_by_quadrature(a: f64, b: f64, z: f64, w: f64) -> EulerMoments {
-    let ln_h = |y: f64| -y - b * (-(z / w) * (-y / a).exp_m1()).ln_1p();
-    let terms = panel_terms(ln_h, a * w / b.max(1.0));
+    let terms = laplace_nodes(a, b, z, w);
     let top = terms.iter().fold(f64::NEG_INFINITY, |m, &(_, t)| m.max(t));
     let mut sums = [0.0f64; 5];
     for &(y, t) in &terms {
