@@ -500,4 +500,36 @@ pub enum TestCrash {
     /// The allocation-failure abort: no panic hook, no reply, only the
     /// worker's `error` event — what running out of memory looks like.
     OutOfMemory,
+    /// A panic in the helper worker that runs the request's first fit (a model request fitted by
+    /// several workers; see `worker::fit_pool`), not in the page's worker.
+    HelperPanic,
+    /// The allocation-failure abort in that helper.
+    HelperOutOfMemory,
+}
+
+/// The `threads=N` parameter of a URL's query (`?threads=2&…`): how many fits the worker may run at
+/// once (tests and benchmarks compare 1 with more). `None` when absent or not a number from 1 to 64.
+pub fn threads_param(search: &str) -> Option<usize> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("threads="))
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=64).contains(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::threads_param;
+
+    #[test]
+    fn threads_come_from_the_query_or_not_at_all() {
+        assert_eq!(threads_param("?threads=2"), Some(2));
+        assert_eq!(threads_param("?test-hooks&threads=1"), Some(1));
+        assert_eq!(threads_param("threads=64"), Some(64));
+        for absent in ["", "?", "?threads=", "?threads=0", "?threads=65", "?threads=two", "?nthreads=2", "?threads=-1"]
+        {
+            assert_eq!(threads_param(absent), None, "{absent}");
+        }
+    }
 }

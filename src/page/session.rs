@@ -202,7 +202,13 @@ impl Session {
 
     fn spawn(self) {
         let opts = WorkerOptions::new();
-        let worker = match Worker::new_with_options(WORKER_URL, &opts) {
+        // `?threads=N` on the page (tests, benchmarks) caps how many fits its worker runs at once.
+        let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+        let url = match crate::protocol::threads_param(&search) {
+            Some(n) => format!("{WORKER_URL}?threads={n}"),
+            None => WORKER_URL.to_string(),
+        };
+        let worker = match Worker::new_with_options(&url, &opts) {
             Ok(w) => w,
             Err(e) => {
                 self.error.set(Some(format!("The background worker could not start: {e:?}")));

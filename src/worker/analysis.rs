@@ -14,7 +14,8 @@ use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
 use clv_core::models::{pmf_quantile, FitOptions, GammaGamma};
 use clv_core::pipeline::{
-    self, frequency_fit, predict, predictions_csv, AnyModel, Customers, GivenModels, ModelKind, ModelSet, PredictionRow,
+    self, frequency_fit, predict, predictions_csv, AnyModel, Customers, FitStep, GivenModels, ModelKind, ModelSet,
+    PredictionRow, StepOutcome,
 };
 use clv_core::portfolio::{Portfolio, Quadrant};
 use clv_core::time::{CohortGrain, Day, TimeUnit};
@@ -124,13 +125,7 @@ pub fn fit_models(
     req: &ModelRequest,
     status: &mut dyn FnMut(String),
 ) -> Result<(ModelSession, ModelsResult), String> {
-    let summary = req.summary().ok_or("choose a cutoff: the last day of history the models may see")?;
-    let p = params(tx, &summary)?;
-    let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff(), req.unit), tx);
-    if customers.rfm.is_empty() {
-        return Err(NoCustomers { cutoff: summary.cutoff.to_string() }.to_string());
-    }
-    fit_customers(customers, Some(p.cutoff()), req.unit, req, status)
+    plan_fit(tx, req)?.run_here(status)
 }
 
 /// The same on a summary file's rows (weights kept), in the file's unit: `clv fit` on that file.
@@ -139,70 +134,151 @@ pub fn fit_summary_file(
     req: &ModelRequest,
     status: &mut dyn FnMut(String),
 ) -> Result<(ModelSession, ModelsResult), String> {
-    fit_customers(Customers::from_input(&file.input), None, file.unit, req, status)
+    plan_summary_fit(file, req)?.run_here(status)
 }
 
-fn fit_customers(
-    customers: Customers,
+/// The customers at the request's cutoff and what to fit on them.
+pub fn plan_fit(tx: &Transactions, req: &ModelRequest) -> Result<FitPlan, String> {
+    let summary = req.summary().ok_or("choose a cutoff: the last day of history the models may see")?;
+    let p = params(tx, &summary)?;
+    let customers = Customers::from_summary(&RfmSummary::build(tx, p.cutoff(), req.unit), tx);
+    if customers.rfm.is_empty() {
+        return Err(NoCustomers { cutoff: summary.cutoff.to_string() }.to_string());
+    }
+    FitPlan::new(customers, Some(p.cutoff()), req.unit, req)
+}
+
+/// A summary file's rows and what to fit on them.
+pub fn plan_summary_fit(file: &SummaryFile, req: &ModelRequest) -> Result<FitPlan, String> {
+    FitPlan::new(Customers::from_input(&file.input), None, file.unit, req)
+}
+
+/// A model request checked against its customers, before any fit: the [`FitStep`]s to run — here, one
+/// after another ([`FitPlan::run_here`]), or spread over helper workers — and what
+/// [`FitPlan::finish`] makes of their outcomes.
+pub struct FitPlan {
+    pub customers: Customers,
     cutoff: Option<Cutoff>,
     unit: TimeUnit,
-    req: &ModelRequest,
-    status: &mut dyn FnMut(String),
-) -> Result<(ModelSession, ModelsResult), String> {
-    let opts = fit_options(req.penalizer)?;
-    let clv = ClvParams::new(req.horizon.into(), req.annual_discount_rate, unit, req.discounting)
-        .map_err(|e| e.to_string())?;
-    for kind in &req.models {
-        pipeline::check_sizes(*kind, &customers, Some(&clv)).map_err(|e| e.to_string())?;
-    }
-    let customers_n = customers.total();
-    // What a card gives is used as given; the rest is fitted, as `clv predict --model-card` does.
-    let mut given = GivenModels::default();
-    for c in &req.cards {
-        given.add_card(&c.file_name, &c.card, unit)?;
-    }
-    let given_reports: Vec<GivenReport> = req
-        .cards
-        .iter()
-        .filter_map(|c| {
-            let params = given.named_params(c.card.model)?;
-            Some(GivenReport { model: c.card.model, file_name: c.file_name.clone(), params })
+    clv: ClvParams,
+    pub opts: FitOptions,
+    given: GivenModels,
+    given_reports: Vec<GivenReport>,
+    pub steps: Vec<FitStep>,
+    annual_discount_rate: f64,
+    discounting: clv_core::clv::Discounting,
+}
+
+impl FitPlan {
+    fn new(
+        customers: Customers,
+        cutoff: Option<Cutoff>,
+        unit: TimeUnit,
+        req: &ModelRequest,
+    ) -> Result<FitPlan, String> {
+        let opts = fit_options(req.penalizer)?;
+        let clv = ClvParams::new(req.horizon.into(), req.annual_discount_rate, unit, req.discounting)
+            .map_err(|e| e.to_string())?;
+        for kind in &req.models {
+            pipeline::check_sizes(*kind, &customers, Some(&clv)).map_err(|e| e.to_string())?;
+        }
+        // What a card gives is used as given; the rest is fitted, as `clv predict --model-card` does.
+        let mut given = GivenModels::default();
+        for c in &req.cards {
+            given.add_card(&c.file_name, &c.card, unit)?;
+        }
+        let given_reports = req
+            .cards
+            .iter()
+            .filter_map(|c| {
+                let params = given.named_params(c.card.model)?;
+                Some(GivenReport { model: c.card.model, file_name: c.file_name.clone(), params })
+            })
+            .collect();
+        let kinds: &[ModelKind] = if given.count.is_empty() { &req.models } else { &[] };
+        let steps = FitStep::all(kinds, given.spend.is_none());
+        Ok(FitPlan {
+            customers,
+            cutoff,
+            unit,
+            clv,
+            opts,
+            given,
+            given_reports,
+            steps,
+            annual_discount_rate: req.annual_discount_rate,
+            discounting: req.discounting,
         })
-        .collect();
-    let kinds: &[ModelKind] = if given.count.is_empty() { &req.models } else { &[] };
-    let fitted = pipeline::fit_models(kinds, given.spend.is_none(), &customers, &opts, &mut |id, i, n| {
-        status(format!("Fitting {} ({i} of {n}) on {customers_n} customers…", id.label()))
-    });
-    let set = given.into_set(fitted);
-    let frequency = set.fitted.iter().map(|(k, m)| (k.id(), frequency_fit(m.as_count(), &customers, 7))).collect();
-    let spend = set.spend.clone().unwrap_or_default();
-    let result = ModelsResult {
-        fits: set.reports.clone(),
-        frequency,
-        spend: spend.report,
-        failed: set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect(),
-        spend_error: spend.error,
-        customers: customers.rfm.len(),
-        horizon_units: clv.horizon_units(),
-        unit,
-        annual_discount_rate: req.annual_discount_rate,
-        discounting: req.discounting,
-        months: clv.months(),
-        given: given_reports,
-        leaderboard: clv_core::models::compare::leaderboard(&set.reports),
-    };
-    let session = ModelSession {
-        cutoff,
-        unit,
-        customers,
-        models: set,
-        clv,
-        predictions: Vec::new(),
-        totals: Vec::new(),
-        order: None,
-        segments: None,
-    };
-    Ok((session, result))
+    }
+
+    /// What the page shows while `step` (number `i` of `n`) runs.
+    pub fn status(&self, step: FitStep, i: usize, n: usize) -> String {
+        format!("Fitting {} ({i} of {n}) on {} customers…", step.id().label(), self.customers.total())
+    }
+
+    /// What the page shows while `running` fit in `helpers` workers and `done` have finished.
+    pub fn parallel_status(&self, running: impl Iterator<Item = FitStep>, done: usize, helpers: usize) -> String {
+        let names: Vec<&str> = running.map(|s| s.id().label()).collect();
+        format!(
+            "Fitting {} on {} customers, {helpers} at a time ({done} of {} done)…",
+            names.join(" and "),
+            self.customers.total(),
+            self.steps.len()
+        )
+    }
+
+    /// Run every step on this thread, in order.
+    pub fn run_here(self, status: &mut dyn FnMut(String)) -> Result<(ModelSession, ModelsResult), String> {
+        let n = self.steps.len();
+        let outcomes = self
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                status(self.status(*step, i + 1, n));
+                step.run(&self.customers, &self.opts)
+            })
+            .collect();
+        self.finish(outcomes)
+    }
+
+    /// The session and the page's result from the steps' outcomes (index for index with `steps`).
+    pub fn finish(self, outcomes: Vec<StepOutcome>) -> Result<(ModelSession, ModelsResult), String> {
+        let FitPlan { customers, cutoff, unit, clv, given, given_reports, steps, .. } = self;
+        if outcomes.len() != steps.len() {
+            return Err(format!("{} of {} fits came back", outcomes.len(), steps.len()));
+        }
+        let set = given.into_set(pipeline::assemble(&steps, outcomes));
+        let frequency = set.fitted.iter().map(|(k, m)| (k.id(), frequency_fit(m.as_count(), &customers, 7))).collect();
+        let spend = set.spend.clone().unwrap_or_default();
+        let result = ModelsResult {
+            fits: set.reports.clone(),
+            frequency,
+            spend: spend.report,
+            failed: set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect(),
+            spend_error: spend.error,
+            customers: customers.rfm.len(),
+            horizon_units: clv.horizon_units(),
+            unit,
+            annual_discount_rate: self.annual_discount_rate,
+            discounting: self.discounting,
+            months: clv.months(),
+            given: given_reports,
+            leaderboard: clv_core::models::compare::leaderboard(&set.reports),
+        };
+        let session = ModelSession {
+            cutoff,
+            unit,
+            customers,
+            models: set,
+            clv,
+            predictions: Vec::new(),
+            totals: Vec::new(),
+            order: None,
+            segments: None,
+        };
+        Ok((session, result))
+    }
 }
 
 /// A day of the data (or the horizon after it) as a calendar day.

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod blob_reader;
 pub mod cohort_analysis;
+pub mod fit_pool;
 
 use crate::protocol::{Envelope, Reply, Request, RequestId, TestCrash};
 use crate::worker::blob_reader::BlobReader;
@@ -12,6 +13,7 @@ use clv_core::ingest::{ingest, Ingested, Progress};
 use js_sys::Reflect;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
@@ -30,7 +32,16 @@ thread_local! {
     static LESSON_FITS: RefCell<Vec<clv_core::teach::real::RealFit>> = const { RefCell::new(Vec::new()) };
     /// The request being handled: every reply, and a panic's, names it.
     static CURRENT: Cell<Option<RequestId>> = const { Cell::new(None) };
+    /// Requests that arrived while one was awaiting its helper workers: run after it, in order.
+    static QUEUE: RefCell<VecDeque<JsValue>> = const { RefCell::new(VecDeque::new()) };
+    /// A request is awaiting its helper workers.
+    static AWAITING: Cell<bool> = const { Cell::new(false) };
+    /// How many fits may run at once ([`fit_pool::threads`]), read at start.
+    static THREADS: Cell<usize> = const { Cell::new(1) };
 }
+
+/// The script every worker of this binary starts from (the page's worker and its fit helpers).
+pub const LOADER_URL: &str = "./worker_loader.js";
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -48,34 +59,103 @@ pub fn post(reply: Reply) {
     }
 }
 
-/// Entry point of the worker binary: hook panics, listen, say ready.
+/// Entry point of the worker binary: a fit helper ([`fit_pool::HELPER_NAME`]) or the page's worker,
+/// which hooks panics, listens and says ready.
 pub fn start() {
+    let scope = scope();
+    if scope.name() == fit_pool::HELPER_NAME {
+        return fit_pool::start_helper(scope);
+    }
+    THREADS.set(fit_pool::threads(&scope));
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         post(Reply::Panicked { message: info.to_string() });
     }));
     let on_msg = Closure::<dyn Fn(MessageEvent)>::new(|ev: MessageEvent| {
-        let id = Reflect::get(&ev.data(), &"id".into()).ok().and_then(|v| v.as_f64()).map(|v| v as RequestId);
-        CURRENT.set(id);
-        test_crash(&ev.data());
-        let reply = handle(&ev.data()).unwrap_or_else(|message| Reply::Failed { message });
-        post(reply);
-        CURRENT.set(None);
+        QUEUE.with(|q| q.borrow_mut().push_back(ev.data()));
+        run_queue();
     });
-    scope().set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
+    scope.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
     on_msg.forget();
     post(Reply::Ready);
 }
 
-/// The test hook (see [`TestCrash`]): fail the way a bug or exhausted memory would.
-fn test_crash(data: &JsValue) {
-    let how = Reflect::get(data, &"testCrash".into()).ok().filter(|v| !v.is_undefined());
-    match how.and_then(|v| serde_wasm_bindgen::from_value(v).ok()) {
-        Some(TestCrash::Panic) => panic!("a deliberate panic from the test hook (window.__clvTest)"),
-        // What a failed allocation does: no panic hook, the worker traps.
-        Some(TestCrash::OutOfMemory) => std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u8; 1 << 30]>()),
-        None => {}
+/// Handle the queued requests in order until one has to await its helpers (it resumes the queue).
+fn run_queue() {
+    while !AWAITING.get() {
+        let Some(data) = QUEUE.with(|q| q.borrow_mut().pop_front()) else { return };
+        let id = Reflect::get(&data, &"id".into()).ok().and_then(|v| v.as_f64()).map(|v| v as RequestId);
+        CURRENT.set(id);
+        let helper_crash = test_crash(&data);
+        match parallel_fit(&data) {
+            Some(plan) => {
+                AWAITING.set(true);
+                wasm_bindgen_futures::spawn_local(async move {
+                    let reply = finish_parallel_fit(plan, helper_crash).await;
+                    post(reply);
+                    CURRENT.set(None);
+                    AWAITING.set(false);
+                    run_queue();
+                });
+            }
+            None => {
+                let reply = handle(&data).unwrap_or_else(|message| Reply::Failed { message });
+                post(reply);
+                CURRENT.set(None);
+            }
+        }
     }
+}
+
+/// A model request to spread over helper workers: more than one thread, more than one fit. Its plan
+/// (the customers and the steps) or, when it fails, `None` (then [`handle`] fits here and says why).
+fn parallel_fit(data: &JsValue) -> Option<analysis::FitPlan> {
+    if THREADS.get() < 2 {
+        return None;
+    }
+    let request = serde_wasm_bindgen::from_value(Reflect::get(data, &"request".into()).ok()?).ok()?;
+    let Request::FitModels(req) = request else { return None };
+    let plan = DATA.with(|d| match d.borrow().as_ref() {
+        Some(Data::Transactions(data)) => analysis::plan_fit(&data.transactions, &req).ok(),
+        Some(Data::Summary(file)) => analysis::plan_summary_fit(file, &req).ok(),
+        None => None,
+    })?;
+    (plan.steps.len() > 1).then_some(plan)
+}
+
+async fn finish_parallel_fit(plan: analysis::FitPlan, crash: Option<TestCrash>) -> Reply {
+    // The previous fit's session is dropped first: its memory is the helpers' headroom.
+    MODELS.with(|m| m.borrow_mut().take());
+    let status = |message: String| post(Reply::Status { message });
+    let outcomes = match fit_pool::run(&plan, THREADS.get(), &status, crash).await {
+        Ok(o) => o,
+        // A helper's crash is this request's crash: the page starts a fresh worker and says so.
+        Err(message) => return Reply::Panicked { message },
+    };
+    match plan.finish(outcomes) {
+        Ok((session, result)) => {
+            MODELS.with(|m| *m.borrow_mut() = Some(session));
+            Reply::Models(Box::new(result))
+        }
+        Err(message) => Reply::Failed { message },
+    }
+}
+
+/// The test hook (see [`TestCrash`]): fail the way a bug or exhausted memory would — here, or (the
+/// helper kinds, returned) in the fit helper that runs the request's first fit.
+fn test_crash(data: &JsValue) -> Option<TestCrash> {
+    let how = Reflect::get(data, &"testCrash".into()).ok().filter(|v| !v.is_undefined());
+    let how = how.and_then(|v| serde_wasm_bindgen::from_value(v).ok());
+    match how {
+        Some(TestCrash::Panic) => panic!("a deliberate panic from the test hook (window.__clvTest)"),
+        Some(TestCrash::OutOfMemory) => crash_out_of_memory(),
+        helper => helper,
+    }
+}
+
+/// What a failed allocation does: no panic hook, the worker traps.
+pub fn crash_out_of_memory() -> ! {
+    std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u8; 1 << 30]>())
 }
 
 fn handle(data: &JsValue) -> Result<Reply, String> {

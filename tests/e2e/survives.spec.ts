@@ -11,7 +11,7 @@ import { loadDemo, watchErrors } from './helpers';
 const HOSTILE = 'tests/data/hostile';
 
 /** What the worker logs when it fails on purpose (its panic hook, its abort). */
-const EXPECTED = [/deliberate panic from the test hook/, /memory allocation of \d+ bytes failed/, /unreachable/];
+const EXPECTED = [/deliberate panic from the test hook/, /deliberate panic in a fit helper/, /memory allocation of \d+ bytes failed/, /unreachable/];
 
 function unexpected(errors: string[]): string[] {
   return errors.filter(e => !EXPECTED.some(re => re.test(e)));
@@ -38,14 +38,14 @@ function smallShop(): Buffer {
   return Buffer.from(csv);
 }
 
-async function loadShop(page: Page) {
-  await page.goto('/?test-hooks');
+async function loadShop(page: Page, query = '') {
+  await page.goto('/?test-hooks' + query);
   await page.setInputFiles('#csv', { name: 'shop.csv', mimeType: 'text/csv', buffer: smallShop() });
   await page.click('#analyse');
   await expect(page.locator('#sum-customers')).not.toHaveText('', { timeout: 20_000 });
 }
 
-async function crashNext(page: Page, kind: string, how: 'panic' | 'out_of_memory') {
+async function crashNext(page: Page, kind: string, how: 'panic' | 'out_of_memory' | 'helper_panic' | 'helper_out_of_memory') {
   await page.evaluate(([k, h]) => (window as any).__clvTest.crashNext(k, h), [kind, how]);
 }
 
@@ -81,6 +81,26 @@ test('a worker panic while fitting: the data is reloaded, the results kept, ever
   await expect(page.locator('#error, .panel-error')).toHaveCount(0);
   expect(unexpected(errors)).toEqual([]);
 });
+
+for (const how of ['helper_panic', 'helper_out_of_memory'] as const) {
+  test(`a fit helper worker dies (${how}): the fit fails in words, the data is reloaded, the next fit works`, async ({ page }) => {
+    const errors = watchErrors(page);
+    await loadShop(page, '&threads=2');
+    const customers = await page.locator('#sum-customers').textContent();
+    await crashNext(page, 'fit_models', how);
+    await page.click('#fit-models');
+    const note = page.locator('#outage-models');
+    // The first fit started is the longest: Pareto/NBD.
+    await expect(note).toContainText('Fitting the models failed in the worker: fitting Pareto/NBD in a helper worker failed: ');
+    if (how === 'helper_panic') await expect(note).toContainText('a deliberate panic in a fit helper');
+    await expect(note).toContainText('Your data was reloaded; the other results are kept.', { timeout: 20_000 });
+    await expect(page.locator('#sum-customers')).toHaveText(customers!);
+    await fitConverges(page);
+    await expect(note).toHaveCount(0);
+    await expect(page.locator('#error, .panel-error')).toHaveCount(0);
+    expect(unexpected(errors)).toEqual([]);
+  });
+}
 
 test('out of memory while building cohorts: the data, the users file and the fitted models come back', async ({ page }) => {
   const errors = watchErrors(page);

@@ -105,6 +105,29 @@ impl AnyModel {
         })
     }
 
+    /// A fitted `kind` model rebuilt from its estimates (in the model's parameter order) through its
+    /// validating constructor: how a fit made in another worker comes back ([`StepOutcome`]).
+    pub fn from_params(kind: ModelKind, p: &[f64]) -> Result<AnyModel, ModelError> {
+        Ok(match kind {
+            ModelKind::Bgnbd => AnyModel::Bgnbd(BgNbd::from_params(p)?),
+            ModelKind::Pnbd => AnyModel::Pnbd(ParetoNbd::from_params(p)?),
+            ModelKind::Mbgnbd => AnyModel::Mbgnbd(MbgNbd::from_params(p)?),
+            ModelKind::Ggomnbd => AnyModel::Ggomnbd(GammaGompertzNbd::from_params(p)?),
+            ModelKind::Bgbb => AnyModel::Bgbb(BgBb::from_params(p)?),
+        })
+    }
+
+    /// The estimates in the model's parameter order.
+    pub fn params(&self) -> Vec<f64> {
+        match self {
+            AnyModel::Bgnbd(m) => m.params(),
+            AnyModel::Pnbd(m) => m.params(),
+            AnyModel::Mbgnbd(m) => m.params(),
+            AnyModel::Ggomnbd(m) => m.params(),
+            AnyModel::Bgbb(m) => m.params(),
+        }
+    }
+
     /// Which model this is.
     pub fn kind(&self) -> ModelKind {
         match self {
@@ -213,8 +236,10 @@ pub fn check_sizes(kind: ModelKind, c: &Customers, clv: Option<&ClvParams>) -> R
 fn check_periods(c: &Customers) -> Result<(), ModelError> {
     match c.rfm.iter().enumerate().find(|(_, r)| r.t.is_nan() || r.t > MAX_PERIODS) {
         Some((i, r)) => Err(ModelError::InvalidData(format!(
-            "customer {:?} has n = {} periods; BG/BB sums over every period after the last transaction, so n may be at most {MAX_PERIODS}: use a coarser --unit",
-            c.ids[i], r.t
+            "customer {} has n = {} periods; BG/BB sums over every period after the last transaction, so n may be at most {MAX_PERIODS}: use a coarser --unit",
+            // A fit helper's customers come without ids (a fit reads none): name the row then.
+            c.ids.get(i).map_or_else(|| format!("in row {}", i + 1), |id| format!("{id:?}")),
+            r.t
         ))),
         None => Ok(()),
     }
@@ -347,6 +372,71 @@ pub struct SpendFit {
 /// Which fit is running: (model, position from 1, how many in all).
 pub type FitProgress<'a> = &'a mut dyn FnMut(ModelId, usize, usize);
 
+/// One fit of [`fit_models`]: self-contained, so that the page can run the steps of one request in
+/// several workers at once and [`assemble`] their outcomes into the same [`ModelSet`] a single thread
+/// makes (each fit is the same code on the same rows, so its digits do not depend on where it ran).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FitStep {
+    /// A count model.
+    Count(ModelKind),
+    /// Gamma–Gamma on the repeat buyers' mean spends.
+    Spend,
+}
+
+impl FitStep {
+    /// The steps of fitting `kinds` (and Gamma–Gamma when `spend`), in the order their results are reported.
+    pub fn all(kinds: &[ModelKind], spend: bool) -> Vec<FitStep> {
+        kinds.iter().map(|&k| FitStep::Count(k)).chain(spend.then_some(FitStep::Spend)).collect()
+    }
+
+    /// Which model the step fits.
+    pub fn id(self) -> ModelId {
+        match self {
+            FitStep::Count(kind) => kind.id(),
+            FitStep::Spend => ModelId::Gg,
+        }
+    }
+
+    /// Rough cost of one fit relative to BG/NBD's on the same customers (measured on 1M simulated
+    /// customers), so that a pool of workers can start the longest first.
+    pub fn relative_cost(self) -> f64 {
+        match self {
+            FitStep::Count(ModelKind::Ggomnbd) => 4.0,
+            FitStep::Count(ModelKind::Pnbd) => 1.7,
+            FitStep::Count(ModelKind::Mbgnbd) => 1.5,
+            FitStep::Count(ModelKind::Bgnbd) | FitStep::Count(ModelKind::Bgbb) => 1.0,
+            FitStep::Spend => 0.5,
+        }
+    }
+
+    /// Run the fit: [`fit_count`] or [`fit_spend`], with the same warnings.
+    pub fn run(self, c: &Customers, opts: &FitOptions) -> StepOutcome {
+        let fitted = match self {
+            FitStep::Count(kind) => fit_count(kind, c, opts).map(|(m, r)| (m.params(), r)),
+            FitStep::Spend => fit_spend(c, opts).map(|(g, r)| (g.params(), r)),
+        };
+        match fitted {
+            Ok((params, report)) => StepOutcome::Fitted { params, report: Box::new(report) },
+            Err(e) => StepOutcome::Failed(e.to_string()),
+        }
+    }
+}
+
+/// What one [`FitStep`] gave, as plain data that can cross a worker boundary: the estimates (the model
+/// is rebuilt from them through its validating constructor) with the fit's report, or why there is no fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StepOutcome {
+    /// The fit ran; `report.convergence` says whether it is a result.
+    Fitted {
+        /// The estimates in the model's parameter order.
+        params: Vec<f64>,
+        /// The fit's report, warnings included.
+        report: Box<FitReport>,
+    },
+    /// The fit could not run (an error before fitting), in words.
+    Failed(String),
+}
+
 /// Fit `kinds` (and Gamma–Gamma when `spend`) on `c`, each under the same
 /// rules, calling `progress` before each fit.
 pub fn fit_models(
@@ -356,32 +446,52 @@ pub fn fit_models(
     opts: &FitOptions,
     progress: FitProgress<'_>,
 ) -> ModelSet {
-    let steps = kinds.len() + usize::from(spend);
+    let steps = FitStep::all(kinds, spend);
+    let outcomes = steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            progress(step.id(), i + 1, steps.len());
+            step.run(c, opts)
+        })
+        .collect();
+    assemble(&steps, outcomes)
+}
+
+/// The [`ModelSet`] of `steps` from their outcomes (index for index, wherever each ran): a count fit
+/// that did not converge keeps its report and is named among the failures; Gamma–Gamma likewise.
+pub fn assemble(steps: &[FitStep], outcomes: Vec<StepOutcome>) -> ModelSet {
     let mut set = ModelSet { reports: Vec::new(), fitted: Vec::new(), failed: Vec::new(), spend: None };
-    for (i, &kind) in kinds.iter().enumerate() {
-        progress(kind.id(), i + 1, steps);
-        match fit_count(kind, c, opts) {
-            Ok((m, report)) => {
-                if report.convergence.converged {
-                    set.fitted.push((kind, m));
-                } else {
+    for (&step, outcome) in steps.iter().zip(outcomes) {
+        match (step, outcome) {
+            (FitStep::Count(kind), StepOutcome::Fitted { params, report }) => {
+                if !report.convergence.converged {
                     set.failed.push((kind, report.convergence.message.clone()));
+                } else {
+                    match AnyModel::from_params(kind, &params) {
+                        Ok(m) => set.fitted.push((kind, m)),
+                        Err(e) => set.failed.push((kind, e.to_string())),
+                    }
                 }
-                set.reports.push(report);
+                set.reports.push(*report);
             }
-            Err(e) => set.failed.push((kind, e.to_string())),
+            (FitStep::Count(kind), StepOutcome::Failed(why)) => set.failed.push((kind, why)),
+            (FitStep::Spend, StepOutcome::Fitted { params, report }) => {
+                set.spend = Some(if report.convergence.converged {
+                    match GammaGamma::from_params(&params) {
+                        Ok(g) => SpendFit { model: Some(g), report: Some(*report), error: None },
+                        Err(e) => SpendFit { model: None, report: Some(*report), error: Some(e.to_string()) },
+                    }
+                } else {
+                    let error =
+                        format!("Gamma–Gamma is {}: {}", report.convergence.status(), report.convergence.message);
+                    SpendFit { model: None, report: Some(*report), error: Some(error) }
+                });
+            }
+            (FitStep::Spend, StepOutcome::Failed(why)) => {
+                set.spend = Some(SpendFit { model: None, report: None, error: Some(why) });
+            }
         }
-    }
-    if spend {
-        progress(ModelId::Gg, steps, steps);
-        set.spend = Some(match fit_spend(c, opts) {
-            Ok((g, r)) if r.convergence.converged => SpendFit { model: Some(g), report: Some(r), error: None },
-            Ok((_, r)) => {
-                let error = format!("Gamma–Gamma is {}: {}", r.convergence.status(), r.convergence.message);
-                SpendFit { model: None, report: Some(r), error: Some(error) }
-            }
-            Err(e) => SpendFit { model: None, report: None, error: Some(e.to_string()) },
-        });
     }
     set
 }
@@ -622,6 +732,98 @@ pub fn predictions_csv(rows: &[PredictionRow], pmfs: Option<&[Vec<f64>]>, safety
 mod tests {
     use super::*;
     use crate::time::TimeUnit;
+
+    /// 600 simulated customers (weekly), some with identical rows.
+    fn simulated_customers() -> Customers {
+        let p = crate::simulate::SimulationParams {
+            r: 0.24,
+            alpha: 4.4,
+            a: 0.79,
+            b: 2.4,
+            spend: Some((6.25, 3.74, 15.44)),
+            unit: TimeUnit::Week,
+            customers: 600,
+            start_day: 0,
+            acquisition_days: 84,
+            observation_days: 273,
+            seed: 7,
+        };
+        let rows = crate::simulate::simulate_summary(&p).unwrap();
+        Customers {
+            ids: (0..rows.len()).map(|i| i.to_string()).collect(),
+            rfm: rows.iter().map(|(r, _)| *r).collect(),
+            monetary: rows.iter().map(|(_, m)| *m).collect(),
+            weights: vec![1.0; rows.len()],
+        }
+    }
+
+    #[test]
+    fn steps_run_anywhere_assemble_into_the_same_set() {
+        let c = simulated_customers();
+        let opts = FitOptions::default();
+        let kinds = [ModelKind::Bgnbd, ModelKind::Pnbd, ModelKind::Mbgnbd];
+        let steps = FitStep::all(&kinds, true);
+        assert_eq!(
+            steps.iter().map(|s| s.id()).collect::<Vec<_>>(),
+            [ModelId::Bgnbd, ModelId::Pnbd, ModelId::Mbgnbd, ModelId::Gg]
+        );
+        let mut seen = Vec::new();
+        let direct = fit_models(&kinds, true, &c, &opts, &mut |id, i, n| seen.push((id, i, n)));
+        assert_eq!(seen, [(ModelId::Bgnbd, 1, 4), (ModelId::Pnbd, 2, 4), (ModelId::Mbgnbd, 3, 4), (ModelId::Gg, 4, 4)]);
+        assert_eq!(direct.fitted.len(), 3, "{:?}", direct.failed);
+        // Every fitted model is the fit's own model, bit for bit, though rebuilt from its estimates.
+        for (kind, m) in &direct.fitted {
+            assert_eq!(m, &fit_count(*kind, &c, &opts).unwrap().0);
+        }
+        assert_eq!(direct.spend.as_ref().and_then(|s| s.model), Some(fit_spend(&c, &opts).unwrap().0));
+        // Each step on "another worker" (its customers without ids), in another order, through JSON.
+        let helper = Customers { ids: Vec::new(), ..c.clone() };
+        let mut outcomes: Vec<(usize, String)> = steps
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (i, serde_json::to_string(&s.run(&helper, &opts)).unwrap()))
+            .collect();
+        outcomes.sort_by_key(|(i, _)| *i);
+        let outcomes = outcomes.iter().map(|(_, json)| serde_json::from_str(json).unwrap()).collect();
+        assert_eq!(assemble(&steps, outcomes), direct);
+    }
+
+    #[test]
+    fn assembled_failures_say_why_and_keep_reports() {
+        let c = simulated_customers();
+        let opts = FitOptions::new(0.0, 1).unwrap();
+        let steps = FitStep::all(&[ModelKind::Pnbd], true);
+        let outcomes: Vec<StepOutcome> = steps.iter().map(|s| s.run(&c, &opts)).collect();
+        let set = assemble(&steps, outcomes.clone());
+        // One iteration is not a converged fit: its report is kept, no model is made from it.
+        assert!(set.fitted.is_empty());
+        assert_eq!(set.reports.len(), 1);
+        assert_eq!(set.failed[0].0, ModelKind::Pnbd);
+        assert_eq!(set.failed[0].1, set.reports[0].convergence.message);
+        let spend = set.spend.unwrap();
+        assert!(spend.model.is_none() && spend.report.is_some());
+        assert!(spend.error.unwrap().starts_with("Gamma–Gamma is "));
+        // An error before fitting, and estimates no constructor accepts, are failures in words.
+        let bad = vec![
+            StepOutcome::Failed("no customers".into()),
+            StepOutcome::Fitted {
+                params: vec![-1.0, 1.0, 1.0],
+                report: Box::new(fit_spend(&c, &FitOptions::default()).unwrap().1),
+            },
+        ];
+        let set = assemble(&steps, bad);
+        assert_eq!(set.failed, [(ModelKind::Pnbd, "no customers".to_string())]);
+        let spend = set.spend.unwrap();
+        assert!(spend.model.is_none() && spend.error.is_some_and(|e| !e.is_empty()));
+        // A BG/BB step on customers without ids names the row it refuses.
+        let mut long = Customers { ids: Vec::new(), ..c };
+        long.rfm[3].t = 2.0 * MAX_PERIODS;
+        match FitStep::Count(ModelKind::Bgbb).run(&long, &opts) {
+            StepOutcome::Failed(why) => assert!(why.contains("customer in row 4 has n = 20000 periods"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn bgbb_periods_and_horizon_are_bounded_before_the_fit() {

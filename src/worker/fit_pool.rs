@@ -1,0 +1,326 @@
+//! The fits of one model request spread over helper workers, one fit per helper at a time, the
+//! longest first. Helpers are nested dedicated workers running this same binary (named
+//! [`HELPER_NAME`]): they need no cross-origin isolation, so a docs site or a static host that cannot
+//! send COOP/COEP headers gets every core too. Each fit is the same code on the same rows wherever it
+//! runs, so the models, reports and digits do not depend on the number of helpers
+//! (`pipeline::assemble` puts the outcomes back in request order).
+//!
+//! Messages (plain objects):
+//! - to a helper: `{columns: {x, tx, t, m, w}}` (Float64Arrays: the customers, without ids, which no
+//!   fit reads), then `{step, opts}` per fit, then `{clear: true}` when the request is done;
+//! - from a helper: `{ready: true}` once it listens, `{outcome}` per fit, `{panicked}` from its panic
+//!   hook; its `error` event (a trap without a panic: out of memory) is turned into `{died}`.
+
+use super::analysis::FitPlan;
+use crate::protocol::TestCrash;
+use clv_core::models::{FitOptions, Rfm};
+use clv_core::pipeline::{Customers, FitStep, StepOutcome};
+use js_sys::{Array, Float64Array, Object, Promise, Reflect};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, ErrorEvent, MessageEvent, Worker, WorkerOptions};
+
+/// The `name` a helper worker is started with; the binary's entry point branches on it.
+pub const HELPER_NAME: &str = "clv-fit-helper";
+
+/// How many fits may run at once: `?threads=N` in the worker's URL (the page passes its own, for
+/// tests and benchmarks), else the machine's logical cores.
+pub fn threads(scope: &DedicatedWorkerGlobalScope) -> usize {
+    let search = scope.location().search();
+    crate::protocol::threads_param(&search).unwrap_or_else(|| scope.navigator().hardware_concurrency() as usize).max(1)
+}
+
+/// Messages a helper sent that nobody has awaited yet, and the resolver of the promise that waits.
+#[derive(Default)]
+struct Inbox {
+    messages: VecDeque<JsValue>,
+    waiting: Option<js_sys::Function>,
+}
+
+impl Inbox {
+    fn deliver(&mut self, message: JsValue) {
+        match self.waiting.take() {
+            Some(resolve) => {
+                let _ = resolve.call1(&JsValue::NULL, &message);
+            }
+            None => self.messages.push_back(message),
+        }
+    }
+}
+
+struct Helper {
+    worker: Worker,
+    inbox: Rc<RefCell<Inbox>>,
+    _on_message: Closure<dyn Fn(MessageEvent)>,
+    _on_error: Closure<dyn Fn(ErrorEvent)>,
+}
+
+impl Helper {
+    /// Start helper number `index`: its messages arrive as `[index, data]`.
+    fn spawn(index: usize) -> Result<Helper, String> {
+        let opts = WorkerOptions::new();
+        opts.set_name(HELPER_NAME);
+        let worker = Worker::new_with_options(super::LOADER_URL, &opts)
+            .map_err(|e| format!("a helper worker could not start: {e:?}"))?;
+        let inbox = Rc::new(RefCell::new(Inbox::default()));
+        let tagged = move |data: &JsValue| Array::of2(&JsValue::from(index as f64), data).into();
+        let to_inbox = inbox.clone();
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
+            to_inbox.borrow_mut().deliver(tagged(&ev.data()));
+        });
+        let to_inbox = inbox.clone();
+        let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |ev: ErrorEvent| {
+            ev.prevent_default();
+            let died = Object::new();
+            let _ = Reflect::set(&died, &"died".into(), &ev.message().into());
+            to_inbox.borrow_mut().deliver(tagged(&died));
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Helper { worker, inbox, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// A promise of this helper's next message (`[index, data]`).
+    fn next(&self) -> Promise {
+        let inbox = self.inbox.clone();
+        Promise::new(&mut move |resolve, _reject| {
+            let mut inbox = inbox.borrow_mut();
+            match inbox.messages.pop_front() {
+                Some(m) => {
+                    let _ = resolve.call1(&JsValue::NULL, &m);
+                }
+                None => inbox.waiting = Some(resolve),
+            }
+        })
+    }
+
+    fn post(&self, message: &JsValue) -> Result<(), String> {
+        self.worker.post_message(message).map_err(|e| format!("cannot post to a helper worker: {e:?}"))
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+thread_local! {
+    /// Helpers kept between requests (started once: each loads and compiles the wasm).
+    static POOL: RefCell<Vec<Helper>> = const { RefCell::new(Vec::new()) };
+    /// In a helper: the customers of the request being fitted.
+    static HELPER_CUSTOMERS: RefCell<Option<Customers>> = const { RefCell::new(None) };
+}
+
+/// What a helper's message says.
+enum FromHelper {
+    Ready,
+    Outcome(StepOutcome),
+    /// It died: panicked, ran out of memory, or its script did not load.
+    Died(String),
+}
+
+fn read(data: &JsValue) -> FromHelper {
+    let field = |name: &str| Reflect::get(data, &name.into()).ok().filter(|v| !v.is_undefined());
+    if field("ready").is_some() {
+        return FromHelper::Ready;
+    }
+    if let Some(outcome) = field("outcome") {
+        return match serde_wasm_bindgen::from_value(outcome) {
+            Ok(o) => FromHelper::Outcome(o),
+            Err(e) => FromHelper::Died(format!("a helper's answer could not be read: {e}")),
+        };
+    }
+    let why = field("panicked").or_else(|| field("died")).and_then(|v| v.as_string());
+    FromHelper::Died(why.unwrap_or_else(|| "it stopped without saying why".into()))
+}
+
+/// Await the first of `running`'s promises to settle: (which entry, the helper's message).
+async fn first_of(running: &[(usize, usize, Promise)]) -> Result<(usize, JsValue), String> {
+    let promises: Array = running.iter().map(|(_, _, p)| JsValue::from(p.clone())).collect();
+    let tagged = JsFuture::from(Promise::race(&promises)).await.map_err(|e| format!("{e:?}"))?;
+    let tagged: Array = tagged.unchecked_into();
+    let helper = tagged.get(0).as_f64().unwrap_or(-1.0) as usize;
+    let entry = running.iter().position(|(h, _, _)| *h == helper).ok_or("an answer from an idle helper")?;
+    Ok((entry, tagged.get(1)))
+}
+
+/// The customers as columns of numbers (structured clone copies them once per helper).
+fn columns(c: &Customers) -> Result<JsValue, String> {
+    let col = |f: &dyn Fn(usize) -> f64| {
+        let v: Vec<f64> = (0..c.rfm.len()).map(f).collect();
+        JsValue::from(Float64Array::from(v.as_slice()))
+    };
+    let o = Object::new();
+    let set = |k: &str, v: JsValue| Reflect::set(&o, &k.into(), &v).map(|_| ()).map_err(|e| format!("{e:?}"));
+    set("x", col(&|i| c.rfm[i].x))?;
+    set("tx", col(&|i| c.rfm[i].t_x))?;
+    set("t", col(&|i| c.rfm[i].t))?;
+    set("m", col(&|i| c.monetary[i]))?;
+    set("w", col(&|i| c.weights[i]))?;
+    let message = Object::new();
+    Reflect::set(&message, &"columns".into(), &o).map_err(|e| format!("{e:?}"))?;
+    Ok(message.into())
+}
+
+fn message(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &(*k).into(), v);
+    }
+    o.into()
+}
+
+/// Run `plan`'s steps on up to `threads` helpers; `status` hears which fits are running. An `Err`
+/// is a helper that died (its panic message, or why it stopped): the caller treats it as its own crash.
+/// `crash` (the test hook) is passed to the helper of the first fit.
+pub async fn run(
+    plan: &FitPlan,
+    threads: usize,
+    status: &dyn Fn(String),
+    crash: Option<TestCrash>,
+) -> Result<Vec<StepOutcome>, String> {
+    let n = plan.steps.len();
+    let wanted = threads.min(n).max(1);
+    let mut helpers = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let result = run_on(&mut helpers, wanted, plan, status, crash).await;
+    match &result {
+        Ok(_) => {
+            for h in &helpers[..wanted] {
+                let _ = h.post(&message(&[("clear", JsValue::TRUE)]));
+            }
+            POOL.with(|p| *p.borrow_mut() = helpers);
+        }
+        // A helper died: start afresh next time (dropping terminates them all).
+        Err(_) => drop(helpers),
+    }
+    result
+}
+
+async fn run_on(
+    helpers: &mut Vec<Helper>,
+    wanted: usize,
+    plan: &FitPlan,
+    status: &dyn Fn(String),
+    crash: Option<TestCrash>,
+) -> Result<Vec<StepOutcome>, String> {
+    while helpers.len() < wanted {
+        let h = Helper::spawn(helpers.len())?;
+        match read(&Array::from(&JsFuture::from(h.next()).await.map_err(|e| format!("{e:?}"))?).get(1)) {
+            FromHelper::Ready => helpers.push(h),
+            FromHelper::Died(why) => return Err(format!("a helper worker did not start: {why}")),
+            FromHelper::Outcome(_) => return Err("a helper answered before it was asked".into()),
+        }
+    }
+    let columns = columns(&plan.customers)?;
+    let opts = serde_wasm_bindgen::to_value(&plan.opts).map_err(|e| e.to_string())?;
+    for h in &helpers[..wanted] {
+        h.post(&columns)?;
+    }
+    // Longest first, so the last fit to finish is a short one.
+    let mut order: Vec<usize> = (0..plan.steps.len()).collect();
+    order.sort_by(|&a, &b| plan.steps[b].relative_cost().total_cmp(&plan.steps[a].relative_cost()));
+    let mut queue = order.into_iter();
+    let mut outcomes: Vec<Option<StepOutcome>> = vec![None; plan.steps.len()];
+    let mut running: Vec<(usize, usize, Promise)> = Vec::new();
+    let start = |h: usize, s: usize, running: &mut Vec<(usize, usize, Promise)>| -> Result<(), String> {
+        let step = serde_wasm_bindgen::to_value(&plan.steps[s]).map_err(|e| e.to_string())?;
+        let crash = if running.is_empty() {
+            serde_wasm_bindgen::to_value(&crash).unwrap_or(JsValue::NULL)
+        } else {
+            JsValue::NULL
+        };
+        helpers[h].post(&message(&[("step", step), ("opts", opts.clone()), ("testCrash", crash)]))?;
+        running.push((h, s, helpers[h].next()));
+        Ok(())
+    };
+    for h in 0..wanted {
+        if let Some(s) = queue.next() {
+            start(h, s, &mut running)?;
+        }
+    }
+    let mut done = 0;
+    while !running.is_empty() {
+        status(plan.parallel_status(running.iter().map(|(_, s, _)| plan.steps[*s]), done, wanted));
+        let (entry, data) = first_of(&running).await?;
+        let (h, s, _) = running.remove(entry);
+        match read(&data) {
+            FromHelper::Outcome(o) => outcomes[s] = Some(o),
+            FromHelper::Died(why) => {
+                return Err(format!("fitting {} in a helper worker failed: {why}", plan.steps[s].id().label()))
+            }
+            FromHelper::Ready => return Err("a helper said it was ready twice".into()),
+        }
+        done += 1;
+        if let Some(next) = queue.next() {
+            start(h, next, &mut running)?;
+        }
+    }
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// A helper's side: keep the customers it is sent, run each fit asked for, answer with its outcome.
+pub fn start_helper(scope: DedicatedWorkerGlobalScope) {
+    let reply_scope = scope.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        console_error_panic_hook::hook(info);
+        let _ = reply_scope.post_message(&message(&[("panicked", info.to_string().into())]));
+    }));
+    let reply_scope = scope.clone();
+    let on_msg = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let field = |name: &str| Reflect::get(&data, &name.into()).ok().filter(|v| !v.is_undefined());
+        if let Some(cols) = field("columns") {
+            HELPER_CUSTOMERS.with(|c| *c.borrow_mut() = Some(customers_from(&cols)));
+        } else if field("clear").is_some() {
+            HELPER_CUSTOMERS.with(|c| c.borrow_mut().take());
+        } else if let (Some(step), Some(opts)) = (field("step"), field("opts")) {
+            match field("testCrash").and_then(|v| serde_wasm_bindgen::from_value(v).ok()) {
+                Some(TestCrash::HelperPanic) => {
+                    panic!("a deliberate panic in a fit helper from the test hook (window.__clvTest)")
+                }
+                Some(TestCrash::HelperOutOfMemory) => super::crash_out_of_memory(),
+                _ => {}
+            }
+            let outcome = run_step(step, opts);
+            let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+            let reply = serde::Serialize::serialize(&outcome, &serializer)
+                .unwrap_or_else(|e| JsValue::from(format!("cannot serialise a fit: {e}")));
+            let _ = reply_scope.post_message(&message(&[("outcome", reply)]));
+        }
+    });
+    scope.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
+    on_msg.forget();
+    let _ = scope.post_message(&message(&[("ready", JsValue::TRUE)]));
+}
+
+fn run_step(step: JsValue, opts: JsValue) -> StepOutcome {
+    let step: Result<FitStep, _> = serde_wasm_bindgen::from_value(step);
+    let opts: Result<FitOptions, _> = serde_wasm_bindgen::from_value(opts);
+    match (step, opts) {
+        // Checked again: the options crossed a boundary as plain data.
+        (Ok(step), Ok(opts)) => match FitOptions::new(opts.penalizer, opts.max_iters) {
+            Ok(opts) => HELPER_CUSTOMERS.with(|c| match c.borrow().as_ref() {
+                Some(c) => step.run(c, &opts),
+                None => StepOutcome::Failed("the helper worker has no customers".into()),
+            }),
+            Err(e) => StepOutcome::Failed(e.to_string()),
+        },
+        _ => StepOutcome::Failed("a malformed fit request".into()),
+    }
+}
+
+fn customers_from(cols: &JsValue) -> Customers {
+    let col = |k: &str| Reflect::get(cols, &k.into()).ok().map(|v| Float64Array::from(v).to_vec()).unwrap_or_default();
+    let (x, tx, t) = (col("x"), col("tx"), col("t"));
+    Customers {
+        ids: Vec::new(),
+        rfm: x.iter().zip(&tx).zip(&t).map(|((&x, &t_x), &t)| Rfm::new(x, t_x, t)).collect(),
+        monetary: col("m"),
+        weights: col("w"),
+    }
+}
