@@ -301,13 +301,17 @@ pub fn value_customers(
     rows: &[(Rfm, f64)],
     p: &ClvParams,
 ) -> Vec<CustomerValue> {
+    // The "if alive" part depends on (x, T) only, P(alive) on (x, t_x, T): each is computed once per
+    // distinct key (P(alive) is Pareto/NBD's costliest number per customer: two ₂F₁).
     let (keys, slot) = crate::distinct(rows, |(c, _)| [c.x.to_bits(), c.t.to_bits()]);
     let alive: Vec<IfAlive> = keys.par_iter().map(|(c, _)| if_alive(model, c, p)).collect();
+    let (rfm_keys, rfm_slot) = crate::distinct(rows, |(c, _)| [c.x.to_bits(), c.t_x.to_bits(), c.t.to_bits()]);
+    let p_alive: Vec<f64> = rfm_keys.par_iter().map(|(c, _)| model.p_alive(c)).collect();
     rows.par_iter()
-        .zip(&slot)
-        .map(|((c, m), &k)| {
+        .zip(slot.par_iter().zip(&rfm_slot))
+        .map(|((c, m), (&k, &j))| {
             let a = &alive[k as usize];
-            let p_alive = model.p_alive(c);
+            let p_alive = p_alive[j as usize];
             let (expected_spend, spend_backfilled) = spend_per_purchase(spend, c.x, *m).unwrap_or((1.0, false));
             CustomerValue {
                 p_alive,

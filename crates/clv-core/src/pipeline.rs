@@ -635,20 +635,34 @@ pub struct PredictionRow {
 /// purchases. For BG/BB, [`check_sizes`] with `Some(p)` first: the horizon's periods are looped over.
 pub fn predict(model: &AnyModel, spend: Option<&GammaGamma>, c: &Customers, p: &ClvParams) -> Vec<PredictionRow> {
     let rows: Vec<(Rfm, f64)> = c.rfm.iter().copied().zip(c.monetary.iter().copied()).collect();
-    let dert = |r: &Rfm| match (model, p.continuous_rate()) {
-        (AnyModel::Pnbd(m), Some(delta)) => Some(m.dert(r, delta)),
+    let values = value_customers(model.as_count(), spend, &rows, p);
+    // Pareto/NBD's DERT: P(alive), known, times a part that depends on T alone, computed once per T.
+    let dert: Option<Vec<f64>> = match (model, p.continuous_rate()) {
+        (AnyModel::Pnbd(m), Some(delta)) => {
+            let (ts, slot) = crate::distinct(&c.rfm, |r| r.t.to_bits());
+            let integrals: Vec<f64> = ts.iter().map(|r| m.dert_integral(r.t, delta)).collect();
+            Some(
+                c.rfm
+                    .iter()
+                    .zip(&values)
+                    .zip(slot)
+                    .map(|((r, v), k)| m.dert_at(r, v.p_alive, integrals[k as usize]))
+                    .collect(),
+            )
+        }
         _ => None,
     };
-    value_customers(model.as_count(), spend, &rows, p)
+    values
         .into_iter()
         .zip(c.ids.iter().zip(&c.rfm))
-        .map(|(value, (id, r))| PredictionRow {
+        .enumerate()
+        .map(|(i, (value, (id, r)))| PredictionRow {
             user_id: id.clone(),
             frequency: r.x,
             recency: r.t_x,
             t: r.t,
             value,
-            dert: dert(r),
+            dert: dert.as_ref().map(|d| d[i]),
             p_alive_next: match model {
                 AnyModel::Bgbb(m) => Some(m.p_alive_next(r)),
                 _ => None,
@@ -787,6 +801,31 @@ mod tests {
         outcomes.sort_by_key(|(i, _)| *i);
         let outcomes = outcomes.iter().map(|(_, json)| serde_json::from_str(json).unwrap()).collect();
         assert_eq!(assemble(&steps, outcomes), direct);
+    }
+
+    #[test]
+    fn predictions_share_work_per_distinct_row_without_changing_a_digit() {
+        let c = simulated_customers();
+        let set = fit_models(&[ModelKind::Pnbd], true, &c, &FitOptions::default(), &mut |_, _, _| {});
+        let (model, spend) = (set.model(ModelKind::Pnbd).unwrap(), set.spend_model());
+        let year = crate::time::PredictionHorizon::new(365.0, crate::time::HorizonUnit::Day).unwrap();
+        let clv = ClvParams::new(year, 0.1, TimeUnit::Week, crate::clv::Discounting::PerPeriod).unwrap();
+        let delta = clv.continuous_rate().unwrap();
+        let AnyModel::Pnbd(m) = model else { panic!() };
+        let rows = predict(model, spend, &c, &clv);
+        let distinct: std::collections::HashSet<_> =
+            c.rfm.iter().map(|r| [r.x.to_bits(), r.t_x.to_bits(), r.t.to_bits()]).collect();
+        assert!(distinct.len() < c.rfm.len(), "the sample has identical customers");
+        for (row, r) in rows.iter().zip(&c.rfm) {
+            // P(alive) once per distinct (x, t_x, T), DERT's integral once per T: the same bits as one by one.
+            assert_eq!(row.value.p_alive.to_bits(), m.p_alive(r).to_bits());
+            assert_eq!(row.dert.unwrap().to_bits(), m.dert(r, delta).to_bits());
+            assert!(row.dert.unwrap() >= 0.0 && row.dert.unwrap().is_finite());
+        }
+        // Not discounted: an endless stream of purchases has no finite DERT.
+        let undiscounted = ClvParams::new(year, 0.0, TimeUnit::Week, crate::clv::Discounting::PerPeriod).unwrap();
+        let rows = predict(model, spend, &c, &undiscounted);
+        assert!(rows.iter().all(|r| r.dert.is_none_or(|d| d == f64::INFINITY)), "{:?}", rows[0].dert);
     }
 
     #[test]

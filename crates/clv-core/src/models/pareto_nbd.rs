@@ -218,15 +218,29 @@ impl ParetoNbd {
     /// integral with Tricomi's U; here it is computed by Gauss–Legendre on
     /// v = e^(−δt) ∈ (0, 1], where the integrand (1 − ln v/(δ(β+T)))^(−s)/δ is bounded.
     pub fn dert(&self, c: &Rfm, delta: f64) -> f64 {
+        self.dert_at(c, self.p_alive(c), self.dert_integral(c.t, delta))
+    }
+
+    /// The integral of [`ParetoNbd::dert`], which depends on `T` alone: a caller valuing many
+    /// customers computes it once per distinct `T` ([`crate::pipeline::predict`]). Infinite when
+    /// `delta` is not positive (nothing discounts an endless stream of purchases).
+    pub fn dert_integral(&self, t: f64, delta: f64) -> f64 {
         if delta.is_nan() || delta <= 0.0 {
             return f64::INFINITY;
         }
-        let bt = self.beta + c.t;
-        let integral = crate::total(gauss_legendre().iter().map(|&(x, w)| {
+        let bt = self.beta + t;
+        crate::total(gauss_legendre().iter().map(|&(x, w)| {
             let v = 0.5 * (x + 1.0);
             0.5 * w * (1.0 - v.ln() / (delta * bt)).powf(-self.s) / delta
-        }));
-        finite_or(self.p_alive(c) * (self.r + c.x) / (self.alpha + c.t) * integral, 0.0)
+        }))
+    }
+
+    /// [`ParetoNbd::dert`] of `c` from its P(alive) and [`ParetoNbd::dert_integral`] at its `T`.
+    pub fn dert_at(&self, c: &Rfm, p_alive: f64, integral: f64) -> f64 {
+        if integral == f64::INFINITY {
+            return f64::INFINITY;
+        }
+        finite_or(p_alive * (self.r + c.x) / (self.alpha + c.t) * integral, 0.0)
     }
 
     /// One row's ln L and gradient from its shared pieces: (ln Γ(r+x)/Γ(r),
