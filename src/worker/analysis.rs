@@ -12,13 +12,13 @@ use clv_core::features::{
 };
 use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
-use clv_core::models::{pmf_quantile, FitOptions, GammaGamma};
+use clv_core::models::{pmf_quantile, FitOptions, GammaGamma, Likelihood, Rfm};
 use clv_core::pipeline::{
     self, frequency_fit, predict, predictions_csv, AnyModel, Customers, FitStep, GivenModels, ModelKind, ModelSet,
-    PredictionRow, StepOutcome,
+    PredictionRow, RowValue, StepOutcome,
 };
 use clv_core::portfolio::{Portfolio, Quadrant};
-use clv_core::time::{CohortGrain, Day, TimeUnit};
+use clv_core::time::{CohortGrain, Day, Horizon, TimeUnit};
 use clv_core::uncertainty::TotalClv;
 
 /// The request's settings; its cutoff checked against this data (the types
@@ -86,6 +86,8 @@ pub struct ModelSession {
     customers: Customers,
     models: ModelSet,
     clv: ClvParams,
+    /// The CLV settings as chosen, from which `clv` was made: what a helper worker rebuilds it from.
+    clv_choice: ClvChoice,
     predictions: Vec<(ModelKind, Vec<PredictionRow>)>,
     /// The base's total CLV with its interval, per model, on first use (1 + k count-model passes).
     totals: Vec<(ModelKind, TotalClv)>,
@@ -165,8 +167,43 @@ pub struct FitPlan {
     given: GivenModels,
     given_reports: Vec<GivenReport>,
     pub steps: Vec<FitStep>,
-    annual_discount_rate: f64,
-    discounting: clv_core::clv::Discounting,
+    clv_choice: ClvChoice,
+}
+
+/// CLV settings as the person chose them ([`ClvParams::new`]'s arguments).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClvChoice {
+    pub horizon: Horizon,
+    pub annual_discount_rate: f64,
+    pub unit: TimeUnit,
+    pub discounting: clv_core::clv::Discounting,
+}
+
+impl ClvChoice {
+    fn params(&self) -> Result<ClvParams, String> {
+        ClvParams::new(self.horizon.into(), self.annual_discount_rate, self.unit, self.discounting)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Predicting one model's customers somewhere else (a helper worker, a piece at a time): the model
+/// and the spend model by their estimates, rebuilt through their validating constructors, and the
+/// CLV settings. [`PredictJob::run`] gives [`pipeline::predict`]'s numbers, digit for digit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PredictJob {
+    pub model: ModelKind,
+    pub params: Vec<f64>,
+    pub spend: Option<Vec<f64>>,
+    pub clv: ClvChoice,
+}
+
+impl PredictJob {
+    /// The predictions of the customers `(rfm, monetary)`, index for index.
+    pub fn run(&self, rfm: &[Rfm], monetary: &[f64]) -> Result<Vec<RowValue>, String> {
+        let model = AnyModel::from_params(self.model, &self.params).map_err(|e| e.to_string())?;
+        let spend = self.spend.as_deref().map(GammaGamma::from_params).transpose().map_err(|e| e.to_string())?;
+        Ok(pipeline::predict_values(&model, spend.as_ref(), rfm, monetary, &self.clv.params()?))
+    }
 }
 
 impl FitPlan {
@@ -177,8 +214,13 @@ impl FitPlan {
         req: &ModelRequest,
     ) -> Result<FitPlan, String> {
         let opts = fit_options(req.penalizer)?;
-        let clv = ClvParams::new(req.horizon.into(), req.annual_discount_rate, unit, req.discounting)
-            .map_err(|e| e.to_string())?;
+        let clv_choice = ClvChoice {
+            horizon: req.horizon,
+            annual_discount_rate: req.annual_discount_rate,
+            unit,
+            discounting: req.discounting,
+        };
+        let clv = clv_choice.params()?;
         for kind in &req.models {
             pipeline::check_sizes(*kind, &customers, Some(&clv)).map_err(|e| e.to_string())?;
         }
@@ -197,18 +239,7 @@ impl FitPlan {
             .collect();
         let kinds: &[ModelKind] = if given.count.is_empty() { &req.models } else { &[] };
         let steps = FitStep::all(kinds, given.spend.is_none());
-        Ok(FitPlan {
-            customers,
-            cutoff,
-            unit,
-            clv,
-            opts,
-            given,
-            given_reports,
-            steps,
-            annual_discount_rate: req.annual_discount_rate,
-            discounting: req.discounting,
-        })
+        Ok(FitPlan { customers, cutoff, unit, clv, opts, given, given_reports, steps, clv_choice })
     }
 
     /// What the page shows while `step` (number `i` of `n`) runs.
@@ -244,7 +275,7 @@ impl FitPlan {
 
     /// The session and the page's result from the steps' outcomes (index for index with `steps`).
     pub fn finish(self, outcomes: Vec<StepOutcome>) -> Result<(ModelSession, ModelsResult), String> {
-        let FitPlan { customers, cutoff, unit, clv, given, given_reports, steps, .. } = self;
+        let FitPlan { customers, cutoff, unit, clv, given, given_reports, steps, clv_choice, .. } = self;
         if outcomes.len() != steps.len() {
             return Err(format!("{} of {} fits came back", outcomes.len(), steps.len()));
         }
@@ -260,8 +291,8 @@ impl FitPlan {
             customers: customers.rfm.len(),
             horizon_units: clv.horizon_units(),
             unit,
-            annual_discount_rate: self.annual_discount_rate,
-            discounting: self.discounting,
+            annual_discount_rate: clv_choice.annual_discount_rate,
+            discounting: clv_choice.discounting,
             months: clv.months(),
             given: given_reports,
             leaderboard: clv_core::models::compare::leaderboard(&set.reports),
@@ -272,6 +303,7 @@ impl FitPlan {
             customers,
             models: set,
             clv,
+            clv_choice,
             predictions: Vec::new(),
             totals: Vec::new(),
             order: None,
@@ -317,6 +349,35 @@ impl ModelSession {
             None => return Err("the models were fitted on a summary file, not on these transactions".into()),
         }
         Ok((self.models.model(kind)?, self.models.spend_model(), self.unit))
+    }
+
+    /// The job of predicting `kind`'s customers elsewhere, when `kind` is a model of this session whose
+    /// predictions are not made yet.
+    pub fn prediction_job(&self, kind: ModelKind) -> Option<PredictJob> {
+        if self.predictions.iter().any(|(k, _)| *k == kind) {
+            return None;
+        }
+        let model = self.models.model(kind).ok()?;
+        Some(PredictJob {
+            model: kind,
+            params: model.params(),
+            spend: self.models.spend_model().map(Likelihood::params),
+            clv: self.clv_choice,
+        })
+    }
+
+    /// The customers the models were fitted on.
+    pub fn customers(&self) -> &Customers {
+        &self.customers
+    }
+
+    /// `kind`'s predictions, made elsewhere from [`ModelSession::prediction_job`] (index for index with
+    /// the customers); ignored when they are already made or do not cover every customer.
+    pub fn add_predictions(&mut self, kind: ModelKind, values: Vec<RowValue>) {
+        if values.len() == self.customers.rfm.len() && !self.predictions.iter().any(|(k, _)| *k == kind) {
+            let rows = pipeline::prediction_rows(&self.customers, values);
+            self.predictions.push((kind, rows));
+        }
     }
 
     fn predictions(&mut self, kind: ModelKind) -> Result<&[PredictionRow], String> {
@@ -767,6 +828,30 @@ mod tests {
         let rows = predict(set.model(ModelKind::Pnbd).unwrap(), set.spend_model(), &customers, &clv);
         assert_eq!(a.csv, predictions_csv(&rows, None, &mut CsvSafety::default()));
         assert_eq!(a.file_name, "predictions_pnbd.csv");
+    }
+
+    #[test]
+    fn predictions_made_in_pieces_elsewhere_equal_those_made_here() {
+        let (_, mut here, _) = cdnow_session();
+        let (_, mut elsewhere, _) = cdnow_session();
+        for kind in [ModelKind::Pnbd, ModelKind::Bgnbd] {
+            let job = elsewhere.prediction_job(kind).unwrap();
+            // What crosses to a helper is plain data.
+            let job: PredictJob = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
+            let c = elsewhere.customers();
+            let mut values = Vec::new();
+            for (rfm, m) in c.rfm.chunks(1000).zip(c.monetary.chunks(1000)) {
+                values.extend(job.run(rfm, m).unwrap());
+            }
+            let short = values[1..].to_vec();
+            elsewhere.add_predictions(kind, short); // not every customer: ignored
+            assert!(elsewhere.prediction_job(kind).is_some());
+            elsewhere.add_predictions(kind, values);
+            assert!(elsewhere.prediction_job(kind).is_none(), "made once");
+            assert_eq!(elsewhere.export(kind, ExportFormat::Csv), here.export(kind, ExportFormat::Csv));
+        }
+        // Not a model of the session: nothing to predict.
+        assert!(elsewhere.prediction_job(ModelKind::Mbgnbd).is_none());
     }
 
     #[test]

@@ -11,10 +11,11 @@
 //! - from a helper: `{ready: true}` once it listens, `{outcome}` per fit, `{panicked}` from its panic
 //!   hook; its `error` event (a trap without a panic: out of memory) is turned into `{died}`.
 
-use super::analysis::FitPlan;
+use super::analysis::{FitPlan, PredictJob};
 use crate::protocol::TestCrash;
-use clv_core::models::{FitOptions, Rfm};
-use clv_core::pipeline::{Customers, FitStep, StepOutcome};
+use clv_core::clv::CustomerValue;
+use clv_core::models::{FitOptions, PmfSummary, Rfm};
+use clv_core::pipeline::{Customers, FitStep, RowValue, StepOutcome};
 use js_sys::{Array, Float64Array, Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -120,6 +121,10 @@ thread_local! {
 enum FromHelper {
     Ready,
     Outcome(StepOutcome),
+    /// Predictions of the piece of customers it was sent.
+    Values(Vec<RowValue>),
+    /// It could not predict, in words (the caller predicts here instead).
+    Failed(String),
     /// It died: panicked, ran out of memory, or its script did not load.
     Died(String),
 }
@@ -135,6 +140,12 @@ fn read(data: &JsValue) -> FromHelper {
             Err(e) => FromHelper::Died(format!("a helper's answer could not be read: {e}")),
         };
     }
+    if let Some(values) = field("values") {
+        return FromHelper::Values(values_from(&values));
+    }
+    if let Some(why) = field("failed") {
+        return FromHelper::Failed(why.as_string().unwrap_or_default());
+    }
     let why = field("panicked").or_else(|| field("died")).and_then(|v| v.as_string());
     FromHelper::Died(why.unwrap_or_else(|| "it stopped without saying why".into()))
 }
@@ -149,22 +160,19 @@ async fn first_of(running: &[(usize, usize, Promise)]) -> Result<(usize, JsValue
     Ok((entry, tagged.get(1)))
 }
 
-/// The customers as columns of numbers (structured clone copies them once per helper).
-fn columns(c: &Customers) -> Result<JsValue, String> {
+/// Customers `range` of `c` as columns of numbers (a structured clone copies them to a helper).
+fn columns(c: &Customers, range: std::ops::Range<usize>) -> JsValue {
     let col = |f: &dyn Fn(usize) -> f64| {
-        let v: Vec<f64> = (0..c.rfm.len()).map(f).collect();
+        let v: Vec<f64> = range.clone().map(f).collect();
         JsValue::from(Float64Array::from(v.as_slice()))
     };
-    let o = Object::new();
-    let set = |k: &str, v: JsValue| Reflect::set(&o, &k.into(), &v).map(|_| ()).map_err(|e| format!("{e:?}"));
-    set("x", col(&|i| c.rfm[i].x))?;
-    set("tx", col(&|i| c.rfm[i].t_x))?;
-    set("t", col(&|i| c.rfm[i].t))?;
-    set("m", col(&|i| c.monetary[i]))?;
-    set("w", col(&|i| c.weights[i]))?;
-    let message = Object::new();
-    Reflect::set(&message, &"columns".into(), &o).map_err(|e| format!("{e:?}"))?;
-    Ok(message.into())
+    message(&[
+        ("x", col(&|i| c.rfm[i].x)),
+        ("tx", col(&|i| c.rfm[i].t_x)),
+        ("t", col(&|i| c.rfm[i].t)),
+        ("m", col(&|i| c.monetary[i])),
+        ("w", col(&|i| c.weights[i])),
+    ])
 }
 
 fn message(pairs: &[(&str, JsValue)]) -> JsValue {
@@ -201,6 +209,19 @@ pub async fn run(
     result
 }
 
+/// Start helpers until there are `wanted`, each once it says it listens.
+async fn start_helpers(helpers: &mut Vec<Helper>, wanted: usize) -> Result<(), String> {
+    while helpers.len() < wanted {
+        let h = Helper::spawn(helpers.len())?;
+        match read(&Array::from(&JsFuture::from(h.next()).await.map_err(|e| format!("{e:?}"))?).get(1)) {
+            FromHelper::Ready => helpers.push(h),
+            FromHelper::Died(why) => return Err(format!("a helper worker did not start: {why}")),
+            _ => return Err("a helper answered before it was asked".into()),
+        }
+    }
+    Ok(())
+}
+
 async fn run_on(
     helpers: &mut Vec<Helper>,
     wanted: usize,
@@ -208,15 +229,8 @@ async fn run_on(
     status: &dyn Fn(String),
     crash: Option<TestCrash>,
 ) -> Result<Vec<StepOutcome>, String> {
-    while helpers.len() < wanted {
-        let h = Helper::spawn(helpers.len())?;
-        match read(&Array::from(&JsFuture::from(h.next()).await.map_err(|e| format!("{e:?}"))?).get(1)) {
-            FromHelper::Ready => helpers.push(h),
-            FromHelper::Died(why) => return Err(format!("a helper worker did not start: {why}")),
-            FromHelper::Outcome(_) => return Err("a helper answered before it was asked".into()),
-        }
-    }
-    let columns = columns(&plan.customers)?;
+    start_helpers(helpers, wanted).await?;
+    let columns = message(&[("columns", columns(&plan.customers, 0..plan.customers.rfm.len()))]);
     let opts = serde_wasm_bindgen::to_value(&plan.opts).map_err(|e| e.to_string())?;
     for h in &helpers[..wanted] {
         h.post(&columns)?;
@@ -253,7 +267,7 @@ async fn run_on(
             FromHelper::Died(why) => {
                 return Err(format!("fitting {} in a helper worker failed: {why}", plan.steps[s].id().label()))
             }
-            FromHelper::Ready => return Err("a helper said it was ready twice".into()),
+            _ => return Err("a helper answered what it was not asked".into()),
         }
         done += 1;
         if let Some(next) = queue.next() {
@@ -261,6 +275,103 @@ async fn run_on(
         }
     }
     Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Fewest customers worth a helper's piece of a prediction (below, the message costs more than it saves).
+pub const MIN_PIECE: usize = 5_000;
+
+/// Predict `job` for `c`'s customers on up to `threads` helpers, a contiguous piece each, joined in
+/// order: the same numbers as predicting them here ([`PredictJob::run`]). `Ok(None)`: a helper could
+/// not (the caller predicts here and says why); `Err`: a helper died, as for [`run`].
+pub async fn predict(job: &PredictJob, c: &Customers, threads: usize) -> Result<Option<Vec<RowValue>>, String> {
+    let wanted = threads.min(c.rfm.len() / MIN_PIECE).max(1);
+    let mut helpers = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let result = predict_on(&mut helpers, wanted, job, c).await;
+    if result.is_ok() {
+        POOL.with(|p| *p.borrow_mut() = helpers);
+    }
+    result
+}
+
+async fn predict_on(
+    helpers: &mut Vec<Helper>,
+    wanted: usize,
+    job: &PredictJob,
+    c: &Customers,
+) -> Result<Option<Vec<RowValue>>, String> {
+    start_helpers(helpers, wanted).await?;
+    let job = serde_wasm_bindgen::to_value(job).map_err(|e| e.to_string())?;
+    let n = c.rfm.len();
+    let mut running = Vec::new();
+    for (i, h) in helpers[..wanted].iter().enumerate() {
+        h.post(&message(&[("predict", job.clone()), ("columns", columns(c, i * n / wanted..(i + 1) * n / wanted))]))?;
+        running.push((i, i, h.next()));
+    }
+    let mut pieces: Vec<Vec<RowValue>> = vec![Vec::new(); wanted];
+    while !running.is_empty() {
+        let (entry, data) = first_of(&running).await?;
+        let (_, piece, _) = running.remove(entry);
+        match read(&data) {
+            FromHelper::Values(v) => pieces[piece] = v,
+            FromHelper::Failed(why) => {
+                web_sys::console::warn_1(&format!("a helper could not predict: {why}").into());
+                return Ok(None);
+            }
+            FromHelper::Died(why) => return Err(format!("predicting in a helper worker failed: {why}")),
+            _ => return Err("a helper answered what it was not asked".into()),
+        }
+    }
+    Ok(Some(pieces.concat()))
+}
+
+/// Predictions as columns of numbers (a piece of 500k customers is ~40 MB as plain objects, 36 MB here).
+fn values_to_js(values: &[RowValue]) -> JsValue {
+    let col = |f: &dyn Fn(&RowValue) -> f64| {
+        JsValue::from(Float64Array::from(values.iter().map(f).collect::<Vec<f64>>().as_slice()))
+    };
+    let mut pairs = vec![
+        ("p_alive", col(&|v| v.value.p_alive)),
+        ("expected_txn", col(&|v| v.value.expected_txn)),
+        ("median", col(&|v| f64::from(v.value.txn.median))),
+        ("lower80", col(&|v| f64::from(v.value.txn.lower80))),
+        ("upper80", col(&|v| f64::from(v.value.txn.upper80))),
+        ("expected_spend", col(&|v| v.value.expected_spend)),
+        ("backfilled", col(&|v| f64::from(u8::from(v.value.spend_backfilled)))),
+        ("clv", col(&|v| v.value.clv)),
+    ];
+    // Each is there for every customer or for none (it depends on the model only).
+    if values.first().is_some_and(|v| v.dert.is_some()) {
+        pairs.push(("dert", col(&|v| v.dert.unwrap_or(f64::NAN))));
+    }
+    if values.first().is_some_and(|v| v.p_alive_next.is_some()) {
+        pairs.push(("p_alive_next", col(&|v| v.p_alive_next.unwrap_or(f64::NAN))));
+    }
+    message(&pairs)
+}
+
+fn values_from(js: &JsValue) -> Vec<RowValue> {
+    let col = |k: &str| {
+        Reflect::get(js, &k.into()).ok().filter(|v| !v.is_undefined()).map(|v| Float64Array::from(v).to_vec())
+    };
+    let get = |k: &str| col(k).unwrap_or_default();
+    let (p_alive, expected_txn, median, lower80, upper80) =
+        (get("p_alive"), get("expected_txn"), get("median"), get("lower80"), get("upper80"));
+    let (expected_spend, backfilled, clv) = (get("expected_spend"), get("backfilled"), get("clv"));
+    let (dert, p_alive_next) = (col("dert"), col("p_alive_next"));
+    (0..p_alive.len())
+        .map(|i| RowValue {
+            value: CustomerValue {
+                p_alive: p_alive[i],
+                expected_txn: expected_txn[i],
+                txn: PmfSummary { median: median[i] as u32, lower80: lower80[i] as u32, upper80: upper80[i] as u32 },
+                expected_spend: expected_spend[i],
+                spend_backfilled: backfilled[i] != 0.0,
+                clv: clv[i],
+            },
+            dert: dert.as_ref().map(|d| d[i]),
+            p_alive_next: p_alive_next.as_ref().map(|p| p[i]),
+        })
+        .collect()
 }
 
 /// A helper's side: keep the customers it is sent, run each fit asked for, answer with its outcome.
@@ -274,7 +385,17 @@ pub fn start_helper(scope: DedicatedWorkerGlobalScope) {
     let on_msg = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
         let field = |name: &str| Reflect::get(&data, &name.into()).ok().filter(|v| !v.is_undefined());
-        if let Some(cols) = field("columns") {
+        if let (Some(job), Some(cols)) = (field("predict"), field("columns")) {
+            let c = customers_from(&cols);
+            let reply = match serde_wasm_bindgen::from_value::<PredictJob>(job) {
+                Ok(job) => match job.run(&c.rfm, &c.monetary) {
+                    Ok(values) => message(&[("values", values_to_js(&values))]),
+                    Err(why) => message(&[("failed", why.into())]),
+                },
+                Err(e) => message(&[("failed", format!("a malformed prediction request: {e}").into())]),
+            };
+            let _ = reply_scope.post_message(&reply);
+        } else if let Some(cols) = field("columns") {
             HELPER_CUSTOMERS.with(|c| *c.borrow_mut() = Some(customers_from(&cols)));
         } else if field("clear").is_some() {
             HELPER_CUSTOMERS.with(|c| c.borrow_mut().take());

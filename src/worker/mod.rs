@@ -10,6 +10,7 @@ pub mod fit_pool;
 use crate::protocol::{Envelope, Reply, Request, RequestId, TestCrash};
 use crate::worker::blob_reader::BlobReader;
 use clv_core::ingest::{ingest, Ingested, Progress};
+use clv_core::pipeline::Customers;
 use js_sys::Reflect;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
@@ -87,24 +88,66 @@ fn run_queue() {
         let id = Reflect::get(&data, &"id".into()).ok().and_then(|v| v.as_f64()).map(|v| v as RequestId);
         CURRENT.set(id);
         let helper_crash = test_crash(&data);
-        match parallel_fit(&data) {
-            Some(plan) => {
-                AWAITING.set(true);
-                wasm_bindgen_futures::spawn_local(async move {
-                    let reply = finish_parallel_fit(plan, helper_crash).await;
-                    post(reply);
-                    CURRENT.set(None);
-                    AWAITING.set(false);
-                    run_queue();
-                });
-            }
-            None => {
-                let reply = handle(&data).unwrap_or_else(|message| Reply::Failed { message });
-                post(reply);
-                CURRENT.set(None);
-            }
+        if let Some(plan) = parallel_fit(&data) {
+            awaiting(async move { finish_parallel_fit(plan, helper_crash).await });
+        } else if let Some((kind, job, customers)) = spread_prediction(&data) {
+            awaiting(async move {
+                match fit_pool::predict(&job, &customers, THREADS.get()).await {
+                    Ok(Some(values)) => {
+                        MODELS.with(|m| m.borrow_mut().as_mut().map(|s| s.add_predictions(kind, values)))
+                    }
+                    // A helper could not: predicted here, by the request itself.
+                    Ok(None) => None,
+                    Err(message) => return Reply::Panicked { message },
+                };
+                handle(&data).unwrap_or_else(|message| Reply::Failed { message })
+            });
+        } else {
+            let reply = handle(&data).unwrap_or_else(|message| Reply::Failed { message });
+            post(reply);
+            CURRENT.set(None);
         }
     }
+}
+
+/// Run `work` (a request awaiting helper workers); requests arriving meanwhile queue behind it.
+fn awaiting(work: impl std::future::Future<Output = Reply> + 'static) {
+    AWAITING.set(true);
+    wasm_bindgen_futures::spawn_local(async move {
+        let reply = work.await;
+        post(reply);
+        CURRENT.set(None);
+        AWAITING.set(false);
+        run_queue();
+    });
+}
+
+/// A request that needs a model's predictions not made yet, on enough customers to share among
+/// helper workers: the model, the job, and the customers (without ids, which no prediction reads).
+fn spread_prediction(data: &JsValue) -> Option<(clv_core::pipeline::ModelKind, analysis::PredictJob, Customers)> {
+    if THREADS.get() < 2 {
+        return None;
+    }
+    let request = serde_wasm_bindgen::from_value(Reflect::get(data, &"request".into()).ok()?).ok()?;
+    let kind = match request {
+        Request::Table(q) => q.model,
+        Request::Value { model, .. }
+        | Request::ExportPredictions { model, .. }
+        | Request::ExportQuadrant { model, .. } => model,
+        _ => return None,
+    };
+    MODELS.with(|m| {
+        let session = m.borrow();
+        let session = session.as_ref()?;
+        let job = session.prediction_job(kind)?;
+        let c = session.customers();
+        if c.rfm.len() < 2 * fit_pool::MIN_PIECE {
+            return None;
+        }
+        let customers =
+            Customers { ids: Vec::new(), rfm: c.rfm.clone(), monetary: c.monetary.clone(), weights: c.weights.clone() };
+        Some((kind, job, customers))
+    })
 }
 
 /// A model request to spread over helper workers: more than one thread, more than one fit. Its plan

@@ -634,16 +634,39 @@ pub struct PredictionRow {
 /// purchase is valued by `spend` (Gamma–Gamma), or at 1 without it, so `clv` is then discounted
 /// purchases. For BG/BB, [`check_sizes`] with `Some(p)` first: the horizon's periods are looped over.
 pub fn predict(model: &AnyModel, spend: Option<&GammaGamma>, c: &Customers, p: &ClvParams) -> Vec<PredictionRow> {
-    let rows: Vec<(Rfm, f64)> = c.rfm.iter().copied().zip(c.monetary.iter().copied()).collect();
+    prediction_rows(c, predict_values(model, spend, &c.rfm, &c.monetary, p))
+}
+
+/// One customer's [`PredictionRow`] without the id and summary it is joined to: what [`predict`]
+/// computes per customer. A customer's values do not depend on who else is predicted with them, so
+/// a long list may be cut into pieces predicted anywhere (the page's helper workers) and joined.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowValue {
+    /// See [`PredictionRow::value`].
+    pub value: CustomerValue,
+    /// See [`PredictionRow::dert`].
+    pub dert: Option<f64>,
+    /// See [`PredictionRow::p_alive_next`].
+    pub p_alive_next: Option<f64>,
+}
+
+/// [`predict`]'s numbers for the customers `(rfm, monetary)`, index for index.
+pub fn predict_values(
+    model: &AnyModel,
+    spend: Option<&GammaGamma>,
+    rfm: &[Rfm],
+    monetary: &[f64],
+    p: &ClvParams,
+) -> Vec<RowValue> {
+    let rows: Vec<(Rfm, f64)> = rfm.iter().copied().zip(monetary.iter().copied()).collect();
     let values = value_customers(model.as_count(), spend, &rows, p);
     // Pareto/NBD's DERT: P(alive), known, times a part that depends on T alone, computed once per T.
     let dert: Option<Vec<f64>> = match (model, p.continuous_rate()) {
         (AnyModel::Pnbd(m), Some(delta)) => {
-            let (ts, slot) = crate::distinct(&c.rfm, |r| r.t.to_bits());
+            let (ts, slot) = crate::distinct(rfm, |r| r.t.to_bits());
             let integrals: Vec<f64> = ts.iter().map(|r| m.dert_integral(r.t, delta)).collect();
             Some(
-                c.rfm
-                    .iter()
+                rfm.iter()
                     .zip(&values)
                     .zip(slot)
                     .map(|((r, v), k)| m.dert_at(r, v.p_alive, integrals[k as usize]))
@@ -654,19 +677,32 @@ pub fn predict(model: &AnyModel, spend: Option<&GammaGamma>, c: &Customers, p: &
     };
     values
         .into_iter()
-        .zip(c.ids.iter().zip(&c.rfm))
+        .zip(rfm)
         .enumerate()
-        .map(|(i, (value, (id, r)))| PredictionRow {
-            user_id: id.clone(),
-            frequency: r.x,
-            recency: r.t_x,
-            t: r.t,
+        .map(|(i, (value, r))| RowValue {
             value,
             dert: dert.as_ref().map(|d| d[i]),
             p_alive_next: match model {
                 AnyModel::Bgbb(m) => Some(m.p_alive_next(r)),
                 _ => None,
             },
+        })
+        .collect()
+}
+
+/// The [`PredictionRow`]s of `c`'s customers from their [`RowValue`]s (index for index).
+pub fn prediction_rows(c: &Customers, values: Vec<RowValue>) -> Vec<PredictionRow> {
+    values
+        .into_iter()
+        .zip(c.ids.iter().zip(&c.rfm))
+        .map(|(v, (id, r))| PredictionRow {
+            user_id: id.clone(),
+            frequency: r.x,
+            recency: r.t_x,
+            t: r.t,
+            value: v.value,
+            dert: v.dert,
+            p_alive_next: v.p_alive_next,
         })
         .collect()
 }
@@ -822,6 +858,14 @@ mod tests {
             assert_eq!(row.dert.unwrap().to_bits(), m.dert(r, delta).to_bits());
             assert!(row.dert.unwrap() >= 0.0 && row.dert.unwrap().is_finite());
         }
+        // Cut into pieces, predicted apart and joined: the same rows.
+        let whole = predict_values(model, spend, &c.rfm, &c.monetary, &clv);
+        let mut joined = Vec::new();
+        for (r, m) in c.rfm.chunks(173).zip(c.monetary.chunks(173)) {
+            joined.extend(predict_values(model, spend, r, m, &clv));
+        }
+        assert_eq!(joined, whole);
+        assert_eq!(prediction_rows(&c, joined), rows);
         // Not discounted: an endless stream of purchases has no finite DERT.
         let undiscounted = ClvParams::new(year, 0.0, TimeUnit::Week, crate::clv::Discounting::PerPeriod).unwrap();
         let rows = predict(model, spend, &c, &undiscounted);
