@@ -5,11 +5,16 @@
 //! runs, so the models, reports and digits do not depend on the number of helpers
 //! (`pipeline::assemble` puts the outcomes back in request order).
 //!
+//! The customer table's predictions are spread the same way ([`predict`]): a contiguous piece of the
+//! customers per helper, joined in order.
+//!
 //! Messages (plain objects):
 //! - to a helper: `{columns: {x, tx, t, m, w}}` (Float64Arrays: the customers, without ids, which no
-//!   fit reads), then `{step, opts}` per fit, then `{clear: true}` when the request is done;
-//! - from a helper: `{ready: true}` once it listens, `{outcome}` per fit, `{panicked}` from its panic
-//!   hook; its `error` event (a trap without a panic: out of memory) is turned into `{died}`.
+//!   fit reads), then `{step, opts}` per fit, then `{clear: true}` when the request is done; or
+//!   `{predict, columns}` (a [`PredictJob`] and its piece of the customers);
+//! - from a helper: `{ready: true}` once it listens, `{outcome}` per fit, `{values}` (prediction
+//!   columns) or `{failed}` per piece, `{panicked}` from its panic hook; its `error` event (a trap
+//!   without a panic: out of memory) is turned into `{died}`.
 
 use super::analysis::{FitPlan, PredictJob};
 use crate::protocol::TestCrash;

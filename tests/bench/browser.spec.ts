@@ -109,6 +109,8 @@ test('model fits on the large file (~1M customers) in the tab against the native
     await page.goto(threads ? `/?threads=${threads}` : '/');
     await page.setInputFiles('#csv', FILE);
     await expect(page.locator('#mapping')).toBeVisible();
+    let peak = 0;
+    const sampler = setInterval(() => { peak = Math.max(peak, chromiumRssMb()[0]); }, 250);
     const t0 = Date.now();
     await page.click('#analyse');
     await expect(page.locator('#sum-customers')).not.toHaveText('', { timeout: 900_000 });
@@ -122,7 +124,8 @@ test('model fits on the large file (~1M customers) in the tab against the native
     await expect(page.locator('.fit[data-model="gg"] .badge')).toHaveText('converged', { timeout: 900_000 });
     await expect(page.locator('#customer-table tbody tr').first()).toBeVisible({ timeout: 300_000 });
     const fits = (Date.now() - t1) / 1000;
-    return { ingest, fits, total: (Date.now() - t0) / 1000 };
+    clearInterval(sampler);
+    return { ingest, fits, total: (Date.now() - t0) / 1000, peak };
   };
   const one = await flow(1);
   const all = await flow();
@@ -133,7 +136,7 @@ test('model fits on the large file (~1M customers) in the tab against the native
     `tab, 1 fit at a time ${one.fits.toFixed(2)} s (${(one.fits / native).toFixed(2)}× native), ` +
     `${cores} at a time ${all.fits.toFixed(2)} s (${(all.fits / native).toFixed(2)}× native; ${(one.fits / all.fits).toFixed(2)}× faster ` +
     `than 1). Drop → table (ingest ${all.ingest.toFixed(2)} s, cutoff, fits, table): ${all.total.toFixed(2)} s ` +
-    `(${one.total.toFixed(2)} s with 1)`);
+    `(${one.total.toFixed(2)} s with 1); peak tab renderer RSS ${all.peak.toFixed(0)} MB (${one.peak.toFixed(0)} MB with 1)`);
 });
 
 /** Seconds from `start` at which each of `phases` first appeared in a text stream. */
