@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync, execSync } from 'child_process';
 import * as fs from 'fs';
+import { atPapersCutoff } from '../e2e/helpers';
 
 // Written by `./dev bench`: a simulated transaction file and the native timings for it.
 const FILE = process.env.CLV_BENCH_FILE ?? 'target/bench/sim.csv';
@@ -161,13 +162,7 @@ test('learned models in the tab against the native CLI (CDNOW master, holdout fr
   });
   const native = [...phaseTimes(nativeSeen, phases, t0), (Date.now() - t0) / 1000];
 
-  await page.goto('/#/data?horizon=90&calibration=1997-09-30');
-  await page.click('#demo');
-  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
-  await page.fill('#cutoff', '1997-09-30');
-  await page.locator('#cutoff').dispatchEvent('change');
-  await page.click('#compute');
-  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  await atPapersCutoff(page);
   await page.locator('#evaluate-learned').check();
   const tabSeen: [number, string][] = [];
   const t1 = Date.now();

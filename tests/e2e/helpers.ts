@@ -24,6 +24,18 @@ export async function loadDemo(page: Page, fragment = '') {
   await expect(page.locator('#stat-rows')).toHaveText('69,659', { timeout: 60_000 });
 }
 
+/** Fader, Hardie & Lee's split on the demo: the cutoff (and the Accuracy view's calibration)
+ * 1997-09-30, a 90-day horizon as the CLI's expected predictions; `query` goes before the link
+ * (e.g. `?threads=2`). */
+export async function atPapersCutoff(page: Page, query = '') {
+  await loadDemo(page, query + '#/data?horizon=90&calibration=1997-09-30');
+  await expect(page.locator('#sum-customers')).toHaveText('23,570');
+  await page.fill('#cutoff', '1997-09-30');
+  await page.locator('#cutoff').dispatchEvent('change');
+  await page.click('#compute');
+  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+}
+
 /** A CSV of `rows` simulated-looking transactions, written to `path`. */
 export function writeBigCsv(path: string, rows: number) {
   const fd = fs.openSync(path, 'w');

@@ -1,21 +1,10 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import * as fs from 'fs';
 import { execFileSync } from 'child_process';
-import { expectSamePredictions, loadDemo, watchErrors } from './helpers';
+import { atPapersCutoff, expectSamePredictions, watchErrors } from './helpers';
 
 // Written by `./dev test` before Playwright runs: the native CLI's output for the demo file.
 const EXPECTED = 'target/e2e-expected/predictions_pnbd.csv';
-
-/** Fader, Hardie & Lee's split: the cutoff (and the Accuracy view's calibration) 1997-09-30, a
- * 90-day horizon as the CLI's expected predictions. */
-async function atPapersCutoff(page: Page) {
-  await loadDemo(page, '#/data?horizon=90&calibration=1997-09-30');
-  await expect(page.locator('#sum-customers')).toHaveText('23,570');
-  await page.fill('#cutoff', '1997-09-30');
-  await page.locator('#cutoff').dispatchEvent('change');
-  await page.click('#compute');
-  await expect(page.locator('#sum-repeat')).not.toHaveText('');
-}
 
 test('models fit in the worker, with parameters, SEs and convergence', async ({ page }, testInfo) => {
   const errors = watchErrors(page);

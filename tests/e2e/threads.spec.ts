@@ -1,19 +1,13 @@
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'fs';
-import { watchErrors } from './helpers';
+import { atPapersCutoff, watchErrors } from './helpers';
 
 // The worker spreads one request's fits over helper workers (`?threads=N` caps how many run at
 // once; by default the machine's cores). Each fit is the same code on the same rows wherever it
 // runs, so the page must show the same models to the last digit on any count.
 
 async function fitDemo(page: Page, threads: number) {
-  await page.goto(`/?threads=${threads}#/data?horizon=90&calibration=1997-09-30`);
-  await page.click('#demo');
-  await expect(page.locator('#sum-customers')).toHaveText('23,570', { timeout: 60_000 });
-  await page.fill('#cutoff', '1997-09-30');
-  await page.locator('#cutoff').dispatchEvent('change');
-  await page.click('#compute');
-  await expect(page.locator('#sum-repeat')).not.toHaveText('');
+  await atPapersCutoff(page, `?threads=${threads}`);
   await page.click('#fit-models');
   if (threads > 1) {
     // What the page says while the helpers work.
