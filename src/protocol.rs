@@ -500,15 +500,15 @@ pub enum TestCrash {
     /// The allocation-failure abort: no panic hook, no reply, only the
     /// worker's `error` event — what running out of memory looks like.
     OutOfMemory,
-    /// A panic in the helper worker that runs the request's first fit (a model request fitted by
-    /// several workers; see `worker::fit_pool`), not in the page's worker.
+    /// A panic in the helper worker of the first fit started (the longest; a model request fitted
+    /// by several workers — see `worker::fit_pool` — else no effect), not in the page's worker.
     HelperPanic,
     /// The allocation-failure abort in that helper.
     HelperOutOfMemory,
 }
 
-/// The `threads=N` parameter of a URL's query (`?threads=2&…`): how many fits the worker may run at
-/// once (tests and benchmarks compare 1 with more). `None` when absent or not a number from 1 to 64.
+/// The `threads=N` parameter of a URL's query (`?threads=2&…`): how many fits (or pieces of a
+/// prediction) the worker may run at once (tests and benchmarks compare 1 with more). `None` when absent or not a number from 1 to 64.
 pub fn threads_param(search: &str) -> Option<usize> {
     search
         .trim_start_matches('?')

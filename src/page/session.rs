@@ -202,7 +202,8 @@ impl Session {
 
     fn spawn(self) {
         let opts = WorkerOptions::new();
-        // `?threads=N` on the page (tests, benchmarks) caps how many fits its worker runs at once.
+        // `?threads=N` on the page (tests, benchmarks) caps how many fits (or pieces of a prediction) its
+        // worker runs at once.
         let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
         let url = match crate::protocol::threads_param(&search) {
             Some(n) => format!("{WORKER_URL}?threads={n}"),

@@ -28,7 +28,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, ErrorEvent, MessageEvent, Worker, WorkerOptions};
+use web_sys::{DedicatedWorkerGlobalScope, Event, MessageEvent, Worker, WorkerOptions};
 
 /// The `name` a helper worker is started with; the binary's entry point branches on it.
 pub const HELPER_NAME: &str = "clv-fit-helper";
@@ -62,7 +62,7 @@ struct Helper {
     worker: Worker,
     inbox: Rc<RefCell<Inbox>>,
     _on_message: Closure<dyn Fn(MessageEvent)>,
-    _on_error: Closure<dyn Fn(ErrorEvent)>,
+    _on_error: Closure<dyn Fn(Event)>,
 }
 
 impl Helper {
@@ -79,11 +79,12 @@ impl Helper {
             to_inbox.borrow_mut().deliver(tagged(&ev.data()));
         });
         let to_inbox = inbox.clone();
-        let on_error = Closure::<dyn Fn(ErrorEvent)>::new(move |ev: ErrorEvent| {
+        // An `ErrorEvent` (a trap, an uncaught exception) or a plain `Event` (its script did not load).
+        let on_error = Closure::<dyn Fn(Event)>::new(move |ev: Event| {
             ev.prevent_default();
-            let died = Object::new();
-            let _ = Reflect::set(&died, &"died".into(), &ev.message().into());
-            to_inbox.borrow_mut().deliver(tagged(&died));
+            let why = Reflect::get(&ev, &"message".into()).ok().and_then(|m| m.as_string());
+            let why = why.unwrap_or_else(|| "its script did not load".into());
+            to_inbox.borrow_mut().deliver(tagged(&message(&[("died", why.into())])));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -116,10 +117,34 @@ impl Drop for Helper {
 }
 
 thread_local! {
-    /// Helpers kept between requests (started once: each loads and compiles the wasm).
+    /// Helpers kept between requests (each loads and compiles the wasm once); dropped, and started
+    /// afresh by the next request, when one of them failed.
     static POOL: RefCell<Vec<Helper>> = const { RefCell::new(Vec::new()) };
+    /// Counts the requests that used the pool: an idle timer lets the helpers go only if none came since.
+    static USES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// In a helper: the customers of the request being fitted.
     static HELPER_CUSTOMERS: RefCell<Option<Customers>> = const { RefCell::new(None) };
+}
+
+/// Helpers unused this long are let go: a wasm instance's memory never shrinks, so each would keep
+/// its peak (all the customers and a fit's workspace) for the tab's life. The next request starts
+/// them again (the compiled wasm is cached).
+const IDLE_MS: i32 = 60_000;
+
+/// Put `helpers` back in the pool, and let them go after [`IDLE_MS`] unless another request uses them.
+fn keep(helpers: Vec<Helper>) {
+    POOL.with(|p| *p.borrow_mut() = helpers);
+    let generation = USES.with(|u| {
+        u.set(u.get() + 1);
+        u.get()
+    });
+    let release = Closure::once_into_js(move || {
+        if USES.with(|u| u.get()) == generation {
+            POOL.with(|p| p.borrow_mut().clear());
+        }
+    });
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), IDLE_MS);
 }
 
 /// What a helper's message says.
@@ -206,7 +231,7 @@ pub async fn run(
             for h in &helpers[..wanted] {
                 let _ = h.post(&message(&[("clear", JsValue::TRUE)]));
             }
-            POOL.with(|p| *p.borrow_mut() = helpers);
+            keep(helpers);
         }
         // A helper died: start afresh next time (dropping terminates them all).
         Err(_) => drop(helpers),
@@ -293,7 +318,7 @@ pub async fn predict(job: &PredictJob, c: &Customers, threads: usize) -> Result<
     let mut helpers = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
     let result = predict_on(&mut helpers, wanted, job, c).await;
     if result.is_ok() {
-        POOL.with(|p| *p.borrow_mut() = helpers);
+        keep(helpers);
     }
     result
 }
@@ -312,21 +337,29 @@ async fn predict_on(
         h.post(&message(&[("predict", job.clone()), ("columns", columns(c, i * n / wanted..(i + 1) * n / wanted))]))?;
         running.push((i, i, h.next()));
     }
-    let mut pieces: Vec<Vec<RowValue>> = vec![Vec::new(); wanted];
+    let mut pieces: Vec<Option<Vec<RowValue>>> = vec![None; wanted];
     while !running.is_empty() {
         let (entry, data) = first_of(&running).await?;
         let (_, piece, _) = running.remove(entry);
         match read(&data) {
-            FromHelper::Values(v) => pieces[piece] = v,
+            FromHelper::Values(v) => pieces[piece] = Some(v),
             FromHelper::Failed(why) => {
                 web_sys::console::warn_1(&format!("a helper could not predict: {why}").into());
+                // The others may still be working: their late answers must not reach the next
+                // request's awaiters, so they go (dropping terminates them).
+                helpers.clear();
                 return Ok(None);
             }
             FromHelper::Died(why) => return Err(format!("predicting in a helper worker failed: {why}")),
             _ => return Err("a helper answered what it was not asked".into()),
         }
     }
-    Ok(Some(pieces.concat()))
+    // Joined without holding two whole copies: each piece is freed as it is moved in.
+    let mut values = Vec::with_capacity(n);
+    for piece in pieces.into_iter().flatten() {
+        values.extend(piece);
+    }
+    Ok(Some(values))
 }
 
 /// Predictions as columns of numbers (a piece of 500k customers is ~40 MB as plain objects, 36 MB here).

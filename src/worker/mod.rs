@@ -33,12 +33,14 @@ thread_local! {
     static LESSON_FITS: RefCell<Vec<clv_core::teach::real::RealFit>> = const { RefCell::new(Vec::new()) };
     /// The request being handled: every reply, and a panic's, names it.
     static CURRENT: Cell<Option<RequestId>> = const { Cell::new(None) };
-    /// Requests that arrived while one was awaiting its helper workers: run after it, in order.
+    /// Requests not handled yet, in the order they arrived (they wait here while one awaits its helpers).
     static QUEUE: RefCell<VecDeque<JsValue>> = const { RefCell::new(VecDeque::new()) };
     /// A request is awaiting its helper workers.
     static AWAITING: Cell<bool> = const { Cell::new(false) };
-    /// How many fits may run at once ([`fit_pool::threads`]), read at start.
+    /// How many fits (or pieces of a prediction) may run at once ([`fit_pool::threads`]), read at start.
     static THREADS: Cell<usize> = const { Cell::new(1) };
+    /// A helper died under a request: the page is replacing this worker, so nothing more is run.
+    static STOPPED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The script every worker of this binary starts from (the page's worker and its fit helpers).
@@ -83,13 +85,21 @@ pub fn start() {
 
 /// Handle the queued requests in order until one has to await its helpers (it resumes the queue).
 fn run_queue() {
-    while !AWAITING.get() {
+    while !AWAITING.get() && !STOPPED.get() {
         let Some(data) = QUEUE.with(|q| q.borrow_mut().pop_front()) else { return };
         let id = Reflect::get(&data, &"id".into()).ok().and_then(|v| v.as_f64()).map(|v| v as RequestId);
         CURRENT.set(id);
         let helper_crash = test_crash(&data);
-        if let Some(plan) = parallel_fit(&data) {
-            awaiting(async move { finish_parallel_fit(plan, helper_crash).await });
+        if let Some(plan) = fit_plan(&data) {
+            match plan {
+                Ok(plan) if plan.steps.len() > 1 => {
+                    awaiting(async move { finish_parallel_fit(plan, helper_crash).await });
+                    continue;
+                }
+                // One fit: nothing to share.
+                Ok(plan) => post(fit_here(plan).unwrap_or_else(|message| Reply::Failed { message })),
+                Err(message) => post(Reply::Failed { message }),
+            }
         } else if let Some((kind, job, customers)) = spread_prediction(&data) {
             awaiting(async move {
                 match fit_pool::predict(&job, &customers, THREADS.get()).await {
@@ -102,11 +112,11 @@ fn run_queue() {
                 };
                 handle(&data).unwrap_or_else(|message| Reply::Failed { message })
             });
+            continue;
         } else {
-            let reply = handle(&data).unwrap_or_else(|message| Reply::Failed { message });
-            post(reply);
-            CURRENT.set(None);
+            post(handle(&data).unwrap_or_else(|message| Reply::Failed { message }));
         }
+        CURRENT.set(None);
     }
 }
 
@@ -115,6 +125,7 @@ fn awaiting(work: impl std::future::Future<Output = Reply> + 'static) {
     AWAITING.set(true);
     wasm_bindgen_futures::spawn_local(async move {
         let reply = work.await;
+        STOPPED.set(matches!(reply, Reply::Panicked { .. }));
         post(reply);
         CURRENT.set(None);
         AWAITING.set(false);
@@ -150,20 +161,31 @@ fn spread_prediction(data: &JsValue) -> Option<(clv_core::pipeline::ModelKind, a
     })
 }
 
-/// A model request to spread over helper workers: more than one thread, more than one fit. Its plan
-/// (the customers and the steps) or, when it fails, `None` (then [`handle`] fits here and says why).
-fn parallel_fit(data: &JsValue) -> Option<analysis::FitPlan> {
+/// A model request when fits may run in helper workers (more than one thread): its plan — the
+/// customers and the steps — or why there is none.
+fn fit_plan(data: &JsValue) -> Option<Result<analysis::FitPlan, String>> {
     if THREADS.get() < 2 {
         return None;
     }
     let request = serde_wasm_bindgen::from_value(Reflect::get(data, &"request".into()).ok()?).ok()?;
     let Request::FitModels(req) = request else { return None };
-    let plan = DATA.with(|d| match d.borrow().as_ref() {
-        Some(Data::Transactions(data)) => analysis::plan_fit(&data.transactions, &req).ok(),
-        Some(Data::Summary(file)) => analysis::plan_summary_fit(file, &req).ok(),
-        None => None,
-    })?;
-    (plan.steps.len() > 1).then_some(plan)
+    Some(plan(&req))
+}
+
+fn plan(req: &crate::protocol::ModelRequest) -> Result<analysis::FitPlan, String> {
+    DATA.with(|d| match d.borrow().as_ref() {
+        Some(Data::Transactions(data)) => analysis::plan_fit(&data.transactions, req),
+        Some(Data::Summary(file)) => analysis::plan_summary_fit(file, req),
+        None => Err(NO_DATA.into()),
+    })
+}
+
+/// Fit `plan`'s steps here, one after another.
+fn fit_here(plan: analysis::FitPlan) -> Result<Reply, String> {
+    let mut status = |message: String| post(Reply::Status { message });
+    let (session, result) = plan.run_here(&mut status)?;
+    MODELS.with(|m| *m.borrow_mut() = Some(session));
+    Ok(Reply::Models(Box::new(result)))
 }
 
 async fn finish_parallel_fit(plan: analysis::FitPlan, crash: Option<TestCrash>) -> Reply {
@@ -237,16 +259,7 @@ fn handle(data: &JsValue) -> Result<Reply, String> {
             Ok(Reply::Users(info))
         }
         Request::Summarise(req) => with_data(|tx| analysis::summarise(tx, &req).map(Reply::Summary)),
-        Request::FitModels(req) => {
-            let mut status = |message: String| post(Reply::Status { message });
-            let (session, result) = DATA.with(|d| match d.borrow().as_ref() {
-                Some(Data::Transactions(data)) => analysis::fit_models(&data.transactions, &req, &mut status),
-                Some(Data::Summary(file)) => analysis::fit_summary_file(file, &req, &mut status),
-                None => Err(NO_DATA.into()),
-            })?;
-            MODELS.with(|m| *m.borrow_mut() = Some(session));
-            Ok(Reply::Models(Box::new(result)))
-        }
+        Request::FitModels(req) => fit_here(plan(&req)?),
         Request::Evaluate(req) => with_data(|tx| {
             post(Reply::Status { message: "Fitting on the calibration period and scoring the holdout…".into() });
             USERS.with(|u| analysis::evaluate(tx, u.borrow().as_ref(), &req)).map(|r| Reply::Holdout(Box::new(r)))

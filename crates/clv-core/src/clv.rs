@@ -293,7 +293,7 @@ fn mixture_summary(p_alive: f64, pmf: &[f64]) -> PmfSummary {
 }
 
 /// Value every customer: the alive part once per distinct (x, T), P(alive)
-/// per row, both in parallel natively. CLV = spend × P(alive) × discounted
+/// once per distinct (x, t_x, T), both in parallel natively. CLV = spend × P(alive) × discounted
 /// purchases if alive. `spend`: `None` values each purchase at 1 (counts only).
 pub fn value_customers(
     model: &dyn CountModel,

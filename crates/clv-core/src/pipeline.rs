@@ -669,7 +669,7 @@ pub fn predict_values(
                 rfm.iter()
                     .zip(&values)
                     .zip(slot)
-                    .map(|((r, v), k)| m.dert_at(r, v.p_alive, integrals[k as usize]))
+                    .map(|((r, v), k)| m.dert_at(r, v.p_alive, delta, integrals[k as usize]))
                     .collect(),
             )
         }

@@ -218,7 +218,7 @@ impl ParetoNbd {
     /// integral with Tricomi's U; here it is computed by Gauss–Legendre on
     /// v = e^(−δt) ∈ (0, 1], where the integrand (1 − ln v/(δ(β+T)))^(−s)/δ is bounded.
     pub fn dert(&self, c: &Rfm, delta: f64) -> f64 {
-        self.dert_at(c, self.p_alive(c), self.dert_integral(c.t, delta))
+        self.dert_at(c, self.p_alive(c), delta, self.dert_integral(c.t, delta))
     }
 
     /// The integral of [`ParetoNbd::dert`], which depends on `T` alone: a caller valuing many
@@ -235,9 +235,9 @@ impl ParetoNbd {
         }))
     }
 
-    /// [`ParetoNbd::dert`] of `c` from its P(alive) and [`ParetoNbd::dert_integral`] at its `T`.
-    pub fn dert_at(&self, c: &Rfm, p_alive: f64, integral: f64) -> f64 {
-        if integral == f64::INFINITY {
+    /// [`ParetoNbd::dert`] of `c` from its P(alive) and [`ParetoNbd::dert_integral`] at its `T` and `delta`.
+    pub fn dert_at(&self, c: &Rfm, p_alive: f64, delta: f64, integral: f64) -> f64 {
+        if delta.is_nan() || delta <= 0.0 {
             return f64::INFINITY;
         }
         finite_or(p_alive * (self.r + c.x) / (self.alpha + c.t) * integral, 0.0)
