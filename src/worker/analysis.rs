@@ -242,11 +242,6 @@ impl FitPlan {
         Ok(FitPlan { customers, cutoff, unit, clv, opts, given, given_reports, steps, clv_choice })
     }
 
-    /// What the page shows while `step` (number `i` of `n`) runs.
-    pub fn status(&self, step: FitStep, i: usize, n: usize) -> String {
-        format!("Fitting {} ({i} of {n}) on {} customers…", step.id().label(), self.customers.total())
-    }
-
     /// What the page shows while `running` fit in `helpers` workers and `done` have finished.
     pub fn parallel_status(&self, running: impl Iterator<Item = FitStep>, done: usize, helpers: usize) -> String {
         let names: Vec<&str> = running.map(|s| s.id().label()).collect();
@@ -260,16 +255,10 @@ impl FitPlan {
 
     /// Run every step on this thread, in order.
     pub fn run_here(self, status: &mut dyn FnMut(String)) -> Result<(ModelSession, ModelsResult), String> {
-        let n = self.steps.len();
-        let outcomes = self
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, step)| {
-                status(self.status(*step, i + 1, n));
-                step.run(&self.customers, &self.opts)
-            })
-            .collect();
+        let customers_n = self.customers.total();
+        let outcomes = pipeline::run_steps(&self.steps, &self.customers, &self.opts, &mut |id, i, n| {
+            status(format!("Fitting {} ({i} of {n}) on {customers_n} customers…", id.label()))
+        });
         self.finish(outcomes)
     }
 

@@ -183,9 +183,13 @@ fn plan(req: &crate::protocol::ModelRequest) -> Result<analysis::FitPlan, String
 /// Fit `plan`'s steps here, one after another.
 fn fit_here(plan: analysis::FitPlan) -> Result<Reply, String> {
     let mut status = |message: String| post(Reply::Status { message });
-    let (session, result) = plan.run_here(&mut status)?;
+    plan.run_here(&mut status).map(keep_session)
+}
+
+/// Keep a fit's session (the table, value view, … read it) and answer with its result.
+fn keep_session((session, result): (analysis::ModelSession, crate::protocol::ModelsResult)) -> Reply {
     MODELS.with(|m| *m.borrow_mut() = Some(session));
-    Ok(Reply::Models(Box::new(result)))
+    Reply::Models(Box::new(result))
 }
 
 async fn finish_parallel_fit(plan: analysis::FitPlan, crash: Option<TestCrash>) -> Reply {
@@ -197,13 +201,7 @@ async fn finish_parallel_fit(plan: analysis::FitPlan, crash: Option<TestCrash>) 
         // A helper's crash is this request's crash: the page starts a fresh worker and says so.
         Err(message) => return Reply::Panicked { message },
     };
-    match plan.finish(outcomes) {
-        Ok((session, result)) => {
-            MODELS.with(|m| *m.borrow_mut() = Some(session));
-            Reply::Models(Box::new(result))
-        }
-        Err(message) => Reply::Failed { message },
-    }
+    plan.finish(outcomes).map(keep_session).unwrap_or_else(|message| Reply::Failed { message })
 }
 
 /// The test hook (see [`TestCrash`]): fail the way a bug or exhausted memory would — here, or (the

@@ -447,15 +447,20 @@ pub fn fit_models(
     progress: FitProgress<'_>,
 ) -> ModelSet {
     let steps = FitStep::all(kinds, spend);
-    let outcomes = steps
+    let outcomes = run_steps(&steps, c, opts, progress);
+    assemble(&steps, outcomes)
+}
+
+/// Run `steps` on `c` one after another, calling `progress` before each.
+pub fn run_steps(steps: &[FitStep], c: &Customers, opts: &FitOptions, progress: FitProgress<'_>) -> Vec<StepOutcome> {
+    steps
         .iter()
         .enumerate()
         .map(|(i, step)| {
             progress(step.id(), i + 1, steps.len());
             step.run(c, opts)
         })
-        .collect();
-    assemble(&steps, outcomes)
+        .collect()
 }
 
 /// The [`ModelSet`] of `steps` from their outcomes (index for index, wherever each ran): a count fit
