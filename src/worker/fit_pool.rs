@@ -202,6 +202,7 @@ fn columns(c: &Customers, range: std::ops::Range<usize>) -> JsValue {
         ("t", col(&|i| c.rfm[i].t)),
         ("m", col(&|i| c.monetary[i])),
         ("w", col(&|i| c.weights[i])),
+        ("groupMeans", JsValue::from_bool(c.monetary_is_group_mean)),
     ])
 }
 
@@ -481,5 +482,9 @@ fn customers_from(cols: &JsValue) -> Customers {
         rfm: x.iter().zip(&tx).zip(&t).map(|((&x, &t_x), &t)| Rfm::new(x, t_x, t)).collect(),
         monetary: col("m"),
         weights: col("w"),
+        monetary_is_group_mean: Reflect::get(cols, &"groupMeans".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
     }
 }

@@ -155,8 +155,13 @@ fn spread_prediction(data: &JsValue) -> Option<(clv_core::pipeline::ModelKind, a
         if c.rfm.len() < 2 * fit_pool::MIN_PIECE {
             return None;
         }
-        let customers =
-            Customers { ids: Vec::new(), rfm: c.rfm.clone(), monetary: c.monetary.clone(), weights: c.weights.clone() };
+        let customers = Customers {
+            ids: Vec::new(),
+            rfm: c.rfm.clone(),
+            monetary: c.monetary.clone(),
+            weights: c.weights.clone(),
+            monetary_is_group_mean: c.monetary_is_group_mean,
+        };
         Some((kind, job, customers))
     })
 }

@@ -15,8 +15,8 @@ use clv_core::ingest::{
 use clv_core::models::given::{GivenParams, ModelCard};
 use clv_core::models::{FitOptions, FitReport, ModelId};
 use clv_core::pipeline::{
-    check_sizes, fit_count, fit_models, fit_spend, frequency_fit, predict, predictions_csv, purchase_pmfs, with_tail,
-    AnyModel, Customers, GivenModels, ModelKind, PredictionRow,
+    check_sizes, fit_count, fit_models, fit_spend, frequency_fit, group_predictions, group_predictions_csv, predict,
+    predictions_csv, purchase_pmfs, with_tail, AnyModel, Customers, GivenModels, ModelKind, PredictionRow,
 };
 use clv_core::simulate::{write_csv, SimulationParams};
 use clv_core::time::{CohortGrain, Day, Horizon, HorizonUnit, PredictionHorizon, TimeUnit};
@@ -138,6 +138,42 @@ enum Command {
         /// (delta method on the log-parameters' covariance) instead of one row per customer.
         #[arg(long)]
         total: bool,
+    },
+    /// SQL that computes the summary (or its histogram, or each customer's scores) inside your
+    /// warehouse, exactly as `clv summary` does from a file: the customer rows never leave it.
+    /// `--emit histogram` gives the weighted distinct rows (KBs) that `clv fit`, `clv predict` and
+    /// the page model; `clv predict` on a histogram writes predictions per distinct row, and
+    /// `--emit score` joins them back to every customer.
+    Sql {
+        /// duckdb, spark, bigquery, snowflake or postgres.
+        #[arg(long)]
+        dialect: clv_core::sql::Dialect,
+        /// summary, histogram or score.
+        #[arg(long)]
+        emit: clv_core::sql::Emit,
+        /// The orders table, optionally qualified (project.dataset.orders).
+        #[arg(long)]
+        table: String,
+        /// The customer id column.
+        #[arg(long)]
+        user_col: String,
+        /// The time column (DATE or TIMESTAMP, in UTC).
+        #[arg(long)]
+        ts_col: String,
+        /// The net amount column (negative = refund).
+        #[arg(long)]
+        amount_col: String,
+        /// Last day of history, YYYY-MM-DD (inclusive).
+        #[arg(long)]
+        cutoff: Day,
+        #[arg(long, default_value = "week")]
+        unit: TimeUnit,
+        /// The predictions-per-distinct-row table that --emit score joins (`clv predict` on the histogram, loaded).
+        #[arg(long)]
+        predictions: Option<String>,
+        /// Count exact duplicate rows as often as they occur.
+        #[arg(long)]
+        keep_duplicates: bool,
     },
     /// Contract retention (sBG, Fader & Hardie 2007) from one cohort's active counts per
     /// period (`period,active`, period 0 = the cohort size): γ, δ with SEs, then the
@@ -556,6 +592,32 @@ fn run(cli: Cli) -> CliResult {
                 write_stdout(&report_text(&out.report))
             }
         }
+        Command::Sql {
+            dialect,
+            emit,
+            table,
+            user_col,
+            ts_col,
+            amount_col,
+            cutoff,
+            unit,
+            predictions,
+            keep_duplicates,
+        } => {
+            use clv_core::sql::{Ident, SqlParams, SqlSource, TableName};
+            let e = |e: clv_core::sql::NameError| e.to_string();
+            let source = SqlSource {
+                table: TableName::new(&table, "--table").map_err(e)?,
+                user: Ident::new(&user_col, "--user-col").map_err(e)?,
+                ts: Ident::new(&ts_col, "--ts-col").map_err(e)?,
+                amount: Ident::new(&amount_col, "--amount-col").map_err(e)?,
+                keep_duplicates,
+            };
+            let predictions = predictions.map(|t| TableName::new(&t, "--predictions")).transpose().map_err(e)?;
+            let sql =
+                SqlParams::new(source, cutoff, unit, predictions).generate(dialect, emit).map_err(|e| e.to_string())?;
+            write_stdout(&sql)
+        }
         Command::Summary { input, cutoff, unit, calendar, horizon_days, format } => {
             let out = read(&input)?;
             let cutoff = checked_cutoff(cutoff, &out.transactions)?;
@@ -717,6 +779,16 @@ fn run(cli: Cli) -> CliResult {
                     Format::Csv => write_stdout(&total_csv(&value)),
                     Format::Json => print_json(&value),
                 };
+            }
+            if customers.monetary_is_group_mean {
+                // A histogram: one row per group, with the spend terms the warehouse applies per customer.
+                if pmf.is_some() || matches!(format, Format::Json) {
+                    return Err(format!(
+                        "{name} is a histogram: its predictions are one CSV row per group (no --pmf, no --format json)"
+                    ));
+                }
+                let rows = group_predictions(m, set.spend_model(), &customers, &clv);
+                return write_export(&group_predictions_csv(&rows, safety), safety);
             }
             let rows = predict(m, set.spend_model(), &customers, &clv);
             let pmfs = match pmf {

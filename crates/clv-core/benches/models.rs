@@ -30,6 +30,7 @@ fn main() {
         rfm: rows.iter().map(|r| r.0).collect(),
         monetary: rows.iter().map(|r| r.1).collect(),
         weights: vec![1.0; rows.len()],
+        monetary_is_group_mean: false,
     };
     let opts = FitOptions::default();
     if std::env::var("CLV_PROBE").is_ok() {

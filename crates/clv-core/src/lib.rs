@@ -47,6 +47,7 @@ pub mod pipeline;
 pub mod portfolio;
 pub mod retention;
 pub mod simulate;
+pub mod sql;
 pub mod teach;
 pub mod time;
 pub mod tracking;

@@ -167,6 +167,11 @@ pub fn named_params<M: Likelihood>(m: &M) -> Vec<(String, f64)> {
     M::PARAMS.iter().map(|n| n.to_string()).zip(m.params()).collect()
 }
 
+/// Why Gamma–Gamma is not fitted on a histogram.
+pub const HISTOGRAM_SPEND: &str = "this is a histogram: it holds each group's total spend, and Gamma–Gamma needs each \
+     customer's own mean spend. Fit Gamma–Gamma on the per-customer summary (`clv sql --emit summary`, \
+     `clv fit --model gg`) and give it as a model card or --spend-params";
+
 /// Customers ready for modelling, from transactions or a summary file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Customers {
@@ -180,6 +185,9 @@ pub struct Customers {
     pub monetary: Vec<f64>,
     /// How many customers each entry stands for: 1 from transactions, a summary file's weight column.
     pub weights: Vec<f64>,
+    /// `monetary` is each row's group mean, not a customer's own mean (a histogram: `sum_monetary /
+    /// count`): right for totals, but Gamma–Gamma, which needs each customer's own mean, refuses it.
+    pub monetary_is_group_mean: bool,
 }
 
 impl Customers {
@@ -190,6 +198,7 @@ impl Customers {
             rfm: s.rows.iter().map(|r| Rfm::new(f64::from(r.frequency), r.recency, r.t)).collect(),
             monetary: s.rows.iter().map(|r| r.monetary_value).collect(),
             weights: vec![1.0; s.rows.len()],
+            monetary_is_group_mean: false,
         }
     }
 
@@ -200,6 +209,7 @@ impl Customers {
             rfm: s.rows.iter().map(|r| Rfm::new(r.frequency, r.recency, r.t)).collect(),
             monetary: s.rows.iter().map(|r| r.monetary_value).collect(),
             weights: s.rows.iter().map(|r| r.weight).collect(),
+            monetary_is_group_mean: s.histogram,
         }
     }
 
@@ -295,6 +305,9 @@ pub fn fit_count_as<M: Likelihood<Row = Rfm>>(c: &Customers, opts: &FitOptions) 
 /// Fit Gamma–Gamma on the repeat buyers with positive mean spend; say who
 /// was left out and whether the independence assumption looks violated.
 pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitReport), ModelError> {
+    if c.monetary_is_group_mean {
+        return Err(ModelError::InvalidData(HISTOGRAM_SPEND.into()));
+    }
     let mut rows = Vec::new();
     let mut weights = Vec::new();
     let (mut one_time, mut non_positive) = (0.0, 0.0);
@@ -747,6 +760,84 @@ pub fn with_tail(mut pmf: Vec<f64>) -> Vec<f64> {
     pmf
 }
 
+/// A histogram row's predictions: the same for each customer of the group but their spend, which
+/// is `spend_intercept + spend_slope × m̄` for a customer with a repeat purchase and a positive mean
+/// spend m̄, else `spend_backfill` ([`crate::clv::spend_per_purchase`]'s rule, split so that the
+/// warehouse can apply it to each customer: `clv sql --emit score`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GroupPrediction {
+    /// The row's (x, t_x, T).
+    pub rfm: Rfm,
+    /// Customers in the group.
+    pub count: f64,
+    /// P(alive at T).
+    pub p_alive: f64,
+    /// Expected purchases over the horizon.
+    pub expected_txn: f64,
+    /// Discounted expected purchases over the horizon: a customer's CLV is this × their spend.
+    pub discounted_txn: f64,
+    /// Spend per purchase: intercept (see the type's docs); 1 without a spend model (CLV then counts purchases).
+    pub spend_intercept: f64,
+    /// Spend per purchase: slope in the customer's own mean; 0 without a spend model.
+    pub spend_slope: f64,
+    /// Spend per purchase of a customer without a repeat purchase (the population mean); 1 without
+    /// a spend model.
+    pub spend_backfill: f64,
+}
+
+/// Predictions per distinct row of a histogram ([`Customers::monetary_is_group_mean`]): what
+/// `clv predict` writes for one, and what the warehouse joins back to each customer.
+pub fn group_predictions(
+    model: &AnyModel,
+    spend: Option<&GammaGamma>,
+    c: &Customers,
+    p: &ClvParams,
+) -> Vec<GroupPrediction> {
+    let rows: Vec<(Rfm, f64)> = c.rfm.iter().map(|r| (*r, 0.0)).collect();
+    let values = value_customers(model.as_count(), None, &rows, p);
+    let backfill = spend.map_or(1.0, |g| g.population_mean().unwrap_or(0.0));
+    c.rfm
+        .iter()
+        .zip(&c.weights)
+        .zip(values)
+        .map(|((r, &count), v)| {
+            let (spend_intercept, spend_slope) = spend.map_or((1.0, 0.0), |g| g.spend_terms(r.x).unwrap_or((0.0, 0.0)));
+            GroupPrediction {
+                rfm: *r,
+                count,
+                p_alive: v.p_alive,
+                expected_txn: v.expected_txn,
+                discounted_txn: v.clv,
+                spend_intercept,
+                spend_slope,
+                spend_backfill: backfill,
+            }
+        })
+        .collect()
+}
+
+/// [`group_predictions`] as CSV, columns [`crate::sql::PREDICTION_COLUMNS`].
+pub fn group_predictions_csv(rows: &[GroupPrediction], safety: &mut CsvSafety) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(crate::sql::PREDICTION_COLUMNS).expect("in-memory write");
+    for r in rows {
+        let cells = [
+            r.rfm.x,
+            r.rfm.t_x,
+            r.rfm.t,
+            r.count,
+            r.p_alive,
+            r.expected_txn,
+            r.discounted_txn,
+            r.spend_intercept,
+            r.spend_slope,
+            r.spend_backfill,
+        ];
+        w.write_record(cells.map(|v| safety.num(v))).expect("in-memory write");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8")
+}
+
 /// Per-customer predictions as CSV, full precision (the CLI's `predict
 /// --format csv` and the page's export); cells through `safety`. With
 /// `pmfs` (from [`purchase_pmfs`]), columns `p_0 … p_N, p_more` follow.
@@ -809,6 +900,7 @@ mod tests {
             rfm: rows.iter().map(|(r, _)| *r).collect(),
             monetary: rows.iter().map(|(_, m)| *m).collect(),
             weights: vec![1.0; rows.len()],
+            monetary_is_group_mean: false,
         }
     }
 
@@ -920,6 +1012,7 @@ mod tests {
             rfm: vec![Rfm::new(1.0, 2.0, 6.0), Rfm::new(1.0, 2.0, t)],
             monetary: vec![0.0; 2],
             weights: vec![1.0; 2],
+            monetary_is_group_mean: false,
         };
         let e = check_sizes(ModelKind::Bgbb, &c(20_000.0), None).unwrap_err().to_string();
         assert!(e.contains("customer \"long\" has n = 20000 periods") && e.contains("at most 10000"), "{e}");

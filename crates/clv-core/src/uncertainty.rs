@@ -33,6 +33,7 @@
 //!     rfm: rows.iter().map(|(r, _)| *r).collect(),
 //!     monetary: rows.iter().map(|(_, m)| *m).collect(),
 //!     weights: vec![1.0; rows.len()],
+//!     monetary_is_group_mean: false,
 //! };
 //! let opts = FitOptions::default();
 //! let (model, count) = fit_count(ModelKind::Bgnbd, &c, &opts).unwrap();

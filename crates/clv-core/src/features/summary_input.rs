@@ -43,6 +43,11 @@ pub struct SummaryInput {
     /// The discrete-time form: a `periods` column instead of `T` (transaction opportunities, BG/BB).
     #[serde(default)]
     pub discrete: bool,
+    /// A histogram (`clv sql --emit histogram`): rows of identical customers with their `count` and
+    /// `sum_monetary`; `monetary_value` is then the group's mean (`sum_monetary / count`), which is
+    /// right for totals but not what Gamma–Gamma is fitted on.
+    #[serde(default)]
+    pub histogram: bool,
 }
 
 /// What a person is shown about a summary file before fitting: the same figures the Data view shows
@@ -152,6 +157,11 @@ pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
     let t = find(&norm, &["t"]).or(periods).ok_or_else(|| missing("T (or periods)"))?;
     let w = find(&norm, &["weights", "weight", "count"]);
     let m = find(&norm, &["monetaryvalue", "monetary", "zbar", "m"]);
+    let sum_m = find(&norm, &["summonetary", "monetarysum", "summonetaryvalue"]);
+    if sum_m.is_some() && w.is_none() {
+        let message = "a histogram's sum_monetary needs its count column (customers per row)".to_string();
+        return Err(IngestError::Csv { line: 1, message });
+    }
     let id = find(&norm, &["userid", "customerid", "id", "customer"]);
     // Periods are a loop length of the BG/BB likelihood; T of the
     // continuous models is only a number.
@@ -160,27 +170,43 @@ pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(csv_error)?;
         let line = rec.position().map_or(i as u64 + 2, |p| p.line());
-        let num = |col: usize, what: &str, max: f64| -> Result<f64, IngestError> {
+        let signed = |col: usize, what: &str, min: f64, max: f64| -> Result<f64, IngestError> {
             let raw = rec.get(col).unwrap_or_default();
-            raw.parse::<f64>().ok().filter(|v| v.is_finite() && (0.0..=max).contains(v)).ok_or_else(|| {
+            raw.parse::<f64>().ok().filter(|v| v.is_finite() && (min..=max).contains(v)).ok_or_else(|| {
                 let shown: String = raw.chars().take(40).collect();
                 let cut = if shown.len() < raw.len() { "…" } else { "" };
                 IngestError::Csv {
                     line,
                     message: format!(
-                        "column {:?} ({what}): expected a number from 0 to {max}, got {shown:?}{cut}",
+                        "column {:?} ({what}): expected a number from {min} to {max}, got {shown:?}{cut}",
                         headers[col]
                     ),
                 }
             })
+        };
+        let num = |col: usize, what: &str, max: f64| signed(col, what, 0.0, max);
+        // Net spend can be negative (refunds larger than the purchases): no fit reads it, totals do.
+        let money = |col: usize, what: &str, max: f64| signed(col, what, -max, max);
+        let weight = w.map(|c| num(c, "weight", MAX_WEIGHT)).transpose()?.unwrap_or(1.0);
+        let monetary_value = match (sum_m, m) {
+            (Some(c), _) => {
+                let sum = money(c, "sum of the group's monetary values", MAX_MONEY * MAX_WEIGHT)?;
+                if weight > 0.0 {
+                    sum / weight
+                } else {
+                    0.0
+                }
+            }
+            (None, Some(c)) => money(c, "monetary value", MAX_MONEY)?,
+            (None, None) => 0.0,
         };
         rows.push(SummaryRow {
             user_id: id.map_or_else(|| (i + 1).to_string(), |c| rec.get(c).unwrap_or_default().to_string()),
             frequency: num(f, "frequency", MAX_SUMMARY_VALUE)?,
             recency: num(r, "recency", MAX_SUMMARY_VALUE)?,
             t: num(t, if max_t == MAX_PERIODS { "periods" } else { "T" }, max_t)?,
-            monetary_value: m.map(|c| num(c, "monetary value", MAX_MONEY)).transpose()?.unwrap_or(0.0),
-            weight: w.map(|c| num(c, "weight", MAX_WEIGHT)).transpose()?.unwrap_or(1.0),
+            monetary_value,
+            weight,
         });
     }
     if !rows.is_empty() && rows.iter().all(|r| r.weight == 0.0) {
@@ -188,7 +214,13 @@ pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
             format!("all weights are 0 (column {:?}): there are no customers to fit", headers[w.unwrap_or(0)]);
         return Err(IngestError::Csv { line: 2, message });
     }
-    Ok(SummaryInput { rows, has_monetary: m.is_some(), weighted: w.is_some(), discrete: max_t == MAX_PERIODS })
+    Ok(SummaryInput {
+        rows,
+        has_monetary: m.is_some() || sum_m.is_some(),
+        weighted: w.is_some(),
+        discrete: max_t == MAX_PERIODS,
+        histogram: sum_m.is_some(),
+    })
 }
 
 #[cfg(test)]

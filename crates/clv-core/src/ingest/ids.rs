@@ -142,7 +142,7 @@ pub fn is_placeholder_id(id: &str) -> bool {
 }
 
 /// What [`is_placeholder_id`] reads as "no customer", in lower case.
-const PLACEHOLDER_IDS: [&str; 13] =
+pub(crate) const PLACEHOLDER_IDS: [&str; 13] =
     ["", "null", "(null)", "none", "nil", "na", "n/a", "#n/a", "nan", "-", "--", "undefined", "unknown"];
 
 #[cfg(test)]

@@ -42,6 +42,14 @@ impl GammaGamma {
         (self.q > 1.0).then(|| self.p * self.gamma / (self.q - 1.0))
     }
 
+    /// [`GammaGamma::expected_spend`] as intercept and slope in m̄ for x repeat purchases:
+    /// (pγ/(px + q − 1), px/(px + q − 1)). The warehouse's score SQL applies them to each
+    /// customer's own mean (`clv sql --emit score`).
+    pub fn spend_terms(&self, x: f64) -> Option<(f64, f64)> {
+        let denom = self.p * x + self.q - 1.0;
+        (denom > 0.0).then(|| (self.p * self.gamma / denom, self.p * x / denom))
+    }
+
     /// E[M | x, m̄] = p(γ + x m̄)/(px + q − 1) (note 025 eq. 5): a weighted
     /// average of the population mean and the customer's own mean. For x = 0
     /// this is the population mean (the page labels it "backfilled").
