@@ -113,8 +113,13 @@ fn calibration_frequency_fit_matches_the_paper_figure() {
     // purchases track the actual ones; the totals are the sample size.
     use clv_core::pipeline::{frequency_fit, Customers};
     let d = cdnow();
-    let c =
-        Customers { ids: vec![], rfm: d.rows.clone(), monetary: vec![0.0; d.rows.len()], weights: d.weights.clone() };
+    let c = Customers {
+        ids: vec![],
+        rfm: d.rows.clone(),
+        monetary: vec![0.0; d.rows.len()],
+        weights: d.weights.clone(),
+        monetary_is_group_mean: false,
+    };
     let m = BgNbd::new(0.242593, 4.413532, 0.792886, 2.425754).unwrap();
     let bins = frequency_fit(&m, &c, 7);
     assert_eq!(bins.len(), 8);

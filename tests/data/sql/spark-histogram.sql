@@ -26,13 +26,14 @@ history AS (
   SELECT * FROM readable WHERE day <= 10134
 ),
 -- 4. Each row's purchase occasion: a purchase's own day; a refund's is the latest purchase day up to
---    its time (none before the first purchase: the refund is dropped).
+--    its time (none before the first purchase: the refund is dropped). Purchases sort before refunds
+--    of the same time, so the order is total and the frame (ROWS, which every engine has) is exact.
 placed AS (
   SELECT
     `user_id`,
     amount,
     MAX(CASE WHEN amount >= 0 THEN day END) OVER (
-      PARTITION BY `user_id` ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+      PARTITION BY `user_id` ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS occasion_day
   FROM history
 ),
