@@ -148,7 +148,7 @@ enum Command {
         /// duckdb, spark, bigquery, snowflake or postgres.
         #[arg(long)]
         dialect: clv_core::sql::Dialect,
-        /// summary, histogram or score.
+        /// summary, histogram, score or features.
         #[arg(long)]
         emit: clv_core::sql::Emit,
         /// The orders table, optionally qualified (project.dataset.orders).
@@ -168,6 +168,9 @@ enum Command {
         cutoff: Day,
         #[arg(long, default_value = "week")]
         unit: TimeUnit,
+        /// Label window of --emit features, in days after the cutoff (1 to 3650).
+        #[arg(long)]
+        horizon_days: Option<Horizon>,
         /// The predictions-per-distinct-row table that --emit score joins (`clv predict` on the histogram, loaded).
         #[arg(long)]
         predictions: Option<String>,
@@ -601,6 +604,7 @@ fn run(cli: Cli) -> CliResult {
             amount_col,
             cutoff,
             unit,
+            horizon_days,
             predictions,
             keep_duplicates,
         } => {
@@ -614,8 +618,11 @@ fn run(cli: Cli) -> CliResult {
                 keep_duplicates,
             };
             let predictions = predictions.map(|t| TableName::new(&t, "--predictions")).transpose().map_err(e)?;
-            let sql =
-                SqlParams::new(source, cutoff, unit, predictions).generate(dialect, emit).map_err(|e| e.to_string())?;
+            let mut params = SqlParams::new(source, cutoff, unit, predictions);
+            if let Some(h) = horizon_days {
+                params = params.with_horizon(h);
+            }
+            let sql = params.generate(dialect, emit).map_err(|e| e.to_string())?;
             write_stdout(&sql)
         }
         Command::Summary { input, cutoff, unit, calendar, horizon_days, format } => {

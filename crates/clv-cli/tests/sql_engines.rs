@@ -96,8 +96,10 @@ fn sql(dialect: &str, emit: &str, cutoff: &str, unit: &str) -> String {
         "--unit",
         unit,
     ]);
-    if emit == "score" {
-        args.extend(["--predictions", "predictions"]);
+    match emit {
+        "score" => args.extend(["--predictions", "predictions"]),
+        "features" => args.extend(["--horizon-days", "90"]),
+        _ => {}
     }
     clv(&args)
 }
@@ -157,7 +159,8 @@ struct Case {
 }
 
 /// Steps 1 and 2 of every case: the summary row for row, the histogram equal to clv's summary
-/// grouped. Returns (clv's summary, the engine's summary, the engine's histogram).
+/// grouped, the feature table row for row. Returns (clv's summary, the engine's summary, the
+/// engine's histogram).
 fn summary_and_histogram(case: &Case, engine: &str, python: &str, dir: &Path) -> (String, String, String) {
     let orders = case.orders.to_str().unwrap();
     let what = |s: &str| format!("{} on {engine}: {s}", case.name);
@@ -167,6 +170,20 @@ fn summary_and_histogram(case: &Case, engine: &str, python: &str, dir: &Path) ->
     same_rows(&got, &expected, &["frequency", "recency", "T"], &["monetary_value"], 1e-12, &what("summary"));
     let hist = run(python, engine, &case.orders, &sql(engine, "histogram", case.cutoff, case.unit), &[], dir);
     check_histogram(&hist, &expected, &what("histogram"));
+
+    // The feature table with its 90-day label, as `clv features`.
+    let features = run(python, engine, &case.orders, &sql(engine, "features", case.cutoff, case.unit), &[], dir);
+    let clv_features = clv(&["features", "--input", orders, "--cutoff", case.cutoff, "--horizon-days", "90"]);
+    let counts = ["hist_txn_cnt", "recency_days", "tenure_days", "rfm_recency", "rfm_frequency", "hist_purchase_days"];
+    let counts = [&counts[..], &["label_orders", "label_purchase_days"]].concat();
+    let money = ["hist_revenue", "hist_aov", "label_y", "rfm_monetary", "arpu", "log_hist_revenue", "label_mean_spend"];
+    same_rows(&features, &clv_features, &counts, &money, 1e-12, &what("features"));
+    let (got_f, want_f) = (table(&features), table(&clv_features));
+    for (id, want) in &want_f {
+        for c in ["first_txn_ts", "last_txn_ts", "cohort"] {
+            assert_eq!(got_f[id][c], want[c], "{}: customer {id:?}, {c}", what("features"));
+        }
+    }
     (expected, got, hist)
 }
 

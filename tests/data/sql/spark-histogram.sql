@@ -25,9 +25,9 @@ readable AS (
 history AS (
   SELECT * FROM readable WHERE day <= 10134
 ),
--- 4. Each row's purchase occasion: a purchase's own day; a refund's is the latest purchase day up to
---    its time (none before the first purchase: the refund is dropped). Purchases sort before refunds
---    of the same time, so the order is total and the frame (ROWS, which every engine has) is exact.
+-- Each row's purchase occasion: a purchase's own day; a refund's is the latest purchase day up to
+-- its time (none before the first purchase: the refund is dropped). Purchases sort before refunds
+-- of the same time, so the order is total and the frame (ROWS, which every engine has) is exact.
 placed AS (
   SELECT
     `user_id`,
@@ -37,7 +37,7 @@ placed AS (
     ) AS occasion_day
   FROM history
 ),
--- 5. Purchase occasions with their net amounts.
+-- Purchase occasions (days) with their net amounts.
 occasions AS (
   SELECT `user_id`, occasion_day, SUM(amount) AS amount
   FROM placed
@@ -48,7 +48,7 @@ firsts AS (
   SELECT `user_id`, occasion_day, amount, MIN(occasion_day) OVER (PARTITION BY `user_id`) AS first_day
   FROM occasions
 ),
--- 6. One row per customer with a purchase by the cutoff: repeat occasions, day spans, mean repeat amount.
+-- One row per customer with a purchase by the cutoff: repeat occasions, day spans, mean repeat amount.
 summary AS (
   SELECT
     `user_id`,

@@ -82,6 +82,27 @@ impl Dialect {
         }
     }
 
+    /// A DATE or TIMESTAMP as `clv` writes times: `YYYY-MM-DDTHH:MM:SSZ`.
+    pub(crate) fn format_ts(self, ts: &str) -> String {
+        match self {
+            Dialect::Duckdb => format!("STRFTIME(CAST({ts} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ')"),
+            Dialect::Postgres => format!("TO_CHAR(CAST({ts} AS TIMESTAMP), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"),
+            Dialect::Spark => format!("DATE_FORMAT(CAST({ts} AS TIMESTAMP), 'yyyy-MM-dd\\'T\\'HH:mm:ss\\'Z\\'')"),
+            Dialect::Bigquery => format!("FORMAT_TIMESTAMP('%Y-%m-%dT%H:%M:%SZ', CAST({ts} AS TIMESTAMP))"),
+            Dialect::Snowflake => format!("TO_CHAR(CAST({ts} AS TIMESTAMP_NTZ), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"),
+        }
+    }
+
+    /// The calendar month of a DATE or TIMESTAMP as `YYYY-MM` (a month cohort's label).
+    pub(crate) fn format_month(self, ts: &str) -> String {
+        match self {
+            Dialect::Duckdb => format!("STRFTIME(CAST({ts} AS DATE), '%Y-%m')"),
+            Dialect::Postgres | Dialect::Snowflake => format!("TO_CHAR(CAST({ts} AS DATE), 'YYYY-MM')"),
+            Dialect::Spark => format!("DATE_FORMAT(CAST({ts} AS DATE), 'yyyy-MM')"),
+            Dialect::Bigquery => format!("FORMAT_DATE('%Y-%m', CAST({ts} AS DATE))"),
+        }
+    }
+
     /// What a person must know about timestamps in this engine, for the header comment.
     pub(crate) fn time_zone_note(self) -> &'static str {
         match self {

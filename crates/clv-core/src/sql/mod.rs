@@ -31,7 +31,7 @@ pub use dialect::{Dialect, UnknownDialect};
 
 use crate::ingest::amount::MAX_AMOUNT;
 use crate::ingest::ids::PLACEHOLDER_IDS;
-use crate::time::{format_day, Day, TimeUnit};
+use crate::time::{format_day, Day, Horizon, TimeUnit};
 use std::fmt::Write;
 use std::str::FromStr;
 
@@ -138,11 +138,14 @@ pub enum Emit {
     /// Per customer `user_id, frequency, recency, T, p_alive, expected_txn, expected_spend, clv`:
     /// the summary joined to a predictions-per-distinct-row table (`clv predict` on a histogram).
     Score,
+    /// The leakage-safe feature table of `clv features` (without a users file) with its label over
+    /// `--horizon-days` after the cutoff.
+    Features,
 }
 
 impl Emit {
     /// Every kind, in the order `clv sql --help` lists them.
-    pub const ALL: [Emit; 3] = [Emit::Summary, Emit::Histogram, Emit::Score];
+    pub const ALL: [Emit; 4] = [Emit::Summary, Emit::Histogram, Emit::Score, Emit::Features];
 
     /// The code `--emit` takes.
     pub fn code(self) -> &'static str {
@@ -150,6 +153,7 @@ impl Emit {
             Emit::Summary => "summary",
             Emit::Histogram => "histogram",
             Emit::Score => "score",
+            Emit::Features => "features",
         }
     }
 }
@@ -161,7 +165,7 @@ impl FromStr for Emit {
         Emit::ALL
             .into_iter()
             .find(|e| e.code().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown output {s:?}: expected summary, histogram or score"))
+            .ok_or_else(|| format!("unknown output {s:?}: expected summary, histogram, score or features"))
     }
 }
 
@@ -186,12 +190,18 @@ pub struct SqlParams {
     source: SqlSource,
     cutoff: Day,
     unit: TimeUnit,
+    horizon: Option<Horizon>,
     predictions: Option<TableName>,
 }
 
 /// A request that cannot become SQL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SqlError {
+    /// The feature table without its label window.
+    #[error(
+        "--emit features labels each customer with the revenue of the days after the cutoff: give --horizon-days H"
+    )]
+    NoHorizon,
     /// The score SQL without the predictions table it joins.
     #[error("--emit score joins a table of predictions per distinct row (written by `clv predict` on a histogram): give it with --predictions TABLE")]
     NoPredictions,
@@ -200,7 +210,12 @@ pub enum SqlError {
 impl SqlParams {
     /// The request; `predictions` is the table the score SQL joins (needed only for it).
     pub fn new(source: SqlSource, cutoff: Day, unit: TimeUnit, predictions: Option<TableName>) -> SqlParams {
-        SqlParams { source, cutoff, unit, predictions }
+        SqlParams { source, cutoff, unit, horizon: None, predictions }
+    }
+
+    /// The label window of `--emit features` (needed only for it).
+    pub fn with_horizon(self, horizon: Horizon) -> SqlParams {
+        SqlParams { horizon: Some(horizon), ..self }
     }
 
     /// The SQL for `emit` in `dialect`: one `SELECT` (a `WITH` chain), commented, ending in `;`.
@@ -227,14 +242,13 @@ impl SqlParams {
             _ => None,
         };
         let q = Query { p: self, d: dialect };
-        let mut sql = q.header(emit);
-        sql += &q.summary_ctes();
-        sql += &match emit {
-            Emit::Summary => q.select_summary(),
-            Emit::Histogram => q.select_histogram(),
-            Emit::Score => q.select_score(predictions.expect("checked above")),
+        let body = match emit {
+            Emit::Summary => q.summary_ctes() + &q.select_summary(),
+            Emit::Histogram => q.summary_ctes() + &q.select_histogram(),
+            Emit::Score => q.summary_ctes() + &q.select_score(predictions.expect("checked above")),
+            Emit::Features => q.select_features(self.horizon.ok_or(SqlError::NoHorizon)?),
         };
-        Ok(sql)
+        Ok(q.header(emit) + &body)
     }
 }
 
@@ -260,6 +274,7 @@ impl Query<'_> {
             Emit::Summary => "the BTYD summary per customer (user_id, frequency, recency, T, monetary_value), as `clv summary`",
             Emit::Histogram => "the weighted distinct summary rows (frequency, recency, T, count, sum_monetary): input for `clv fit`, `clv predict` and the page",
             Emit::Score => "each customer's predictions, joined from a table of predictions per distinct row (`clv predict` on the histogram)",
+            Emit::Features => "the leakage-safe feature table per customer with its label, as `clv features` without a users file",
         };
         let mut h = String::new();
         let _ = writeln!(
@@ -290,8 +305,8 @@ impl Query<'_> {
         h
     }
 
-    /// `WITH … summary AS (…)`: one row per customer with integer day spans.
-    fn summary_ctes(&self) -> String {
+    /// `WITH source_rows, readable, history`: the rows that count, and those up to the cutoff.
+    fn base_ctes(&self) -> String {
         let s = &self.p.source;
         let (user, ts, amount) = (self.q(s.user.as_str()), self.q(s.ts.as_str()), self.q(s.amount.as_str()));
         let double = self.d.double();
@@ -301,9 +316,6 @@ impl Query<'_> {
         } else {
             ("DISTINCT ", "exact duplicate rows (every column equal) count once")
         };
-        let cutoff = self.p.cutoff.number();
-        let over_user = format!("PARTITION BY {}", self.q("user_id"));
-        let uid = self.q("user_id");
         format!(
             "WITH
 -- 1. The orders: {dup_note}.
@@ -327,30 +339,51 @@ readable AS (
 history AS (
   SELECT * FROM readable WHERE day <= {cutoff}
 ),
--- 4. Each row's purchase occasion: a purchase's own day; a refund's is the latest purchase day up to
---    its time (none before the first purchase: the refund is dropped). Purchases sort before refunds
---    of the same time, so the order is total and the frame (ROWS, which every engine has) is exact.
-placed AS (
+",
+            table = s.table.quoted(self.d),
+            max_amount = MAX_AMOUNT,
+            day = self.d.day_number(&ts),
+            text = self.d.text(),
+            uid = self.q("user_id"),
+            cutoff = self.p.cutoff.number(),
+        )
+    }
+
+    /// `{prefix}placed, {prefix}occasions`: the purchase occasions of the rows of CTE `rows`.
+    fn occasion_ctes(&self, prefix: &str, rows: &str) -> String {
+        format!(
+            "-- Each row's purchase occasion: a purchase's own day; a refund's is the latest purchase day up to
+-- its time (none before the first purchase: the refund is dropped). Purchases sort before refunds
+-- of the same time, so the order is total and the frame (ROWS, which every engine has) is exact.
+{prefix}placed AS (
   SELECT
     {uid},
     amount,
     MAX(CASE WHEN amount >= 0 THEN day END) OVER (
-      {over_user} ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+      PARTITION BY {uid} ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS occasion_day
-  FROM history
+  FROM {rows}
 ),
--- 5. Purchase occasions with their net amounts.
-occasions AS (
+-- Purchase occasions (days) with their net amounts.
+{prefix}occasions AS (
   SELECT {uid}, occasion_day, SUM(amount) AS amount
-  FROM placed
+  FROM {prefix}placed
   WHERE occasion_day IS NOT NULL
   GROUP BY {uid}, occasion_day
 ),
-firsts AS (
-  SELECT {uid}, occasion_day, amount, MIN(occasion_day) OVER ({over_user}) AS first_day
+",
+            uid = self.q("user_id"),
+        )
+    }
+
+    /// `WITH … summary AS (…)`: one row per customer with integer day spans.
+    fn summary_ctes(&self) -> String {
+        format!(
+            "{base}{occasions}firsts AS (
+  SELECT {uid}, occasion_day, amount, MIN(occasion_day) OVER (PARTITION BY {uid}) AS first_day
   FROM occasions
 ),
--- 6. One row per customer with a purchase by the cutoff: repeat occasions, day spans, mean repeat amount.
+-- One row per customer with a purchase by the cutoff: repeat occasions, day spans, mean repeat amount.
 summary AS (
   SELECT
     {uid},
@@ -364,10 +397,86 @@ summary AS (
   GROUP BY {uid}
 )
 ",
-            table = s.table.quoted(self.d),
-            max_amount = MAX_AMOUNT,
-            day = self.d.day_number(&ts),
-            text = self.d.text(),
+            base = self.base_ctes(),
+            occasions = self.occasion_ctes("", "history"),
+            uid = self.q("user_id"),
+            cutoff = self.p.cutoff.number(),
+        )
+    }
+
+    /// The feature table of `clv features` (without a users file): one row per customer with a row
+    /// by the cutoff, history features from the history only, the label from `(cutoff, cutoff + H]`.
+    fn select_features(&self, horizon: Horizon) -> String {
+        let cutoff = self.p.cutoff.number();
+        let double = self.d.double();
+        let uid = self.q("user_id");
+        let out = |expr: &str, name: &str| format!("  {expr} AS {}", self.q(name));
+        let columns = [
+            out(&format!("h.{uid}"), "user_id"),
+            out("h.cnt", "hist_txn_cnt"),
+            out("h.revenue", "hist_revenue"),
+            out("CASE WHEN h.cnt > 0 THEN h.revenue / h.cnt ELSE 0 END", "hist_aov"),
+            out(&self.d.format_ts("h.first_ts"), "first_txn_ts"),
+            out(&self.d.format_ts("h.last_ts"), "last_txn_ts"),
+            out(&format!("{cutoff} - h.last_day"), "recency_days"),
+            out(&format!("{cutoff} - h.first_day"), "tenure_days"),
+            out("COALESCE(l.label_y, 0)", "label_y"),
+            out(&format!("GREATEST({cutoff} - h.last_day, 0)"), "rfm_recency"),
+            out("h.cnt", "rfm_frequency"),
+            out("GREATEST(h.revenue, 0)", "rfm_monetary"),
+            out(&format!("h.revenue / GREATEST(CAST({cutoff} - h.first_day AS {double}) / 30.0, 1.0)"), "arpu"),
+            out("LN(1 + GREATEST(h.revenue, 0))", "log_hist_revenue"),
+            out(&self.d.format_month("h.first_ts"), "cohort"),
+            out("COALESCE(hd.n, 0)", "hist_purchase_days"),
+            out("COALESCE(l.label_orders, 0)", "label_orders"),
+            out("COALESCE(ld.n, 0)", "label_purchase_days"),
+            out("CASE WHEN ld.n > 0 THEN ld.total / ld.n ELSE 0 END", "label_mean_spend"),
+        ];
+        format!(
+            "{base}{hist_occasions}-- The label window: the {h} days after the cutoff.
+label_rows AS (
+  SELECT * FROM readable WHERE day > {cutoff} AND day <= {end}
+),
+{label_occasions}hist AS (
+  SELECT
+    {uid},
+    SUM(CASE WHEN amount >= 0 THEN 1 ELSE 0 END) AS cnt,
+    SUM(amount) AS revenue,
+    MIN(ts) AS first_ts,
+    MAX(ts) AS last_ts,
+    MIN(day) AS first_day,
+    MAX(day) AS last_day
+  FROM history
+  GROUP BY {uid}
+),
+hist_days AS (
+  SELECT {uid}, COUNT(*) AS n FROM occasions GROUP BY {uid}
+),
+label AS (
+  SELECT {uid}, SUM(amount) AS label_y, SUM(CASE WHEN amount >= 0 THEN 1 ELSE 0 END) AS label_orders
+  FROM label_rows
+  GROUP BY {uid}
+),
+label_days AS (
+  SELECT {uid}, COUNT(*) AS n, SUM(amount) AS total FROM label_occasions GROUP BY {uid}
+)
+-- One row per customer with any row (a refund too) by the cutoff. Columns as `clv features`:
+-- counts are order rows (refunds excluded), money is net, days are whole UTC days to the cutoff,
+-- arpu is revenue per 30 days of tenure (at least one), cohort the first row's month.
+SELECT
+{columns}
+FROM hist h
+LEFT JOIN hist_days hd ON hd.{uid} = h.{uid}
+LEFT JOIN label l ON l.{uid} = h.{uid}
+LEFT JOIN label_days ld ON ld.{uid} = h.{uid}
+ORDER BY h.{uid};
+",
+            base = self.base_ctes(),
+            hist_occasions = self.occasion_ctes("", "history"),
+            label_occasions = self.occasion_ctes("label_", "label_rows"),
+            h = horizon.in_days(),
+            end = cutoff + horizon.in_days(),
+            columns = columns.join(",\n"),
         )
     }
 

@@ -13,6 +13,7 @@ fn source(table: &str) -> SqlSource {
 fn params(predictions: Option<&str>) -> SqlParams {
     let predictions = predictions.map(|t| TableName::new(t, "--predictions").unwrap());
     SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), TimeUnit::Week, predictions)
+        .with_horizon(crate::time::Horizon::days(90).unwrap())
 }
 
 #[test]
@@ -60,6 +61,15 @@ fn the_cutoff_is_a_day_number_and_the_unit_the_same_double_clv_divides_by() {
     keep.source.keep_duplicates = true;
     assert!(!keep.generate(Dialect::Duckdb, Emit::Summary).unwrap().contains("SELECT DISTINCT"));
     assert!(sql.contains("SELECT DISTINCT * FROM \"orders\""));
+}
+
+#[test]
+fn features_need_their_label_window() {
+    let p = SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), TimeUnit::Week, None);
+    assert_eq!(p.generate(Dialect::Duckdb, Emit::Features), Err(SqlError::NoHorizon));
+    let sql = params(None).generate(Dialect::Duckdb, Emit::Features).unwrap();
+    // (cutoff, cutoff + 90 days]: days 10135 ..= 10224.
+    assert!(sql.contains("WHERE day > 10134 AND day <= 10224"), "{sql}");
 }
 
 #[test]
