@@ -1318,3 +1318,73 @@ fn a_users_file_feeds_the_trees_and_is_needed_to_score() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("user:emb_0"), "{err}");
 }
+
+/// `clv`'s error text and a failed exit, or a panic saying it succeeded.
+fn fails(args: &[&str]) -> String {
+    let out = clv(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn sql_names_the_option_it_refuses_and_what_each_output_needs() {
+    let base = ["sql", "--dialect", "duckdb", "--table", "orders", "--ts-col", "ts", "--amount-col", "amount"];
+    let with = |extra: &[&'static str]| [&base[..], &["--cutoff", "2020-01-31"], extra].concat();
+    let e = fails(&with(&["--emit", "summary", "--user-col", "id\"; DROP TABLE orders; --"]));
+    assert!(e.contains("--user-col") && e.contains("'\"'"), "{e}");
+    let e = fails(&with(&["--emit", "score", "--user-col", "user_id"]));
+    assert!(e.contains("--predictions TABLE"), "{e}");
+    let e = fails(&with(&["--emit", "features", "--user-col", "user_id"]));
+    assert!(e.contains("--horizon-days"), "{e}");
+    let mysql = ["sql", "--dialect", "mysql", "--emit", "summary", "--table", "t", "--user-col", "u", "--ts-col", "ts"];
+    let e = fails(&[&mysql[..], &["--amount-col", "a", "--cutoff", "2020-01-31"]].concat());
+    assert!(e.contains("expected duckdb, spark, bigquery, snowflake or postgres"), "{e}");
+    let e = fails(&[&base[..], &["--emit", "summary", "--user-col", "user_id", "--cutoff", "2020-02-30"]].concat());
+    assert!(e.contains("2020-02-30"), "{e}");
+    let sql = ok(&with(&["--emit", "histogram", "--user-col", "customer id"]));
+    assert!(sql.contains("\"customer id\" AS \"user_id\"") && sql.trim_end().ends_with(';'), "{sql}");
+}
+
+#[test]
+fn predict_on_a_histogram_writes_one_row_per_group_and_gamma_gamma_refuses_it() {
+    let dir = std::env::temp_dir().join(format!("clv-cli-histogram-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The CDNOW summary grouped by (x, t_x, T), as `clv sql --emit histogram` makes it.
+    let summary = ok(&["summary", "--input", &data("cdnow_sample_transactions.csv"), "--cutoff", "1997-09-30"]);
+    let mut groups: std::collections::BTreeMap<(u64, u64, u64), (u32, f64)> = Default::default();
+    for line in summary.lines().skip(1) {
+        let f: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        let g = groups.entry((f[0].to_bits(), f[1].to_bits(), f[2].to_bits())).or_default();
+        *g = (g.0 + 1, g.1 + f[3]);
+    }
+    let mut hist = String::from("frequency,recency,T,count,sum_monetary\n");
+    for ((x, tx, t), (n, sum)) in &groups {
+        hist += &format!("{},{},{},{n},{sum}\n", f64::from_bits(*x), f64::from_bits(*tx), f64::from_bits(*t));
+    }
+    let path = dir.join("histogram.csv");
+    std::fs::write(&path, hist).unwrap();
+    let path = path.to_str().unwrap();
+    let e = fails(&["predict", "--input", path, "--spend-model", "gg", "--horizon-days", "365"]);
+    assert!(e.contains("histogram") && e.contains("each customer's own mean spend"), "{e}");
+    let rows =
+        ok(&["predict", "--input", path, "--horizon-days", "365", "--spend-params", "p=6.25,q=3.74,gamma=15.44"]);
+    let mut lines = rows.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "frequency,recency,T,count,p_alive,expected_txn,discounted_txn,spend_intercept,spend_slope,spend_backfill"
+    );
+    let cells: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(cells.len(), groups.len());
+    assert_eq!(cells.iter().map(|c| c[3]).sum::<f64>(), 2357.0);
+    // Gamma–Gamma at the published parameters: population mean pγ/(q − 1), and for x = 2 the
+    // intercept pγ/(2p + q − 1) and slope 2p/(2p + q − 1).
+    let (p, q, g) = (6.25, 3.74, 15.44);
+    assert!(cells.iter().all(|c| (c[9] - p * g / (q - 1.0)).abs() < 1e-12));
+    let two = cells.iter().find(|c| c[0] == 2.0).unwrap();
+    assert!(
+        (two[7] - p * g / (2.0 * p + q - 1.0)).abs() < 1e-12 && (two[8] - 2.0 * p / (2.0 * p + q - 1.0)).abs() < 1e-12
+    );
+    let e = fails(&["predict", "--input", path, "--horizon-days", "365", "--format", "json"]);
+    assert!(e.contains("one CSV row per group"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

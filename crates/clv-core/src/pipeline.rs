@@ -936,6 +936,72 @@ mod tests {
         assert_eq!(assemble(&steps, outcomes), direct);
     }
 
+    /// `c` grouped by (x, t_x, T) as `clv sql --emit histogram` writes it, read back.
+    fn histogram_of(c: &Customers) -> Customers {
+        let mut groups: std::collections::BTreeMap<[u64; 3], (f64, f64)> = Default::default();
+        for (r, m) in c.rfm.iter().zip(&c.monetary) {
+            let g = groups.entry([r.x.to_bits(), r.t_x.to_bits(), r.t.to_bits()]).or_default();
+            *g = (g.0 + 1.0, g.1 + m);
+        }
+        let mut csv = String::from("frequency,recency,T,count,sum_monetary\n");
+        for (k, (count, sum)) in &groups {
+            let [x, tx, t] = k.map(f64::from_bits);
+            csv += &format!("{x},{tx},{t},{count},{sum}\n");
+        }
+        Customers::from_input(&crate::features::parse_summary(csv.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn a_histogram_fits_as_its_customers_and_its_group_predictions_score_each_of_them() {
+        let c = simulated_customers();
+        let h = histogram_of(&c);
+        assert!(h.monetary_is_group_mean && h.rfm.len() < c.rfm.len(), "{} groups", h.rfm.len());
+        assert_eq!(h.total(), c.rfm.len() as f64);
+        let opts = FitOptions::default();
+        for kind in [ModelKind::Bgnbd, ModelKind::Pnbd] {
+            let (on_rows, _) = fit_count(kind, &c, &opts).unwrap();
+            let (on_hist, _) = fit_count(kind, &h, &opts).unwrap();
+            for (a, b) in on_rows.params().iter().zip(on_hist.params()) {
+                assert!((a - b).abs() <= 1e-9 * a.abs(), "{kind:?}: {a} on the customers, {b} on the histogram");
+            }
+        }
+        // Gamma–Gamma needs each customer's own mean, which a histogram does not hold.
+        assert!(fit_spend(&h, &opts).unwrap_err().to_string().contains("each customer's own mean spend"));
+
+        let (model, _) = fit_count(ModelKind::Bgnbd, &c, &opts).unwrap();
+        let (gg, _) = fit_spend(&c, &opts).unwrap();
+        let year = crate::time::PredictionHorizon::new(365.0, crate::time::HorizonUnit::Day).unwrap();
+        let clv = ClvParams::new(year, 0.1, TimeUnit::Week, crate::clv::Discounting::PerPeriod).unwrap();
+        let groups = group_predictions(&model, Some(&gg), &h, &clv);
+        let by_key: std::collections::HashMap<[u64; 3], &GroupPrediction> =
+            groups.iter().map(|g| ([g.rfm.x.to_bits(), g.rfm.t_x.to_bits(), g.rfm.t.to_bits()], g)).collect();
+        let per_customer = predict(&model, Some(&gg), &c, &clv);
+        let mut backfilled = 0;
+        for (row, m) in per_customer.iter().zip(&c.monetary) {
+            let g = by_key[&[row.frequency.to_bits(), row.recency.to_bits(), row.t.to_bits()]];
+            // What the score SQL computes for this customer from their group's row.
+            let spend = if row.frequency > 0.0 && *m > 0.0 {
+                g.spend_intercept + g.spend_slope * m
+            } else {
+                backfilled += 1;
+                g.spend_backfill
+            };
+            let v = &row.value;
+            assert_eq!((g.p_alive, g.expected_txn), (v.p_alive, v.expected_txn));
+            assert!((spend - v.expected_spend).abs() <= 1e-13 * v.expected_spend, "{spend} vs {}", v.expected_spend);
+            assert!(
+                (spend * g.discounted_txn - v.clv).abs() <= 1e-13 * v.clv,
+                "{} vs {}",
+                spend * g.discounted_txn,
+                v.clv
+            );
+        }
+        assert!(backfilled > 0 && backfilled < c.rfm.len());
+        // Without a spend model each purchase is worth 1: the discounted purchases are the CLV.
+        let counts = group_predictions(&model, None, &h, &clv);
+        assert!(counts.iter().all(|g| (g.spend_intercept, g.spend_slope, g.spend_backfill) == (1.0, 0.0, 1.0)));
+    }
+
     #[test]
     fn predictions_share_work_per_distinct_row_without_changing_a_digit() {
         let c = simulated_customers();

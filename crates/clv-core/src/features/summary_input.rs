@@ -228,6 +228,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_histogram_is_a_weighted_summary_whose_monetary_is_the_group_mean() {
+        let h = "frequency,recency,T,count,sum_monetary\n0,0,10,3,0\n2,4,10,2,-7\n1,1,9,0,0\n";
+        let s = parse_summary(h.as_bytes()).unwrap();
+        assert!(s.histogram && s.weighted && s.has_monetary && !s.discrete);
+        let got: Vec<(f64, f64)> = s.rows.iter().map(|r| (r.weight, r.monetary_value)).collect();
+        // Net spend may be negative (refunds); a group of 0 customers has no mean.
+        assert_eq!(got, [(3.0, 0.0), (2.0, -3.5), (0.0, 0.0)]);
+        let e = parse_summary("frequency,recency,T,sum_monetary\n1,1,2,5\n".as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("needs its count column"), "{e}");
+        let e = parse_summary("frequency,recency,T,count,sum_monetary\n1,1,2,3,abc\n".as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("line 2") && e.to_string().contains("sum_monetary"), "{e}");
+    }
+
+    #[test]
     fn continuous_and_weighted_forms() {
         let s = parse_summary("ID,x,t_x,T,zbar\n1,2,30.43,38.86,22.35\n2,0,0,38.86,0\n".as_bytes()).unwrap();
         assert_eq!(s.rows.len(), 2);
