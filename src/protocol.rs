@@ -308,7 +308,11 @@ pub struct ModelsResult {
     /// (model, reason) for fits that failed outright or did not converge.
     pub failed: Vec<(ModelId, String)>,
     pub spend_error: Option<String>,
+    /// Customers the models were fitted on: a weighted file's rows count as their weights.
     pub customers: usize,
+    /// Rows fitted: fewer than `customers` when a row stands for several (a histogram, weights).
+    #[serde(default)]
+    pub rows: usize,
     /// The horizon in the models' unit (every prediction is at exactly this time).
     pub horizon_units: f64,
     pub unit: TimeUnit,

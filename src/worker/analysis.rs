@@ -14,8 +14,8 @@ use clv_core::holdout::{self, HoldoutReport};
 use clv_core::ingest::Transactions;
 use clv_core::models::{pmf_quantile, FitOptions, GammaGamma, Likelihood, Rfm};
 use clv_core::pipeline::{
-    self, frequency_fit, predict, predictions_csv, AnyModel, Customers, FitStep, GivenModels, ModelKind, ModelSet,
-    PredictionRow, RowValue, StepOutcome,
+    self, frequency_fit, group_predictions, group_predictions_csv, predict, predictions_csv, AnyModel, Customers,
+    FitStep, GivenModels, ModelKind, ModelSet, PredictionRow, RowValue, StepOutcome,
 };
 use clv_core::portfolio::{Portfolio, Quadrant};
 use clv_core::time::{CohortGrain, Day, Horizon, TimeUnit};
@@ -277,7 +277,8 @@ impl FitPlan {
             spend: spend.report,
             failed: set.failed.iter().map(|(k, why)| (k.id(), why.clone())).collect(),
             spend_error: spend.error,
-            customers: customers.rfm.len(),
+            customers: customers.total().round() as usize,
+            rows: customers.rfm.len(),
             horizon_units: clv.horizon_units(),
             unit,
             annual_discount_rate: clv_choice.annual_discount_rate,
@@ -605,8 +606,20 @@ impl ModelSession {
         })
     }
 
-    /// The CLI's `clv predict` output for the same data and settings.
+    /// The CLI's `clv predict` output for the same data and settings: for a histogram, one row per
+    /// group with the spend terms the warehouse's score query applies to each customer.
     pub fn export(&mut self, kind: ModelKind, format: ExportFormat) -> Result<ExportFile, String> {
+        if self.customers.monetary_is_group_mean && format == ExportFormat::Csv {
+            let rows =
+                group_predictions(self.models.model(kind)?, self.models.spend_model(), &self.customers, &self.clv);
+            let mut safety = CsvSafety::default();
+            let csv = group_predictions_csv(&rows, &mut safety);
+            return Ok(ExportFile {
+                file_name: format!("predictions_per_group_{}.csv", kind.code()),
+                csv,
+                notes: safety.notes(),
+            });
+        }
         let rows = self.predictions(kind)?;
         let mut safety = CsvSafety::default();
         let (file_name, csv) = match format {
@@ -920,6 +933,33 @@ mod tests {
         let e = session.fitted_at(ModelKind::Pnbd, Cutoff::parse_checked("1997-09-30", &tx, "cutoff").unwrap());
         assert!(e.unwrap_err().contains("fitted on a summary file"));
         assert!(needs_transactions(&file).starts_with("summary.csv is a summary file"));
+    }
+
+    /// A histogram made by `clv sql --emit histogram` (CDNOW at 1997-09-30, on DuckDB) gives the
+    /// published BG/NBD, says why there is no spend model, and exports one row per group: what
+    /// `clv predict` writes for the same file.
+    #[test]
+    fn a_histogram_is_fitted_as_its_customers_and_exported_per_group() {
+        let file = summary_file(include_str!("../../tests/data/sql/cdnow_histogram.csv"), TimeUnit::Week);
+        let stats = file.info().stats;
+        assert!(stats.histogram && stats.weighted && stats.has_monetary);
+        assert_eq!((stats.rows, stats.customers, stats.repeat_buyers), (1016, 2357.0, 946.0));
+        let req = request_for(None, vec![ModelKind::Bgnbd], TimeUnit::Week);
+        let (mut session, r) = fit_summary_file(&file, &req, &mut |_| {}).unwrap();
+        for (name, want) in [("r", 0.2426), ("alpha", 4.4135), ("a", 0.7929), ("b", 2.4258)] {
+            let got = param(&r, ModelId::Bgnbd, name);
+            assert!((got - want).abs() < 5e-4, "{name}: {got} vs {want}");
+        }
+        let why = r.no_spend_reason().expect("no spend model from a histogram");
+        assert!(why.contains("each customer's own mean spend"), "{why}");
+        let export = session.export(ModelKind::Bgnbd, ExportFormat::Csv).unwrap();
+        assert_eq!(export.file_name, "predictions_per_group_bgnbd.csv");
+        let customers = clv_core::pipeline::Customers::from_input(&file.input);
+        let model = session.models.model(ModelKind::Bgnbd).unwrap();
+        let rows = group_predictions(model, None, &customers, &session.clv);
+        assert_eq!(export.csv, group_predictions_csv(&rows, &mut CsvSafety::default()));
+        assert_eq!(export.csv.lines().count(), 1017);
+        assert!(export.csv.starts_with("frequency,recency,T,count,p_alive,expected_txn,discounted_txn,"));
     }
 
     /// The donations patterns (periods and weights) give Fader, Hardie & Shang's BG/BB, weights kept.

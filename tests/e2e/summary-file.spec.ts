@@ -114,3 +114,51 @@ test('the weighted, discrete-time form (the donations patterns) is fitted by BG/
   await expect(page.locator('#customers-weighted')).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+test('a histogram from the warehouse (clv sql --emit histogram) fits as its customers and exports one row per group', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  const errors = watchErrors(page);
+  // CDNOW at 1997-09-30 grouped by DuckDB: 1,016 rows standing for 2,357 customers.
+  const file = 'tests/data/sql/cdnow_histogram.csv';
+  await loadSummary(page, file, 'week');
+  await expect(page.locator('#sum-rows')).toHaveText('1,016', { timeout: 30_000 });
+  await expect(page.locator('#sum-customers')).toHaveText('2,357');
+  await expect(page.locator('#sum-repeat')).toHaveText('946');
+  await expect(page.locator('#summary-file-histogram')).toContainText('cannot give');
+  await expect(page.locator('#summary-preview thead')).toContainText('customers (count)');
+  await axeClean(page, 'histogram loaded');
+  await page.selectOption('#horizon', '365');
+  await page.click('#fit-models');
+  const card = await cardParams(page, 'bgnbd', testInfo.outputPath('bgnbd.json'));
+  // Published (Fader, Hardie & Lee 2005): r 0.243, α 4.414, a 0.793, b 2.426 — from 1,016 rows.
+  const cli = JSON.parse(clv(['fit', '--input', file, '--model', 'bgnbd', '--json']));
+  for (const k of ['r', 'alpha', 'a', 'b']) expect(Math.abs(card.params[k] / cli.params[k] - 1)).toBeLessThan(1e-7);
+  expect(card.params.r).toBeCloseTo(0.2426, 3);
+  // No spend model, and why, where the fits are.
+  await expect(page.locator('#models')).toContainText("each customer's own mean spend", { timeout: 60_000 });
+  await expect(page.locator('#models')).toContainText('2,357 customers (1,016 rows of identical customers)');
+  // The Customers view lists groups, and says so; the totals count customers.
+  await expect(page.locator('#kpi-customers')).toHaveText('2,357', { timeout: 60_000 });
+  await expect(page.locator('#customers-histogram')).toBeVisible();
+  await page.selectOption('#table-model', 'bgnbd');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-predictions-csv')]);
+  expect(download.suggestedFilename()).toBe('predictions_per_group_bgnbd.csv');
+  const csv = Buffer.concat(await (await download.createReadStream()).toArray()).toString('utf8');
+  const want = clv(['predict', '--input', file, '--unit', 'week', '--model', 'bgnbd', '--horizon-days', '365', '--discount-rate', '0.1']);
+  const rows = (s: string) => s.trim().split('\n').map(l => l.split(','));
+  const [got, expected] = [rows(csv), rows(want)];
+  expect(got[0]).toEqual(expected[0]);
+  expect(got.length).toBe(1017);
+  for (let i = 1; i < got.length; i++) {
+    for (let j = 0; j < got[i].length; j++) {
+      const [a, b] = [Number(got[i][j]), Number(expected[i][j])];
+      expect(Math.abs(a - b), `row ${i} ${expected[0][j]}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-7 * Math.max(1, Math.abs(b)));
+    }
+  }
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.locator('.view-link[data-view="data"]').click();
+  await page.screenshot({ path: testInfo.outputPath('histogram-390.png'), fullPage: false });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  expect(errors).toEqual([]);
+});

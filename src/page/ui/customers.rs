@@ -112,7 +112,10 @@ pub fn CustomerTable(session: Session, segment_filter: RwSignal<Option<(String, 
         <Show when=move || !available().is_empty()><Later>
             <section id="customers" class="panel">
                 <h2>"Customers"</h2>
-                <Show when=move || session.summary_file().is_some_and(|f| f.stats.weighted)>
+                <Show when=move || session.summary_file().is_some_and(|f| f.stats.histogram)>
+                    <p id="customers-histogram" class="hint">"Each row is a group of your histogram — customers who share frequency, recency and T — not a customer: the histogram holds no customer ids. The figures are each customer's of the group; the totals in Value & segments count every customer. Your warehouse joins the predictions download back to each customer ("<code>"clv sql --emit score"</code>")."</p>
+                </Show>
+                <Show when=move || session.summary_file().is_some_and(|f| f.stats.weighted && !f.stats.histogram)>
                     <p id="customers-weighted" class="hint">"Each row is a row of your summary file: a group of identical customers (its weight there says how many). The figures are each customer's; the totals in Value & segments count every customer."</p>
                 </Show>
                 <div class="controls">

@@ -177,8 +177,13 @@ fn horizon_sentence(r: &ModelsResult) -> String {
             )
         }
     };
+    let groups = if r.rows > 0 && r.rows != r.customers {
+        format!(" ({} rows of identical customers)", format::int(r.rows as u64))
+    } else {
+        String::new()
+    };
     format!(
-        "{} customers. Predictions over the next {} {unit}s; {value}.",
+        "{} customers{groups}. Predictions over the next {} {unit}s; {value}.",
         format::int(r.customers as u64),
         format::fixed(r.horizon_units, 2)
     )

@@ -170,17 +170,26 @@ fn SummaryFileView(f: crate::protocol::SummaryFileInfo) -> impl IntoView {
             }
         })
         .collect_view();
-    let what = if s.discrete {
+    let what = if s.histogram {
+        "Each row is a group of customers with the same repeat purchases (frequency), time from first to last purchase (recency) and time from first purchase to the end of the data (T): how many there are (count) and their spend added up. The models need nothing else, so they are fitted exactly as on the customers themselves. There are no dates, so there is no cutoff to choose, no accuracy check and no cohorts."
+    } else if s.discrete {
         "Each row is a group of customers with the same pattern over a fixed number of periods (transaction opportunities): how many of those periods they bought in (frequency), the last period they bought in (recency) and how many periods were observed. BG/BB is the model for this."
     } else {
         "Each row is a customer, already summarised: repeat purchases (frequency), the time from their first to their last purchase (recency) and from their first purchase to the end of the data (T). There are no dates, so there is no cutoff to choose, no accuracy check and no cohorts."
     };
+    let histogram_note = s.histogram.then(|| {
+        view! {
+            <p class="note" id="summary-file-histogram">
+                "This is a histogram ("<code>"clv sql --emit histogram"</code>" makes one in your warehouse). What it cannot give: a list of individual customers — the Customers view lists the groups — and a spend model: Gamma–Gamma learns from each customer's own average spend, which a group's total does not hold, so there is no value in money unless you load a Gamma–Gamma model card fitted on the customers (purchases and P(alive) are shown either way). The predictions download has one row per group, with the terms your warehouse's score query ("<code>"clv sql --emit score"</code>") applies to each customer."
+            </p>
+        }
+    });
     let spend_note = (!s.has_monetary).then(|| {
         view! { <p class="warning" id="summary-file-no-spend">"The file has no monetary value column: the models predict purchases, and value is counted in discounted purchases, not money."</p> }
     });
     view! {
         <section id="summary" class="panel">
-            <h2>"Customers in the summary file"</h2>
+            <h2>{if s.histogram { "Customers in the histogram" } else { "Customers in the summary file" }}</h2>
             <p class="hint">{what}</p>
             <div class="stats" id="summary-stats">
                 <div class="stat"><span class="label">"Rows"</span><span class="value" id="sum-rows">{format::int(s.rows as u64)}</span></div>
@@ -191,6 +200,7 @@ fn SummaryFileView(f: crate::protocol::SummaryFileInfo) -> impl IntoView {
                 <div class="stat"><span class="label">{format!("Mean {t_word} ({u}s)")}</span><span class="value">{format::fixed(s.mean_t, 2)}</span></div>
                 <div class="stat"><span class="label">"Mean repeat spend"</span><span class="value">{money(s.mean_monetary_repeaters)}</span></div>
             </div>
+            {histogram_note}
             {spend_note}
             <h3>"Customers by repeat purchases"</h3>
             <Later>{
@@ -202,8 +212,8 @@ fn SummaryFileView(f: crate::protocol::SummaryFileInfo) -> impl IntoView {
                     <th>"user"</th><th><Term word=Word::Frequency /></th>
                     <th><Term word=Word::Recency text=format!("recency ({u}s)") /></th>
                     <th><Term word=Word::T text=format!("{t_word} ({u}s)") /></th>
-                    {s.has_monetary.then(|| view! { <th><Term word=Word::MonetaryValue /></th> })}
-                    {s.weighted.then(|| view! { <th>"customers (weight)"</th> })}
+                    {s.has_monetary.then(|| view! { <th><Term word=Word::MonetaryValue text=if s.histogram { "mean spend of the group" } else { "monetary value" } /></th> })}
+                    {s.weighted.then(|| view! { <th>{if s.histogram { "customers (count)" } else { "customers (weight)" }}</th> })}
                 </tr></thead>
                 <tbody>{preview}</tbody>
             </table></div>

@@ -77,6 +77,9 @@ pub struct SummaryFileStats {
     pub weighted: bool,
     /// See [`SummaryInput::discrete`].
     pub discrete: bool,
+    /// See [`SummaryInput::histogram`].
+    #[serde(default)]
+    pub histogram: bool,
     /// The first [`PREVIEW_ROWS`] rows as read.
     pub preview: Vec<SummaryRow>,
 }
@@ -115,6 +118,7 @@ impl SummaryInput {
             has_monetary: self.has_monetary,
             weighted: self.weighted,
             discrete: self.discrete,
+            histogram: self.histogram,
             preview: self.rows.iter().take(PREVIEW_ROWS).cloned().collect(),
         }
     }
