@@ -168,6 +168,10 @@ enum Command {
         cutoff: Day,
         #[arg(long, default_value = "week")]
         unit: TimeUnit,
+        /// Count calendar weeks (Monday–Sunday) or months, as `clv summary --calendar`: purchases in
+        /// one period are one transaction, and the histogram is far smaller (overrides --unit).
+        #[arg(long)]
+        calendar: Option<CohortGrain>,
         /// Label window of --emit features, in days after the cutoff (1 to 3650).
         #[arg(long)]
         horizon_days: Option<Horizon>,
@@ -604,6 +608,7 @@ fn run(cli: Cli) -> CliResult {
             amount_col,
             cutoff,
             unit,
+            calendar,
             horizon_days,
             predictions,
             keep_duplicates,
@@ -618,7 +623,8 @@ fn run(cli: Cli) -> CliResult {
                 keep_duplicates,
             };
             let predictions = predictions.map(|t| TableName::new(&t, "--predictions")).transpose().map_err(e)?;
-            let mut params = SqlParams::new(source, cutoff, unit, predictions);
+            let periods = calendar.map_or(Periods::Elapsed(unit), Periods::Calendar);
+            let mut params = SqlParams::new(source, cutoff, periods, predictions);
             if let Some(h) = horizon_days {
                 params = params.with_horizon(h);
             }

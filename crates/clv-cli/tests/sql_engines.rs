@@ -82,20 +82,10 @@ fn same_rows(got: &str, expected: &str, exact: &[&str], cols: &[&str], rel: f64,
     }
 }
 
-fn sql(dialect: &str, emit: &str, cutoff: &str, unit: &str) -> String {
-    let mut args = vec!["sql", "--dialect", dialect, "--emit", emit, "--table", "orders"];
-    args.extend([
-        "--user-col",
-        "user_id",
-        "--ts-col",
-        "ts",
-        "--amount-col",
-        "amount",
-        "--cutoff",
-        cutoff,
-        "--unit",
-        unit,
-    ]);
+fn sql(dialect: &str, emit: &str, cutoff: &str, periods: &[&str]) -> String {
+    let mut args = vec!["sql", "--dialect", dialect, "--emit", emit, "--table", "orders", "--cutoff", cutoff];
+    args.extend(["--user-col", "user_id", "--ts-col", "ts", "--amount-col", "amount"]);
+    args.extend(periods);
     match emit {
         "score" => args.extend(["--predictions", "predictions"]),
         "features" => args.extend(["--horizon-days", "90"]),
@@ -151,7 +141,8 @@ struct Case {
     name: &'static str,
     orders: PathBuf,
     cutoff: &'static str,
-    unit: &'static str,
+    /// How time is counted: `--unit …` or `--calendar …`, given to every `clv` command and to `clv sql`.
+    periods: &'static [&'static str],
     /// Count models whose histogram fit is compared with the per-customer fit.
     models: &'static [&'static str],
     /// Whether Gamma–Gamma can be fitted (repeat buyers with spend).
@@ -164,11 +155,11 @@ struct Case {
 fn summary_and_histogram(case: &Case, engine: &str, python: &str, dir: &Path) -> (String, String, String) {
     let orders = case.orders.to_str().unwrap();
     let what = |s: &str| format!("{} on {engine}: {s}", case.name);
-    let expected = clv(&["summary", "--input", orders, "--cutoff", case.cutoff, "--unit", case.unit]);
-    let got = run(python, engine, &case.orders, &sql(engine, "summary", case.cutoff, case.unit), &[], dir);
+    let expected = clv(&[&["summary", "--input", orders, "--cutoff", case.cutoff], case.periods].concat());
+    let got = run(python, engine, &case.orders, &sql(engine, "summary", case.cutoff, case.periods), &[], dir);
     // Day spans divided by the same double: bit for bit. Sums may be added in another order.
     same_rows(&got, &expected, &["frequency", "recency", "T"], &["monetary_value"], 1e-12, &what("summary"));
-    let hist = run(python, engine, &case.orders, &sql(engine, "histogram", case.cutoff, case.unit), &[], dir);
+    let hist = run(python, engine, &case.orders, &sql(engine, "histogram", case.cutoff, case.periods), &[], dir);
     check_histogram(&hist, &expected, &what("histogram"));
     if case.name == "cdnow" {
         // The committed copy the page's tests load (made by DuckDB with this SQL) is still this histogram.
@@ -177,7 +168,7 @@ fn summary_and_histogram(case: &Case, engine: &str, python: &str, dir: &Path) ->
     }
 
     // The feature table with its 90-day label, as `clv features`.
-    let features = run(python, engine, &case.orders, &sql(engine, "features", case.cutoff, case.unit), &[], dir);
+    let features = run(python, engine, &case.orders, &sql(engine, "features", case.cutoff, case.periods), &[], dir);
     let clv_features = clv(&["features", "--input", orders, "--cutoff", case.cutoff, "--horizon-days", "90"]);
     let counts = ["hist_txn_cnt", "recency_days", "tenure_days", "rfm_recency", "rfm_frequency", "hist_purchase_days"];
     let counts = [&counts[..], &["label_orders", "label_purchase_days"]].concat();
@@ -197,7 +188,7 @@ fn check_case(case: &Case, engine: &str, python: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let orders = case.orders.to_str().unwrap();
     let what = |s: &str| format!("{} on {engine}: {s}", case.name);
-    let (cutoff, unit) = (case.cutoff, case.unit);
+    let (cutoff, periods) = (case.cutoff, case.periods);
     let (_, got, hist) = summary_and_histogram(case, engine, python, &dir);
     if case.models.is_empty() {
         std::fs::remove_dir_all(&dir).ok();
@@ -210,8 +201,9 @@ fn check_case(case: &Case, engine: &str, python: &str) {
     let hist_file = hist_path.to_str().unwrap();
     let mut cards = Vec::new();
     for model in case.models {
-        let on_rows = clv(&["fit", "--model", model, "--input", orders, "--cutoff", cutoff, "--unit", unit, "--json"]);
-        let on_hist = clv(&["fit", "--model", model, "--input", hist_file, "--unit", unit, "--json"]);
+        let on_rows =
+            clv(&[&["fit", "--model", model, "--input", orders, "--cutoff", cutoff, "--json"], periods].concat());
+        let on_hist = clv(&[&["fit", "--model", model, "--input", hist_file, "--json"], periods].concat());
         for ((name, a), (_, b)) in estimates(&on_hist).into_iter().zip(estimates(&on_rows)) {
             assert!(close(a, b, 1e-9), "{}: {model} {name} {a} on the histogram vs {b} on the customers", what("fit"));
         }
@@ -231,13 +223,19 @@ fn check_case(case: &Case, engine: &str, python: &str) {
         card_args.extend(["--model-card".to_string(), gg_card.display().to_string()]);
     }
     let cards: Vec<&str> = card_args.iter().map(String::as_str).collect();
-    let clv_args = ["--horizon-days", "365", "--discount-rate", "0.1", "--unit", unit];
+    let clv_args = [&["--horizon-days", "365", "--discount-rate", "0.1"], periods].concat();
     let mut per_row = vec!["predict", "--input", hist_file];
     per_row.extend(clv_args.iter().chain(&cards));
     let predictions = dir.join("predictions.csv");
     std::fs::write(&predictions, clv(&per_row)).unwrap();
-    let scored =
-        run(python, engine, &case.orders, &sql(engine, "score", cutoff, unit), &[("predictions", &predictions)], &dir);
+    let scored = run(
+        python,
+        engine,
+        &case.orders,
+        &sql(engine, "score", cutoff, periods),
+        &[("predictions", &predictions)],
+        &dir,
+    );
     let mut per_customer = vec!["predict", "--input", orders, "--cutoff", cutoff];
     per_customer.extend(clv_args.iter().chain(&cards));
     let expected = clv(&per_customer);
@@ -271,7 +269,7 @@ fn generated_sql_on_real_engines_equals_clv() {
             name: "cdnow",
             orders: data("cdnow_sample_transactions.csv"),
             cutoff: "1997-09-30",
-            unit: "week",
+            periods: &["--unit", "week"],
             models: &["bgnbd", "pnbd", "mbgnbd"],
             spend: true,
         },
@@ -279,7 +277,15 @@ fn generated_sql_on_real_engines_equals_clv() {
             name: "hostile",
             orders: data("sql/hostile_orders.csv"),
             cutoff: "2020-01-31",
-            unit: "day",
+            periods: &["--unit", "day"],
+            models: &[],
+            spend: false,
+        },
+        Case {
+            name: "hostile-months",
+            orders: data("sql/hostile_orders.csv"),
+            cutoff: "2020-01-31",
+            periods: &["--calendar", "month"],
             models: &[],
             spend: false,
         },
@@ -287,7 +293,8 @@ fn generated_sql_on_real_engines_equals_clv() {
             name: "simulated",
             orders: sim.clone(),
             cutoff: "2021-06-30",
-            unit: "week",
+            // Calendar weeks: the compact histogram a warehouse would make.
+            periods: &["--calendar", "week"],
             models: &["bgnbd", "pnbd"],
             spend: true,
         },

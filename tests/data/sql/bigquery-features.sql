@@ -15,7 +15,8 @@ readable AS (
     `user_id` AS `user_id`,
     `ts` AS ts,
     CAST(`amount` AS FLOAT64) AS amount,
-    UNIX_DATE(CAST(`ts` AS DATE)) AS day
+    UNIX_DATE(CAST(`ts` AS DATE)) AS day,
+    UNIX_DATE(CAST(`ts` AS DATE)) AS period
   FROM source_rows
   WHERE `user_id` IS NOT NULL AND `ts` IS NOT NULL AND `amount` IS NOT NULL
     AND LOWER(TRIM(CAST(`user_id` AS STRING))) NOT IN ('', 'null', '(null)', 'none', 'nil', 'na', 'n/a', '#n/a', 'nan', '-', '--', 'undefined', 'unknown')
@@ -34,15 +35,15 @@ placed AS (
     amount,
     MAX(CASE WHEN amount >= 0 THEN day END) OVER (
       PARTITION BY `user_id` ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS occasion_day
+    ) AS occasion
   FROM history
 ),
--- Purchase occasions (days) with their net amounts.
+-- Purchase occasions with their net amounts.
 occasions AS (
-  SELECT `user_id`, occasion_day, SUM(amount) AS amount
+  SELECT `user_id`, occasion, SUM(amount) AS amount
   FROM placed
-  WHERE occasion_day IS NOT NULL
-  GROUP BY `user_id`, occasion_day
+  WHERE occasion IS NOT NULL
+  GROUP BY `user_id`, occasion
 ),
 -- The label window: the 90 days after the cutoff.
 label_rows AS (
@@ -57,15 +58,15 @@ label_placed AS (
     amount,
     MAX(CASE WHEN amount >= 0 THEN day END) OVER (
       PARTITION BY `user_id` ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS occasion_day
+    ) AS occasion
   FROM label_rows
 ),
--- Purchase occasions (days) with their net amounts.
+-- Purchase occasions with their net amounts.
 label_occasions AS (
-  SELECT `user_id`, occasion_day, SUM(amount) AS amount
+  SELECT `user_id`, occasion, SUM(amount) AS amount
   FROM label_placed
-  WHERE occasion_day IS NOT NULL
-  GROUP BY `user_id`, occasion_day
+  WHERE occasion IS NOT NULL
+  GROUP BY `user_id`, occasion
 ),
 hist AS (
   SELECT

@@ -15,7 +15,8 @@ readable AS (
     `user_id` AS `user_id`,
     `ts` AS ts,
     CAST(`amount` AS FLOAT64) AS amount,
-    UNIX_DATE(CAST(`ts` AS DATE)) AS day
+    UNIX_DATE(CAST(`ts` AS DATE)) AS day,
+    UNIX_DATE(CAST(`ts` AS DATE)) AS period
   FROM source_rows
   WHERE `user_id` IS NOT NULL AND `ts` IS NOT NULL AND `amount` IS NOT NULL
     AND LOWER(TRIM(CAST(`user_id` AS STRING))) NOT IN ('', 'null', '(null)', 'none', 'nil', 'na', 'n/a', '#n/a', 'nan', '-', '--', 'undefined', 'unknown')
@@ -32,38 +33,38 @@ placed AS (
   SELECT
     `user_id`,
     amount,
-    MAX(CASE WHEN amount >= 0 THEN day END) OVER (
+    MAX(CASE WHEN amount >= 0 THEN period END) OVER (
       PARTITION BY `user_id` ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS occasion_day
+    ) AS occasion
   FROM history
 ),
--- Purchase occasions (days) with their net amounts.
+-- Purchase occasions with their net amounts.
 occasions AS (
-  SELECT `user_id`, occasion_day, SUM(amount) AS amount
+  SELECT `user_id`, occasion, SUM(amount) AS amount
   FROM placed
-  WHERE occasion_day IS NOT NULL
-  GROUP BY `user_id`, occasion_day
+  WHERE occasion IS NOT NULL
+  GROUP BY `user_id`, occasion
 ),
 firsts AS (
-  SELECT `user_id`, occasion_day, amount, MIN(occasion_day) OVER (PARTITION BY `user_id`) AS first_day
+  SELECT `user_id`, occasion, amount, MIN(occasion) OVER (PARTITION BY `user_id`) AS first_occasion
   FROM occasions
 ),
--- One row per customer with a purchase by the cutoff: repeat occasions, day spans, mean repeat amount.
+-- One row per customer with a purchase by the cutoff: repeat occasions, spans of period keys, mean repeat amount.
 summary AS (
   SELECT
     `user_id`,
     COUNT(*) - 1 AS frequency,
-    MAX(occasion_day) - MIN(occasion_day) AS recency_days,
-    10134 - MIN(occasion_day) AS t_days,
+    MAX(occasion) - MIN(occasion) AS recency_span,
+    10134 - MIN(occasion) AS t_span,
     CASE WHEN COUNT(*) > 1
-      THEN SUM(CASE WHEN occasion_day > first_day THEN amount ELSE 0 END) / (COUNT(*) - 1)
+      THEN SUM(CASE WHEN occasion > first_occasion THEN amount ELSE 0 END) / (COUNT(*) - 1)
       ELSE 0 END AS monetary_value
   FROM firsts
   GROUP BY `user_id`
 )
 -- Customers with the same (frequency, recency, T) are one row: the count models' likelihood is the
 -- same for each of them. sum_monetary / count is the group's mean spend.
-SELECT frequency AS `frequency`, CAST(recency_days AS FLOAT64) / 7.0 AS `recency`, CAST(t_days AS FLOAT64) / 7.0 AS `T`, COUNT(*) AS `count`, SUM(monetary_value) AS `sum_monetary`
+SELECT frequency AS `frequency`, CAST(recency_span AS FLOAT64) / 7.0 AS `recency`, CAST(t_span AS FLOAT64) / 7.0 AS `T`, COUNT(*) AS `count`, SUM(monetary_value) AS `sum_monetary`
 FROM summary
-GROUP BY frequency, recency_days, t_days
-ORDER BY frequency, recency_days, t_days;
+GROUP BY frequency, recency_span, t_span
+ORDER BY frequency, recency_span, t_span;

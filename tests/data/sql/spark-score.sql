@@ -15,7 +15,8 @@ readable AS (
     `user_id` AS `user_id`,
     `ts` AS ts,
     CAST(`amount` AS DOUBLE) AS amount,
-    DATEDIFF(CAST(`ts` AS DATE), DATE '1970-01-01') AS day
+    DATEDIFF(CAST(`ts` AS DATE), DATE '1970-01-01') AS day,
+    DATEDIFF(CAST(`ts` AS DATE), DATE '1970-01-01') AS period
   FROM source_rows
   WHERE `user_id` IS NOT NULL AND `ts` IS NOT NULL AND `amount` IS NOT NULL
     AND LOWER(TRIM(CAST(`user_id` AS STRING))) NOT IN ('', 'null', '(null)', 'none', 'nil', 'na', 'n/a', '#n/a', 'nan', '-', '--', 'undefined', 'unknown')
@@ -32,31 +33,31 @@ placed AS (
   SELECT
     `user_id`,
     amount,
-    MAX(CASE WHEN amount >= 0 THEN day END) OVER (
+    MAX(CASE WHEN amount >= 0 THEN period END) OVER (
       PARTITION BY `user_id` ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS occasion_day
+    ) AS occasion
   FROM history
 ),
--- Purchase occasions (days) with their net amounts.
+-- Purchase occasions with their net amounts.
 occasions AS (
-  SELECT `user_id`, occasion_day, SUM(amount) AS amount
+  SELECT `user_id`, occasion, SUM(amount) AS amount
   FROM placed
-  WHERE occasion_day IS NOT NULL
-  GROUP BY `user_id`, occasion_day
+  WHERE occasion IS NOT NULL
+  GROUP BY `user_id`, occasion
 ),
 firsts AS (
-  SELECT `user_id`, occasion_day, amount, MIN(occasion_day) OVER (PARTITION BY `user_id`) AS first_day
+  SELECT `user_id`, occasion, amount, MIN(occasion) OVER (PARTITION BY `user_id`) AS first_occasion
   FROM occasions
 ),
--- One row per customer with a purchase by the cutoff: repeat occasions, day spans, mean repeat amount.
+-- One row per customer with a purchase by the cutoff: repeat occasions, spans of period keys, mean repeat amount.
 summary AS (
   SELECT
     `user_id`,
     COUNT(*) - 1 AS frequency,
-    MAX(occasion_day) - MIN(occasion_day) AS recency_days,
-    10134 - MIN(occasion_day) AS t_days,
+    MAX(occasion) - MIN(occasion) AS recency_span,
+    10134 - MIN(occasion) AS t_span,
     CASE WHEN COUNT(*) > 1
-      THEN SUM(CASE WHEN occasion_day > first_day THEN amount ELSE 0 END) / (COUNT(*) - 1)
+      THEN SUM(CASE WHEN occasion > first_occasion THEN amount ELSE 0 END) / (COUNT(*) - 1)
       ELSE 0 END AS monetary_value
   FROM firsts
   GROUP BY `user_id`
@@ -72,8 +73,8 @@ summary AS (
   SELECT
     s.`user_id`,
     s.frequency,
-    CAST(s.recency_days AS DOUBLE) / 7.0 AS recency,
-    CAST(s.t_days AS DOUBLE) / 7.0 AS t,
+    CAST(s.recency_span AS DOUBLE) / 7.0 AS recency,
+    CAST(s.t_span AS DOUBLE) / 7.0 AS t,
     p.`p_alive` AS p_alive,
     p.`expected_txn` AS expected_txn,
     CASE WHEN s.frequency > 0 AND s.monetary_value > 0
@@ -82,7 +83,7 @@ summary AS (
     p.`discounted_txn` AS discounted_txn
   FROM summary s
   LEFT JOIN `predictions` p
-    ON p.`frequency` = s.frequency AND p.`recency` = CAST(s.recency_days AS DOUBLE) / 7.0 AND p.`T` = CAST(s.t_days AS DOUBLE) / 7.0
+    ON p.`frequency` = s.frequency AND p.`recency` = CAST(s.recency_span AS DOUBLE) / 7.0 AND p.`T` = CAST(s.t_span AS DOUBLE) / 7.0
 )
 SELECT `user_id`, frequency AS `frequency`, recency AS `recency`, t AS `T`, p_alive AS `p_alive`, expected_txn AS `expected_txn`, expected_spend AS `expected_spend`,
   expected_spend * discounted_txn AS `clv`

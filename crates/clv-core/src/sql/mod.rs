@@ -29,9 +29,10 @@ mod dialect;
 
 pub use dialect::{Dialect, UnknownDialect};
 
+use crate::features::Periods;
 use crate::ingest::amount::MAX_AMOUNT;
 use crate::ingest::ids::PLACEHOLDER_IDS;
-use crate::time::{format_day, Day, Horizon, TimeUnit};
+use crate::time::{civil_from_days, format_day, CohortGrain, Day, Horizon};
 use std::fmt::Write;
 use std::str::FromStr;
 
@@ -189,7 +190,7 @@ pub const PREDICTION_COLUMNS: [&str; 10] = [
 pub struct SqlParams {
     source: SqlSource,
     cutoff: Day,
-    unit: TimeUnit,
+    periods: Periods,
     horizon: Option<Horizon>,
     predictions: Option<TableName>,
 }
@@ -208,9 +209,10 @@ pub enum SqlError {
 }
 
 impl SqlParams {
-    /// The request; `predictions` is the table the score SQL joins (needed only for it).
-    pub fn new(source: SqlSource, cutoff: Day, unit: TimeUnit, predictions: Option<TableName>) -> SqlParams {
-        SqlParams { source, cutoff, unit, horizon: None, predictions }
+    /// The request; times counted as `periods` (elapsed days / a unit, or calendar weeks or months
+    /// as `clv summary --calendar`); `predictions` is the table the score SQL joins (needed only for it).
+    pub fn new(source: SqlSource, cutoff: Day, periods: Periods, predictions: Option<TableName>) -> SqlParams {
+        SqlParams { source, cutoff, periods, horizon: None, predictions }
     }
 
     /// The label window of `--emit features` (needed only for it).
@@ -222,7 +224,7 @@ impl SqlParams {
     ///
     /// ```
     /// use clv_core::sql::{Dialect, Emit, Ident, SqlParams, SqlSource, TableName};
-    /// use clv_core::time::{Day, TimeUnit};
+    /// use clv_core::{features::Periods, time::{Day, TimeUnit}};
     /// let source = SqlSource {
     ///     table: TableName::new("shop.orders", "--table").unwrap(),
     ///     user: Ident::new("customer_id", "--user-col").unwrap(),
@@ -230,7 +232,7 @@ impl SqlParams {
     ///     amount: Ident::new("total", "--amount-col").unwrap(),
     ///     keep_duplicates: false,
     /// };
-    /// let p = SqlParams::new(source, "1997-09-30".parse::<Day>().unwrap(), TimeUnit::Week, None);
+    /// let p = SqlParams::new(source, "1997-09-30".parse::<Day>().unwrap(), Periods::Elapsed(TimeUnit::Week), None);
     /// let sql = p.generate(Dialect::Postgres, Emit::Histogram).unwrap();
     /// assert!(sql.contains(r#"FROM "shop"."orders""#));
     /// assert!(sql.contains("day <= 10134"));
@@ -263,9 +265,55 @@ impl Query<'_> {
         self.d.quote(name)
     }
 
-    fn unit_days(&self) -> String {
-        // Exact in binary (1, 7, 30.4375): `clv` divides by the same double.
-        format!("{:?}", self.p.unit.days())
+    /// What a span of period keys is divided by to be in the unit: the unit's days for elapsed
+    /// time (exact in binary — 1, 7, 30.4375 —, the double `clv` divides by), 7 for calendar weeks
+    /// (keys are their Mondays' day numbers), 1 for calendar months (keys count months).
+    fn unit_divisor(&self) -> String {
+        let d = match self.p.periods {
+            Periods::Elapsed(u) => u.days(),
+            Periods::Calendar(CohortGrain::Week) => 7.0,
+            Periods::Calendar(CohortGrain::Day | CohortGrain::Month) => 1.0,
+        };
+        format!("{d:?}")
+    }
+
+    /// The period key of a row with day number `day` (and time `ts`): the day itself for elapsed
+    /// time, its week's Monday (as `CohortGrain::Week::start_of`), or year × 12 + month.
+    fn period_key(&self, day: &str, ts: &str) -> String {
+        match self.p.periods {
+            Periods::Elapsed(_) | Periods::Calendar(CohortGrain::Day) => day.to_string(),
+            // 1970-01-01 was a Thursday; MOD twice, since MOD of a negative day is negative in SQL.
+            Periods::Calendar(CohortGrain::Week) => format!("{day} - MOD(MOD({day} + 3, 7) + 7, 7)"),
+            Periods::Calendar(CohortGrain::Month) => {
+                format!("EXTRACT(YEAR FROM CAST({ts} AS DATE)) * 12 + EXTRACT(MONTH FROM CAST({ts} AS DATE))")
+            }
+        }
+    }
+
+    /// The cutoff's period key, computed here as [`Query::period_key`] computes a row's.
+    fn cutoff_key(&self) -> i64 {
+        let day = self.p.cutoff.number();
+        match self.p.periods {
+            Periods::Elapsed(_) | Periods::Calendar(CohortGrain::Day) => day,
+            Periods::Calendar(CohortGrain::Week) => CohortGrain::Week.start_of(day),
+            Periods::Calendar(CohortGrain::Month) => {
+                let (y, m, _) = civil_from_days(day);
+                i64::from(y) * 12 + i64::from(m)
+            }
+        }
+    }
+
+    fn periods_phrase(&self) -> String {
+        match self.p.periods {
+            Periods::Elapsed(u) => format!("recency and T in {}s ({} days)", u.name(), self.unit_divisor()),
+            Periods::Calendar(CohortGrain::Week) => {
+                "in calendar weeks (Monday to Sunday): purchases in one week are one transaction".into()
+            }
+            Periods::Calendar(CohortGrain::Month) => {
+                "in calendar months: purchases in one month are one transaction".into()
+            }
+            Periods::Calendar(CohortGrain::Day) => "recency and T in days".into(),
+        }
     }
 
     fn header(&self, emit: Emit) -> String {
@@ -296,11 +344,10 @@ impl Query<'_> {
         let _ = writeln!(h, "-- Time zone: {}.", self.d.time_zone_note());
         let _ = writeln!(
             h,
-            "-- Cutoff {} (inclusive) = day {} since 1970-01-01; recency and T in {}s ({} days).",
+            "-- Cutoff {} (inclusive) = day {} since 1970-01-01; {}.",
             format_day(self.p.cutoff.number()),
             self.p.cutoff.number(),
-            self.p.unit.name(),
-            self.unit_days()
+            self.periods_phrase()
         );
         h
     }
@@ -329,7 +376,8 @@ readable AS (
     {user} AS {uid},
     {ts} AS ts,
     CAST({amount} AS {double}) AS amount,
-    {day} AS day
+    {day} AS day,
+    {period} AS period
   FROM source_rows
   WHERE {user} IS NOT NULL AND {ts} IS NOT NULL AND {amount} IS NOT NULL
     AND LOWER(TRIM(CAST({user} AS {text}))) NOT IN ({placeholders})
@@ -343,14 +391,16 @@ history AS (
             table = s.table.quoted(self.d),
             max_amount = MAX_AMOUNT,
             day = self.d.day_number(&ts),
+            period = self.period_key(&self.d.day_number(&ts), &ts),
             text = self.d.text(),
             uid = self.q("user_id"),
             cutoff = self.p.cutoff.number(),
         )
     }
 
-    /// `{prefix}placed, {prefix}occasions`: the purchase occasions of the rows of CTE `rows`.
-    fn occasion_ctes(&self, prefix: &str, rows: &str) -> String {
+    /// `{prefix}placed, {prefix}occasions`: the purchase occasions of the rows of CTE `rows`, one per
+    /// distinct `key` (`day`, or `period` for calendar periods), in column `occasion`.
+    fn occasion_ctes(&self, prefix: &str, rows: &str, key: &str) -> String {
         format!(
             "-- Each row's purchase occasion: a purchase's own day; a refund's is the latest purchase day up to
 -- its time (none before the first purchase: the refund is dropped). Purchases sort before refunds
@@ -359,48 +409,48 @@ history AS (
   SELECT
     {uid},
     amount,
-    MAX(CASE WHEN amount >= 0 THEN day END) OVER (
+    MAX(CASE WHEN amount >= 0 THEN {key} END) OVER (
       PARTITION BY {uid} ORDER BY ts, amount DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS occasion_day
+    ) AS occasion
   FROM {rows}
 ),
--- Purchase occasions (days) with their net amounts.
+-- Purchase occasions with their net amounts.
 {prefix}occasions AS (
-  SELECT {uid}, occasion_day, SUM(amount) AS amount
+  SELECT {uid}, occasion, SUM(amount) AS amount
   FROM {prefix}placed
-  WHERE occasion_day IS NOT NULL
-  GROUP BY {uid}, occasion_day
+  WHERE occasion IS NOT NULL
+  GROUP BY {uid}, occasion
 ),
 ",
             uid = self.q("user_id"),
         )
     }
 
-    /// `WITH … summary AS (…)`: one row per customer with integer day spans.
+    /// `WITH … summary AS (…)`: one row per customer with integer spans of period keys.
     fn summary_ctes(&self) -> String {
         format!(
             "{base}{occasions}firsts AS (
-  SELECT {uid}, occasion_day, amount, MIN(occasion_day) OVER (PARTITION BY {uid}) AS first_day
+  SELECT {uid}, occasion, amount, MIN(occasion) OVER (PARTITION BY {uid}) AS first_occasion
   FROM occasions
 ),
--- One row per customer with a purchase by the cutoff: repeat occasions, day spans, mean repeat amount.
+-- One row per customer with a purchase by the cutoff: repeat occasions, spans of period keys, mean repeat amount.
 summary AS (
   SELECT
     {uid},
     COUNT(*) - 1 AS frequency,
-    MAX(occasion_day) - MIN(occasion_day) AS recency_days,
-    {cutoff} - MIN(occasion_day) AS t_days,
+    MAX(occasion) - MIN(occasion) AS recency_span,
+    {cutoff} - MIN(occasion) AS t_span,
     CASE WHEN COUNT(*) > 1
-      THEN SUM(CASE WHEN occasion_day > first_day THEN amount ELSE 0 END) / (COUNT(*) - 1)
+      THEN SUM(CASE WHEN occasion > first_occasion THEN amount ELSE 0 END) / (COUNT(*) - 1)
       ELSE 0 END AS monetary_value
   FROM firsts
   GROUP BY {uid}
 )
 ",
             base = self.base_ctes(),
-            occasions = self.occasion_ctes("", "history"),
+            occasions = self.occasion_ctes("", "history", "period"),
             uid = self.q("user_id"),
-            cutoff = self.p.cutoff.number(),
+            cutoff = self.cutoff_key(),
         )
     }
 
@@ -472,8 +522,8 @@ LEFT JOIN label_days ld ON ld.{uid} = h.{uid}
 ORDER BY h.{uid};
 ",
             base = self.base_ctes(),
-            hist_occasions = self.occasion_ctes("", "history"),
-            label_occasions = self.occasion_ctes("label_", "label_rows"),
+            hist_occasions = self.occasion_ctes("", "history", "day"),
+            label_occasions = self.occasion_ctes("label_", "label_rows", "day"),
             h = horizon.in_days(),
             end = cutoff + horizon.in_days(),
             columns = columns.join(",\n"),
@@ -482,10 +532,10 @@ ORDER BY h.{uid};
 
     /// Day spans in the unit, as `clv` computes them: (integer days) / (unit length).
     fn times(&self, prefix: &str) -> (String, String) {
-        let (double, unit) = (self.d.double(), self.unit_days());
+        let (double, unit) = (self.d.double(), self.unit_divisor());
         (
-            format!("CAST({prefix}recency_days AS {double}) / {unit}"),
-            format!("CAST({prefix}t_days AS {double}) / {unit}"),
+            format!("CAST({prefix}recency_span AS {double}) / {unit}"),
+            format!("CAST({prefix}t_span AS {double}) / {unit}"),
         )
     }
 
@@ -512,8 +562,8 @@ ORDER BY {uid};
 -- same for each of them. sum_monetary / count is the group's mean spend.
 SELECT frequency AS {frequency}, {recency} AS {recency_}, {t} AS {T}, COUNT(*) AS {count}, SUM(monetary_value) AS {sum}
 FROM summary
-GROUP BY frequency, recency_days, t_days
-ORDER BY frequency, recency_days, t_days;
+GROUP BY frequency, recency_span, t_span
+ORDER BY frequency, recency_span, t_span;
 ",
             frequency = self.q("frequency"),
             recency_ = self.q("recency"),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::time::TimeUnit;
 
 fn source(table: &str) -> SqlSource {
     SqlSource {
@@ -12,7 +13,7 @@ fn source(table: &str) -> SqlSource {
 
 fn params(predictions: Option<&str>) -> SqlParams {
     let predictions = predictions.map(|t| TableName::new(t, "--predictions").unwrap());
-    SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), TimeUnit::Week, predictions)
+    SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), Periods::Elapsed(TimeUnit::Week), predictions)
         .with_horizon(crate::time::Horizon::days(90).unwrap())
 }
 
@@ -53,9 +54,10 @@ fn the_cutoff_is_a_day_number_and_the_unit_the_same_double_clv_divides_by() {
     let p = params(None);
     let sql = p.generate(Dialect::Duckdb, Emit::Summary).unwrap();
     // 1997-09-30 is day 10134 after 1970-01-01.
-    assert!(sql.contains("WHERE day <= 10134") && sql.contains("10134 - MIN(occasion_day) AS t_days"), "{sql}");
-    assert!(sql.contains("CAST(recency_days AS DOUBLE) / 7.0 AS \"recency\""), "{sql}");
-    let month = SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), TimeUnit::Month, None);
+    assert!(sql.contains("WHERE day <= 10134") && sql.contains("10134 - MIN(occasion) AS t_span"), "{sql}");
+    assert!(sql.contains("CAST(recency_span AS DOUBLE) / 7.0 AS \"recency\""), "{sql}");
+    let month =
+        SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), Periods::Elapsed(TimeUnit::Month), None);
     assert!(month.generate(Dialect::Postgres, Emit::Histogram).unwrap().contains("/ 30.4375"));
     let mut keep = params(None);
     keep.source.keep_duplicates = true;
@@ -64,8 +66,28 @@ fn the_cutoff_is_a_day_number_and_the_unit_the_same_double_clv_divides_by() {
 }
 
 #[test]
+fn calendar_periods_key_rows_by_their_monday_or_month_as_clv_summary_does() {
+    use crate::time::CohortGrain;
+    let at = |grain| SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), Periods::Calendar(grain), None);
+    let week = at(CohortGrain::Week).generate(Dialect::Postgres, Emit::Summary).unwrap();
+    // 1997-09-30 is a Tuesday: its week starts on Monday 1997-09-29, day 10133.
+    assert!(week.contains("10133 - MIN(occasion) AS t_span"), "{week}");
+    assert!(week.contains("- MOD(MOD((CAST(\"ts\" AS DATE) - DATE '1970-01-01') + 3, 7) + 7, 7) AS period"), "{week}");
+    assert!(week.contains("CAST(recency_span AS DOUBLE PRECISION) / 7.0"), "{week}");
+    assert!(week.contains("calendar weeks (Monday to Sunday)"));
+    // Months are counted as year × 12 + month: September 1997 is 23973.
+    let month = at(CohortGrain::Month).generate(Dialect::Bigquery, Emit::Histogram).unwrap();
+    assert!(month.contains("23973 - MIN(occasion) AS t_span"), "{month}");
+    assert!(month.contains("EXTRACT(MONTH FROM CAST(`ts` AS DATE))") && month.contains("/ 1.0"), "{month}");
+    // The feature table counts purchase days whatever the summary's periods.
+    let features = at(CohortGrain::Month).with_horizon(crate::time::Horizon::days(30).unwrap());
+    let features = features.generate(Dialect::Duckdb, Emit::Features).unwrap();
+    assert!(features.contains("MAX(CASE WHEN amount >= 0 THEN day END)") && !features.contains("THEN period END"));
+}
+
+#[test]
 fn features_need_their_label_window() {
-    let p = SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), TimeUnit::Week, None);
+    let p = SqlParams::new(source("orders"), "1997-09-30".parse().unwrap(), Periods::Elapsed(TimeUnit::Week), None);
     assert_eq!(p.generate(Dialect::Duckdb, Emit::Features), Err(SqlError::NoHorizon));
     let sql = params(None).generate(Dialect::Duckdb, Emit::Features).unwrap();
     // (cutoff, cutoff + 90 days]: days 10135 ..= 10224.
