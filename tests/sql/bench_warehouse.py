@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The warehouse path at scale, timed step by step (issue 19's target; prints, asserts nothing).
 
-    bench_warehouse.py --rows 100000000 [--clv target/release/clv] [--db /tmp/wh.duckdb]
+    bench_warehouse.py --rows 100000000 [--calendar week|month] [--clv target/release/clv] [--db /tmp/wh.duckdb]
 
 1. makes a synthetic `orders` table of about --rows rows inside DuckDB (customers with 1–19
    orders at random times over two years, random amounts, ordered by nothing);
@@ -32,6 +32,7 @@ def main():
     ap.add_argument("--clv", default="target/release/clv")
     ap.add_argument("--db", default="/tmp/clv-warehouse-bench.duckdb")
     ap.add_argument("--dir", default="/tmp/clv-warehouse-bench")
+    ap.add_argument("--calendar", choices=["week", "month"], help="count calendar periods (a smaller histogram)")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     if os.path.exists(a.db):
@@ -55,7 +56,9 @@ def main():
 
     def sql(emit, *extra):
         return clv("sql", "--dialect", "duckdb", "--emit", emit, "--table", "orders", "--user-col", "user_id",
-                   "--ts-col", "ts", "--amount-col", "amount", "--cutoff", "2021-06-30", *extra)
+                   "--ts-col", "ts", "--amount-col", "amount", "--cutoff", "2021-06-30", *periods, *extra)
+
+    periods = ["--calendar", a.calendar] if a.calendar else ["--unit", "week"]
 
     hist = os.path.join(a.dir, "histogram.csv")
     query = sql("histogram").strip().rstrip(";")
@@ -65,7 +68,8 @@ def main():
         timed(f"3. clv fit --model {model} on the histogram", lambda: clv("fit", "--model", model, "--input", hist))
     pred = os.path.join(a.dir, "predictions.csv")
     out = timed("4. clv predict (pnbd) per group", lambda: clv("predict", "--model", "pnbd", "--input", hist,
-                                                                 "--horizon-days", "365", "--discount-rate", "0.1"))
+                                                                 "--horizon-days", "365", "--discount-rate", "0.1",
+                                                                 "--unit", a.calendar or "week"))
     with open(pred, "w") as f:
         f.write(out)
     con.execute(f"CREATE TABLE predictions AS SELECT * FROM read_csv('{pred}', header = true)")

@@ -1388,3 +1388,41 @@ fn predict_on_a_histogram_writes_one_row_per_group_and_gamma_gamma_refuses_it() 
     assert!(e.contains("one CSV row per group"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn gamma_gamma_on_a_spend_histogram_equals_it_on_the_customers_and_nothing_else_fits_it() {
+    let tx = data("cdnow_sample_transactions.csv");
+    let summary = ok(&["summary", "--input", &tx, "--cutoff", "1997-09-30"]);
+    // Repeat buyers grouped by (frequency, monetary_value), as `clv sql --emit spend` makes them.
+    let mut groups: std::collections::BTreeMap<(u64, u64), u32> = Default::default();
+    for line in summary.lines().skip(1) {
+        let f: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        if f[0] > 0.0 {
+            *groups.entry((f[0].to_bits(), f[3].to_bits())).or_default() += 1;
+        }
+    }
+    let mut spend = String::from("frequency,monetary_value,count\n");
+    for ((x, m), n) in &groups {
+        spend += &format!("{},{},{n}\n", f64::from_bits(*x), f64::from_bits(*m));
+    }
+    let path = std::env::temp_dir().join(format!("clv-spend-{}.csv", std::process::id()));
+    std::fs::write(&path, spend).unwrap();
+    let path_s = path.to_str().unwrap();
+    let card = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&ok(args)).unwrap() };
+    let from_spend = card(&["fit", "--model", "gg", "--input", path_s, "--json"]);
+    let from_rows = card(&["fit", "--model", "gg", "--input", &tx, "--cutoff", "1997-09-30", "--json"]);
+    for k in ["p", "q", "gamma"] {
+        let (a, b) = (from_spend["params"][k].as_f64().unwrap(), from_rows["params"][k].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-9 * b, "{k}: {a} from the spend histogram vs {b}");
+    }
+    // Published for CDNOW (note 025, from the summary's rounded spends): p 6.25, q 3.74, γ 15.44.
+    for (k, want, tol) in [("p", 6.25, 0.05), ("q", 3.74, 0.01), ("gamma", 15.44, 0.1)] {
+        let got = from_spend["params"][k].as_f64().unwrap();
+        assert!((got - want).abs() < tol, "{k}: {got} vs the published {want}");
+    }
+    let e = fails(&["fit", "--model", "bgnbd", "--input", path_s]);
+    assert!(e.contains("spend histogram") && e.contains("--model gg only"), "{e}");
+    let e = fails(&["predict", "--input", path_s, "--horizon-days", "365"]);
+    assert!(e.contains("spend histogram"), "{e}");
+    std::fs::remove_file(path).ok();
+}

@@ -169,7 +169,7 @@ pub fn named_params<M: Likelihood>(m: &M) -> Vec<(String, f64)> {
 
 /// Why Gamma–Gamma is not fitted on a histogram.
 pub const HISTOGRAM_SPEND: &str = "this is a histogram: it holds each group's total spend, and Gamma–Gamma needs each \
-     customer's own mean spend. Fit Gamma–Gamma on the per-customer summary (`clv sql --emit summary`, \
+     customer's own mean spend. Fit Gamma–Gamma on the spend histogram (`clv sql --emit spend`, \
      `clv fit --model gg`) and give it as a model card or --spend-params";
 
 /// Customers ready for modelling, from transactions or a summary file.
@@ -308,22 +308,30 @@ pub fn fit_spend(c: &Customers, opts: &FitOptions) -> Result<(GammaGamma, FitRep
     if c.monetary_is_group_mean {
         return Err(ModelError::InvalidData(HISTOGRAM_SPEND.into()));
     }
+    let rows: Vec<(f64, f64, f64)> =
+        c.rfm.iter().zip(&c.monetary).zip(&c.weights).map(|((r, m), w)| (r.x, *m, *w)).collect();
+    fit_spend_rows(&rows, opts)
+}
+
+/// Gamma–Gamma on (x, mean spend, customers) rows: a spend histogram (`clv sql --emit spend`)
+/// or [`fit_spend`]'s customers.
+pub fn fit_spend_rows(customers: &[(f64, f64, f64)], opts: &FitOptions) -> Result<(GammaGamma, FitReport), ModelError> {
     let mut rows = Vec::new();
     let mut weights = Vec::new();
     let (mut one_time, mut non_positive) = (0.0, 0.0);
-    for ((r, m), w) in c.rfm.iter().zip(&c.monetary).zip(&c.weights) {
-        if r.x == 0.0 {
+    for &(x, m, w) in customers {
+        if x == 0.0 {
             one_time += w;
-        } else if m.is_nan() || *m <= 0.0 {
+        } else if m.is_nan() || m <= 0.0 {
             non_positive += w;
         } else {
-            rows.push(Spend { x: r.x, mean: *m });
-            weights.push(*w);
+            rows.push(Spend { x, mean: m });
+            weights.push(w);
         }
     }
     if rows.is_empty() {
         // Every mean spend 0 is what a file of counts only (no amount column) gives.
-        let why = if c.monetary.iter().all(|m| *m == 0.0) {
+        let why = if customers.iter().all(|c| c.1 == 0.0) {
             "no spend to learn from: every customer's mean spend is 0 (a file without an amount column counts \
              purchases only), so Gamma–Gamma, spend and CLV in money cannot be estimated"
         } else {

@@ -180,7 +180,7 @@ fn SummaryFileView(f: crate::protocol::SummaryFileInfo) -> impl IntoView {
     let histogram_note = s.histogram.then(|| {
         view! {
             <p class="note" id="summary-file-histogram">
-                "This is a histogram ("<code>"clv sql --emit histogram"</code>" makes one in your warehouse). What it cannot give: a list of individual customers — the Customers view lists the groups — and a spend model: Gamma–Gamma learns from each customer's own average spend, which a group's total does not hold, so there is no value in money unless you load a Gamma–Gamma model card fitted on the customers (purchases and P(alive) are shown either way). The predictions download has one row per group, with the terms your warehouse's score query ("<code>"clv sql --emit score"</code>") applies to each customer."
+                "This is a histogram ("<code>"clv sql --emit histogram"</code>" makes one in your warehouse). What it cannot give: a list of individual customers — the Customers view lists the groups — and a spend model: Gamma–Gamma learns from each customer's own average spend, which a group's total does not hold, so there is no value in money unless you load a Gamma–Gamma model card (made by "<code>"clv fit --model gg"</code>" on "<code>"clv sql --emit spend"</code>"); purchases and P(alive) are shown either way. The predictions download has one row per group, with the terms your warehouse's score query ("<code>"clv sql --emit score"</code>") applies to each customer."
             </p>
         }
     });

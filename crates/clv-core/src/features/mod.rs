@@ -13,7 +13,10 @@ mod users;
 
 pub use stats::{NoCustomers, SummaryPreviewRow, SummaryStats, WeeklyActivity, PREVIEW_ROWS, REPEAT_BINS};
 pub use summary::{HoldoutRow, HoldoutSplit, Periods, RfmRow, RfmSummary};
-pub use summary_input::{looks_like_summary, parse_summary, SummaryFileStats, SummaryInput, SummaryRow};
+pub use summary_input::{
+    looks_like_spend, looks_like_summary, parse_spend, parse_summary, SpendInput, SummaryFileStats, SummaryInput,
+    SummaryRow,
+};
 pub use table::{FeatureParams, FeatureRow, FeatureTable};
 pub use users::{parse_users, UserRow, Users};
 

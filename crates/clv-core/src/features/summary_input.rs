@@ -134,6 +134,51 @@ pub fn looks_like_summary(headers: &[String]) -> bool {
     find(&norm, &["frequency", "x"]).is_some() && find(&norm, &["recency", "tx"]).is_some()
 }
 
+/// Does this header look like a spend histogram (`clv sql --emit spend`: `frequency,
+/// monetary_value, count`, no recency) — what Gamma–Gamma is fitted on without customer rows?
+pub fn looks_like_spend(headers: &[String]) -> bool {
+    let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    find(&norm, &["frequency", "x"]).is_some()
+        && find(&norm, &["monetaryvalue", "monetary"]).is_some()
+        && find(&norm, &["count", "weight", "weights"]).is_some()
+        && find(&norm, &["recency", "tx"]).is_none()
+}
+
+/// A spend histogram as read: repeat buyers grouped by (frequency, mean spend), with their count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpendInput {
+    /// (x, mean repeat spend, customers) in file order.
+    pub rows: Vec<(f64, f64, f64)>,
+}
+
+/// Read a spend histogram (`frequency, monetary_value, count`); every problem is an error naming
+/// its line and column, as for [`parse_summary`].
+pub fn parse_spend<R: Read>(reader: R) -> Result<SpendInput, IngestError> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(LineLimit::new(reader));
+    let headers: Vec<String> = rdr.headers().map_err(csv_error)?.iter().map(str::to_string).collect();
+    let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    let missing = |role: &str| IngestError::MissingColumn { role: role.into(), headers: headers.clone() };
+    let f = find(&norm, &["frequency", "x"]).ok_or_else(|| missing("frequency"))?;
+    let m = find(&norm, &["monetaryvalue", "monetary"]).ok_or_else(|| missing("monetary_value"))?;
+    let w = find(&norm, &["count", "weight", "weights"]).ok_or_else(|| missing("count"))?;
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(csv_error)?;
+        let line = rec.position().map_or(i as u64 + 2, |p| p.line());
+        let num = |col: usize, min: f64, max: f64| -> Result<f64, IngestError> {
+            let raw = rec.get(col).unwrap_or_default();
+            raw.parse::<f64>().ok().filter(|v| v.is_finite() && (min..=max).contains(v)).ok_or_else(|| {
+                IngestError::Csv {
+                    line,
+                    message: format!("column {:?}: expected a number from {min} to {max}, got {raw:?}", headers[col]),
+                }
+            })
+        };
+        rows.push((num(f, 0.0, MAX_SUMMARY_VALUE)?, num(m, -MAX_MONEY, MAX_MONEY)?, num(w, 0.0, MAX_WEIGHT)?));
+    }
+    Ok(SpendInput { rows })
+}
+
 /// A CSV reader error as an [`IngestError`] naming its line.
 fn csv_error(e: csv::Error) -> IngestError {
     match line_too_long(&e) {

@@ -142,11 +142,14 @@ pub enum Emit {
     /// The leakage-safe feature table of `clv features` (without a users file) with its label over
     /// `--horizon-days` after the cutoff.
     Features,
+    /// Repeat buyers grouped by `(frequency, monetary_value)` with their `count`: what Gamma–Gamma
+    /// is fitted on (`clv fit --model gg`), without customer rows.
+    Spend,
 }
 
 impl Emit {
     /// Every kind, in the order `clv sql --help` lists them.
-    pub const ALL: [Emit; 4] = [Emit::Summary, Emit::Histogram, Emit::Score, Emit::Features];
+    pub const ALL: [Emit; 5] = [Emit::Summary, Emit::Histogram, Emit::Spend, Emit::Score, Emit::Features];
 
     /// The code `--emit` takes.
     pub fn code(self) -> &'static str {
@@ -155,6 +158,7 @@ impl Emit {
             Emit::Histogram => "histogram",
             Emit::Score => "score",
             Emit::Features => "features",
+            Emit::Spend => "spend",
         }
     }
 }
@@ -166,7 +170,7 @@ impl FromStr for Emit {
         Emit::ALL
             .into_iter()
             .find(|e| e.code().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown output {s:?}: expected summary, histogram, score or features"))
+            .ok_or_else(|| format!("unknown output {s:?}: expected summary, histogram, spend, score or features"))
     }
 }
 
@@ -247,6 +251,7 @@ impl SqlParams {
         let body = match emit {
             Emit::Summary => q.summary_ctes() + &q.select_summary(),
             Emit::Histogram => q.summary_ctes() + &q.select_histogram(),
+            Emit::Spend => q.summary_ctes() + &q.select_spend(),
             Emit::Score => q.summary_ctes() + &q.select_score(predictions.expect("checked above")),
             Emit::Features => q.select_features(self.horizon.ok_or(SqlError::NoHorizon)?),
         };
@@ -323,6 +328,7 @@ impl Query<'_> {
             Emit::Histogram => "the weighted distinct summary rows (frequency, recency, T, count, sum_monetary): input for `clv fit`, `clv predict` and the page",
             Emit::Score => "each customer's predictions, joined from a table of predictions per distinct row (`clv predict` on the histogram)",
             Emit::Features => "the leakage-safe feature table per customer with its label, as `clv features` without a users file",
+            Emit::Spend => "repeat buyers grouped by (frequency, monetary_value) with their count: input for `clv fit --model gg`",
         };
         let mut h = String::new();
         let _ = writeln!(
@@ -570,6 +576,22 @@ ORDER BY frequency, recency_span, t_span;
             T = self.q("T"),
             count = self.q("count"),
             sum = self.q("sum_monetary"),
+        )
+    }
+
+    fn select_spend(&self) -> String {
+        format!(
+            "-- Gamma–Gamma learns from each repeat buyer's frequency and mean spend only: buyers who share both
+-- are one row. No customer ids leave the warehouse.
+SELECT frequency AS {frequency}, monetary_value AS {monetary}, COUNT(*) AS {count}
+FROM summary
+WHERE frequency > 0
+GROUP BY frequency, monetary_value
+ORDER BY frequency, monetary_value;
+",
+            frequency = self.q("frequency"),
+            monetary = self.q("monetary_value"),
+            count = self.q("count"),
         )
     }
 
