@@ -58,12 +58,8 @@ enum Command {
         /// Last day of history, YYYY-MM-DD (inclusive).
         #[arg(long)]
         cutoff: Day,
-        #[arg(long, default_value = "week")]
-        unit: TimeUnit,
-        /// Count calendar weeks (Monday–Sunday) or months instead of elapsed time, as lifetimes'
-        /// freq="W"/"M": purchases in one period are one transaction (overrides --unit).
-        #[arg(long)]
-        calendar: Option<CohortGrain>,
+        #[command(flatten)]
+        time: TimeArgs,
         /// Label window of the JSON output's `stats` (the page's Summary figures), in days.
         #[arg(long, default_value = "90")]
         horizon_days: Horizon,
@@ -141,14 +137,14 @@ enum Command {
     },
     /// SQL that computes the summary (or its histogram, or each customer's scores) inside your
     /// warehouse, exactly as `clv summary` does from a file: the customer rows never leave it.
-    /// `--emit histogram` gives the weighted distinct rows (KBs) that `clv fit`, `clv predict` and
+    /// `--emit histogram` gives the weighted distinct rows (small with --calendar week or month) that `clv fit`, `clv predict` and
     /// the page model; `clv predict` on a histogram writes predictions per distinct row, and
     /// `--emit score` joins them back to every customer.
     Sql {
         /// duckdb, spark, bigquery, snowflake or postgres.
         #[arg(long)]
         dialect: clv_core::sql::Dialect,
-        /// summary, histogram, score or features.
+        /// summary, histogram, spend, score or features.
         #[arg(long)]
         emit: clv_core::sql::Emit,
         /// The orders table, optionally qualified (project.dataset.orders).
@@ -166,12 +162,8 @@ enum Command {
         /// Last day of history, YYYY-MM-DD (inclusive).
         #[arg(long)]
         cutoff: Day,
-        #[arg(long, default_value = "week")]
-        unit: TimeUnit,
-        /// Count calendar weeks (Monday–Sunday) or months, as `clv summary --calendar`: purchases in
-        /// one period are one transaction, and the histogram is far smaller (overrides --unit).
-        #[arg(long)]
-        calendar: Option<CohortGrain>,
+        #[command(flatten)]
+        time: TimeArgs,
         /// Label window of --emit features, in days after the cutoff (1 to 3650).
         #[arg(long)]
         horizon_days: Option<Horizon>,
@@ -462,17 +454,32 @@ struct ModelInput {
     /// Cutoff for a transaction file (a summary file needs none).
     #[arg(long)]
     cutoff: Option<Day>,
+    #[command(flatten)]
+    time: TimeArgs,
+}
+
+/// How time is counted: elapsed time in a unit, or calendar periods.
+#[derive(Args)]
+struct TimeArgs {
     #[arg(long, default_value = "week")]
     unit: TimeUnit,
-    /// Summarise a transaction file in calendar weeks or months (see `clv summary --calendar`).
+    /// Count calendar weeks (Monday–Sunday) or months instead of elapsed time, as lifetimes'
+    /// freq="W"/"M": purchases in one period are one transaction (overrides --unit).
     #[arg(long)]
     calendar: Option<CohortGrain>,
+}
+
+impl TimeArgs {
+    /// Elapsed `--unit`s or `--calendar` periods.
+    fn periods(&self) -> Periods {
+        self.calendar.map_or(Periods::Elapsed(self.unit), Periods::Calendar)
+    }
 }
 
 impl ModelInput {
     /// How a transaction file is summarised: elapsed `--unit`s or `--calendar` periods.
     fn periods(&self) -> Periods {
-        self.calendar.map_or(Periods::Elapsed(self.unit), Periods::Calendar)
+        self.time.periods()
     }
 
     /// The unit the models' rates are per.
@@ -607,8 +614,7 @@ fn run(cli: Cli) -> CliResult {
             ts_col,
             amount_col,
             cutoff,
-            unit,
-            calendar,
+            time,
             horizon_days,
             predictions,
             keep_duplicates,
@@ -623,7 +629,7 @@ fn run(cli: Cli) -> CliResult {
                 keep_duplicates,
             };
             let predictions = predictions.map(|t| TableName::new(&t, "--predictions")).transpose().map_err(e)?;
-            let periods = calendar.map_or(Periods::Elapsed(unit), Periods::Calendar);
+            let periods = time.periods();
             let mut params = SqlParams::new(source, cutoff, periods, predictions);
             if let Some(h) = horizon_days {
                 params = params.with_horizon(h);
@@ -631,10 +637,10 @@ fn run(cli: Cli) -> CliResult {
             let sql = params.generate(dialect, emit).map_err(|e| e.to_string())?;
             write_stdout(&sql)
         }
-        Command::Summary { input, cutoff, unit, calendar, horizon_days, format } => {
+        Command::Summary { input, cutoff, time, horizon_days, format } => {
             let out = read(&input)?;
             let cutoff = checked_cutoff(cutoff, &out.transactions)?;
-            let periods = calendar.map_or(Periods::Elapsed(unit), Periods::Calendar);
+            let periods = time.periods();
             let unit = periods.unit();
             let summary = RfmSummary::build_in(&out.transactions, cutoff, periods);
             match format {
