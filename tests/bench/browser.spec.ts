@@ -201,3 +201,37 @@ test('first load: every file the page transfers, raw and gzipped', async ({ page
   const total = files.reduce((s, f) => [s[0] + f[1], s[1] + f[2]], [0, 0]);
   console.log(`BENCH first load total: ${files.length} files, ${kb(total[0])} KB raw, ${kb(total[1])} KB gzipped`);
 });
+
+// Written by `./dev bench` with DuckDB (`clv sql --emit histogram --calendar week` on the file above).
+const HISTOGRAM = process.env.CLV_BENCH_HISTOGRAM ?? 'target/bench/histogram-week.csv';
+
+test('a warehouse histogram (calendar weeks) fitted in the tab against the native CLI', async ({ page }) => {
+  expect(fs.existsSync(HISTOGRAM), `${HISTOGRAM} is made by ./dev bench`).toBe(true);
+  const native = (models: string[]) => {
+    const t0 = Date.now();
+    for (const m of models) execFileSync('target/release/clv', ['fit', '--input', HISTOGRAM, '--unit', 'week', '--model', m]);
+    return (Date.now() - t0) / 1000;
+  };
+  await page.goto('/');
+  await page.setInputFiles('#csv', HISTOGRAM);
+  await page.selectOption('#summary-unit', 'week');
+  await page.click('#analyse');
+  await expect(page.locator('#sum-rows')).not.toHaveText('', { timeout: 60_000 });
+  const rows = await page.locator('#sum-rows').textContent();
+  const customers = await page.locator('#sum-customers').textContent();
+  const kb = fs.statSync(HISTOGRAM).size / 1024;
+  console.log(`BENCH histogram ${kb.toFixed(0)} KB, ${rows} rows for ${customers} customers`);
+  // The page's default fits (Gamma–Gamma is refused on a histogram: it says why at once), then
+  // with Gamma–Gompertz/NBD ticked: four count models.
+  for (const models of [['bgnbd', 'pnbd', 'mbgnbd'], ['bgnbd', 'pnbd', 'mbgnbd', 'ggomnbd']]) {
+    const cli = native(models);
+    if (models.includes('ggomnbd')) await page.check('#fit-ggomnbd');
+    const t1 = Date.now();
+    await page.click('#fit-models');
+    // Gamma–Gompertz/NBD may end at a boundary (then its badge says so): any verdict ends the wait.
+    for (const m of models) await expect(page.locator(`.fit[data-model="${m}"] .badge`)).toBeVisible({ timeout: 600_000 });
+    const tab = (Date.now() - t1) / 1000;
+    console.log(`BENCH   fits ${models.join(', ')}: native ${cli.toFixed(2)} s (one after another), ` +
+      `tab ${tab.toFixed(2)} s (${(tab / cli).toFixed(2)}× native)`);
+  }
+});
