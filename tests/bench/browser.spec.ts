@@ -204,17 +204,18 @@ test('first load: every file the page transfers, raw and gzipped', async ({ page
 
 // Written by `./dev bench` with DuckDB (`clv sql --emit histogram --calendar week` on the file above).
 const HISTOGRAM = process.env.CLV_BENCH_HISTOGRAM ?? 'target/bench/histogram-week.csv';
+const HISTOGRAM_UNIT = process.env.CLV_BENCH_HISTOGRAM_UNIT ?? 'week';
 
 test('a warehouse histogram (calendar weeks) fitted in the tab against the native CLI', async ({ page }) => {
   expect(fs.existsSync(HISTOGRAM), `${HISTOGRAM} is made by ./dev bench`).toBe(true);
   const native = (models: string[]) => {
     const t0 = Date.now();
-    for (const m of models) execFileSync('target/release/clv', ['fit', '--input', HISTOGRAM, '--unit', 'week', '--model', m]);
+    for (const m of models) execFileSync('target/release/clv', ['fit', '--input', HISTOGRAM, '--unit', HISTOGRAM_UNIT, '--model', m]);
     return (Date.now() - t0) / 1000;
   };
   await page.goto('/');
   await page.setInputFiles('#csv', HISTOGRAM);
-  await page.selectOption('#summary-unit', 'week');
+  await page.selectOption('#summary-unit', HISTOGRAM_UNIT);
   await page.click('#analyse');
   await expect(page.locator('#sum-rows')).not.toHaveText('', { timeout: 60_000 });
   const rows = await page.locator('#sum-rows').textContent();
