@@ -4,7 +4,7 @@
 use super::{OutageNote, PendingFile};
 use crate::page::recovery::Panel;
 use crate::page::session::Session;
-use clv_core::features::looks_like_summary;
+use clv_core::features::{looks_like_spend, looks_like_summary};
 use clv_core::ingest::{parse_rates, sniff, ColumnMapping, DateOrder, IngestOptions, Role, Sniffed};
 use clv_core::time::TimeUnit;
 use leptos::prelude::*;
@@ -111,12 +111,28 @@ pub fn LoadPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Optio
     }
 }
 
+/// A spend histogram (`clv sql --emit spend`) dropped on the page: what it is for, and how to use it.
+#[component]
+fn SpendFileNote() -> impl IntoView {
+    view! {
+        <section id="mapping" class="panel">
+            <h2>"A spend histogram"</h2>
+            <p class="note" id="spend-histogram-note">
+                "This file holds repeat buyers' number of purchases and average spend ("<code>"clv sql --emit spend"</code>"): what the spend model, Gamma–Gamma, learns from, and nothing the other models can use. Fit it with "<code>"clv fit --model gg --input FILE --json"</code>", then load the histogram ("<code>"clv sql --emit histogram"</code>") here and the model card under Fit models → “Or use saved model cards”."
+            </p>
+        </section>
+    }
+}
+
 #[component]
 pub fn MappingPanel(session: Session, pending: PendingFile, sniffed: RwSignal<Option<Sniffed>>) -> impl IntoView {
     move || {
         sniffed.get().map(|s| {
             if looks_like_summary(&s.headers) {
                 return view! { <SummaryFileForm session pending sniffed s /> }.into_any();
+            }
+            if looks_like_spend(&s.headers) {
+                return view! { <SpendFileNote /> }.into_any();
             }
             let mapping = RwSignal::new(s.mapping.clone());
             let order = RwSignal::new(DateOrder::MonthFirst);

@@ -2,6 +2,7 @@
 -- Computes the leakage-safe feature table per customer with its label, as `clv features` without a users file.
 -- Orders: "orders"; customer "user_id", time "ts" (DATE or TIMESTAMP, UTC), net amount "amount" (negative = refund).
 -- Time zone: a TIMESTAMP WITH TIME ZONE is cut into days in the session's time zone: SET TimeZone = 'UTC' first.
+-- Names: names are quoted exactly as given, and PostgreSQL stores unquoted names in lower case: give the table and columns as stored.
 -- Cutoff 1997-09-30 (inclusive) = day 10134 since 1970-01-01; recency and T in weeks (7.0 days).
 WITH
 -- 1. The orders: exact duplicate rows (every column equal) count once.

@@ -2,6 +2,7 @@
 -- Computes each customer's predictions, joined from a table of predictions per distinct row (`clv predict` on the histogram).
 -- Orders: "orders"; customer "user_id", time "ts" (DATE or TIMESTAMP, UTC), net amount "amount" (negative = refund).
 -- Time zone: TIMESTAMP_LTZ/TZ values are cut into days in the session's TIMEZONE: ALTER SESSION SET TIMEZONE = 'UTC' first.
+-- Names: names are quoted exactly as given, and Snowflake stores unquoted names in UPPER CASE: give the table and columns as stored; the output's columns are lower case (quote them, and create the predictions table with the lower-case names `clv predict` writes).
 -- Cutoff 1997-09-30 (inclusive) = day 10134 since 1970-01-01; recency and T in weeks (7.0 days).
 WITH
 -- 1. The orders: exact duplicate rows (every column equal) count once.

@@ -103,6 +103,24 @@ impl Dialect {
         }
     }
 
+    /// What a person must know about the case of names, for the header comment: every name is
+    /// quoted exactly as given, which makes it case-sensitive in the engines that fold unquoted
+    /// names.
+    pub(crate) fn case_note(self) -> Option<&'static str> {
+        match self {
+            Dialect::Snowflake => Some(
+                "names are quoted exactly as given, and Snowflake stores unquoted names in UPPER CASE: give the table and \
+                 columns as stored; the output's columns are lower case (quote them, and create the predictions table \
+                 with the lower-case names `clv predict` writes)",
+            ),
+            Dialect::Postgres => Some(
+                "names are quoted exactly as given, and PostgreSQL stores unquoted names in lower case: give the table \
+                 and columns as stored",
+            ),
+            Dialect::Duckdb | Dialect::Spark | Dialect::Bigquery => None,
+        }
+    }
+
     /// What a person must know about timestamps in this engine, for the header comment.
     pub(crate) fn time_zone_note(self) -> &'static str {
         match self {

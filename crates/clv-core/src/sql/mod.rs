@@ -348,6 +348,9 @@ impl Query<'_> {
             self.q(s.amount.as_str())
         );
         let _ = writeln!(h, "-- Time zone: {}.", self.d.time_zone_note());
+        if let Some(note) = self.d.case_note() {
+            let _ = writeln!(h, "-- Names: {note}.");
+        }
         let _ = writeln!(
             h,
             "-- Cutoff {} (inclusive) = day {} since 1970-01-01; {}.",
