@@ -729,13 +729,16 @@ fn run(cli: Cli) -> CliResult {
         Command::Fit { data, model, penalizer, json } => {
             let opts = fit_options(penalizer)?;
             let name = data.input.input.display().to_string();
-            if let Some(spend) = read_spend(&data.input.input)? {
+            let headers = sniff_headers(&data.input.input, data.input.delimiter)?;
+            if clv_core::features::looks_like_spend(&headers) {
                 // A spend histogram (`clv sql --emit spend`): Gamma–Gamma's input, nothing else's.
                 if model != ModelId::Gg {
                     return Err(format!(
                         "{name} is a spend histogram (frequency, monetary_value, count): it fits --model gg only"
                     ));
                 }
+                let spend =
+                    clv_core::features::parse_spend(open(&data.input.input)?).map_err(|e| format!("{name}: {e}"))?;
                 let report =
                     clv_core::pipeline::fit_spend_rows(&spend.rows, &opts).map_err(|e| format!("{name}: {e}"))?.1;
                 return if json {
@@ -744,7 +747,7 @@ fn run(cli: Cli) -> CliResult {
                     write_stdout(&fit_text(&report))
                 };
             }
-            let customers = load_customers(&data)?;
+            let customers = customers_of(&data, &headers)?;
             let (report, frequency) = if model == ModelId::Gg {
                 (fit_spend(&customers, &opts).map_err(|e| format!("{name}: {e}"))?.1, None)
             } else {
@@ -1237,26 +1240,22 @@ fn sniff_headers(path: &std::path::Path, delimiter: Option<char>) -> Result<Vec<
     Ok(ingest::sniff(&head, delimiter).map_err(|e| format!("{name}: {e}"))?.headers)
 }
 
-/// A spend histogram (`clv sql --emit spend`), or `None` when the file is something else.
-fn read_spend(path: &std::path::Path) -> Result<Option<clv_core::features::SpendInput>, String> {
-    if !clv_core::features::looks_like_spend(&sniff_headers(path, None)?) {
-        return Ok(None);
-    }
-    clv_core::features::parse_spend(open(path)?).map(Some).map_err(|e| format!("{}: {e}", path.display()))
-}
-
 /// Customers from a summary file, or from transactions summarised at --cutoff.
 fn load_customers(data: &ModelInput) -> Result<Customers, String> {
+    customers_of(data, &sniff_headers(&data.input.input, data.input.delimiter)?)
+}
+
+/// [`load_customers`] of a file whose header was already sniffed.
+fn customers_of(data: &ModelInput, headers: &[String]) -> Result<Customers, String> {
     let (args, cutoff, periods) = (&data.input, data.cutoff, data.periods());
     let name = args.input.display().to_string();
-    let headers = sniff_headers(&args.input, args.delimiter)?;
-    if clv_core::features::looks_like_spend(&headers) {
+    if clv_core::features::looks_like_spend(headers) {
         return Err(format!(
             "{name} is a spend histogram (frequency, monetary_value, count): `clv fit --model gg` fits Gamma–Gamma on it; \
              the count models need a summary or histogram"
         ));
     }
-    if looks_like_summary(&headers) {
+    if looks_like_summary(headers) {
         let s = parse_summary(open(&args.input)?).map_err(|e| format!("{name}: {e}"))?;
         return Ok(Customers::from_input(&s));
     }

@@ -1347,23 +1347,9 @@ fn sql_names_the_option_it_refuses_and_what_each_output_needs() {
 
 #[test]
 fn predict_on_a_histogram_writes_one_row_per_group_and_gamma_gamma_refuses_it() {
-    let dir = std::env::temp_dir().join(format!("clv-cli-histogram-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    // The CDNOW summary grouped by (x, t_x, T), as `clv sql --emit histogram` makes it.
-    let summary = ok(&["summary", "--input", &data("cdnow_sample_transactions.csv"), "--cutoff", "1997-09-30"]);
-    let mut groups: std::collections::BTreeMap<(u64, u64, u64), (u32, f64)> = Default::default();
-    for line in summary.lines().skip(1) {
-        let f: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
-        let g = groups.entry((f[0].to_bits(), f[1].to_bits(), f[2].to_bits())).or_default();
-        *g = (g.0 + 1, g.1 + f[3]);
-    }
-    let mut hist = String::from("frequency,recency,T,count,sum_monetary\n");
-    for ((x, tx, t), (n, sum)) in &groups {
-        hist += &format!("{},{},{},{n},{sum}\n", f64::from_bits(*x), f64::from_bits(*tx), f64::from_bits(*t));
-    }
-    let path = dir.join("histogram.csv");
-    std::fs::write(&path, hist).unwrap();
-    let path = path.to_str().unwrap();
+    // The CDNOW histogram at 1997-09-30 as `clv sql --emit histogram` made it on DuckDB (checked
+    // against `clv summary` by the SQL engine test): 1,016 groups.
+    let path = &data("sql/cdnow_histogram.csv");
     let e = fails(&["predict", "--input", path, "--spend-model", "gg", "--horizon-days", "365"]);
     assert!(e.contains("histogram") && e.contains("each customer's own mean spend"), "{e}");
     let rows =
@@ -1374,7 +1360,7 @@ fn predict_on_a_histogram_writes_one_row_per_group_and_gamma_gamma_refuses_it() 
         "frequency,recency,T,count,p_alive,expected_txn,discounted_txn,spend_intercept,spend_slope,spend_backfill"
     );
     let cells: Vec<Vec<f64>> = lines.map(|l| l.split(',').map(|v| v.parse().unwrap()).collect()).collect();
-    assert_eq!(cells.len(), groups.len());
+    assert_eq!(cells.len(), 1016);
     assert_eq!(cells.iter().map(|c| c[3]).sum::<f64>(), 2357.0);
     // Gamma–Gamma at the published parameters: population mean pγ/(q − 1), and for x = 2 the
     // intercept pγ/(2p + q − 1) and slope 2p/(2p + q − 1).
@@ -1386,28 +1372,14 @@ fn predict_on_a_histogram_writes_one_row_per_group_and_gamma_gamma_refuses_it() 
     );
     let e = fails(&["predict", "--input", path, "--horizon-days", "365", "--format", "json"]);
     assert!(e.contains("one CSV row per group"), "{e}");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn gamma_gamma_on_a_spend_histogram_equals_it_on_the_customers_and_nothing_else_fits_it() {
     let tx = data("cdnow_sample_transactions.csv");
-    let summary = ok(&["summary", "--input", &tx, "--cutoff", "1997-09-30"]);
-    // Repeat buyers grouped by (frequency, monetary_value), as `clv sql --emit spend` makes them.
-    let mut groups: std::collections::BTreeMap<(u64, u64), u32> = Default::default();
-    for line in summary.lines().skip(1) {
-        let f: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
-        if f[0] > 0.0 {
-            *groups.entry((f[0].to_bits(), f[3].to_bits())).or_default() += 1;
-        }
-    }
-    let mut spend = String::from("frequency,monetary_value,count\n");
-    for ((x, m), n) in &groups {
-        spend += &format!("{},{},{n}\n", f64::from_bits(*x), f64::from_bits(*m));
-    }
-    let path = std::env::temp_dir().join(format!("clv-spend-{}.csv", std::process::id()));
-    std::fs::write(&path, spend).unwrap();
-    let path_s = path.to_str().unwrap();
+    // CDNOW's repeat buyers at 1997-09-30 grouped by (frequency, monetary_value), as
+    // `clv sql --emit spend` made them on DuckDB (checked there by the SQL engine test).
+    let path_s = &data("sql/cdnow_spend.csv");
     let card = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&ok(args)).unwrap() };
     let from_spend = card(&["fit", "--model", "gg", "--input", path_s, "--json"]);
     let from_rows = card(&["fit", "--model", "gg", "--input", &tx, "--cutoff", "1997-09-30", "--json"]);
@@ -1424,5 +1396,4 @@ fn gamma_gamma_on_a_spend_histogram_equals_it_on_the_customers_and_nothing_else_
     assert!(e.contains("spend histogram") && e.contains("--model gg only"), "{e}");
     let e = fails(&["predict", "--input", path_s, "--horizon-days", "365"]);
     assert!(e.contains("spend histogram"), "{e}");
-    std::fs::remove_file(path).ok();
 }

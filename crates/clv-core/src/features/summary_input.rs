@@ -128,20 +128,70 @@ fn find(norm: &[String], names: &[&str]) -> Option<usize> {
     names.iter().find_map(|n| norm.iter().position(|h| h == n))
 }
 
+/// The header names (normalised: [`normalise_header`]) each column is known by, first match wins.
+const FREQUENCY: &[&str] = &["frequency", "x"];
+const RECENCY: &[&str] = &["recency", "tx"];
+const WEIGHT: &[&str] = &["weights", "weight", "count"];
+const MONETARY: &[&str] = &["monetaryvalue", "monetary", "zbar", "m"];
+
+fn normalised(headers: &[String]) -> Vec<String> {
+    headers.iter().map(|h| normalise_header(h)).collect()
+}
+
 /// Does this header look like a summary rather than transactions?
 pub fn looks_like_summary(headers: &[String]) -> bool {
-    let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
-    find(&norm, &["frequency", "x"]).is_some() && find(&norm, &["recency", "tx"]).is_some()
+    let norm = normalised(headers);
+    find(&norm, FREQUENCY).is_some() && find(&norm, RECENCY).is_some()
 }
 
 /// Does this header look like a spend histogram (`clv sql --emit spend`: `frequency,
 /// monetary_value, count`, no recency) — what Gamma–Gamma is fitted on without customer rows?
 pub fn looks_like_spend(headers: &[String]) -> bool {
-    let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
-    find(&norm, &["frequency", "x"]).is_some()
-        && find(&norm, &["monetaryvalue", "monetary"]).is_some()
-        && find(&norm, &["count", "weight", "weights"]).is_some()
-        && find(&norm, &["recency", "tx"]).is_none()
+    let norm = normalised(headers);
+    find(&norm, FREQUENCY).is_some()
+        && find(&norm, MONETARY).is_some()
+        && find(&norm, WEIGHT).is_some()
+        && find(&norm, RECENCY).is_none()
+}
+
+/// A summary-like file opened: its reader past the header, the header as written and normalised.
+/// A header wider than [`MAX_COLUMNS`] is refused before anything else is read.
+type Opened<R> = (csv::Reader<LineLimit<R>>, Vec<String>, Vec<String>);
+
+fn open_summary<R: Read>(reader: R) -> Result<Opened<R>, IngestError> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(LineLimit::new(reader));
+    let width = rdr.byte_headers().map_err(csv_error)?.len();
+    if width > MAX_COLUMNS {
+        let message = format!("the header has {width} columns; a summary has 3 to 6 (at most {MAX_COLUMNS})");
+        return Err(IngestError::Csv { line: 1, message });
+    }
+    let headers: Vec<String> = rdr.headers().map_err(csv_error)?.iter().map(str::to_string).collect();
+    let norm = normalised(&headers);
+    Ok((rdr, headers, norm))
+}
+
+/// Cell `col` of `rec` (at `line`) as a number from `min` to `max`, or an error naming the line,
+/// the column, what it holds and (the first 40 characters of) what was read.
+fn number(
+    rec: &csv::StringRecord,
+    line: u64,
+    headers: &[String],
+    col: usize,
+    what: &str,
+    (min, max): (f64, f64),
+) -> Result<f64, IngestError> {
+    let raw = rec.get(col).unwrap_or_default();
+    raw.parse::<f64>().ok().filter(|v| v.is_finite() && (min..=max).contains(v)).ok_or_else(|| {
+        let shown: String = raw.chars().take(40).collect();
+        let cut = if shown.len() < raw.len() { "…" } else { "" };
+        IngestError::Csv {
+            line,
+            message: format!(
+                "column {:?} ({what}): expected a number from {min} to {max}, got {shown:?}{cut}",
+                headers[col]
+            ),
+        }
+    })
 }
 
 /// A spend histogram as read: repeat buyers grouped by (frequency, mean spend), with their count.
@@ -154,27 +204,21 @@ pub struct SpendInput {
 /// Read a spend histogram (`frequency, monetary_value, count`); every problem is an error naming
 /// its line and column, as for [`parse_summary`].
 pub fn parse_spend<R: Read>(reader: R) -> Result<SpendInput, IngestError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(LineLimit::new(reader));
-    let headers: Vec<String> = rdr.headers().map_err(csv_error)?.iter().map(str::to_string).collect();
-    let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    let (mut rdr, headers, norm) = open_summary(reader)?;
     let missing = |role: &str| IngestError::MissingColumn { role: role.into(), headers: headers.clone() };
-    let f = find(&norm, &["frequency", "x"]).ok_or_else(|| missing("frequency"))?;
-    let m = find(&norm, &["monetaryvalue", "monetary"]).ok_or_else(|| missing("monetary_value"))?;
-    let w = find(&norm, &["count", "weight", "weights"]).ok_or_else(|| missing("count"))?;
+    let f = find(&norm, FREQUENCY).ok_or_else(|| missing("frequency"))?;
+    let m = find(&norm, MONETARY).ok_or_else(|| missing("monetary_value"))?;
+    let w = find(&norm, WEIGHT).ok_or_else(|| missing("count"))?;
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(csv_error)?;
         let line = rec.position().map_or(i as u64 + 2, |p| p.line());
-        let num = |col: usize, min: f64, max: f64| -> Result<f64, IngestError> {
-            let raw = rec.get(col).unwrap_or_default();
-            raw.parse::<f64>().ok().filter(|v| v.is_finite() && (min..=max).contains(v)).ok_or_else(|| {
-                IngestError::Csv {
-                    line,
-                    message: format!("column {:?}: expected a number from {min} to {max}, got {raw:?}", headers[col]),
-                }
-            })
-        };
-        rows.push((num(f, 0.0, MAX_SUMMARY_VALUE)?, num(m, -MAX_MONEY, MAX_MONEY)?, num(w, 0.0, MAX_WEIGHT)?));
+        let cell = |col: usize, what: &str, range: (f64, f64)| number(&rec, line, &headers, col, what, range);
+        rows.push((
+            cell(f, "frequency", (0.0, MAX_SUMMARY_VALUE))?,
+            cell(m, "monetary value", (-MAX_MONEY, MAX_MONEY))?,
+            cell(w, "count", (0.0, MAX_WEIGHT))?,
+        ));
     }
     Ok(SpendInput { rows })
 }
@@ -191,21 +235,14 @@ fn csv_error(e: csv::Error) -> IngestError {
 /// column: a summary is small and must be right as a whole. Every value is
 /// bounded ([`crate::limits`]): it becomes a loop length or a sum later.
 pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(LineLimit::new(reader));
-    let width = rdr.byte_headers().map_err(csv_error)?.len();
-    if width > MAX_COLUMNS {
-        let message = format!("the header has {width} columns; a summary has 3 to 6 (at most {MAX_COLUMNS})");
-        return Err(IngestError::Csv { line: 1, message });
-    }
-    let headers: Vec<String> = rdr.headers().map_err(csv_error)?.iter().map(str::to_string).collect();
-    let norm: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+    let (mut rdr, headers, norm) = open_summary(reader)?;
     let missing = |role: &str| IngestError::MissingColumn { role: role.into(), headers: headers.clone() };
-    let f = find(&norm, &["frequency", "x"]).ok_or_else(|| missing("frequency (or x)"))?;
-    let r = find(&norm, &["recency", "tx"]).ok_or_else(|| missing("recency (or t_x)"))?;
+    let f = find(&norm, FREQUENCY).ok_or_else(|| missing("frequency (or x)"))?;
+    let r = find(&norm, RECENCY).ok_or_else(|| missing("recency (or t_x)"))?;
     let periods = find(&norm, &["periods", "n"]);
     let t = find(&norm, &["t"]).or(periods).ok_or_else(|| missing("T (or periods)"))?;
-    let w = find(&norm, &["weights", "weight", "count"]);
-    let m = find(&norm, &["monetaryvalue", "monetary", "zbar", "m"]);
+    let w = find(&norm, WEIGHT);
+    let m = find(&norm, MONETARY);
     let sum_m = find(&norm, &["summonetary", "monetarysum", "summonetaryvalue"]);
     if sum_m.is_some() && w.is_none() {
         let message = "a histogram's sum_monetary needs its count column (customers per row)".to_string();
@@ -219,23 +256,9 @@ pub fn parse_summary<R: Read>(reader: R) -> Result<SummaryInput, IngestError> {
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(csv_error)?;
         let line = rec.position().map_or(i as u64 + 2, |p| p.line());
-        let signed = |col: usize, what: &str, min: f64, max: f64| -> Result<f64, IngestError> {
-            let raw = rec.get(col).unwrap_or_default();
-            raw.parse::<f64>().ok().filter(|v| v.is_finite() && (min..=max).contains(v)).ok_or_else(|| {
-                let shown: String = raw.chars().take(40).collect();
-                let cut = if shown.len() < raw.len() { "…" } else { "" };
-                IngestError::Csv {
-                    line,
-                    message: format!(
-                        "column {:?} ({what}): expected a number from {min} to {max}, got {shown:?}{cut}",
-                        headers[col]
-                    ),
-                }
-            })
-        };
-        let num = |col: usize, what: &str, max: f64| signed(col, what, 0.0, max);
+        let num = |col: usize, what: &str, max: f64| number(&rec, line, &headers, col, what, (0.0, max));
         // Net spend can be negative (refunds larger than the purchases): no fit reads it, totals do.
-        let money = |col: usize, what: &str, max: f64| signed(col, what, -max, max);
+        let money = |col: usize, what: &str, max: f64| number(&rec, line, &headers, col, what, (-max, max));
         let weight = w.map(|c| num(c, "weight", MAX_WEIGHT)).transpose()?.unwrap_or(1.0);
         let monetary_value = match (sum_m, m) {
             (Some(c), _) => {
@@ -288,6 +311,16 @@ mod tests {
         assert!(e.contains("needs its count column"), "{e}");
         let e = parse_summary("frequency,recency,T,count,sum_monetary\n1,1,2,3,abc\n".as_bytes()).unwrap_err();
         assert!(e.to_string().contains("line 2") && e.to_string().contains("sum_monetary"), "{e}");
+    }
+
+    #[test]
+    fn a_spend_histogram_is_read_with_the_summary_files_rules() {
+        let s = parse_spend("frequency,monetary_value,count\n1,2.5,3\n4,-1,1\n".as_bytes()).unwrap();
+        assert_eq!(s.rows, [(1.0, 2.5, 3.0), (4.0, -1.0, 1.0)]);
+        let e = parse_spend("frequency,monetary_value,count\n1,2.5,-3\n".as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("line 2") && e.contains("\"count\" (count)") && e.contains("\"-3\""), "{e}");
+        let wide = format!("{}\n", (0..=MAX_COLUMNS).map(|i| format!("c{i}")).collect::<Vec<_>>().join(","));
+        assert!(parse_spend(wide.as_bytes()).unwrap_err().to_string().contains("columns"));
     }
 
     #[test]
